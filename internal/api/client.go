@@ -1,0 +1,177 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Files in a node's data directory that clients read.
+const (
+	AddrFile  = "api.addr" // one line: the base URL of the node's API
+	TokenFile = "token"    // the bearer token, mode 0600
+)
+
+// DefaultDataDir is the data directory a CLI or the daemon uses when none is named:
+// $WOLFPACK_DATA, else /var/lib/wolfpack for root, else $HOME/.local/state/wolfpack.
+func DefaultDataDir() string {
+	if d := os.Getenv("WOLFPACK_DATA"); d != "" {
+		return d
+	}
+	if os.Geteuid() == 0 {
+		return "/var/lib/wolfpack"
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "state", "wolfpack")
+	}
+	return filepath.Join(os.TempDir(), "wolfpack")
+}
+
+// Client calls one node's API.
+type Client struct {
+	Base  string // e.g. http://127.0.0.1:8733
+	token string
+	http  *http.Client
+}
+
+// NewClient returns a client for the API at base. Certificates are not verified when
+// insecure is true (self-signed node certificates in a lab).
+func NewClient(base, token string, insecure bool) *Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if insecure {
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+	}
+	return &Client{Base: strings.TrimRight(base, "/"), token: token, http: &http.Client{Transport: tr}}
+}
+
+// FromDataDir returns a client for the node whose data directory is dir.
+func FromDataDir(dir string) (*Client, error) {
+	addr, err := os.ReadFile(filepath.Join(dir, AddrFile))
+	if err != nil {
+		return nil, fmt.Errorf("cannot find the node's API (is wolfpackd running with data directory %s?): %w", dir, err)
+	}
+	tok, err := os.ReadFile(filepath.Join(dir, TokenFile))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the node's API token: %w", err)
+	}
+	return NewClient(strings.TrimSpace(string(addr)), strings.TrimSpace(string(tok)), true), nil
+}
+
+// FromEnv returns a client for the node of DefaultDataDir.
+func FromEnv() (*Client, error) { return FromDataDir(DefaultDataDir()) }
+
+// WithBase returns a client for another node of the same cluster (same token).
+func (c *Client) WithBase(base string) *Client {
+	cp := *c
+	cp.Base = strings.TrimRight(base, "/")
+	return &cp
+}
+
+// Do sends in (JSON, unless it is nil, []byte or io.Reader) to path and decodes the answer
+// into out (JSON, unless out is *[]byte or io.Writer). A non-2xx answer is an *Error.
+func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	ctype := "application/json"
+	switch v := in.(type) {
+	case nil:
+	case []byte:
+		body, ctype = bytes.NewReader(v), "application/octet-stream"
+	case io.Reader:
+		body, ctype = v, "application/octet-stream"
+	default:
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("encode request: %w", err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("node %s: %w", c.Base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		ae := &Error{Status: resp.StatusCode}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if json.Unmarshal(b, ae) != nil || ae.Message == "" {
+			ae.Message = fmt.Sprintf("%s %s: %s", method, path, strings.TrimSpace(string(b)))
+		}
+		return ae
+	}
+	switch o := out.(type) {
+	case nil:
+		_, err = io.Copy(io.Discard, resp.Body)
+	case *[]byte:
+		*o, err = io.ReadAll(resp.Body)
+	case io.Writer:
+		_, err = io.Copy(o, resp.Body)
+	default:
+		err = json.NewDecoder(resp.Body).Decode(out)
+	}
+	if err != nil {
+		return fmt.Errorf("read answer of %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// Stream opens a long-lived GET (a watch or subscription); the caller reads and closes
+// the body.
+func (c *Client) Stream(ctx context.Context, path string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", c.Base, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		defer resp.Body.Close()
+		ae := &Error{Status: resp.StatusCode}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if json.Unmarshal(b, ae) != nil || ae.Message == "" {
+			ae.Message = strings.TrimSpace(string(b))
+		}
+		return nil, ae
+	}
+	return resp.Body, nil
+}
+
+// IsCode reports whether err is an API error with the given Windows error number.
+func IsCode(err error, code uint32) bool {
+	var ae *Error
+	return errors.As(err, &ae) && ae.Code == code
+}
+
+// Wait polls the node until it answers or ctx ends.
+func (c *Client) Wait(ctx context.Context) error {
+	for {
+		err := c.Do(ctx, http.MethodGet, "/v1/health", nil, nil)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("node %s did not answer: %w", c.Base, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

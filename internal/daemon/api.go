@@ -1,0 +1,92 @@
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"wolfpack/internal/api"
+)
+
+// newAPI prepares the HTTP API server (before the parts, which register routes on it).
+func (n *Node) newAPI() error {
+	tok, err := loadOrCreateToken(filepath.Join(n.Cfg.DataDir, api.TokenFile))
+	if err != nil {
+		return err
+	}
+	n.API = api.NewServer(tok, n.Log.With("part", "api"))
+	n.API.Handle("GET /v1/health", func(w http.ResponseWriter, r *http.Request) {
+		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "node": n.Cfg.Name})
+	})
+	return nil
+}
+
+// startAPI listens on --api and writes the address to api.addr for the CLIs.
+func (n *Node) startAPI(ctx context.Context) error {
+	ln, err := net.Listen("tcp", n.Cfg.API)
+	if err != nil {
+		return fmt.Errorf("--api %s: %w", n.Cfg.API, err)
+	}
+	var tlsConfig *tls.Config
+	scheme := "http"
+	if n.Cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(n.Cfg.TLSCert, n.Cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		scheme = "https"
+	}
+	base := scheme + "://" + ln.Addr().String()
+	addrFile := filepath.Join(n.Cfg.DataDir, api.AddrFile)
+	if err := writeFileAtomic(addrFile, []byte(base+"\n"), 0o644); err != nil {
+		ln.Close()
+		return err
+	}
+	n.APIBase = base
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := n.API.Serve(ctx, ln, tlsConfig); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.Log.Error("api stopped", "err", err)
+		}
+	}()
+	n.onStop(func() { cancel(); <-done; os.Remove(addrFile) })
+	n.Log.Info("api listening", "url", base)
+	return nil
+}
+
+// loadOrCreateToken reads the node's API token, creating a random one (mode 0600) the
+// first time.
+func loadOrCreateToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		tok := strings.TrimSpace(string(b))
+		if tok == "" {
+			return "", fmt.Errorf("token file %s is empty", path)
+		}
+		return tok, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("token file: %w", err)
+	}
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	tok := hex.EncodeToString(raw)
+	if err := writeFileAtomic(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("token file: %w", err)
+	}
+	return tok, nil
+}

@@ -1,0 +1,74 @@
+package daemon
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"wolfpack/internal/api"
+)
+
+// Config is wolfpackd's command line.
+type Config struct {
+	Name          string   // node name; default: the host name
+	DataDir       string   // --data-dir; default api.DefaultDataDir()
+	API           string   // --api address for the HTTP API
+	Peer          string   // --peer address for etcd peer traffic
+	Client        string   // --client address for etcd client traffic
+	Join          string   // --join: API address of a node of the cluster to join
+	Token         string   // --token: the cluster's join token
+	Witness       bool     // --witness: an etcd member that never runs resources
+	EtcdEndpoints []string // --etcd-endpoints: use an external etcd cluster
+	TLSCert       string
+	TLSKey        string
+	LogLevel      slog.Level
+}
+
+// ParseConfig parses wolfpackd's arguments. Errors say which flag is wrong.
+func ParseConfig(args []string, stderr io.Writer) (*Config, error) {
+	c := &Config{}
+	fs := flag.NewFlagSet("wolfpackd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	host, _ := os.Hostname()
+	fs.StringVar(&c.Name, "name", host, "node name")
+	fs.StringVar(&c.DataDir, "data-dir", api.DefaultDataDir(), "data directory (default $WOLFPACK_DATA, /var/lib/wolfpack for root, else ~/.local/state/wolfpack)")
+	fs.StringVar(&c.API, "api", "127.0.0.1:8733", "address of the HTTP API and web console")
+	fs.StringVar(&c.Peer, "peer", "127.0.0.1:2380", "address for etcd peer traffic (embedded etcd)")
+	fs.StringVar(&c.Client, "client", "127.0.0.1:2379", "address for etcd client traffic (embedded etcd)")
+	fs.StringVar(&c.Join, "join", "", "API address of a node of the cluster to join")
+	fs.StringVar(&c.Token, "token", "", "the cluster's join token (printed by the first node)")
+	fs.BoolVar(&c.Witness, "witness", false, "join as an etcd member that never runs resources")
+	endpoints := fs.String("etcd-endpoints", "", "comma-separated URLs of an external etcd cluster")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate for the API (PEM)")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS key for the API (PEM)")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *endpoints != "" {
+		c.EtcdEndpoints = strings.Split(*endpoints, ",")
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	if c.DataDir == "" {
+		return nil, errors.New("--data-dir: empty")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	}
+	if c.Name == "" || strings.ContainsAny(c.Name, `\/ `) {
+		return nil, fmt.Errorf("--name %q: a node name is not empty and has no '\\', '/' or space", c.Name)
+	}
+	if c.Join != "" && c.Token == "" {
+		return nil, errors.New("--join needs --token (the join token the first node wrote to its data directory)")
+	}
+	return c, nil
+}

@@ -1,0 +1,45 @@
+package daemon
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+
+	"wolfpack/internal/api"
+)
+
+// Node is one running wolfpackd: its configuration and its parts. Each part's file adds
+// the part's field here and sets it in its start function.
+type Node struct {
+	Cfg     *Config
+	Log     *slog.Logger
+	API     *api.Server
+	APIBase string // the API's URL once it listens
+
+	stops []func()
+}
+
+// onStop registers f to run at shutdown; parts stop in the reverse order of their start.
+func (n *Node) onStop(f func()) { n.stops = append(n.stops, f) }
+
+func (n *Node) stop() {
+	for _, f := range slices.Backward(n.stops) {
+		f()
+	}
+	n.stops = nil
+}
+
+// parts lists the start functions in dependency order.
+func (n *Node) parts() []part {
+	return []part{
+		{"eventlog", n.startEventlog},
+		{"registry", n.startRegistry},
+		{"cluster", n.startCluster},
+		{"api", n.startAPI},
+	}
+}
+
+type part struct {
+	name  string
+	start func(context.Context) error
+}

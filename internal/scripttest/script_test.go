@@ -1,0 +1,100 @@
+package scripttest
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"wolfpack/internal/daemon"
+)
+
+// TestMain makes the test binary double as each of Wolfpack's commands, so scenarios run
+// the real programs.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"wolfpackd": func() { os.Exit(daemon.Main(os.Args[1:])) },
+	})
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("WOLFPACK_DATA", filepath.Join(env.WorkDir, "node1"))
+			// Free loopback ports for scenarios that run several nodes: $PORT0 … $PORT11.
+			for i := range 12 {
+				p, err := freePort()
+				if err != nil {
+					return err
+				}
+				env.Setenv("PORT"+strconv.Itoa(i), strconv.Itoa(p))
+			}
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"waitfile": cmdWaitFile,
+			"sleep":    cmdSleep,
+		},
+		RequireExplicitExec: true,
+	})
+}
+
+// waitfile FILE [SECONDS]: wait until FILE exists (default 20 s).
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: waitfile FILE [SECONDS]")
+	}
+	limit := 20 * time.Second
+	if len(args) == 2 {
+		s, err := strconv.Atoi(args[1])
+		if err != nil {
+			ts.Fatalf("waitfile: bad seconds %q", args[1])
+		}
+		limit = time.Duration(s) * time.Second
+	}
+	path := ts.MkAbs(args[0])
+	deadline := time.Now().Add(limit)
+	for {
+		_, err := os.Stat(path)
+		if err == nil {
+			if neg {
+				ts.Fatalf("%s exists", args[0])
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			if neg {
+				return
+			}
+			ts.Fatalf("%s did not appear within %v", args[0], limit)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// sleep DURATION: wait, e.g. "sleep 500ms".
+func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: sleep DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	if err != nil {
+		ts.Fatalf("sleep: %v", err)
+	}
+	time.Sleep(d)
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
