@@ -155,6 +155,33 @@ func (c *Client) Stream(ctx context.Context, path string) (io.ReadCloser, error)
 	return resp.Body, nil
 }
 
+// NodeInfo is one entry of GET /v1/nodes.
+type NodeInfo struct {
+	Name    string `json:"name"`
+	API     string `json:"api"`
+	State   string `json:"state"`
+	Witness bool   `json:"witness,omitempty"`
+	Paused  bool   `json:"paused,omitempty"`
+}
+
+// Node returns a client for the cluster node called name (case-insensitive), found through
+// this node's GET /v1/nodes.
+func (c *Client) Node(ctx context.Context, name string) (*Client, error) {
+	var nodes []NodeInfo
+	if err := c.Do(ctx, http.MethodGet, "/v1/nodes", nil, &nodes); err != nil {
+		return nil, fmt.Errorf("find node %s: %w", name, err)
+	}
+	for _, n := range nodes {
+		if strings.EqualFold(n.Name, name) {
+			if n.API == "" {
+				return nil, fmt.Errorf("node %s has no API address", name)
+			}
+			return c.WithBase(n.API), nil
+		}
+	}
+	return nil, NotFound(5042, "The cluster node %s was not found.", name) // ERROR_CLUSTER_NODE_NOT_FOUND
+}
+
 // IsCode reports whether err is an API error with the given Windows error number.
 func IsCode(err error, code uint32) bool {
 	var ae *Error
