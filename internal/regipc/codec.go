@@ -30,7 +30,9 @@ type FrameError struct {
 	Msg string // what is wrong
 }
 
-func (e *FrameError) Error() string { return fmt.Sprintf("regipc: %s at byte %d of the frame", e.Msg, e.Off) }
+func (e *FrameError) Error() string {
+	return fmt.Sprintf("regipc: %s at byte %d of the frame", e.Msg, e.Off)
+}
 
 // ErrFrameTooLarge is a length prefix above MaxFrame; the stream cannot be followed past it.
 var ErrFrameTooLarge = errors.New("regipc: frame larger than MaxFrame")
