@@ -1,0 +1,360 @@
+package clusterdb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// DB is the typed view of the cluster database on one etcd client.
+type DB struct {
+	cli *clientv3.Client
+}
+
+// New returns a DB on cli. The caller keeps ownership of cli.
+func New(cli *clientv3.Client) *DB { return &DB{cli: cli} }
+
+// Client returns the etcd client, for the packages that keep their own keys under
+// Prefix through this package (internal/clusterdb/checkpoints.go) and for sessions.
+func (db *DB) Client() *clientv3.Client { return db.cli }
+
+// get reads key into v and returns its ModRevision; ErrNotFound when absent.
+func (db *DB) get(ctx context.Context, key string, v any) (int64, error) {
+	resp, err := db.cli.Get(ctx, key)
+	if err != nil {
+		return 0, fmt.Errorf("clusterdb: get %s: %w", key, err)
+	}
+	if len(resp.Kvs) == 0 {
+		return 0, ErrNotFound
+	}
+	if err := json.Unmarshal(resp.Kvs[0].Value, v); err != nil {
+		return 0, fmt.Errorf("clusterdb: decode %s: %w", key, err)
+	}
+	return resp.Kvs[0].ModRevision, nil
+}
+
+// put writes v at key. rev < 0: unconditional; rev == 0: only when the key does not
+// exist (ErrExists); rev > 0: only when the key's ModRevision is rev (ErrConflict, or
+// ErrNotFound when it was deleted). Extra ops run in the same transaction.
+func (db *DB) put(ctx context.Context, key string, v any, rev int64, extra ...clientv3.Op) (int64, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return 0, fmt.Errorf("clusterdb: encode %s: %w", key, err)
+	}
+	ops := append([]clientv3.Op{clientv3.OpPut(key, string(b))}, extra...)
+	var cmps []clientv3.Cmp
+	switch {
+	case rev == 0:
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(key), "=", 0))
+	case rev > 0:
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(key), "=", rev))
+	}
+	resp, err := db.cli.Txn(ctx).If(cmps...).Then(ops...).Else(clientv3.OpGet(key, clientv3.WithCountOnly())).Commit()
+	if err != nil {
+		return 0, fmt.Errorf("clusterdb: put %s: %w", key, err)
+	}
+	if !resp.Succeeded {
+		if rev == 0 {
+			return 0, ErrExists
+		}
+		if resp.Responses[0].GetResponseRange().Count == 0 {
+			return 0, ErrNotFound
+		}
+		return 0, ErrConflict
+	}
+	return resp.Header.Revision, nil
+}
+
+// list decodes every value under prefix with newItem/append.
+func list[T any](ctx context.Context, db *DB, prefix string) ([]T, error) {
+	resp, err := db.cli.Get(ctx, prefix, clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("clusterdb: list %s: %w", prefix, err)
+	}
+	out := make([]T, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		var v T
+		if err := json.Unmarshal(kv.Value, &v); err != nil {
+			return nil, fmt.Errorf("clusterdb: decode %s: %w", kv.Key, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// Node reads a node record.
+func (db *DB) Node(ctx context.Context, name string) (Node, int64, error) {
+	var n Node
+	rev, err := db.get(ctx, NodeKey(name), &n)
+	if err != nil {
+		return n, 0, objErr("node", name, err)
+	}
+	return n, rev, nil
+}
+
+// Nodes lists the node records.
+func (db *DB) Nodes(ctx context.Context) ([]Node, error) { return list[Node](ctx, db, NodesPrefix) }
+
+// RegisterNode creates or refreshes this node's record, keeping its ID (assigned once,
+// in join order) and its Paused flag.
+func (db *DB) RegisterNode(ctx context.Context, n Node) (Node, error) {
+	for range 20 {
+		old, rev, err := db.Node(ctx, n.Name)
+		switch {
+		case err == nil:
+			n.ID, n.Paused = old.ID, old.Paused
+			n.Evicted = false
+			if _, err := db.put(ctx, NodeKey(n.Name), n, rev); err == nil {
+				return n, nil
+			} else if err != ErrConflict && err != ErrNotFound {
+				return n, err
+			}
+		case isNotFound(err):
+			nodes, err := db.Nodes(ctx)
+			if err != nil {
+				return n, err
+			}
+			n.ID = 1
+			for _, o := range nodes {
+				n.ID = max(n.ID, o.ID+1)
+			}
+			if _, err := db.put(ctx, NodeKey(n.Name), n, 0); err == nil {
+				return n, nil
+			} else if err != ErrExists {
+				return n, err
+			}
+		default:
+			return n, err
+		}
+	}
+	return n, objErr("node", n.Name, ErrConflict)
+}
+
+// UpdateNode writes a node record read at rev.
+func (db *DB) UpdateNode(ctx context.Context, n Node, rev int64) (int64, error) {
+	r, err := db.put(ctx, NodeKey(n.Name), n, rev)
+	if err != nil {
+		return 0, objErr("node", n.Name, err)
+	}
+	return r, nil
+}
+
+// DeleteNode removes a node record (evict).
+func (db *DB) DeleteNode(ctx context.Context, name string) error {
+	_, err := db.cli.Delete(ctx, NodeKey(name))
+	return err
+}
+
+// Group reads a group record and its revision.
+func (db *DB) Group(ctx context.Context, name string) (Group, int64, error) {
+	var g Group
+	rev, err := db.get(ctx, GroupKey(name), &g)
+	if err != nil {
+		return g, 0, objErr("group", name, err)
+	}
+	return g, rev, nil
+}
+
+// Groups lists the group records.
+func (db *DB) Groups(ctx context.Context) ([]Group, error) { return list[Group](ctx, db, GroupsPrefix) }
+
+// CreateGroup creates a group; ErrExists when a group of that name exists.
+func (db *DB) CreateGroup(ctx context.Context, g Group) error {
+	if _, err := db.put(ctx, GroupKey(g.Name), g, 0); err != nil {
+		return objErr("group", g.Name, err)
+	}
+	return nil
+}
+
+// UpdateGroup writes a group read at rev (ErrConflict when it changed since).
+func (db *DB) UpdateGroup(ctx context.Context, g Group, rev int64) (int64, error) {
+	r, err := db.put(ctx, GroupKey(g.Name), g, rev)
+	if err != nil {
+		return 0, objErr("group", g.Name, err)
+	}
+	return r, nil
+}
+
+// DeleteGroup deletes a group read at rev, with its owner, state and move request.
+func (db *DB) DeleteGroup(ctx context.Context, name string, rev int64) error {
+	resp, err := db.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(GroupKey(name)), "=", rev)).Then(
+		clientv3.OpDelete(GroupKey(name)),
+		clientv3.OpDelete(OwnerKey(name)),
+		clientv3.OpDelete(GroupStateKey(name)),
+		clientv3.OpDelete(MoveKey(name)),
+	).Commit()
+	if err != nil {
+		return fmt.Errorf("clusterdb: delete group %s: %w", name, err)
+	}
+	if !resp.Succeeded {
+		return objErr("group", name, ErrConflict)
+	}
+	return nil
+}
+
+// RenameGroup renames a group read at rev and moves its resources, owner and state along.
+func (db *DB) RenameGroup(ctx context.Context, g Group, rev int64, newName string) error {
+	oldName := g.Name
+	res, err := db.Resources(ctx)
+	if err != nil {
+		return err
+	}
+	g.Name = newName
+	b, _ := json.Marshal(g)
+	cmps := []clientv3.Cmp{
+		clientv3.Compare(clientv3.ModRevision(GroupKey(oldName)), "=", rev),
+		clientv3.Compare(clientv3.CreateRevision(GroupKey(newName)), "=", 0),
+	}
+	ops := []clientv3.Op{clientv3.OpDelete(GroupKey(oldName)), clientv3.OpPut(GroupKey(newName), string(b))}
+	for _, r := range res {
+		if keyName(r.Group) == keyName(oldName) {
+			r.Group = newName
+			rb, _ := json.Marshal(r)
+			ops = append(ops, clientv3.OpPut(ResourceKey(r.Name), string(rb)))
+		}
+	}
+	for _, pair := range [][2]string{{OwnerKey(oldName), OwnerKey(newName)}, {GroupStateKey(oldName), GroupStateKey(newName)}} {
+		resp, err := db.cli.Get(ctx, pair[0])
+		if err != nil {
+			return err
+		}
+		if len(resp.Kvs) > 0 {
+			ops = append(ops, clientv3.OpDelete(pair[0]), clientv3.OpPut(pair[1], string(resp.Kvs[0].Value)))
+		}
+	}
+	resp, err := db.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
+	if err != nil {
+		return fmt.Errorf("clusterdb: rename group %s: %w", oldName, err)
+	}
+	if !resp.Succeeded {
+		return objErr("group", newName, ErrExists)
+	}
+	return nil
+}
+
+// Resource reads a resource record and its revision.
+func (db *DB) Resource(ctx context.Context, name string) (Resource, int64, error) {
+	var r Resource
+	rev, err := db.get(ctx, ResourceKey(name), &r)
+	if err != nil {
+		return r, 0, objErr("resource", name, err)
+	}
+	return r, rev, nil
+}
+
+// Resources lists the resource records.
+func (db *DB) Resources(ctx context.Context) ([]Resource, error) {
+	return list[Resource](ctx, db, ResourcesPrefix)
+}
+
+// CreateResource creates a resource; its group must exist.
+func (db *DB) CreateResource(ctx context.Context, r Resource) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	resp, err := db.cli.Txn(ctx).If(
+		clientv3.Compare(clientv3.CreateRevision(ResourceKey(r.Name)), "=", 0),
+		clientv3.Compare(clientv3.CreateRevision(GroupKey(r.Group)), ">", 0),
+	).Then(clientv3.OpPut(ResourceKey(r.Name), string(b))).Commit()
+	if err != nil {
+		return fmt.Errorf("clusterdb: create resource %s: %w", r.Name, err)
+	}
+	if !resp.Succeeded {
+		if _, _, err := db.Group(ctx, r.Group); isNotFound(err) {
+			return err
+		}
+		return objErr("resource", r.Name, ErrExists)
+	}
+	return nil
+}
+
+// UpdateResource writes a resource read at rev (ErrConflict when it changed since) and
+// returns the new revision.
+func (db *DB) UpdateResource(ctx context.Context, r Resource, rev int64) (int64, error) {
+	nr, err := db.put(ctx, ResourceKey(r.Name), r, rev)
+	if err != nil {
+		return 0, objErr("resource", r.Name, err)
+	}
+	return nr, nil
+}
+
+// ModifyResource reads a resource, applies f and writes it back, retrying when another
+// writer came first. f may return an error to abandon the change.
+func (db *DB) ModifyResource(ctx context.Context, name string, f func(*Resource) error) (Resource, error) {
+	for {
+		r, rev, err := db.Resource(ctx, name)
+		if err != nil {
+			return r, err
+		}
+		if err := f(&r); err != nil {
+			return r, err
+		}
+		if _, err := db.UpdateResource(ctx, r, rev); err == nil {
+			return r, nil
+		} else if !isConflict(err) {
+			return r, err
+		}
+		if ctx.Err() != nil {
+			return r, ctx.Err()
+		}
+	}
+}
+
+// ModifyGroup is ModifyResource for groups.
+func (db *DB) ModifyGroup(ctx context.Context, name string, f func(*Group) error) (Group, error) {
+	for {
+		g, rev, err := db.Group(ctx, name)
+		if err != nil {
+			return g, err
+		}
+		if err := f(&g); err != nil {
+			return g, err
+		}
+		if _, err := db.UpdateGroup(ctx, g, rev); err == nil {
+			return g, nil
+		} else if !isConflict(err) {
+			return g, err
+		}
+		if ctx.Err() != nil {
+			return g, ctx.Err()
+		}
+	}
+}
+
+// DeleteResource deletes a resource read at rev and its state.
+func (db *DB) DeleteResource(ctx context.Context, name string, rev int64) error {
+	resp, err := db.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(ResourceKey(name)), "=", rev)).Then(
+		clientv3.OpDelete(ResourceKey(name)),
+		clientv3.OpDelete(ResourceStateKey(name)),
+	).Commit()
+	if err != nil {
+		return fmt.Errorf("clusterdb: delete resource %s: %w", name, err)
+	}
+	if !resp.Succeeded {
+		return objErr("resource", name, ErrConflict)
+	}
+	return nil
+}
+
+// ResourceTypes lists the registered resource types.
+func (db *DB) ResourceTypes(ctx context.Context) ([]ResourceType, error) {
+	return list[ResourceType](ctx, db, ResourceTypesPrefix)
+}
+
+// PutResourceType registers (or refreshes) a resource type.
+func (db *DB) PutResourceType(ctx context.Context, t ResourceType) error {
+	_, err := db.put(ctx, ResourceTypeKey(t.Name), t, -1)
+	return err
+}
+
+// RequestMove asks the owner of group to move it (see Move).
+func (db *DB) RequestMove(ctx context.Context, group string, m Move) error {
+	_, err := db.put(ctx, MoveKey(group), m, -1)
+	return err
+}
+
+func isNotFound(err error) bool { return errorsIs(err, ErrNotFound) }
+func isConflict(err error) bool { return errorsIs(err, ErrConflict) }
