@@ -1,0 +1,66 @@
+package regfile
+
+import "fmt"
+
+// Format is the flavour of a .reg file.
+type Format int
+
+const (
+	// Regedit5 is "Windows Registry Editor Version 5.00": UTF-16LE with BOM, CRLF.
+	Regedit5 Format = iota
+	// Regedit4 is "REGEDIT4": Windows-1252 text, narrow hex(2)/hex(7) data.
+	Regedit4
+)
+
+// Header lines as regedit writes them.
+const (
+	header5 = "Windows Registry Editor Version 5.00"
+	header4 = "REGEDIT4"
+)
+
+func (f Format) String() string {
+	switch f {
+	case Regedit5:
+		return header5
+	case Regedit4:
+		return header4
+	}
+	return fmt.Sprintf("Format(%d)", int(f))
+}
+
+// Value types of the registry, as winnt.h names them.
+const (
+	REG_NONE                       = 0
+	REG_SZ                         = 1
+	REG_EXPAND_SZ                  = 2
+	REG_BINARY                     = 3
+	REG_DWORD                      = 4
+	REG_DWORD_BIG_ENDIAN           = 5
+	REG_LINK                       = 6
+	REG_MULTI_SZ                   = 7
+	REG_RESOURCE_LIST              = 8
+	REG_FULL_RESOURCE_DESCRIPTOR   = 9
+	REG_RESOURCE_REQUIREMENTS_LIST = 10
+	REG_QWORD                      = 11
+)
+
+// File is a parsed .reg file: its keys in file order.
+type File struct {
+	Format Format
+	Keys   []Key
+}
+
+// Key is one "[PATH]" section, or a "[-PATH]" deletion.
+type Key struct {
+	Path   string // full path as written, e.g. HKEY_LOCAL_MACHINE\SOFTWARE\X
+	Delete bool   // [-PATH]: delete the key and its subtree; it has no values
+	Values []Value
+}
+
+// Value is one value line of a key.
+type Value struct {
+	Name   string // "" is the default value, written @
+	Delete bool   // "name"=-
+	Type   uint32 // REG_* or any number
+	Data   []byte // raw bytes as the registry stores them; strings are UTF-16LE with NUL
+}
