@@ -1,89 +1,16 @@
-// Package regipc is the local protocol of Wolfpack's registry: the unix socket reg.sock in
-// a node's data directory (mode 0660), through which local programs — the reg CLI and any
-// program using the public package wolfpack/registry — open keys, read and write values
-// and hold handles, as Windows programs do through advapi32's Reg* calls.
+// Package regipc serves a node's registry on the unix socket reg.sock in its data
+// directory (mode 0660), with the protocol of package wire (documented there).
 //
-// # Connections and handles
+// Each connection is one client. The server reads the peer's credentials (SO_PEERCRED:
+// pid and uid; the executable name from /proc/<pid>/comm) and opens one
+// registry.Session for them, so every handle the client opens belongs to that process
+// and `reg handles` can name it; when the connection ends — a clean close or a killed
+// client — the session and all its handles are closed.
 //
-// Each connection is one client: the server reads the peer's credentials (SO_PEERCRED:
-// pid and uid; the executable name from /proc/<pid>/comm) and opens one registry Session
-// with them. Every handle the client opens belongs to that session and is closed when the
-// connection ends, whether the client closed it cleanly or was killed. `reg handles`
-// shows these owners.
-//
-// # Framing
-//
-// All integers are little-endian. Every message in both directions is a frame:
-//
-//	frame = length:u32 body          (1 ≤ length ≤ MaxFrame)
-//	str   = n:u32 n bytes of UTF-8   (names and paths; Windows stores them as UTF-16LE,
-//	                                  the server converts)
-//	bytes = n:u32 n bytes            (value data, hive images)
-//
-// A request body has one fixed layout for every operation, so the decoder does not depend
-// on the operation and a malformed frame is refused before anything runs:
-//
-//	request = op:u8 id:u32 handle:u64 flags:u32 access:u32 name:str class:str data:bytes
-//
-// id is chosen by the client and echoed in the reply; handle is a handle of this
-// connection or a predefined key (HKEY_LOCAL_MACHINE 0x80000002, HKEY_USERS 0x80000003).
-// What name, class, flags, access and data mean depends on op:
-//
-//	op               handle   name        class  flags          access     data       reply payload
-//	1  Ping          -        -           -      -              -          echoed     data:bytes
-//	2  OpenKey       parent   path        -      options        access     -          handle:u64
-//	3  CreateKey     parent   path        class  options        access     -          handle:u64 created:u8
-//	4  CloseKey      key      -           -      -              -          -          -
-//	5  DeleteKey     parent   path        -      -              -          -          -
-//	6  DeleteTree    parent   path        -      -              -          -          -
-//	7  SetValue      key      value name  -      type           -          value      -
-//	8  QueryValue    key      value name  -      -              -          -          type:u32 data:bytes
-//	9  DeleteValue   key      value name  -      -              -          -          -
-//	10 EnumKeys      key      -           -      -              -          -          n:u32 n×str
-//	11 EnumValues    key      -           -      -              -          -          n:u32 n×(name:str type:u32 data:bytes)
-//	12 QueryInfo     key      -           -      -              -          -          KeyInfo (see below)
-//	13 Notify        key      -           -      filter         subtree    -          - (then pushes)
-//	14 NotifyCancel  -        -           -      notify id      -          -          -
-//	15 Flush         key      -           -      -              -          -          -
-//	16 Handles       key      -           -      -              subtree    -          n:u32 n×HandleInfo
-//	17 Save          key      -           -      hive minor     -          -          hive:bytes
-//	18 Restore       key      -           -      flags          -          hive       -
-//	19 Load          parent   subkey name -      -              -          hive       -
-//	20 Unload        parent   subkey name -      -              -          -          -
-//
-//	KeyInfo    = subkeys:u32 maxSubKeyLen:u32 values:u32 maxValueNameLen:u32 maxValueLen:u32
-//	             class:str lastWrite:i64 (Unix ns) attrs:u32 (1 volatile, 2 link)
-//	HandleInfo = id:u64 pid:u32 uid:u32 exe:str openedAs:str resolved:str access:u32
-//	             opened:i64 (Unix ns)
-//
-// A reply body is
-//
-//	reply = kind:u8 id:u32 status:u32 payload
-//
-// with kind 0 for a reply. status is 0 on success, else a Windows error code
-// (ERROR_FILE_NOT_FOUND 2, ERROR_ACCESS_DENIED 5, …); then the payload is
-// message:str n:u32 n×HandleInfo, where the handles are the holders that blocked a
-// restore (ERROR_ACCESS_DENIED from Restore), and n is 0 otherwise.
-//
-// # Pipelining
-//
-// A client may send any number of requests without waiting; the server runs a
-// connection's requests in order and answers in that order, batching replies into one
-// write while more requests are already buffered. Distinct connections run concurrently.
-//
-// # Change notification
-//
-// Notify (RegNotifyChangeKeyValue) answers at once; from then on the server pushes, on the
-// same connection, frames of kind 1 with the Notify request's id and the payload
-// key:str filter:u32 (the resolved path of the changed key and which kind of change).
-// When the subscription ends — NotifyCancel, the handle closed, the key deleted — the
-// server pushes one frame of kind 2 with that id and a status (0, or the Windows code of
-// the reason). Pushes interleave with replies; the client tells them apart by kind.
-//
-// # Failures
-//
-// A frame that cannot be decoded (bad length, truncated field, unknown op, invalid UTF-8)
-// gets a reply with status ERROR_INVALID_PARAMETER (87) and the id as far as it could be
-// read; a length above MaxFrame closes the connection, since the stream can no longer be
-// followed. Nothing a client sends can stop the server or another connection.
+// One goroutine per connection reads, runs and answers requests in order, reusing its
+// frame buffers and writing through a bufio.Writer that is flushed only when no further
+// request is already buffered, so that a pipelining client gets its replies in one write.
+// Change notifications are forwarded by one goroutine per subscription as pushes on the
+// same connection. A malformed frame gets an ERROR_INVALID_PARAMETER reply; nothing a
+// client sends stops the server or affects another connection.
 package regipc

@@ -1,4 +1,4 @@
-package regipc
+package wire
 
 // Op is a request's operation code.
 type Op uint8

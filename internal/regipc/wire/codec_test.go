@@ -1,4 +1,4 @@
-package regipc
+package wire
 
 import (
 	"bytes"
