@@ -1,0 +1,186 @@
+package resmon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// genericApp is the "Generic Application" type: one supervised process in its own
+// process group.
+type genericApp struct {
+	name string
+	argv []string
+	dir  string
+	env  []string // Environment entries, added after the daemon's environment
+	e    *env
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd     // nil before the first Online
+	exited chan struct{} // closed when cmd has exited and was reaped
+	status string        // how the last process ended
+}
+
+func openGenericApp(name string, p props, e *env) (Resource, error) {
+	cl, _ := p.get("CommandLine")
+	argv, err := SplitCommandLine(cl)
+	if err != nil {
+		return nil, &PropertyError{Type: p.typ, Property: "CommandLine", Value: cl, Msg: err.Error()}
+	}
+	if len(argv) == 0 {
+		return nil, &PropertyError{Type: p.typ, Property: "CommandLine", Value: cl, Msg: "no program named"}
+	}
+	a := &genericApp{name: name, argv: argv, e: e}
+	a.dir, _ = p.get("CurrentDirectory")
+	for _, kv := range p.multi("Environment") {
+		k, _, ok := strings.Cut(kv, "=")
+		if !ok || !envName.MatchString(k) {
+			return nil, &PropertyError{Type: p.typ, Property: "Environment", Value: kv, Msg: "entry is not NAME=VALUE"}
+		}
+		a.env = append(a.env, kv)
+	}
+	return a, nil
+}
+
+// running returns the current process and its exit channel when it has not exited.
+func (a *genericApp) running() (*exec.Cmd, chan struct{}) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.cmd == nil {
+		return nil, nil
+	}
+	select {
+	case <-a.exited:
+		return nil, nil
+	default:
+		return a.cmd, a.exited
+	}
+}
+
+// Online starts the process; the resource is online as soon as the program was
+// executed (a missing program or directory fails here).
+func (a *genericApp) Online(ctx context.Context) error {
+	if cmd, _ := a.running(); cmd != nil {
+		return nil
+	}
+	if a.dir != "" {
+		if fi, err := os.Stat(a.dir); err != nil || !fi.IsDir() {
+			return fmt.Errorf("resmon: %s: CurrentDirectory %q is not a directory", a.name, a.dir)
+		}
+	}
+	logf, err := openLog(a.e.logDir, a.name)
+	if err != nil {
+		return err
+	}
+	defer logf.Close() // the child has its own descriptor
+	fmt.Fprintf(logf, "--- %s wolfpack: starting %q\n", time.Now().UTC().Format(time.RFC3339), a.argv)
+	cmd := exec.Command(a.argv[0], a.argv[1:]...)
+	cmd.Dir = a.dir
+	cmd.Env = append(daemonEnv(), a.env...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := a.e.spawner.start(ctx, cmd); err != nil {
+		return fmt.Errorf("resmon: %s: start %q: %w", a.name, a.argv[0], err)
+	}
+	exited := make(chan struct{})
+	a.mu.Lock()
+	a.cmd, a.exited, a.status = cmd, exited, ""
+	a.mu.Unlock()
+	go func() {
+		err := cmd.Wait()
+		status := "exit status 0"
+		if err != nil {
+			status = err.Error()
+		}
+		a.mu.Lock()
+		a.status = status
+		a.mu.Unlock()
+		a.e.log.Info("resmon: process ended", "resource", a.name, "pid", cmd.Process.Pid, "status", status)
+		close(exited)
+	}()
+	a.e.log.Info("resmon: process started", "resource", a.name, "pid", cmd.Process.Pid, "argv", a.argv)
+	return nil
+}
+
+// Offline sends SIGTERM to the process group, then SIGKILL after the grace period (or
+// when ctx ends), and finally SIGKILL to whatever is left in the group.
+func (a *genericApp) Offline(ctx context.Context) error {
+	cmd, exited := a.running()
+	if cmd == nil {
+		return nil
+	}
+	pgid := cmd.Process.Pid
+	if err := killGroup(pgid, syscall.SIGTERM); err != nil {
+		return err
+	}
+	grace := time.NewTimer(a.e.grace)
+	defer grace.Stop()
+	select {
+	case <-exited:
+	case <-grace.C:
+		a.e.log.Warn("resmon: process ignored SIGTERM, killing", "resource", a.name, "pid", pgid)
+	case <-ctx.Done():
+	}
+	return a.kill(ctx, pgid, exited)
+}
+
+// Terminate kills the process group at once.
+func (a *genericApp) Terminate(ctx context.Context) {
+	cmd, exited := a.running()
+	if cmd == nil {
+		return
+	}
+	if err := a.kill(ctx, cmd.Process.Pid, exited); err != nil {
+		a.e.log.Error("resmon: terminate", "resource", a.name, "err", err)
+	}
+}
+
+func (a *genericApp) kill(ctx context.Context, pgid int, exited chan struct{}) error {
+	if err := killGroup(pgid, syscall.SIGKILL); err != nil {
+		return err
+	}
+	select {
+	case <-exited:
+	case <-ctx.Done():
+		// SIGKILL cannot be ignored; a process stuck in the kernel still goes when it
+		// can. Do not block the caller past its deadline.
+		return fmt.Errorf("resmon: %s: process %d did not exit after SIGKILL: %w", a.name, pgid, ctx.Err())
+	}
+	// The leader is gone; members of its group that outlived it go too.
+	return killGroup(pgid, syscall.SIGKILL)
+}
+
+// LooksAlive: the process has not exited.
+func (a *genericApp) LooksAlive(ctx context.Context) bool {
+	cmd, _ := a.running()
+	return cmd != nil
+}
+
+// IsAlive: LooksAlive, and /proc shows the process running (not a zombie).
+func (a *genericApp) IsAlive(ctx context.Context) bool {
+	cmd, _ := a.running()
+	return cmd != nil && procRunning(cmd.Process.Pid)
+}
+
+// lastFailure says how the process ended, for the monitor's failure message.
+func (a *genericApp) lastFailure() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.status == "" {
+		return nil
+	}
+	return errors.New("process ended: " + a.status)
+}
+
+// pid returns the pid of the running process, 0 when none (for tests and diagnostics).
+func (a *genericApp) pid() int {
+	if cmd, _ := a.running(); cmd != nil {
+		return cmd.Process.Pid
+	}
+	return 0
+}
