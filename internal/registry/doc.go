@@ -1,0 +1,38 @@
+// Package registry is one node's Windows-style registry: a tree of keys under the
+// predefined roots HKEY_LOCAL_MACHINE and HKEY_USERS, each key holding typed values
+// (raw bytes plus a REG_* type), reached through handles that belong to a client session.
+//
+// It reproduces the semantics of the Win32 registry calls (RegCreateKeyEx, RegOpenKeyEx,
+// RegDeleteKey, RegDeleteTree, RegSetValueEx, RegQueryValueEx, RegEnumKeyEx, RegEnumValue,
+// RegQueryInfoKey, RegNotifyChangeKeyValue, RegFlushKey, RegSaveKey, RegRestoreKey,
+// RegLoadKey, RegUnLoadKey) as documented by Microsoft, including the parts that programs
+// rely on without knowing: names are case-insensitive and case-preserving (compared by
+// upper-casing each UTF-16 unit, as the kernel's RtlUpcaseUnicodeChar does), a handle
+// refers to a key object rather than to a path (a deleted key answers
+// ERROR_KEY_DELETED), symbolic link keys (REG_LINK value SymbolicLinkValue) are followed
+// when a path is opened, volatile keys are never persisted, and Windows' size limits hold
+// (key name 255 characters, value name 16,383, depth 512).
+//
+// Layout of the package, one concept per file:
+//
+//	errors.go    Errno with Windows' numbers and messages, KeysInUseError, LimitError
+//	consts.go    REG_* types, options, access rights, notify filters
+//	names.go     name folding (upper-casing) and limits
+//	tree.go      the key object and tree invariants
+//	links.go     path resolution through symbolic links
+//	session.go   sessions and handles
+//	calls.go     the Win32-shaped calls on a session
+//	notify.go    change notification
+//	paths.go     root names and path helpers
+//	registry.go  Open/OpenMemory/Close and the default keys
+//	journal.go   the append-only journal with group commit
+//	record.go    the journal's logical records and the subtree encoding
+//	store.go     compaction of the journal into a bbolt file
+//	hive.go      Save, Restore, Load and Unload through package hive
+//
+// Persistence: writes are applied in memory first, appended to a journal of logical
+// records (length + CRC32C framed) and made durable by Flush (RegFlushKey), by a lazy flush
+// within one second, or by Close. One writer goroutine gathers every pending record, writes
+// and fsyncs once, then wakes every waiting Flush (group commit). The journal is compacted
+// into a bbolt file periodically. See BENCHMARKS.md ("registry engine") for what that costs.
+package registry

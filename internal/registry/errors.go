@@ -1,0 +1,164 @@
+package registry
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Errno is a Win32 error code, with Windows' number and message. Every error the package
+// returns is an Errno or wraps one, so errors.Is(err, ERROR_KEY_DELETED) and
+// errors.As(err, &errno) work on anything it returns.
+type Errno uint32
+
+// The Win32 error codes the registry calls return.
+const (
+	ERROR_SUCCESS                Errno = 0
+	ERROR_FILE_NOT_FOUND         Errno = 2
+	ERROR_ACCESS_DENIED          Errno = 5
+	ERROR_INVALID_HANDLE         Errno = 6
+	ERROR_NOT_ENOUGH_MEMORY      Errno = 8
+	ERROR_INVALID_PARAMETER      Errno = 87
+	ERROR_BAD_PATHNAME           Errno = 161
+	ERROR_ALREADY_EXISTS         Errno = 183
+	ERROR_MORE_DATA              Errno = 234
+	ERROR_NO_MORE_ITEMS          Errno = 259
+	ERROR_BADDB                  Errno = 1009
+	ERROR_BADKEY                 Errno = 1010
+	ERROR_CANTOPEN               Errno = 1011
+	ERROR_CANTREAD               Errno = 1012
+	ERROR_CANTWRITE              Errno = 1013
+	ERROR_REGISTRY_RECOVERED     Errno = 1014
+	ERROR_REGISTRY_CORRUPT       Errno = 1015
+	ERROR_REGISTRY_IO_FAILED     Errno = 1016
+	ERROR_NOT_REGISTRY_FILE      Errno = 1017
+	ERROR_KEY_DELETED            Errno = 1018
+	ERROR_KEY_HAS_CHILDREN       Errno = 1020
+	ERROR_CHILD_MUST_BE_VOLATILE Errno = 1021
+	ERROR_CANT_RESOLVE_FILENAME  Errno = 1921
+)
+
+var errnoText = map[Errno]string{
+	ERROR_SUCCESS:                "The operation completed successfully.",
+	ERROR_FILE_NOT_FOUND:         "The system cannot find the file specified.",
+	ERROR_ACCESS_DENIED:          "Access is denied.",
+	ERROR_INVALID_HANDLE:         "The handle is invalid.",
+	ERROR_NOT_ENOUGH_MEMORY:      "Not enough memory resources are available to process this command.",
+	ERROR_INVALID_PARAMETER:      "The parameter is incorrect.",
+	ERROR_BAD_PATHNAME:           "The specified path is invalid.",
+	ERROR_ALREADY_EXISTS:         "Cannot create a file when that file already exists.",
+	ERROR_MORE_DATA:              "More data is available.",
+	ERROR_NO_MORE_ITEMS:          "No more data is available.",
+	ERROR_BADDB:                  "The configuration registry database is corrupt.",
+	ERROR_BADKEY:                 "The configuration registry key is invalid.",
+	ERROR_CANTOPEN:               "The configuration registry key could not be opened.",
+	ERROR_CANTREAD:               "The configuration registry key could not be read.",
+	ERROR_CANTWRITE:              "The configuration registry key could not be written.",
+	ERROR_REGISTRY_RECOVERED:     "One of the files in the registry database had to be recovered by use of a log or alternate copy. The recovery was successful.",
+	ERROR_REGISTRY_CORRUPT:       "The registry is corrupted. The structure of one of the files containing registry data is corrupted, or the system's memory image of the file is corrupted, or the file could not be recovered because the alternate copy or log was absent or corrupted.",
+	ERROR_REGISTRY_IO_FAILED:     "An I/O operation initiated by the registry failed unrecoverably. The registry could not read in, or write out, or flush, one of the files that contain the system's image of the registry.",
+	ERROR_NOT_REGISTRY_FILE:      "The system has attempted to load or restore a file into the registry, but the specified file is not in a registry file format.",
+	ERROR_KEY_DELETED:            "Illegal operation attempted on a registry key that has been marked for deletion.",
+	ERROR_KEY_HAS_CHILDREN:       "An attempt was made to create a symbolic link in a registry key that already has subkeys or values.",
+	ERROR_CHILD_MUST_BE_VOLATILE: "Cannot create a stable subkey under a volatile parent key.",
+	ERROR_CANT_RESOLVE_FILENAME:  "The name of the file cannot be resolved by the system.",
+}
+
+// Error returns Windows' message text for the code.
+func (e Errno) Error() string {
+	if s, ok := errnoText[e]; ok {
+		return s
+	}
+	return fmt.Sprintf("Win32 error %d.", uint32(e))
+}
+
+// OpError records the call and the key it failed on, wrapping the Errno (or LimitError)
+// that says why: "registry: open HKEY_LOCAL_MACHINE\SOFTWARE\X: The system cannot find the
+// file specified."
+type OpError struct {
+	Op   string // "open", "create", "set value", …
+	Key  string // the key as the caller named it, or resolved when there is no name
+	Name string // the value name, for value calls
+	Err  error
+}
+
+func (e *OpError) Error() string {
+	var b strings.Builder
+	b.WriteString("registry: ")
+	b.WriteString(e.Op)
+	if e.Key != "" {
+		b.WriteByte(' ')
+		b.WriteString(e.Key)
+	}
+	if e.Name != "" || e.Op == "query value" || e.Op == "set value" || e.Op == "delete value" {
+		fmt.Fprintf(&b, " value %q", e.Name)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+func (e *OpError) Unwrap() error { return e.Err }
+
+// LimitError reports a name or depth beyond Windows' limits. It wraps the Errno Windows
+// returns for that case (ERROR_INVALID_PARAMETER or ERROR_BADKEY).
+type LimitError struct {
+	Limit string // "key name length", "value name length", "key depth", "key name"
+	Max   int
+	Got   int
+	Err   Errno
+}
+
+func (e *LimitError) Error() string {
+	if e.Max == 0 {
+		return fmt.Sprintf("%s is invalid: %s", e.Limit, e.Err.Error())
+	}
+	return fmt.Sprintf("%s %d exceeds the limit of %d: %s", e.Limit, e.Got, e.Max, e.Err.Error())
+}
+
+func (e *LimitError) Unwrap() error { return e.Err }
+
+// KeysInUseError is returned by Restore (without REG_FORCE_RESTORE) and Unload when other
+// sessions hold handles to keys in the subtree, whichever name they opened them by. It is
+// ERROR_ACCESS_DENIED for errors.Is, as RegRestoreKey's failure is on Windows, and carries
+// who holds the keys, which Windows does not tell.
+type KeysInUseError struct {
+	Key     string       // resolved path of the subtree's root
+	Holders []HandleInfo // the other sessions' handles, in handle order
+}
+
+func (e *KeysInUseError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "registry: %d handle(s) of other processes are open in %s:", len(e.Holders), e.Key)
+	for i, h := range e.Holders {
+		if i == 8 {
+			fmt.Fprintf(&b, " and %d more", len(e.Holders)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		fmt.Fprintf(&b, " %s (pid %d) on %s", h.Owner.Exe, h.Owner.PID, h.OpenedAs)
+	}
+	b.WriteString(": ")
+	b.WriteString(ERROR_ACCESS_DENIED.Error())
+	return b.String()
+}
+
+// Is reports ERROR_ACCESS_DENIED, the Errno that RegRestoreKey returns on Windows.
+func (e *KeysInUseError) Is(target error) bool { return target == ERROR_ACCESS_DENIED }
+
+// Unwrap gives ERROR_ACCESS_DENIED, so errors.As finds the Errno too.
+func (e *KeysInUseError) Unwrap() error { return ERROR_ACCESS_DENIED }
+
+// CorruptError reports a damaged store found at Open: where and what.
+type CorruptError struct {
+	File   string
+	Offset int64
+	Msg    string
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("registry: store %s corrupt at offset %d: %s: %s", e.File, e.Offset, e.Msg, ERROR_REGISTRY_CORRUPT.Error())
+}
+
+func (e *CorruptError) Unwrap() error { return ERROR_REGISTRY_CORRUPT }

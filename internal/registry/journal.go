@@ -1,0 +1,437 @@
+package registry
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The journal is a sequence of files journal-<gen>.wal in the store's directory. Each
+// starts with a 16-byte header (magic, generation) followed by frames:
+//
+//	frame = length:uint32le crc32c(payload):uint32le payload
+//
+// A frame is written whole or not at all as far as a reader can tell: replay stops at the
+// first frame whose length runs past the file or whose checksum fails (a torn tail after a
+// crash) and cuts the file there.
+//
+// Group commit: callers append records to an in-memory buffer (under Registry.mu, so the
+// journal's order is the order the changes were applied in). One writer goroutine takes
+// the whole buffer, writes it, fdatasyncs once, and then wakes every Flush that was
+// waiting for it. Flushes that arrive while it syncs wait for the next round, which picks
+// up everything appended meanwhile: with N clients each syncing, one fsync serves up to N.
+// Without a Flush, the writer writes the buffer within Options.LazyFlush (1 s).
+//
+// Compaction: when a journal file grows past Options.CompactBytes (and at Close and after
+// a replay at Open) the writer takes a snapshot of every persisted key under the read
+// lock, finishes the current file, starts generation gen+1, and writes the snapshot into
+// bbolt in one transaction that records gen+1; then the older files are deleted. A crash
+// at any point leaves bbolt at gen g with every journal file ≥ g present and complete
+// except perhaps the last one's tail.
+const (
+	journalMagic     = "WPREGJ01"
+	journalHeaderLen = 16
+	frameHeaderLen   = 8
+	maxFrame         = 1 << 30
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+type generation struct {
+	done chan struct{}
+	err  error
+}
+
+type journal struct {
+	dir          string
+	log          *slog.Logger
+	lazy         time.Duration
+	compactBytes int64
+	st           *store
+	// snapshot encodes every persisted key; called by the writer with Registry.mu
+	// held for reading (via lockTree/unlockTree).
+	snapshot   func() [2][][]byte
+	lockTree   func()
+	unlockTree func()
+
+	// Owned by the writer goroutine (and Open before it starts).
+	f    *os.File
+	gen  uint64
+	size int64
+
+	mu       sync.Mutex
+	buf      []byte
+	spare    []byte
+	appended uint64 // records appended
+	durable  uint64 // records known durable
+	waiters  int    // Flushes waiting on cur
+	cur      *generation
+	err      error // sticky write error
+	stopped  bool
+
+	flushReq   chan struct{}
+	kick       chan struct{}
+	compactReq chan chan error
+	quit       chan struct{}
+	done       chan struct{}
+}
+
+func journalName(gen uint64) string { return fmt.Sprintf("journal-%016x.wal", gen) }
+
+// journalFiles lists the generations of the journal files in dir, ascending.
+func journalFiles(dir string) ([]uint64, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var gens []uint64
+	for _, e := range ents {
+		n := e.Name()
+		if !strings.HasPrefix(n, "journal-") || !strings.HasSuffix(n, ".wal") {
+			continue
+		}
+		g, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(n, "journal-"), ".wal"), 16, 64)
+		if err != nil {
+			continue
+		}
+		gens = append(gens, g)
+	}
+	sort.Slice(gens, func(i, j int) bool { return gens[i] < gens[j] })
+	return gens, nil
+}
+
+// readJournal returns the records of one journal file and the length of its good part.
+// A missing or short header counts as an empty file (a crash while it was created).
+func readJournal(path string, gen uint64) (recs [][]byte, good int64, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(data) < journalHeaderLen {
+		return nil, 0, nil
+	}
+	if string(data[:8]) != journalMagic {
+		return nil, 0, &CorruptError{File: path, Offset: 0, Msg: "bad journal magic"}
+	}
+	if g := binary.LittleEndian.Uint64(data[8:16]); g != gen {
+		return nil, 0, &CorruptError{File: path, Offset: 8, Msg: fmt.Sprintf("journal header says generation %d", g)}
+	}
+	off := journalHeaderLen
+	for off+frameHeaderLen <= len(data) {
+		n := int(binary.LittleEndian.Uint32(data[off:]))
+		sum := binary.LittleEndian.Uint32(data[off+4:])
+		if n == 0 || n > maxFrame || off+frameHeaderLen+n > len(data) {
+			break
+		}
+		payload := data[off+frameHeaderLen : off+frameHeaderLen+n]
+		if crc32.Checksum(payload, castagnoli) != sum {
+			break
+		}
+		recs = append(recs, payload)
+		off += frameHeaderLen + n
+	}
+	return recs, int64(off), nil
+}
+
+// createJournal makes a new, empty journal file and makes its existence durable.
+func createJournal(dir string, gen uint64) (*os.File, error) {
+	path := filepath.Join(dir, journalName(gen))
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	var h [journalHeaderLen]byte
+	copy(h[:], journalMagic)
+	binary.LittleEndian.PutUint64(h[8:], gen)
+	if _, err := f.Write(h[:]); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := syncDir(dir); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// openJournalAt opens an existing journal file for appending after its good part,
+// cutting a torn tail, or recreates it when its header was torn.
+func openJournalAt(dir string, gen uint64, good int64) (*os.File, int64, error) {
+	if good < journalHeaderLen {
+		f, err := createJournal(dir, gen)
+		return f, journalHeaderLen, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, journalName(gen)), os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	if st.Size() != good {
+		if err := f.Truncate(good); err != nil {
+			f.Close()
+			return nil, 0, err
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return nil, 0, err
+		}
+	}
+	if _, err := f.Seek(good, 0); err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, good, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func (j *journal) start() {
+	j.cur = &generation{done: make(chan struct{})}
+	j.flushReq = make(chan struct{}, 1)
+	j.kick = make(chan struct{}, 1)
+	j.compactReq = make(chan chan error)
+	j.quit = make(chan struct{})
+	j.done = make(chan struct{})
+	go j.run()
+}
+
+// append adds one record, encoded by fill. The caller holds Registry.mu for writing.
+func (j *journal) append(fill func(*enc)) {
+	j.mu.Lock()
+	if j.stopped {
+		j.mu.Unlock()
+		return
+	}
+	start := len(j.buf)
+	e := enc{b: append(j.buf, make([]byte, frameHeaderLen)...)}
+	fill(&e)
+	j.buf = e.b
+	payload := j.buf[start+frameHeaderLen:]
+	binary.LittleEndian.PutUint32(j.buf[start:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(j.buf[start+4:], crc32.Checksum(payload, castagnoli))
+	j.appended++
+	j.mu.Unlock()
+	if start == 0 {
+		select {
+		case j.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// sync waits until every record appended so far is durable.
+func (j *journal) sync(ctx context.Context) error {
+	j.mu.Lock()
+	if j.err != nil {
+		err := j.err
+		j.mu.Unlock()
+		return err
+	}
+	if j.durable >= j.appended {
+		j.mu.Unlock()
+		return nil
+	}
+	if j.stopped {
+		j.mu.Unlock()
+		return ERROR_REGISTRY_IO_FAILED
+	}
+	g := j.cur
+	j.waiters++
+	j.mu.Unlock()
+	select {
+	case j.flushReq <- struct{}{}:
+	default:
+	}
+	select {
+	case <-g.done:
+		return g.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// compact asks the writer for a compaction and waits for it.
+func (j *journal) compact(ctx context.Context) error {
+	res := make(chan error, 1)
+	select {
+	case j.compactReq <- res:
+	case <-j.done:
+		return ERROR_REGISTRY_IO_FAILED
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-res:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// stop makes everything durable, compacts, and ends the writer.
+func (j *journal) stop() error {
+	close(j.quit)
+	<-j.done
+	j.mu.Lock()
+	err := j.err
+	j.mu.Unlock()
+	if cerr := j.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (j *journal) run() {
+	defer close(j.done)
+	var lazy <-chan time.Time
+	for {
+		select {
+		case <-j.flushReq:
+		case <-j.kick:
+			if lazy == nil {
+				lazy = time.After(j.lazy)
+			}
+			continue
+		case <-lazy:
+			lazy = nil
+		case res := <-j.compactReq:
+			res <- j.rotate()
+			continue
+		case <-j.quit:
+			err := j.rotate()
+			j.mu.Lock()
+			j.stopped = true
+			if err != nil && j.err == nil {
+				j.err = err
+			}
+			g := j.cur
+			j.mu.Unlock()
+			g.err = ERROR_REGISTRY_IO_FAILED
+			close(g.done)
+			return
+		}
+		j.commit(nil)
+		for j.hasWaiters() {
+			j.commit(nil)
+		}
+		if j.size > j.compactBytes {
+			if err := j.rotate(); err != nil {
+				j.log.Error("registry: journal compaction failed", "err", err)
+			}
+		}
+	}
+}
+
+func (j *journal) hasWaiters() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.waiters > 0
+}
+
+// commit writes and syncs what is buffered, then completes the waiting generation.
+// When snap is not nil it is called, with the tree read-locked, at the very point where
+// the buffer is taken, so that the snapshot it makes covers exactly the records taken.
+func (j *journal) commit(snap func()) {
+	if snap != nil {
+		j.lockTree()
+	}
+	j.mu.Lock()
+	buf := j.buf
+	j.buf = j.spare[:0]
+	last := j.appended
+	g := j.cur
+	j.cur = &generation{done: make(chan struct{})}
+	j.waiters = 0
+	j.mu.Unlock()
+	if snap != nil {
+		snap()
+		j.unlockTree()
+	}
+	var err error
+	if len(buf) > 0 {
+		if _, err = j.f.Write(buf); err == nil {
+			err = unix.Fdatasync(int(j.f.Fd()))
+		}
+		j.size += int64(len(buf))
+	}
+	j.mu.Lock()
+	if err != nil {
+		err = fmt.Errorf("registry: journal %s: %w: %w", j.f.Name(), err, ERROR_REGISTRY_IO_FAILED)
+		if j.err == nil {
+			j.err = err
+		}
+		j.log.Error("registry: journal write failed; further flushes fail", "err", err)
+	} else {
+		j.durable = last
+	}
+	if cap(buf) <= 1<<20 {
+		j.spare = buf[:0]
+	} else {
+		j.spare = nil
+	}
+	j.mu.Unlock()
+	g.err = err
+	close(g.done)
+}
+
+// rotate compacts: snapshot + finish the current file, start the next generation, write
+// the snapshot to bbolt, delete the older files.
+func (j *journal) rotate() error {
+	var snap [2][][]byte
+	j.commit(func() { snap = j.snapshot() })
+	j.mu.Lock()
+	err := j.err
+	j.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	next := j.gen + 1
+	nf, err := createJournal(j.dir, next)
+	if err != nil {
+		return fmt.Errorf("registry: start journal %d: %w", next, err)
+	}
+	old := j.f
+	j.f, j.gen, j.size = nf, next, journalHeaderLen
+	old.Close()
+	if err := j.st.save(snap, next); err != nil {
+		return err
+	}
+	gens, err := journalFiles(j.dir)
+	if err != nil {
+		return err
+	}
+	for _, g := range gens {
+		if g < next {
+			if err := os.Remove(filepath.Join(j.dir, journalName(g))); err != nil {
+				j.log.Warn("registry: remove old journal", "err", err)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,119 @@
+package registry
+
+import (
+	"encoding/binary"
+	"strings"
+	"unicode/utf16"
+)
+
+// A link key (created with REG_OPTION_CREATE_LINK) holds its target in the REG_LINK value
+// SymbolicLinkValue as a kernel path, \REGISTRY\MACHINE\... or \REGISTRY\USER\..., in
+// UTF-16LE without a terminating NUL. Opening a path follows every link on it, the last
+// component too unless REG_OPTION_OPEN_LINK asks for the link key itself; at most
+// MaxLinkHops links are followed for one open (ERROR_CANT_RESOLVE_FILENAME beyond).
+
+// kernelRoots maps the kernel names of the roots to their index in Registry.roots.
+var kernelRoots = []struct {
+	prefix string
+	root   int
+}{
+	{`\REGISTRY\MACHINE`, 0},
+	{`\REGISTRY\USER`, 1},
+}
+
+// EncodeLinkTarget gives the SymbolicLinkValue bytes for a target path, either canonical
+// (HKEY_LOCAL_MACHINE\SYSTEM\ControlSet001, HKLM\...) or already a kernel path
+// (\REGISTRY\MACHINE\SYSTEM\ControlSet001): UTF-16LE, no NUL, as Windows stores it.
+func EncodeLinkTarget(target string) ([]byte, error) {
+	kp, err := KernelPath(target)
+	if err != nil {
+		return nil, err
+	}
+	return utf16le(kp), nil
+}
+
+// KernelPath converts HKEY_LOCAL_MACHINE\X (or HKLM\X, HKU\X, or a kernel path) to
+// \REGISTRY\MACHINE\X.
+func KernelPath(p string) (string, error) {
+	up := fold(p)
+	for _, kr := range kernelRoots {
+		if up == kr.prefix || strings.HasPrefix(up, kr.prefix+`\`) {
+			return p, nil
+		}
+	}
+	root, rest, err := ParsePath(p)
+	if err != nil {
+		return "", err
+	}
+	kp := kernelRoots[root-HKEY_LOCAL_MACHINE].prefix
+	if rest != "" {
+		kp += `\` + rest
+	}
+	return kp, nil
+}
+
+func utf16le(s string) []byte {
+	u := utf16.Encode([]rune(s))
+	b := make([]byte, 2*len(u))
+	for i, c := range u {
+		binary.LittleEndian.PutUint16(b[2*i:], c)
+	}
+	return b
+}
+
+func fromUTF16le(b []byte) string {
+	u := make([]uint16, len(b)/2)
+	for i := range u {
+		u[i] = binary.LittleEndian.Uint16(b[2*i:])
+	}
+	for len(u) > 0 && u[len(u)-1] == 0 { // tolerate a NUL written by careless tools
+		u = u[:len(u)-1]
+	}
+	return string(utf16.Decode(u))
+}
+
+// linkTarget follows one link key to the key it names. The caller holds Registry.mu.
+func (r *Registry) linkTarget(l *key, hops *int) (*key, error) {
+	*hops++
+	if *hops > MaxLinkHops {
+		return nil, &LimitError{Limit: "symbolic link hops", Max: MaxLinkHops, Got: *hops, Err: ERROR_CANT_RESOLVE_FILENAME}
+	}
+	i, ok := l.value(fold(SymbolicLinkValue))
+	if !ok || l.values[i].typ != REG_LINK {
+		return nil, ERROR_FILE_NOT_FOUND
+	}
+	target := fromUTF16le(l.values[i].data)
+	up := fold(target)
+	for _, kr := range kernelRoots {
+		if up == kr.prefix || strings.HasPrefix(up, kr.prefix+`\`) {
+			rest := strings.TrimPrefix(target[len(kr.prefix):], `\`)
+			parts, err := splitPath(rest)
+			if err != nil {
+				return nil, ERROR_FILE_NOT_FOUND
+			}
+			return r.walkPath(r.roots[kr.root], parts, false, hops)
+		}
+	}
+	return nil, ERROR_FILE_NOT_FOUND
+}
+
+// walkPath finds the key at parts below start, following links (the last one only when
+// openLink is false). The caller holds Registry.mu.
+func (r *Registry) walkPath(start *key, parts []string, openLink bool, hops *int) (*key, error) {
+	cur := start
+	for i, p := range parts {
+		c := cur.child(fold(p))
+		if c == nil {
+			return nil, ERROR_FILE_NOT_FOUND
+		}
+		if c.link && (i < len(parts)-1 || !openLink) {
+			t, err := r.linkTarget(c, hops)
+			if err != nil {
+				return nil, err
+			}
+			c = t
+		}
+		cur = c
+	}
+	return cur, nil
+}

@@ -1,0 +1,206 @@
+package registry
+
+import (
+	"context"
+	"sync"
+)
+
+// Change is one notification: which key changed and how.
+type Change struct {
+	Key    string // resolved path of the key that changed (for REG_NOTIFY_CHANGE_NAME the subkey added or deleted)
+	Filter uint32 // REG_NOTIFY_CHANGE_NAME, _ATTRIBUTES, _LAST_SET or _SECURITY: which kind
+}
+
+// Delivery policy. A writer never waits for a watcher: it adds the change to the
+// watcher's pending set under a small lock and wakes the watcher's goroutine, which sends
+// to the channel (buffered, notifyBuffer) at the reader's pace. Pending changes are
+// coalesced: a (Key, Filter) pair already pending is not added again. When more than
+// notifyPendingMax distinct changes are pending the set is collapsed into one Change per
+// filter kind naming the watched key itself, meaning "something at or below here changed"
+// — as faithful as Windows, whose notification says only that something changed.
+const (
+	notifyBuffer     = 64
+	notifyPendingMax = 1024
+)
+
+type watcher struct {
+	r       *Registry
+	k       *key
+	h       *handle
+	subtree bool
+	filter  uint32
+	out     chan Change
+
+	mu        sync.Mutex
+	pending   []Change
+	seen      map[Change]struct{}
+	collapsed uint32 // filters collapsed into a change of the watched key
+	wake      chan struct{}
+	done      chan struct{}
+	stopOnce  sync.Once
+	attached  bool // in k.watchers and h.watchers; guarded by Registry.mu
+}
+
+// Notify asks for the changes of a key (RegNotifyChangeKeyValue): filter is a mask of
+// REG_NOTIFY_CHANGE_*; subtree watches every key below too. Changes arrive on the returned
+// channel, which is closed when ctx ends, the handle closes or the key is deleted. Changes
+// made through any name of the key (a link or its target) are seen: the watch is on the
+// key object.
+func (s *Session) Notify(ctx context.Context, h Handle, subtree bool, filter uint32) (<-chan Change, error) {
+	hh, err := s.get(h)
+	if err != nil {
+		return nil, &OpError{Op: "notify", Err: err}
+	}
+	if filter&regNotifyAll == 0 || filter&^(regNotifyAll|REG_NOTIFY_THREAD_AGNOSTIC) != 0 {
+		return nil, &OpError{Op: "notify", Key: hh.openedAs, Err: ERROR_INVALID_PARAMETER}
+	}
+	if hh.rights&KEY_NOTIFY == 0 {
+		return nil, &OpError{Op: "notify", Key: hh.openedAs, Err: ERROR_ACCESS_DENIED}
+	}
+	w := &watcher{r: s.r, h: hh, subtree: subtree, filter: filter & regNotifyAll,
+		out: make(chan Change, notifyBuffer), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	r := s.r
+	r.mu.Lock()
+	if hh.k.deleted {
+		r.mu.Unlock()
+		return nil, &OpError{Op: "notify", Key: hh.openedAs, Err: ERROR_KEY_DELETED}
+	}
+	w.k = hh.k
+	w.k.watchers = append(w.k.watchers, w)
+	hh.watchers = append(hh.watchers, w)
+	w.attached = true
+	r.watchers.Add(1)
+	r.mu.Unlock()
+	go w.pump(ctx)
+	return w.out, nil
+}
+
+// deliver queues a change; it never blocks on the reader.
+func (w *watcher) deliver(c Change) {
+	w.mu.Lock()
+	if w.collapsed != 0 {
+		w.collapsed |= c.Filter
+	} else if _, dup := w.seen[c]; !dup {
+		if len(w.pending) >= notifyPendingMax {
+			for _, p := range w.pending {
+				w.collapsed |= p.Filter
+			}
+			w.collapsed |= c.Filter
+			w.pending, w.seen = nil, nil
+		} else {
+			if w.seen == nil {
+				w.seen = make(map[Change]struct{})
+			}
+			w.seen[c] = struct{}{}
+			w.pending = append(w.pending, c)
+		}
+	}
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *watcher) take() []Change {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := w.pending
+	w.pending, w.seen = nil, nil
+	if w.collapsed != 0 {
+		path := w.k.path()
+		for _, f := range []uint32{REG_NOTIFY_CHANGE_NAME, REG_NOTIFY_CHANGE_ATTRIBUTES, REG_NOTIFY_CHANGE_LAST_SET, REG_NOTIFY_CHANGE_SECURITY} {
+			if w.collapsed&f != 0 {
+				out = append(out, Change{Key: path, Filter: f})
+			}
+		}
+		w.collapsed = 0
+	}
+	return out
+}
+
+// stop ends the watch (handle closed, key deleted, registry closed): what is pending and
+// fits in the channel's buffer is still delivered, then the channel closes.
+func (w *watcher) stop() { w.stopOnce.Do(func() { close(w.done) }) }
+
+// detach removes the watcher from its key and handle. The caller holds Registry.mu.
+func (w *watcher) detach() {
+	if !w.attached {
+		return
+	}
+	w.attached = false
+	w.r.watchers.Add(-1)
+	w.k.watchers = removeWatcher(w.k.watchers, w)
+	w.h.watchers = removeWatcher(w.h.watchers, w)
+}
+
+func removeWatcher(ws []*watcher, w *watcher) []*watcher {
+	for i, x := range ws {
+		if x == w {
+			ws[i] = ws[len(ws)-1]
+			ws[len(ws)-1] = nil
+			return ws[:len(ws)-1]
+		}
+	}
+	return ws
+}
+
+func (w *watcher) pump(ctx context.Context) {
+	defer close(w.out)
+	for {
+		select {
+		case <-ctx.Done():
+			w.r.mu.Lock()
+			w.detach()
+			w.r.mu.Unlock()
+			return
+		case <-w.done:
+			for _, c := range w.take() {
+				select {
+				case w.out <- c:
+				default:
+				}
+			}
+			return
+		case <-w.wake:
+			batch := w.take()
+			for i, c := range batch {
+				select {
+				case w.out <- c:
+				case <-ctx.Done():
+					w.r.mu.Lock()
+					w.detach()
+					w.r.mu.Unlock()
+					return
+				case <-w.done:
+					for _, c := range batch[i:] {
+						select {
+						case w.out <- c:
+						default:
+						}
+					}
+					return
+				}
+			}
+		}
+	}
+}
+
+// notify tells the watchers of container (and the subtree watchers above it) that
+// changed changed in the way filter says. The caller holds Registry.mu for writing.
+func (r *Registry) notify(container, changed *key, filter uint32) {
+	if r.watchers.Load() == 0 {
+		return
+	}
+	path := ""
+	for a := container; a != nil; a = a.parent {
+		for _, w := range a.watchers {
+			if (a == container || w.subtree) && w.filter&filter != 0 {
+				if path == "" {
+					path = changed.path()
+				}
+				w.deliver(Change{Key: path, Filter: filter})
+			}
+		}
+	}
+}

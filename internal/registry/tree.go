@@ -1,0 +1,203 @@
+package registry
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// key is one key object. Handles point at key objects, not at paths: renaming a path's
+// meaning (a link retargeted, a subtree restored) never moves an open handle.
+//
+// Invariants, all guarded by Registry.mu:
+//   - parent is nil only for the two roots; a key is in parent.subkeys under fold(name)
+//     until it is deleted, and then deleted is true, it has left its parent's map, and
+//     it never comes back.
+//   - depth is parent.depth+1 (roots are 0) and never exceeds MaxDepth.
+//   - a key under a volatile key is volatile; a key under a loaded hive has mount set.
+//   - values are in insertion order and valueIdx maps fold(name) to the position.
+//   - sorted is nil or holds the subkeys ordered by compareFolded of their folded names.
+type key struct {
+	name      string
+	upper     string
+	parent    *key
+	depth     int
+	class     string
+	lastWrite time.Time
+	volatile  bool
+	link      bool
+	deleted   bool
+	mount     *mount // the loaded hive this key belongs to, nil for the main store
+	mountRoot bool   // the key is the root of a loaded hive
+	cpath     string // canonical path, cached by journalPath
+
+	subkeys  map[string]*key
+	sorted   []*key
+	values   []value
+	valueIdx map[string]int
+
+	watchers []*watcher
+}
+
+type value struct {
+	name  string
+	upper string
+	typ   uint32
+	data  []byte
+}
+
+func newKey(parent *key, name string, now time.Time) *key {
+	k := &key{name: name, upper: fold(name), parent: parent, lastWrite: now}
+	if parent != nil {
+		k.depth = parent.depth + 1
+		k.volatile = parent.volatile
+		k.mount = parent.mount
+	}
+	return k
+}
+
+func (k *key) child(upper string) *key {
+	if k.subkeys == nil {
+		return nil
+	}
+	return k.subkeys[upper]
+}
+
+func (k *key) addChild(c *key) {
+	if k.subkeys == nil {
+		k.subkeys = make(map[string]*key)
+	}
+	k.subkeys[c.upper] = c
+	k.sorted = nil
+}
+
+func (k *key) removeChild(c *key) {
+	delete(k.subkeys, c.upper)
+	k.sorted = nil
+}
+
+// sortedSubkeys returns the subkeys in Windows' enumeration order (by upper-cased name).
+func (k *key) sortedSubkeys() []*key {
+	if k.sorted == nil && len(k.subkeys) > 0 {
+		s := make([]*key, 0, len(k.subkeys))
+		for _, c := range k.subkeys {
+			s = append(s, c)
+		}
+		slices.SortFunc(s, func(a, b *key) int { return compareFolded(a.upper, b.upper) })
+		k.sorted = s
+	}
+	return k.sorted
+}
+
+func (k *key) value(upper string) (int, bool) {
+	if len(k.values) <= 8 {
+		for i := range k.values {
+			if k.values[i].upper == upper {
+				return i, true
+			}
+		}
+		return 0, false
+	}
+	if k.valueIdx == nil {
+		k.valueIdx = make(map[string]int, len(k.values))
+		for i := range k.values {
+			k.valueIdx[k.values[i].upper] = i
+		}
+	}
+	i, ok := k.valueIdx[upper]
+	return i, ok
+}
+
+func (k *key) setValue(name string, typ uint32, data []byte) {
+	upper := fold(name)
+	if i, ok := k.value(upper); ok {
+		k.values[i].name = name // Windows keeps the case of the latest RegSetValueEx
+		k.values[i].typ = typ
+		k.values[i].data = data
+		return
+	}
+	k.values = append(k.values, value{name: name, upper: upper, typ: typ, data: data})
+	if k.valueIdx != nil {
+		k.valueIdx[upper] = len(k.values) - 1
+	}
+}
+
+func (k *key) deleteValue(upper string) bool {
+	i, ok := k.value(upper)
+	if !ok {
+		return false
+	}
+	k.values = slices.Delete(k.values, i, i+1)
+	k.valueIdx = nil
+	return true
+}
+
+// persisted tells whether the key belongs in the main store: not volatile, not part of a
+// loaded hive.
+func (k *key) persisted() bool { return !k.volatile && k.mount == nil }
+
+// path is the key's canonical path: HKEY_LOCAL_MACHINE\SYSTEM\ControlSet001\...
+func (k *key) path() string {
+	if k.parent == nil {
+		return k.name
+	}
+	n := 0
+	for p := k; p != nil; p = p.parent {
+		n += len(p.name) + 1
+	}
+	buf := make([]byte, n-1)
+	i := len(buf)
+	for p := k; p != nil; p = p.parent {
+		i -= len(p.name)
+		copy(buf[i:], p.name)
+		if i > 0 {
+			i--
+			buf[i] = '\\'
+		}
+	}
+	return string(buf)
+}
+
+// relPath is the key's path below anc ("" when k == anc), components as stored.
+func (k *key) relPath(anc *key) string {
+	var parts []string
+	for p := k; p != nil && p != anc; p = p.parent {
+		parts = append(parts, p.name)
+	}
+	slices.Reverse(parts)
+	return strings.Join(parts, `\`)
+}
+
+// within tells whether k is anc or below it.
+func (k *key) within(anc *key) bool {
+	for p := k; p != nil; p = p.parent {
+		if p == anc {
+			return true
+		}
+	}
+	return false
+}
+
+// walk calls f for k and every key below it, parents before children, subkeys in
+// enumeration order. f returning false skips that key's subtree.
+func (k *key) walk(f func(*key) bool) {
+	if !f(k) {
+		return
+	}
+	for _, c := range k.sortedSubkeys() {
+		c.walk(f)
+	}
+}
+
+// markDeleted marks k and everything below it deleted and closes their watchers. The
+// caller has removed k from its parent.
+func (k *key) markDeleted() {
+	k.walk(func(c *key) bool {
+		c.deleted = true
+		for _, w := range slices.Clone(c.watchers) {
+			w.detach()
+			w.stop()
+		}
+		return true
+	})
+}
