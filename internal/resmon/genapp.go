@@ -89,6 +89,14 @@ func (a *genericApp) Online(ctx context.Context) error {
 	}
 	exited := make(chan struct{})
 	a.mu.Lock()
+	if ctx.Err() != nil {
+		// The monitor gave up on this call (and may already have run Terminate, which
+		// found nothing): do not leave a process behind.
+		a.mu.Unlock()
+		killGroup(cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Wait()
+		return fmt.Errorf("resmon: %s: start abandoned: %w", a.name, ctx.Err())
+	}
 	a.cmd, a.exited, a.status = cmd, exited, ""
 	a.mu.Unlock()
 	go func() {

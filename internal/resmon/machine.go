@@ -2,6 +2,7 @@ package resmon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -35,6 +36,7 @@ type machine struct {
 	policy   Policy
 	op       opKind
 	opGen    uint64
+	opCtx    context.Context
 	opCancel context.CancelFunc
 	opTimer  alarm
 	results  chan result
@@ -151,7 +153,12 @@ func (mc *machine) run() {
 				return
 			}
 		case r := <-mc.results:
-			if r.gen == mc.opGen && mc.op != opNone {
+			switch {
+			case r.gen != mc.opGen || mc.op == opNone:
+				// A call abandoned earlier; its resource was terminated since.
+			case errors.Is(mc.opCtx.Err(), context.DeadlineExceeded):
+				mc.timedOut() // it returned because its time was up
+			default:
 				mc.finish(r)
 			}
 		case <-mc.opTimer.c:
@@ -262,8 +269,10 @@ func (mc *machine) handle(c command) bool {
 func (mc *machine) startOp(kind opKind, fn func(context.Context) (bool, error)) {
 	mc.opGen++
 	gen := mc.opGen
-	ctx, cancel := context.WithCancel(context.Background())
-	mc.op, mc.opCancel = kind, cancel
+	// The deadline tells the resource how long it has (OCF passes it to the agent);
+	// opTimer is the backstop for calls that ignore their context.
+	ctx, cancel := context.WithTimeout(context.Background(), mc.policy.PendingTimeout)
+	mc.op, mc.opCtx, mc.opCancel = kind, ctx, cancel
 	mc.opTimer.set(mc.policy.PendingTimeout)
 	go func() {
 		ok, err := fn(ctx)
@@ -281,7 +290,7 @@ func (mc *machine) endOp() {
 	}
 	mc.opCancel()
 	mc.opTimer.stop()
-	mc.op, mc.opCancel = opNone, nil
+	mc.op, mc.opCtx, mc.opCancel = opNone, nil, nil
 	mc.opGen++
 }
 

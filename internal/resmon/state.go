@@ -46,8 +46,9 @@ type Event struct {
 	// Err says why the resource failed (New == StateFailed), else nil.
 	Err error
 	// Restarting is true when New == StateFailed and the monitor will bring the resource
-	// online again by itself (RestartAction allows it and the threshold is not reached,
-	// or the RetryPeriodOnFailure retry is scheduled).
+	// online again after RestartDelay (RestartAction allows it and RestartThreshold is
+	// not reached). Otherwise the resource stays Failed (until the RetryPeriodOnFailure
+	// retry, if any, or the caller's next Online).
 	Restarting bool
 	// Failover is the distinct "restart threshold exceeded, failover wanted" signal: the
 	// resource failed more than RestartThreshold times within RestartPeriod and its
