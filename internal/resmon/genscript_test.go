@@ -25,10 +25,15 @@ esac
 func writeScript(t *testing.T, body string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "resource.sh")
+	writeFile(t, path, body)
+	return path
+}
+
+func writeFile(t testing.TB, path, body string) {
+	t.Helper()
 	if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return path
 }
 
 func TestGenericScript(t *testing.T) {
