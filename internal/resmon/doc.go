@@ -23,7 +23,8 @@
 //     the type name "ocf:heartbeat:Dummy" does the same. Online is start, Offline stop,
 //     LooksAlive and IsAlive are monitor at OCF_CHECK_LEVEL 0 and 10. The agent gets
 //     OCF_ROOT, OCF_RESOURCE_INSTANCE (the resource name with characters other than
-//     letters, digits, '.', '-', '_' replaced by '_'), OCF_RESOURCE_TYPE,
+//     letters, digits, '.', '-', '_' replaced by '_' and, if any were, a hash of the
+//     name appended: "Disk Q:" is "Disk_Q_-1a2b3c4d"), OCF_RESOURCE_TYPE,
 //     OCF_RESOURCE_PROVIDER, OCF_RESKEY_CRM_meta_timeout, OCF_RESKEY_CRM_meta_interval
 //     and OCF_RESKEY_<name> for every other private property. Exit codes are OCFCode;
 //     monitor's OCF_NOT_RUNNING means not alive. A failed action is an *ActionError

@@ -86,7 +86,7 @@ func TestGenericApplication(t *testing.T) {
 	if pgid, err := syscall.Getpgid(pid); err != nil || pgid != pid {
 		t.Fatalf("process group of %d is %d (%v), want its own", pid, pgid, err)
 	}
-	logPath := filepath.Join(m.env.logDir, "My_App.log")
+	logPath := filepath.Join(m.env.logDir, logFileName("My App"))
 	want := "hello from wolfpack in " + dir
 	waitFor(t, "the greeting in the log", func() bool {
 		b, _ := os.ReadFile(logPath)

@@ -275,7 +275,19 @@ func (mc *machine) startOp(kind opKind, fn func(context.Context) (bool, error)) 
 	mc.op, mc.opCtx, mc.opCancel = kind, ctx, cancel
 	mc.opTimer.set(mc.policy.PendingTimeout)
 	go func() {
-		ok, err := fn(ctx)
+		var (
+			ok  bool
+			err error
+		)
+		func() {
+			// A resource type's bug must fail the resource, not the daemon.
+			defer func() {
+				if p := recover(); p != nil {
+					ok, err = false, fmt.Errorf("resmon: %s panicked: %v", kind, p)
+				}
+			}()
+			ok, err = fn(ctx)
+		}()
 		select {
 		case mc.results <- result{gen: gen, ok: ok, err: err}:
 		case <-mc.exited:
@@ -339,6 +351,11 @@ func (mc *machine) stopChecks() {
 func (mc *machine) terminate() {
 	ctx, cancel := context.WithTimeout(context.Background(), mc.policy.PendingTimeout)
 	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			mc.m.log.Error("resmon: Terminate panicked", "resource", mc.name, "panic", p)
+		}
+	}()
 	mc.res.Terminate(ctx)
 }
 

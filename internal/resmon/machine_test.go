@@ -3,6 +3,7 @@ package resmon
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -471,4 +472,23 @@ func TestSetPolicy(t *testing.T) {
 	if err := m.SetPolicy(ctxT(t), "R", Policy{}); err == nil {
 		t.Fatal("SetPolicy accepted a zero policy")
 	}
+}
+
+// panicResource's Online panics.
+type panicResource struct{ TestResource }
+
+func (p *panicResource) Online(ctx context.Context) error { panic("bug in a resource type") }
+
+func TestPanickingResourceFails(t *testing.T) {
+	m := newTestMonitor(t, nil)
+	p := fastPolicy()
+	p.RestartAction = RestartDontRestart
+	if err := m.AddResource("P", &panicResource{}, p); err != nil {
+		t.Fatal(err)
+	}
+	err := m.Online(ctxT(t), "P")
+	if err == nil || !strings.Contains(err.Error(), "panicked: bug in a resource type") {
+		t.Fatalf("Online: %v, want the panic as an error", err)
+	}
+	mustState(t, m, "P", StateFailed)
 }

@@ -121,7 +121,7 @@ esac
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"OCF_ROOT=" + root, "OCF_RESOURCE_INSTANCE=Svc_IP", "OCF_RESOURCE_TYPE=Fake",
+		"OCF_ROOT=" + root, "OCF_RESOURCE_INSTANCE=Svc_IP-", "OCF_RESOURCE_TYPE=Fake",
 		"OCF_RESOURCE_PROVIDER=test", "OCF_RESKEY_envfile=" + envFile, "OCF_RESKEY_CRM_meta_timeout=",
 		"OCF_RA_VERSION_MAJOR=1",
 	} {

@@ -97,3 +97,20 @@ func FuzzSplitCommandLine(f *testing.F) {
 		}
 	})
 }
+
+func TestSafeName(t *testing.T) {
+	seen := map[string]string{}
+	for _, name := range []string{"App", "My App", "My_App", "Disk Q:", "Disk_Q_", "", ".", "..", "../etc/passwd", "ünï"} {
+		s := safeName(name)
+		if prev, ok := seen[s]; ok {
+			t.Errorf("safeName(%q) = safeName(%q) = %q", name, prev, s)
+		}
+		seen[s] = name
+		if s == "" || s == "." || s == ".." || strings.ContainsAny(s, "/ :$`'\"\\") {
+			t.Errorf("safeName(%q) = %q is not a safe file name", name, s)
+		}
+	}
+	if safeName("App") != "App" || safeName("My_App") != "My_App" {
+		t.Error("safe names must stay as they are")
+	}
+}

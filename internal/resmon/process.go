@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,24 +122,34 @@ func openLog(dir, name string) (*os.File, error) {
 }
 
 // logFileName maps a resource name (which may hold spaces, slashes, anything) to a file
-// name: characters other than letters, digits, '.', '-' and '_' become '_'.
+// name, see safeName.
 func logFileName(name string) string {
 	return safeName(name) + ".log"
 }
 
+// safeName maps a resource name to a file-name- and shell-safe word: characters other
+// than letters, digits, '.', '-' and '_' become '_', and when anything was replaced a
+// hash of the name is appended, so that "Disk Q:" and "Disk_Q_" stay apart.
 func safeName(name string) string {
 	var b strings.Builder
+	changed := false
 	for _, r := range name {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
 			b.WriteRune(r)
 		default:
 			b.WriteByte('_')
+			changed = true
 		}
 	}
 	s := b.String()
 	if s == "" || s == "." || s == ".." {
-		s = "_" + s
+		s, changed = "_"+s, true
+	}
+	if changed {
+		h := fnv.New32a()
+		h.Write([]byte(name))
+		s = fmt.Sprintf("%s-%08x", s, h.Sum32())
 	}
 	return s
 }

@@ -22,6 +22,7 @@ type Resource interface {
 	// LooksAlive). False means the resource has failed.
 	IsAlive(ctx context.Context) bool
 	// Terminate stops the resource at once, without grace, and returns when nothing of
-	// it is left running. It is called after a failure, after an overrun, and on Close.
+	// it is left running, or when ctx ends (the monitor waits for it, bounded by
+	// PendingTimeout). It is called after a failure, after an overrun, and on Close.
 	Terminate(ctx context.Context)
 }
