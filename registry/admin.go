@@ -118,7 +118,8 @@ var defaultConn struct {
 }
 
 // Default returns the connection the unbound predefined keys use: one to DefaultSocket,
-// dialed on first use (and again after a failure).
+// dialed on first use, and again after a failure or when $WOLFPACK_DATA names another
+// node.
 func Default() (*Conn, error) {
 	defaultConn.Lock()
 	defer defaultConn.Unlock()
@@ -126,9 +127,10 @@ func Default() (*Conn, error) {
 		c.mu.Lock()
 		dead := c.err != nil
 		c.mu.Unlock()
-		if !dead {
+		if !dead && c.path == DefaultSocket() {
 			return c, nil
 		}
+		c.Close()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

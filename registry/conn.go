@@ -43,7 +43,8 @@ var ErrClosed = errors.New("registry: connection closed")
 // to them. While change notifications are subscribed, a background goroutine holds the
 // token and delivers everything.
 type Conn struct {
-	nc *net.UnixConn
+	nc   *net.UnixConn
+	path string
 
 	wmu  sync.Mutex
 	wbuf []byte
@@ -81,6 +82,7 @@ func Dial(ctx context.Context, path string) (*Conn, error) {
 	}
 	c := &Conn{
 		nc:      nc.(*net.UnixConn),
+		path:    path,
 		token:   make(chan struct{}, 1),
 		br:      bufio.NewReaderSize(nc, 32<<10),
 		pending: make(map[uint32]*call),

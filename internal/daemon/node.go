@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"wolfpack/internal/api"
+	"wolfpack/internal/registry"
 )
 
 // Node is one running wolfpackd: its configuration and its parts. Each part's file adds
@@ -15,6 +16,8 @@ type Node struct {
 	Log     *slog.Logger
 	API     *api.Server
 	APIBase string // the API's URL once it listens
+
+	Registry *registry.Registry // the node's registry (registry.go)
 
 	stops []func()
 }

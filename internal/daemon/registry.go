@@ -1,6 +1,53 @@
 package daemon
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 
-// startRegistry starts the registry part. Placeholder until the part is wired in.
-func (n *Node) startRegistry(ctx context.Context) error { return nil }
+	"wolfpack/internal/api"
+	"wolfpack/internal/regipc"
+	"wolfpack/internal/registry"
+	pubreg "wolfpack/registry"
+)
+
+// startRegistry opens the registry store in <data-dir>/registry, serves it on
+// <data-dir>/reg.sock for local programs and on /v1/registry for other nodes, and closes
+// it at shutdown (after the socket's clients are gone).
+func (n *Node) startRegistry(ctx context.Context) error {
+	dir := filepath.Join(n.Cfg.DataDir, "registry")
+	log := n.Log.With("part", "registry")
+	reg, err := registry.Open(ctx, dir, registry.Options{Logger: log})
+	if err != nil {
+		return fmt.Errorf("registry: %w", err)
+	}
+	n.Registry = reg
+	loadDir := filepath.Join(dir, "loaded")
+	sock := filepath.Join(n.Cfg.DataDir, pubreg.SocketFile)
+	ln, err := regipc.Listen(sock)
+	if err != nil {
+		reg.Close()
+		return err
+	}
+	srv := &regipc.Server{Reg: reg, Log: log, LoadDir: loadDir}
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(sctx, ln); err != nil {
+			log.Error("registry socket stopped", "err", err)
+		}
+	}()
+	api.RegisterRegistry(n.API, reg, loadDir)
+	n.onStop(func() {
+		cancel()
+		<-done
+		os.Remove(sock)
+		if err := reg.Close(); err != nil {
+			log.Error("close registry", "err", err)
+		}
+	})
+	log.Info("registry socket listening", "path", sock)
+	return nil
+}

@@ -1,0 +1,393 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"wolfpack/internal/regipc"
+	"wolfpack/internal/registry"
+)
+
+// Remote registry access for `reg \\NODE\...`. Every request is stateless: it opens a
+// session (owner "remote <address>"), does its work and closes the session, so no handle
+// outlives a request — except for the watch stream, whose handle lives as long as the
+// stream. Keys are full paths (HKLM\SOFTWARE\X, HKEY_USERS\...), in the query parameter
+// path; values travel as JSON with data in base64.
+//
+//	GET    /v1/registry/key?path=P               → RegistryKey
+//	POST   /v1/registry/key {"path":P}           → {"created":bool}
+//	DELETE /v1/registry/key?path=P               (the key and its subtree)
+//	GET    /v1/registry/value?path=P&name=N      → RegistryValue
+//	PUT    /v1/registry/value RegistryValue+path
+//	DELETE /v1/registry/value?path=P&name=N
+//	GET    /v1/registry/handles?path=P&subtree=1 → []RegistryHandle
+//	GET    /v1/registry/watch?path=P&subtree=1   → stream of RegistryChange, one JSON per line
+//	GET    /v1/registry/save?path=P              → hive bytes
+//	POST   /v1/registry/restore?path=P&force=1   hive bytes in the body
+//	POST   /v1/registry/load?path=ROOT\NAME      hive bytes in the body
+//	POST   /v1/registry/unload?path=ROOT\NAME
+//
+// Errors carry the Windows code ({"error":…, "code":2}); a restore blocked by open
+// handles is 409 with code 5 and detail {"key":…, "holders":[RegistryHandle…]}.
+
+// RegistryValue is a value in the registry routes.
+type RegistryValue struct {
+	Path string `json:"path,omitempty"` // PUT only
+	Name string `json:"name"`
+	Type uint32 `json:"type"`
+	Data []byte `json:"data"`
+}
+
+// RegistryKey is a key's values (stored order) and subkey names.
+type RegistryKey struct {
+	Values  []RegistryValue `json:"values"`
+	Subkeys []string        `json:"subkeys"`
+}
+
+// RegistryHandle is one open handle.
+type RegistryHandle struct {
+	ID       uint64    `json:"id"`
+	PID      int       `json:"pid"`
+	UID      int       `json:"uid"`
+	Exe      string    `json:"exe"`
+	OpenedAs string    `json:"openedAs"`
+	Resolved string    `json:"resolved"`
+	Access   uint32    `json:"access"`
+	Opened   time.Time `json:"opened"`
+}
+
+// RegistryChange is one line of a watch stream.
+type RegistryChange struct {
+	Key    string `json:"key"`
+	Filter uint32 `json:"filter"`
+}
+
+// RegistryInUse is the detail of a restore refused because of open handles.
+type RegistryInUse struct {
+	Key     string           `json:"key"`
+	Holders []RegistryHandle `json:"holders"`
+}
+
+// RegisterRegistry adds the /v1/registry routes for reg. loadDir keeps hives loaded
+// through the API (see regipc.Server.LoadDir).
+func RegisterRegistry(s *Server, reg *registry.Registry, loadDir string) {
+	h := &registryRoutes{reg: reg, loadDir: loadDir}
+	s.Handle("GET /v1/registry/key", h.getKey)
+	s.Handle("POST /v1/registry/key", h.createKey)
+	s.Handle("DELETE /v1/registry/key", h.deleteKey)
+	s.Handle("GET /v1/registry/value", h.getValue)
+	s.Handle("PUT /v1/registry/value", h.setValue)
+	s.Handle("DELETE /v1/registry/value", h.deleteValue)
+	s.Handle("GET /v1/registry/handles", h.handles)
+	s.Handle("GET /v1/registry/watch", h.watch)
+	s.Handle("GET /v1/registry/save", h.save)
+	s.Handle("POST /v1/registry/restore", h.restore)
+	s.Handle("POST /v1/registry/load", h.load)
+	s.Handle("POST /v1/registry/unload", h.unload)
+}
+
+type registryRoutes struct {
+	reg     *registry.Registry
+	loadDir string
+}
+
+func (h *registryRoutes) session(r *http.Request) *registry.Session {
+	return h.reg.NewSession(registry.Owner{Exe: "remote " + r.RemoteAddr})
+}
+
+// open opens the key named by the path parameter.
+func (h *registryRoutes) open(s *registry.Session, r *http.Request, access uint32) (registry.Handle, error) {
+	p := r.URL.Query().Get("path")
+	if p == "" {
+		return 0, BadRequest("missing path")
+	}
+	return s.OpenPathAccess(p, 0, access)
+}
+
+// registryError turns an engine error into an API error with its Windows code.
+func registryError(w http.ResponseWriter, err error) {
+	var inUse *registry.KeysInUseError
+	if errors.As(err, &inUse) {
+		detail, _ := json.Marshal(RegistryInUse{Key: inUse.Key, Holders: apiHandles(inUse.Holders)})
+		WriteError(w, &Error{Status: http.StatusConflict, Code: uint32(registry.ERROR_ACCESS_DENIED), Message: err.Error(), Detail: detail})
+		return
+	}
+	var errno registry.Errno
+	if errors.As(err, &errno) {
+		status := http.StatusBadRequest
+		switch errno {
+		case registry.ERROR_FILE_NOT_FOUND:
+			status = http.StatusNotFound
+		case registry.ERROR_ACCESS_DENIED:
+			status = http.StatusForbidden
+		}
+		WriteError(w, &Error{Status: status, Code: uint32(errno), Message: err.Error()})
+		return
+	}
+	WriteError(w, err)
+}
+
+func apiHandles(hs []registry.HandleInfo) []RegistryHandle {
+	out := make([]RegistryHandle, len(hs))
+	for i, x := range hs {
+		out[i] = RegistryHandle{ID: uint64(x.ID), PID: x.Owner.PID, UID: x.Owner.UID, Exe: x.Owner.Exe,
+			OpenedAs: x.OpenedAs, Resolved: x.Resolved, Access: x.Access, Opened: x.Opened}
+	}
+	return out
+}
+
+func (h *registryRoutes) getKey(w http.ResponseWriter, r *http.Request) {
+	s := h.session(r)
+	defer s.Close()
+	k, err := h.open(s, r, registry.KEY_READ)
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	vals, err := s.EnumValues(k)
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	subs, err := s.EnumKeys(k)
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	out := RegistryKey{Values: make([]RegistryValue, len(vals)), Subkeys: subs}
+	if out.Subkeys == nil {
+		out.Subkeys = []string{}
+	}
+	for i, v := range vals {
+		out.Values[i] = RegistryValue{Name: v.Name, Type: v.Type, Data: v.Data}
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *registryRoutes) createKey(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Path string `json:"path"`
+	}
+	if err := ReadJSON(r, &in); err != nil {
+		WriteError(w, err)
+		return
+	}
+	s := h.session(r)
+	defer s.Close()
+	_, created, err := s.CreatePath(in.Path, registry.CreateOptions{Access: registry.KEY_ALL_ACCESS})
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]bool{"created": created})
+}
+
+func (h *registryRoutes) deleteKey(w http.ResponseWriter, r *http.Request) {
+	s := h.session(r)
+	defer s.Close()
+	root, rest, err := registry.ParsePath(r.URL.Query().Get("path"))
+	if err == nil && rest == "" {
+		err = registry.ERROR_ACCESS_DENIED // a root is not deleted
+	}
+	if err == nil {
+		err = s.DeleteTree(root, rest)
+	}
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *registryRoutes) getValue(w http.ResponseWriter, r *http.Request) {
+	s := h.session(r)
+	defer s.Close()
+	k, err := h.open(s, r, registry.KEY_QUERY_VALUE)
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	name := r.URL.Query().Get("name")
+	typ, data, err := s.QueryValue(k, name)
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, RegistryValue{Name: name, Type: typ, Data: data})
+}
+
+func (h *registryRoutes) setValue(w http.ResponseWriter, r *http.Request) {
+	var in RegistryValue
+	if err := ReadJSON(r, &in); err != nil {
+		WriteError(w, err)
+		return
+	}
+	s := h.session(r)
+	defer s.Close()
+	k, err := s.OpenPathAccess(in.Path, 0, registry.KEY_SET_VALUE)
+	if err == nil {
+		err = s.SetValue(k, in.Name, in.Type, in.Data)
+	}
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *registryRoutes) deleteValue(w http.ResponseWriter, r *http.Request) {
+	s := h.session(r)
+	defer s.Close()
+	k, err := h.open(s, r, registry.KEY_SET_VALUE)
+	if err == nil {
+		err = s.DeleteValue(k, r.URL.Query().Get("name"))
+	}
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func boolParam(r *http.Request, name string) bool {
+	b, _ := strconv.ParseBool(r.URL.Query().Get(name))
+	return b
+}
+
+func (h *registryRoutes) handles(w http.ResponseWriter, r *http.Request) {
+	s := h.session(r)
+	defer s.Close()
+	k, err := h.open(s, r, registry.KEY_QUERY_VALUE)
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	hs, err := s.Handles(k, boolParam(r, "subtree"))
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	// The request's own handle is not one the caller wants to see.
+	out := apiHandles(hs)[:0:0]
+	for _, x := range apiHandles(hs) {
+		if x.ID != uint64(k) {
+			out = append(out, x)
+		}
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *registryRoutes) watch(w http.ResponseWriter, r *http.Request) {
+	s := h.session(r)
+	defer s.Close()
+	k, err := h.open(s, r, registry.KEY_NOTIFY|registry.KEY_QUERY_VALUE)
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	all := registry.REG_NOTIFY_CHANGE_NAME | registry.REG_NOTIFY_CHANGE_ATTRIBUTES | registry.REG_NOTIFY_CHANGE_LAST_SET | registry.REG_NOTIFY_CHANGE_SECURITY
+	ch, err := s.Notify(r.Context(), k, boolParam(r, "subtree"), all)
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	_ = rc.Flush()
+	enc := json.NewEncoder(w)
+	for c := range ch {
+		if enc.Encode(RegistryChange{Key: c.Key, Filter: c.Filter}) != nil || rc.Flush() != nil {
+			return
+		}
+	}
+}
+
+func (h *registryRoutes) save(w http.ResponseWriter, r *http.Request) {
+	s := h.session(r)
+	defer s.Close()
+	k, err := h.open(s, r, registry.KEY_READ)
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	hive, err := regipc.SaveHive(s, k)
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.Itoa(len(hive)))
+	_, _ = w.Write(hive)
+}
+
+// maxHive bounds a hive sent to restore or load.
+const maxHive = 256 << 20
+
+func readHive(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxHive))
+	if err != nil {
+		return nil, BadRequest("read hive: %v", err)
+	}
+	return b, nil
+}
+
+func (h *registryRoutes) restore(w http.ResponseWriter, r *http.Request) {
+	hive, err := readHive(r)
+	if err != nil {
+		WriteError(w, err)
+		return
+	}
+	s := h.session(r)
+	defer s.Close()
+	k, err := h.open(s, r, registry.KEY_ALL_ACCESS)
+	if err == nil {
+		var flags uint32
+		if boolParam(r, "force") {
+			flags = registry.REG_FORCE_RESTORE
+		}
+		err = regipc.RestoreHive(r.Context(), s, k, hive, flags)
+	}
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *registryRoutes) load(w http.ResponseWriter, r *http.Request) {
+	hive, err := readHive(r)
+	if err != nil {
+		WriteError(w, err)
+		return
+	}
+	s := h.session(r)
+	defer s.Close()
+	root, name, err := registry.ParsePath(r.URL.Query().Get("path"))
+	if err == nil {
+		err = regipc.LoadHive(s, root, name, hive, h.loadDir)
+	}
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *registryRoutes) unload(w http.ResponseWriter, r *http.Request) {
+	s := h.session(r)
+	defer s.Close()
+	root, name, err := registry.ParsePath(r.URL.Query().Get("path"))
+	if err == nil {
+		err = regipc.UnloadHive(s, root, name, h.loadDir)
+	}
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,676 @@
+package regcmd
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Op is a reg operation.
+type Op string
+
+// The operations.
+const (
+	OpQuery   Op = "QUERY"
+	OpAdd     Op = "ADD"
+	OpDelete  Op = "DELETE"
+	OpCopy    Op = "COPY"
+	OpCompare Op = "COMPARE"
+	OpSave    Op = "SAVE"
+	OpRestore Op = "RESTORE"
+	OpLoad    Op = "LOAD"
+	OpUnload  Op = "UNLOAD"
+	OpExport  Op = "EXPORT"
+	OpImport  Op = "IMPORT"
+	OpHandles Op = "HANDLES"
+	OpWatch   Op = "WATCH"
+)
+
+var ops = map[string]Op{
+	"QUERY": OpQuery, "ADD": OpAdd, "DELETE": OpDelete, "COPY": OpCopy, "COMPARE": OpCompare,
+	"SAVE": OpSave, "RESTORE": OpRestore, "LOAD": OpLoad, "UNLOAD": OpUnload,
+	"EXPORT": OpExport, "IMPORT": OpImport, "HANDLES": OpHandles, "WATCH": OpWatch,
+}
+
+// Root is a predefined key.
+type Root string
+
+const (
+	HKLM Root = "HKEY_LOCAL_MACHINE"
+	HKU  Root = "HKEY_USERS"
+)
+
+// KeyName is a key as named on the command line.
+type KeyName struct {
+	Node string // "" for the local node; NODE of \\NODE\ROOT\...
+	Root Root
+	Path string // below the root, without leading or trailing '\'; "" is the root
+}
+
+// String is the key as reg.exe prints it: the root's full name and the path as typed.
+func (k KeyName) String() string {
+	s := string(k.Root)
+	if k.Path != "" {
+		s += `\` + k.Path
+	}
+	if k.Node != "" {
+		s = `\\` + k.Node + `\` + s
+	}
+	return s
+}
+
+// Child is the key name of the subkey name of k.
+func (k KeyName) Child(name string) KeyName {
+	if k.Path == "" {
+		k.Path = name
+	} else {
+		k.Path += `\` + name
+	}
+	return k
+}
+
+// Command is a parsed command line.
+type Command struct {
+	Op   Op
+	Help bool // /? : print the operation's usage
+
+	Key, Key2 KeyName // the key; the second key of COPY and COMPARE
+	File      string  // SAVE, RESTORE, LOAD, EXPORT, IMPORT
+
+	Value      string // /v NAME
+	HasValue   bool   // /v given (or /ve: Value "")
+	AllValues  bool   // /va (DELETE); /v without a name (COMPARE: every value)
+	Recurse    bool   // /s
+	Force      bool   // /f (ADD, DELETE, COPY), /y (SAVE, EXPORT), /force (RESTORE)
+	Type       string // /t: REG_SZ … (ADD: the type to write; QUERY: the types to show, comma-separated)
+	Separator  string // /s SEP (ADD), /se SEP (QUERY)
+	Data       string // /d DATA (ADD)
+	HasData    bool
+	Find       string // /f PATTERN (QUERY)
+	HasFind    bool
+	FindKeys   bool   // /k
+	FindData   bool   // /d (QUERY)
+	FindValues bool   // /v without a name after /f? no: reg.exe searches value names unless /k or /d restrict
+	CaseSens   bool   // /c
+	Exact      bool   // /e
+	View       int    // /reg:32, /reg:64 (accepted, no effect: the registry has one view)
+	Output     string // -o json
+	CompareOut string // /oa /od /os /on (COMPARE)
+}
+
+// SyntaxError is a command line that does not parse. Its message is reg.exe's; Op says
+// which usage to point at ("" for reg /?).
+type SyntaxError struct {
+	Op  Op
+	Msg string // "Invalid syntax.", "Invalid key name.", …
+}
+
+func (e *SyntaxError) Error() string {
+	help := "REG /?"
+	if e.Op != "" {
+		help = "REG " + string(e.Op) + " /?"
+	}
+	return fmt.Sprintf("ERROR: %s\nType \"%s\" for usage.", e.Msg, help)
+}
+
+func syntax(op Op) error  { return &SyntaxError{Op: op, Msg: "Invalid syntax."} }
+func badKey(op Op) error  { return &SyntaxError{Op: op, Msg: "Invalid key name."} }
+func tooMany(op Op) error { return &SyntaxError{Op: op, Msg: "Too many command-line parameters."} }
+func badOption(op Op, o string) error {
+	return &SyntaxError{Op: op, Msg: fmt.Sprintf("Invalid option: %s.", o)}
+}
+
+// ParseKey parses ROOT\Subkey or \\NODE\ROOT\Subkey.
+func ParseKey(s string) (KeyName, bool) {
+	var k KeyName
+	if rest, ok := strings.CutPrefix(s, `\\`); ok {
+		node, after, found := strings.Cut(rest, `\`)
+		if !found || node == "" {
+			return k, false
+		}
+		k.Node, s = node, after
+	}
+	root, path, _ := strings.Cut(s, `\`)
+	switch strings.ToUpper(root) {
+	case "HKLM", "HKEY_LOCAL_MACHINE":
+		k.Root = HKLM
+	case "HKU", "HKEY_USERS":
+		k.Root = HKU
+	default:
+		return k, false
+	}
+	path = strings.TrimRight(path, `\`)
+	if strings.HasPrefix(path, `\`) || strings.Contains(path, `\\`) {
+		return k, false
+	}
+	k.Path = path
+	return k, true
+}
+
+// Parse parses reg's arguments (without the program name).
+func Parse(args []string) (*Command, error) {
+	if len(args) == 0 {
+		return nil, syntax("")
+	}
+	if isHelp(args[0]) {
+		if len(args) > 1 {
+			return nil, syntax("")
+		}
+		return &Command{Help: true}, nil
+	}
+	op, ok := ops[strings.ToUpper(args[0])]
+	if !ok {
+		return nil, &SyntaxError{Msg: "Invalid syntax."}
+	}
+	c := &Command{Op: op}
+	args = args[1:]
+	if len(args) == 1 && isHelp(args[0]) {
+		c.Help = true
+		return c, nil
+	}
+	p := parser{op: op, args: args}
+	switch op {
+	case OpQuery:
+		return c, p.query(c)
+	case OpAdd:
+		return c, p.add(c)
+	case OpDelete:
+		return c, p.delete(c)
+	case OpCopy:
+		return c, p.copy(c)
+	case OpCompare:
+		return c, p.compare(c)
+	case OpSave:
+		return c, p.keyFile(c, "y")
+	case OpExport:
+		return c, p.keyFile(c, "y")
+	case OpRestore:
+		return c, p.keyFile(c, "force")
+	case OpLoad:
+		return c, p.keyFile(c, "")
+	case OpUnload:
+		return c, p.keyOnly(c)
+	case OpImport:
+		return c, p.importFile(c)
+	case OpHandles:
+		return c, p.handles(c)
+	case OpWatch:
+		return c, p.watch(c)
+	}
+	return nil, syntax("")
+}
+
+func isHelp(s string) bool { return s == "/?" || s == "-?" || s == "-h" || s == "--help" }
+
+// parser walks the arguments after the operation.
+type parser struct {
+	op   Op
+	args []string
+	i    int
+}
+
+func (p *parser) more() bool { return p.i < len(p.args) }
+
+func (p *parser) next() string {
+	s := p.args[p.i]
+	p.i++
+	return s
+}
+
+// operand reads the argument after an option, which must exist.
+func (p *parser) operand() (string, error) {
+	if !p.more() {
+		return "", syntax(p.op)
+	}
+	return p.next(), nil
+}
+
+// key reads a key operand.
+func (p *parser) key() (KeyName, error) {
+	if !p.more() {
+		return KeyName{}, syntax(p.op)
+	}
+	s := p.next()
+	if isOption(s) {
+		return KeyName{}, syntax(p.op)
+	}
+	k, ok := ParseKey(s)
+	if !ok {
+		return KeyName{}, badKey(p.op)
+	}
+	return k, nil
+}
+
+// isOption reports whether s is a switch: /x or -x (reg.exe takes both).
+func isOption(s string) bool {
+	return len(s) > 1 && (s[0] == '/' || s[0] == '-')
+}
+
+// option returns the switch name lower-cased, without its / or -.
+func option(s string) (string, bool) {
+	if !isOption(s) {
+		return "", false
+	}
+	return strings.ToLower(s[1:]), true
+}
+
+// once records a switch and refuses it the second time.
+type seen map[string]bool
+
+func (s seen) once(op Op, name string) error {
+	if s[name] {
+		return syntax(op)
+	}
+	s[name] = true
+	return nil
+}
+
+func (p *parser) view(c *Command, o string) bool {
+	switch o {
+	case "reg:32":
+		c.View = 32
+	case "reg:64":
+		c.View = 64
+	default:
+		return false
+	}
+	return true
+}
+
+func (p *parser) outputFormat(c *Command, s string) (bool, error) {
+	if s != "-o" && s != "/o" {
+		return false, nil
+	}
+	f, err := p.operand()
+	if err != nil {
+		return true, err
+	}
+	if strings.ToLower(f) != "json" && strings.ToLower(f) != "text" {
+		return true, badOption(p.op, "-o "+f)
+	}
+	c.Output = strings.ToLower(f)
+	return true, nil
+}
+
+func (p *parser) query(c *Command) error {
+	var err error
+	if c.Key, err = p.key(); err != nil {
+		return err
+	}
+	s := seen{}
+	for p.more() {
+		a := p.next()
+		if ok, err := p.outputFormat(c, a); ok {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		o, ok := option(a)
+		if !ok {
+			return tooMany(p.op)
+		}
+		if err := s.once(p.op, o); err != nil {
+			return err
+		}
+		switch o {
+		case "v":
+			// After /f, a bare /v means "search value names"; otherwise it names a value.
+			if s["f"] && (!p.more() || isOption(p.args[p.i])) {
+				c.FindValues = true
+				continue
+			}
+			if c.Value, err = p.operand(); err != nil {
+				return err
+			}
+			c.HasValue = true
+		case "ve":
+			c.HasValue, c.Value = true, ""
+		case "s":
+			c.Recurse = true
+		case "f":
+			if c.Find, err = p.operand(); err != nil {
+				return err
+			}
+			c.HasFind = true
+		case "k":
+			c.FindKeys = true
+		case "d":
+			c.FindData = true
+		case "c":
+			c.CaseSens = true
+		case "e":
+			c.Exact = true
+		case "t":
+			if c.Type, err = p.operand(); err != nil {
+				return err
+			}
+			for _, t := range strings.Split(c.Type, ",") {
+				if _, ok := typeByName(t); !ok {
+					return badOption(p.op, "/t "+t)
+				}
+			}
+		case "se":
+			if c.Separator, err = p.operand(); err != nil {
+				return err
+			}
+			if len([]rune(c.Separator)) != 1 {
+				return syntax(p.op)
+			}
+		default:
+			if !p.view(c, o) {
+				return syntax(p.op)
+			}
+		}
+	}
+	if s["v"] && s["ve"] {
+		return syntax(p.op)
+	}
+	// /k /d /c /e /v-search only make sense with /f.
+	if !c.HasFind && (c.FindKeys || c.FindData || c.CaseSens || c.Exact) {
+		return syntax(p.op)
+	}
+	if c.HasFind && c.HasValue {
+		return syntax(p.op)
+	}
+	return nil
+}
+
+func (p *parser) add(c *Command) error {
+	var err error
+	if c.Key, err = p.key(); err != nil {
+		return err
+	}
+	s := seen{}
+	for p.more() {
+		o, ok := option(p.next())
+		if !ok {
+			return tooMany(p.op)
+		}
+		if err := s.once(p.op, o); err != nil {
+			return err
+		}
+		switch o {
+		case "v":
+			if c.Value, err = p.operand(); err != nil {
+				return err
+			}
+			c.HasValue = true
+		case "ve":
+			c.HasValue, c.Value = true, ""
+		case "t":
+			if c.Type, err = p.operand(); err != nil {
+				return err
+			}
+			if _, ok := typeByName(c.Type); !ok {
+				return syntax(p.op)
+			}
+		case "s":
+			if c.Separator, err = p.operand(); err != nil {
+				return err
+			}
+			if len([]rune(c.Separator)) != 1 {
+				return syntax(p.op)
+			}
+		case "d":
+			if c.Data, err = p.operand(); err != nil {
+				return err
+			}
+			c.HasData = true
+		case "f":
+			c.Force = true
+		default:
+			if !p.view(c, o) {
+				return syntax(p.op)
+			}
+		}
+	}
+	if s["v"] && s["ve"] {
+		return syntax(p.op)
+	}
+	if (c.Type != "" || c.HasData || c.Separator != "") && !c.HasValue {
+		// reg.exe treats data without a value name as the default value only with /ve.
+		return syntax(p.op)
+	}
+	if c.Separator != "" {
+		if t, _ := typeByName(c.Type); t != regMultiSZ {
+			return syntax(p.op)
+		}
+	}
+	return nil
+}
+
+func (p *parser) delete(c *Command) error {
+	var err error
+	if c.Key, err = p.key(); err != nil {
+		return err
+	}
+	s := seen{}
+	for p.more() {
+		o, ok := option(p.next())
+		if !ok {
+			return tooMany(p.op)
+		}
+		if err := s.once(p.op, o); err != nil {
+			return err
+		}
+		switch o {
+		case "v":
+			if c.Value, err = p.operand(); err != nil {
+				return err
+			}
+			c.HasValue = true
+		case "ve":
+			c.HasValue, c.Value = true, ""
+		case "va":
+			c.AllValues = true
+		case "f":
+			c.Force = true
+		default:
+			if !p.view(c, o) {
+				return syntax(p.op)
+			}
+		}
+	}
+	n := 0
+	for _, o := range []string{"v", "ve", "va"} {
+		if s[o] {
+			n++
+		}
+	}
+	if n > 1 {
+		return syntax(p.op)
+	}
+	return nil
+}
+
+func (p *parser) copy(c *Command) error {
+	var err error
+	if c.Key, err = p.key(); err != nil {
+		return err
+	}
+	if c.Key2, err = p.key(); err != nil {
+		return err
+	}
+	s := seen{}
+	for p.more() {
+		o, ok := option(p.next())
+		if !ok {
+			return tooMany(p.op)
+		}
+		if err := s.once(p.op, o); err != nil {
+			return err
+		}
+		switch o {
+		case "s":
+			c.Recurse = true
+		case "f":
+			c.Force = true
+		default:
+			if !p.view(c, o) {
+				return syntax(p.op)
+			}
+		}
+	}
+	return nil
+}
+
+func (p *parser) compare(c *Command) error {
+	var err error
+	if c.Key, err = p.key(); err != nil {
+		return err
+	}
+	if c.Key2, err = p.key(); err != nil {
+		return err
+	}
+	s := seen{}
+	c.AllValues = true
+	for p.more() {
+		o, ok := option(p.next())
+		if !ok {
+			return tooMany(p.op)
+		}
+		if err := s.once(p.op, o); err != nil {
+			return err
+		}
+		switch o {
+		case "v":
+			// /v NAME compares one value; a bare /v (last or followed by a switch)
+			// compares every value, the default.
+			if p.more() && !isOption(p.args[p.i]) {
+				c.Value, c.HasValue, c.AllValues = p.next(), true, false
+			}
+		case "ve":
+			c.Value, c.HasValue, c.AllValues = "", true, false
+		case "s":
+			c.Recurse = true
+		case "oa", "od", "os", "on":
+			if c.CompareOut != "" {
+				return syntax(p.op)
+			}
+			c.CompareOut = o
+		default:
+			if !p.view(c, o) {
+				return syntax(p.op)
+			}
+		}
+	}
+	if s["v"] && s["ve"] {
+		return syntax(p.op)
+	}
+	if c.CompareOut == "" {
+		c.CompareOut = "od"
+	}
+	return nil
+}
+
+// keyFile parses KEY FILE [/flag] for SAVE (/y), EXPORT (/y), RESTORE (/force), LOAD.
+func (p *parser) keyFile(c *Command, flag string) error {
+	var err error
+	if c.Key, err = p.key(); err != nil {
+		return err
+	}
+	if !p.more() || isOption(p.args[p.i]) {
+		return syntax(p.op)
+	}
+	c.File = p.next()
+	for p.more() {
+		o, ok := option(p.next())
+		if !ok {
+			return tooMany(p.op)
+		}
+		switch {
+		case flag != "" && o == flag && !c.Force:
+			c.Force = true
+		case p.view(c, o):
+		default:
+			return syntax(p.op)
+		}
+	}
+	return nil
+}
+
+func (p *parser) keyOnly(c *Command) error {
+	var err error
+	if c.Key, err = p.key(); err != nil {
+		return err
+	}
+	for p.more() {
+		o, ok := option(p.next())
+		if !ok {
+			return tooMany(p.op)
+		}
+		if !p.view(c, o) {
+			return syntax(p.op)
+		}
+	}
+	return nil
+}
+
+func (p *parser) importFile(c *Command) error {
+	if !p.more() || isOption(p.args[p.i]) {
+		return syntax(p.op)
+	}
+	c.File = p.next()
+	for p.more() {
+		o, ok := option(p.next())
+		if !ok {
+			return tooMany(p.op)
+		}
+		if !p.view(c, o) {
+			return syntax(p.op)
+		}
+	}
+	return nil
+}
+
+// handles parses [KEY] [/s] [-o json].
+func (p *parser) handles(c *Command) error {
+	s := seen{}
+	for p.more() {
+		a := p.next()
+		if ok, err := p.outputFormat(c, a); ok {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if o, ok := option(a); ok {
+			if err := s.once(p.op, o); err != nil {
+				return err
+			}
+			if o != "s" {
+				return syntax(p.op)
+			}
+			c.Recurse = true
+			continue
+		}
+		if c.Key.Root != "" {
+			return tooMany(p.op)
+		}
+		k, ok := ParseKey(a)
+		if !ok {
+			return badKey(p.op)
+		}
+		c.Key = k
+	}
+	return nil
+}
+
+// watch parses KEY [/s].
+func (p *parser) watch(c *Command) error {
+	var err error
+	if c.Key, err = p.key(); err != nil {
+		return err
+	}
+	for p.more() {
+		o, ok := option(p.next())
+		if !ok {
+			return tooMany(p.op)
+		}
+		if o != "s" || c.Recurse {
+			return syntax(p.op)
+		}
+		c.Recurse = true
+	}
+	return nil
+}

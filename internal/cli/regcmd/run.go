@@ -1,0 +1,237 @@
+package regcmd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"wolfpack/internal/api"
+	"wolfpack/registry"
+)
+
+// Messages of reg.exe.
+const (
+	msgSuccess   = "The operation completed successfully."
+	msgNotFound  = "ERROR: The system was unable to find the specified registry key or value."
+	msgCancelled = "The operation was canceled by the user."
+)
+
+// Env is where a command reads, writes and finds its node.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Interactive reports whether prompts can be answered (stdin is a terminal).
+	Interactive bool
+	// Open returns the store of the local node (node "") or of the named node.
+	Open func(ctx context.Context, node string) (Store, error)
+}
+
+// Main runs reg with the process's arguments, streams and environment; it returns the
+// exit code.
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	env := &Env{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		Interactive: term.IsTerminal(int(os.Stdin.Fd())),
+		Open:        OpenStore,
+	}
+	return Run(ctx, env, args)
+}
+
+// OpenStore connects to the local node's socket ($WOLFPACK_DATA/reg.sock) or, for a
+// node name, to that node's HTTP API, found through the local node's API.
+func OpenStore(ctx context.Context, node string) (Store, error) {
+	if node == "" {
+		c, err := registry.Dial(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		return localStore{c}, nil
+	}
+	local, err := api.FromEnv()
+	if err != nil {
+		return nil, err
+	}
+	nc, err := local.Node(ctx, node)
+	if err != nil {
+		return nil, err
+	}
+	return &remoteStore{c: nc, ctx: ctx}, nil
+}
+
+// Run runs one reg command line and returns its exit code.
+func Run(ctx context.Context, env *Env, args []string) int {
+	cmd, err := Parse(args)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return 1
+	}
+	if cmd.Help {
+		fmt.Fprint(env.Stdout, Usage(cmd.Op))
+		return 0
+	}
+	r := &runner{env: env, cmd: cmd, ctx: ctx, stores: map[string]Store{}}
+	defer r.close()
+	code, err := r.run()
+	if err != nil {
+		fmt.Fprintln(env.Stderr, r.message(err))
+		return 1
+	}
+	return code
+}
+
+type runner struct {
+	env    *Env
+	cmd    *Command
+	ctx    context.Context
+	stores map[string]Store
+	in     *bufio.Reader
+}
+
+func (r *runner) store(k KeyName) (Store, error) {
+	node := strings.ToUpper(k.Node)
+	if s, ok := r.stores[node]; ok {
+		return s, nil
+	}
+	s, err := r.env.Open(r.ctx, k.Node)
+	if err != nil {
+		return nil, &connectError{node: k.Node, err: err}
+	}
+	r.stores[node] = s
+	return s, nil
+}
+
+func (r *runner) close() {
+	for _, s := range r.stores {
+		s.Close()
+	}
+}
+
+type connectError struct {
+	node string
+	err  error
+}
+
+func (e *connectError) Error() string { return e.err.Error() }
+func (e *connectError) Unwrap() error { return e.err }
+
+// message renders a failure as reg.exe does.
+func (r *runner) message(err error) string {
+	var se *SyntaxError
+	var ce *connectError
+	var inUse *registry.KeysInUseError
+	switch {
+	case errors.As(err, &se):
+		return se.Error()
+	case errors.As(err, &inUse):
+		var b strings.Builder
+		b.WriteString("ERROR: Access is denied.\n")
+		fmt.Fprintf(&b, "%d handle(s) of other processes are open in %s:", len(inUse.Holders), inUse.Key)
+		for _, h := range inUse.Holders {
+			fmt.Fprintf(&b, "\n    pid %d (%s) %s", h.PID, h.Exe, h.OpenedAs)
+		}
+		return b.String()
+	case errors.As(err, &ce):
+		if ce.node != "" {
+			return fmt.Sprintf("ERROR: The network path was not found.\n(%v)", ce.err)
+		}
+		return fmt.Sprintf("ERROR: %v", ce.err)
+	case errors.Is(err, registry.ErrNotExist):
+		return msgNotFound
+	}
+	var errno registry.Errno
+	if errors.As(err, &errno) {
+		return "ERROR: " + errno.Error()
+	}
+	var ae *api.Error
+	if errors.As(err, &ae) && ae.Code != 0 {
+		return "ERROR: " + registry.Errno(ae.Code).Error()
+	}
+	return "ERROR: " + err.Error()
+}
+
+func (r *runner) run() (int, error) {
+	c := r.cmd
+	switch c.Op {
+	case OpQuery:
+		return r.query()
+	case OpAdd:
+		return r.add()
+	case OpDelete:
+		return r.delete()
+	case OpCopy:
+		return r.copy()
+	case OpCompare:
+		return r.compare()
+	case OpHandles:
+		return r.handles()
+	case OpWatch:
+		return r.watch()
+	case OpSave:
+		return r.save()
+	case OpRestore:
+		return r.restore()
+	case OpLoad:
+		return r.load()
+	case OpUnload:
+		return r.unload()
+	case OpExport:
+		return r.export()
+	case OpImport:
+		return r.importFile()
+	}
+	return 1, syntax(c.Op)
+}
+
+func (r *runner) printf(format string, args ...any) { fmt.Fprintf(r.env.Stdout, format, args...) }
+
+func (r *runner) success() (int, error) {
+	r.printf("%s\n", msgSuccess)
+	return 0, nil
+}
+
+// confirm asks a (Yes/No) question; without a terminal the answer is No.
+func (r *runner) confirm(question string) bool {
+	r.printf("%s", question)
+	if !r.env.Interactive {
+		r.printf("\n")
+		return false
+	}
+	if r.in == nil {
+		r.in = bufio.NewReader(r.env.Stdin)
+	}
+	for {
+		line, err := r.in.ReadString('\n')
+		switch strings.ToLower(strings.TrimSpace(line)) {
+		case "y", "yes":
+			return true
+		case "n", "no":
+			return false
+		}
+		if err != nil {
+			return false
+		}
+		r.printf("%s", question)
+	}
+}
+
+func (r *runner) cancelled() (int, error) {
+	r.printf("%s\n", msgCancelled)
+	return 1, nil
+}
+
+func valueLabel(name string) string {
+	if name == "" {
+		return "(Default)"
+	}
+	return name
+}

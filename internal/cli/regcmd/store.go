@@ -1,0 +1,162 @@
+package regcmd
+
+import (
+	"context"
+	"errors"
+
+	"wolfpack/registry"
+)
+
+// Store is what the commands need from a node's registry, by path; the local node is
+// reached through its socket (localStore), another node through its HTTP API
+// (remoteStore). Errors are registry.Errno values where Windows has a code.
+type Store interface {
+	ReadKey(k KeyName) (*KeyData, error) // values in stored order, subkey names
+	QueryValue(k KeyName, name string) (registry.Value, error)
+	CreateKey(k KeyName) (created bool, err error)
+	SetValue(k KeyName, name string, typ uint32, data []byte) error
+	DeleteValue(k KeyName, name string) error
+	DeleteKey(k KeyName) error // the key and everything below it
+	Handles(k KeyName, subtree bool) ([]registry.HandleInfo, error)
+	Watch(ctx context.Context, k KeyName, subtree bool) (<-chan registry.Change, error)
+	Save(k KeyName) ([]byte, error)
+	Restore(k KeyName, hive []byte, force bool) error
+	Load(k KeyName, hive []byte) error
+	Unload(k KeyName) error
+	Close() error
+}
+
+// KeyData is one key's content.
+type KeyData struct {
+	Values  []registry.Value
+	Subkeys []string
+}
+
+// localStore is the local node, through a registry connection.
+type localStore struct{ c *registry.Conn }
+
+func (s localStore) root(k KeyName) registry.Key {
+	if k.Root == HKU {
+		return s.c.Users()
+	}
+	return s.c.LocalMachine()
+}
+
+func (s localStore) open(k KeyName, access uint32) (registry.Key, error) {
+	return registry.OpenKey(s.root(k), k.Path, access)
+}
+
+func (s localStore) ReadKey(k KeyName) (*KeyData, error) {
+	key, err := s.open(k, registry.READ)
+	if err != nil {
+		return nil, err
+	}
+	defer key.Close()
+	vals, err := key.ReadValues()
+	if err != nil {
+		return nil, err
+	}
+	subs, err := key.ReadSubKeyNames(0)
+	if err != nil {
+		return nil, err
+	}
+	return &KeyData{Values: vals, Subkeys: subs}, nil
+}
+
+func (s localStore) QueryValue(k KeyName, name string) (registry.Value, error) {
+	key, err := s.open(k, registry.QUERY_VALUE)
+	if err != nil {
+		return registry.Value{}, err
+	}
+	defer key.Close()
+	buf := make([]byte, 256)
+	n, typ, err := key.GetValue(name, buf)
+	if errors.Is(err, registry.ErrShortBuffer) {
+		buf = make([]byte, n)
+		n, typ, err = key.GetValue(name, buf)
+	}
+	if err != nil {
+		return registry.Value{}, err
+	}
+	return registry.Value{Name: name, Type: typ, Data: buf[:n]}, nil
+}
+
+func (s localStore) CreateKey(k KeyName) (bool, error) {
+	key, existed, err := registry.CreateKey(s.root(k), k.Path, registry.ALL_ACCESS)
+	if err != nil {
+		return false, err
+	}
+	return !existed, key.Close()
+}
+
+func (s localStore) SetValue(k KeyName, name string, typ uint32, data []byte) error {
+	key, err := s.open(k, registry.SET_VALUE)
+	if err != nil {
+		return err
+	}
+	defer key.Close()
+	return key.SetValue(name, typ, data)
+}
+
+func (s localStore) DeleteValue(k KeyName, name string) error {
+	key, err := s.open(k, registry.SET_VALUE)
+	if err != nil {
+		return err
+	}
+	defer key.Close()
+	return key.DeleteValue(name)
+}
+
+func (s localStore) DeleteKey(k KeyName) error {
+	return registry.DeleteTree(s.root(k), k.Path)
+}
+
+func (s localStore) Handles(k KeyName, subtree bool) ([]registry.HandleInfo, error) {
+	key, err := s.open(k, registry.QUERY_VALUE)
+	if err != nil {
+		return nil, err
+	}
+	defer key.Close()
+	return key.Handles(subtree)
+}
+
+func (s localStore) Watch(ctx context.Context, k KeyName, subtree bool) (<-chan registry.Change, error) {
+	key, err := s.open(k, registry.NOTIFY|registry.QUERY_VALUE)
+	if err != nil {
+		return nil, err
+	}
+	// The handle stays open while watching: that is the point of reg watch.
+	return key.Notify(ctx, subtree, registry.REG_NOTIFY_ALL)
+}
+
+func (s localStore) Save(k KeyName) ([]byte, error) {
+	key, err := s.open(k, registry.READ)
+	if err != nil {
+		return nil, err
+	}
+	defer key.Close()
+	return key.SaveBytes()
+}
+
+func (s localStore) Restore(k KeyName, hive []byte, force bool) error {
+	key, err := s.open(k, registry.ALL_ACCESS)
+	if err != nil {
+		return err
+	}
+	defer key.Close()
+	var flags uint32
+	if force {
+		flags = registry.REG_FORCE_RESTORE
+	}
+	return key.RestoreBytes(hive, flags)
+}
+
+func (s localStore) Load(k KeyName, hive []byte) error {
+	return registry.LoadKeyBytes(s.root(k), k.Path, hive)
+}
+
+func (s localStore) Unload(k KeyName) error {
+	return registry.UnloadKey(s.root(k), k.Path)
+}
+
+func (s localStore) Close() error { return s.c.Close() }

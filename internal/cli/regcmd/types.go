@@ -1,0 +1,211 @@
+package regcmd
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+)
+
+// Value types (winnt.h).
+const (
+	regNone           uint32 = 0
+	regSZ             uint32 = 1
+	regExpandSZ       uint32 = 2
+	regBinary         uint32 = 3
+	regDWord          uint32 = 4
+	regDWordBigEndian uint32 = 5
+	regLink           uint32 = 6
+	regMultiSZ        uint32 = 7
+	regResourceList   uint32 = 8
+	regFullResource   uint32 = 9
+	regResourceReqs   uint32 = 10
+	regQWord          uint32 = 11
+)
+
+var typeNames = map[uint32]string{
+	regNone: "REG_NONE", regSZ: "REG_SZ", regExpandSZ: "REG_EXPAND_SZ", regBinary: "REG_BINARY",
+	regDWord: "REG_DWORD", regDWordBigEndian: "REG_DWORD_BIG_ENDIAN", regLink: "REG_LINK",
+	regMultiSZ: "REG_MULTI_SZ", regResourceList: "REG_RESOURCE_LIST",
+	regFullResource: "REG_FULL_RESOURCE_DESCRIPTOR", regResourceReqs: "REG_RESOURCE_REQUIREMENTS_LIST",
+	regQWord: "REG_QWORD",
+}
+
+// TypeName is the REG_* name of a type, or 0x… for a type Windows does not name.
+func TypeName(t uint32) string {
+	if s, ok := typeNames[t]; ok {
+		return s
+	}
+	return fmt.Sprintf("0x%x", t)
+}
+
+// typeByName parses a /t operand. reg add accepts REG_SZ, REG_MULTI_SZ, REG_EXPAND_SZ,
+// REG_DWORD, REG_QWORD, REG_BINARY, REG_NONE, REG_DWORD_LITTLE_ENDIAN and
+// REG_DWORD_BIG_ENDIAN; reg query /t accepts every name.
+func typeByName(s string) (uint32, bool) {
+	u := strings.ToUpper(s)
+	if u == "REG_DWORD_LITTLE_ENDIAN" {
+		return regDWord, true
+	}
+	for t, n := range typeNames {
+		if n == u {
+			return t, true
+		}
+	}
+	return 0, false
+}
+
+// addableType reports whether reg add can write the type.
+func addableType(t uint32) bool {
+	switch t {
+	case regNone, regSZ, regExpandSZ, regBinary, regDWord, regDWordBigEndian, regMultiSZ, regQWord:
+		return true
+	}
+	return false
+}
+
+// EncodeData turns reg add's /d operand into a value's bytes. sep is the REG_MULTI_SZ
+// separator ("" means reg.exe's default, the two characters \0).
+func EncodeData(t uint32, data, sep string) ([]byte, error) {
+	switch t {
+	case regSZ, regExpandSZ:
+		return utf16z(data), nil
+	case regMultiSZ:
+		if sep == "" {
+			sep = `\0`
+		}
+		var out []byte
+		if data != "" {
+			for _, s := range strings.Split(data, sep) {
+				if s == "" {
+					// reg.exe refuses empty strings inside REG_MULTI_SZ data.
+					return nil, errInvalidData
+				}
+				out = append(out, utf16z(s)...)
+			}
+		}
+		return append(out, 0, 0), nil
+	case regDWord, regDWordBigEndian:
+		if data == "" {
+			data = "0"
+		}
+		v, err := parseNumber(data, 32)
+		if err != nil {
+			return nil, err
+		}
+		if t == regDWordBigEndian {
+			return binary.BigEndian.AppendUint32(nil, uint32(v)), nil
+		}
+		return binary.LittleEndian.AppendUint32(nil, uint32(v)), nil
+	case regQWord:
+		if data == "" {
+			data = "0"
+		}
+		v, err := parseNumber(data, 64)
+		if err != nil {
+			return nil, err
+		}
+		return binary.LittleEndian.AppendUint64(nil, v), nil
+	case regBinary, regNone:
+		if len(data)%2 == 1 {
+			data = "0" + data
+		}
+		b, err := hex.DecodeString(data)
+		if err != nil {
+			return nil, errInvalidData
+		}
+		return b, nil
+	}
+	return nil, errInvalidData
+}
+
+var errInvalidData = &SyntaxError{Op: OpAdd, Msg: "Invalid syntax."}
+
+// parseNumber parses decimal or 0x-hexadecimal data as reg.exe does.
+func parseNumber(s string, bits int) (uint64, error) {
+	base := 10
+	if h, ok := strings.CutPrefix(strings.ToLower(s), "0x"); ok {
+		s, base = h, 16
+	}
+	v, err := strconv.ParseUint(s, base, bits)
+	if err != nil {
+		return 0, errInvalidData
+	}
+	return v, nil
+}
+
+// FormatData renders a value's data as reg query shows it. sep joins REG_MULTI_SZ
+// strings ("" is reg.exe's default, the two characters \0).
+func FormatData(t uint32, data []byte, sep string) string {
+	switch t {
+	case regSZ, regExpandSZ, regLink:
+		return utf16String(data)
+	case regMultiSZ:
+		if sep == "" {
+			sep = `\0`
+		}
+		return strings.Join(multiString(data), sep)
+	case regDWord:
+		if len(data) == 4 {
+			return fmt.Sprintf("0x%x", binary.LittleEndian.Uint32(data))
+		}
+	case regDWordBigEndian:
+		if len(data) == 4 {
+			return fmt.Sprintf("0x%x", binary.BigEndian.Uint32(data))
+		}
+	case regQWord:
+		if len(data) == 8 {
+			return fmt.Sprintf("0x%x", binary.LittleEndian.Uint64(data))
+		}
+	}
+	return strings.ToUpper(hex.EncodeToString(data))
+}
+
+func utf16z(s string) []byte {
+	u := utf16.Encode([]rune(s))
+	b := make([]byte, 0, 2*len(u)+2)
+	for _, c := range u {
+		b = binary.LittleEndian.AppendUint16(b, c)
+	}
+	return append(b, 0, 0)
+}
+
+func decodeUTF16(data []byte) []uint16 {
+	u := make([]uint16, len(data)/2)
+	for i := range u {
+		u[i] = binary.LittleEndian.Uint16(data[2*i:])
+	}
+	return u
+}
+
+func utf16String(data []byte) string {
+	u := decodeUTF16(data)
+	for i, c := range u {
+		if c == 0 {
+			u = u[:i]
+			break
+		}
+	}
+	return string(utf16.Decode(u))
+}
+
+func multiString(data []byte) []string {
+	u := decodeUTF16(data)
+	for len(u) > 0 && u[len(u)-1] == 0 {
+		u = u[:len(u)-1]
+	}
+	if len(u) == 0 {
+		return nil
+	}
+	var out []string
+	from := 0
+	for i, c := range u {
+		if c == 0 {
+			out = append(out, string(utf16.Decode(u[from:i])))
+			from = i + 1
+		}
+	}
+	return append(out, string(utf16.Decode(u[from:])))
+}

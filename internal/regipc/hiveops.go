@@ -1,0 +1,134 @@
+package regipc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"wolfpack/internal/regipc/wire"
+	"wolfpack/internal/registry"
+)
+
+// hiveSession is the part of registry.Session that save, restore, load and unload use.
+// It is asserted rather than called directly while the engine's hive support lands; an
+// engine without it answers ERROR_INVALID_FUNCTION.
+type hiveSession interface {
+	Save(h registry.Handle, minor uint32) ([]byte, error)
+	Restore(ctx context.Context, h registry.Handle, hive []byte, flags uint32) error
+	Load(parent registry.Handle, name, file string) error
+	Unload(parent registry.Handle, name string) error
+}
+
+func hiveOps(s *registry.Session) (hiveSession, error) {
+	hs, ok := any(s).(hiveSession)
+	if !ok {
+		return nil, errUnknownOp
+	}
+	return hs, nil
+}
+
+// hiveOp runs Save, Restore, Load and Unload.
+func (c *conn) hiveOp(ctx context.Context, req *wire.Request, b []byte) ([]byte, error) {
+	s, err := hiveOps(c.sess)
+	if err != nil {
+		return b, err
+	}
+	h := registry.Handle(req.Handle)
+	switch req.Op {
+	case wire.OpSave:
+		minor := req.Flags
+		if minor == 0 {
+			minor = 5
+		}
+		hive, err := s.Save(h, minor)
+		if err != nil {
+			return b, err
+		}
+		return wire.AppendBytes(b, hive), nil
+	case wire.OpRestore:
+		return b, s.Restore(ctx, h, bytes.Clone(req.Data), req.Flags)
+	case wire.OpLoad:
+		return b, LoadHive(c.sess, h, req.Name, req.Data, c.srv.LoadDir)
+	case wire.OpUnload:
+		return b, UnloadHive(c.sess, h, req.Name, c.srv.LoadDir)
+	}
+	return b, errUnknownOp
+}
+
+// mountFile is where the daemon keeps the hive mounted at parent\name: the client sent
+// the file's bytes, and the registry writes a loaded hive back to its file.
+func mountFile(dir string, parent registry.Handle, name string) (string, error) {
+	if dir == "" {
+		return "", errors.New("regipc: no directory for loaded hives")
+	}
+	root := registry.RootName(parent)
+	if root == "" || name == "" || strings.ContainsAny(name, `\/`) || name == "." || name == ".." {
+		return "", registry.ERROR_INVALID_PARAMETER
+	}
+	return filepath.Join(dir, root+"-"+strings.ToUpper(name)+".hiv"), nil
+}
+
+// LoadHive mounts hive as parent\name (RegLoadKey) from bytes a client sent: they are
+// kept in dir while mounted. A key that exists already is ERROR_ALREADY_EXISTS.
+func LoadHive(sess *registry.Session, parent registry.Handle, name string, hive []byte, dir string) error {
+	s, err := hiveOps(sess)
+	if err != nil {
+		return err
+	}
+	file, err := mountFile(dir, parent, name)
+	if err != nil {
+		return err
+	}
+	if h, err := sess.OpenKey(parent, name, 0, registry.KEY_QUERY_VALUE); err == nil {
+		sess.CloseKey(h)
+		return registry.ERROR_ALREADY_EXISTS
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("regipc: load: %w", err)
+	}
+	if err := os.WriteFile(file, hive, 0o600); err != nil {
+		return fmt.Errorf("regipc: load: %w", err)
+	}
+	if err := s.Load(parent, name, file); err != nil {
+		os.Remove(file)
+		return err
+	}
+	return nil
+}
+
+// UnloadHive unmounts parent\name (RegUnLoadKey) and removes the daemon's copy of it.
+func UnloadHive(sess *registry.Session, parent registry.Handle, name, dir string) error {
+	s, err := hiveOps(sess)
+	if err != nil {
+		return err
+	}
+	if err := s.Unload(parent, name); err != nil {
+		return err
+	}
+	if file, err := mountFile(dir, parent, name); err == nil {
+		os.Remove(file)
+	}
+	return nil
+}
+
+// SaveHive is RegSaveKey: the hive image (regf minor version 5) of h's subtree.
+func SaveHive(sess *registry.Session, h registry.Handle) ([]byte, error) {
+	s, err := hiveOps(sess)
+	if err != nil {
+		return nil, err
+	}
+	return s.Save(h, 5)
+}
+
+// RestoreHive is RegRestoreKey.
+func RestoreHive(ctx context.Context, sess *registry.Session, h registry.Handle, hive []byte, flags uint32) error {
+	s, err := hiveOps(sess)
+	if err != nil {
+		return err
+	}
+	return s.Restore(ctx, h, hive, flags)
+}
