@@ -60,8 +60,7 @@ func (s *Session) OpenKey(parent Handle, path string, options, access uint32) (H
 	if options&^openOptionsMask != 0 {
 		return 0, &OpError{Op: "open", Key: name, Err: ERROR_INVALID_PARAMETER}
 	}
-	parts, err := splitPath(path)
-	if err != nil {
+	if err := checkPath(path); err != nil {
 		return 0, &OpError{Op: "open", Key: name, Err: err}
 	}
 	r := s.r
@@ -71,7 +70,7 @@ func (s *Session) OpenKey(parent Handle, path string, options, access uint32) (H
 		return 0, &OpError{Op: "open", Key: name, Err: err}
 	}
 	hops := 0
-	k, err := r.walkPath(ph.k, parts, options&REG_OPTION_OPEN_LINK != 0, &hops)
+	k, err := r.walkPath(ph.k, path, options&REG_OPTION_OPEN_LINK != 0, &hops)
 	if err != nil {
 		return 0, &OpError{Op: "open", Key: name, Err: err}
 	}
@@ -112,7 +111,7 @@ func (s *Session) CreateKey(parent Handle, path string, o CreateOptions) (Handle
 		r.mu.RLock()
 		if live(ph) == nil {
 			hops := 0
-			if k, err := r.walkPath(ph.k, parts, o.Options&REG_OPTION_OPEN_LINK != 0, &hops); err == nil {
+			if k, err := r.walkPath(ph.k, path, o.Options&REG_OPTION_OPEN_LINK != 0, &hops); err == nil {
 				h, err := s.add(k, name, o.Access)
 				r.mu.RUnlock()
 				if err != nil {
@@ -134,7 +133,7 @@ func (s *Session) CreateKey(parent Handle, path string, o CreateOptions) (Handle
 	created := false
 	for i, p := range parts {
 		last := i == len(parts)-1
-		c := cur.child(fold(p))
+		c := cur.child((p))
 		if c == nil {
 			if ph.rights&KEY_CREATE_SUB_KEY == 0 {
 				return fail(ERROR_ACCESS_DENIED)
@@ -220,7 +219,7 @@ func (s *Session) deleteKey(op string, parent Handle, path string, tree bool) er
 	hops := 0
 	k := ph.k
 	if len(parts) > 0 || !tree {
-		k, err = r.walkPath(ph.k, parts, false, &hops)
+		k, err = r.walkPath(ph.k, path, false, &hops)
 		if len(parts) == 0 && ph.k.link {
 			k, err = ph.k, nil // a handle opened with REG_OPTION_OPEN_LINK deletes the link
 		}
@@ -365,7 +364,7 @@ func (s *Session) DeleteValue(h Handle, name string) error {
 		return &OpError{Op: "delete value", Key: hh.openedAs, Name: name, Err: err}
 	}
 	k := hh.k
-	i, ok := k.value(fold(name))
+	i, ok := k.value((name))
 	if !ok {
 		return &OpError{Op: "delete value", Key: hh.openedAs, Name: name, Err: ERROR_FILE_NOT_FOUND}
 	}

@@ -243,7 +243,7 @@ func (s *Session) Unload(parent Handle, name string) error {
 	r := s.r
 	r.mu.Lock()
 	p := r.roots[parent-HKEY_LOCAL_MACHINE]
-	k := p.child(fold(name))
+	k := p.child((name))
 	if k == nil {
 		r.mu.Unlock()
 		return fail(ERROR_FILE_NOT_FOUND)

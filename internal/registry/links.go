@@ -2,6 +2,7 @@ package registry
 
 import (
 	"encoding/binary"
+	"errors"
 	"strings"
 	"unicode/utf16"
 )
@@ -78,35 +79,29 @@ func (r *Registry) linkTarget(l *key, hops *int) (*key, error) {
 	if *hops > MaxLinkHops {
 		return nil, &LimitError{Limit: "symbolic link hops", Max: MaxLinkHops, Got: *hops, Err: ERROR_CANT_RESOLVE_FILENAME}
 	}
-	i, ok := l.value(fold(SymbolicLinkValue))
-	if !ok || l.values[i].typ != REG_LINK {
+	if l.target == nil {
 		return nil, ERROR_FILE_NOT_FOUND
 	}
-	target := fromUTF16le(l.values[i].data)
-	up := fold(target)
-	for _, kr := range kernelRoots {
-		if up == kr.prefix || strings.HasPrefix(up, kr.prefix+`\`) {
-			rest := strings.TrimPrefix(target[len(kr.prefix):], `\`)
-			parts, err := splitPath(rest)
-			if err != nil {
-				return nil, ERROR_FILE_NOT_FOUND
-			}
-			return r.walkPath(r.roots[kr.root], parts, false, hops)
-		}
+	k, err := r.walkPath(r.roots[l.target.root], l.target.rest, false, hops)
+	if err != nil && !errors.Is(err, ERROR_CANT_RESOLVE_FILENAME) {
+		return nil, ERROR_FILE_NOT_FOUND
 	}
-	return nil, ERROR_FILE_NOT_FOUND
+	return k, err
 }
 
-// walkPath finds the key at parts below start, following links (the last one only when
-// openLink is false). The caller holds Registry.mu.
-func (r *Registry) walkPath(start *key, parts []string, openLink bool, hops *int) (*key, error) {
+// walkPath finds the key at path below start, following links (the last one only when
+// openLink is false). path has been checked by splitPath. The caller holds Registry.mu.
+func (r *Registry) walkPath(start *key, path string, openLink bool, hops *int) (*key, error) {
 	cur := start
-	for i, p := range parts {
-		c := cur.child(fold(p))
+	path = strings.TrimSuffix(path, `\`)
+	for path != "" {
+		p, rest, more := strings.Cut(path, `\`)
+		path = rest
+		c := cur.child(p)
 		if c == nil {
 			return nil, ERROR_FILE_NOT_FOUND
 		}
-		if c.link && (i < len(parts)-1 || !openLink) {
+		if c.link && (more || !openLink) {
 			t, err := r.linkTarget(c, hops)
 			if err != nil {
 				return nil, err

@@ -31,6 +31,57 @@ func fold(s string) string {
 	return b.String()
 }
 
+// equalFolded reports whether fold(s) == upper, without allocating for ASCII names.
+func equalFolded(s, upper string) bool {
+	if len(s) != len(upper) {
+		if isASCII(s) {
+			return false
+		}
+		return fold(s) == upper
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return fold(s) == upper
+		}
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != upper[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// foldASCII upper-cases an ASCII name into buf; ok is false when s is not ASCII or does
+// not fit, and the caller folds the slow way.
+func foldASCII(buf []byte, s string) (out []byte, ok bool) {
+	if len(s) > len(buf) {
+		return nil, false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return nil, false
+		}
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return buf[:len(s)], true
+}
+
 func upcase(r rune) rune {
 	if r < utf8.RuneSelf {
 		if 'a' <= r && r <= 'z' {
@@ -128,23 +179,34 @@ func checkValueName(name string) error {
 	return nil
 }
 
-// splitPath splits a relative key path into its components. "" has none (it names the
-// key itself). A leading backslash is an error as in RegOpenKeyEx ("lpSubKey cannot
-// begin with a backslash"); one trailing backslash is tolerated, as Windows does; an
-// empty component in the middle (a\\b) is ERROR_BADKEY.
-func splitPath(p string) ([]string, error) {
+// checkPath checks a relative key path without allocating. "" names the key itself. A
+// leading backslash is an error as in RegOpenKeyEx ("lpSubKey cannot begin with a
+// backslash"); one trailing backslash is tolerated, as Windows does; an empty component
+// in the middle (a\\b) is ERROR_BADKEY.
+func checkPath(p string) error {
 	if p == "" {
-		return nil, nil
+		return nil
 	}
 	if p[0] == '\\' {
-		return nil, &LimitError{Limit: "path beginning with a backslash", Err: ERROR_BAD_PATHNAME}
+		return &LimitError{Limit: "path beginning with a backslash", Err: ERROR_BAD_PATHNAME}
 	}
 	p = strings.TrimSuffix(p, `\`)
-	parts := strings.Split(p, `\`)
-	for _, c := range parts {
+	for {
+		c, rest, more := strings.Cut(p, `\`)
 		if err := checkKeyName(c); err != nil {
-			return nil, err
+			return err
 		}
+		if !more {
+			return nil
+		}
+		p = rest
 	}
-	return parts, nil
+}
+
+// splitPath checks a relative key path and splits it into its components.
+func splitPath(p string) ([]string, error) {
+	if err := checkPath(p); err != nil || p == "" {
+		return nil, err
+	}
+	return strings.Split(strings.TrimSuffix(p, `\`), `\`), nil
 }

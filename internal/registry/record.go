@@ -333,7 +333,7 @@ func (r *Registry) findPath(p string) *key {
 		return k
 	}
 	for _, c := range strings.Split(rest, `\`) {
-		if k = k.child(fold(c)); k == nil {
+		if k = k.child((c)); k == nil {
 			return nil
 		}
 	}
@@ -365,7 +365,7 @@ func (r *Registry) apply(rec []byte) error {
 		if parent == nil {
 			return fmt.Errorf("create %q: parent missing", p)
 		}
-		if parent.child(fold(name)) != nil {
+		if parent.child((name)) != nil {
 			return nil // created again after a volatile key of that name: keep it
 		}
 		k := newKey(parent, name, t)
@@ -445,7 +445,7 @@ func graft(k, src *key) []*key {
 	for _, c := range old {
 		k.removeChild(c)
 	}
-	k.values, k.valueIdx = nil, nil
+	k.values, k.valueIdx, k.target = nil, nil, nil
 	for _, v := range src.values {
 		k.setValue(v.name, v.typ, v.data)
 	}

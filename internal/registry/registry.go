@@ -230,12 +230,12 @@ func (r *Registry) ensureDefaults() {
 		name string
 		val  uint32
 	}{{"Current", 1}, {"Default", 1}, {"Failed", 0}, {"LastKnownGood", 1}} {
-		if _, ok := sel.value(fold(v.name)); !ok {
+		if _, ok := sel.value((v.name)); !ok {
 			r.setValueInternal(sel, v.name, REG_DWORD, binary.LittleEndian.AppendUint32(nil, v.val))
 		}
 	}
 	current := uint32(1)
-	if i, ok := sel.value(fold("Current")); ok && sel.values[i].typ == REG_DWORD && len(sel.values[i].data) == 4 {
+	if i, ok := sel.value(("Current")); ok && sel.values[i].typ == REG_DWORD && len(sel.values[i].data) == 4 {
 		if c := binary.LittleEndian.Uint32(sel.values[i].data); c >= 1 && c <= 999 {
 			current = c
 		}
@@ -244,10 +244,10 @@ func (r *Registry) ensureDefaults() {
 	r.ensureKey(cs, "Services", false)
 	r.ensureKey(hklm, "SOFTWARE", false)
 	name := fmt.Sprintf("ControlSet%03d", current)
-	if cur := system.child(fold(name)); cur == nil {
+	if cur := system.child((name)); cur == nil {
 		r.ensureKey(system, name, false)
 	}
-	if c := system.child(fold("CurrentControlSet")); c != nil {
+	if c := system.child(("CurrentControlSet")); c != nil {
 		if !c.volatile || !c.link {
 			r.log.Warn("registry: HKLM\\SYSTEM\\CurrentControlSet is a stored key, not the volatile link; left as is")
 			return
@@ -263,7 +263,7 @@ func (r *Registry) ensureDefaults() {
 // ensureKey returns the subkey name of parent, creating it when missing. The caller
 // holds mu for writing.
 func (r *Registry) ensureKey(parent *key, name string, volatile bool) *key {
-	if c := parent.child(fold(name)); c != nil {
+	if c := parent.child((name)); c != nil {
 		return c
 	}
 	now := r.now()

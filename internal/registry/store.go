@@ -147,7 +147,7 @@ func (tb *treeBuilder) add(rec []byte) error {
 		return fmt.Errorf("key record %d: bad parent %d", len(tb.keys), kr.parent)
 	}
 	p := tb.keys[kr.parent-1]
-	if p.child(fold(kr.name)) != nil {
+	if p.child((kr.name)) != nil {
 		return fmt.Errorf("key record %d: duplicate name %q", len(tb.keys), kr.name)
 	}
 	if p.depth+1 > MaxDepth {

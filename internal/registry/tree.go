@@ -30,6 +30,7 @@ type key struct {
 	mount     *mount // the loaded hive this key belongs to, nil for the main store
 	mountRoot bool   // the key is the root of a loaded hive
 	cpath     string // canonical path, cached by journalPath
+	target    *linkInfo
 
 	subkeys  map[string]*key
 	sorted   []*key
@@ -38,6 +39,8 @@ type key struct {
 
 	watchers []*watcher
 }
+
+var symbolicLinkValueUpper = fold(SymbolicLinkValue)
 
 type value struct {
 	name  string
@@ -56,11 +59,16 @@ func newKey(parent *key, name string, now time.Time) *key {
 	return k
 }
 
-func (k *key) child(upper string) *key {
+// child finds a subkey by name, any case.
+func (k *key) child(name string) *key {
 	if k.subkeys == nil {
 		return nil
 	}
-	return k.subkeys[upper]
+	var buf [MaxKeyNameLen]byte
+	if b, ok := foldASCII(buf[:], name); ok {
+		return k.subkeys[string(b)] // no allocation for this conversion
+	}
+	return k.subkeys[fold(name)]
 }
 
 func (k *key) addChild(c *key) {
@@ -89,15 +97,17 @@ func (k *key) sortedSubkeys() []*key {
 	return k.sorted
 }
 
-func (k *key) value(upper string) (int, bool) {
+// value finds a value by name, any case.
+func (k *key) value(name string) (int, bool) {
 	if len(k.values) <= 8 {
 		for i := range k.values {
-			if k.values[i].upper == upper {
+			if equalFolded(name, k.values[i].upper) {
 				return i, true
 			}
 		}
 		return 0, false
 	}
+	upper := fold(name)
 	if k.valueIdx == nil {
 		k.valueIdx = make(map[string]int, len(k.values))
 		for i := range k.values {
@@ -110,6 +120,9 @@ func (k *key) value(upper string) (int, bool) {
 
 func (k *key) setValue(name string, typ uint32, data []byte) {
 	upper := fold(name)
+	if upper == symbolicLinkValueUpper {
+		defer k.updateLink()
+	}
 	if i, ok := k.value(upper); ok {
 		k.values[i].name = name // Windows keeps the case of the latest RegSetValueEx
 		k.values[i].typ = typ
@@ -122,6 +135,29 @@ func (k *key) setValue(name string, typ uint32, data []byte) {
 	}
 }
 
+// linkInfo is the parsed SymbolicLinkValue of a key, kept up to date by setValue and
+// deleteValue so that opening a path through a link does not decode it each time.
+type linkInfo struct {
+	root int    // index in Registry.roots
+	rest string // path below the root
+}
+
+func (k *key) updateLink() {
+	k.target = nil
+	i, ok := k.value(SymbolicLinkValue)
+	if !ok || k.values[i].typ != REG_LINK {
+		return
+	}
+	target := fromUTF16le(k.values[i].data)
+	up := fold(target)
+	for _, kr := range kernelRoots {
+		if up == kr.prefix || strings.HasPrefix(up, kr.prefix+`\`) {
+			k.target = &linkInfo{root: kr.root, rest: strings.TrimPrefix(target[len(kr.prefix):], `\`)}
+			return
+		}
+	}
+}
+
 func (k *key) deleteValue(upper string) bool {
 	i, ok := k.value(upper)
 	if !ok {
@@ -129,6 +165,9 @@ func (k *key) deleteValue(upper string) bool {
 	}
 	k.values = slices.Delete(k.values, i, i+1)
 	k.valueIdx = nil
+	if upper == symbolicLinkValueUpper {
+		k.target = nil
+	}
 	return true
 }
 
