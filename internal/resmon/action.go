@@ -37,9 +37,10 @@ const maxReasonBytes = 64 << 10
 // was killed by a signal), the action's failure reason as found in its output (the last
 // "ocf-exit-reason:" line, else the last non-empty line), and an error only when the
 // program could not be started or ctx ended first (the group is then killed).
-// keep marks the action's process group for Terminate.
-func (a *actionRunner) run(ctx context.Context, argv, envv []string, keep bool) (int, string, error) {
-	logf, err := openLog(a.e.logDir, a.name)
+// keep marks the action's process group for Terminate; quiet leaves out the header line
+// in the log (for the frequent health checks).
+func (a *actionRunner) run(ctx context.Context, argv, envv []string, keep, quiet bool) (int, string, error) {
+	logf, err := openLog(a.e.logDir, a.name, a.e.maxLog)
 	if err != nil {
 		return -1, "", err
 	}
@@ -50,7 +51,9 @@ func (a *actionRunner) run(ctx context.Context, argv, envv []string, keep bool) 
 			start = fi.Size()
 		}
 	}
-	fmt.Fprintf(logf, "--- %s wolfpack: %s\n", time.Now().UTC().Format(time.RFC3339), strings.Join(argv, " "))
+	if !quiet {
+		fmt.Fprintf(logf, "--- %s wolfpack: %s\n", time.Now().UTC().Format(time.RFC3339), strings.Join(argv, " "))
+	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = envv
 	cmd.Dir = "/"

@@ -74,7 +74,7 @@ func (a *genericApp) Online(ctx context.Context) error {
 			return fmt.Errorf("resmon: %s: CurrentDirectory %q is not a directory", a.name, a.dir)
 		}
 	}
-	logf, err := openLog(a.e.logDir, a.name)
+	logf, err := openLog(a.e.logDir, a.name, a.e.maxLog)
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,7 @@ func (s *genericScript) call(ctx context.Context, action string, keep bool) erro
 		return fmt.Errorf("resmon: %s: ScriptFilePath %s is not an executable file", s.name, s.path)
 	}
 	env := append(s.env[:len(s.env):len(s.env)], "WOLFPACK_ACTION="+action)
-	code, reason, err := s.r.run(ctx, []string{s.path, action}, env, keep)
+	code, reason, err := s.r.run(ctx, []string{s.path, action}, env, keep, action == "looksalive" || action == "isalive")
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const testScript = `#!/bin/sh
@@ -129,5 +130,34 @@ func TestGenericScriptBadProperties(t *testing.T) {
 	}
 	if err := m.Online(ctxT(t), "Gone"); err == nil || !strings.Contains(err.Error(), "/nonexistent/script.sh") {
 		t.Fatalf("Online of a missing script: %v", err)
+	}
+}
+
+func TestLogRotation(t *testing.T) {
+	m := newTestMonitor(t, nil)
+	m.env.maxLog = 100
+	script := writeScript(t, "#!/bin/sh\nprintf '%0200d\\n' 0\n")
+	p := fastPolicy()
+	p.LooksAlivePollInterval, p.IsAlivePollInterval = time.Hour, time.Hour // only online and offline write
+	if err := m.Add(Spec{Name: "Chatty", Type: TypeGenericScript, Policy: p, Private: map[string]string{"ScriptFilePath": script}}); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(m.env.logDir, logFileName("Chatty"))
+	if err := m.Online(ctxT(t), "Chatty"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Offline(ctxT(t), "Chatty"); err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := os.ReadFile(log + ".1")
+	if err != nil {
+		t.Fatalf("log not rotated: %v", err)
+	}
+	if !strings.Contains(string(rotated), "resource.sh online") {
+		t.Errorf("rotated log lacks the online action:\n%s", rotated)
+	}
+	cur, err := os.ReadFile(log)
+	if err != nil || !strings.Contains(string(cur), "resource.sh offline") || strings.Contains(string(cur), "resource.sh online") {
+		t.Fatalf("current log (%v):\n%s", err, cur)
 	}
 }

@@ -19,6 +19,9 @@ type Options struct {
 	LogDir string
 	// OCFRoot is OCF_ROOT; "" means /usr/lib/ocf.
 	OCFRoot string
+	// MaxLogBytes: a resource's log that has grown past this size is rotated to
+	// <resource>.log.1 when the resource next starts a program; 0 means 16 MiB.
+	MaxLogBytes int64
 	// StopGracePeriod is how long a Generic Application gets between SIGTERM and
 	// SIGKILL on Offline; 0 means 10 s.
 	StopGracePeriod time.Duration
@@ -71,9 +74,13 @@ func NewMonitor(o Options) (*Monitor, error) {
 	if grace <= 0 {
 		grace = 10 * time.Second
 	}
+	maxLog := o.MaxLogBytes
+	if maxLog <= 0 {
+		maxLog = 16 << 20
+	}
 	sp := newSpawner()
 	m := &Monitor{
-		env:      &env{spawner: sp, logDir: o.LogDir, ocfRoot: root, grace: grace, log: log},
+		env:      &env{spawner: sp, logDir: o.LogDir, ocfRoot: root, grace: grace, maxLog: maxLog, log: log},
 		events:   newEventQueue(o.OnEvent),
 		log:      log,
 		spawner:  sp,

@@ -145,7 +145,7 @@ func (o *ocfAgent) action(ctx context.Context, action string, depth int, keep bo
 		o.mu.Unlock()
 		env = append(env, "OCF_RESKEY_CRM_meta_interval="+strconv.FormatInt(interval.Milliseconds(), 10))
 	}
-	code, reason, err := o.r.run(ctx, []string{o.path, action}, env, keep)
+	code, reason, err := o.r.run(ctx, []string{o.path, action}, env, keep, action == "monitor")
 	if err != nil {
 		return OCFErrGeneric, err
 	}

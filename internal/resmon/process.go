@@ -109,12 +109,19 @@ func procRunning(pid int) bool {
 }
 
 // openLog opens (appending) the log file for resource name in dir, or /dev/null when
-// dir is "".
-func openLog(dir, name string) (*os.File, error) {
+// dir is "". A log that has grown past maxBytes is first renamed to <name>.log.1
+// (replacing the previous one): a resource's output keeps at most about twice maxBytes.
+func openLog(dir, name string, maxBytes int64) (*os.File, error) {
 	if dir == "" {
 		return os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, logFileName(name)), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	path := filepath.Join(dir, logFileName(name))
+	if fi, err := os.Stat(path); err == nil && maxBytes > 0 && fi.Size() > maxBytes {
+		if err := os.Rename(path, path+".1"); err != nil {
+			return nil, fmt.Errorf("resmon: rotate log: %w", err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("resmon: open log: %w", err)
 	}

@@ -44,6 +44,7 @@ type env struct {
 	logDir  string
 	ocfRoot string
 	grace   time.Duration // Generic Application: SIGTERM to SIGKILL
+	maxLog  int64         // rotate a resource's log past this size
 	log     *slog.Logger
 }
 
