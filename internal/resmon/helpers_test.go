@@ -3,7 +3,6 @@ package resmon
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -124,5 +123,3 @@ func errIs(t *testing.T, err, target error) {
 		t.Fatalf("error %v, want one that is %v", err, target)
 	}
 }
-
-var _ = fmt.Sprint
