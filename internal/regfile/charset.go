@@ -46,20 +46,21 @@ func narrow1252(u uint16) (byte, bool) {
 	return '?', false
 }
 
-// unitsString converts UTF-16 code units to a Go string; a lone surrogate
+// unitsString converts UTF-16LE text to a Go string; a lone surrogate
 // becomes U+FFFD.
-func unitsString(u []uint16) string {
+func unitsString(le []byte) string {
+	n := len(le) / 2
 	var sb strings.Builder
-	sb.Grow(len(u))
-	for i := 0; i < len(u); i++ {
-		c := u[i]
+	sb.Grow(n)
+	for i := 0; i < n; i++ {
+		c := unitAt(le, i)
 		switch {
 		case c < utf8.RuneSelf:
 			sb.WriteByte(byte(c))
 		case utf16.IsSurrogate(rune(c)):
 			r := utf8.RuneError
-			if i+1 < len(u) {
-				if d := utf16.DecodeRune(rune(c), rune(u[i+1])); d != utf8.RuneError {
+			if i+1 < n {
+				if d := utf16.DecodeRune(rune(c), rune(unitAt(le, i+1))); d != utf8.RuneError {
 					r = d
 					i++
 				}

@@ -20,82 +20,90 @@ func (e encoding) String() string {
 	return [...]string{"UTF-16LE", "UTF-16BE", "UTF-8", "ANSI"}[e]
 }
 
-// decodeText turns the file's bytes into UTF-16 code units, which is what the
-// parser works on: regedit's own files are UTF-16LE and their string data goes
-// to the registry as UTF-16LE, so most of a file is used as it comes.
+// decodeText returns the file's text as UTF-16LE, which is what the parser
+// works on: regedit's own files are UTF-16LE and their string data goes to
+// the registry as UTF-16LE, so such a file is parsed where it lies, without a
+// copy. Other encodings are converted first.
 //
 // The encoding is found the way regedit finds it: a byte-order mark, else the
 // header. Without a BOM, "REGEDIT4" means code page 1252, text whose second
 // byte is NUL is UTF-16LE, anything else is taken as UTF-8.
-func decodeText(data []byte) ([]uint16, encoding, error) {
+func decodeText(data []byte) ([]byte, encoding, error) {
 	switch {
 	case len(data) >= 2 && data[0] == 0xFF && data[1] == 0xFE:
-		return decodeUTF16(data[2:], false)
+		return checkEven(data[2:], encUTF16LE)
 	case len(data) >= 2 && data[0] == 0xFE && data[1] == 0xFF:
-		return decodeUTF16(data[2:], true)
+		be := data[2:]
+		le := make([]byte, len(be))
+		for i := 0; i+1 < len(be); i += 2 {
+			le[i], le[i+1] = be[i+1], be[i]
+		}
+		return checkEven(le, encUTF16BE)
 	case len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF:
 		return decodeUTF8(data[3:])
 	case len(data) >= len(header4) && string(data[:len(header4)]) == header4:
-		u := make([]uint16, len(data))
+		le := make([]byte, 2*len(data))
 		for i, b := range data {
-			u[i] = widen1252(b)
+			u := widen1252(b)
+			le[2*i], le[2*i+1] = byte(u), byte(u>>8)
 		}
-		return u, encANSI, nil
+		return le, encANSI, nil
 	case len(data) >= 2 && data[0] != 0 && data[1] == 0:
-		return decodeUTF16(data, false)
+		return checkEven(data, encUTF16LE)
 	}
 	return decodeUTF8(data)
 }
 
-func decodeUTF16(data []byte, bigEndian bool) ([]uint16, encoding, error) {
-	u := make([]uint16, len(data)/2)
-	enc := encUTF16LE
-	if bigEndian {
-		enc = encUTF16BE
-		for i := range u {
-			u[i] = uint16(data[2*i])<<8 | uint16(data[2*i+1])
-		}
-	} else {
-		for i := range u {
-			u[i] = uint16(data[2*i]) | uint16(data[2*i+1])<<8
-		}
-	}
-	if len(data)%2 != 0 {
-		line, col := position(u, len(u))
+func checkEven(le []byte, enc encoding) ([]byte, encoding, error) {
+	if len(le)%2 != 0 {
+		n := len(le) - 1
+		line, col := position(le[:n], n/2)
 		return nil, enc, &SyntaxError{line, col, fmt.Sprintf("%s text ends in half a character", enc)}
 	}
-	return u, enc, nil
+	return le, enc, nil
 }
 
-func decodeUTF8(data []byte) ([]uint16, encoding, error) {
-	u := make([]uint16, 0, len(data))
+func decodeUTF8(data []byte) ([]byte, encoding, error) {
+	le := make([]byte, 0, 2*len(data))
 	for i := 0; i < len(data); {
 		if c := data[i]; c < utf8.RuneSelf {
-			u = append(u, uint16(c))
+			le = append(le, c, 0)
 			i++
 			continue
 		}
 		r, n := utf8.DecodeRune(data[i:])
 		if r == utf8.RuneError && n <= 1 {
-			line, col := position(u, len(u))
+			line, col := position(le, len(le)/2)
 			return nil, encUTF8, &SyntaxError{line, col, fmt.Sprintf("invalid UTF-8 byte 0x%02x", data[i])}
 		}
-		u = utf16.AppendRune(u, r)
+		if r >= 0x10000 {
+			hi, lo := utf16.EncodeRune(r)
+			le = append(le, byte(hi), byte(hi>>8), byte(lo), byte(lo>>8))
+		} else {
+			le = append(le, byte(r), byte(r>>8))
+		}
 		i += n
 	}
-	return u, encUTF8, nil
+	return le, encUTF8, nil
 }
 
-// position returns the line and column of unit i, with the parser's notion
-// of a line break (CRLF, LF or CR).
-func position(u []uint16, i int) (line, col int) {
+// unitAt is the UTF-16 code unit i of UTF-16LE text.
+func unitAt(le []byte, i int) uint16 {
+	b := le[2*i : 2*i+2]
+	return uint16(b[0]) | uint16(b[1])<<8
+}
+
+// position returns the line and column of unit i of UTF-16LE text, with the
+// parser's notion of a line break (CRLF, LF or CR). Used for errors only.
+func position(le []byte, i int) (line, col int) {
 	line, start := 1, 0
-	for j := 0; j < i && j < len(u); j++ {
-		switch u[j] {
+	n := len(le) / 2
+	for j := 0; j < i && j < n; j++ {
+		switch unitAt(le, j) {
 		case '\n':
 			line, start = line+1, j+1
 		case '\r':
-			if j+1 < len(u) && u[j+1] == '\n' {
+			if j+1 < n && unitAt(le, j+1) == '\n' {
 				continue
 			}
 			line, start = line+1, j+1

@@ -1,8 +1,10 @@
 package regfile
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 )
 
 // Parse reads a .reg file. The format is found from the byte-order mark and
@@ -17,19 +19,19 @@ func Parse(data []byte) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{src: src}
+	p := &parser{src: src, n: len(src) / 2, lf: -1}
 	p.startLine(0)
 	p.line = 1
 
 	f := &File{}
-	head := p.src[p.lineStart:p.lineEnd]
-	for len(head) > 0 && isSpace(head[len(head)-1]) {
-		head = head[:len(head)-1]
+	head := p.lineEnd
+	for head > p.lineStart && isSpace(p.at(head-1)) {
+		head--
 	}
 	switch {
-	case unitsEqual(head, header5):
+	case p.equal(p.lineStart, head, header5):
 		f.Format = Regedit5
-	case unitsEqual(head, header4):
+	case p.equal(p.lineStart, head, header4):
 		if enc != encANSI {
 			return nil, p.errAt(p.lineStart, fmt.Sprintf("a REGEDIT4 file is ANSI text, not %s", enc))
 		}
@@ -40,12 +42,11 @@ func Parse(data []byte) (*File, error) {
 	}
 
 	cur := -1 // index in f.Keys of the open section
-	first := 0
 	closeKey := func() {
-		if cur >= 0 && len(p.vals) > first {
-			f.Keys[cur].Values = slices.Clip(p.vals[first:])
+		if cur >= 0 && len(p.vals) > p.first {
+			f.Keys[cur].Values = p.vals[p.first:len(p.vals):len(p.vals)]
 		}
-		first = len(p.vals)
+		p.first = len(p.vals)
 	}
 	for p.nextLine() {
 		p.i = p.lineStart
@@ -53,7 +54,7 @@ func Parse(data []byte) (*File, error) {
 		if p.eol() {
 			continue
 		}
-		switch p.src[p.i] {
+		switch p.at(p.i) {
 		case ';':
 			continue
 		case '[':
@@ -62,6 +63,9 @@ func Parse(data []byte) (*File, error) {
 				return nil, err
 			}
 			closeKey()
+			if len(f.Keys) == cap(f.Keys) { // double: append's 1.25× growth copies too often
+				f.Keys = slices.Grow(f.Keys, max(64, len(f.Keys)))
+			}
 			f.Keys = append(f.Keys, k)
 			cur = len(f.Keys) - 1
 		case '"', '@':
@@ -75,9 +79,9 @@ func Parse(data []byte) (*File, error) {
 			if err != nil {
 				return nil, err
 			}
-			p.vals = append(p.vals, v)
+			p.addValue(v)
 		default:
-			return nil, p.errAt(p.i, fmt.Sprintf("unexpected %s at start of line", quoteUnit(p.src[p.i])))
+			return nil, p.errAt(p.i, fmt.Sprintf("unexpected %s at start of line", quoteUnit(p.at(p.i))))
 		}
 	}
 	closeKey()
@@ -87,34 +91,86 @@ func Parse(data []byte) (*File, error) {
 // parser walks the text one physical line at a time. Invariant: the current
 // line is src[lineStart:lineEnd] and lineStart <= i <= lineEnd.
 type parser struct {
-	src                []uint16
+	src                []byte // UTF-16LE
+	n                  int    // units in src
+	lf                 int    // the first LF at or after lineStart, once found; -1 before
 	i                  int
 	line               int
 	lineStart, lineEnd int
 	ansi               bool // REGEDIT4: hex(2)/hex(7) data is narrow
 
-	units []uint16 // scratch for quoted strings
-	bytes []byte   // scratch for data
-	arena []byte   // backing store handed out to values' Data
-	vals  []Value  // values of every key; each key holds a clipped window
+	text  []byte  // scratch for quoted strings, UTF-16LE
+	bytes []byte  // scratch for data
+	ascii []byte  // scratch for names
+	arena []byte  // backing store handed out to values' Data
+	vals  []Value // current chunk of values; each key holds a clipped window of one
+	first int     // index in vals of the open key's first value
+}
+
+const valueChunk = 4096
+
+// addValue appends v to the open key. Values live in fixed chunks rather
+// than one growing slice, so that a file of millions of values is never
+// copied; a key whose values outgrow a chunk moves to a new one.
+func (p *parser) addValue(v Value) {
+	if len(p.vals) == cap(p.vals) {
+		open := p.vals[p.first:]
+		vals := make([]Value, len(open), max(valueChunk, 2*len(open)))
+		copy(vals, open)
+		p.vals, p.first = vals, 0
+	}
+	p.vals = append(p.vals, v)
+}
+
+func (p *parser) at(i int) uint16 { return unitAt(p.src, i) }
+
+// string converts UTF-16LE text to a Go string, with one allocation when
+// the text is ASCII, as names mostly are.
+func (p *parser) string(le []byte) string {
+	a := p.ascii[:0]
+	for i := 0; i+1 < len(le); i += 2 {
+		if le[i+1] != 0 || le[i] >= utf8.RuneSelf {
+			return unitsString(le)
+		}
+		a = append(a, le[i])
+	}
+	p.ascii = a
+	return string(a)
 }
 
 func (p *parser) startLine(at int) {
 	p.lineStart, p.i = at, at
-	e := at
-	for e < len(p.src) && p.src[e] != '\n' && p.src[e] != '\r' {
-		e++
+	// The next LF is remembered across lines, so that a file of CR-only
+	// line ends is not searched to its end once per line.
+	if p.lf < at {
+		p.lf = p.find(at, p.n, '\n')
 	}
-	p.lineEnd = e
+	p.lineEnd = p.find(at, p.lf, '\r')
+}
+
+// find returns the first unit c (ASCII) in units [from, to), or to.
+func (p *parser) find(from, to int, c byte) int {
+	b := p.src[2*from : 2*to]
+	for off := 0; ; {
+		j := bytes.IndexByte(b[off:], c)
+		if j < 0 {
+			return to
+		}
+		j += off
+		if j%2 == 0 && b[j+1] == 0 {
+			return from + j/2
+		}
+		off = j + 1
+	}
 }
 
 // nextLine moves to the line after the current one; false at the end of the text.
 func (p *parser) nextLine() bool {
 	e := p.lineEnd
-	if e >= len(p.src) {
+	if e >= p.n {
 		return false
 	}
-	if p.src[e] == '\r' && e+1 < len(p.src) && p.src[e+1] == '\n' {
+	if p.at(e) == '\r' && e+1 < p.n && p.at(e+1) == '\n' {
 		e++
 	}
 	p.line++
@@ -125,7 +181,7 @@ func (p *parser) nextLine() bool {
 func (p *parser) eol() bool { return p.i >= p.lineEnd }
 
 func (p *parser) skipSpace() {
-	for p.i < p.lineEnd && isSpace(p.src[p.i]) {
+	for p.i < p.lineEnd && isSpace(p.at(p.i)) {
 		p.i++
 	}
 }
@@ -140,7 +196,7 @@ func (p *parser) key() (Key, error) {
 	open := p.i
 	end := -1
 	for j := p.lineEnd - 1; j > open; j-- {
-		if p.src[j] == ']' {
+		if p.at(j) == ']' {
 			end = j
 			break
 		}
@@ -151,35 +207,35 @@ func (p *parser) key() (Key, error) {
 	p.i = end + 1
 	p.skipSpace()
 	if !p.eol() {
-		return Key{}, p.errAt(p.i, fmt.Sprintf("unexpected %s after ']'", quoteUnit(p.src[p.i])))
+		return Key{}, p.errAt(p.i, fmt.Sprintf("unexpected %s after ']'", quoteUnit(p.at(p.i))))
 	}
 	var k Key
 	start := open + 1
-	if p.src[start] == '-' {
+	if p.at(start) == '-' {
 		k.Delete = true
 		start++
 	}
 	if start == end {
 		return Key{}, p.errAt(start, "empty key name")
 	}
-	k.Path = unitsString(p.src[start:end])
+	k.Path = p.string(p.src[2*start : 2*end])
 	return k, nil
 }
 
 // value parses one value line at p.i: a name ("name" or @), '=' and the data.
 func (p *parser) value() (Value, error) {
 	var v Value
-	if p.src[p.i] == '@' {
+	if p.at(p.i) == '@' {
 		p.i++
 	} else {
 		u, err := p.quoted()
 		if err != nil {
 			return v, err
 		}
-		v.Name = unitsString(u)
+		v.Name = p.string(u)
 	}
 	p.skipSpace()
-	if p.eol() || p.src[p.i] != '=' {
+	if p.eol() || p.at(p.i) != '=' {
 		return v, p.errAt(p.i, "missing '=' after value name")
 	}
 	p.i++
@@ -187,18 +243,14 @@ func (p *parser) value() (Value, error) {
 	if p.eol() {
 		return v, p.errAt(p.i, "missing value data after '='")
 	}
-	switch c := p.src[p.i]; {
+	switch c := p.at(p.i); {
 	case c == '"':
 		u, err := p.quoted()
 		if err != nil {
 			return v, err
 		}
-		b := p.bytes[:0]
-		for _, c := range u {
-			b = append(b, byte(c), byte(c>>8))
-		}
-		p.bytes = append(b, 0, 0)
-		v.Type, v.Data = REG_SZ, p.keep(p.bytes)
+		p.text = append(u, 0, 0)
+		v.Type, v.Data = REG_SZ, p.keep(p.text)
 	case c == '-':
 		p.i++
 		v.Delete = true
@@ -235,31 +287,33 @@ func (p *parser) value() (Value, error) {
 // endOfValue accepts what may follow a value: blanks and a ';' comment.
 func (p *parser) endOfValue() error {
 	p.skipSpace()
-	if p.eol() || p.src[p.i] == ';' {
+	if p.eol() || p.at(p.i) == ';' {
 		return nil
 	}
-	return p.errAt(p.i, fmt.Sprintf("unexpected %s after value", quoteUnit(p.src[p.i])))
+	return p.errAt(p.i, fmt.Sprintf("unexpected %s after value", quoteUnit(p.at(p.i))))
 }
 
 // quoted parses a "..." string at p.i with regedit's escapes \\ and \"; any
-// other backslash is kept as written. It returns the units in scratch space.
-func (p *parser) quoted() ([]uint16, error) {
+// other backslash is kept as written. It returns the text, UTF-16LE, in
+// scratch space.
+func (p *parser) quoted() ([]byte, error) {
 	open := p.i
-	u := p.units[:0]
+	t := p.text[:0]
+	run := p.i + 1 // start of the units not yet copied
 	for p.i++; p.i < p.lineEnd; p.i++ {
-		c := p.src[p.i]
-		switch {
+		switch c := p.at(p.i); {
 		case c == '"':
+			t = append(t, p.src[2*run:2*p.i]...)
 			p.i++
-			p.units = u
-			return u, nil
-		case c == '\\' && p.i+1 < p.lineEnd && (p.src[p.i+1] == '\\' || p.src[p.i+1] == '"'):
+			p.text = t
+			return t, nil
+		case c == '\\' && p.i+1 < p.lineEnd && (p.at(p.i+1) == '\\' || p.at(p.i+1) == '"'):
+			t = append(t, p.src[2*run:2*p.i]...)
 			p.i++
-			c = p.src[p.i]
+			run = p.i
 		}
-		u = append(u, c)
 	}
-	p.units = u
+	p.text = t
 	return nil, p.errAt(open, "unterminated string")
 }
 
@@ -268,7 +322,7 @@ func (p *parser) hexNumber(what string, max int) (uint32, error) {
 	start := p.i
 	var n uint32
 	for p.i < p.lineEnd {
-		h := hexVal(p.src[p.i])
+		h := hexVal(p.at(p.i))
 		if h < 0 {
 			break
 		}
@@ -278,8 +332,8 @@ func (p *parser) hexNumber(what string, max int) (uint32, error) {
 		n = n<<4 | uint32(h)
 		p.i++
 	}
-	if !p.eol() && isAlnum(p.src[p.i]) {
-		return 0, p.errAt(p.i, fmt.Sprintf("bad hex digit %s", quoteUnit(p.src[p.i])))
+	if !p.eol() && isAlnum(p.at(p.i)) {
+		return 0, p.errAt(p.i, fmt.Sprintf("bad hex digit %s", quoteUnit(p.at(p.i))))
 	}
 	if p.i == start {
 		return 0, p.errAt(p.i, fmt.Sprintf("missing %s number", what))
@@ -293,11 +347,22 @@ func (p *parser) hexData(v *Value) error {
 	b := p.bytes[:0]
 	wantByte := true // at the start or after a comma
 	for {
+		// Fast path for the "xx," that regedit writes: three units whose
+		// high bytes are zero, two hex digits and a comma.
+		for wantByte && p.lineEnd-p.i >= 3 {
+			t := p.src[2*p.i : 2*p.i+6]
+			hi, lo := hexTable[t[0]], hexTable[t[2]]
+			if t[1]|t[3]|t[5] != 0 || t[4] != ',' || hi < 0 || lo < 0 {
+				break
+			}
+			b = append(b, byte(hi<<4|lo))
+			p.i += 3
+		}
 		p.skipSpace()
-		if p.eol() || p.src[p.i] == ';' {
+		if p.eol() || p.at(p.i) == ';' {
 			break
 		}
-		c := p.src[p.i]
+		c := p.at(p.i)
 		if c == '\\' {
 			if !wantByte {
 				return p.errAt(p.i, "missing ',' before '\\'")
@@ -305,7 +370,7 @@ func (p *parser) hexData(v *Value) error {
 			p.i++
 			p.skipSpace()
 			if !p.eol() {
-				return p.errAt(p.i, fmt.Sprintf("unexpected %s after '\\'", quoteUnit(p.src[p.i])))
+				return p.errAt(p.i, fmt.Sprintf("unexpected %s after '\\'", quoteUnit(p.at(p.i))))
 			}
 			if !p.nextLine() {
 				return p.errAt(p.i, "end of file after '\\'")
@@ -321,20 +386,20 @@ func (p *parser) hexData(v *Value) error {
 		}
 		p.i++
 		if !p.eol() {
-			if h2 := hexVal(p.src[p.i]); h2 >= 0 {
+			if h2 := hexVal(p.at(p.i)); h2 >= 0 {
 				h = h<<4 | h2
 				p.i++
-				if !p.eol() && hexVal(p.src[p.i]) >= 0 {
+				if !p.eol() && hexVal(p.at(p.i)) >= 0 {
 					return p.errAt(p.i, "hex byte longer than 2 digits")
 				}
 			}
 		}
-		if !p.eol() && isAlnum(p.src[p.i]) {
-			return p.errAt(p.i, fmt.Sprintf("bad hex digit %s", quoteUnit(p.src[p.i])))
+		if !p.eol() && isAlnum(p.at(p.i)) {
+			return p.errAt(p.i, fmt.Sprintf("bad hex digit %s", quoteUnit(p.at(p.i))))
 		}
 		b = append(b, byte(h))
 		p.skipSpace()
-		wantByte = !p.eol() && p.src[p.i] == ','
+		wantByte = !p.eol() && p.at(p.i) == ','
 		if wantByte {
 			p.i++
 		}
@@ -390,23 +455,16 @@ func (p *parser) widen(b []byte) []byte {
 }
 
 func (p *parser) hasPrefix(s string) bool {
-	if p.lineEnd-p.i < len(s) {
+	return p.lineEnd-p.i >= len(s) && p.equal(p.i, p.i+len(s), s)
+}
+
+// equal reports whether units [from, to) are the ASCII string s.
+func (p *parser) equal(from, to int, s string) bool {
+	if to-from != len(s) {
 		return false
 	}
 	for j := 0; j < len(s); j++ {
-		if p.src[p.i+j] != uint16(s[j]) {
-			return false
-		}
-	}
-	return true
-}
-
-func unitsEqual(u []uint16, s string) bool {
-	if len(u) != len(s) {
-		return false
-	}
-	for i := range u {
-		if u[i] != uint16(s[i]) {
+		if p.at(from+j) != uint16(s[j]) {
 			return false
 		}
 	}
@@ -419,16 +477,25 @@ func isAlnum(c uint16) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
-func hexVal(c uint16) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'f':
-		return int(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return int(c-'A') + 10
+// hexTable holds the value of each hex digit, -1 for other bytes.
+var hexTable = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
 	}
-	return -1
+	for i, c := range "0123456789abcdef" {
+		t[c] = int8(i)
+	}
+	for i, c := range "ABCDEF" {
+		t[c] = int8(10 + i)
+	}
+	return t
+}()
+
+func hexVal(c uint16) int {
+	if c > 0xFF {
+		return -1
+	}
+	return int(hexTable[c])
 }
 
 // quoteUnit shows a code unit in a message: 'g', or U+0000 for the unprintable.
