@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
@@ -39,6 +40,7 @@ type Embedded struct {
 	Etcd      *embed.Etcd
 	ClientURL string
 	PeerURL   string
+	quiet     *atomic.Bool // set while closing: etcd's complaints about closed listeners are noise
 }
 
 // HasData reports whether dir already holds an etcd member (a restart).
@@ -80,7 +82,8 @@ func StartEmbedded(ctx context.Context, c EmbedConfig) (*Embedded, error) {
 	cfg.SnapshotCount = 10000
 	cfg.AutoCompactionMode = "periodic"
 	cfg.AutoCompactionRetention = "1h"
-	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(quietZap(c.Log))
+	quiet := &atomic.Bool{}
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(quietZap(c.Log, quiet))
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("clusterdb: start etcd in %s: %w", c.Dir, err)
@@ -95,11 +98,12 @@ func StartEmbedded(ctx context.Context, c EmbedConfig) (*Embedded, error) {
 		e.Close()
 		return nil, fmt.Errorf("clusterdb: etcd did not become ready: %w", ctx.Err())
 	}
-	return &Embedded{Etcd: e, ClientURL: clientURL, PeerURL: peerURL}, nil
+	return &Embedded{Etcd: e, ClientURL: clientURL, PeerURL: peerURL, quiet: quiet}, nil
 }
 
 // Close stops the member.
 func (e *Embedded) Close() {
+	e.quiet.Store(true)
 	done := make(chan struct{})
 	go func() { e.Etcd.Close(); close(done) }()
 	select {
@@ -110,19 +114,24 @@ func (e *Embedded) Close() {
 
 // quietZap routes etcd's errors to slog and drops the rest: etcd logs a great deal at
 // info level.
-func quietZap(log *slog.Logger) *zap.Logger {
+func quietZap(log *slog.Logger, quiet *atomic.Bool) *zap.Logger {
 	if log == nil {
 		return zap.NewNop()
 	}
-	core := zapcore.NewCore(zapcore.NewConsoleEncoder(zap.NewProductionEncoderConfig()),
-		zapcore.AddSync(slogWriter{log}), zapcore.ErrorLevel)
+	enc := zapcore.NewConsoleEncoder(zapcore.EncoderConfig{MessageKey: "msg", LineEnding: "\n"})
+	core := zapcore.NewCore(enc, zapcore.AddSync(slogWriter{log, quiet}), zapcore.ErrorLevel)
 	return zap.New(core)
 }
 
-type slogWriter struct{ log *slog.Logger }
+type slogWriter struct {
+	log   *slog.Logger
+	quiet *atomic.Bool
+}
 
 func (w slogWriter) Write(p []byte) (int, error) {
-	w.log.Error("etcd", "msg", string(trimNL(p)))
+	if !w.quiet.Load() {
+		w.log.Error("etcd: " + string(trimNL(p)))
+	}
 	return len(p), nil
 }
 

@@ -123,6 +123,10 @@ type Resource struct {
 	// PersistentState: 1 when the administrator wants the resource online.
 	PersistentState uint32            `json:"persistentState"`
 	Private         map[string]string `json:"private,omitempty"`
+	// OnlineSeq and FailSeq count administrator requests (/online, /fail) so that the
+	// owner acts on each once: /online retries a failed resource, /fail fails it.
+	OnlineSeq int64 `json:"onlineSeq,omitempty"`
+	FailSeq   int64 `json:"failSeq,omitempty"`
 	// Checkpoints are registry keys relative to HKLM whose subtrees follow the resource
 	// (edited by internal/checkpoint through UpdateResource).
 	Checkpoints []string `json:"checkpoints,omitempty"`

@@ -1,6 +1,219 @@
 package daemon
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
-// startCluster starts the cluster part. Placeholder until the part is wired in.
-func (n *Node) startCluster(ctx context.Context) error { return nil }
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"wolfpack/internal/agent"
+	"wolfpack/internal/api"
+	"wolfpack/internal/clusterdb"
+	"wolfpack/internal/resmon"
+)
+
+// prepareCluster runs before the API server is made: it settles the cluster's join
+// token (from --token, or the one in the data directory, created on first start) and
+// writes the API token derived from it, so that every node of a cluster serves the same
+// API token.
+func (n *Node) prepareCluster() error {
+	dir := n.Cfg.DataDir
+	var tok string
+	if n.Cfg.Token != "" {
+		tok = strings.TrimSpace(n.Cfg.Token)
+		if !clusterdb.ValidJoinToken(tok) {
+			return fmt.Errorf("--token: not a Wolfpack join token (it is the content of the first node's %s file)", clusterdb.JoinTokenFile)
+		}
+		if err := clusterdb.WriteJoinToken(dir, tok); err != nil {
+			return err
+		}
+	} else {
+		t, created, err := clusterdb.LoadOrCreateJoinToken(dir)
+		if err != nil {
+			return err
+		}
+		tok = t
+		if created {
+			n.Log.Info("cluster join token written; give its content to new nodes with --token", "file", filepath.Join(dir, clusterdb.JoinTokenFile))
+		}
+	}
+	n.joinToken = tok
+	return clusterdb.WriteAPIToken(filepath.Join(dir, api.TokenFile), tok)
+}
+
+// startCluster starts (or joins) the cluster database, the resource monitor and the
+// agent, and registers the cluster routes.
+func (n *Node) startCluster(ctx context.Context) error {
+	cfg := n.Cfg
+	sctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	var (
+		cli      *clientv3.Client
+		embedded *clusterdb.Embedded
+		memberID uint64
+		err      error
+	)
+	if len(cfg.EtcdEndpoints) > 0 {
+		cli, err = newEtcdClient(cfg.EtcdEndpoints)
+		if err != nil {
+			return err
+		}
+		if _, err := cli.Get(sctx, clusterdb.Prefix+"probe"); err != nil {
+			cli.Close()
+			return fmt.Errorf("external etcd %s: %w", strings.Join(cfg.EtcdEndpoints, ","), err)
+		}
+	} else {
+		embedded, memberID, err = n.startEtcd(sctx)
+		if err != nil {
+			return err
+		}
+		cli, err = newEtcdClient([]string{embedded.ClientURL})
+		if err != nil {
+			embedded.Close()
+			return err
+		}
+	}
+	mrunner := agent.NewMonitorRunner()
+	mon, err := resmon.NewMonitor(resmon.Options{
+		LogDir:  filepath.Join(cfg.DataDir, "resources"),
+		Logger:  n.Log.With("part", "resmon"),
+		OnEvent: mrunner.OnEvent,
+	})
+	if err != nil {
+		cli.Close()
+		if embedded != nil {
+			embedded.Close()
+		}
+		return err
+	}
+	a, err := agent.New(agent.Options{
+		Name:          cfg.Name,
+		API:           n.clusterAPIURL(),
+		Witness:       cfg.Witness,
+		EtcdMemberID:  memberID,
+		DB:            clusterdb.New(cli),
+		Runner:        mrunner,
+		Report:        n.reportClusterEvent,
+		Log:           n.Log.With("part", "cluster"),
+		ValidType:     agent.KnownType,
+		Embedded:      embedded != nil,
+		ResourceTypes: agent.ResourceTypes(),
+	})
+	if err != nil {
+		return err
+	}
+	mrunner.Attach(mon, a)
+	api.RegisterCluster(n.API, a)
+	n.API.Metrics.MustRegister(a.Collector())
+	actx, stopAgent := context.WithCancel(context.WithoutCancel(ctx))
+	n.onStop(func() {
+		stopAgent()
+		a.Wait()
+		cctx, c := context.WithTimeout(context.Background(), 15*time.Second)
+		mon.Close(cctx)
+		c()
+		cli.Close()
+		if embedded != nil {
+			embedded.Close()
+		}
+	})
+	if err := a.Start(actx); err != nil {
+		return err
+	}
+	n.Cluster = a
+	n.Etcd = cli
+	return nil
+}
+
+// startEtcd starts the embedded etcd member: a new one-node cluster, a restart from the
+// data directory, or a join (--join) through another node's API, as a learner that is
+// promoted once it has caught up.
+func (n *Node) startEtcd(ctx context.Context) (*clusterdb.Embedded, uint64, error) {
+	cfg := n.Cfg
+	ec := clusterdb.EmbedConfig{Name: cfg.Name, Dir: filepath.Join(cfg.DataDir, "etcd"), Peer: cfg.Peer, Client: cfg.Client,
+		Log: n.Log.With("part", "etcd")}
+	var ans api.ClusterJoinAnswer
+	joining := cfg.Join != "" && !clusterdb.HasData(ec.Dir)
+	if joining {
+		base := cfg.Join
+		if !strings.Contains(base, "://") {
+			base = "http://" + base
+		}
+		c := api.NewClient(base, clusterdb.APIToken(n.joinToken), true)
+		req := api.ClusterJoinRequest{Name: cfg.Name, PeerURL: "http://" + cfg.Peer, Witness: cfg.Witness}
+		if err := c.Do(ctx, http.MethodPost, "/v1/cluster/join", req, &ans); err != nil {
+			var ae *api.Error
+			if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+				return nil, 0, fmt.Errorf("join %s refused: wrong join token (--token must be the content of the first node's %s file)", cfg.Join, clusterdb.JoinTokenFile)
+			}
+			return nil, 0, fmt.Errorf("join %s: %w", cfg.Join, err)
+		}
+		ec.InitialCluster = ans.InitialCluster
+		n.Log.Info("joining cluster", "via", cfg.Join, "member", fmt.Sprintf("%x", ans.MemberID))
+	}
+	e, err := clusterdb.StartEmbedded(ctx, ec)
+	if err != nil {
+		return nil, 0, err
+	}
+	id := uint64(e.Etcd.Server.MemberID())
+	if joining {
+		pc, err := newEtcdClient(ans.Endpoints)
+		if err == nil {
+			err = clusterdb.Promote(ctx, pc, ans.MemberID)
+			pc.Close()
+		}
+		if err != nil {
+			e.Close()
+			return nil, 0, fmt.Errorf("join: %w", err)
+		}
+		n.Log.Info("joined cluster as a voting member", "member", fmt.Sprintf("%x", id))
+	}
+	return e, id, nil
+}
+
+func newEtcdClient(endpoints []string) (*clientv3.Client, error) {
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:            endpoints,
+		DialTimeout:          5 * time.Second,
+		DialKeepAliveTime:    2 * time.Second,
+		DialKeepAliveTimeout: 2 * time.Second,
+		Logger:               zap.NewNop(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("etcd client %s: %w", strings.Join(endpoints, ","), err)
+	}
+	return cli, nil
+}
+
+// clusterAPIURL is the URL the other nodes reach this node's API at, published in the
+// node record before the API listens (it listens right after the cluster part starts).
+func (n *Node) clusterAPIURL() string {
+	scheme := "http"
+	if n.Cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(n.Cfg.API)
+	if err != nil {
+		return ""
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// reportClusterEvent writes the agent's events. Until the event log is wired in, they
+// go to the daemon's log.
+func (n *Node) reportClusterEvent(ctx context.Context, id uint32, level int, strs ...string) {
+	n.Log.Info("cluster event", "source", "ClusSvc", "id", id, "level", level, "strings", strs)
+}

@@ -45,6 +45,9 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) error {
 		return err
 	}
 	n.onStop(func() { os.Remove(pidFile) })
+	if err := n.prepareCluster(); err != nil { // the API token comes from the cluster's join token
+		return err
+	}
 	if err := n.newAPI(); err != nil {
 		return err
 	}

@@ -5,6 +5,9 @@ import (
 	"log/slog"
 	"slices"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"wolfpack/internal/agent"
 	"wolfpack/internal/api"
 	"wolfpack/internal/registry"
 )
@@ -18,6 +21,10 @@ type Node struct {
 	APIBase string // the API's URL once it listens
 
 	Registry *registry.Registry // the node's registry (registry.go)
+
+	Cluster   *agent.Agent     // the cluster agent (cluster.go)
+	Etcd      *clientv3.Client // the cluster database's etcd client (cluster.go)
+	joinToken string           // the cluster's join token (cluster.go)
 
 	stops []func()
 }

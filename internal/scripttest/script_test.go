@@ -11,6 +11,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"wolfpack/internal/cli/clustercmd"
 	"wolfpack/internal/daemon"
 )
 
@@ -19,6 +20,7 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"wolfpackd": func() { os.Exit(daemon.Main(os.Args[1:])) },
+		"cluster":   func() { os.Exit(clustercmd.Main(os.Args[1:])) },
 	})
 }
 

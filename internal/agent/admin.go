@@ -1,0 +1,543 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"wolfpack/internal/api"
+	"wolfpack/internal/clusterdb"
+)
+
+// ValidType, when set in Options, says whether a resource type name is known (resmon's
+// lookup, which also knows "ocf:provider:agent").
+type ValidType func(name string) bool
+
+// NodeAction carries out `cluster node NAME /action`.
+func (a *Agent) NodeAction(ctx context.Context, name, action string, act api.ClusterAction) (any, error) {
+	n, rev, err := a.db.Node(ctx, name)
+	if err != nil {
+		return nil, dbErr(err)
+	}
+	switch action {
+	case "status", "prop":
+	case "pause", "resume":
+		n.Paused = action == "pause"
+		if _, err := a.db.UpdateNode(ctx, n, rev); err != nil {
+			return nil, dbErr(err)
+		}
+	case "evict":
+		s, err := a.freshSnapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if s.Alive(n.Name) && len(s.Members) == 1 {
+			return nil, errCode(ErrorInvalidState, "cannot evict the last node")
+		}
+		if err := clusterdb.RemoveMember(ctx, a.cli, n.EtcdMemberID); err != nil {
+			return nil, err
+		}
+		if err := a.db.DeleteNode(ctx, n.Name); err != nil {
+			return nil, err
+		}
+		a.opt.Report(ctx, EventNodeRemoved, LevelWarning, n.Name)
+		n.Evicted = true
+		return api.ClusterNode{Name: n.Name, ID: n.ID, State: "Evicted"}, nil
+	default:
+		return nil, badParam("unknown node action %q", action)
+	}
+	s, err := a.freshSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return nodeStatus(s, n, a.coordinatorName(ctx)), nil
+}
+
+func (a *Agent) groupStatusNow(ctx context.Context, name string) (api.ClusterGroup, error) {
+	s, err := a.freshSnapshot(ctx)
+	if err != nil {
+		return api.ClusterGroup{}, err
+	}
+	g, ok := s.Groups[clusterdb.Key(name)]
+	if !ok {
+		return api.ClusterGroup{}, errCode(ErrorGroupNotFound, name)
+	}
+	return groupStatus(s, g), nil
+}
+
+func (a *Agent) resourceStatusNow(ctx context.Context, name string) (api.ClusterResource, error) {
+	s, err := a.freshSnapshot(ctx)
+	if err != nil {
+		return api.ClusterResource{}, err
+	}
+	r, ok := s.Resources[clusterdb.Key(name)]
+	if !ok {
+		return api.ClusterResource{}, errCode(ErrorResourceNotFound, name)
+	}
+	return resourceStatus(s, r), nil
+}
+
+func validName(name string) error {
+	if strings.TrimSpace(name) == "" || strings.ContainsAny(name, "/\\\x00") || len(name) > 255 {
+		return badParam("invalid name %q", name)
+	}
+	return nil
+}
+
+// checkNode says whether node names a cluster node that can take groups.
+func (a *Agent) checkNode(ctx context.Context, node string) (string, error) {
+	n, _, err := a.db.Node(ctx, node)
+	if err != nil {
+		return "", dbErr(err)
+	}
+	s, err := a.freshSnapshot(ctx)
+	if err != nil {
+		return "", err
+	}
+	if !s.Alive(n.Name) {
+		return "", errCode(ErrorNodeDown, n.Name)
+	}
+	if n.Witness || n.Paused {
+		return "", errCode(ErrorHostNodeNotAvailable, n.Name)
+	}
+	return n.Name, nil
+}
+
+// GroupAction carries out `cluster group NAME /action`.
+func (a *Agent) GroupAction(ctx context.Context, name, action string, act api.ClusterAction) (any, error) {
+	switch action {
+	case "create":
+		if err := validName(name); err != nil {
+			return nil, err
+		}
+		if _, ok, _ := a.findResource(ctx, name); ok {
+			return nil, errCode(ErrorObjectExists, name)
+		}
+		g := clusterdb.NewGroup(name)
+		if err := a.db.CreateGroup(ctx, g); err != nil {
+			return nil, dbErr(err)
+		}
+		// As in WSFC, a new group belongs to the node it was created on (when it can
+		// own groups); else the coordinator places it.
+		if s, err := a.freshSnapshot(ctx); err == nil {
+			owner := a.opt.Name
+			if !a.eligible(s, g, owner) {
+				load := map[string]int{}
+				for _, o := range s.Owners {
+					load[clusterdb.Key(o.Node)]++
+				}
+				owner = a.pick(s, g, load, "")
+			}
+			if owner != "" {
+				a.db.SetOwner(ctx, g.Name, owner, 0)
+			}
+		}
+		return a.groupStatusNow(ctx, name)
+	case "status":
+		return a.groupStatusNow(ctx, name)
+	case "delete":
+		g, rev, err := a.db.Group(ctx, name)
+		if err != nil {
+			return nil, dbErr(err)
+		}
+		s, err := a.freshSnapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(s.GroupResources(g.Name)) > 0 {
+			return nil, errCode(ErrorDirNotEmpty, g.Name)
+		}
+		if err := a.db.DeleteGroup(ctx, g.Name, rev); err != nil {
+			return nil, dbErr(err)
+		}
+		return api.ClusterGroup{Name: g.Name, State: "Deleted"}, nil
+	case "rename":
+		if err := validName(act.Name); err != nil {
+			return nil, err
+		}
+		g, rev, err := a.db.Group(ctx, name)
+		if err != nil {
+			return nil, dbErr(err)
+		}
+		if err := a.db.RenameGroup(ctx, g, rev, act.Name); err != nil {
+			return nil, dbErr(err)
+		}
+		return a.groupStatusNow(ctx, act.Name)
+	case "online", "offline":
+		on := action == "online"
+		g, err := a.db.ModifyGroup(ctx, name, func(g *clusterdb.Group) error {
+			g.PersistentState = b2u(on)
+			return nil
+		})
+		if err != nil {
+			return nil, dbErr(err)
+		}
+		s, err := a.freshSnapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range s.GroupResources(g.Name) {
+			if _, err := a.db.ModifyResource(ctx, r.Name, func(r *clusterdb.Resource) error {
+				r.PersistentState = b2u(on)
+				if on {
+					r.OnlineSeq++
+				}
+				return nil
+			}); err != nil {
+				return nil, dbErr(err)
+			}
+		}
+		if on && act.Node != "" {
+			node, err := a.checkNode(ctx, act.Node)
+			if err != nil {
+				return nil, err
+			}
+			if own := s.Owners[clusterdb.Key(g.Name)]; !strings.EqualFold(own.Node, node) {
+				if err := a.db.RequestMove(ctx, g.Name, clusterdb.Move{Target: node}); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return a.groupStatusNow(ctx, g.Name)
+	case "move":
+		g, _, err := a.db.Group(ctx, name)
+		if err != nil {
+			return nil, dbErr(err)
+		}
+		target := ""
+		if act.Node != "" {
+			if target, err = a.checkNode(ctx, act.Node); err != nil {
+				return nil, err
+			}
+		} else {
+			// cluster.exe without a node: the best other node.
+			s, err := a.freshSnapshot(ctx)
+			if err != nil {
+				return nil, err
+			}
+			own := s.Owners[clusterdb.Key(g.Name)]
+			load := map[string]int{}
+			for _, o := range s.Owners {
+				load[clusterdb.Key(o.Node)]++
+			}
+			target = a.pick(s, g, load, own.Node)
+			if target == "" || strings.EqualFold(target, own.Node) {
+				return nil, errCode(ErrorHostNodeNotAvailable, g.Name)
+			}
+		}
+		s, err := a.freshSnapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !a.eligible(s, g, target) {
+			return nil, errCode(ErrorNodeCantHost, target)
+		}
+		if own := s.Owners[clusterdb.Key(g.Name)]; strings.EqualFold(own.Node, target) {
+			return groupStatus(s, g), nil
+		}
+		if err := a.db.RequestMove(ctx, g.Name, clusterdb.Move{Target: target}); err != nil {
+			return nil, err
+		}
+		return a.groupStatusNow(ctx, g.Name)
+	case "setowners":
+		for _, n := range act.List {
+			if _, _, err := a.db.Node(ctx, n); err != nil {
+				return nil, dbErr(err)
+			}
+		}
+		if _, err := a.db.ModifyGroup(ctx, name, func(g *clusterdb.Group) error {
+			g.PreferredOwners = slices.Clone(act.List)
+			return nil
+		}); err != nil {
+			return nil, dbErr(err)
+		}
+		return a.groupStatusNow(ctx, name)
+	case "prop", "listowners":
+		if len(act.Props) > 0 {
+			if _, err := a.db.ModifyGroup(ctx, name, func(g *clusterdb.Group) error {
+				return setProperties(g, act.Props)
+			}); err != nil {
+				return nil, dbErr(err)
+			}
+		}
+		return a.groupStatusNow(ctx, name)
+	}
+	return nil, badParam("unknown group action %q", action)
+}
+
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (a *Agent) findResource(ctx context.Context, name string) (clusterdb.Resource, bool, error) {
+	r, _, err := a.db.Resource(ctx, name)
+	if errors.Is(err, clusterdb.ErrNotFound) {
+		return r, false, nil
+	}
+	return r, err == nil, err
+}
+
+// ResourceAction carries out `cluster resource NAME /action`.
+func (a *Agent) ResourceAction(ctx context.Context, name, action string, act api.ClusterAction) (any, error) {
+	switch action {
+	case "create":
+		if err := validName(name); err != nil {
+			return nil, err
+		}
+		if act.Group == "" {
+			return nil, badParam("/create needs /group:GROUP")
+		}
+		if act.Type == "" {
+			return nil, badParam("/create needs /type:TYPE")
+		}
+		if a.opt.ValidType != nil && !a.opt.ValidType(act.Type) {
+			return nil, errCode(ErrorResourceTypeNotFound, act.Type)
+		}
+		g, _, err := a.db.Group(ctx, act.Group)
+		if err != nil {
+			return nil, dbErr(err)
+		}
+		if _, _, err := a.db.Group(ctx, name); err == nil {
+			return nil, errCode(ErrorObjectExists, name)
+		}
+		if err := a.db.CreateResource(ctx, clusterdb.NewResource(name, act.Type, g.Name)); err != nil {
+			return nil, dbErr(err)
+		}
+		return a.resourceStatusNow(ctx, name)
+	case "status", "prop", "priv", "listdep", "listowners":
+		if len(act.Props) > 0 && (action == "prop" || action == "priv") {
+			if _, err := a.db.ModifyResource(ctx, name, func(r *clusterdb.Resource) error {
+				if action == "prop" {
+					return setProperties(r, act.Props)
+				}
+				if r.Private == nil {
+					r.Private = map[string]string{}
+				}
+				for k, v := range act.Props {
+					// Names are case-insensitive: replace an entry of another case.
+					for old := range r.Private {
+						if strings.EqualFold(old, k) {
+							delete(r.Private, old)
+						}
+					}
+					r.Private[k] = v
+				}
+				return nil
+			}); err != nil {
+				return nil, dbErr(err)
+			}
+		}
+		return a.resourceStatusNow(ctx, name)
+	case "delete":
+		s, err := a.freshSnapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r, ok := s.Resources[clusterdb.Key(name)]
+		if !ok {
+			return nil, errCode(ErrorResourceNotFound, name)
+		}
+		if st, _, _ := resourceState(s, r); st != clusterdb.StateOffline && st != clusterdb.StateFailed {
+			return nil, errCode(ErrorResourceOnline, r.Name)
+		}
+		for _, o := range s.Resources {
+			if containsFold(o.Dependencies, r.Name) {
+				return nil, errCode(ErrorDependentExists, o.Name)
+			}
+		}
+		_, rev, err := a.db.Resource(ctx, r.Name)
+		if err != nil {
+			return nil, dbErr(err)
+		}
+		if err := a.db.DeleteResource(ctx, r.Name, rev); err != nil {
+			return nil, dbErr(err)
+		}
+		return api.ClusterResource{Name: r.Name, Group: r.Group, State: "Deleted"}, nil
+	case "online":
+		s, err := a.freshSnapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r, ok := s.Resources[clusterdb.Key(name)]
+		if !ok {
+			return nil, errCode(ErrorResourceNotFound, name)
+		}
+		// The resource and everything it depends on.
+		for _, d := range closure(s, r.Name, func(x clusterdb.Resource) []string { return x.Dependencies }) {
+			if _, err := a.db.ModifyResource(ctx, d, func(r *clusterdb.Resource) error {
+				r.PersistentState = 1
+				r.OnlineSeq++
+				return nil
+			}); err != nil {
+				return nil, dbErr(err)
+			}
+		}
+		a.db.ModifyGroup(ctx, r.Group, func(g *clusterdb.Group) error { g.PersistentState = 1; return nil })
+		return a.resourceStatusNow(ctx, name)
+	case "offline":
+		s, err := a.freshSnapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r, ok := s.Resources[clusterdb.Key(name)]
+		if !ok {
+			return nil, errCode(ErrorResourceNotFound, name)
+		}
+		// The resource and everything that depends on it.
+		for _, d := range closure(s, r.Name, func(x clusterdb.Resource) []string { return dependents(s, x.Name) }) {
+			if _, err := a.db.ModifyResource(ctx, d, func(r *clusterdb.Resource) error {
+				r.PersistentState = 0
+				return nil
+			}); err != nil {
+				return nil, dbErr(err)
+			}
+		}
+		return a.resourceStatusNow(ctx, name)
+	case "fail":
+		s, err := a.freshSnapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r, ok := s.Resources[clusterdb.Key(name)]
+		if !ok {
+			return nil, errCode(ErrorResourceNotFound, name)
+		}
+		if st, _, _ := resourceState(s, r); st != clusterdb.StateOnline {
+			return nil, errCode(ErrorInvalidState, r.Name)
+		}
+		if _, err := a.db.ModifyResource(ctx, name, func(r *clusterdb.Resource) error { r.FailSeq++; return nil }); err != nil {
+			return nil, dbErr(err)
+		}
+		return a.resourceStatusNow(ctx, name)
+	case "move":
+		s, err := a.freshSnapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r, ok := s.Resources[clusterdb.Key(name)]
+		if !ok {
+			return nil, errCode(ErrorResourceNotFound, name)
+		}
+		g, ok := s.Groups[clusterdb.Key(act.Group)]
+		if !ok {
+			return nil, errCode(ErrorGroupNotFound, act.Group)
+		}
+		if len(r.Dependencies) > 0 || len(dependents(s, r.Name)) > 0 {
+			return nil, errCode(ErrorDependentExists, r.Name)
+		}
+		if _, err := a.db.ModifyResource(ctx, name, func(r *clusterdb.Resource) error { r.Group = g.Name; return nil }); err != nil {
+			return nil, dbErr(err)
+		}
+		return a.resourceStatusNow(ctx, name)
+	case "adddep", "removedep":
+		s, err := a.freshSnapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r, ok := s.Resources[clusterdb.Key(name)]
+		if !ok {
+			return nil, errCode(ErrorResourceNotFound, name)
+		}
+		dep, ok := s.Resources[clusterdb.Key(act.Value)]
+		if !ok {
+			return nil, errCode(ErrorResourceNotFound, act.Value)
+		}
+		if action == "adddep" {
+			if containsFold(r.Dependencies, dep.Name) {
+				return nil, errCode(ErrorDependencyExists, dep.Name)
+			}
+			if !strings.EqualFold(r.Group, dep.Group) {
+				return nil, errCode(ErrorDependencyNotAllowed, dep.Name)
+			}
+			if strings.EqualFold(r.Name, dep.Name) || slices.ContainsFunc(
+				closure(s, dep.Name, func(x clusterdb.Resource) []string { return x.Dependencies }),
+				func(n string) bool { return strings.EqualFold(n, r.Name) }) {
+				return nil, errCode(ErrorCircularDependency, dep.Name)
+			}
+		} else if !containsFold(r.Dependencies, dep.Name) {
+			return nil, errCode(ErrorDependencyNotFound, dep.Name)
+		}
+		if _, err := a.db.ModifyResource(ctx, name, func(r *clusterdb.Resource) error {
+			r.Dependencies = slices.DeleteFunc(r.Dependencies, func(d string) bool { return strings.EqualFold(d, dep.Name) })
+			if action == "adddep" {
+				r.Dependencies = append(r.Dependencies, dep.Name)
+			}
+			return nil
+		}); err != nil {
+			return nil, dbErr(err)
+		}
+		return a.resourceStatusNow(ctx, name)
+	case "addowner", "removeowner":
+		n, _, err := a.db.Node(ctx, act.Value)
+		if err != nil {
+			return nil, dbErr(err)
+		}
+		if _, err := a.db.ModifyResource(ctx, name, func(r *clusterdb.Resource) error {
+			r.PossibleOwners = slices.DeleteFunc(r.PossibleOwners, func(o string) bool { return strings.EqualFold(o, n.Name) })
+			if action == "addowner" {
+				r.PossibleOwners = append(r.PossibleOwners, n.Name)
+			}
+			return nil
+		}); err != nil {
+			return nil, dbErr(err)
+		}
+		return a.resourceStatusNow(ctx, name)
+	}
+	return nil, badParam("unknown resource action %q", action)
+}
+
+func containsFold(list []string, s string) bool {
+	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
+}
+
+// dependents lists the resources that depend on name directly.
+func dependents(s *clusterdb.Snapshot, name string) []string {
+	var out []string
+	for _, r := range s.Resources {
+		if containsFold(r.Dependencies, name) {
+			out = append(out, r.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// closure returns name and everything reachable from it through next.
+func closure(s *clusterdb.Snapshot, name string, next func(clusterdb.Resource) []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	var visit func(n string)
+	visit = func(n string) {
+		r, ok := s.Resources[clusterdb.Key(n)]
+		if !ok || seen[clusterdb.Key(n)] {
+			return
+		}
+		seen[clusterdb.Key(n)] = true
+		out = append(out, r.Name)
+		for _, m := range next(r) {
+			visit(m)
+		}
+	}
+	visit(name)
+	return out
+}
+
+// Join adds a node to the cluster's embedded etcd as a learner (POST /v1/cluster/join).
+func (a *Agent) Join(ctx context.Context, req api.ClusterJoinRequest) (api.ClusterJoinAnswer, error) {
+	if err := validName(req.Name); err != nil || req.PeerURL == "" {
+		return api.ClusterJoinAnswer{}, badParam("join needs a node name and a peer URL")
+	}
+	if !a.opt.Embedded {
+		return api.ClusterJoinAnswer{}, badParam("this cluster uses an external etcd: start the node with --etcd-endpoints")
+	}
+	ans, err := clusterdb.AddLearner(ctx, a.cli, clusterdb.JoinRequest{Name: req.Name, PeerURL: req.PeerURL, Witness: req.Witness})
+	if err != nil {
+		return api.ClusterJoinAnswer{}, &Error{Code: ErrorInvalidState, Status: 409, Msg: err.Error()}
+	}
+	a.log.Info("node joining", "node", req.Name, "peer", req.PeerURL, "witness", req.Witness)
+	return api.ClusterJoinAnswer{MemberID: ans.MemberID, InitialCluster: ans.InitialCluster, Endpoints: ans.Endpoints}, nil
+}

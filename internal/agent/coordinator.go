@@ -1,0 +1,188 @@
+package agent
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"wolfpack/internal/clusterdb"
+)
+
+// coordinate is the elected coordinator's work on one snapshot: report membership
+// changes, place the groups that have no live owner, and fail groups back.
+func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
+	if prev != nil {
+		for k, m := range s.Members {
+			if _, ok := prev.Members[k]; !ok {
+				a.opt.Report(ctx, EventNodeJoined, LevelInformation, m.Name, "wolfpack")
+			}
+		}
+		for k, m := range prev.Members {
+			if _, ok := s.Members[k]; !ok {
+				a.log.Warn("node left the cluster", "node", m.Name)
+				a.opt.Report(ctx, EventNodeRemoved, LevelError, m.Name)
+			}
+		}
+	}
+	load := map[string]int{}
+	for _, o := range s.Owners {
+		if o.Node != "" {
+			load[clusterdb.Key(o.Node)]++
+		}
+	}
+	keys := make([]string, 0, len(s.Groups))
+	for k := range s.Groups {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		g := s.Groups[k]
+		own := s.Owners[k]
+		if own.Node != "" && a.usable(s, own.Node, false) {
+			a.failback(ctx, s, g, own)
+			continue
+		}
+		var target string
+		if mv, ok := s.Moves[k]; ok && mv.Target != "" && a.eligible(s, g, mv.Target) {
+			target = mv.Target
+		} else {
+			target = a.pick(s, g, load, s.GroupStates[k].FailedOn)
+		}
+		dead := own.Node != ""
+		var extra []clientv3.Op
+		if dead {
+			// The dead owner's resources died with it: say so.
+			for _, r := range s.GroupResources(g.Name) {
+				st, ok := s.ResourceStates[clusterdb.Key(r.Name)]
+				if ok && strings.EqualFold(st.Node, own.Node) && st.State != clusterdb.StateOffline {
+					extra = append(extra, clusterdb.OpPutJSON(clusterdb.ResourceStateKey(r.Name),
+						clusterdb.ResourceState{State: clusterdb.StateOffline, Node: own.Node, Since: time.Now().UTC()}))
+				}
+			}
+		}
+		if target == "" {
+			if len(extra) > 0 {
+				// No node can take the group: record it as offline, unowned.
+				extra = append(extra, clusterdb.OpPutJSON(clusterdb.GroupStateKey(g.Name),
+					clusterdb.GroupState{State: clusterdb.StateOffline, Since: time.Now().UTC(), Failovers: s.GroupStates[k].Failovers}))
+				if _, err := a.db.SetOwner(ctx, g.Name, "", own.Revision, extra...); err != nil {
+					a.log.Debug("release group of dead node", "group", g.Name, "err", err)
+				}
+			}
+			continue
+		}
+		extra = append(extra, clientv3.OpDelete(clusterdb.MoveKey(g.Name)))
+		if _, err := a.db.SetOwner(ctx, g.Name, target, own.Revision, extra...); err != nil {
+			a.log.Debug("place group", "group", g.Name, "err", err)
+			continue
+		}
+		load[clusterdb.Key(target)]++
+		if dead {
+			a.failovers.Add(1)
+			a.log.Warn("group failed over from a node that left", "group", g.Name, "from", own.Node, "to", target)
+			a.opt.Report(ctx, EventGroupFailover, LevelWarning, g.Name, own.Node, target)
+		} else {
+			a.log.Info("group placed", "group", g.Name, "node", target)
+		}
+	}
+}
+
+// usable reports whether node is up and a cluster node in good standing; forNew adds
+// that it may take groups (not paused, not a witness).
+func (a *Agent) usable(s *clusterdb.Snapshot, node string, forNew bool) bool {
+	n, ok := s.Nodes[clusterdb.Key(node)]
+	if !ok || n.Evicted || n.Witness || !s.Alive(node) {
+		return false
+	}
+	return !forNew || !n.Paused
+}
+
+// eligible reports whether node may own group g: usable and a possible owner of every
+// resource of g.
+func (a *Agent) eligible(s *clusterdb.Snapshot, g clusterdb.Group, node string) bool {
+	if !a.usable(s, node, true) {
+		return false
+	}
+	for _, r := range s.GroupResources(g.Name) {
+		if len(r.PossibleOwners) > 0 && !slices.ContainsFunc(r.PossibleOwners, func(o string) bool { return strings.EqualFold(o, node) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// pick chooses a node for g: the first eligible preferred owner, else the least loaded
+// eligible node (then the lowest node ID). avoid is passed over when another node can
+// take the group.
+func (a *Agent) pick(s *clusterdb.Snapshot, g clusterdb.Group, load map[string]int, avoid string) string {
+	var cands []clusterdb.Node
+	for _, n := range s.Nodes {
+		if a.eligible(s, g, n.Name) {
+			cands = append(cands, n)
+		}
+	}
+	if len(cands) > 1 && avoid != "" {
+		cands = slices.DeleteFunc(cands, func(n clusterdb.Node) bool { return strings.EqualFold(n.Name, avoid) })
+	}
+	if len(cands) == 0 {
+		return ""
+	}
+	for _, p := range g.PreferredOwners {
+		for _, n := range cands {
+			if strings.EqualFold(n.Name, p) {
+				return n.Name
+			}
+		}
+	}
+	best := slices.MinFunc(cands, func(x, y clusterdb.Node) int {
+		return cmp.Or(cmp.Compare(load[clusterdb.Key(x.Name)], load[clusterdb.Key(y.Name)]), cmp.Compare(x.ID, y.ID))
+	})
+	return best.Name
+}
+
+// failback moves a group with AutoFailbackType 1 back to its most preferred live owner,
+// inside the failback window.
+func (a *Agent) failback(ctx context.Context, s *clusterdb.Snapshot, g clusterdb.Group, own clusterdb.Owner) {
+	if g.AutoFailbackType != clusterdb.AllowFailback || len(g.PreferredOwners) == 0 {
+		return
+	}
+	k := clusterdb.Key(g.Name)
+	if _, moving := s.Moves[k]; moving {
+		return
+	}
+	if st := s.GroupStates[k]; st.State == clusterdb.StatePending {
+		return
+	}
+	if !inWindow(time.Now().Hour(), g.FailbackWindowStart, g.FailbackWindowEnd) {
+		return
+	}
+	for _, p := range g.PreferredOwners {
+		if strings.EqualFold(p, own.Node) {
+			return // already on the best live preferred owner
+		}
+		if a.eligible(s, g, p) {
+			a.log.Info("failing group back", "group", g.Name, "to", p)
+			if err := a.db.RequestMove(ctx, g.Name, clusterdb.Move{Target: p}); err != nil {
+				a.log.Warn("failback", "group", g.Name, "err", err)
+			}
+			return
+		}
+	}
+}
+
+// inWindow reports whether hour is inside [start, end) on a 24-hour clock; -1 means no
+// window.
+func inWindow(hour int, start, end int32) bool {
+	if start < 0 || end < 0 {
+		return true
+	}
+	h := int32(hour)
+	if start <= end {
+		return h >= start && h < end
+	}
+	return h >= start || h < end
+}

@@ -1,0 +1,20 @@
+// Package agent is a node's cluster agent: membership, placement and failover of
+// resource groups, in the manner of Windows Server Failover Clustering's cluster service.
+//
+// Every node keeps an etcd session (concurrency.Session, a lease kept alive) and puts
+// members/<name> under it: the node is up while the key exists. One node, elected with
+// concurrency.Election, is the coordinator: it places groups that have no live owner
+// (preferred owners first, then the least loaded possible owner), which covers new
+// groups, groups released after a failure and the groups of a node that left.
+//
+// The node named in owners/<group> runs the group's resources through a Runner (the
+// resource monitor, internal/resmon): dependencies come online first and go offline
+// last, and a resource whose dependency is not online stays offline. It carries out move
+// requests (take the group offline, then hand owners/<group> to the target) and, when a
+// resource fails beyond its restart threshold with RestartAction 2, fails the group over
+// by releasing it, unless the group's FailoverThreshold within FailoverPeriod is spent.
+// All of its writes are fenced by the ownership revision (clusterdb.Fence).
+//
+// A node whose session fails stops its resources at once, before its lease can expire
+// on the other nodes and its groups be placed elsewhere.
+package agent

@@ -1,0 +1,678 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"wolfpack/internal/clusterdb"
+)
+
+// groupWorker runs one group's resources on this node while the node owns the group.
+// One goroutine acts for the group, so that the group's resources come online and go
+// offline in dependency order, one at a time.
+type groupWorker struct {
+	a      *Agent
+	key    string
+	ctx    context.Context
+	cancel context.CancelFunc
+	kick   chan struct{}
+	done   chan struct{}
+
+	mu     sync.Mutex // guards latest, res, failoverWanted
+	latest *clusterdb.Snapshot
+	res    map[string]*localResource // resources this node runs or ran in this ownership
+	// failoverWanted: a resource exceeded its restart threshold with RestartNotify.
+	failoverWanted bool
+	failoverCause  string
+
+	fence clusterdb.Fence // written by the worker under mu
+
+	// Only the worker goroutine touches these.
+	groupFailed bool   // failover threshold spent: stays failed until a new request
+	lastState   string // last group state written
+	restarts    map[string][]time.Time
+}
+
+// localResource is a resource as this node runs it.
+type localResource struct {
+	rec     clusterdb.Resource
+	state   string // clusterdb.State*; "" is Offline
+	err     string
+	failed  bool  // failed and not restarting by itself
+	seenOn  int64 // OnlineSeq acted upon
+	seenF   int64 // FailSeq acted upon
+	keys    []string
+	running bool // the runner holds it
+	// restarting: the runner reported a failure and brings the resource back itself.
+	restarting bool
+}
+
+func (a *Agent) newGroupWorker(ctx context.Context, key string) *groupWorker {
+	wctx, cancel := context.WithCancel(ctx)
+	w := &groupWorker{a: a, key: key, ctx: wctx, cancel: cancel, kick: make(chan struct{}, 1),
+		done: make(chan struct{}), res: map[string]*localResource{}, restarts: map[string][]time.Time{}}
+	go w.run()
+	return w
+}
+
+func (w *groupWorker) update(s *clusterdb.Snapshot) {
+	w.mu.Lock()
+	w.latest = s
+	w.mu.Unlock()
+	w.poke()
+}
+
+func (w *groupWorker) poke() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// stop ends the worker after it has stopped the group's local resources.
+func (w *groupWorker) stop() {
+	w.cancel()
+	<-w.done
+}
+
+func (w *groupWorker) run() {
+	defer close(w.done)
+	defer w.stopLocal(context.WithoutCancel(w.ctx), !w.a.live.Load())
+	for {
+		select {
+		case <-w.ctx.Done():
+			return
+		case <-w.kick:
+		}
+		w.mu.Lock()
+		s := w.latest
+		w.mu.Unlock()
+		if s != nil {
+			w.step(s)
+		}
+	}
+}
+
+// step brings what runs here in line with one snapshot.
+func (w *groupWorker) step(s *clusterdb.Snapshot) {
+	a := w.a
+	g, exists := s.Groups[w.key]
+	own := s.Owners[w.key]
+	mine := exists && own.Node == a.opt.Name && a.live.Load() && !a.opt.Witness
+	if n, ok := s.Nodes[clusterdb.Key(a.opt.Name)]; !ok || n.Evicted {
+		mine = false
+	}
+	if !mine {
+		w.stopLocal(w.ctx, !a.live.Load())
+		w.setFence(clusterdb.Fence{})
+		return
+	}
+	if own.Revision != w.fence.Revision {
+		// A new ownership: start afresh.
+		w.setFence(clusterdb.Fence{Node: a.opt.Name, Group: g.Name, Revision: own.Revision})
+		w.groupFailed = false
+		w.lastState = ""
+		w.restarts = map[string][]time.Time{}
+		w.mu.Lock()
+		for k, lr := range w.res {
+			if !lr.running {
+				delete(w.res, k)
+			}
+		}
+		w.failoverWanted = false
+		w.mu.Unlock()
+		a.log.Debug("owning group", "group", g.Name, "revision", own.Revision)
+	}
+	if w.fence.Group != g.Name { // renamed
+		w.setFence(clusterdb.Fence{Node: a.opt.Name, Group: g.Name, Revision: own.Revision})
+	}
+	if mv, ok := s.Moves[w.key]; ok {
+		if !strings.EqualFold(mv.Target, a.opt.Name) {
+			w.handOver(s, g, mv)
+			return
+		}
+		w.fencedWrite(clientv3.OpDelete(clusterdb.MoveKey(g.Name)))
+	}
+	w.mu.Lock()
+	fo, cause := w.failoverWanted, w.failoverCause
+	w.mu.Unlock()
+	if fo && !w.groupFailed {
+		w.failover(s, g, cause)
+		return
+	}
+	w.converge(s, g)
+}
+
+// order returns the group's resources with dependencies before dependents.
+func order(rs []clusterdb.Resource) []clusterdb.Resource {
+	byKey := map[string]clusterdb.Resource{}
+	for _, r := range rs {
+		byKey[clusterdb.Key(r.Name)] = r
+	}
+	var out []clusterdb.Resource
+	seen := map[string]int{} // 1 visiting, 2 done
+	var visit func(r clusterdb.Resource)
+	visit = func(r clusterdb.Resource) {
+		k := clusterdb.Key(r.Name)
+		if seen[k] != 0 {
+			return // done, or a cycle (refused when dependencies are added)
+		}
+		seen[k] = 1
+		for _, d := range r.Dependencies {
+			if dr, ok := byKey[clusterdb.Key(d)]; ok {
+				visit(dr)
+			}
+		}
+		seen[k] = 2
+		out = append(out, r)
+	}
+	for _, r := range rs {
+		visit(r)
+	}
+	return out
+}
+
+func (w *groupWorker) local(name string) *localResource {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	k := clusterdb.Key(name)
+	lr := w.res[k]
+	if lr == nil {
+		lr = &localResource{state: clusterdb.StateOffline}
+		w.res[k] = lr
+	}
+	return lr
+}
+
+// converge stops what must stop (dependents first), then starts what may start
+// (dependencies first), then reports the group's state.
+func (w *groupWorker) converge(s *clusterdb.Snapshot, g clusterdb.Group) {
+	a := w.a
+	rs := order(s.GroupResources(g.Name))
+	inGroup := map[string]bool{}
+	for _, r := range rs {
+		inGroup[clusterdb.Key(r.Name)] = true
+	}
+	// Resources that left the group (deleted or moved) stop first.
+	w.mu.Lock()
+	var gone []string
+	for k, lr := range w.res {
+		if !inGroup[k] {
+			gone = append(gone, k)
+			_ = lr
+		}
+	}
+	w.mu.Unlock()
+	for _, k := range gone {
+		w.mu.Lock()
+		lr := w.res[k]
+		w.mu.Unlock()
+		if lr.running {
+			w.offline(lr, false)
+		}
+		w.mu.Lock()
+		delete(w.res, k)
+		w.mu.Unlock()
+	}
+	online := func(name string) bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		lr := w.res[clusterdb.Key(name)]
+		return lr != nil && lr.state == clusterdb.StateOnline
+	}
+	depsOnline := func(r clusterdb.Resource) bool {
+		for _, d := range r.Dependencies {
+			if !online(d) {
+				return false
+			}
+		}
+		return true
+	}
+	// Administrator requests: /fail and /online of a failed resource.
+	for _, r := range rs {
+		lr := w.local(r.Name)
+		if lr.seenF == 0 && lr.seenOn == 0 && !lr.running && lr.rec.Name == "" {
+			// First sight in this ownership: requests made before it are history.
+			lr.seenF, lr.seenOn = r.FailSeq, r.OnlineSeq
+		}
+		lr.rec = r
+		if r.FailSeq > lr.seenF {
+			lr.seenF = r.FailSeq
+			if lr.running {
+				a.opt.Runner.Terminate(w.ctx, r.Name)
+				lr.running = false
+				w.resourceFailed(lr, errors.New("failed by the administrator (/fail)"))
+				if r.RestartAction != clusterdb.DontRestart {
+					lr.failed = false // the restart policy brings it back
+				}
+			}
+		}
+		if r.OnlineSeq > lr.seenOn {
+			lr.seenOn = r.OnlineSeq
+			if lr.failed {
+				lr.failed = false
+				w.restarts[clusterdb.Key(r.Name)] = nil
+			}
+			w.groupFailed = false
+		}
+	}
+	// Stop phase, dependents first.
+	for _, r := range slices.Backward(rs) {
+		lr := w.local(r.Name)
+		if !lr.running {
+			continue
+		}
+		if r.PersistentState == 0 || !depsOnline(r) {
+			w.offline(lr, false)
+		}
+	}
+	// Start phase, dependencies first.
+	for _, r := range rs {
+		if w.ctx.Err() != nil || !a.live.Load() {
+			return
+		}
+		lr := w.local(r.Name)
+		w.mu.Lock()
+		state, failed, restarting := lr.state, lr.failed, lr.restarting
+		w.mu.Unlock()
+		if lr.running && state != clusterdb.StateFailed {
+			if state == clusterdb.StateOnline && !slices.Equal(lr.keys, r.Checkpoints) {
+				lr.keys = slices.Clone(r.Checkpoints)
+				a.checkpointer().KeysChanged(w.ctx, checkpointResource(r), w.getFence())
+			}
+			continue
+		}
+		if lr.running && (failed || restarting) {
+			continue // failed for good, or the runner is restarting it
+		}
+		if r.PersistentState == 0 || lr.failed || w.groupFailed || !depsOnline(r) {
+			if !lr.failed && lr.state != clusterdb.StateOffline {
+				w.setState(lr, clusterdb.StateOffline, "")
+			} else if !lr.failed {
+				w.ensureState(s, lr)
+			}
+			continue
+		}
+		w.online(lr)
+	}
+	w.writeGroupState(s, g, rs)
+}
+
+// ensureState writes the resource's state when the database shows something else (for
+// example a state left by the previous owner).
+func (w *groupWorker) ensureState(s *clusterdb.Snapshot, lr *localResource) {
+	st, ok := s.ResourceStates[clusterdb.Key(lr.rec.Name)]
+	if !ok || st.State != lr.state || st.Node != w.a.opt.Name {
+		w.setState(lr, lr.state, lr.err)
+	}
+}
+
+// online brings one resource online: checkpoint restore, then the runner.
+func (w *groupWorker) online(lr *localResource) {
+	a := w.a
+	r := lr.rec
+	w.setState(lr, clusterdb.StateOnlinePending, "")
+	cr := checkpointResource(r)
+	if err := a.checkpointer().BeforeOnline(w.ctx, cr, w.fence); err != nil {
+		w.onlineFailed(lr, fmt.Errorf("registry checkpoint restore: %w", err))
+		return
+	}
+	pt := time.Duration(r.PendingTimeout) * time.Millisecond
+	if pt <= 0 {
+		pt = 3 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(w.ctx, pt)
+	lr.running = true
+	w.a.track(r.Name, w)
+	err := a.opt.Runner.Online(ctx, r)
+	cancel()
+	if err != nil {
+		if w.ctx.Err() != nil {
+			return
+		}
+		var se *SetupError
+		if errors.As(err, &se) {
+			// Nothing was started and the runner will not retry: apply the policy here.
+			lr.running = false
+			a.untrack(r.Name)
+			w.onlineFailed(lr, err)
+			return
+		}
+		// The runner reports the failure and decides on restarts through its events.
+		a.opt.Report(w.ctx, EventResourceOnlineFailed, LevelError, r.Name, err.Error())
+		w.mu.Lock()
+		pending := lr.state == clusterdb.StateOnlinePending
+		w.mu.Unlock()
+		if pending {
+			w.setState(lr, clusterdb.StateFailed, err.Error())
+		}
+		return
+	}
+	lr.keys = slices.Clone(r.Checkpoints)
+	w.mu.Lock()
+	// A failure reported while Online ran wins.
+	if lr.state == clusterdb.StateOnlinePending {
+		lr.state = clusterdb.StateOnline
+	}
+	st := lr.state
+	w.mu.Unlock()
+	w.setState(lr, st, "")
+	a.checkpointer().Online(w.ctx, cr, w.fence)
+}
+
+// onlineFailed applies the restart policy to a resource that could not come online.
+func (w *groupWorker) onlineFailed(lr *localResource, err error) {
+	a := w.a
+	r := lr.rec
+	a.opt.Report(w.ctx, EventResourceOnlineFailed, LevelError, r.Name, err.Error())
+	w.resourceFailed(lr, err)
+	k := clusterdb.Key(r.Name)
+	now := time.Now()
+	period := time.Duration(r.RestartPeriod) * time.Millisecond
+	recent := slices.DeleteFunc(w.restarts[k], func(t time.Time) bool { return now.Sub(t) > period })
+	switch {
+	case r.RestartAction != clusterdb.DontRestart && uint32(len(recent)) < r.RestartThreshold:
+		w.restarts[k] = append(recent, now)
+		lr.failed = false
+		go func() { sleep(w.ctx, 500*time.Millisecond); w.poke() }()
+	case r.RestartAction == clusterdb.RestartNotify:
+		w.restarts[k] = recent
+		w.mu.Lock()
+		w.failoverWanted, w.failoverCause = true, r.Name
+		w.mu.Unlock()
+		w.poke()
+	default:
+		w.restarts[k] = recent
+	}
+}
+
+// resourceFailed records a failure: state Failed, event 1069.
+func (w *groupWorker) resourceFailed(lr *localResource, err error) {
+	lr.failed = true
+	w.setState(lr, clusterdb.StateFailed, err.Error())
+	w.a.log.Warn("resource failed", "resource", lr.rec.Name, "group", lr.rec.Group, "err", err)
+	w.a.opt.Report(w.ctx, EventResourceFailed, LevelError, lr.rec.Name, lr.rec.Group, lr.rec.Type)
+}
+
+// offline takes one resource offline (terminate: at once, without a final checkpoint).
+func (w *groupWorker) offline(lr *localResource, terminate bool) {
+	a := w.a
+	r := lr.rec
+	ctx := context.WithoutCancel(w.ctx)
+	if terminate {
+		a.opt.Runner.Terminate(ctx, r.Name)
+	} else {
+		w.setState(lr, clusterdb.StateOfflinePending, "")
+		pt := time.Duration(r.PendingTimeout) * time.Millisecond
+		if pt <= 0 {
+			pt = 3 * time.Minute
+		}
+		octx, cancel := context.WithTimeout(ctx, pt)
+		if err := a.opt.Runner.Offline(octx, r.Name); err != nil {
+			a.log.Warn("resource did not go offline cleanly; terminated", "resource", r.Name, "err", err)
+			a.opt.Runner.Terminate(ctx, r.Name)
+		}
+		cancel()
+		if f := w.getFence(); f.Revision != 0 {
+			if err := a.checkpointer().Offline(ctx, checkpointResource(r), f); err != nil {
+				a.log.Warn("final checkpoint failed", "resource", r.Name, "err", err)
+			}
+		}
+	}
+	lr.running = false
+	a.untrack(r.Name)
+	w.mu.Lock()
+	if lr.state != clusterdb.StateFailed || !lr.failed {
+		lr.state = clusterdb.StateOffline
+	}
+	st := lr.state
+	w.mu.Unlock()
+	if !terminate {
+		w.setState(lr, st, lr.err)
+	}
+}
+
+// stopLocal stops every resource of the group that runs here, dependents first.
+func (w *groupWorker) stopLocal(ctx context.Context, terminate bool) {
+	w.mu.Lock()
+	var running []*localResource
+	for _, lr := range w.res {
+		if lr.running {
+			running = append(running, lr)
+		}
+	}
+	w.mu.Unlock()
+	if len(running) == 0 {
+		return
+	}
+	recs := make([]clusterdb.Resource, len(running))
+	for i, lr := range running {
+		recs[i] = lr.rec
+	}
+	for _, r := range slices.Backward(order(recs)) {
+		w.mu.Lock()
+		lr := w.res[clusterdb.Key(r.Name)]
+		w.mu.Unlock()
+		if lr != nil && lr.running {
+			w.offline(lr, terminate)
+		}
+	}
+}
+
+// handOver carries out a move request: the group goes offline here, then the target
+// becomes its owner (or the coordinator chooses, when the target is "").
+func (w *groupWorker) handOver(s *clusterdb.Snapshot, g clusterdb.Group, mv clusterdb.Move) {
+	a := w.a
+	w.stopLocal(w.ctx, false)
+	target := mv.Target
+	if target != "" && !s.Alive(target) {
+		target = ""
+	}
+	gs := s.GroupStates[w.key]
+	gs.State, gs.Node, gs.Since = clusterdb.StatePending, target, time.Now().UTC()
+	err := w.fencedWrite(
+		clientv3.OpPut(clusterdb.OwnerKey(g.Name), target),
+		clientv3.OpDelete(clusterdb.MoveKey(g.Name)),
+		clusterdb.OpPutJSON(clusterdb.GroupStateKey(g.Name), gs),
+	)
+	if err == nil {
+		a.log.Info("group moved", "group", g.Name, "from", a.opt.Name, "to", target)
+	}
+}
+
+// failover releases the group after a resource exceeded its restart threshold, unless
+// the group has failed over FailoverThreshold times within FailoverPeriod hours.
+func (w *groupWorker) failover(s *clusterdb.Snapshot, g clusterdb.Group, cause string) {
+	a := w.a
+	w.mu.Lock()
+	w.failoverWanted = false
+	w.mu.Unlock()
+	gs := s.GroupStates[w.key]
+	now := time.Now().UTC()
+	period := time.Duration(g.FailoverPeriod) * time.Hour
+	recent := slices.DeleteFunc(slices.Clone(gs.Failovers), func(t time.Time) bool { return now.Sub(t) > period })
+	if uint32(len(recent)) >= g.FailoverThreshold {
+		w.groupFailed = true
+		a.log.Error("group failed: failover threshold reached", "group", g.Name, "resource", cause)
+		a.opt.Report(w.ctx, EventGroupFailoverLimit, LevelWarning, g.Name)
+		a.opt.Report(w.ctx, EventGroupFailed, LevelError, g.Name)
+		gs.Failovers = recent
+		w.writeGroupStateRecord(gs, clusterdb.StateFailed)
+		w.converge(s, g)
+		return
+	}
+	w.stopLocal(w.ctx, false)
+	gs.Failovers = append(recent, now)
+	gs.FailedOn = a.opt.Name
+	gs.State, gs.Node, gs.Since = clusterdb.StatePending, "", now
+	if err := w.fencedWrite(
+		clientv3.OpPut(clusterdb.OwnerKey(g.Name), ""),
+		clusterdb.OpPutJSON(clusterdb.GroupStateKey(g.Name), gs),
+	); err == nil {
+		a.failovers.Add(1)
+		a.log.Warn("group failing over", "group", g.Name, "resource", cause, "from", a.opt.Name)
+	}
+}
+
+// setState records a resource's state here and in the database (fenced).
+func (w *groupWorker) setState(lr *localResource, state, errText string) {
+	w.mu.Lock()
+	lr.state, lr.err = state, errText
+	f := w.fence
+	w.mu.Unlock()
+	if f.Revision == 0 {
+		return
+	}
+	st := clusterdb.ResourceState{State: state, Node: w.a.opt.Name, Error: errText, Since: time.Now().UTC()}
+	w.fencedWrite(clusterdb.OpPutJSON(clusterdb.ResourceStateKey(lr.rec.Name), st))
+}
+
+// GroupStateOf derives a group's state from its resources' states.
+func GroupStateOf(states []string, persistent uint32) string {
+	if len(states) == 0 {
+		if persistent == 1 {
+			return clusterdb.StateOnline
+		}
+		return clusterdb.StateOffline
+	}
+	var on, off, failed, pending int
+	for _, s := range states {
+		switch s {
+		case clusterdb.StateOnline:
+			on++
+		case clusterdb.StateFailed:
+			failed++
+		case clusterdb.StateOnlinePending, clusterdb.StateOfflinePending:
+			pending++
+		default:
+			off++
+		}
+	}
+	switch {
+	case failed > 0:
+		return clusterdb.StateFailed
+	case pending > 0:
+		return clusterdb.StatePending
+	case on == len(states):
+		return clusterdb.StateOnline
+	case off == len(states):
+		return clusterdb.StateOffline
+	}
+	return clusterdb.StatePartialOnline
+}
+
+func (w *groupWorker) writeGroupState(s *clusterdb.Snapshot, g clusterdb.Group, rs []clusterdb.Resource) {
+	states := make([]string, 0, len(rs))
+	w.mu.Lock()
+	for _, r := range rs {
+		st := clusterdb.StateOffline
+		if lr := w.res[clusterdb.Key(r.Name)]; lr != nil && lr.state != "" {
+			st = lr.state
+		}
+		states = append(states, st)
+	}
+	w.mu.Unlock()
+	state := GroupStateOf(states, g.PersistentState)
+	if w.groupFailed {
+		state = clusterdb.StateFailed
+	}
+	gs, ok := s.GroupStates[w.key]
+	if ok && gs.State == state && gs.Node == w.a.opt.Name && w.lastState == state {
+		return
+	}
+	w.writeGroupStateRecord(gs, state)
+}
+
+func (w *groupWorker) writeGroupStateRecord(gs clusterdb.GroupState, state string) {
+	gs.State, gs.Node, gs.Since = state, w.a.opt.Name, time.Now().UTC()
+	if w.fencedWrite(clusterdb.OpPutJSON(clusterdb.GroupStateKey(w.getFence().Group), gs)) == nil {
+		w.lastState = state
+	}
+}
+
+// fencedWrite runs ops only while this node still owns the group.
+func (w *groupWorker) fencedWrite(ops ...clientv3.Op) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 5*time.Second)
+	defer cancel()
+	f := w.getFence()
+	_, err := w.a.db.FencedTxn(ctx, f, ops...)
+	if err != nil && !errors.Is(err, clusterdb.ErrFenced) {
+		w.a.log.Warn("cluster database write failed", "group", f.Group, "err", err)
+	}
+	return err
+}
+
+// event applies a change the runner decided on its own.
+func (w *groupWorker) event(ev RunnerEvent) {
+	k := clusterdb.Key(ev.Resource)
+	w.mu.Lock()
+	lr := w.res[k]
+	w.mu.Unlock()
+	if lr == nil {
+		return
+	}
+	switch ev.State {
+	case clusterdb.StateFailed:
+		errText := "failed"
+		if ev.Err != nil {
+			errText = ev.Err.Error()
+		}
+		w.setState(lr, clusterdb.StateFailed, errText)
+		w.a.log.Warn("resource failed", "resource", ev.Resource, "restarting", ev.Restarting, "failover", ev.Failover, "err", errText)
+		w.a.opt.Report(w.ctx, EventResourceFailed, LevelError, lr.rec.Name, lr.rec.Group, lr.rec.Type)
+		w.mu.Lock()
+		lr.restarting = ev.Restarting
+		lr.failed = !ev.Restarting
+		if ev.Failover {
+			w.failoverWanted, w.failoverCause = true, ev.Resource
+		}
+		w.mu.Unlock()
+	case clusterdb.StateOnline, clusterdb.StateOnlinePending:
+		// Only the runner's own restarts: the agent records the states it asked for.
+		w.mu.Lock()
+		restarting := lr.restarting
+		if ev.State == clusterdb.StateOnline {
+			lr.restarting, lr.failed = false, false
+		}
+		w.mu.Unlock()
+		if restarting {
+			w.setState(lr, ev.State, "")
+		}
+	}
+	w.poke()
+}
+
+func (w *groupWorker) setFence(f clusterdb.Fence) {
+	w.mu.Lock()
+	w.fence = f
+	w.mu.Unlock()
+}
+
+func (w *groupWorker) getFence() clusterdb.Fence {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.fence
+}
+
+// terminateAll stops the group's resources at once, from any goroutine (session lost).
+func (w *groupWorker) terminateAll(ctx context.Context) {
+	w.mu.Lock()
+	var names []string
+	for _, lr := range w.res {
+		if lr.running {
+			names = append(names, lr.rec.Name)
+		}
+	}
+	w.mu.Unlock()
+	for _, n := range names {
+		w.a.opt.Runner.Terminate(ctx, n)
+	}
+	w.poke()
+}

@@ -1,0 +1,225 @@
+package agent
+
+import (
+	"context"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"wolfpack/internal/api"
+	"wolfpack/internal/clusterdb"
+)
+
+// freshSnapshot reads the database now (the API answers with current data).
+func (a *Agent) freshSnapshot(ctx context.Context) (*clusterdb.Snapshot, error) {
+	return a.db.Snapshot(ctx)
+}
+
+func nodeStatus(s *clusterdb.Snapshot, n clusterdb.Node, coordinator string) api.ClusterNode {
+	st := "Down"
+	if s.Alive(n.Name) {
+		st = "Up"
+		if n.Paused {
+			st = "Paused"
+		}
+	}
+	return api.ClusterNode{Name: n.Name, ID: n.ID, API: n.API, State: st, Witness: n.Witness, Paused: n.Paused,
+		Coordinator: strings.EqualFold(coordinator, n.Name)}
+}
+
+// resourceState is a resource's state as the cluster sees it: what its group's owner
+// reported, or Offline when the report comes from elsewhere or the owner is down.
+func resourceState(s *clusterdb.Snapshot, r clusterdb.Resource) (state, node, errText string) {
+	own := s.Owners[clusterdb.Key(r.Group)]
+	st, ok := s.ResourceStates[clusterdb.Key(r.Name)]
+	if !ok || own.Node == "" || !strings.EqualFold(st.Node, own.Node) || !s.Alive(own.Node) {
+		return clusterdb.StateOffline, own.Node, ""
+	}
+	return st.State, own.Node, st.Error
+}
+
+func groupStatus(s *clusterdb.Snapshot, g clusterdb.Group) api.ClusterGroup {
+	k := clusterdb.Key(g.Name)
+	own := s.Owners[k]
+	var states []string
+	for _, r := range s.GroupResources(g.Name) {
+		st, _, _ := resourceState(s, r)
+		states = append(states, st)
+	}
+	state := GroupStateOf(states, g.PersistentState)
+	if gs, ok := s.GroupStates[k]; ok && gs.State == clusterdb.StateFailed && strings.EqualFold(gs.Node, own.Node) {
+		state = clusterdb.StateFailed
+	}
+	if own.Node == "" {
+		if len(states) > 0 && g.PersistentState == 1 {
+			state = clusterdb.StatePending
+		} else {
+			state = clusterdb.StateOffline
+		}
+	}
+	if _, moving := s.Moves[k]; moving {
+		state = clusterdb.StatePending
+	}
+	return api.ClusterGroup{Name: g.Name, Node: own.Node, State: state, Properties: properties(g),
+		PreferredOwners: nonNil(g.PreferredOwners)}
+}
+
+func resourceStatus(s *clusterdb.Snapshot, r clusterdb.Resource) api.ClusterResource {
+	st, node, errText := resourceState(s, r)
+	priv := make([]api.ClusterProperty, 0, len(r.Private))
+	for k, v := range r.Private {
+		priv = append(priv, api.ClusterProperty{Name: k, Type: "S", Value: v})
+	}
+	slices.SortFunc(priv, func(x, y api.ClusterProperty) int { return strings.Compare(x.Name, y.Name) })
+	return api.ClusterResource{Name: r.Name, Group: r.Group, Node: node, State: st, Type: r.Type, Error: errText,
+		Dependencies: nonNil(r.Dependencies), PossibleOwners: nonNil(r.PossibleOwners), Checkpoints: nonNil(r.Checkpoints),
+		Properties: properties(r), Private: priv}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Common properties are the records' exported scalar fields, named as WSFC names them.
+var notProperties = map[string]bool{"Name": true, "Type": true, "Group": true, "OnlineSeq": true, "FailSeq": true}
+
+func properties(rec any) []api.ClusterProperty {
+	v := reflect.ValueOf(rec)
+	t := v.Type()
+	var out []api.ClusterProperty
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if notProperties[f.Name] {
+			continue
+		}
+		fv := v.Field(i)
+		switch fv.Kind() {
+		case reflect.String:
+			out = append(out, api.ClusterProperty{Name: f.Name, Type: "S", Value: fv.String()})
+		case reflect.Uint32:
+			out = append(out, api.ClusterProperty{Name: f.Name, Type: "D", Value: strconv.FormatUint(fv.Uint(), 10)})
+		case reflect.Int32:
+			out = append(out, api.ClusterProperty{Name: f.Name, Type: "I", Value: strconv.FormatInt(fv.Int(), 10)})
+		}
+	}
+	return out
+}
+
+// setProperties sets common properties of the record rec points to from K=V pairs.
+func setProperties(rec any, props map[string]string) error {
+	v := reflect.ValueOf(rec).Elem()
+	t := v.Type()
+	for name, val := range props {
+		var f reflect.StructField
+		found := false
+		for i := range t.NumField() {
+			if strings.EqualFold(t.Field(i).Name, name) && !notProperties[t.Field(i).Name] {
+				f, found = t.Field(i), true
+				break
+			}
+		}
+		if !found {
+			return badParam("unknown property %s", name)
+		}
+		fv := v.FieldByIndex(f.Index)
+		switch fv.Kind() {
+		case reflect.String:
+			fv.SetString(val)
+		case reflect.Uint32:
+			n, err := strconv.ParseUint(strings.TrimSpace(val), 0, 32)
+			if err != nil {
+				return badParam("property %s: %q is not a DWORD", f.Name, val)
+			}
+			fv.SetUint(n)
+		case reflect.Int32:
+			n, err := strconv.ParseInt(strings.TrimSpace(val), 0, 32)
+			if err != nil {
+				return badParam("property %s: %q is not a number", f.Name, val)
+			}
+			fv.SetInt(n)
+		default:
+			return badParam("property %s cannot be set with /prop", f.Name)
+		}
+	}
+	return nil
+}
+
+// Nodes lists the cluster's nodes (GET /v1/nodes).
+func (a *Agent) Nodes(ctx context.Context) ([]api.ClusterNode, error) {
+	s, err := a.freshSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	coord := a.coordinatorName(ctx)
+	out := make([]api.ClusterNode, 0, len(s.Nodes))
+	for _, n := range s.Nodes {
+		out = append(out, nodeStatus(s, n, coord))
+	}
+	slices.SortFunc(out, func(x, y api.ClusterNode) int { return x.ID - y.ID })
+	return out, nil
+}
+
+// Groups lists the groups (GET /v1/groups).
+func (a *Agent) Groups(ctx context.Context) ([]api.ClusterGroup, error) {
+	s, err := a.freshSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.ClusterGroup, 0, len(s.Groups))
+	for _, g := range s.Groups {
+		out = append(out, groupStatus(s, g))
+	}
+	slices.SortFunc(out, func(x, y api.ClusterGroup) int {
+		return strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name))
+	})
+	return out, nil
+}
+
+// Resources lists the resources (GET /v1/resources).
+func (a *Agent) Resources(ctx context.Context) ([]api.ClusterResource, error) {
+	s, err := a.freshSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.ClusterResource, 0, len(s.Resources))
+	for _, r := range s.Resources {
+		out = append(out, resourceStatus(s, r))
+	}
+	slices.SortFunc(out, func(x, y api.ClusterResource) int {
+		return strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name))
+	})
+	return out, nil
+}
+
+// ResourceTypes lists the resource types (GET /v1/resourcetypes).
+func (a *Agent) ResourceTypes(ctx context.Context) ([]api.ClusterResourceType, error) {
+	ts, err := a.db.ResourceTypes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.ClusterResourceType, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, api.ClusterResourceType{Name: t.Name, DisplayName: t.DisplayName, DLL: t.DLL})
+	}
+	slices.SortFunc(out, func(x, y api.ClusterResourceType) int { return strings.Compare(x.Name, y.Name) })
+	return out, nil
+}
+
+// coordinatorName returns the elected coordinator's name ("" when unknown).
+func (a *Agent) coordinatorName(ctx context.Context) string {
+	resp, err := a.cli.Get(ctx, clusterdb.ElectionPrefix+"/", withFirstCreate()...)
+	if err != nil || len(resp.Kvs) == 0 {
+		return ""
+	}
+	return string(resp.Kvs[0].Value)
+}
+
+// mustJSON encodes a plain record, which cannot fail.
+func mustJSON(v any) []byte {
+	b, _ := jsonMarshal(v)
+	return b
+}

@@ -1,0 +1,192 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+)
+
+// The cluster part's routes (owner: internal/agent, wired by internal/daemon/cluster.go):
+//
+//	GET  /v1/nodes                        []ClusterNode (a superset of NodeInfo)
+//	GET  /v1/nodes/{name}                 ClusterNode
+//	POST /v1/nodes/{name}/{action}        pause, resume, evict, prop
+//	GET  /v1/groups                       []ClusterGroup
+//	POST /v1/groups                       ClusterAction{Name} creates a group
+//	GET  /v1/groups/{name}                ClusterGroup
+//	DELETE /v1/groups/{name}
+//	POST /v1/groups/{name}/{action}       online, offline, move, rename, setowners, prop
+//	GET  /v1/resources                    []ClusterResource
+//	POST /v1/resources                    ClusterAction{Name, Group, Type} creates a resource
+//	GET  /v1/resources/{name}             ClusterResource
+//	DELETE /v1/resources/{name}
+//	POST /v1/resources/{name}/{action}    online, offline, fail, move, prop, priv, adddep,
+//	                                      removedep, addowner, removeowner
+//	GET  /v1/resourcetypes                []ClusterResourceType
+//	POST /v1/cluster/join                 ClusterJoinRequest → ClusterJoinAnswer
+//
+// Errors carry Windows' cluster error numbers (5007 resource not found, 5013 group not
+// found, 5042 node not found, …) with Windows' messages.
+
+// ClusterNode is a node as GET /v1/nodes lists it.
+type ClusterNode struct {
+	Name        string `json:"name"`
+	ID          int    `json:"id"`
+	API         string `json:"api"`
+	State       string `json:"state"` // Up, Down, Paused
+	Witness     bool   `json:"witness,omitempty"`
+	Paused      bool   `json:"paused,omitempty"`
+	Coordinator bool   `json:"coordinator,omitempty"`
+}
+
+// ClusterGroup is a group with its owner, state and properties.
+type ClusterGroup struct {
+	Name       string            `json:"name"`
+	Node       string            `json:"node"`
+	State      string            `json:"state"`
+	Properties []ClusterProperty `json:"properties"`
+	// PreferredOwners in order.
+	PreferredOwners []string `json:"preferredOwners"`
+}
+
+// ClusterResource is a resource with its group, node, state and properties.
+type ClusterResource struct {
+	Name           string            `json:"name"`
+	Group          string            `json:"group"`
+	Node           string            `json:"node"`
+	State          string            `json:"state"`
+	Type           string            `json:"type"`
+	Error          string            `json:"error,omitempty"`
+	Dependencies   []string          `json:"dependencies"`
+	PossibleOwners []string          `json:"possibleOwners"`
+	Checkpoints    []string          `json:"checkpoints"`
+	Properties     []ClusterProperty `json:"properties"`
+	Private        []ClusterProperty `json:"private"`
+}
+
+// ClusterProperty is one property as cluster.exe's /prop lists it: Type is "D" (DWORD),
+// "S" (string), "M" (multi-string) or "I" (signed integer).
+type ClusterProperty struct {
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	Value string `json:"value"`
+}
+
+// ClusterResourceType is an entry of GET /v1/resourcetypes.
+type ClusterResourceType struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"displayName"`
+	DLL         string `json:"dll,omitempty"`
+}
+
+// ClusterAction is the body of the POST routes; each action uses the fields it needs.
+type ClusterAction struct {
+	Name  string            `json:"name,omitempty"`  // create, rename
+	Group string            `json:"group,omitempty"` // resource create, resource move
+	Type  string            `json:"type,omitempty"`  // resource create
+	Node  string            `json:"node,omitempty"`  // move, online:NODE, owners
+	Value string            `json:"value,omitempty"` // adddep, removedep, addowner, …
+	List  []string          `json:"list,omitempty"`  // setowners
+	Props map[string]string `json:"props,omitempty"` // prop, priv
+}
+
+// ClusterJoinRequest is sent by a joining node (authenticated by the API token that the
+// join token gives).
+type ClusterJoinRequest struct {
+	Name    string `json:"name"`
+	PeerURL string `json:"peerURL"`
+	Witness bool   `json:"witness,omitempty"`
+}
+
+// ClusterJoinAnswer tells the joining node how to start its etcd member.
+type ClusterJoinAnswer struct {
+	MemberID       uint64   `json:"memberID"`
+	InitialCluster string   `json:"initialCluster"`
+	Endpoints      []string `json:"endpoints"`
+}
+
+// ClusterService is what the cluster routes call (internal/agent's Agent).
+type ClusterService interface {
+	Nodes(ctx context.Context) ([]ClusterNode, error)
+	Groups(ctx context.Context) ([]ClusterGroup, error)
+	Resources(ctx context.Context) ([]ClusterResource, error)
+	ResourceTypes(ctx context.Context) ([]ClusterResourceType, error)
+	// NodeAction, GroupAction and ResourceAction carry out an action ("create", "delete",
+	// "online", …) on the named object and return the object afterwards.
+	NodeAction(ctx context.Context, name, action string, a ClusterAction) (any, error)
+	GroupAction(ctx context.Context, name, action string, a ClusterAction) (any, error)
+	ResourceAction(ctx context.Context, name, action string, a ClusterAction) (any, error)
+	Join(ctx context.Context, req ClusterJoinRequest) (ClusterJoinAnswer, error)
+}
+
+// RegisterCluster registers the cluster routes on s.
+func RegisterCluster(s *Server, c ClusterService) {
+	list := func(f func(context.Context) (any, error)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			v, err := f(r.Context())
+			if err != nil {
+				WriteError(w, err)
+				return
+			}
+			WriteJSON(w, http.StatusOK, v)
+		}
+	}
+	s.Handle("GET /v1/nodes", list(func(ctx context.Context) (any, error) { return c.Nodes(ctx) }))
+	s.Handle("GET /v1/groups", list(func(ctx context.Context) (any, error) { return c.Groups(ctx) }))
+	s.Handle("GET /v1/resources", list(func(ctx context.Context) (any, error) { return c.Resources(ctx) }))
+	s.Handle("GET /v1/resourcetypes", list(func(ctx context.Context) (any, error) { return c.ResourceTypes(ctx) }))
+
+	type actionFunc func(ctx context.Context, name, action string, a ClusterAction) (any, error)
+	act := func(f actionFunc, action string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			var a ClusterAction
+			if r.Method == http.MethodPost && r.ContentLength != 0 {
+				if err := ReadJSON(r, &a); err != nil {
+					WriteError(w, err)
+					return
+				}
+			}
+			name := r.PathValue("name")
+			verb := action
+			if verb == "" {
+				verb = strings.ToLower(r.PathValue("action"))
+			}
+			if verb == "create" && name == "" {
+				name = a.Name
+			}
+			v, err := f(r.Context(), name, verb, a)
+			if err != nil {
+				WriteError(w, err)
+				return
+			}
+			status := http.StatusOK
+			if verb == "create" {
+				status = http.StatusCreated
+			}
+			WriteJSON(w, status, v)
+		}
+	}
+	s.Handle("GET /v1/nodes/{name}", act(c.NodeAction, "status"))
+	s.Handle("POST /v1/nodes/{name}/{action}", act(c.NodeAction, ""))
+	s.Handle("POST /v1/groups", act(c.GroupAction, "create"))
+	s.Handle("GET /v1/groups/{name}", act(c.GroupAction, "status"))
+	s.Handle("DELETE /v1/groups/{name}", act(c.GroupAction, "delete"))
+	s.Handle("POST /v1/groups/{name}/{action}", act(c.GroupAction, ""))
+	s.Handle("POST /v1/resources", act(c.ResourceAction, "create"))
+	s.Handle("GET /v1/resources/{name}", act(c.ResourceAction, "status"))
+	s.Handle("DELETE /v1/resources/{name}", act(c.ResourceAction, "delete"))
+	s.Handle("POST /v1/resources/{name}/{action}", act(c.ResourceAction, ""))
+	s.Handle("POST /v1/cluster/join", func(w http.ResponseWriter, r *http.Request) {
+		var req ClusterJoinRequest
+		if err := ReadJSON(r, &req); err != nil {
+			WriteError(w, err)
+			return
+		}
+		ans, err := c.Join(r.Context(), req)
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, ans)
+	})
+}

@@ -1,0 +1,21 @@
+// Package clustercmd is the `cluster` command: Windows' cluster.exe grammar on Wolfpack's
+// HTTP API.
+//
+//	cluster node [NAME] [/status | /pause | /resume | /evict | /prop]
+//	cluster group [NAME] [/status | /create | /delete | /rename:NEW | /online[:NODE] |
+//	        /offline | /moveto[:NODE] | /setowners:N1,N2 | /listowners | /prop [K=V …]]
+//	cluster resource [NAME] [/status | /create /group:G /type:"T" | /delete | /online |
+//	        /offline | /fail | /moveto:GROUP | /prop [K=V …] | /priv [K=V …] |
+//	        /adddep:R | /removedep:R | /listdep | /addowner:N | /removeowner:N |
+//	        /listowners | /addcheckpoints:K | /removecheckpoints:K | /checkpoints | …]
+//	cluster resourcetype [/list]
+//
+// Options may be abbreviated as cluster.exe allows (/stat, /on, /off, /move, /ren, /prop,
+// /priv, /adddep, /listdep, res, restype). /online, /offline and /moveto take
+// /wait[:SECONDS] to wait for the final state. /f:json prints JSON for scripts. Status
+// tables are laid out as cluster.exe lays them out; failures print cluster.exe's
+// "System error N has occurred (0xN)." with Windows' message, on stderr, and exit 1.
+//
+// The node is found through WOLFPACK_DATA (api.FromEnv); /node:NAME sends the request
+// to another node of the cluster.
+package clustercmd

@@ -1,0 +1,601 @@
+package clustercmd
+
+import (
+	"context"
+
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"wolfpack/internal/api"
+)
+
+// Main runs `cluster` with the process's arguments and streams; it returns the exit code.
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, args, os.Stdout, os.Stderr, api.FromEnv)
+}
+
+// Run runs one command line; connect finds the node's API.
+func Run(ctx context.Context, args []string, out, errOut io.Writer, connect func() (*api.Client, error)) int {
+	cmd, err := parse(args)
+	if err != nil {
+		fmt.Fprintf(errOut, "cluster: %v\n", err)
+		fmt.Fprint(errOut, usage)
+		return 2
+	}
+	if cmd.object == "help" || cmd.action.name == "?" || cmd.action.name == "help" {
+		fmt.Fprint(out, usage)
+		return 0
+	}
+	c, err := connect()
+	if err != nil {
+		fmt.Fprintf(errOut, "cluster: %v\n", err)
+		return 1
+	}
+	if m, ok := cmd.mod("node"); ok && m.value != "" && cmd.object != "node" {
+		if c, err = c.Node(ctx, m.value); err != nil {
+			systemError(errOut, err)
+			return 1
+		}
+	}
+	r := &runner{ctx: ctx, c: c, cmd: cmd, out: out, errOut: errOut}
+	if f, ok := cmd.mod("f"); ok {
+		r.json = strings.EqualFold(f.value, "json")
+	}
+	if f, ok := cmd.mod("format"); ok {
+		r.json = strings.EqualFold(f.value, "json")
+	}
+	switch cmd.object {
+	case "node":
+		return r.node()
+	case "group":
+		return r.group()
+	case "resource":
+		return r.resource()
+	case "resourcetype":
+		return r.resourceTypes()
+	}
+	return 2
+}
+
+const usage = `Usage:
+  cluster node [NAME] [/status | /pause | /resume | /evict | /prop]
+  cluster group [NAME] [/status | /create | /delete | /rename:NEW | /online[:NODE] |
+          /offline | /moveto[:NODE] | /setowners:N1,N2 | /listowners | /prop [K=V ...]]
+  cluster resource [NAME] [/status | /create /group:G /type:TYPE | /delete | /online |
+          /offline | /fail | /moveto:GROUP | /prop [K=V ...] | /priv [K=V ...] |
+          /adddep:R | /removedep:R | /listdep | /addowner:N | /removeowner:N | /listowners |
+          /addcheckpoints:KEY | /removecheckpoints:KEY | /checkpoints]
+  cluster resourcetype [/list]
+Options: /wait[:SECONDS] with /online, /offline, /moveto; /f:json for JSON output;
+/node:NAME to ask another node.
+`
+
+type runner struct {
+	ctx    context.Context
+	c      *api.Client
+	cmd    *command
+	out    io.Writer
+	errOut io.Writer
+	json   bool
+}
+
+func (r *runner) fail(err error) int {
+	systemError(r.errOut, err)
+	return 1
+}
+
+func (r *runner) usage(format string, args ...any) int {
+	fmt.Fprintf(r.errOut, "cluster: "+format+"\n", args...)
+	return 2
+}
+
+func esc(name string) string { return url.PathEscape(name) }
+
+// props parses K=V arguments of /prop and /priv.
+func (r *runner) props() (map[string]string, error) {
+	if len(r.cmd.props) == 0 {
+		return nil, nil
+	}
+	m := map[string]string{}
+	for _, p := range r.cmd.props {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, &api.Error{Code: 87, Message: "The parameter is incorrect."}
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+// waitLimit returns how long /wait waits (0: no /wait).
+func (r *runner) waitLimit() time.Duration {
+	m, ok := r.cmd.mod("wait")
+	if !ok {
+		return 0
+	}
+	if !m.set || m.value == "" {
+		return 10 * time.Minute
+	}
+	s, err := strconv.Atoi(m.value)
+	if err != nil || s <= 0 {
+		return 10 * time.Minute
+	}
+	return time.Duration(s) * time.Second
+}
+
+var errWaitTimeout = &api.Error{Code: 258, Message: "The wait operation timed out."}
+
+// wait polls get until done says the object reached its final state, or the limit.
+func wait[T any](r *runner, get func() (T, error), done func(T) bool) (T, error) {
+	limit := r.waitLimit()
+	v, err := get()
+	if err != nil || limit == 0 {
+		return v, err
+	}
+	deadline := time.Now().Add(limit)
+	for !done(v) {
+		if time.Now().After(deadline) {
+			return v, errWaitTimeout
+		}
+		select {
+		case <-r.ctx.Done():
+			return v, r.ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if v, err = get(); err != nil {
+			return v, err
+		}
+	}
+	return v, nil
+}
+
+func (r *runner) do(method, path string, in, out any) error {
+	return r.c.Do(r.ctx, method, path, in, out)
+}
+
+// ---- nodes
+
+func (r *runner) node() int {
+	cmd := r.cmd
+	if cmd.name == "" {
+		if cmd.action.name != "status" {
+			return r.usage("/%s needs a node name", cmd.action.name)
+		}
+		var nodes []api.ClusterNode
+		if err := r.do(http.MethodGet, "/v1/nodes", nil, &nodes); err != nil {
+			return r.fail(err)
+		}
+		if r.json {
+			printJSON(r.out, nodes)
+			return 0
+		}
+		fmt.Fprint(r.out, "Listing status for all available nodes:\n\n")
+		nodeTable(r.out, nodes)
+		return 0
+	}
+	var n api.ClusterNode
+	path := "/v1/nodes/" + esc(cmd.name)
+	switch cmd.action.name {
+	case "status", "properties":
+		if err := r.do(http.MethodGet, path, nil, &n); err != nil {
+			return r.fail(err)
+		}
+	case "pause", "resume", "evict":
+		if !r.json {
+			verb := map[string]string{"pause": "Pausing", "resume": "Resuming", "evict": "Evicting"}[cmd.action.name]
+			fmt.Fprintf(r.out, "%s node '%s'...\n", verb, cmd.name)
+		}
+		if err := r.do(http.MethodPost, path+"/"+cmd.action.name, nil, &n); err != nil {
+			return r.fail(err)
+		}
+		if cmd.action.name == "evict" {
+			if r.json {
+				printJSON(r.out, n)
+			}
+			return 0
+		}
+		if !r.json {
+			fmt.Fprintln(r.out)
+		}
+	default:
+		return r.usage("/%s is not an option of cluster node", cmd.action.name)
+	}
+	if r.json {
+		printJSON(r.out, n)
+		return 0
+	}
+	if cmd.action.name == "properties" {
+		fmt.Fprintf(r.out, "Listing properties for '%s':\n\n", n.Name)
+		propTable(r.out, "Node", n.Name, []api.ClusterProperty{
+			{Name: "NodeName", Type: "S", Value: n.Name},
+			{Name: "NodeID", Type: "S", Value: strconv.Itoa(n.ID)},
+			{Name: "State", Type: "S", Value: n.State},
+			{Name: "API", Type: "S", Value: n.API},
+			{Name: "Witness", Type: "D", Value: b01(n.Witness)},
+			{Name: "Paused", Type: "D", Value: b01(n.Paused)},
+		})
+		return 0
+	}
+	if cmd.action.name == "status" {
+		fmt.Fprintf(r.out, "Listing status for node '%s':\n\n", n.Name)
+	}
+	nodeTable(r.out, []api.ClusterNode{n})
+	return 0
+}
+
+func b01(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// ---- groups
+
+func (r *runner) getGroup(name string) (api.ClusterGroup, error) {
+	var g api.ClusterGroup
+	err := r.do(http.MethodGet, "/v1/groups/"+esc(name), nil, &g)
+	return g, err
+}
+
+func (r *runner) group() int {
+	cmd := r.cmd
+	if cmd.name == "" {
+		if cmd.action.name != "status" {
+			return r.usage("/%s needs a group name", cmd.action.name)
+		}
+		var gs []api.ClusterGroup
+		if err := r.do(http.MethodGet, "/v1/groups", nil, &gs); err != nil {
+			return r.fail(err)
+		}
+		if r.json {
+			printJSON(r.out, gs)
+			return 0
+		}
+		fmt.Fprint(r.out, "Listing status for all available resource groups:\n\n")
+		groupTable(r.out, gs)
+		return 0
+	}
+	name := cmd.name
+	path := "/v1/groups/" + esc(name)
+	var g api.ClusterGroup
+	var err error
+	say := func(format string, args ...any) {
+		if !r.json {
+			fmt.Fprintf(r.out, format, args...)
+		}
+	}
+	final := ""
+	switch a := cmd.action; a.name {
+	case "status":
+		if g, err = r.getGroup(name); err == nil {
+			say("Listing status for resource group '%s':\n\n", g.Name)
+		}
+	case "create":
+		say("Creating resource group '%s'...\n\n", name)
+		err = r.do(http.MethodPost, "/v1/groups", api.ClusterAction{Name: name}, &g)
+	case "delete":
+		say("Deleting resource group '%s'...\n", name)
+		if err = r.do(http.MethodDelete, path, nil, &g); err == nil {
+			if r.json {
+				printJSON(r.out, g)
+			}
+			return 0
+		}
+	case "rename":
+		if a.value == "" {
+			return r.usage("/rename needs a new name: /rename:NEW")
+		}
+		say("Renaming resource group '%s'...\n\n", name)
+		err = r.do(http.MethodPost, path+"/rename", api.ClusterAction{Name: a.value}, &g)
+	case "online":
+		say("Bringing resource group '%s' online...\n\n", name)
+		err = r.do(http.MethodPost, path+"/online", api.ClusterAction{Node: a.value}, &g)
+		final = "Online"
+	case "offline":
+		say("Bringing resource group '%s' offline...\n\n", name)
+		err = r.do(http.MethodPost, path+"/offline", nil, &g)
+		final = "Offline"
+	case "moveto":
+		say("Moving resource group '%s'...\n\n", name)
+		var before api.ClusterGroup
+		if before, err = r.getGroup(name); err == nil {
+			err = r.do(http.MethodPost, path+"/move", api.ClusterAction{Node: a.value}, &g)
+		}
+		if err == nil {
+			target := a.value
+			g, err = wait(r, func() (api.ClusterGroup, error) { return r.getGroup(g.Name) }, func(x api.ClusterGroup) bool {
+				moved := !strings.EqualFold(x.Node, before.Node) && x.Node != ""
+				if target != "" {
+					moved = strings.EqualFold(x.Node, target)
+				}
+				return moved && x.State != "Pending"
+			})
+		}
+	case "setowners":
+		owners := splitList(a.value)
+		err = r.do(http.MethodPost, path+"/setowners", api.ClusterAction{List: owners}, &g)
+		if err == nil && !r.json {
+			return 0
+		}
+	case "listowners":
+		if g, err = r.getGroup(name); err == nil && !r.json {
+			fmt.Fprintf(r.out, "Listing preferred owners for resource group '%s':\n\n", g.Name)
+			listTable(r.out, "Preferred Owner Nodes", g.PreferredOwners)
+			return 0
+		}
+	case "properties":
+		props, perr := r.props()
+		if perr != nil {
+			return r.fail(perr)
+		}
+		err = r.do(http.MethodPost, path+"/prop", api.ClusterAction{Props: props}, &g)
+		if err == nil && !r.json {
+			if props != nil {
+				return 0
+			}
+			fmt.Fprintf(r.out, "Listing properties for '%s':\n\n", g.Name)
+			propTable(r.out, "Resource Group", g.Name, g.Properties)
+			return 0
+		}
+	default:
+		return r.usage("/%s is not an option of cluster group", a.name)
+	}
+	if err == nil && final != "" {
+		g, err = wait(r, func() (api.ClusterGroup, error) { return r.getGroup(g.Name) }, func(x api.ClusterGroup) bool {
+			return x.State == final || x.State == "Failed"
+		})
+		if err == nil && g.State != final {
+			err = &api.Error{Code: 5023, Message: "The group or resource is not in the correct state to perform the requested operation."}
+		}
+	}
+	if g.Name != "" {
+		if r.json {
+			printJSON(r.out, g)
+		} else {
+			groupTable(r.out, []api.ClusterGroup{g})
+		}
+	}
+	if err != nil {
+		if g.Name != "" && !r.json {
+			fmt.Fprintln(r.out)
+		}
+		return r.fail(err)
+	}
+	return 0
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ---- resources
+
+func (r *runner) getResource(name string) (api.ClusterResource, error) {
+	var x api.ClusterResource
+	err := r.do(http.MethodGet, "/v1/resources/"+esc(name), nil, &x)
+	return x, err
+}
+
+func (r *runner) resource() int {
+	cmd := r.cmd
+	if cmd.name == "" {
+		if cmd.action.name != "status" {
+			return r.usage("/%s needs a resource name", cmd.action.name)
+		}
+		var rs []api.ClusterResource
+		if err := r.do(http.MethodGet, "/v1/resources", nil, &rs); err != nil {
+			return r.fail(err)
+		}
+		if r.json {
+			printJSON(r.out, rs)
+			return 0
+		}
+		fmt.Fprint(r.out, "Listing status for all available resources:\n\n")
+		resourceTable(r.out, rs)
+		return 0
+	}
+	name := cmd.name
+	path := "/v1/resources/" + esc(name)
+	var x api.ClusterResource
+	var err error
+	say := func(format string, args ...any) {
+		if !r.json {
+			fmt.Fprintf(r.out, format, args...)
+		}
+	}
+	final := ""
+	post := func(action string, body any) { err = r.do(http.MethodPost, path+"/"+action, body, &x) }
+	switch a := cmd.action; a.name {
+	case "status":
+		if x, err = r.getResource(name); err == nil {
+			say("Listing status for resource '%s':\n\n", x.Name)
+		}
+	case "create":
+		g, _ := cmd.mod("group")
+		t, _ := cmd.mod("type")
+		if g.value == "" || t.value == "" {
+			return r.usage("/create needs /group:GROUP and /type:TYPE")
+		}
+		say("Creating resource '%s'...\n\n", name)
+		err = r.do(http.MethodPost, "/v1/resources", api.ClusterAction{Name: name, Group: g.value, Type: t.value}, &x)
+	case "delete":
+		say("Deleting resource '%s'...\n", name)
+		if err = r.do(http.MethodDelete, path, nil, &x); err == nil {
+			if r.json {
+				printJSON(r.out, x)
+			}
+			return 0
+		}
+	case "online":
+		say("Bringing resource '%s' online...\n\n", name)
+		post("online", nil)
+		final = "Online"
+	case "offline":
+		say("Bringing resource '%s' offline...\n\n", name)
+		post("offline", nil)
+		final = "Offline"
+	case "fail":
+		say("Failing resource '%s'...\n\n", name)
+		post("fail", nil)
+	case "moveto":
+		if a.value == "" {
+			return r.usage("/moveto needs a group: /moveto:GROUP")
+		}
+		say("Moving resource '%s'...\n\n", name)
+		post("move", api.ClusterAction{Group: a.value})
+	case "adddependency", "removedependency":
+		if a.value == "" {
+			return r.usage("/%s needs a resource: /%s:RESOURCE", a.name, a.name)
+		}
+		if a.name == "adddependency" {
+			say("Making resource '%s' depend on resource '%s'...\n", name, a.value)
+			post("adddep", api.ClusterAction{Value: a.value})
+		} else {
+			say("Removing dependency of resource '%s' on resource '%s'...\n", name, a.value)
+			post("removedep", api.ClusterAction{Value: a.value})
+		}
+		if err == nil && !r.json {
+			return 0
+		}
+	case "listdependencies":
+		if x, err = r.getResource(name); err == nil {
+			var deps []api.ClusterResource
+			for _, d := range x.Dependencies {
+				dx, derr := r.getResource(d)
+				if derr != nil {
+					return r.fail(derr)
+				}
+				deps = append(deps, dx)
+			}
+			if r.json {
+				printJSON(r.out, deps)
+				return 0
+			}
+			fmt.Fprintf(r.out, "Listing resource dependencies for '%s':\n\n", x.Name)
+			resourceTable(r.out, deps)
+			return 0
+		}
+	case "addowner", "removeowner":
+		if a.value == "" {
+			return r.usage("/%s needs a node: /%s:NODE", a.name, a.name)
+		}
+		if a.name == "addowner" {
+			say("Adding '%s' to the possible owners of '%s'...\n", a.value, name)
+		} else {
+			say("Removing '%s' from the possible owners of '%s'...\n", a.value, name)
+		}
+		post(a.name, api.ClusterAction{Value: a.value})
+		if err == nil && !r.json {
+			return 0
+		}
+	case "listowners":
+		if x, err = r.getResource(name); err == nil && !r.json {
+			fmt.Fprintf(r.out, "Listing possible owners for resource '%s':\n\n", x.Name)
+			owners := x.PossibleOwners
+			if len(owners) == 0 {
+				var nodes []api.ClusterNode
+				if err := r.do(http.MethodGet, "/v1/nodes", nil, &nodes); err != nil {
+					return r.fail(err)
+				}
+				for _, n := range nodes {
+					if !n.Witness {
+						owners = append(owners, n.Name)
+					}
+				}
+			}
+			listTable(r.out, "Possible Owner Nodes", owners)
+			return 0
+		}
+	case "properties", "privproperties":
+		props, perr := r.props()
+		if perr != nil {
+			return r.fail(perr)
+		}
+		action := "prop"
+		if a.name == "privproperties" {
+			action = "priv"
+		}
+		post(action, api.ClusterAction{Props: props})
+		if err == nil && !r.json {
+			if props != nil {
+				return 0
+			}
+			list := x.Properties
+			if action == "priv" {
+				list = x.Private
+				fmt.Fprintf(r.out, "Listing private properties for '%s':\n\n", x.Name)
+			} else {
+				fmt.Fprintf(r.out, "Listing properties for '%s':\n\n", x.Name)
+			}
+			propTable(r.out, "Resource", x.Name, list)
+			return 0
+		}
+	case "addcheckpoints", "removecheckpoints", "checkpoints", "checkpointhistory", "checkpointdiff",
+		"checkpointrollback", "checkpointverify":
+		return checkpointCommand(r.ctx, r.c, r.out, r.errOut, name, a.name, a.value)
+	default:
+		return r.usage("/%s is not an option of cluster resource", a.name)
+	}
+	if err == nil && final != "" {
+		x, err = wait(r, func() (api.ClusterResource, error) { return r.getResource(x.Name) }, func(v api.ClusterResource) bool {
+			return v.State == final || v.State == "Failed"
+		})
+		if err == nil && x.State != final {
+			err = &api.Error{Code: 5023, Message: "The group or resource is not in the correct state to perform the requested operation."}
+		}
+	}
+	if x.Name != "" {
+		if r.json {
+			printJSON(r.out, x)
+		} else {
+			resourceTable(r.out, []api.ClusterResource{x})
+		}
+	}
+	if err != nil {
+		if x.Name != "" && !r.json {
+			fmt.Fprintln(r.out)
+		}
+		return r.fail(err)
+	}
+	return 0
+}
+
+// ---- resource types
+
+func (r *runner) resourceTypes() int {
+	if r.cmd.action.name != "list" && r.cmd.action.name != "status" {
+		return r.usage("/%s is not an option of cluster resourcetype", r.cmd.action.name)
+	}
+	var ts []api.ClusterResourceType
+	if err := r.do(http.MethodGet, "/v1/resourcetypes", nil, &ts); err != nil {
+		return r.fail(err)
+	}
+	if r.json {
+		printJSON(r.out, ts)
+		return 0
+	}
+	fmt.Fprint(r.out, "Listing all available resource types:\n\n")
+	fmt.Fprintf(r.out, "%-36s %s\n", "Display Name", "Resource Type Name")
+	fmt.Fprintf(r.out, "%s %s\n", strings.Repeat("-", 36), strings.Repeat("-", 36))
+	for _, t := range ts {
+		fmt.Fprintf(r.out, "%-36s %s\n", t.DisplayName, t.Name)
+	}
+	return 0
+}

@@ -1,0 +1,88 @@
+package clustercmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"wolfpack/internal/api"
+)
+
+// stateText is a state as cluster.exe prints it.
+func stateText(s string) string {
+	switch s {
+	case "PartialOnline":
+		return "Partially Online"
+	case "OnlinePending":
+		return "Online Pending"
+	case "OfflinePending":
+		return "Offline Pending"
+	}
+	return s
+}
+
+func printJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func nodeTable(w io.Writer, nodes []api.ClusterNode) {
+	fmt.Fprintf(w, "%-14s %-7s %s\n", "Node", "Node ID", "Status")
+	fmt.Fprintf(w, "%s %s %s\n", strings.Repeat("-", 14), strings.Repeat("-", 7), strings.Repeat("-", 21))
+	for _, n := range nodes {
+		fmt.Fprintf(w, "%-14s %7d %s\n", n.Name, n.ID, n.State)
+	}
+}
+
+func groupTable(w io.Writer, groups []api.ClusterGroup) {
+	fmt.Fprintf(w, "%-20s %-15s %s\n", "Group", "Node", "Status")
+	fmt.Fprintf(w, "%s %s %s\n", strings.Repeat("-", 20), strings.Repeat("-", 15), strings.Repeat("-", 6))
+	for _, g := range groups {
+		fmt.Fprintf(w, "%-20s %-15s %s\n", g.Name, g.Node, stateText(g.State))
+	}
+}
+
+func resourceTable(w io.Writer, rs []api.ClusterResource) {
+	fmt.Fprintf(w, "%-20s %-20s %-15s %s\n", "Resource", "Group", "Node", "Status")
+	fmt.Fprintf(w, "%s %s %s %s\n", strings.Repeat("-", 20), strings.Repeat("-", 20), strings.Repeat("-", 15), strings.Repeat("-", 6))
+	for _, r := range rs {
+		fmt.Fprintf(w, "%-20s %-20s %-15s %s\n", r.Name, r.Group, r.Node, stateText(r.State))
+	}
+}
+
+// propTable lists properties as cluster.exe's /prop does; objectColumn is "Resource
+// Group", "Resource" or "Node".
+func propTable(w io.Writer, objectColumn, object string, props []api.ClusterProperty) {
+	fmt.Fprintf(w, "%-2s %-20s %-30s %s\n", "T", objectColumn, "Name", "Value")
+	fmt.Fprintf(w, "%s %s %s %s\n", strings.Repeat("-", 2), strings.Repeat("-", 20), strings.Repeat("-", 30), strings.Repeat("-", 23))
+	for _, p := range props {
+		fmt.Fprintf(w, "%-2s %-20s %-30s %s\n", p.Type, object, p.Name, p.Value)
+	}
+}
+
+func listTable(w io.Writer, title string, items []string) {
+	fmt.Fprintln(w, title)
+	fmt.Fprintln(w, strings.Repeat("-", len(title)))
+	for _, it := range items {
+		fmt.Fprintln(w, it)
+	}
+}
+
+// systemError prints an API error as cluster.exe prints a Win32 error.
+func systemError(w io.Writer, err error) {
+	if ae, ok := err.(*api.Error); ok && ae.Code != 0 {
+		fmt.Fprintf(w, "System error %d has occurred (0x%08x).\n%s\n", ae.Code, ae.Code, firstSentences(ae.Message))
+		return
+	}
+	fmt.Fprintf(w, "cluster: %v\n", err)
+}
+
+// firstSentences drops the detail the server appends in parentheses ("… found. (R1)").
+func firstSentences(msg string) string {
+	if i := strings.LastIndex(msg, " ("); i > 0 && strings.HasSuffix(msg, ")") && strings.HasSuffix(msg[:i], ".") {
+		return msg[:i]
+	}
+	return msg
+}
