@@ -387,8 +387,8 @@ func (s *Session) EnumKeys(h Handle) ([]string, error) {
 		return nil, &OpError{Op: "enumerate keys", Key: hh.openedAs, Err: ERROR_ACCESS_DENIED}
 	}
 	r := s.r
-	r.mu.Lock() // sortedSubkeys may fill its cache
-	defer r.mu.Unlock()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	if err := live(hh); err != nil {
 		return nil, &OpError{Op: "enumerate keys", Key: hh.openedAs, Err: err}
 	}

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -209,3 +210,6 @@ func joinName(parent, path string) string {
 	}
 	return parent + `\` + path
 }
+
+// DaemonOwner is the owner the daemon's own components use: wolfpackd, this process.
+func DaemonOwner() Owner { return Owner{PID: os.Getpid(), UID: os.Getuid(), Exe: "wolfpackd"} }

@@ -3,6 +3,7 @@ package registry
 import (
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,7 +17,8 @@ import (
 //   - depth is parent.depth+1 (roots are 0) and never exceeds MaxDepth.
 //   - a key under a volatile key is volatile; a key under a loaded hive has mount set.
 //   - values are in insertion order and valueIdx maps fold(name) to the position.
-//   - sorted is nil or holds the subkeys ordered by compareFolded of their folded names.
+//   - sorted is nil or holds the subkeys ordered by compareFolded of their folded names;
+//     it is filled under the read lock, hence atomic.
 type key struct {
 	name      string
 	upper     string
@@ -33,7 +35,7 @@ type key struct {
 	target    *linkInfo
 
 	subkeys  map[string]*key
-	sorted   []*key
+	sorted   atomic.Pointer[[]*key] // cache, filled under the read lock too
 	values   []value
 	valueIdx map[string]int
 
@@ -76,25 +78,30 @@ func (k *key) addChild(c *key) {
 		k.subkeys = make(map[string]*key)
 	}
 	k.subkeys[c.upper] = c
-	k.sorted = nil
+	k.sorted.Store(nil)
 }
 
 func (k *key) removeChild(c *key) {
 	delete(k.subkeys, c.upper)
-	k.sorted = nil
+	k.sorted.Store(nil)
 }
 
 // sortedSubkeys returns the subkeys in Windows' enumeration order (by upper-cased name).
+// The caller holds Registry.mu (reading is enough: the cache is an atomic pointer).
 func (k *key) sortedSubkeys() []*key {
-	if k.sorted == nil && len(k.subkeys) > 0 {
-		s := make([]*key, 0, len(k.subkeys))
-		for _, c := range k.subkeys {
-			s = append(s, c)
-		}
-		slices.SortFunc(s, func(a, b *key) int { return compareFolded(a.upper, b.upper) })
-		k.sorted = s
+	if len(k.subkeys) == 0 {
+		return nil
 	}
-	return k.sorted
+	if p := k.sorted.Load(); p != nil {
+		return *p
+	}
+	s := make([]*key, 0, len(k.subkeys))
+	for _, c := range k.subkeys {
+		s = append(s, c)
+	}
+	slices.SortFunc(s, func(a, b *key) int { return compareFolded(a.upper, b.upper) })
+	k.sorted.Store(&s)
+	return s
 }
 
 // value finds a value by name, any case.
