@@ -149,7 +149,10 @@ func (o *ocfAgent) action(ctx context.Context, action string, depth int, keep bo
 	if err != nil {
 		return OCFErrGeneric, err
 	}
-	if code == 0 || (action == "monitor" && OCFCode(code) == OCFRunningMaster) {
+	switch {
+	case code == 0,
+		action == "monitor" && OCFCode(code) == OCFRunningMaster,
+		action == "stop" && OCFCode(code) == OCFNotRunning: // stopped already: what stop is for
 		return OCFCode(code), nil
 	}
 	return OCFCode(code), &ActionError{Program: o.path, Action: action, Code: code, OCF: true, Reason: reason}

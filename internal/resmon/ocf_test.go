@@ -92,9 +92,11 @@ func TestOCFExitCodes(t *testing.T) {
 	agent := `#!/bin/sh
 env | grep '^OCF_' | sort > "$OCF_RESKEY_envfile"
 case "$1" in
-start) echo "ocf-exit-reason:parameter ip is required" >&2; echo "more noise" >&2; exit 6 ;;
-stop) exit 0 ;;
-monitor) exit 7 ;;
+start)
+	[ "$OCF_RESKEY_startrc" = 0 ] && exit 0
+	echo "ocf-exit-reason:parameter ip is required" >&2; echo "more noise" >&2; exit 6 ;;
+stop) exit 7 ;;
+monitor) exit 0 ;;
 *) exit 3 ;;
 esac
 `
@@ -120,6 +122,17 @@ esac
 	if err != nil {
 		t.Fatal(err)
 	}
+	// stop answering OCF_NOT_RUNNING is a successful stop.
+	if err := m.Add(Spec{Name: "Svc", Type: "ocf:test:Fake", Policy: p, Private: map[string]string{"startrc": "0", "envfile": envFile + "2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Online(ctxT(t), "Svc"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Offline(ctxT(t), "Svc"); err != nil {
+		t.Fatalf("Offline with stop exiting OCF_NOT_RUNNING: %v", err)
+	}
+	mustState(t, m, "Svc", StateOffline)
 	for _, want := range []string{
 		"OCF_ROOT=" + root, "OCF_RESOURCE_INSTANCE=Svc_IP-", "OCF_RESOURCE_TYPE=Fake",
 		"OCF_RESOURCE_PROVIDER=test", "OCF_RESKEY_envfile=" + envFile, "OCF_RESKEY_CRM_meta_timeout=",

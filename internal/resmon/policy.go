@@ -90,10 +90,14 @@ func (p Policy) Validate() error {
 	return nil
 }
 
+// useTypeDefault is WSFC's 0xFFFFFFFF: "use the resource type's value" (here the default).
+const useTypeDefault = 0xFFFFFFFF
+
 // ParsePolicy reads a policy from WSFC common properties as stored by the cluster
 // database: names as WSFC's (case-insensitive), values decimal numbers of milliseconds
 // (RestartAction and RestartThreshold plain numbers; RestartAction also takes its
-// name). Properties that are absent keep DefaultPolicy's value; other names are ignored,
+// name). Properties that are absent, or 4294967295 (0xFFFFFFFF, WSFC's "use the resource
+// type's value"), keep DefaultPolicy's value; other names are ignored,
 // so the whole common-property map can be passed.
 func ParsePolicy(props map[string]string) (Policy, error) {
 	p := DefaultPolicy()
@@ -112,6 +116,9 @@ func ParsePolicy(props map[string]string) (Policy, error) {
 			n, err := strconv.ParseUint(v, 10, 32)
 			if err != nil {
 				return Policy{}, fmt.Errorf("resmon: policy: %s=%q: want milliseconds as a DWORD", name, v)
+			}
+			if n == useTypeDefault {
+				continue
 			}
 			*d = time.Duration(n) * time.Millisecond
 			continue

@@ -28,6 +28,10 @@ func TestParsePolicy(t *testing.T) {
 	if err != nil || p != want {
 		t.Fatalf("ParsePolicy = %+v, %v; want %+v", p, err, want)
 	}
+	p, err = ParsePolicy(map[string]string{"LooksAlivePollInterval": "4294967295", "IsAlivePollInterval": "4294967295"})
+	if err != nil || p != DefaultPolicy() {
+		t.Fatalf("0xFFFFFFFF intervals: %+v, %v; want the defaults", p, err)
+	}
 	p, err = ParsePolicy(map[string]string{"RestartAction": "ClusterResourceDontRestart"})
 	if err != nil || p.RestartAction != RestartDontRestart {
 		t.Fatalf("RestartAction by name: %+v, %v", p, err)
