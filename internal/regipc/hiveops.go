@@ -13,30 +13,9 @@ import (
 	"wolfpack/internal/registry"
 )
 
-// hiveSession is the part of registry.Session that save, restore, load and unload use.
-// It is asserted rather than called directly while the engine's hive support lands; an
-// engine without it answers ERROR_INVALID_FUNCTION.
-type hiveSession interface {
-	Save(h registry.Handle, minor uint32) ([]byte, error)
-	Restore(ctx context.Context, h registry.Handle, hive []byte, flags uint32) error
-	Load(parent registry.Handle, name, file string) error
-	Unload(parent registry.Handle, name string) error
-}
-
-func hiveOps(s *registry.Session) (hiveSession, error) {
-	hs, ok := any(s).(hiveSession)
-	if !ok {
-		return nil, errUnknownOp
-	}
-	return hs, nil
-}
-
 // hiveOp runs Save, Restore, Load and Unload.
 func (c *conn) hiveOp(ctx context.Context, req *wire.Request, b []byte) ([]byte, error) {
-	s, err := hiveOps(c.sess)
-	if err != nil {
-		return b, err
-	}
+	s := c.sess
 	h := registry.Handle(req.Handle)
 	switch req.Op {
 	case wire.OpSave:
@@ -74,17 +53,13 @@ func mountFile(dir string, parent registry.Handle, name string) (string, error) 
 
 // LoadHive mounts hive as parent\name (RegLoadKey) from bytes a client sent: they are
 // kept in dir while mounted. A key that exists already is ERROR_ALREADY_EXISTS.
-func LoadHive(sess *registry.Session, parent registry.Handle, name string, hive []byte, dir string) error {
-	s, err := hiveOps(sess)
-	if err != nil {
-		return err
-	}
+func LoadHive(s *registry.Session, parent registry.Handle, name string, hive []byte, dir string) error {
 	file, err := mountFile(dir, parent, name)
 	if err != nil {
 		return err
 	}
-	if h, err := sess.OpenKey(parent, name, 0, registry.KEY_QUERY_VALUE); err == nil {
-		sess.CloseKey(h)
+	if h, err := s.OpenKey(parent, name, 0, registry.KEY_QUERY_VALUE); err == nil {
+		s.CloseKey(h)
 		return registry.ERROR_ALREADY_EXISTS
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -101,11 +76,7 @@ func LoadHive(sess *registry.Session, parent registry.Handle, name string, hive 
 }
 
 // UnloadHive unmounts parent\name (RegUnLoadKey) and removes the daemon's copy of it.
-func UnloadHive(sess *registry.Session, parent registry.Handle, name, dir string) error {
-	s, err := hiveOps(sess)
-	if err != nil {
-		return err
-	}
+func UnloadHive(s *registry.Session, parent registry.Handle, name, dir string) error {
 	if err := s.Unload(parent, name); err != nil {
 		return err
 	}
@@ -116,19 +87,11 @@ func UnloadHive(sess *registry.Session, parent registry.Handle, name, dir string
 }
 
 // SaveHive is RegSaveKey: the hive image (regf minor version 5) of h's subtree.
-func SaveHive(sess *registry.Session, h registry.Handle) ([]byte, error) {
-	s, err := hiveOps(sess)
-	if err != nil {
-		return nil, err
-	}
+func SaveHive(s *registry.Session, h registry.Handle) ([]byte, error) {
 	return s.Save(h, 5)
 }
 
 // RestoreHive is RegRestoreKey.
-func RestoreHive(ctx context.Context, sess *registry.Session, h registry.Handle, hive []byte, flags uint32) error {
-	s, err := hiveOps(sess)
-	if err != nil {
-		return err
-	}
+func RestoreHive(ctx context.Context, s *registry.Session, h registry.Handle, hive []byte, flags uint32) error {
 	return s.Restore(ctx, h, hive, flags)
 }

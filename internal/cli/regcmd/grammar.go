@@ -569,7 +569,7 @@ func (p *parser) keyFile(c *Command, flag string) error {
 	if c.Key, err = p.key(); err != nil {
 		return err
 	}
-	if !p.more() || isOption(p.args[p.i]) {
+	if !p.more() || p.isSwitch(p.args[p.i], flag) {
 		return syntax(p.op)
 	}
 	c.File = p.next()
@@ -587,6 +587,13 @@ func (p *parser) keyFile(c *Command, flag string) error {
 		}
 	}
 	return nil
+}
+
+// isSwitch reports whether a file operand is one of the operation's switches rather than
+// a file name: file names are positional, and on this system they may start with '/'.
+func (p *parser) isSwitch(s, flag string) bool {
+	o, ok := option(s)
+	return ok && (o == "?" || o == "reg:32" || o == "reg:64" || (flag != "" && o == flag))
 }
 
 func (p *parser) keyOnly(c *Command) error {
@@ -607,7 +614,7 @@ func (p *parser) keyOnly(c *Command) error {
 }
 
 func (p *parser) importFile(c *Command) error {
-	if !p.more() || isOption(p.args[p.i]) {
+	if !p.more() || p.isSwitch(p.args[p.i], "") {
 		return syntax(p.op)
 	}
 	c.File = p.next()
