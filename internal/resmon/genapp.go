@@ -25,6 +25,9 @@ type genericApp struct {
 	cmd    *exec.Cmd     // nil before the first Online
 	exited chan struct{} // closed when cmd has exited and was reaped
 	status string        // how the last process ended
+	// group is the process group of the last process until Offline or Terminate
+	// killed it: processes the program forked may outlive it there.
+	group int
 }
 
 func openGenericApp(name string, p props, e *env) (Resource, error) {
@@ -97,7 +100,7 @@ func (a *genericApp) Online(ctx context.Context) error {
 		cmd.Wait()
 		return fmt.Errorf("resmon: %s: start abandoned: %w", a.name, ctx.Err())
 	}
-	a.cmd, a.exited, a.status = cmd, exited, ""
+	a.cmd, a.exited, a.status, a.group = cmd, exited, "", cmd.Process.Pid
 	a.mu.Unlock()
 	go func() {
 		err := cmd.Wait()
@@ -120,7 +123,7 @@ func (a *genericApp) Online(ctx context.Context) error {
 func (a *genericApp) Offline(ctx context.Context) error {
 	cmd, exited := a.running()
 	if cmd == nil {
-		return nil
+		return a.killLeftovers()
 	}
 	pgid := cmd.Process.Pid
 	if err := killGroup(pgid, syscall.SIGTERM); err != nil {
@@ -140,14 +143,19 @@ func (a *genericApp) Offline(ctx context.Context) error {
 // Terminate kills the process group at once.
 func (a *genericApp) Terminate(ctx context.Context) {
 	cmd, exited := a.running()
+	var err error
 	if cmd == nil {
-		return
+		err = a.killLeftovers()
+	} else {
+		err = a.kill(ctx, cmd.Process.Pid, exited)
 	}
-	if err := a.kill(ctx, cmd.Process.Pid, exited); err != nil {
+	if err != nil {
 		a.e.log.Error("resmon: terminate", "resource", a.name, "err", err)
 	}
 }
 
+// kill sends SIGKILL to the group of the running process, waits for the process, and
+// kills the group once more for members that outlived it.
 func (a *genericApp) kill(ctx context.Context, pgid int, exited chan struct{}) error {
 	if err := killGroup(pgid, syscall.SIGKILL); err != nil {
 		return err
@@ -159,8 +167,20 @@ func (a *genericApp) kill(ctx context.Context, pgid int, exited chan struct{}) e
 		// can. Do not block the caller past its deadline.
 		return fmt.Errorf("resmon: %s: process %d did not exit after SIGKILL: %w", a.name, pgid, ctx.Err())
 	}
-	// The leader is gone; members of its group that outlived it go too.
-	return killGroup(pgid, syscall.SIGKILL)
+	return a.killLeftovers()
+}
+
+// killLeftovers kills what is left in the last process's group after the process
+// itself ended (a child it forked), once: the group number is forgotten afterwards.
+func (a *genericApp) killLeftovers() error {
+	a.mu.Lock()
+	g := a.group
+	a.group = 0
+	a.mu.Unlock()
+	if g == 0 {
+		return nil
+	}
+	return killGroup(g, syscall.SIGKILL)
 }
 
 // LooksAlive: the process has not exited.

@@ -267,3 +267,35 @@ func TestPdeathsig(t *testing.T) {
 	helper.Wait()
 	waitGone(t, pid)
 }
+
+// TestGenericApplicationLeftoversKilled: the program exits and leaves a child behind in
+// its process group; the failure's Terminate kills the child.
+func TestGenericApplicationLeftoversKilled(t *testing.T) {
+	rec := newRecorder()
+	m := newTestMonitor(t, rec)
+	p := fastPolicy()
+	p.RestartAction = RestartDontRestart
+	pidFile := filepath.Join(t.TempDir(), "child")
+	cl := fmt.Sprintf(`/bin/sh -c 'sleep 1000 & echo $! > %s.tmp; mv %s.tmp %s; exit 3'`, pidFile, pidFile, pidFile)
+	if err := m.Add(Spec{Name: "Leaky", Type: TypeGenericApplication, Policy: p, Private: map[string]string{"CommandLine": cl}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Online(ctxT(t), "Leaky"); err != nil {
+		t.Fatal(err)
+	}
+	rec.expect(t, "Leaky", StateOffline, StateOnlinePending)
+	rec.expect(t, "Leaky", StateOnlinePending, StateOnline)
+	e := rec.expect(t, "Leaky", StateOnline, StateFailed)
+	if !strings.Contains(e.Err.Error(), "exit status 3") {
+		t.Fatalf("failure %q does not give the exit status", e.Err)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, child)
+}
