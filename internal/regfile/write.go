@@ -3,6 +3,7 @@ package regfile
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -235,8 +236,11 @@ func (w *Writer) ascii(s string) {
 		w.buf = append(w.buf, s...)
 		return
 	}
+	n := len(w.buf)
+	w.buf = slices.Grow(w.buf, 2*len(s))[:n+2*len(s)]
+	out := w.buf[n:]
 	for i := 0; i < len(s); i++ {
-		w.buf = append(w.buf, s[i], 0)
+		out[2*i], out[2*i+1] = s[i], 0
 	}
 }
 
@@ -257,8 +261,30 @@ func (w *Writer) unit(u uint16) bool {
 // text appends a name or path, escaping \ and " when quoted, and returns its
 // length in UTF-16 code units as written.
 func (w *Writer) text(s string, quoted bool) (int, error) {
-	n := 0
-	for i := 0; i < len(s); {
+	n, i := 0, 0
+	if w.wide {
+		// The common case: a run of ASCII, written straight into the buffer,
+		// two bytes a character and four for an escaped one.
+		start := len(w.buf)
+		w.buf = slices.Grow(w.buf, 4*len(s))
+		out := w.buf[start : start+4*len(s)]
+		j := 0
+		for ; i < len(s); i++ {
+			c := s[i]
+			if c >= utf8.RuneSelf || c == '\r' || c == '\n' {
+				break
+			}
+			if quoted && (c == '\\' || c == '"') {
+				out[j], out[j+1] = '\\', 0
+				j += 2
+			}
+			out[j], out[j+1] = c, 0
+			j += 2
+		}
+		w.buf = w.buf[:start+j]
+		n = j / 2
+	}
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			i++
@@ -336,6 +362,9 @@ func narrowData(d []byte) (out []byte, ok bool) {
 
 const hexDigits = "0123456789abcdef"
 
+// wrapWide is regedit's line continuation, "\\\r\n  ", in UTF-16LE.
+const wrapWide = "\\\x00\r\x00\n\x00 \x00 \x00"
+
 // Hex bytes as they appear in the output: "xx," in UTF-16LE or ANSI.
 var (
 	hexWide = func() (t [256][6]byte) {
@@ -384,14 +413,21 @@ func (w *Writer) hexData(col int, typ uint32, d []byte) {
 	}
 	last := len(d) - 1
 	if w.wide {
+		// Room for every byte and the most line breaks there can be.
+		start := len(w.buf)
+		w.buf = slices.Grow(w.buf, 6*len(d)+len(wrapWide)*(len(d)/25+2))
+		out := w.buf[start:cap(w.buf)]
+		j := 0
 		for _, b := range d[:last] {
-			w.buf = append(w.buf, hexWide[b][:]...)
+			copy(out[j:j+6], hexWide[b][:])
+			j += 6
 			if col += 3; col >= maxHexCol {
-				w.buf = append(w.buf, '\\', 0, '\r', 0, '\n', 0, ' ', 0, ' ', 0)
+				j += copy(out[j:], wrapWide)
 				col = 2
 			}
 		}
-		w.buf = append(w.buf, hexWide[d[last]][:4]...)
+		j += copy(out[j:j+4], hexWide[d[last]][:4])
+		w.buf = w.buf[:start+j]
 		return
 	}
 	for _, b := range d[:last] {
