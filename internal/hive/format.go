@@ -272,34 +272,31 @@ func put32(b []byte, off int, v uint32) {
 	binary.LittleEndian.PutUint32(b[off:], v)
 }
 
-// FILETIME epoch (1601-01-01) expressed in Unix 100-ns ticks.
-const filetimeUnixOffset = 116444736000000000
+// Seconds from the FILETIME epoch (1601-01-01) to the Unix epoch.
+const filetimeUnixSeconds = 11644473600
 
-// filetimeToTime converts a FILETIME; 0 is the zero time.
+// filetimeToTime converts a FILETIME (100-ns ticks since 1601); 0 is the zero time.
 func filetimeToTime(ft uint64) time.Time {
 	if ft == 0 {
 		return time.Time{}
 	}
-	// Split to avoid overflowing int64 nanoseconds for far-future stamps.
-	ticks := int64(ft - filetimeUnixOffset)
-	if ft < filetimeUnixOffset {
-		ticks = -int64(filetimeUnixOffset - ft)
-	}
-	return time.Unix(ticks/1e7, (ticks%1e7)*100).UTC()
+	return time.Unix(int64(ft/1e7)-filetimeUnixSeconds, int64(ft%1e7)*100).UTC()
 }
 
-// timeToFiletime converts t; the zero time is 0.
+// timeToFiletime converts t, exactly for every time filetimeToTime returns; the
+// zero time (and any time before 1601) is 0.
 func timeToFiletime(t time.Time) uint64 {
 	if t.IsZero() {
 		return 0
 	}
-	sec := t.Unix()
-	ticks := sec*1e7 + int64(t.Nanosecond()/100)
-	v := ticks + filetimeUnixOffset
-	if v < 0 {
+	sec := t.Unix() + filetimeUnixSeconds
+	if sec < 0 {
 		return 0
 	}
-	return uint64(v)
+	if uint64(sec) > (1<<64-1)/10_000_000 {
+		return 1<<64 - 1
+	}
+	return uint64(sec)*1e7 + uint64(t.Nanosecond()/100)
 }
 
 // decodeUTF16 decodes little-endian UTF-16 (odd trailing byte ignored).
