@@ -13,7 +13,8 @@
 //     entries, one per line, added to the daemon's environment). One supervised process:
 //     Online once it runs, LooksAlive while it has not exited, IsAlive also checks /proc,
 //     Offline sends SIGTERM to its process group and SIGKILL after
-//     Options.StopGracePeriod, Terminate sends SIGKILL.
+//     Options.StopGracePeriod, Terminate sends SIGKILL; both also kill what the program
+//     left in its process group when it ended by itself.
 //   - "Generic Script": ScriptFilePath, run as `script online|offline|looksalive|isalive`
 //     (and `terminate`, where a script may exit non-zero), exit status 0 meaning success
 //     or alive. The environment holds WOLFPACK_RESOURCE (the resource name),
@@ -24,7 +25,7 @@
 //     LooksAlive and IsAlive are monitor at OCF_CHECK_LEVEL 0 and 10. The agent gets
 //     OCF_ROOT, OCF_RESOURCE_INSTANCE (the resource name with characters other than
 //     letters, digits, '.', '-', '_' replaced by '_' and, if any were, a hash of the
-//     name appended: "Disk Q:" is "Disk_Q_-1a2b3c4d"), OCF_RESOURCE_TYPE,
+//     name appended: "Disk Q:" is "Disk_Q_-2c544a87"), OCF_RESOURCE_TYPE,
 //     OCF_RESOURCE_PROVIDER, OCF_RESKEY_CRM_meta_timeout, OCF_RESKEY_CRM_meta_interval
 //     and OCF_RESKEY_<name> for every other private property. Exit codes are OCFCode;
 //     monitor's OCF_NOT_RUNNING means not alive. A failed action is an *ActionError
@@ -38,7 +39,8 @@
 // lifetime, in its own process group, with the parent-death signal SIGKILL, so that
 // the processes a node starts die with the daemon even when it is killed with SIGKILL
 // (a process's own children do not inherit the signal; Offline and Terminate reach them
-// through the process group). Output goes to <Options.LogDir>/<resource>.log.
+// through the process group). Output goes to <Options.LogDir>/<resource>.log, rotated to
+// .log.1 past Options.MaxLogBytes.
 //
 // # The monitor
 //
@@ -56,7 +58,8 @@
 // event carries Failover: the signal for the agent to move the group elsewhere.
 //
 // Every state change is an Event (resource, old and new state, error) given to
-// Options.OnEvent in order. Dependencies are the agent's: Order sorts resources so that
+// Options.OnEvent in order. An entry point that panics fails its resource, not the
+// daemon; one that ignores its context is abandoned at PendingTimeout (Terminate runs). Dependencies are the agent's: Order sorts resources so that
 // each comes after those it depends on, and finds cycles.
 //
 // A typical use by the agent:

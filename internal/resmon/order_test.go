@@ -110,6 +110,9 @@ func TestSafeName(t *testing.T) {
 			t.Errorf("safeName(%q) = %q is not a safe file name", name, s)
 		}
 	}
+	if safeName("Disk Q:") != "Disk_Q_-2c544a87" { // the example in doc.go
+		t.Errorf("safeName(%q) = %q", "Disk Q:", safeName("Disk Q:"))
+	}
 	if safeName("App") != "App" || safeName("My_App") != "My_App" {
 		t.Error("safe names must stay as they are")
 	}
