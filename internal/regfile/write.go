@@ -1,6 +1,7 @@
 package regfile
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -60,7 +61,11 @@ type Writer struct {
 	path   string // open section, for errors
 	inKey  bool   // a [PATH] section is open (not [-PATH])
 	anyKey bool
+	closed bool
 }
+
+// ErrClosed is returned by a Writer's methods after Close.
+var ErrClosed = errors.New("regfile: writer closed")
 
 const flushAt = 64 << 10
 
@@ -70,6 +75,9 @@ func NewWriter(w io.Writer, format Format) *Writer {
 }
 
 func (w *Writer) begin() error {
+	if w.closed {
+		return ErrClosed
+	}
 	if w.err != nil || w.begun {
 		return w.err
 	}
@@ -191,13 +199,18 @@ func (w *Writer) valueName(name string) (int, error) {
 }
 
 // Close ends the file with regedit's final blank line and flushes it. It does
-// not close the underlying writer.
+// not close the underlying writer. Closing again returns the first result.
 func (w *Writer) Close() error {
+	if w.closed {
+		return w.err
+	}
 	if err := w.begin(); err != nil {
 		return err
 	}
 	w.newline()
-	return w.flush()
+	err := w.flush()
+	w.closed = true
+	return err
 }
 
 func (w *Writer) fail(err error) error {

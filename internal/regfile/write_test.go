@@ -231,3 +231,26 @@ func TestWriteErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestWriterClose(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf, Regedit4)
+	if err := w.WriteKey("K"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if got := buf.String(); got != "REGEDIT4\r\n\r\n[K]\r\n\r\n" {
+		t.Errorf("output %q", got)
+	}
+	if err := w.WriteValue("a", REG_SZ, sz("b")); !errors.Is(err, ErrClosed) {
+		t.Errorf("WriteValue after Close: %v", err)
+	}
+	if err := w.WriteKey("L"); !errors.Is(err, ErrClosed) {
+		t.Errorf("WriteKey after Close: %v", err)
+	}
+}
