@@ -49,7 +49,7 @@ func Marshal(root *Key, opts WriteOptions) ([]byte, error) {
 		return nil, writeError("unsupported minor version %d (3 or 5)", minor)
 	}
 	w := &writer{minor: minor, sk: make(map[string]int)}
-	w.b = make([]byte, BaseBlockSize, BaseBlockSize+16*HbinAlignment)
+	w.b = make([]byte, BaseBlockSize, BaseBlockSize+estimateSize(root, 0)*9/8+HbinAlignment)
 	w.lastWritten = timeToFiletime(root.LastWrite)
 	rootOff, err := w.key(root, CellOffsetNil, 0)
 	if err != nil {
@@ -88,7 +88,8 @@ type writer struct {
 	lastWritten uint64
 	sk          map[string]int // descriptor bytes -> index in skCells
 	skCells     []skCell
-	scratch     []uint16
+	names       []uint16 // upper-cased subkey names, append-only
+	defaultSD   []byte
 }
 
 type skCell struct {
@@ -288,12 +289,12 @@ func (w *writer) key(k *Key, parent uint32, depth int) (uint32, error) {
 			if s == nil {
 				return 0, writeError("nil subkey of key %.40q", k.Name)
 			}
-			u := utf16.Encode([]rune(s.Name))
+			// Names go into one append-only pool: earlier slices stay valid.
+			n := len(w.names)
+			w.names = appendUpcase(w.names, s.Name)
+			u := w.names[n:len(w.names):len(w.names)]
 			maxName = max(maxName, 2*len(u))
-			maxClass = max(maxClass, 2*len(utf16.Encode([]rune(s.Class))))
-			for j := range u {
-				u[j] = upcase16(u[j])
-			}
+			maxClass = max(maxClass, 2*utf16Len(s.Class))
 			subs[i] = subkey{k: s, up: u}
 		}
 		slices.SortFunc(subs, func(a, b subkey) int { return slices.Compare(a.up, b.up) })
@@ -482,7 +483,10 @@ func (w *writer) bigData(data []byte) (uint32, error) {
 // writing it the first time and counting one more reference.
 func (w *writer) security(desc []byte) (uint32, error) {
 	if desc == nil {
-		desc = DefaultSecurityDescriptor()
+		if w.defaultSD == nil {
+			w.defaultSD = DefaultSecurityDescriptor()
+		}
+		desc = w.defaultSD
 	}
 	if i, ok := w.sk[string(desc)]; ok {
 		w.skCells[i].refs++
@@ -575,12 +579,49 @@ func sid(authority byte, subs ...uint32) []byte {
 
 // sortKeys sorts keys the way Write stores them: by upper-cased UTF-16 name.
 func sortKeys(keys []*Key) {
-	up := func(s string) []uint16 {
-		u := utf16.Encode([]rune(s))
-		for i := range u {
-			u[i] = upcase16(u[i])
-		}
-		return u
+	slices.SortStableFunc(keys, func(a, b *Key) int {
+		return slices.Compare(appendUpcase(nil, a.Name), appendUpcase(nil, b.Name))
+	})
+}
+
+// appendUpcase appends the upper-cased UTF-16 code units of s to dst.
+func appendUpcase(dst []uint16, s string) []uint16 {
+	start := len(dst)
+	for _, r := range s {
+		dst = utf16.AppendRune(dst, r)
 	}
-	slices.SortStableFunc(keys, func(a, b *Key) int { return slices.Compare(up(a.Name), up(b.Name)) })
+	for i := start; i < len(dst); i++ {
+		dst[i] = upcase16(dst[i])
+	}
+	return dst
+}
+
+// utf16Len is the length of s in UTF-16 code units.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// estimateSize guesses the size of the hive bins a tree needs, so that the
+// writer's buffer rarely grows.
+func estimateSize(k *Key, depth int) int {
+	if depth > maxKeyDepth {
+		return 0
+	}
+	n := 96 + 2*len(k.Name) + 2*len(k.Class) + 16*len(k.Subkeys) + 8*len(k.Values)
+	for _, v := range k.Values {
+		n += 32 + len(v.Name)
+		if len(v.Data) > 4 {
+			n += len(v.Data) + 12
+		}
+	}
+	for _, s := range k.Subkeys {
+		if s != nil {
+			n += estimateSize(s, depth+1)
+		}
+	}
+	return n
 }
