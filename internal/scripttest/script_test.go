@@ -12,6 +12,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"wolfpack/internal/cli/clustercmd"
+	"wolfpack/internal/cli/regcmd"
 	"wolfpack/internal/daemon"
 )
 
@@ -21,6 +22,7 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"wolfpackd": func() { os.Exit(daemon.Main(os.Args[1:])) },
 		"cluster":   func() { os.Exit(clustercmd.Main(os.Args[1:])) },
+		"reg":       func() { os.Exit(regcmd.Main(os.Args[1:])) },
 	})
 }
 
