@@ -138,6 +138,12 @@ func (s *Session) Restore(ctx context.Context, h Handle, hiveBytes []byte, flags
 	if err != nil {
 		return fail(err)
 	}
+	// The journal record is encoded from the new tree before taking the lock: after the
+	// graft the key's persisted content is exactly src's.
+	var rec enc
+	if r.j != nil {
+		encodeSubtree(&rec, src)
+	}
 
 	r.mu.Lock()
 	if err := live(hh); err != nil {
@@ -157,7 +163,7 @@ func (s *Session) Restore(ctx context.Context, h Handle, hiveBytes []byte, flags
 		r.notifyDeleted(o)
 		o.markDeleted()
 	}
-	r.logRestore(k)
+	r.logRestore(k, rec.b)
 	r.notify(k, k, REG_NOTIFY_CHANGE_NAME)
 	r.notify(k, k, REG_NOTIFY_CHANGE_LAST_SET)
 	r.mu.Unlock()

@@ -186,7 +186,9 @@ func (r *Registry) logDeleteKey(k *key, t time.Time) {
 	})
 }
 
-func (r *Registry) logRestore(k *key) {
+// logRestore writes the restore of k; subtree is encodeSubtree of k's new content, made
+// before the lock was taken (nil: encode it now).
+func (r *Registry) logRestore(k *key, subtree []byte) {
 	if !r.logging(k) {
 		return
 	}
@@ -194,7 +196,11 @@ func (r *Registry) logRestore(k *key) {
 		e.byte(opRestore)
 		e.str(k.journalPath())
 		e.time(k.lastWrite)
-		encodeSubtree(e, k)
+		if subtree != nil {
+			e.b = append(e.b, subtree...)
+		} else {
+			encodeSubtree(e, k)
+		}
 	})
 }
 
