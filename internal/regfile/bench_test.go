@@ -13,37 +13,44 @@ import (
 	"golang.org/x/text/transform"
 )
 
-// benchFile is 100,000 keys of 5 values each, shaped like a hive's
-// SYSTEM\...\Services: a name, a start type, an image path, some binary data
-// and a dependency list.
-func benchFile(keys int) *File {
-	f := &File{Keys: make([]Key, keys)}
-	bin := make([]byte, 48)
-	for i := range bin {
-		bin[i] = byte(i * 37)
-	}
-	image := sz(`%SystemRoot%\System32\svchost.exe -k netsvcs -p`)
-	deps := multi("RpcSs", "Tcpip")
-	for i := range f.Keys {
-		f.Keys[i] = Key{
-			Path: fmt.Sprintf(`HKEY_LOCAL_MACHINE\SYSTEM\ControlSet001\Services\WolfpackBench%06d`, i),
-			Values: []Value{
-				{Name: "DisplayName", Type: REG_SZ, Data: sz(fmt.Sprintf("Wolfpack benchmark service %d", i))},
-				{Name: "Start", Type: REG_DWORD, Data: []byte{byte(i % 5), 0, 0, 0}},
-				{Name: "ImagePath", Type: REG_EXPAND_SZ, Data: image},
-				{Name: "FailureActions", Type: REG_BINARY, Data: bin},
-				{Name: "DependOnService", Type: REG_MULTI_SZ, Data: deps},
-			},
+// benchFile is the .reg export of internal/hive's benchmark hive: the root
+// BENCH, 100 groups of 1,000 keys each, and 5 values on every leaf key — a
+// default and a display name (REG_SZ), Start (REG_DWORD), ImagePath
+// (REG_EXPAND_SZ, written as wrapped hex(2)) and Stamp (REG_QWORD). That is
+// 100,101 sections and 500,000 values (for groups*1000 keys in general), so
+// this Write plus hive.Read is the whole hive → .reg export.
+func benchFile(groups int) *File {
+	f := &File{Keys: make([]Key, 0, 1+groups*1001)}
+	f.Keys = append(f.Keys, Key{Path: `HKEY_LOCAL_MACHINE\BENCH`})
+	for i := range groups {
+		group := fmt.Sprintf(`HKEY_LOCAL_MACHINE\BENCH\Group %03d`, i)
+		f.Keys = append(f.Keys, Key{Path: group})
+		for j := range 1000 {
+			n := i*1000 + j
+			q := uint64(n) * 0x9E3779B97F4A7C15
+			f.Keys = append(f.Keys, Key{
+				Path: fmt.Sprintf(`%s\Key %06d`, group, n),
+				Values: []Value{
+					{Name: "", Type: REG_SZ, Data: sz(fmt.Sprintf("default value of key %d", n))},
+					{Name: "DisplayName", Type: REG_SZ, Data: sz(fmt.Sprintf("Component number %d", n))},
+					{Name: "Start", Type: REG_DWORD, Data: []byte{byte(n), byte(n >> 8), 0, 0}},
+					{Name: "ImagePath", Type: REG_EXPAND_SZ, Data: sz(fmt.Sprintf(`%%SystemRoot%%\system32\drivers\d%d.sys`, n))},
+					{Name: "Stamp", Type: REG_QWORD, Data: []byte{byte(q), byte(q >> 8), byte(q >> 16), byte(q >> 24), byte(q >> 32), byte(q >> 40), byte(q >> 48), byte(q >> 56)}},
+				},
+			})
 		}
 	}
 	return f
 }
 
-const benchKeys = 100_000
+const (
+	benchGroups = 100
+	benchValues = benchGroups * 1000 * 5
+)
 
 // BenchmarkWrite writes 500,000 values (100,000 keys × 5) to io.Discard.
 func BenchmarkWrite(b *testing.B) {
-	f := benchFile(benchKeys)
+	f := benchFile(benchGroups)
 	var n countWriter
 	if err := Write(&n, f); err != nil {
 		b.Fatal(err)
@@ -60,7 +67,7 @@ func BenchmarkWrite(b *testing.B) {
 // BenchmarkWriteNaive is the peer: the same bytes written the obvious way,
 // fmt into x/text's UTF-16LE encoder behind a bufio.Writer.
 func BenchmarkWriteNaive(b *testing.B) {
-	f := benchFile(benchKeys)
+	f := benchFile(benchGroups)
 	var n countWriter
 	if err := naiveWrite(&n, f); err != nil {
 		b.Fatal(err)
@@ -77,7 +84,7 @@ func BenchmarkWriteNaive(b *testing.B) {
 // BenchmarkParse parses the text BenchmarkWrite writes.
 func BenchmarkParse(b *testing.B) {
 	var buf bytes.Buffer
-	if err := Write(&buf, benchFile(benchKeys)); err != nil {
+	if err := Write(&buf, benchFile(benchGroups)); err != nil {
 		b.Fatal(err)
 	}
 	text := buf.Bytes()
@@ -88,8 +95,8 @@ func BenchmarkParse(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(f.Keys) != benchKeys {
-			b.Fatalf("%d keys", len(f.Keys))
+		if n := len(f.Keys); n != 1+benchGroups*1001 {
+			b.Fatalf("%d keys", n)
 		}
 	}
 }
@@ -99,7 +106,7 @@ func BenchmarkParse(b *testing.B) {
 // before it looks at a single line.
 func BenchmarkDecodeXText(b *testing.B) {
 	var buf bytes.Buffer
-	if err := Write(&buf, benchFile(benchKeys)); err != nil {
+	if err := Write(&buf, benchFile(benchGroups)); err != nil {
 		b.Fatal(err)
 	}
 	text := buf.Bytes()
@@ -172,7 +179,7 @@ func naiveWrite(w io.Writer, f *File) error {
 
 // The peer must write the same bytes, or the comparison means nothing.
 func TestNaiveWriteMatches(t *testing.T) {
-	f := benchFile(50)
+	f := benchFile(1)
 	var naive bytes.Buffer
 	if err := naiveWrite(&naive, f); err != nil {
 		t.Fatal(err)
