@@ -105,6 +105,9 @@ func (s *Session) CreateKey(parent Handle, path string, o CreateOptions) (Handle
 	if len(parts) == 0 && o.Options&REG_OPTION_CREATE_LINK != 0 {
 		return fail(ERROR_ALREADY_EXISTS)
 	}
+	if o.Options&REG_OPTION_CREATE_LINK != 0 && ph.rights&KEY_CREATE_LINK == 0 {
+		return fail(ERROR_ACCESS_DENIED)
+	}
 	r := s.r
 	if o.Options&REG_OPTION_CREATE_LINK == 0 {
 		// Most calls open an existing key: try under the read lock first.
@@ -184,7 +187,8 @@ func (s *Session) CreateKey(parent Handle, path string, o CreateOptions) (Handle
 }
 
 // DeleteKey deletes the key at path below parent (RegDeleteKey); path "" deletes the
-// handle's own key. Links on the path are followed, the last one too, as RegDeleteKey
+// handle's own key, which needs DELETE access on the handle (KEY_ALL_ACCESS has it,
+// KEY_WRITE does not). Links on the path are followed, the last one too, as RegDeleteKey
 // does (open a link with REG_OPTION_OPEN_LINK and delete it with path "" to remove the
 // link itself). A key with subkeys is not deleted: ERROR_ACCESS_DENIED, as on Windows.
 // Open handles to the key answer ERROR_KEY_DELETED from then on.
@@ -237,6 +241,9 @@ func (s *Session) deleteKey(op string, parent Handle, path string, tree bool) er
 	}
 	if k.parent == nil || k.mountRoot {
 		return fail(ERROR_ACCESS_DENIED) // roots and loaded hives' roots are not deleted
+	}
+	if len(parts) == 0 && ph.rights&DELETE == 0 {
+		return fail(ERROR_ACCESS_DENIED) // NtDeleteKey needs DELETE on the handle
 	}
 	if !tree && len(k.subkeys) > 0 {
 		return fail(ERROR_ACCESS_DENIED)

@@ -208,6 +208,16 @@ func TestWindowsSemantics(t *testing.T) {
 			mustCreate(t, s, `HKLM\SOFTWARE\P\Child`)
 			return s.DeleteKey(HKEY_LOCAL_MACHINE, `SOFTWARE\P`)
 		}, ERROR_ACCESS_DENIED},
+		{"deleting a handle's own key needs DELETE: a KEY_WRITE handle gets ERROR_ACCESS_DENIED", func(t *testing.T, s *Session) error {
+			mustCreate(t, s, `HKLM\SOFTWARE\Del`)
+			h, _ := s.OpenKey(HKEY_LOCAL_MACHINE, `SOFTWARE\Del`, 0, KEY_WRITE)
+			return s.DeleteKey(h, "")
+		}, ERROR_ACCESS_DENIED},
+		{"REG_OPTION_CREATE_LINK needs KEY_CREATE_LINK on the parent: ERROR_ACCESS_DENIED", func(t *testing.T, s *Session) error {
+			p, _ := s.OpenKey(HKEY_LOCAL_MACHINE, "SOFTWARE", 0, KEY_WRITE)
+			_, _, err := s.CreateKey(p, "NewLink", CreateOptions{Options: REG_OPTION_CREATE_LINK})
+			return err
+		}, ERROR_ACCESS_DENIED},
 		{"RegDeleteTree deletes a key with subkeys", func(t *testing.T, s *Session) error {
 			mustCreate(t, s, `HKLM\SOFTWARE\P\Child\Grand`)
 			if err := s.DeleteTree(HKEY_LOCAL_MACHINE, `SOFTWARE\P`); err != nil {
