@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 
@@ -196,6 +197,7 @@ func (a *Agent) sessions(ctx context.Context) {
 			return
 		}
 		if lost {
+			s.Orphan()
 			a.log.Error("cluster session lost: stopping this node's resources")
 			a.opt.Report(context.WithoutCancel(ctx), EventQuorumLost, LevelError)
 			a.terminateAll(context.WithoutCancel(ctx))
@@ -204,14 +206,18 @@ func (a *Agent) sessions(ctx context.Context) {
 	}
 }
 
-// guard returns when the session ends (true) or ctx ends (false). It also stops the
-// local resources when etcd has not answered for half the session TTL: the lease may be
-// about to expire for the others, and this node must be offline before that.
+// guard returns when the session ends (true) or ctx ends (false). It renews the
+// session's lease once more every probe period (etcd answers a renewal with the full
+// TTL, counted from a moment after the probe started), and also returns true when no
+// renewal has succeeded for so long that the lease could expire within guardMargin:
+// this node must have stopped its resources before the others can see it gone and place
+// its groups elsewhere.
 func (a *Agent) guard(ctx context.Context, s *concurrency.Session) bool {
-	half := time.Duration(a.opt.SessionTTL) * time.Second / 2
-	t := time.NewTicker(half / 2)
+	ttl := time.Duration(a.opt.SessionTTL) * time.Second
+	probe := ttl / 8
+	t := time.NewTicker(probe)
 	defer t.Stop()
-	lastOK := time.Now()
+	expires := time.Now().Add(ttl)
 	for {
 		select {
 		case <-ctx.Done():
@@ -219,22 +225,29 @@ func (a *Agent) guard(ctx context.Context, s *concurrency.Session) bool {
 		case <-s.Done():
 			return true
 		case <-t.C:
-			cctx, cancel := context.WithTimeout(ctx, half/2)
-			_, err := a.cli.Get(cctx, clusterdb.MemberKey(a.opt.Name))
+			start := time.Now()
+			cctx, cancel := context.WithTimeout(ctx, ttl/2)
+			resp, err := a.cli.KeepAliveOnce(cctx, s.Lease())
 			cancel()
-			if err == nil {
-				lastOK = time.Now()
-				continue
-			}
 			if ctx.Err() != nil {
 				return false
 			}
-			if time.Since(lastOK) >= half {
+			if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+				return true // expired
+			}
+			if err == nil && resp.TTL > 0 {
+				expires = start.Add(time.Duration(resp.TTL) * time.Second)
+			}
+			if time.Until(expires) < guardMargin(ttl) {
 				return true
 			}
 		}
 	}
 }
+
+// guardMargin is how long before the lease's earliest expiry a node that cannot reach
+// etcd stops its resources.
+func guardMargin(ttl time.Duration) time.Duration { return ttl / 4 }
 
 // campaign runs for coordinator; while elected, the loop coordinates.
 func (a *Agent) campaign(ctx context.Context, s *concurrency.Session) {

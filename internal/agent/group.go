@@ -673,6 +673,14 @@ func (w *groupWorker) terminateAll(ctx context.Context) {
 	w.mu.Unlock()
 	for _, n := range names {
 		w.a.opt.Runner.Terminate(ctx, n)
+		w.a.untrack(n)
 	}
+	w.mu.Lock()
+	for _, lr := range w.res {
+		if lr.running {
+			lr.running, lr.state, lr.restarting = false, clusterdb.StateOffline, false
+		}
+	}
+	w.mu.Unlock()
 	w.poke()
 }

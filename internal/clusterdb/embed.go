@@ -1,6 +1,7 @@
 package clusterdb
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -129,7 +130,8 @@ type slogWriter struct {
 }
 
 func (w slogWriter) Write(p []byte) (int, error) {
-	if !w.quiet.Load() {
+	// A member that joins logs this once while it has no snapshot yet: harmless.
+	if !w.quiet.Load() && !bytes.Contains(p, []byte("cannot detect storage schema version")) {
 		w.log.Error("etcd: " + string(trimNL(p)))
 	}
 	return len(p), nil

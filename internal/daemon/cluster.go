@@ -30,6 +30,13 @@ func (n *Node) prepareCluster() error {
 	if n.Cfg.Token != "" {
 		tok = strings.TrimSpace(n.Cfg.Token)
 		if !clusterdb.ValidJoinToken(tok) {
+			// --token may also name a file that holds the token (the first node's
+			// join-token), as k3s's --token-file.
+			if b, err := os.ReadFile(tok); err == nil && clusterdb.ValidJoinToken(strings.TrimSpace(string(b))) {
+				tok = strings.TrimSpace(string(b))
+			}
+		}
+		if !clusterdb.ValidJoinToken(tok) {
 			return fmt.Errorf("--token: not a Wolfpack join token (it is the content of the first node's %s file)", clusterdb.JoinTokenFile)
 		}
 		if err := clusterdb.WriteJoinToken(dir, tok); err != nil {
@@ -149,12 +156,27 @@ func (n *Node) startEtcd(ctx context.Context) (*clusterdb.Embedded, uint64, erro
 		}
 		c := api.NewClient(base, clusterdb.APIToken(n.joinToken), true)
 		req := api.ClusterJoinRequest{Name: cfg.Name, PeerURL: "http://" + cfg.Peer, Witness: cfg.Witness}
-		if err := c.Do(ctx, http.MethodPost, "/v1/cluster/join", req, &ans); err != nil {
+		for {
+			err := c.Do(ctx, http.MethodPost, "/v1/cluster/join", req, &ans)
+			if err == nil {
+				break
+			}
 			var ae *api.Error
 			if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
 				return nil, 0, fmt.Errorf("join %s refused: wrong join token (--token must be the content of the first node's %s file)", cfg.Join, clusterdb.JoinTokenFile)
 			}
-			return nil, 0, fmt.Errorf("join %s: %w", cfg.Join, err)
+			// etcd adds a member only to a cluster whose members have all been
+			// connected for a few seconds, and one learner at a time: wait for that.
+			msg := err.Error()
+			if !strings.Contains(msg, "unhealthy cluster") && !strings.Contains(msg, "learner") && !strings.Contains(msg, "not started") {
+				return nil, 0, fmt.Errorf("join %s: %w", cfg.Join, err)
+			}
+			n.Log.Info("waiting for the cluster to accept a new member", "reason", msg)
+			select {
+			case <-ctx.Done():
+				return nil, 0, fmt.Errorf("join %s: %w", cfg.Join, err)
+			case <-time.After(time.Second):
+			}
 		}
 		ec.InitialCluster = ans.InitialCluster
 		n.Log.Info("joining cluster", "via", cfg.Join, "member", fmt.Sprintf("%x", ans.MemberID))
@@ -169,6 +191,14 @@ func (n *Node) startEtcd(ctx context.Context) (*clusterdb.Embedded, uint64, erro
 		if err == nil {
 			err = clusterdb.Promote(ctx, pc, ans.MemberID)
 			pc.Close()
+		}
+		// The local member serves clients once it has applied its own promotion.
+		for err == nil && e.Etcd.Server.IsLearner() {
+			select {
+			case <-ctx.Done():
+				err = fmt.Errorf("local member still a learner: %w", ctx.Err())
+			case <-time.After(50 * time.Millisecond):
+			}
 		}
 		if err != nil {
 			e.Close()
