@@ -1,0 +1,109 @@
+package checkpoint
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"wolfpack/internal/clusterdb"
+)
+
+// Private properties of a resource that the Manager reads.
+const (
+	PropRestoreFailureAction = "RestoreFailureAction"
+	PropRestoreRetryTimeout  = "RestoreRetryTimeout" // ms
+	PropCheckpointHistory    = "CheckpointHistory"
+)
+
+// Defaults of the properties.
+const (
+	DefaultRestoreRetryTimeout = 30 * time.Second
+	DefaultHistory             = clusterdb.DefaultCheckpointHistory
+)
+
+// Action is what a refused restore does (RestoreFailureAction).
+type Action int
+
+// The actions; Retry is the default.
+const (
+	Retry Action = iota
+	Continue
+	Fail
+	Force
+)
+
+var actionNames = [...]string{Retry: "Retry", Continue: "Continue", Fail: "Fail", Force: "Force"}
+
+func (a Action) String() string {
+	if int(a) < len(actionNames) {
+		return actionNames[a]
+	}
+	return "Action(" + strconv.Itoa(int(a)) + ")"
+}
+
+// ParseAction parses an action name (case-insensitive) or its number.
+func ParseAction(s string) (Action, error) {
+	s = strings.TrimSpace(s)
+	for i, n := range actionNames {
+		if strings.EqualFold(s, n) || s == strconv.Itoa(i) {
+			return Action(i), nil
+		}
+	}
+	return Retry, fmt.Errorf("checkpoint: RestoreFailureAction %q is not Continue, Retry, Fail or Force", s)
+}
+
+// Policy is a resource's checkpoint settings, read from its private properties.
+type Policy struct {
+	Action       Action
+	RetryTimeout time.Duration
+	History      int
+}
+
+// PolicyOf reads r's settings; unset or malformed properties take their defaults (a
+// malformed one is reported in the returned error, which callers may log).
+func PolicyOf(r Resource) (Policy, error) {
+	p := Policy{Action: Retry, RetryTimeout: DefaultRestoreRetryTimeout, History: DefaultHistory}
+	var errs []string
+	if s, ok := prop(r.Private, PropRestoreFailureAction); ok {
+		a, err := ParseAction(s)
+		if err != nil {
+			errs = append(errs, err.Error())
+		} else {
+			p.Action = a
+		}
+	}
+	if s, ok := prop(r.Private, PropRestoreRetryTimeout); ok {
+		ms, err := strconv.ParseUint(strings.TrimSpace(s), 0, 32)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("RestoreRetryTimeout %q is not a number of milliseconds", s))
+		} else {
+			p.RetryTimeout = time.Duration(ms) * time.Millisecond
+		}
+	}
+	if s, ok := prop(r.Private, PropCheckpointHistory); ok {
+		n, err := strconv.ParseUint(strings.TrimSpace(s), 0, 16)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Sprintf("CheckpointHistory %q is not a number from 1 to 65535", s))
+		} else {
+			p.History = int(n)
+		}
+	}
+	if len(errs) > 0 {
+		return p, fmt.Errorf("resource %q: %s", r.Name, strings.Join(errs, "; "))
+	}
+	return p, nil
+}
+
+// prop looks a property up case-insensitively, as cluster.exe's property names are.
+func prop(m map[string]string, name string) (string, bool) {
+	if v, ok := m[name]; ok {
+		return v, true
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return "", false
+}
