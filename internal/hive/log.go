@@ -61,7 +61,8 @@ func needsRecovery(primary []byte) bool {
 // older than the primary's; of two, .LOG1 is preferred unless .LOG2 is newer.
 //
 // Hive.Recovered tells whether a log was applied; a dirty hive without a usable
-// log is decoded as it is, with Hive.Dirty set.
+// log is decoded as it is, with Hive.Dirty set (and, when a log was damaged,
+// the damage in Hive.Damage).
 func ReadWithLogs(primary []byte, logs ...[]byte) (*Hive, error) {
 	if !needsRecovery(primary) {
 		return decode(append([]byte(nil), primary...))
@@ -91,7 +92,13 @@ func ReadWithLogs(primary []byte, logs ...[]byte) (*Hive, error) {
 		applied, err = rec.applyOld(oldLogs)
 	}
 	if err != nil {
-		return nil, err
+		// A damaged log: keep the primary file's consistent older state.
+		h, derr := decode(append([]byte(nil), primary...))
+		if derr != nil {
+			return nil, derr
+		}
+		h.Damage = append(h.Damage, err)
+		return h, nil
 	}
 	h, err := decode(rec.buf)
 	if err != nil {
