@@ -1,0 +1,62 @@
+package checkpoint
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"wolfpack/internal/clusterdb"
+)
+
+// startEtcd starts an embedded etcd member on loopback ports in a temporary directory
+// (etcd's default request limit of 1.5 MiB applies) and returns a client.
+func startEtcd(t testing.TB) *clientv3.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e, err := clusterdb.StartEmbedded(ctx, clusterdb.EmbedConfig{
+		Name:   "test",
+		Dir:    filepath.Join(t.TempDir(), "etcd"),
+		Peer:   freeAddr(t),
+		Client: freeAddr(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.ClientURL}, DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return cli
+}
+
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// takeOwnership makes node the owner of group the way clusterdb does and returns the fence.
+func takeOwnership(t testing.TB, cli *clientv3.Client, group, node string) Fence {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := cli.Put(ctx, clusterdb.GroupKey(group), fmt.Sprintf(`{"name":%q}`, group)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := cli.Put(ctx, clusterdb.OwnerKey(group), node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Fence{Node: node, Group: group, Revision: resp.Header.Revision}
+}
