@@ -125,10 +125,13 @@ func TestPersistTornTail(t *testing.T) {
 	r.j.mu.Lock()
 	r.j.stopped = true
 	r.j.mu.Unlock()
-	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	f, _ := os.OpenFile(path, os.O_WRONLY, 0)
 	frame := make([]byte, 8+100)
 	binary.LittleEndian.PutUint32(frame, 100)
-	f.Write(frame[:50])
+	for i := 8; i < 50; i++ {
+		frame[i] = 0xAA
+	}
+	f.WriteAt(frame[:50], r.j.size) // right after the last record, as a torn write lands
 	f.Close()
 	close(r.j.quit)
 	<-r.j.done

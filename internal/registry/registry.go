@@ -18,6 +18,8 @@ type Options struct {
 	Logger       *slog.Logger  // nil: slog.Default()
 	LazyFlush    time.Duration // unflushed writes become durable within this; 0: 1 s
 	CompactBytes int64         // journal size that triggers compaction into bbolt; 0: 64 MiB
+
+	noPrealloc bool // benchmark peer: append to the journal instead of writing into zeros
 }
 
 // Registry is one node's registry. It is safe for concurrent use by many sessions.
@@ -142,7 +144,8 @@ func Open(ctx context.Context, dir string, opts Options) (*Registry, error) {
 	if err != nil {
 		return fail(fmt.Errorf("registry: journal: %w", err))
 	}
-	j.f, j.size = f, size
+	j.f, j.size, j.alloc = f, size, size
+	j.noPrealloc = r.opts.noPrealloc
 	r.j = j
 	j.start()
 	r.mu.Lock()
