@@ -1,0 +1,83 @@
+package eventlog
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Windows error numbers the event log answers with.
+const (
+	codeFileNotFound     = 2     // ERROR_FILE_NOT_FOUND
+	codeInvalidParameter = 87    // ERROR_INVALID_PARAMETER
+	codeInvalidQuery     = 15001 // ERROR_EVT_INVALID_QUERY
+	codeChannelNotFound  = 15007 // ERROR_EVT_CHANNEL_NOT_FOUND
+	codeInvalidEventData = 15005 // ERROR_EVT_INVALID_EVENT_DATA
+)
+
+// ErrClosed is returned by calls on a closed Service.
+var ErrClosed = errors.New("eventlog: service closed")
+
+// LogNotFoundError says that a log of that name does not exist.
+type LogNotFoundError struct{ Log string }
+
+func (e *LogNotFoundError) Error() string {
+	return fmt.Sprintf("The specified channel could not be found: %s.", e.Log)
+}
+
+// ErrorCode is Windows' ERROR_EVT_CHANNEL_NOT_FOUND.
+func (e *LogNotFoundError) ErrorCode() uint32 { return codeChannelNotFound }
+
+// HTTPStatus is 404.
+func (e *LogNotFoundError) HTTPStatus() int { return http.StatusNotFound }
+
+// QueryError is a query the parser does not accept; Pos is the byte offset (0-based)
+// where it stopped understanding.
+type QueryError struct {
+	Query string
+	Pos   int
+	Msg   string
+}
+
+func (e *QueryError) Error() string {
+	return fmt.Sprintf("The specified query is invalid: %s at position %d.", e.Msg, e.Pos+1)
+}
+
+// ErrorCode is Windows' ERROR_EVT_INVALID_QUERY.
+func (e *QueryError) ErrorCode() uint32 { return codeInvalidQuery }
+
+// HTTPStatus is 400.
+func (e *QueryError) HTTPStatus() int { return http.StatusBadRequest }
+
+// EventError says that a reported event breaks a limit or lacks a field.
+type EventError struct{ Msg string }
+
+func (e *EventError) Error() string { return "eventlog: invalid event: " + e.Msg }
+
+// ErrorCode is Windows' ERROR_EVT_INVALID_EVENT_DATA.
+func (e *EventError) ErrorCode() uint32 { return codeInvalidEventData }
+
+// HTTPStatus is 400.
+func (e *EventError) HTTPStatus() int { return http.StatusBadRequest }
+
+// ConfigError is a log setting out of range.
+type ConfigError struct{ Msg string }
+
+func (e *ConfigError) Error() string { return "eventlog: " + e.Msg }
+
+// ErrorCode is Windows' ERROR_INVALID_PARAMETER.
+func (e *ConfigError) ErrorCode() uint32 { return codeInvalidParameter }
+
+// HTTPStatus is 400.
+func (e *ConfigError) HTTPStatus() int { return http.StatusBadRequest }
+
+// FormatError is damage in a log segment or an export file: what and where.
+type FormatError struct {
+	File string
+	Off  int64
+	Msg  string
+}
+
+func (e *FormatError) Error() string {
+	return fmt.Sprintf("eventlog: %s: %s at offset 0x%x", e.File, e.Msg, e.Off)
+}
