@@ -57,8 +57,8 @@ var imcEvent = Event{
 	Source:  SourceCluster,
 	EventID: EventCheckpointRestoreFailed,
 	Strings: []string{"Microsoft Exchange Internet Mail Service", `SYSTEM\CurrentControlSet\Services\MSExchangeIMC`},
-	Data: []DataItem{{Name: "Holders", Value: `winlogon.exe (PID 612) holds HKEY_LOCAL_MACHINE\System\ControlSet001\Services\MSExchangeIMC\Parameters`}},
-	PID:  4242,
+	Data:    []DataItem{{Name: "Holders", Value: `winlogon.exe (PID 612) holds HKEY_LOCAL_MACHINE\System\ControlSet001\Services\MSExchangeIMC\Parameters`}},
+	PID:     4242,
 }
 
 func TestReportFillsFromCatalogAndSurvivesReopen(t *testing.T) {
