@@ -323,8 +323,8 @@ func (w *writer) key(k *Key, parent uint32, depth int) (uint32, error) {
 }
 
 // hint is the second field of a leaf element: the name hash of an lh leaf (1.5)
-// or the name hint of an lf leaf (1.3): its first 4 characters when they are all
-// below U+0100, else a leading 0.
+// or the name hint of an lf leaf (1.3): its first 4 characters (Latin-1, NUL
+// padded), or 0 when one of them is not below U+0100.
 func (w *writer) hint(s subkey) uint32 {
 	if w.minor >= 5 {
 		var h uint32
@@ -340,8 +340,7 @@ func (w *writer) hint(s subkey) uint32 {
 			break
 		}
 		if r >= 0x100 {
-			h[0] = 0
-			break
+			return 0 // not representable: Windows leaves the hint null
 		}
 		h[i] = byte(r)
 		i++

@@ -262,8 +262,7 @@ func nameHint(name string, minor uint32) uint32 {
 			break
 		}
 		if r > 0xFF {
-			hint[0] = 0
-			break
+			return 0
 		}
 		hint[i] = byte(r)
 	}
