@@ -116,19 +116,20 @@ func journalFiles(dir string) ([]uint64, error) {
 
 // readJournal returns the records of one journal file and the length of its good part.
 // A missing or short header counts as an empty file (a crash while it was created).
-func readJournal(path string, gen uint64) (recs [][]byte, good int64, err error) {
+// torn tells whether anything but zero-filled space follows the good part.
+func readJournal(path string, gen uint64) (recs [][]byte, good int64, torn bool, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	if len(data) < journalHeaderLen {
-		return nil, 0, nil
+		return nil, 0, len(data) > 0, nil
 	}
 	if string(data[:8]) != journalMagic {
-		return nil, 0, &CorruptError{File: path, Offset: 0, Msg: "bad journal magic"}
+		return nil, 0, false, &CorruptError{File: path, Offset: 0, Msg: "bad journal magic"}
 	}
 	if g := binary.LittleEndian.Uint64(data[8:16]); g != gen {
-		return nil, 0, &CorruptError{File: path, Offset: 8, Msg: fmt.Sprintf("journal header says generation %d", g)}
+		return nil, 0, false, &CorruptError{File: path, Offset: 8, Msg: fmt.Sprintf("journal header says generation %d", g)}
 	}
 	off := journalHeaderLen
 	for off+frameHeaderLen <= len(data) {
@@ -144,7 +145,13 @@ func readJournal(path string, gen uint64) (recs [][]byte, good int64, err error)
 		recs = append(recs, payload)
 		off += frameHeaderLen + n
 	}
-	return recs, int64(off), nil
+	for _, c := range data[off:] {
+		if c != 0 {
+			torn = true
+			break
+		}
+	}
+	return recs, int64(off), torn, nil
 }
 
 // createJournal makes a new, empty journal file and makes its existence durable.

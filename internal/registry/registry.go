@@ -125,7 +125,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Registry, error) {
 		if err := ctx.Err(); err != nil {
 			return fail(err)
 		}
-		recs, n, err := readJournal(path, g)
+		recs, n, torn, err := readJournal(path, g)
 		if err != nil {
 			return fail(err)
 		}
@@ -136,8 +136,8 @@ func Open(ctx context.Context, dir string, opts Options) (*Registry, error) {
 		}
 		replayed += len(recs)
 		j.gen, good = g, n
-		if fi, err := os.Stat(path); err == nil && fi.Size() > n {
-			r.log.Warn("registry: cut torn journal tail", "file", path, "offset", n, "bytes", fi.Size()-n)
+		if torn {
+			r.log.Warn("registry: cut torn journal tail (writes that were never acknowledged)", "file", path, "offset", n)
 		}
 	}
 	f, size, err := openJournalAt(dir, j.gen, good)
