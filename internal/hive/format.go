@@ -356,3 +356,174 @@ func upcase16(u uint16) uint16 {
 	}
 	return uint16(r)
 }
+
+// HiveBin is the header of a hive bin.
+type HiveBin struct {
+	Signature [4]byte // "hbin"
+	Offset    uint32  // of this bin, relative to the hive bins data
+	Size      uint32  // a multiple of 4096
+	Timestamp uint64  // FILETIME, in the first bin only
+}
+
+func parseHiveBin(b []byte) HiveBin {
+	var h HiveBin
+	copy(h.Signature[:], b[hbinSignature:])
+	h.Offset = le32(b, hbinOffset)
+	h.Size = le32(b, hbinSize)
+	h.Timestamp = leUint64(b, hbinTimestamp)
+	return h
+}
+
+func (h *HiveBin) put(b []byte) {
+	copy(b[hbinSignature:], h.Signature[:])
+	put32(b, hbinOffset, h.Offset)
+	put32(b, hbinSize, h.Size)
+	putUint64(b, hbinTimestamp, h.Timestamp)
+}
+
+// KeyNode is the fixed part of an nk cell; the key name follows it.
+type KeyNode struct {
+	Flags                        uint16 // KEY_*
+	LastWrittenTimestamp         uint64 // FILETIME
+	AccessBits                   uint32
+	Parent                       uint32
+	NumberOfSubkeys              uint32
+	NumberOfVolatileSubkeys      uint32
+	SubkeysListOffset            uint32 // li, lf, lh or ri
+	VolatileSubkeysListOffset    uint32
+	NumberOfKeyValues            uint32
+	KeyValuesListOffset          uint32
+	KeySecurityOffset            uint32
+	ClassNameOffset              uint32
+	LargestSubkeyNameLength      uint32 // bytes, as UTF-16 (low 16 bits; the rest are flags since Vista)
+	LargestSubkeyClassNameLength uint32
+	LargestValueNameLength       uint32 // bytes, as UTF-16
+	LargestValueDataSize         uint32
+	WorkVar                      uint32
+	KeyNameLength                uint16 // bytes as stored
+	ClassNameLength              uint16 // bytes
+}
+
+// parseKeyNode decodes c, which holds at least nkKeyName bytes.
+func parseKeyNode(c []byte) KeyNode {
+	return KeyNode{
+		Flags:                        le16(c, nkFlags),
+		LastWrittenTimestamp:         leUint64(c, nkLastWritten),
+		AccessBits:                   le32(c, nkAccessBits),
+		Parent:                       le32(c, nkParent),
+		NumberOfSubkeys:              le32(c, nkNumSubkeys),
+		NumberOfVolatileSubkeys:      le32(c, nkNumVolatileSubkeys),
+		SubkeysListOffset:            le32(c, nkSubkeysList),
+		VolatileSubkeysListOffset:    le32(c, nkVolatileSubkeysList),
+		NumberOfKeyValues:            le32(c, nkNumValues),
+		KeyValuesListOffset:          le32(c, nkValuesList),
+		KeySecurityOffset:            le32(c, nkSecurity),
+		ClassNameOffset:              le32(c, nkClassName),
+		LargestSubkeyNameLength:      le32(c, nkLargestSubkeyNameLen),
+		LargestSubkeyClassNameLength: le32(c, nkLargestSubkeyClassLen),
+		LargestValueNameLength:       le32(c, nkLargestValueNameLen),
+		LargestValueDataSize:         le32(c, nkLargestValueDataSize),
+		WorkVar:                      le32(c, nkWorkVar),
+		KeyNameLength:                le16(c, nkKeyNameLen),
+		ClassNameLength:              le16(c, nkClassNameLen),
+	}
+}
+
+// put encodes the fixed part of an nk cell (signature included) into c.
+func (nk *KeyNode) put(c []byte) {
+	put16(c, nkSignature, sigNK)
+	put16(c, nkFlags, nk.Flags)
+	putUint64(c, nkLastWritten, nk.LastWrittenTimestamp)
+	put32(c, nkAccessBits, nk.AccessBits)
+	put32(c, nkParent, nk.Parent)
+	put32(c, nkNumSubkeys, nk.NumberOfSubkeys)
+	put32(c, nkNumVolatileSubkeys, nk.NumberOfVolatileSubkeys)
+	put32(c, nkSubkeysList, nk.SubkeysListOffset)
+	put32(c, nkVolatileSubkeysList, nk.VolatileSubkeysListOffset)
+	put32(c, nkNumValues, nk.NumberOfKeyValues)
+	put32(c, nkValuesList, nk.KeyValuesListOffset)
+	put32(c, nkSecurity, nk.KeySecurityOffset)
+	put32(c, nkClassName, nk.ClassNameOffset)
+	put32(c, nkLargestSubkeyNameLen, nk.LargestSubkeyNameLength)
+	put32(c, nkLargestSubkeyClassLen, nk.LargestSubkeyClassNameLength)
+	put32(c, nkLargestValueNameLen, nk.LargestValueNameLength)
+	put32(c, nkLargestValueDataSize, nk.LargestValueDataSize)
+	put32(c, nkWorkVar, nk.WorkVar)
+	put16(c, nkKeyNameLen, nk.KeyNameLength)
+	put16(c, nkClassNameLen, nk.ClassNameLength)
+}
+
+// KeyValue is the fixed part of a vk cell; the value name follows it.
+type KeyValue struct {
+	NameLength uint16 // bytes as stored; 0 for the default value
+	DataSize   uint32 // DataSizeInline set: data is in DataOffset itself
+	DataOffset uint32
+	DataType   uint32 // REG_*
+	Flags      uint16 // VALUE_*
+}
+
+// parseKeyValue decodes c, which holds at least vkName bytes.
+func parseKeyValue(c []byte) KeyValue {
+	return KeyValue{
+		NameLength: le16(c, vkNameLen),
+		DataSize:   le32(c, vkDataSize),
+		DataOffset: le32(c, vkDataOffset),
+		DataType:   le32(c, vkDataType),
+		Flags:      le16(c, vkFlags),
+	}
+}
+
+// put encodes the fixed part of a vk cell (signature included) into c.
+func (vk *KeyValue) put(c []byte) {
+	put16(c, vkSignature, sigVK)
+	put16(c, vkNameLen, vk.NameLength)
+	put32(c, vkDataSize, vk.DataSize)
+	put32(c, vkDataOffset, vk.DataOffset)
+	put32(c, vkDataType, vk.DataType)
+	put16(c, vkFlags, vk.Flags)
+}
+
+// KeySecurity is the fixed part of an sk cell; the descriptor follows it.
+type KeySecurity struct {
+	Flink, Blink           uint32 // next and previous sk of the circular list
+	ReferenceCount         uint32 // key nodes pointing here
+	SecurityDescriptorSize uint32
+}
+
+func parseKeySecurity(c []byte) KeySecurity {
+	return KeySecurity{
+		Flink:                  le32(c, skFlink),
+		Blink:                  le32(c, skBlink),
+		ReferenceCount:         le32(c, skReferenceCount),
+		SecurityDescriptorSize: le32(c, skDescriptorSize),
+	}
+}
+
+func (sk *KeySecurity) put(c []byte) {
+	put16(c, skSignature, sigSK)
+	put32(c, skFlink, sk.Flink)
+	put32(c, skBlink, sk.Blink)
+	put32(c, skReferenceCount, sk.ReferenceCount)
+	put32(c, skDescriptorSize, sk.SecurityDescriptorSize)
+}
+
+// BigData is a db cell: data over 16344 bytes split into segments (1.4+).
+type BigData struct {
+	NumberOfSegments   uint16
+	SegmentsListOffset uint32
+}
+
+func parseBigData(c []byte) BigData {
+	return BigData{NumberOfSegments: le16(c, dbNumSegments), SegmentsListOffset: le32(c, dbSegmentsList)}
+}
+
+func (db *BigData) put(c []byte) {
+	put16(c, dbSignature, sigDB)
+	put16(c, dbNumSegments, db.NumberOfSegments)
+	put32(c, dbSegmentsList, db.SegmentsListOffset)
+}
+
+func leUint64(b []byte, off int) uint64 { return binary.LittleEndian.Uint64(b[off:]) }
+func putUint64(b []byte, off int, v uint64) {
+	binary.LittleEndian.PutUint64(b[off:], v)
+}

@@ -312,10 +312,6 @@ func dirtyPages(e []byte, hbins uint32) ([]dirtyPage, bool) {
 	return pages, true
 }
 
-func leUint64(b []byte, off int) uint64 {
-	return uint64(le32(b, off)) | uint64(le32(b, off+4))<<32
-}
-
 // applyOld applies one old-format log: the first log whose timestamp is not
 // older than the primary's, unless the second one is newer still.
 func (r *recovery) applyOld(logs []*txLog) (bool, error) {

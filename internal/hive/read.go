@@ -128,13 +128,17 @@ func fileName(b []byte) string {
 // that is a positive multiple of 4096 staying inside the hive bins data.
 func checkHiveBins(bins []byte) error {
 	for pos := 0; pos < len(bins); {
-		if pos+HbinHeaderSize > len(bins) || string(bins[pos:pos+4]) != sigHbin {
-			return &FormatError{int64(BaseBlockSize + pos), "bad hive bin signature", nil}
+		if pos+HbinHeaderSize > len(bins) {
+			return &FormatError{int64(BaseBlockSize + pos), "hive bin header beyond end of hive bins data", nil}
 		}
-		if off := le32(bins, pos+hbinOffset); off != uint32(pos) {
-			return &FormatError{int64(BaseBlockSize + pos + hbinOffset), "hive bin offset does not match its position:", off}
+		hb := parseHiveBin(bins[pos:])
+		if string(hb.Signature[:]) != sigHbin {
+			return &FormatError{int64(BaseBlockSize + pos), "bad hive bin signature", string(hb.Signature[:])}
 		}
-		size := le32(bins, pos+hbinSize)
+		if hb.Offset != uint32(pos) {
+			return &FormatError{int64(BaseBlockSize + pos + hbinOffset), "hive bin offset does not match its position:", hb.Offset}
+		}
+		size := hb.Size
 		if size == 0 || size%HbinAlignment != 0 || uint64(pos)+uint64(size) > uint64(len(bins)) {
 			return &FormatError{int64(BaseBlockSize + pos + hbinSize), "bad hive bin size", size}
 		}
@@ -230,32 +234,30 @@ func (r *reader) readKey(off uint32, k *Key, depth int) error {
 	if err := r.spend(keyCost, off); err != nil {
 		return err
 	}
-	flags := le16(c, nkFlags)
-	nameLen := int(le16(c, nkKeyNameLen))
+	nk := parseKeyNode(c)
+	nameLen := int(nk.KeyNameLength)
 	if nkKeyName+nameLen > len(c) {
 		return errAt(off, nkKeyNameLen, "key name beyond its cell: length", nameLen)
 	}
-	k.Name = r.name(c[nkKeyName:nkKeyName+nameLen], flags&KEY_COMP_NAME != 0)
-	k.Flags = flags
-	k.LastWrite = filetimeToTime(uint64(le32(c, nkLastWritten)) | uint64(le32(c, nkLastWritten+4))<<32)
+	k.Name = r.name(c[nkKeyName:nkKeyName+nameLen], nk.Flags&KEY_COMP_NAME != 0)
+	k.Flags = nk.Flags
+	k.LastWrite = filetimeToTime(nk.LastWrittenTimestamp)
 
-	if n := int(le16(c, nkClassNameLen)); n > 0 {
-		if coff := le32(c, nkClassName); coff != CellOffsetNil {
-			cc, err := r.cell(coff, "class name")
-			if err != nil {
-				return err
-			}
-			if n > len(cc) {
-				return errAt(off, nkClassNameLen, "class name beyond its cell: length", n)
-			}
-			if err := r.spend(int64(n), off); err != nil {
-				return err
-			}
-			k.Class = decodeUTF16(cc[:n])
+	if n := int(nk.ClassNameLength); n > 0 && nk.ClassNameOffset != CellOffsetNil {
+		cc, err := r.cell(nk.ClassNameOffset, "class name")
+		if err != nil {
+			return err
 		}
+		if n > len(cc) {
+			return errAt(off, nkClassNameLen, "class name beyond its cell: length", n)
+		}
+		if err := r.spend(int64(n), off); err != nil {
+			return err
+		}
+		k.Class = decodeUTF16(cc[:n])
 	}
 
-	if soff := le32(c, nkSecurity); soff != CellOffsetNil {
+	if soff := nk.KeySecurityOffset; soff != CellOffsetNil {
 		sc, err := r.cell(soff, "key security")
 		if err != nil {
 			return err
@@ -263,28 +265,29 @@ func (r *reader) readKey(off uint32, k *Key, depth int) error {
 		if len(sc) < skDescriptor || le16(sc, skSignature) != sigSK {
 			return errAt(soff, 0, "bad key security signature", nil)
 		}
-		n := le32(sc, skDescriptorSize)
+		n := parseKeySecurity(sc).SecurityDescriptorSize
 		if uint64(n) > uint64(len(sc)-skDescriptor) {
 			return errAt(soff, skDescriptorSize, "security descriptor beyond its cell: size", n)
 		}
 		k.Security = sc[skDescriptor : skDescriptor+int(n) : skDescriptor+int(n)]
 	}
 
-	if n := le32(c, nkNumValues); n > 0 && flags&KEY_PREDEF_HANDLE == 0 {
-		if err := r.readValues(off, le32(c, nkValuesList), n, k); err != nil {
+	// A predefined handle keeps its handle in the value count.
+	if n := nk.NumberOfKeyValues; n > 0 && nk.Flags&KEY_PREDEF_HANDLE == 0 {
+		if err := r.readValues(off, nk.KeyValuesListOffset, n, k); err != nil {
 			return err
 		}
 	}
 
-	if le32(c, nkNumSubkeys) == 0 {
+	if nk.NumberOfSubkeys == 0 {
 		return nil
 	}
 	base := len(r.scratch)
-	if err := r.subkeyList(le32(c, nkSubkeysList), 0); err != nil {
+	if err := r.subkeyList(nk.SubkeysListOffset, 0); err != nil {
 		return err
 	}
 	n := len(r.scratch) - base
-	if want := le32(c, nkNumSubkeys); uint64(want) != uint64(n) {
+	if want := nk.NumberOfSubkeys; uint64(want) != uint64(n) {
 		r.damage = append(r.damage, errAt(off, nkNumSubkeys, fmt.Sprintf("key %q counts %d subkeys, its list holds", k.Name, want), n))
 	}
 	if err := r.spend(int64(n)*keyCost, off); err != nil {
@@ -376,17 +379,17 @@ func (r *reader) readValue(off uint32, v *Value) error {
 	if len(c) < vkName || le16(c, vkSignature) != sigVK {
 		return errAt(off, 0, "bad key value signature", nil)
 	}
-	nameLen := int(le16(c, vkNameLen))
+	vk := parseKeyValue(c)
+	nameLen := int(vk.NameLength)
 	if vkName+nameLen > len(c) {
 		return errAt(off, vkNameLen, "value name beyond its cell: length", nameLen)
 	}
 	if err := r.spend(int64(nameLen), off); err != nil {
 		return err
 	}
-	v.Name = r.name(c[vkName:vkName+nameLen], le16(c, vkFlags)&VALUE_COMP_NAME != 0)
-	v.Type = le32(c, vkDataType)
-	size := le32(c, vkDataSize)
-	doff := le32(c, vkDataOffset)
+	v.Name = r.name(c[vkName:vkName+nameLen], vk.Flags&VALUE_COMP_NAME != 0)
+	v.Type = vk.DataType
+	size, doff := vk.DataSize, vk.DataOffset
 	switch {
 	case size&DataSizeInline != 0:
 		n := size &^ DataSizeInline
@@ -415,11 +418,12 @@ func (r *reader) readValue(off uint32, v *Value) error {
 
 // bigData reassembles the segments of the db record c (at off) into size bytes.
 func (r *reader) bigData(off uint32, c []byte, size uint32) ([]byte, error) {
-	n := int(le16(c, dbNumSegments))
+	db := parseBigData(c)
+	n := int(db.NumberOfSegments)
 	if uint64(size) > uint64(n)*BigDataSegment {
 		return nil, errAt(off, dbNumSegments, fmt.Sprintf("big data of %d bytes in too few segments:", size), n)
 	}
-	list, err := r.cell(le32(c, dbSegmentsList), "big data segments list")
+	list, err := r.cell(db.SegmentsListOffset, "big data segments list")
 	if err != nil {
 		return nil, err
 	}

@@ -114,14 +114,11 @@ func (w *writer) alloc(n int) (uint32, error) {
 		w.b = slices.Grow(w.b, binSize)
 		w.b = w.b[:len(w.b)+binSize]
 		clear(w.b[at(uint32(start)):])
-		h := w.b[at(uint32(start)):]
-		copy(h, sigHbin)
-		put32(h, hbinOffset, uint32(start))
-		put32(h, hbinSize, uint32(binSize))
+		hb := HiveBin{Signature: [4]byte{'h', 'b', 'i', 'n'}, Offset: uint32(start), Size: uint32(binSize)}
 		if start == 0 {
-			put32(h, hbinTimestamp, uint32(w.lastWritten))
-			put32(h, hbinTimestamp+4, uint32(w.lastWritten>>32))
+			hb.Timestamp = w.lastWritten // a backup of the base block's
 		}
+		hb.put(w.b[at(uint32(start)):])
 		w.pos, w.binEnd = start+HbinHeaderSize, start+binSize
 	}
 	off := uint32(w.pos)
@@ -210,81 +207,63 @@ func (w *writer) key(k *Key, parent uint32, depth int) (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
-	c := w.data(off)
-	put16(c, nkSignature, sigNK)
-	flags := k.Flags &^ (KEY_VOLATILE | KEY_HIVE_EXIT | KEY_HIVE_ENTRY | KEY_COMP_NAME | KEY_PREDEF_HANDLE)
+	name.put(w.data(off)[nkKeyName:])
+	nk := KeyNode{
+		Flags:                     k.Flags &^ (KEY_VOLATILE | KEY_HIVE_EXIT | KEY_HIVE_ENTRY | KEY_COMP_NAME | KEY_PREDEF_HANDLE),
+		LastWrittenTimestamp:      timeToFiletime(k.LastWrite),
+		Parent:                    parent,
+		SubkeysListOffset:         CellOffsetNil,
+		VolatileSubkeysListOffset: CellOffsetNil,
+		KeyValuesListOffset:       CellOffsetNil,
+		ClassNameOffset:           CellOffsetNil,
+		KeyNameLength:             uint16(name.size()),
+	}
 	if name.compressed {
-		flags |= KEY_COMP_NAME
+		nk.Flags |= KEY_COMP_NAME
 	}
 	if depth == 0 {
-		flags |= KEY_HIVE_ENTRY | KEY_NO_DELETE
+		nk.Flags |= KEY_HIVE_ENTRY | KEY_NO_DELETE
 	}
-	put16(c, nkFlags, flags)
-	ft := timeToFiletime(k.LastWrite)
-	put32(c, nkLastWritten, uint32(ft))
-	put32(c, nkLastWritten+4, uint32(ft>>32))
-	put32(c, nkParent, parent)
-	put32(c, nkSubkeysList, CellOffsetNil)
-	put32(c, nkVolatileSubkeysList, CellOffsetNil)
-	put32(c, nkValuesList, CellOffsetNil)
-	put32(c, nkClassName, CellOffsetNil)
-	put16(c, nkKeyNameLen, uint16(name.size()))
-	name.put(c[nkKeyName:])
 
-	// Class name.
 	if k.Class != "" {
 		class := utf16.Encode([]rune(k.Class))
 		if 2*len(class) > 0xFFFF {
 			return 0, writeError("class name of key %.40q is too long", k.Name)
 		}
-		coff, err := w.alloc(2 * len(class))
-		if err != nil {
+		if nk.ClassNameOffset, err = w.alloc(2 * len(class)); err != nil {
 			return 0, err
 		}
-		cc := w.data(coff)
+		cc := w.data(nk.ClassNameOffset)
 		for i, u := range class {
 			put16(cc, 2*i, u)
 		}
-		c = w.data(off)
-		put32(c, nkClassName, coff)
-		put16(c, nkClassNameLen, uint16(2*len(class)))
+		nk.ClassNameLength = uint16(2 * len(class))
 	}
 
-	// Security.
-	soff, err := w.security(k.Security)
-	if err != nil {
+	if nk.KeySecurityOffset, err = w.security(k.Security); err != nil {
 		return 0, err
 	}
-	put32(w.data(off), nkSecurity, soff)
 
-	// Values.
 	if len(k.Values) > 0 {
-		loff, err := w.alloc(4 * len(k.Values))
-		if err != nil {
+		if nk.KeyValuesListOffset, err = w.alloc(4 * len(k.Values)); err != nil {
 			return 0, err
 		}
-		var maxName, maxData int
 		for i := range k.Values {
 			v := &k.Values[i]
 			voff, nameBytes, err := w.value(v)
 			if err != nil {
 				return 0, err
 			}
-			put32(w.data(loff), 4*i, voff)
-			maxName = max(maxName, nameBytes)
-			maxData = max(maxData, len(v.Data))
+			put32(w.data(nk.KeyValuesListOffset), 4*i, voff)
+			nk.LargestValueNameLength = max(nk.LargestValueNameLength, uint32(nameBytes))
+			nk.LargestValueDataSize = max(nk.LargestValueDataSize, uint32(len(v.Data)))
 		}
-		c = w.data(off)
-		put32(c, nkNumValues, uint32(len(k.Values)))
-		put32(c, nkValuesList, loff)
-		put32(c, nkLargestValueNameLen, uint32(maxName))
-		put32(c, nkLargestValueDataSize, uint32(maxData))
+		nk.NumberOfKeyValues = uint32(len(k.Values))
 	}
 
 	// Subkeys, sorted as Windows compares names.
 	if len(k.Subkeys) > 0 {
 		subs := make([]subkey, len(k.Subkeys))
-		var maxName, maxClass int
 		for i, s := range k.Subkeys {
 			if s == nil {
 				return 0, writeError("nil subkey of key %.40q", k.Name)
@@ -293,8 +272,8 @@ func (w *writer) key(k *Key, parent uint32, depth int) (uint32, error) {
 			n := len(w.names)
 			w.names = appendUpcase(w.names, s.Name)
 			u := w.names[n:len(w.names):len(w.names)]
-			maxName = max(maxName, 2*len(u))
-			maxClass = max(maxClass, 2*utf16Len(s.Class))
+			nk.LargestSubkeyNameLength = max(nk.LargestSubkeyNameLength, uint32(2*len(u)))
+			nk.LargestSubkeyClassNameLength = max(nk.LargestSubkeyClassNameLength, uint32(2*utf16Len(s.Class)))
 			subs[i] = subkey{k: s, up: u}
 		}
 		slices.SortFunc(subs, func(a, b subkey) int { return slices.Compare(a.up, b.up) })
@@ -309,16 +288,12 @@ func (w *writer) key(k *Key, parent uint32, depth int) (uint32, error) {
 			}
 			subs[i].hint = w.hint(subs[i])
 		}
-		list, err := w.subkeysList(subs)
-		if err != nil {
+		if nk.SubkeysListOffset, err = w.subkeysList(subs); err != nil {
 			return 0, err
 		}
-		c = w.data(off)
-		put32(c, nkNumSubkeys, uint32(len(subs)))
-		put32(c, nkSubkeysList, list)
-		put32(c, nkLargestSubkeyNameLen, uint32(maxName))
-		put32(c, nkLargestSubkeyClassLen, uint32(maxClass))
+		nk.NumberOfSubkeys = uint32(len(subs))
 	}
+	nk.put(w.data(off))
 	return off, nil
 }
 
@@ -412,35 +387,28 @@ func (w *writer) value(v *Value) (uint32, int, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	c := w.data(off)
-	put16(c, vkSignature, sigVK)
-	put16(c, vkNameLen, uint16(name.size()))
-	put32(c, vkDataType, v.Type)
+	name.put(w.data(off)[vkName:])
+	vk := KeyValue{NameLength: uint16(name.size()), DataType: v.Type, DataSize: uint32(len(v.Data))}
 	if name.compressed && name.size() > 0 {
-		put16(c, vkFlags, VALUE_COMP_NAME)
+		vk.Flags = VALUE_COMP_NAME
 	}
-	name.put(c[vkName:])
-	n := len(v.Data)
-	if n <= 4 {
-		put32(c, vkDataSize, uint32(n)|DataSizeInline)
-		copy(c[vkDataOffset:vkDataOffset+4], v.Data)
-		return off, 2 * name.units, nil
-	}
-	var doff uint32
-	if n > BigDataSegment && w.minor >= 4 {
-		doff, err = w.bigData(v.Data)
-	} else {
-		doff, err = w.alloc(n)
-		if err == nil {
-			copy(w.data(doff), v.Data)
+	switch n := len(v.Data); {
+	case n <= 4:
+		vk.DataSize |= DataSizeInline
+		var inline [4]byte
+		copy(inline[:], v.Data)
+		vk.DataOffset = le32(inline[:], 0)
+	case n > BigDataSegment && w.minor >= 4:
+		vk.DataOffset, err = w.bigData(v.Data)
+	default:
+		if vk.DataOffset, err = w.alloc(n); err == nil {
+			copy(w.data(vk.DataOffset), v.Data)
 		}
 	}
 	if err != nil {
 		return 0, 0, err
 	}
-	c = w.data(off)
-	put32(c, vkDataSize, uint32(n))
-	put32(c, vkDataOffset, doff)
+	vk.put(w.data(off))
 	return off, 2 * name.units, nil
 }
 
@@ -471,10 +439,8 @@ func (w *writer) bigData(data []byte) (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
-	c := w.data(off)
-	put16(c, dbSignature, sigDB)
-	put16(c, dbNumSegments, uint16(n))
-	put32(c, dbSegmentsList, list)
+	db := BigData{NumberOfSegments: uint16(n), SegmentsListOffset: list}
+	db.put(w.data(off))
 	return off, nil
 }
 
@@ -499,8 +465,8 @@ func (w *writer) security(desc []byte) (uint32, error) {
 		return 0, err
 	}
 	c := w.data(off)
-	put16(c, skSignature, sigSK)
-	put32(c, skDescriptorSize, uint32(len(desc)))
+	sk := KeySecurity{SecurityDescriptorSize: uint32(len(desc))}
+	sk.put(c)
 	copy(c[skDescriptor:], desc)
 	w.sk[string(desc)] = len(w.skCells)
 	w.skCells = append(w.skCells, skCell{off: off, refs: 1})
@@ -513,9 +479,11 @@ func (w *writer) linkSecurity() {
 	n := len(w.skCells)
 	for i, s := range w.skCells {
 		c := w.data(s.off)
-		put32(c, skFlink, w.skCells[(i+1)%n].off)
-		put32(c, skBlink, w.skCells[(i+n-1)%n].off)
-		put32(c, skReferenceCount, s.refs)
+		sk := parseKeySecurity(c)
+		sk.Flink = w.skCells[(i+1)%n].off
+		sk.Blink = w.skCells[(i+n-1)%n].off
+		sk.ReferenceCount = s.refs
+		sk.put(c)
 	}
 }
 
