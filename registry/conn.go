@@ -175,6 +175,7 @@ func (c *Conn) roundTrip(req *wire.Request, decode func(*wire.Decoder)) error {
 			err := c.readUntil(req.ID, cl, decode)
 			c.token <- struct{}{}
 			if err == errDelivered {
+				<-cl.done // fail completed the call
 				return c.finish(cl, decode)
 			}
 			callPool.Put(cl)
