@@ -166,8 +166,10 @@ func TestWriteRefuses(t *testing.T) {
 			t.Errorf("%s: err = %v, want ErrWrite", c.name, err)
 		}
 	}
-	if _, err := Marshal(&Key{Name: "r"}, WriteOptions{Minor: 4}); !errors.Is(err, ErrWrite) {
-		t.Errorf("minor 4: err = %v", err)
+	for _, minor := range []uint32{2, 7} {
+		if _, err := Marshal(&Key{Name: "r"}, WriteOptions{Minor: minor}); !errors.Is(err, ErrWrite) {
+			t.Errorf("minor %d: err = %v", minor, err)
+		}
 	}
 	if _, err := Marshal(nil, WriteOptions{}); !errors.Is(err, ErrWrite) {
 		t.Errorf("nil root: err = %v", err)

@@ -72,7 +72,7 @@ func (n *hivexNode) child(name string) *hivexNode {
 }
 
 func TestInteropHivex(t *testing.T) {
-	for _, minor := range []uint32{5, 3} {
+	for _, minor := range []uint32{5, 3, 6} {
 		tree := testTree(5000)
 		path := writeTemp(t, tree, WriteOptions{Minor: minor})
 		var doc struct {
@@ -119,7 +119,7 @@ func TestInteropHivex(t *testing.T) {
 }
 
 func TestInteropRegfexport(t *testing.T) {
-	for _, minor := range []uint32{5, 3} {
+	for _, minor := range []uint32{5, 3, 6} {
 		tree := testTree(5000)
 		path := writeTemp(t, tree, WriteOptions{Minor: minor})
 		out := run(t, "regfexport", path)

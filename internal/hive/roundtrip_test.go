@@ -6,7 +6,7 @@ import (
 )
 
 func TestRoundTrip(t *testing.T) {
-	for _, minor := range []uint32{5, 3} {
+	for _, minor := range []uint32{5, 3, 4, 6} {
 		tree := testTree(5000)
 		b, err := Marshal(tree, WriteOptions{Minor: minor, FileName: `\??\C:\test\hive`})
 		if err != nil {

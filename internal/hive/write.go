@@ -9,7 +9,7 @@ import (
 
 // WriteOptions tune Write and Marshal.
 type WriteOptions struct {
-	Minor    uint32 // format minor version: 5 (the default, when 0) or 3
+	Minor    uint32 // format minor version: 5 (the default, when 0); 3, 4 and 6 work too (lf below 5, db from 4)
 	FileName string // stored in the base block (Windows keeps a path there); at most 31 characters are kept
 }
 
@@ -45,8 +45,8 @@ func Marshal(root *Key, opts WriteOptions) ([]byte, error) {
 	if minor == 0 {
 		minor = 5
 	}
-	if minor != 3 && minor != 5 {
-		return nil, writeError("unsupported minor version %d (3 or 5)", minor)
+	if minor < 3 || minor > 6 {
+		return nil, writeError("unsupported minor version %d (3 to 6)", minor)
 	}
 	w := &writer{minor: minor, sk: make(map[string]int)}
 	w.b = make([]byte, BaseBlockSize, BaseBlockSize+estimateSize(root, 0)*9/8+HbinAlignment)
@@ -327,7 +327,7 @@ func (w *writer) hint(s subkey) uint32 {
 func (w *writer) subkeysList(subs []subkey) (uint32, error) {
 	sig := sigLH
 	if w.minor < 5 {
-		sig = sigLF
+		sig = sigLF // lh exists from 1.5 on
 	}
 	leaf := func(subs []subkey) (uint32, error) {
 		off, err := w.alloc(listElements + 8*len(subs))

@@ -94,7 +94,7 @@ func TestWriteStructure(t *testing.T) {
 	tree.Subkeys[0].Security = shared
 	tree.Subkeys[1].Security = shared
 	tree.Subkeys[1].Subkeys[0].Security = append([]byte(nil), shared...) // equal bytes, other slice
-	for _, minor := range []uint32{5, 3} {
+	for _, minor := range []uint32{5, 3, 4, 6} {
 		b, err := Marshal(tree, WriteOptions{Minor: minor})
 		if err != nil {
 			t.Fatal(err)
