@@ -9,37 +9,35 @@ import (
 
 // Sizes and limits of the format.
 const (
-	BaseBlockSize     = 4096  // the base block (file header) of a primary file
-	HbinHeaderSize    = 32    // header of a hive bin
-	HbinAlignment     = 4096  // a hive bin's size is a multiple of this
-	CellAlignment     = 8     // a cell's size is a multiple of this
-	BigDataSegment    = 16344 // largest data segment of a db record; larger data needs db (1.4+)
-	CellOffsetNil     = 0xFFFFFFFF
-	DataSizeInline    = 0x80000000 // vk data size bit: data is stored in the Data offset field
-	LogSectorSize     = 512        // sector of a transaction log
-	LogBaseBlockSize  = 512        // the partial base block at the start of a log
-	MaxSubkeyListLeaf = 1012       // Windows' entries per leaf before it adds an index root
+	BaseBlockSize    = 4096  // the base block (file header) of a primary file
+	HbinHeaderSize   = 32    // header of a hive bin
+	HbinAlignment    = 4096  // a hive bin's size is a multiple of this
+	CellAlignment    = 8     // a cell's size is a multiple of this
+	BigDataSegment   = 16344 // largest data segment of a db record; larger data needs db (1.4+)
+	CellOffsetNil    = 0xFFFFFFFF
+	DataSizeInline   = 0x80000000 // vk data size bit: data is stored in the Data offset field
+	LogSectorSize    = 512        // sector of a transaction log
+	LogBaseBlockSize = 512        // the partial base block at the start of a log
 )
 
 // Base block field offsets (from the start of the file).
 const (
-	bbSignature          = 0
-	bbPrimarySequence    = 4
-	bbSecondarySequence  = 8
-	bbLastWritten        = 12
-	bbMajorVersion       = 20
-	bbMinorVersion       = 24
-	bbFileType           = 28
-	bbFileFormat         = 32
-	bbRootCellOffset     = 36
-	bbHiveBinsDataSize   = 40
-	bbClusteringFactor   = 44
-	bbFileName           = 48
-	bbFileNameSize       = 64
-	bbFlags              = 144
-	bbChecksum           = 508
-	bbChecksummedBytes   = 508
-	bbLastReorganizedTim = 168
+	bbSignature         = 0
+	bbPrimarySequence   = 4
+	bbSecondarySequence = 8
+	bbLastWritten       = 12
+	bbMajorVersion      = 20
+	bbMinorVersion      = 24
+	bbFileType          = 28
+	bbFileFormat        = 32
+	bbRootCellOffset    = 36
+	bbHiveBinsDataSize  = 40
+	bbClusteringFactor  = 44
+	bbFileName          = 48
+	bbFileNameSize      = 64
+	bbFlags             = 144
+	bbChecksum          = 508
+	bbChecksummedBytes  = 508
 )
 
 // File types of a base block.
