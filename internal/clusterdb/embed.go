@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,6 +43,7 @@ type Embedded struct {
 	ClientURL string
 	PeerURL   string
 	quiet     *atomic.Bool // set while closing: etcd's complaints about closed listeners are noise
+	once      sync.Once
 }
 
 // HasData reports whether dir already holds an etcd member (a restart).
@@ -102,15 +104,17 @@ func StartEmbedded(ctx context.Context, c EmbedConfig) (*Embedded, error) {
 	return &Embedded{Etcd: e, ClientURL: clientURL, PeerURL: peerURL, quiet: quiet}, nil
 }
 
-// Close stops the member.
+// Close stops the member; later calls do nothing.
 func (e *Embedded) Close() {
-	e.quiet.Store(true)
-	done := make(chan struct{})
-	go func() { e.Etcd.Close(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-	}
+	e.once.Do(func() {
+		e.quiet.Store(true)
+		done := make(chan struct{})
+		go func() { e.Etcd.Close(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
+	})
 }
 
 // quietZap routes etcd's errors to slog and drops the rest: etcd logs a great deal at

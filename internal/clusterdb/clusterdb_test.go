@@ -1,0 +1,199 @@
+package clusterdb
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+)
+
+func embedTestAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startEmbeddedTestDB starts a one-node embedded etcd in dir and returns a DB on it.
+func startEmbeddedTestDB(t *testing.T, dir string) (*DB, *Embedded) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e, err := StartEmbedded(ctx, EmbedConfig{Name: "N1", Dir: dir, Peer: embedTestAddr(t), Client: embedTestAddr(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.ClientURL}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		e.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close(); e.Close() })
+	return New(cli), e
+}
+
+func TestFencedWrites(t *testing.T) {
+	db, _ := startEmbeddedTestDB(t, filepath.Join(t.TempDir(), "etcd"))
+	ctx := context.Background()
+	if err := db.CreateGroup(ctx, NewGroup("G1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateGroup(ctx, NewGroup("g1")); !errors.Is(err, ErrExists) {
+		t.Fatalf("second group of the same name (other case): %v, want ErrExists", err)
+	}
+	rev1, err := db.SetOwner(ctx, "G1", "N1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f1 := Fence{Node: "N1", Group: "G1", Revision: rev1}
+	if _, err := db.FencedTxn(ctx, f1, OpPutJSON(GroupStateKey("G1"), GroupState{State: StateOnline, Node: "N1"})); err != nil {
+		t.Fatalf("owner's write: %v", err)
+	}
+	if _, err := db.SetOwner(ctx, "G1", "N2", 0); !errors.Is(err, ErrConflict) {
+		t.Fatalf("SetOwner with a stale revision: %v, want ErrConflict", err)
+	}
+	rev2, err := db.SetOwner(ctx, "G1", "N2", rev1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FencedTxn(ctx, f1, OpPutJSON(GroupStateKey("G1"), GroupState{State: StateFailed})); !errors.Is(err, ErrFenced) {
+		t.Fatalf("old owner's write after the move: %v, want ErrFenced", err)
+	}
+	// Same node, new ownership: the old fence no longer holds either.
+	rev3, err := db.SetOwner(ctx, "G1", "N1", rev2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FencedTxn(ctx, f1); !errors.Is(err, ErrFenced) {
+		t.Fatalf("fence of an earlier ownership by the same node: %v, want ErrFenced", err)
+	}
+	if _, err := db.FencedTxn(ctx, Fence{Node: "N1", Group: "G1", Revision: rev3}); err != nil {
+		t.Fatal(err)
+	}
+	own, err := db.Owner(ctx, "g1")
+	if err != nil || own.Node != "N1" || own.Revision != rev3 {
+		t.Fatalf("Owner = %+v, %v; want N1 at %d", own, err, rev3)
+	}
+	var gs GroupState
+	if _, err := db.get(ctx, GroupStateKey("G1"), &gs); err != nil || gs.State != StateOnline {
+		t.Fatalf("the fenced-out write changed the state: %+v %v", gs, err)
+	}
+}
+
+func TestResourceRevisions(t *testing.T) {
+	db, _ := startEmbeddedTestDB(t, filepath.Join(t.TempDir(), "etcd"))
+	ctx := context.Background()
+	if err := db.CreateResource(ctx, NewResource("R1", "Test", "NoGroup")); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("resource in a missing group: %v, want ErrNotFound", err)
+	}
+	if err := db.CreateGroup(ctx, NewGroup("G1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateResource(ctx, NewResource("R1", "Test", "G1")); err != nil {
+		t.Fatal(err)
+	}
+	r, rev, err := db.Resource(ctx, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.RestartThreshold != 3 || r.RestartPeriod != 900000 || r.PendingTimeout != 180000 ||
+		r.LooksAlivePollInterval != 5000 || r.IsAlivePollInterval != 60000 || r.RestartAction != RestartNotify {
+		t.Fatalf("defaults are not WSFC's: %+v", r)
+	}
+	r.Checkpoints = []string{`SYSTEM\CurrentControlSet\Services\X`}
+	rev2, err := db.UpdateResource(ctx, r, rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Checkpoints = nil
+	if _, err := db.UpdateResource(ctx, r, rev); !errors.Is(err, ErrConflict) {
+		t.Fatalf("update at a stale revision: %v, want ErrConflict", err)
+	}
+	got, rev3, err := db.Resource(ctx, "R1")
+	if err != nil || rev3 != rev2 || len(got.Checkpoints) != 1 {
+		t.Fatalf("Resource = %+v at %d, %v; want the checkpoint at %d", got, rev3, err, rev2)
+	}
+	if _, _, err := db.Resource(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing resource: %v", err)
+	}
+	if err := db.DeleteResource(ctx, "R1", rev); !errors.Is(err, ErrConflict) {
+		t.Fatalf("delete at a stale revision: %v", err)
+	}
+	if err := db.DeleteResource(ctx, "R1", rev2); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNodeIDsAndRestart(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "etcd")
+	db, e := startEmbeddedTestDB(t, dir)
+	ctx := context.Background()
+	for i, name := range []string{"N1", "N2", "N1"} {
+		n, err := db.RegisterNode(ctx, Node{Name: name, API: "http://x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []int{1, 2, 1}[i]
+		if n.ID != want {
+			t.Fatalf("register %s: ID %d, want %d", name, n.ID, want)
+		}
+	}
+	db.Client().Close()
+	e.Close()
+	if !HasData(dir) {
+		t.Fatal("HasData is false after a run")
+	}
+	start := time.Now()
+	db2, _ := startEmbeddedTestDB(t, dir)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("restart took %v", d)
+	}
+	s, err := db2.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Nodes) != 2 || s.Nodes["n2"].ID != 2 {
+		t.Fatalf("after restart: nodes %+v", s.Nodes)
+	}
+}
+
+func TestJoinToken(t *testing.T) {
+	dir := t.TempDir()
+	tok, created, err := LoadOrCreateJoinToken(dir)
+	if err != nil || !created || !ValidJoinToken(tok) {
+		t.Fatalf("LoadOrCreateJoinToken = %q, %v, %v", tok, created, err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, JoinTokenFile))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("join-token mode %v, %v", fi.Mode(), err)
+	}
+	again, created, err := LoadOrCreateJoinToken(dir)
+	if err != nil || created || again != tok {
+		t.Fatalf("second load = %q, %v, %v", again, created, err)
+	}
+	other, _ := NewJoinToken()
+	if APIToken(tok) != APIToken(tok) || APIToken(tok) == APIToken(other) || APIToken(tok) == tok {
+		t.Fatal("API token is not a distinct deterministic function of the join token")
+	}
+	for _, bad := range []string{"", "WPK1", "K10abc", "WPK1" + "zz" + tok[6:]} {
+		if ValidJoinToken(bad) {
+			t.Errorf("ValidJoinToken(%q) = true", bad)
+		}
+	}
+	api := filepath.Join(dir, "token")
+	if err := WriteAPIToken(api, tok); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(api)
+	if string(b) != APIToken(tok)+"\n" {
+		t.Fatalf("token file %q", b)
+	}
+}
