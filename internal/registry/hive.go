@@ -47,7 +47,7 @@ func toHive(k *key) *hive.Key {
 	for i, v := range k.values {
 		hk.Values[i] = hive.Value{Name: v.name, Type: v.typ, Data: v.data}
 	}
-	for _, c := range k.sortedSubkeys() {
+	for _, c := range k.subkeys { // hive.Marshal sorts
 		if c.volatile && !k.volatile || c.mountRoot {
 			continue
 		}
@@ -60,34 +60,87 @@ func toHive(k *key) *hive.Key {
 // is the caller's business; every other name is checked against Windows' rules and
 // duplicates (case-insensitive) are refused. maxDepth bounds the levels below the root.
 func fromHive(hk *hive.Key, name string, maxDepth int) (*key, error) {
+	b := hiveBuilder{names: make(map[string]string)}
+	b.arena = make([]byte, 0, smallDataSize(hk))
 	k := newKey(nil, name, hk.LastWrite.UTC())
-	if err := fillFromHive(k, hk, 0, maxDepth); err != nil {
+	if err := b.fill(k, hk, 0, maxDepth); err != nil {
 		return nil, err
 	}
 	return k, nil
 }
 
-func fillFromHive(k *key, hk *hive.Key, depth, maxDepth int) error {
+// hiveBuilder converts a hive tree with few allocations: upper-cased names are shared
+// (a subtree repeats the same value names), and small value data is copied into one
+// arena. Stored data is never modified in place, so sharing the arena is safe.
+type hiveBuilder struct {
+	names map[string]string
+	arena []byte
+}
+
+const arenaMax = 1024 // data up to this size goes into the arena
+
+func smallDataSize(hk *hive.Key) int {
+	n := 0
+	for _, v := range hk.Values {
+		if len(v.Data) <= arenaMax {
+			n += len(v.Data)
+		}
+	}
+	for _, c := range hk.Subkeys {
+		n += smallDataSize(c)
+	}
+	return n
+}
+
+func (b *hiveBuilder) fold(s string) string {
+	if u, ok := b.names[s]; ok {
+		return u
+	}
+	u := fold(s)
+	b.names[s] = u
+	return u
+}
+
+func (b *hiveBuilder) data(d []byte) []byte {
+	if len(d) > arenaMax || len(d) > cap(b.arena)-len(b.arena) {
+		return bytes.Clone(d)
+	}
+	start := len(b.arena)
+	b.arena = append(b.arena, d...)
+	return b.arena[start:len(b.arena):len(b.arena)]
+}
+
+func (b *hiveBuilder) fill(k *key, hk *hive.Key, depth, maxDepth int) error {
 	k.class = hk.Class
 	k.link = hk.Flags&hive.KEY_SYM_LINK != 0
+	if len(hk.Values) > 0 {
+		k.values = make([]value, 0, len(hk.Values))
+	}
 	for _, v := range hk.Values {
 		if err := checkValueName(v.Name); err != nil {
 			return fmt.Errorf("value %q of %s: %w", v.Name, k.name, err)
 		}
-		k.setValue(v.Name, v.Type, bytes.Clone(v.Data))
+		d := b.data(v.Data)
+		if d == nil {
+			d = []byte{}
+		}
+		k.setValueFolded(v.Name, b.fold(v.Name), v.Type, d)
 	}
 	if len(hk.Subkeys) > 0 && depth+1 > maxDepth {
 		return &LimitError{Limit: "key depth", Max: MaxDepth, Got: depth + 1, Err: ERROR_BADKEY}
+	}
+	if len(hk.Subkeys) > 0 {
+		k.subkeys = make(map[string]*key, len(hk.Subkeys))
 	}
 	for _, hc := range hk.Subkeys {
 		if err := checkKeyName(hc.Name); err != nil {
 			return fmt.Errorf("subkey of %s: %w", k.name, err)
 		}
-		c := newKey(k, hc.Name, hc.LastWrite.UTC())
+		c := newKeyFolded(k, hc.Name, fold(hc.Name), hc.LastWrite.UTC())
 		if k.child(c.upper) != nil {
 			return fmt.Errorf("duplicate subkey %q of %s: %w", hc.Name, k.name, ERROR_BADKEY)
 		}
-		if err := fillFromHive(c, hc, depth+1, maxDepth); err != nil {
+		if err := b.fill(c, hc, depth+1, maxDepth); err != nil {
 			return err
 		}
 		k.addChild(c)

@@ -223,28 +223,36 @@ func encodeKeyRec(e *enc, k *key, parent uint64) {
 	}
 }
 
-// persistedKeys lists k's persisted subtree in preorder with each key's parent position
-// (1-based; 0 for k itself). The caller holds Registry.mu.
+// persistedKeys visits k's persisted subtree in preorder with each key's parent position
+// (1-based, in visiting order; 0 for k itself). The caller holds Registry.mu.
 func persistedKeys(k *key, visit func(k *key, parent uint64)) {
-	pos := map[*key]uint64{}
-	n := uint64(0)
-	k.walk(func(c *key) bool {
+	var n uint64
+	var rec func(c *key, parent uint64)
+	rec = func(c *key, parent uint64) {
 		if !c.persisted() {
-			return false
+			return
 		}
 		n++
-		pos[c] = n
-		visit(c, pos[c.parent])
-		return true
-	})
+		pos := n
+		visit(c, parent)
+		for _, x := range c.subkeys {
+			rec(x, pos)
+		}
+	}
+	rec(k, 0)
 }
 
+// encodeSubtree writes k's persisted subtree (see the grammar above).
 func encodeSubtree(e *enc, k *key) {
-	recs := snapshotTree(k)
-	e.uvarint(uint64(len(recs)))
-	for _, b := range recs {
-		e.bytes(b)
-	}
+	n := 0
+	persistedKeys(k, func(*key, uint64) { n++ })
+	e.uvarint(uint64(n))
+	var scratch enc
+	persistedKeys(k, func(c *key, parent uint64) {
+		scratch.b = scratch.b[:0]
+		encodeKeyRec(&scratch, c, parent)
+		e.bytes(scratch.b)
+	})
 }
 
 // keyRec is a decoded key record.
@@ -443,7 +451,7 @@ func (r *Registry) apply(rec []byte) error {
 // stay. The old subkeys are returned, detached but not yet marked deleted.
 func graft(k, src *key) []*key {
 	var old []*key
-	for _, c := range k.sortedSubkeys() {
+	for _, c := range k.subkeys {
 		if !c.volatile && !c.mountRoot {
 			old = append(old, c)
 		}
@@ -456,7 +464,7 @@ func graft(k, src *key) []*key {
 		k.setValue(v.name, v.typ, v.data)
 	}
 	k.class = src.class
-	for _, c := range src.sortedSubkeys() {
+	for _, c := range src.subkeys {
 		if k.child(c.upper) != nil {
 			continue // a volatile key of that name stays
 		}

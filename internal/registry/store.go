@@ -164,11 +164,17 @@ func (tb *treeBuilder) add(rec []byte) error {
 
 // snapshotTree encodes the persisted subtree of k as key records in preorder.
 func snapshotTree(k *key) [][]byte {
-	var recs [][]byte
+	var e enc
+	var ends []int
 	persistedKeys(k, func(c *key, parent uint64) {
-		var e enc
 		encodeKeyRec(&e, c, parent)
-		recs = append(recs, e.b)
+		ends = append(ends, len(e.b))
 	})
+	recs := make([][]byte, len(ends))
+	start := 0
+	for i, end := range ends {
+		recs[i] = e.b[start:end:end]
+		start = end
+	}
 	return recs
 }

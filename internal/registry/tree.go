@@ -52,7 +52,11 @@ type value struct {
 }
 
 func newKey(parent *key, name string, now time.Time) *key {
-	k := &key{name: name, upper: fold(name), parent: parent, lastWrite: now}
+	return newKeyFolded(parent, name, fold(name), now)
+}
+
+func newKeyFolded(parent *key, name, upper string, now time.Time) *key {
+	k := &key{name: name, upper: upper, parent: parent, lastWrite: now}
 	if parent != nil {
 		k.depth = parent.depth + 1
 		k.volatile = parent.volatile
@@ -126,7 +130,10 @@ func (k *key) value(name string) (int, bool) {
 }
 
 func (k *key) setValue(name string, typ uint32, data []byte) {
-	upper := fold(name)
+	k.setValueFolded(name, fold(name), typ, data)
+}
+
+func (k *key) setValueFolded(name, upper string, typ uint32, data []byte) {
 	if upper == symbolicLinkValueUpper {
 		defer k.updateLink()
 	}
@@ -224,13 +231,13 @@ func (k *key) within(anc *key) bool {
 	return false
 }
 
-// walk calls f for k and every key below it, parents before children, subkeys in
-// enumeration order. f returning false skips that key's subtree.
+// walk calls f for k and every key below it, parents before children, siblings in no
+// particular order (sorting would cost more than the walk). f returning false skips that key's subtree.
 func (k *key) walk(f func(*key) bool) {
 	if !f(k) {
 		return
 	}
-	for _, c := range k.sortedSubkeys() {
+	for _, c := range k.subkeys {
 		c.walk(f)
 	}
 }
