@@ -18,6 +18,7 @@ const (
 	header4 = "REGEDIT4"
 )
 
+// String returns the format's header line.
 func (f Format) String() string {
 	switch f {
 	case Regedit5:
