@@ -21,6 +21,7 @@
 // Files: format.go holds the spec's structures and constants, read.go the reader,
 // write.go the writer, log.go transaction-log recovery (marvin.go its hash).
 //
-// Value data returned by the reader may share memory with the reader's own copy of
+// Names, security descriptors and value data returned by the reader may share
+// memory with the reader's own copy of
 // the file (never with a caller's buffer); callers must not modify it in place.
 package hive

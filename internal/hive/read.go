@@ -231,9 +231,6 @@ func (r *reader) readKey(off uint32, k *Key, depth int) error {
 	if !r.visit(off) {
 		return errAt(off, 0, "key node referenced twice (cycle)", nil)
 	}
-	if err := r.spend(keyCost, off); err != nil {
-		return err
-	}
 	nk := parseKeyNode(c)
 	nameLen := int(nk.KeyNameLength)
 	if nkKeyName+nameLen > len(c) {
@@ -290,7 +287,7 @@ func (r *reader) readKey(off uint32, k *Key, depth int) error {
 	if want := nk.NumberOfSubkeys; uint64(want) != uint64(n) {
 		r.damage = append(r.damage, errAt(off, nkNumSubkeys, fmt.Sprintf("key %q counts %d subkeys, its list holds", k.Name, want), n))
 	}
-	if err := r.spend(int64(n)*keyCost, off); err != nil {
+	if err := r.spend(int64(n)*keyCost, off); err != nil { // the subkeys' Key structs
 		return err
 	}
 	keys := make([]Key, n)
