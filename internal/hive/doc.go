@@ -22,6 +22,6 @@
 // write.go the writer, log.go transaction-log recovery (marvin.go its hash).
 //
 // Names, security descriptors and value data returned by the reader may share
-// memory with the reader's own copy of
-// the file (never with a caller's buffer); callers must not modify it in place.
+// memory with the reader's own copy of the file (never with a caller's buffer);
+// callers must not modify Security or Data in place.
 package hive
