@@ -1,0 +1,299 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The registry checkpoint routes (owner: internal/checkpoint, wired by
+// internal/daemon/checkpoint.go):
+//
+//	GET    /v1/resources/{name}/checkpoints                    []CheckpointInfo
+//	POST   /v1/resources/{name}/checkpoints                    CheckpointKeys: add (183 on a duplicate)
+//	DELETE /v1/resources/{name}/checkpoints?key=K              remove (repeat key= for several)
+//	GET    /v1/resources/{name}/checkpoints/history?key=K      []CheckpointVersion, oldest first
+//	GET    /v1/resources/{name}/checkpoints/diff?key=K&v1=N&v2=M  CheckpointDiff (v2 0: newest)
+//	POST   /v1/resources/{name}/checkpoints/rollback           CheckpointRollback → CheckpointRollbackAnswer
+//	GET    /v1/resources/{name}/checkpoints/verify             []CheckpointDrift (answered by the owner)
+//	POST   /v1/resources/{name}/checkpoints/restore            CheckpointKeys (owner only: restore the newest now)
+//
+// Verify and restore run on the node that owns the resource's group: another node
+// forwards them there.
+
+// CheckpointInfo is one checkpointed key with its newest version (Version 0: none yet).
+type CheckpointInfo struct {
+	Key     string    `json:"key"`
+	Version int       `json:"version"`
+	Time    time.Time `json:"time,omitzero"`
+	Node    string    `json:"node,omitempty"`
+	Size    int64     `json:"size"`
+}
+
+// CheckpointVersion is one kept version of a key.
+type CheckpointVersion struct {
+	Number         int       `json:"number"`
+	Time           time.Time `json:"time"`
+	Node           string    `json:"node"`
+	Size           int64     `json:"size"`
+	Hash           string    `json:"hash"`
+	RolledBackFrom int       `json:"rolledBackFrom,omitempty"`
+}
+
+// CheckpointKeys is the body of add, remove and restore.
+type CheckpointKeys struct {
+	Keys []string `json:"keys"`
+}
+
+// CheckpointDiff is the difference of two versions as .reg text (UTF-8, LF).
+type CheckpointDiff struct {
+	Key  string `json:"key"`
+	V1   int    `json:"v1"`
+	V2   int    `json:"v2"`
+	Text string `json:"text"`
+}
+
+// CheckpointRollback asks to make a version the newest.
+type CheckpointRollback struct {
+	Key     string `json:"key"`
+	Version int    `json:"version"`
+}
+
+// CheckpointRollbackAnswer says what the rollback did: the new newest version, and
+// whether it was restored on the node that runs the resource.
+type CheckpointRollbackAnswer struct {
+	Version  CheckpointVersion `json:"version"`
+	Restored bool              `json:"restored"`
+	Node     string            `json:"node,omitempty"`
+	// RestoreError says why the restore on the running node failed (handles held, …).
+	RestoreError string `json:"restoreError,omitempty"`
+}
+
+// CheckpointDrift compares the owner's live subtree with the newest checkpoint.
+type CheckpointDrift struct {
+	Key     string `json:"key"`
+	Node    string `json:"node"`
+	Version int    `json:"version"` // 0: never captured
+	InSync  bool   `json:"inSync"`
+	// Diff turns the newest checkpoint into the live subtree (.reg text); "" in sync.
+	Diff string `json:"diff,omitempty"`
+}
+
+// CheckpointOwner says where a resource runs.
+type CheckpointOwner struct {
+	Node   string // owner of the resource's group, "" when none
+	API    string // its API URL
+	Local  bool   // this node
+	Online bool   // the resource is online (with capture running, when local)
+}
+
+// CheckpointService is what the checkpoint routes call (internal/checkpoint's Service).
+type CheckpointService interface {
+	List(ctx context.Context, resource string) ([]CheckpointInfo, error)
+	Add(ctx context.Context, resource string, keys []string) error
+	Remove(ctx context.Context, resource string, keys []string) error
+	History(ctx context.Context, resource, key string) ([]CheckpointVersion, error)
+	Diff(ctx context.Context, resource, key string, v1, v2 int) (CheckpointDiff, error)
+	// Rollback makes a copy of version v the newest (in the cluster database only).
+	Rollback(ctx context.Context, resource, key string, v int) (CheckpointVersion, error)
+	Locate(ctx context.Context, resource string) (CheckpointOwner, error)
+	// RestoreLocal restores the newest version into the running resource here.
+	RestoreLocal(ctx context.Context, resource, key string) (CheckpointVersion, error)
+	// VerifyLocal compares this node's live subtrees with the newest versions.
+	VerifyLocal(ctx context.Context, resource string) ([]CheckpointDrift, error)
+}
+
+// forwardedHeader marks a request that a node forwarded to the owner, so that it is
+// never forwarded again.
+const forwardedHeader = "X-Wolfpack-Forwarded"
+
+// RegisterCheckpoint registers the checkpoint routes on s.
+func RegisterCheckpoint(s *Server, c CheckpointService) {
+	answer := func(w http.ResponseWriter, v any, err error) {
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, v)
+	}
+	s.Handle("GET /v1/resources/{name}/checkpoints", func(w http.ResponseWriter, r *http.Request) {
+		v, err := c.List(r.Context(), r.PathValue("name"))
+		answer(w, v, err)
+	})
+	s.Handle("POST /v1/resources/{name}/checkpoints", func(w http.ResponseWriter, r *http.Request) {
+		var body CheckpointKeys
+		if err := ReadJSON(r, &body); err != nil {
+			WriteError(w, err)
+			return
+		}
+		if err := c.Add(r.Context(), r.PathValue("name"), body.Keys); err != nil {
+			WriteError(w, err)
+			return
+		}
+		v, err := c.List(r.Context(), r.PathValue("name"))
+		answer(w, v, err)
+	})
+	s.Handle("DELETE /v1/resources/{name}/checkpoints", func(w http.ResponseWriter, r *http.Request) {
+		keys := r.URL.Query()["key"]
+		if len(keys) == 0 {
+			WriteError(w, BadRequest("name the checkpoint to remove with key="))
+			return
+		}
+		if err := c.Remove(r.Context(), r.PathValue("name"), keys); err != nil {
+			WriteError(w, err)
+			return
+		}
+		v, err := c.List(r.Context(), r.PathValue("name"))
+		answer(w, v, err)
+	})
+	s.Handle("GET /v1/resources/{name}/checkpoints/history", func(w http.ResponseWriter, r *http.Request) {
+		v, err := c.History(r.Context(), r.PathValue("name"), r.URL.Query().Get("key"))
+		answer(w, v, err)
+	})
+	s.Handle("GET /v1/resources/{name}/checkpoints/diff", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		v1, err1 := strconv.Atoi(q.Get("v1"))
+		v2, err2 := strconv.Atoi(q.Get("v2"))
+		if q.Get("v2") == "" {
+			v2, err2 = 0, nil
+		}
+		if err1 != nil || err2 != nil || v1 < 1 || v2 < 0 {
+			WriteError(w, BadRequest("v1 must be a version number and v2 a version number or absent"))
+			return
+		}
+		v, err := c.Diff(r.Context(), r.PathValue("name"), q.Get("key"), v1, v2)
+		answer(w, v, err)
+	})
+	s.Handle("POST /v1/resources/{name}/checkpoints/rollback", func(w http.ResponseWriter, r *http.Request) {
+		var body CheckpointRollback
+		if err := ReadJSON(r, &body); err != nil {
+			WriteError(w, err)
+			return
+		}
+		name := r.PathValue("name")
+		v, err := c.Rollback(r.Context(), name, body.Key, body.Version)
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		ans := CheckpointRollbackAnswer{Version: v}
+		own, err := c.Locate(r.Context(), name)
+		if err == nil && own.Online {
+			ans.Node = own.Node
+			_, err = forward(r.Context(), s, own, r, func(ctx context.Context) (any, error) {
+				return c.RestoreLocal(ctx, name, body.Key)
+			}, http.MethodPost, "/v1/resources/"+url.PathEscape(name)+"/checkpoints/restore", CheckpointKeys{Keys: []string{body.Key}}, &CheckpointVersion{})
+			if err != nil {
+				ans.RestoreError = err.Error()
+			} else {
+				ans.Restored = true
+			}
+		}
+		WriteJSON(w, http.StatusOK, ans)
+	})
+	s.Handle("POST /v1/resources/{name}/checkpoints/restore", func(w http.ResponseWriter, r *http.Request) {
+		var body CheckpointKeys
+		if err := ReadJSON(r, &body); err != nil {
+			WriteError(w, err)
+			return
+		}
+		if len(body.Keys) != 1 {
+			WriteError(w, BadRequest("restore takes one key"))
+			return
+		}
+		name := r.PathValue("name")
+		own, err := c.Locate(r.Context(), name)
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		v, err := forward(r.Context(), s, own, r, func(ctx context.Context) (any, error) {
+			return c.RestoreLocal(ctx, name, body.Keys[0])
+		}, http.MethodPost, r.URL.Path, body, &CheckpointVersion{})
+		answer(w, v, err)
+	})
+	s.Handle("GET /v1/resources/{name}/checkpoints/verify", func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		own, err := c.Locate(r.Context(), name)
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		var out []CheckpointDrift
+		v, err := forward(r.Context(), s, own, r, func(ctx context.Context) (any, error) {
+			return c.VerifyLocal(ctx, name)
+		}, http.MethodGet, r.URL.Path, nil, &out)
+		answer(w, v, err)
+	})
+}
+
+// forward runs local on this node when it owns the resource's group, else sends the
+// request to the owner's API (once: a forwarded request is never forwarded again) and
+// decodes its answer into out.
+func forward(ctx context.Context, s *Server, own CheckpointOwner, r *http.Request,
+	local func(context.Context) (any, error), method, path string, in, out any) (any, error) {
+	if own.Local {
+		return local(ctx)
+	}
+	if own.Node == "" {
+		return nil, &Error{Status: http.StatusConflict, Code: 5015, // ERROR_HOST_NODE_NOT_RESOURCE_OWNER
+			Message: "The resource's group is not online on any node."}
+	}
+	if r.Header.Get(forwardedHeader) != "" || own.API == "" {
+		return nil, &Error{Status: http.StatusBadGateway, Code: 5050, // ERROR_CLUSTER_NODE_DOWN
+			Message: "Cannot reach node " + own.Node + ", which owns the resource's group."}
+	}
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return nil, err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(own.API, "/")+path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set(forwardedHeader, "1")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := forwardClient.Do(req)
+	if err != nil {
+		return nil, &Error{Status: http.StatusBadGateway, Code: 5050,
+			Message: "Cannot reach node " + own.Node + ", which owns the resource's group: " + err.Error()}
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read answer of node %s: %w", own.Node, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		ae := &Error{Status: resp.StatusCode}
+		if json.Unmarshal(b, ae) != nil || ae.Message == "" {
+			ae.Message = fmt.Sprintf("node %s: %s", own.Node, strings.TrimSpace(string(b)))
+		}
+		return nil, ae
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return nil, fmt.Errorf("decode answer of node %s: %w", own.Node, err)
+	}
+	return out, nil
+}
+
+// forwardClient sends forwarded requests; node certificates may be self-signed.
+var forwardClient = &http.Client{Transport: func() http.RoundTripper {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+	return tr
+}()}

@@ -1,0 +1,368 @@
+package checkpoint
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"wolfpack/internal/api"
+	"wolfpack/internal/clusterdb"
+)
+
+// Service answers the checkpoint routes of the API (api.CheckpointService) on one node:
+// the administrator's edits of a resource's checkpoint list, the history, diff and
+// rollback of versions, and, on the node that runs the resource, restore and verify.
+type Service struct {
+	Node    string
+	DB      *clusterdb.DB
+	Store   *clusterdb.CheckpointStore
+	Manager *Manager
+	Log     *slog.Logger
+}
+
+var _ api.CheckpointService = (*Service)(nil)
+
+// Windows' error numbers the routes answer with.
+const (
+	errFileNotFound     = 2
+	errAccessDenied     = 5
+	errAlreadyExists    = 183
+	errResourceNotFound = 5007
+)
+
+func (s *Service) resource(ctx context.Context, name string) (clusterdb.Resource, error) {
+	r, _, err := s.DB.Resource(ctx, name)
+	if errors.Is(err, clusterdb.ErrNotFound) {
+		return r, api.NotFound(errResourceNotFound, "The cluster resource could not be found: %s.", name)
+	}
+	return r, err
+}
+
+// findKey returns the resource's spelling of key, or a 404.
+func findKey(r clusterdb.Resource, key string) (string, error) {
+	for _, k := range r.Checkpoints {
+		if strings.EqualFold(k, key) {
+			return k, nil
+		}
+	}
+	return "", api.NotFound(errFileNotFound, "%s is not a registry checkpoint of resource %s.", key, r.Name)
+}
+
+// List returns each checkpointed key with its newest version.
+func (s *Service) List(ctx context.Context, resource string) ([]api.CheckpointInfo, error) {
+	r, err := s.resource(ctx, resource)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.CheckpointInfo, 0, len(r.Checkpoints))
+	for _, k := range r.Checkpoints {
+		info := api.CheckpointInfo{Key: k}
+		m, _, err := s.Store.Meta(ctx, r.Name, k)
+		switch {
+		case err == nil:
+			if v, ok := m.Latest(); ok {
+				info.Version, info.Time, info.Node, info.Size = v.Number, v.Time, v.Node, v.Size
+			}
+		case !errors.Is(err, clusterdb.ErrNoCheckpoint):
+			return nil, err
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+// ValidKey checks a checkpoint key: a path relative to HKEY_LOCAL_MACHINE, without a
+// leading backslash or a root name.
+func ValidKey(key string) error {
+	up := strings.ToUpper(key)
+	switch {
+	case key == "":
+		return api.BadRequest("the registry key is empty")
+	case strings.HasPrefix(key, `\`) || strings.HasSuffix(key, `\`) || strings.Contains(key, `\\`):
+		return api.BadRequest("registry key %q: give the path relative to HKEY_LOCAL_MACHINE, without leading or trailing backslashes", key)
+	case strings.HasPrefix(up, `HKEY_`) || strings.HasPrefix(up, `HKLM\`) || up == "HKLM":
+		return api.BadRequest("registry key %q: give the path relative to HKEY_LOCAL_MACHINE (e.g. SYSTEM\\CurrentControlSet\\Services\\X)", key)
+	case len(key) > 4096:
+		return api.BadRequest("registry key longer than 4096 characters")
+	}
+	return nil
+}
+
+// Add adds checkpoints; a key already there (any case) is ERROR_ALREADY_EXISTS. The
+// agent of the node that runs the resource sees the change and captures the new keys.
+func (s *Service) Add(ctx context.Context, resource string, keys []string) error {
+	if len(keys) == 0 {
+		return api.BadRequest("no registry key given")
+	}
+	for _, k := range keys {
+		if err := ValidKey(k); err != nil {
+			return err
+		}
+	}
+	if _, err := s.resource(ctx, resource); err != nil {
+		return err
+	}
+	_, err := s.DB.ModifyResource(ctx, resource, func(r *clusterdb.Resource) error {
+		for i, k := range keys {
+			if slices.ContainsFunc(r.Checkpoints, func(o string) bool { return strings.EqualFold(o, k) }) ||
+				slices.ContainsFunc(keys[:i], func(o string) bool { return strings.EqualFold(o, k) }) {
+				return &api.Error{Status: http.StatusConflict, Code: errAlreadyExists,
+					Message: fmt.Sprintf("Cannot create a file when that file already exists: %s is already a registry checkpoint of %s.", k, r.Name)}
+			}
+		}
+		r.Checkpoints = append(r.Checkpoints, keys...)
+		return nil
+	})
+	return err
+}
+
+// Remove removes checkpoints and their stored versions.
+func (s *Service) Remove(ctx context.Context, resource string, keys []string) error {
+	r, err := s.resource(ctx, resource)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if _, err := findKey(r, k); err != nil {
+			return err
+		}
+	}
+	if _, err := s.DB.ModifyResource(ctx, resource, func(r *clusterdb.Resource) error {
+		r.Checkpoints = slices.DeleteFunc(r.Checkpoints, func(o string) bool {
+			return slices.ContainsFunc(keys, func(k string) bool { return strings.EqualFold(o, k) })
+		})
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := s.Store.DeleteKey(ctx, r.Name, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func apiVersion(v clusterdb.CheckpointVersion) api.CheckpointVersion {
+	return api.CheckpointVersion{Number: v.Number, Time: v.Time, Node: v.Node, Size: v.Size, Hash: v.Hash, RolledBackFrom: v.RolledBackFrom}
+}
+
+func noVersion(err error) error {
+	if errors.Is(err, clusterdb.ErrNoCheckpoint) {
+		return &api.Error{Status: http.StatusNotFound, Code: errFileNotFound, Message: err.Error()}
+	}
+	return err
+}
+
+// History lists the kept versions of key, oldest first.
+func (s *Service) History(ctx context.Context, resource, key string) ([]api.CheckpointVersion, error) {
+	r, err := s.resource(ctx, resource)
+	if err != nil {
+		return nil, err
+	}
+	if key, err = findKey(r, key); err != nil {
+		return nil, err
+	}
+	vs, err := s.Store.History(ctx, r.Name, key)
+	if errors.Is(err, clusterdb.ErrNoCheckpoint) {
+		return []api.CheckpointVersion{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.CheckpointVersion, len(vs))
+	for i, v := range vs {
+		out[i] = apiVersion(v)
+	}
+	return out, nil
+}
+
+// Diff returns the .reg text that turns version v1 into version v2 (0: the newest).
+func (s *Service) Diff(ctx context.Context, resource, key string, v1, v2 int) (api.CheckpointDiff, error) {
+	r, err := s.resource(ctx, resource)
+	if err != nil {
+		return api.CheckpointDiff{}, err
+	}
+	if key, err = findKey(r, key); err != nil {
+		return api.CheckpointDiff{}, err
+	}
+	a, da, err := s.Store.Version(ctx, r.Name, key, v1)
+	if err != nil {
+		return api.CheckpointDiff{}, noVersion(fmt.Errorf("version %d: %w", v1, err))
+	}
+	b, db, err := s.Store.Version(ctx, r.Name, key, v2)
+	if err != nil {
+		return api.CheckpointDiff{}, noVersion(fmt.Errorf("version %d: %w", v2, err))
+	}
+	f, err := Diff(key, da, db)
+	if err != nil {
+		return api.CheckpointDiff{}, err
+	}
+	text, err := RegText(f)
+	if err != nil {
+		return api.CheckpointDiff{}, err
+	}
+	return api.CheckpointDiff{Key: key, V1: a.Number, V2: b.Number, Text: text}, nil
+}
+
+// Rollback makes a copy of version v the newest version of key.
+func (s *Service) Rollback(ctx context.Context, resource, key string, v int) (api.CheckpointVersion, error) {
+	r, err := s.resource(ctx, resource)
+	if err != nil {
+		return api.CheckpointVersion{}, err
+	}
+	if key, err = findKey(r, key); err != nil {
+		return api.CheckpointVersion{}, err
+	}
+	pol, _ := PolicyOf(Resource{Name: r.Name, Private: r.Private})
+	nv, err := s.Store.Rollback(ctx, r.Name, key, v, s.Node, pol.History)
+	if err != nil {
+		return api.CheckpointVersion{}, noVersion(err)
+	}
+	s.Log.Info("checkpoint rolled back", "resource", r.Name, "key", key, "to", v, "version", nv.Number)
+	return apiVersion(nv), nil
+}
+
+// Locate says which node owns the resource's group and whether the resource is online.
+func (s *Service) Locate(ctx context.Context, resource string) (api.CheckpointOwner, error) {
+	r, err := s.resource(ctx, resource)
+	if err != nil {
+		return api.CheckpointOwner{}, err
+	}
+	o, err := s.DB.Owner(ctx, r.Group)
+	if err != nil {
+		return api.CheckpointOwner{}, err
+	}
+	own := api.CheckpointOwner{Node: o.Node, Local: o.Node != "" && strings.EqualFold(o.Node, s.Node)}
+	if own.Local {
+		own.Online = s.Manager.Running(r.Name)
+		return own, nil
+	}
+	if o.Node == "" {
+		return own, nil
+	}
+	if n, _, err := s.DB.Node(ctx, o.Node); err == nil {
+		own.API = n.API
+	}
+	resp, err := s.DB.Client().Get(ctx, clusterdb.ResourceStateKey(r.Name))
+	if err == nil && len(resp.Kvs) == 1 {
+		var st clusterdb.ResourceState
+		if json.Unmarshal(resp.Kvs[0].Value, &st) == nil {
+			own.Online = st.State == clusterdb.StateOnline
+		}
+	}
+	return own, nil
+}
+
+// RestoreLocal restores the newest version of key into the resource running here.
+func (s *Service) RestoreLocal(ctx context.Context, resource, key string) (api.CheckpointVersion, error) {
+	v, err := s.Manager.RestoreNow(ctx, resource, key)
+	var iu *KeysInUseError
+	switch {
+	case errors.As(err, &iu):
+		return api.CheckpointVersion{}, &api.Error{Status: http.StatusConflict, Code: errAccessDenied,
+			Message: "Access is denied: " + iu.Error()}
+	case errors.Is(err, ErrNotOnline):
+		return api.CheckpointVersion{}, &api.Error{Status: http.StatusConflict, Code: 5023, Message: err.Error()} // ERROR_INVALID_STATE
+	case err != nil:
+		return api.CheckpointVersion{}, noVersion(err)
+	}
+	return apiVersion(v), nil
+}
+
+// VerifyLocal compares this node's live subtrees with the newest checkpoints.
+func (s *Service) VerifyLocal(ctx context.Context, resource string) ([]api.CheckpointDrift, error) {
+	r, err := s.resource(ctx, resource)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.CheckpointDrift, 0, len(r.Checkpoints))
+	for _, key := range r.Checkpoints {
+		d := api.CheckpointDrift{Key: key, Node: s.Node}
+		live, err := s.Manager.cfg.Registry.Save(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("save HKEY_LOCAL_MACHINE\\%s: %w", key, err)
+		}
+		v, data, err := s.Store.Latest(ctx, r.Name, key)
+		switch {
+		case errors.Is(err, clusterdb.ErrNoCheckpoint):
+			d.Diff = "(no checkpoint has been captured yet)\n"
+		case err != nil:
+			return nil, err
+		default:
+			d.Version = v.Number
+			if ContentDigest(live) == ContentDigest(data) {
+				d.InSync = true
+				break
+			}
+			f, err := Diff(key, data, live)
+			if err != nil {
+				return nil, err
+			}
+			if d.Diff, err = RegText(f); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// RunJanitor deletes the checkpoints of deleted resources and of keys no longer
+// checkpointed: once at start, then on every deletion of a resource record, until ctx
+// ends. Every node may run it; the deletes are idempotent.
+func (s *Service) RunJanitor(ctx context.Context) {
+	s.sweep(ctx)
+	cli := s.DB.Client()
+	for ctx.Err() == nil {
+		wch := cli.Watch(clientv3.WithRequireLeader(ctx), clusterdb.ResourcesPrefix, clientv3.WithPrefix(), clientv3.WithFilterPut())
+		for wr := range wch {
+			if wr.Err() != nil {
+				break
+			}
+			for _, ev := range wr.Events {
+				name := strings.TrimPrefix(string(ev.Kv.Key), clusterdb.ResourcesPrefix)
+				if err := s.Store.DeleteResource(ctx, name); err != nil && ctx.Err() == nil {
+					s.Log.Warn("cannot delete the checkpoints of a deleted resource", "resource", name, "err", err)
+				} else {
+					s.Log.Debug("checkpoints of deleted resource removed", "resource", name)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+			s.sweep(ctx)
+		}
+	}
+}
+
+func (s *Service) sweep(ctx context.Context) {
+	metas, err := s.Store.Checkpoints(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.Log.Warn("checkpoint sweep", "err", err)
+		}
+		return
+	}
+	for _, m := range metas {
+		r, _, err := s.DB.Resource(ctx, m.Resource)
+		switch {
+		case errors.Is(err, clusterdb.ErrNotFound):
+			err = s.Store.DeleteResource(ctx, m.Resource)
+		case err == nil && !slices.ContainsFunc(r.Checkpoints, func(k string) bool { return strings.EqualFold(k, m.Key) }):
+			err = s.Store.DeleteKey(ctx, m.Resource, m.Key)
+		}
+		if err != nil && ctx.Err() == nil {
+			s.Log.Warn("checkpoint sweep", "resource", m.Resource, "key", m.Key, "err", err)
+		}
+	}
+}
