@@ -12,10 +12,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -73,12 +75,22 @@ func (e *LogFullError) ErrorCode() uint32 { return 1502 }
 // HTTPStatus is 507 Insufficient Storage.
 func (e *LogFullError) HTTPStatus() int { return 507 }
 
+// segment is one file of a log. The active (newest) segment is zero-filled ahead of
+// its data (alloc > size), so that appending a record does not change the file's size
+// and fdatasync need not commit file-system metadata; a zero frame length marks the
+// end of the data.
 type segment struct {
-	seq  uint64
-	path string
-	f    *os.File
-	size int64
+	seq   uint64
+	path  string
+	f     *os.File
+	size  int64 // bytes of header and frames
+	alloc int64 // bytes in the file, zeros past size
 }
+
+// preallocChunk is how far ahead of its data the active segment is zero-filled.
+const preallocChunk = 1 << 20
+
+var zeros = make([]byte, preallocChunk)
 
 // batch is a group of records committed with one write and one fsync.
 type batch struct {
@@ -113,6 +125,8 @@ type logFile struct {
 	stopped chan struct{}
 
 	subs *hub
+
+	commits, committed atomic.Uint64 // batches and records written, for metrics
 }
 
 func openLog(dir, name string, defaultMax int64, log *slog.Logger, subs *hub) (*logFile, error) {
@@ -217,6 +231,7 @@ func (l *logFile) loadSegment(seq uint64, last bool) (*segment, error) {
 			return nil, fmt.Errorf("eventlog: repair %s: %w", path, err)
 		}
 		s.size = int64(len(segmentMagic))
+		s.alloc = s.size
 		return s, f.Sync()
 	}
 	off := int64(len(segmentMagic))
@@ -231,6 +246,9 @@ func (l *logFile) loadSegment(seq uint64, last bool) (*segment, error) {
 			break
 		}
 		n := binary.LittleEndian.Uint32(hdr)
+		if n == 0 {
+			break // the zero-filled space after the data
+		}
 		if n > MaxRecordSize*4 || n < fixedPayload {
 			damage = fmt.Sprintf("bad frame length %d", n)
 			break
@@ -257,7 +275,17 @@ func (l *logFile) loadSegment(seq uint64, last bool) (*segment, error) {
 		l.nextID = id + 1
 		off += frameHeaderSize + int64(n)
 	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("eventlog: %w", err)
+	}
+	s.size, s.alloc = off, st.Size()
+	if damage == "" && !last && s.alloc > off {
+		damage = "zero-filled space left by a crash" // harmless: cut it off
+	}
 	if damage != "" {
+		s.alloc = off
 		if !last {
 			l.log.Warn("damaged segment: records after the damage are lost", "file", path, "offset", off, "problem", damage)
 		} else {
@@ -272,7 +300,6 @@ func (l *logFile) loadSegment(seq uint64, last bool) (*segment, error) {
 			return nil, fmt.Errorf("eventlog: %w", err)
 		}
 	}
-	s.size = off
 	return s, nil
 }
 
@@ -296,9 +323,44 @@ func (l *logFile) newSegment(seq uint64) error {
 		f.Close()
 		return err
 	}
-	l.segs = append(l.segs, &segment{seq: seq, path: path, f: f, size: int64(len(segmentMagic))})
-	l.size += int64(len(segmentMagic))
+	s := &segment{seq: seq, path: path, f: f, size: int64(len(segmentMagic)), alloc: int64(len(segmentMagic))}
+	if err := l.extend(s, s.size); err != nil {
+		f.Close()
+		return err
+	}
+	if err := unix.Fdatasync(int(f.Fd())); err != nil {
+		f.Close()
+		return fmt.Errorf("eventlog: sync %s: %w", path, err)
+	}
+	l.segs = append(l.segs, s)
+	l.size += s.size
 	return nil
+}
+
+// extend zero-fills s up to at least end, a chunk at a time, within the segment limit
+// (past it only as far as end). The caller syncs.
+func (l *logFile) extend(s *segment, end int64) error {
+	limit := l.segmentLimit()
+	for s.alloc < end || s.alloc < limit && s.alloc-s.size < preallocChunk/4 {
+		n := min(int64(preallocChunk), max(limit, end)-s.alloc)
+		if n <= 0 {
+			break
+		}
+		if _, err := s.f.WriteAt(zeros[:n], s.alloc); err != nil {
+			return fmt.Errorf("eventlog: extend %s: %w", s.path, err)
+		}
+		s.alloc += n
+	}
+	return nil
+}
+
+// padding is the zero-filled space of the active segment.
+func (l *logFile) padding() int64 {
+	if len(l.segs) == 0 {
+		return 0
+	}
+	a := l.segs[len(l.segs)-1]
+	return max(a.alloc-a.size, 0)
 }
 
 func syncDir(dir string) error {
@@ -378,18 +440,52 @@ func (l *logFile) append(ctx context.Context, r Record) (uint64, error) {
 // that arrive during a commit form the next batch, so they share its fsync.
 func (l *logFile) commitLoop() {
 	defer close(l.stopped)
+	last := 0 // size of the previous batch
 	for range l.wake {
+		l.gather(last)
 		l.qmu.Lock()
 		b := l.pending
 		l.pending = nil
 		closed := l.closed
 		l.qmu.Unlock()
+		last = 0
 		if b != nil {
+			last = len(b.recs)
 			l.commit(b)
 		}
 		if closed {
 			return
 		}
+	}
+}
+
+// gather lets reporters that the previous commit released queue their next records
+// before the batch is taken: without it, the first one back would get an fsync of its
+// own while the others wait for the next. It yields the processor while the pending
+// batch is smaller than the previous one and still growing, for a few microseconds.
+func (l *logFile) gather(last int) {
+	if last <= 1 {
+		return
+	}
+	prev, still := -1, 0
+	for range 64 {
+		l.qmu.Lock()
+		n := 0
+		if l.pending != nil {
+			n = len(l.pending.recs)
+		}
+		l.qmu.Unlock()
+		if n >= last {
+			return
+		}
+		if n == prev {
+			if still++; still >= 4 {
+				return
+			}
+		} else {
+			prev, still = n, 0
+		}
+		runtime.Gosched()
 	}
 }
 
@@ -399,6 +495,10 @@ func (l *logFile) commit(b *batch) {
 	l.mu.Lock()
 	b.err = l.commitLocked(b.recs)
 	l.mu.Unlock()
+	if b.err == nil {
+		l.commits.Add(1)
+		l.committed.Add(uint64(len(b.recs)))
+	}
 	if b.err == nil {
 		l.subs.publish(b.recs)
 	}
@@ -422,27 +522,40 @@ func (l *logFile) commitLocked(recs []Record) error {
 	need := int64(len(buf))
 	active := l.segs[len(l.segs)-1]
 	if active.size > int64(len(segmentMagic)) && active.size+need > l.segmentLimit() {
+		// Seal the active segment: cut its zero-filled space, then start the next.
+		if err := active.f.Truncate(active.size); err != nil {
+			return fmt.Errorf("eventlog: seal %s: %w", active.path, err)
+		}
+		active.alloc = active.size
 		if err := l.newSegment(active.seq + 1); err != nil {
 			return err
 		}
 		active = l.segs[len(l.segs)-1]
 	}
-	for l.size+need > l.cfg.MaxSize && len(l.segs) > 1 {
+	// What the files will hold after this write, zero-filled space included.
+	after := func() int64 { return l.size + max(active.alloc, active.size+need) - active.size }
+	for after() > l.cfg.MaxSize && len(l.segs) > 1 {
 		if l.cfg.Retention {
 			return &LogFullError{Log: l.name}
 		}
 		l.dropOldest()
 	}
-	if l.cfg.Retention && l.size+need > l.cfg.MaxSize {
+	if l.cfg.Retention && after() > l.cfg.MaxSize {
 		return &LogFullError{Log: l.name}
 	}
-	if _, err := active.f.WriteAt(buf, active.size); err != nil {
+	fail := func(what string, err error) error {
 		active.f.Truncate(active.size)
-		return fmt.Errorf("eventlog: write %s: %w", active.path, err)
+		active.alloc = active.size
+		return fmt.Errorf("eventlog: %s %s: %w", what, active.path, err)
+	}
+	if err := l.extend(active, active.size+need); err != nil {
+		return fail("extend", err)
+	}
+	if _, err := active.f.WriteAt(buf, active.size); err != nil {
+		return fail("write", err)
 	}
 	if err := unix.Fdatasync(int(active.f.Fd())); err != nil {
-		active.f.Truncate(active.size)
-		return fmt.Errorf("eventlog: sync %s: %w", active.path, err)
+		return fail("sync", err)
 	}
 	off := active.size
 	for i := range recs {
@@ -593,7 +706,7 @@ func (l *logFile) info() LogInfo {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	in := LogInfo{Name: l.name, Enabled: true, Type: "Admin", LogFileName: l.dir,
-		Retention: l.cfg.Retention, MaxSize: l.cfg.MaxSize, FileSize: l.size,
+		Retention: l.cfg.Retention, MaxSize: l.cfg.MaxSize, FileSize: l.size + l.padding(),
 		NumberOfLogRecords: len(l.x.recs), LastWriteTime: l.lastWrite}
 	if len(l.x.recs) > 0 {
 		in.OldestRecordNumber = l.x.recs[0].id
@@ -610,6 +723,14 @@ func (l *logFile) setConfig(cfg LogConfig) error {
 		return err
 	}
 	l.cfg = cfg
+	// The zero-filled space of the active segment shrinks with the segment limit.
+	if a := l.segs[len(l.segs)-1]; a.alloc > max(a.size, l.segmentLimit()) {
+		keep := max(a.size, l.segmentLimit())
+		if err := a.f.Truncate(keep); err != nil {
+			return fmt.Errorf("eventlog: %w", err)
+		}
+		a.alloc = keep
+	}
 	for !cfg.Retention && l.size > cfg.MaxSize && len(l.segs) > 1 {
 		l.dropOldest()
 	}

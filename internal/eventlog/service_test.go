@@ -303,12 +303,11 @@ func TestTornTailIsDropped(t *testing.T) {
 	for i := range 10 {
 		report(t, s, Event{Source: "MyApp", EventID: uint32(i + 1), Strings: []string{"before the crash"}})
 	}
+	l := s.logs["system"]
+	last, dataEnd := l.segs[len(l.segs)-1].path, l.segs[len(l.segs)-1].size
 	s.Close()
-	files, _ := filepath.Glob(filepath.Join(dir, "System", "*"+segmentExt))
-	last := files[len(files)-1]
-	st, _ := os.Stat(last)
-	// A torn write: the last record's frame cut in half, then garbage.
-	if err := os.Truncate(last, st.Size()-10); err != nil {
+	// A torn write: the last record's frame cut short, then garbage.
+	if err := os.Truncate(last, dataEnd-10); err != nil {
 		t.Fatal(err)
 	}
 	f, _ := os.OpenFile(last, os.O_APPEND|os.O_WRONLY, 0)
