@@ -75,9 +75,10 @@ func FuzzRead(f *testing.F) {
 	})
 }
 
-// FuzzReadWithLogs feeds damaged transaction logs to the recovery of the
-// shared dirty hives.
-func FuzzReadWithLogs(f *testing.F) {
+// FuzzRecovery feeds damaged transaction logs to the recovery of the shared
+// dirty hives. (Its name must not start with FuzzRead: -fuzz=FuzzRead has to
+// match exactly one target.)
+func FuzzRecovery(f *testing.F) {
 	dir := sharedHives(f)
 	primaries := map[bool][]byte{}
 	for _, c := range []struct {

@@ -143,3 +143,36 @@ func TestLogEdgeCases(t *testing.T) {
 		}
 	})
 }
+
+// With the single-log scheme, ReadFile finds path.LOG when there is no .LOG1/.LOG2.
+func TestReadFileSingleLog(t *testing.T) {
+	primary, log1, _ := readDirty(t, "OldDirtyHive/OldDirtyHive")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "SYSTEM")
+	if err := os.WriteFile(path, primary, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+".LOG", log1, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := ReadFile(path)
+	if err != nil || !h.Recovered {
+		t.Fatalf("ReadFile: %v (recovered %v)", err, h != nil && h.Recovered)
+	}
+	want, err := readHiveFile(t, filepath.Join(sharedHives(t), "OldDirtyHive", "RecoveredHive_Windows7"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diffTrees(want.Root, h.Root, "", true); d != "" {
+		t.Error(d)
+	}
+
+	// Without any log the primary's older state comes back, marked dirty.
+	os.Remove(path + ".LOG")
+	if h, err := ReadFile(path); err != nil || !h.Dirty || h.Recovered {
+		t.Fatalf("without logs: %v", err)
+	}
+	if _, err := ReadFile(filepath.Join(dir, "missing")); err == nil {
+		t.Error("ReadFile of a missing file succeeded")
+	}
+}
