@@ -2,6 +2,9 @@ package hive
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -49,6 +52,62 @@ func TestRoundTrip(t *testing.T) {
 		again, err := Marshal(h.Root, WriteOptions{Minor: minor, FileName: `\??\C:\test\hive`})
 		if err != nil || !bytes.Equal(again, b) {
 			t.Errorf("1.%d: rewriting the tree read back changes the file (err %v)", minor, err)
+		}
+	}
+}
+
+// Every readable hive Windows wrote survives Read → Write → Read, and hivexml
+// counts the same keys and values in our copy as in Windows' original.
+func TestRewriteSharedHives(t *testing.T) {
+	dir := sharedHives(t)
+	for _, name := range []string{"BigDataHive", "BogusKeyNamesHive", "CompHive", "DeletedDataHive", "DupNameHive",
+		"EmptyHive", "ExtendedASCIIHive", "InvalidParentHive", "ManySubkeysHive", "MultiSzHive", "NewFlagsHive",
+		"OffHive", "SlackHive", "StringValuesHive", "UnicodeHive", "UpcaseHive", "ValuesOrderHive", "WrongOrderHive",
+		"NewDirtyHive1/RecoveredHive_Windows10", "OldDirtyHive/RecoveredHive_Windows7"} {
+		h, err := readHiveFile(t, filepath.Join(dir, name))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		b, err := Marshal(h.Root, WriteOptions{Minor: h.Minor, FileName: h.FileName})
+		if err != nil {
+			t.Errorf("%s: Marshal: %v", name, err)
+			continue
+		}
+		h2, err := Read(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatalf("%s: reading our copy: %v", name, err)
+		}
+		if d := diffTrees(sortedCopy(h.Root), h2.Root, "", false); d != "" {
+			t.Errorf("%s: %s", name, d)
+		}
+		var sec func(a, b *Key) bool
+		sec = func(a, b *Key) bool {
+			if !bytes.Equal(a.Security, b.Security) || len(a.Subkeys) != len(b.Subkeys) {
+				return false
+			}
+			for i := range a.Subkeys {
+				if !sec(a.Subkeys[i], b.Subkeys[i]) {
+					return false
+				}
+			}
+			return true
+		}
+		if !sec(sortedCopy(h.Root), h2.Root) {
+			t.Errorf("%s: security descriptors changed", name)
+		}
+		path := filepath.Join(t.TempDir(), "copy")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		origXML, oursXML := run(t, "hivexml", filepath.Join(dir, name)), run(t, "hivexml", path)
+		for _, tag := range []string{"<node ", "<value "} {
+			orig, ours := strings.Count(origXML, tag), strings.Count(oursXML, tag)
+			if orig != ours {
+				t.Errorf("%s: hivexml counts %d %q in ours, %d in Windows'", name, ours, tag, orig)
+			}
+		}
+		if n := strings.Count(oursXML, "<node "); n != h.Root.CountKeys() {
+			t.Errorf("%s: hivexml counts %d keys, we read %d", name, n, h.Root.CountKeys())
 		}
 	}
 }
