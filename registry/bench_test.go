@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -187,6 +188,7 @@ func BenchmarkIPCEcho(b *testing.B) {
 			}()
 			type client struct {
 				c        net.Conn
+				br       *bufio.Reader
 				req, buf []byte
 			}
 			runClients(b, n, func() *client {
@@ -198,13 +200,13 @@ func BenchmarkIPCEcho(b *testing.B) {
 				b.Cleanup(func() { c.Close() })
 				req := make([]byte, reqSize)
 				binary.LittleEndian.PutUint32(req, uint32(reqSize-4))
-				return &client{c: c, req: req, buf: make([]byte, replySize)}
+				return &client{c: c, br: bufio.NewReader(c), req: req, buf: make([]byte, replySize)}
 			}, func(cl *client) {
 				if _, err := cl.c.Write(cl.req); err != nil {
 					b.Error(err)
 					return
 				}
-				if _, err := io.ReadFull(cl.c, cl.buf); err != nil {
+				if _, err := io.ReadFull(cl.br, cl.buf); err != nil {
 					b.Error(err)
 				}
 			})
@@ -214,16 +216,17 @@ func BenchmarkIPCEcho(b *testing.B) {
 
 func echo(c net.Conn, replySize int) {
 	defer c.Close()
+	br := bufio.NewReader(c)
 	buf := make([]byte, 64<<10)
 	reply := make([]byte, replySize)
 	binary.LittleEndian.PutUint32(reply, uint32(replySize-4))
 	for {
 		var hdr [4]byte
-		if _, err := io.ReadFull(c, hdr[:]); err != nil {
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
 			return
 		}
 		n := binary.LittleEndian.Uint32(hdr[:])
-		if _, err := io.ReadFull(c, buf[:n]); err != nil {
+		if _, err := io.ReadFull(br, buf[:n]); err != nil {
 			return
 		}
 		if _, err := c.Write(reply); err != nil {

@@ -66,6 +66,7 @@ type call struct {
 	status  uint32
 	payload []byte
 	err     error
+	dec     wire.Decoder // reused for the reply, so decoding does not allocate
 }
 
 var callPool = sync.Pool{New: func() any { return &call{done: make(chan struct{}, 1)} }}
@@ -200,7 +201,7 @@ func (c *Conn) readUntil(id uint32, cl *call, decode func(*wire.Decoder)) error 
 			c.mu.Lock()
 			delete(c.pending, id)
 			c.mu.Unlock()
-			return replyError(r.Status, r.Payload, decode)
+			return replyError(&cl.dec, r.Status, r.Payload, decode)
 		}
 		c.dispatch(r)
 	}
@@ -254,7 +255,7 @@ func (c *Conn) finish(cl *call, decode func(*wire.Decoder)) error {
 	if cl.err != nil {
 		err = cl.err
 	} else {
-		err = replyError(cl.status, cl.payload, decode)
+		err = replyError(&cl.dec, cl.status, cl.payload, decode)
 	}
 	cl.err = nil
 	if cap(cl.payload) > 64<<10 {
@@ -265,8 +266,9 @@ func (c *Conn) finish(cl *call, decode func(*wire.Decoder)) error {
 }
 
 // replyError turns a reply into the call's result, decoding a successful payload.
-func replyError(status uint32, payload []byte, decode func(*wire.Decoder)) error {
-	d := wire.NewDecoder(payload)
+func replyError(d *wire.Decoder, status uint32, payload []byte, decode func(*wire.Decoder)) error {
+	d.Reset(payload)
+	defer d.Reset(nil)
 	if status != wire.StatusSuccess {
 		ep := d.ErrorPayload()
 		if len(ep.Holders) > 0 {

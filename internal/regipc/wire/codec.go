@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -78,11 +79,10 @@ func DecodeRequest(body []byte) (Request, error) {
 // enough. A length prefix above MaxFrame is ErrFrameTooLarge; the buffer grows only as
 // bytes arrive, so a lying prefix costs no more memory than the bytes sent.
 func ReadFrame(r io.Reader, buf []byte) ([]byte, error) {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+	n, err := readLength(r)
+	if err != nil {
 		return buf[:0], err
 	}
-	n := int(binary.LittleEndian.Uint32(hdr[:]))
 	if n > MaxFrame {
 		return buf[:0], ErrFrameTooLarge
 	}
@@ -101,6 +101,28 @@ func ReadFrame(r io.Reader, buf []byte) ([]byte, error) {
 		}
 	}
 	return buf, nil
+}
+
+// readLength reads a frame's length prefix. From a bufio.Reader (the servers' and
+// clients' case) it peeks, so that no header buffer escapes to the heap per frame.
+func readLength(r io.Reader) (int, error) {
+	if br, ok := r.(*bufio.Reader); ok {
+		hdr, err := br.Peek(4)
+		if err != nil {
+			if len(hdr) > 0 && err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, err
+		}
+		n := binary.LittleEndian.Uint32(hdr)
+		_, _ = br.Discard(4)
+		return int(n), nil
+	}
+	var hdr [4]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return 0, err
+	}
+	return int(binary.LittleEndian.Uint32(hdr[:])), nil
 }
 
 func growTo(b []byte, n int) []byte {
@@ -200,6 +222,9 @@ type Decoder struct {
 
 // NewDecoder returns a decoder of b.
 func NewDecoder(b []byte) *Decoder { return &Decoder{b: b} }
+
+// Reset makes d a decoder of b, so that a reader can keep one Decoder for every frame.
+func (d *Decoder) Reset(b []byte) { *d = Decoder{b: b} }
 
 func (d *Decoder) need(n int, what string) bool {
 	if d.err != nil {

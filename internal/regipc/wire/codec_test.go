@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -121,6 +122,20 @@ func TestReadFrame(t *testing.T) {
 		}
 		if _, err := ReadFrame(bytes.NewReader([]byte{1, 0}), nil); !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Fatalf("err = %v, want ErrUnexpectedEOF inside a frame", err)
+		}
+		// The same through a bufio.Reader, which takes the peeking path.
+		if _, err := ReadFrame(bufio.NewReader(bytes.NewReader(nil)), nil); err != io.EOF {
+			t.Fatalf("bufio: err = %v, want io.EOF between frames", err)
+		}
+		if _, err := ReadFrame(bufio.NewReader(bytes.NewReader([]byte{1, 0})), nil); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("bufio: err = %v, want ErrUnexpectedEOF inside a header", err)
+		}
+		if _, err := ReadFrame(bufio.NewReader(bytes.NewReader([]byte{4, 0, 0, 0, 1})), nil); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("bufio: err = %v, want ErrUnexpectedEOF inside a body", err)
+		}
+		frame := AppendRequest(nil, &Request{Op: OpPing, ID: 3})
+		if body, err := ReadFrame(bufio.NewReader(bytes.NewReader(frame)), nil); err != nil || len(body) != len(frame)-4 {
+			t.Fatalf("bufio: %d bytes, %v", len(body), err)
 		}
 	})
 }
