@@ -9,6 +9,7 @@ import (
 
 	"wolfpack/internal/agent"
 	"wolfpack/internal/api"
+	"wolfpack/internal/eventlog"
 	"wolfpack/internal/registry"
 )
 
@@ -19,6 +20,8 @@ type Node struct {
 	Log     *slog.Logger
 	API     *api.Server
 	APIBase string // the API's URL once it listens
+
+	Events *eventlog.Service // the node's event logs (eventlog.go)
 
 	Registry *registry.Registry // the node's registry (registry.go)
 

@@ -1,0 +1,182 @@
+package api
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"wolfpack/internal/eventlog"
+)
+
+// Event log routes (wevtutil, eventcreate, the web console):
+//
+//	GET  /v1/eventlog/logs                       → ["Application","System"]
+//	GET  /v1/eventlog/logs/{log}                 → eventlog.LogInfo
+//	PUT  /v1/eventlog/logs/{log}                 ← EventlogConfig → eventlog.LogInfo
+//	GET  /v1/eventlog/logs/{log}/events?q=&c=&rd= → []eventlog.Record (query, count, newest first)
+//	POST /v1/eventlog/logs/{log}/events          ← eventlog.Event → EventlogReported
+//	GET  /v1/eventlog/logs/{log}/export?q=       → export file (JSON Lines)
+//	POST /v1/eventlog/logs/{log}/clear?backup=1  → with backup=1 the export file of what was cleared
+//	GET  /v1/eventlog/subscribe?log=             → a stream of records, one JSON object per line
+//
+// Errors carry Windows' numbers: 15007 for an unknown log, 15001 for a query the parser
+// does not accept (the message says at which position), 87 for bad settings.
+
+// EventlogConfig is the body of PUT /v1/eventlog/logs/{log}; absent fields keep their
+// value.
+type EventlogConfig struct {
+	MaxSize   *int64 `json:"maxSize,omitempty"`
+	Retention *bool  `json:"retention,omitempty"`
+}
+
+// EventlogReported is the answer to POST …/events.
+type EventlogReported struct {
+	Log      string `json:"log"`
+	RecordID uint64 `json:"recordId"`
+}
+
+// RegisterEventlog serves svc's logs.
+func RegisterEventlog(s *Server, svc *eventlog.Service) {
+	s.Handle("GET /v1/eventlog/logs", func(w http.ResponseWriter, r *http.Request) {
+		WriteJSON(w, http.StatusOK, svc.Logs())
+	})
+	s.Handle("GET /v1/eventlog/logs/{log}", func(w http.ResponseWriter, r *http.Request) {
+		in, err := svc.Info(r.PathValue("log"))
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, in)
+	})
+	s.Handle("PUT /v1/eventlog/logs/{log}", func(w http.ResponseWriter, r *http.Request) {
+		var c EventlogConfig
+		if err := ReadJSON(r, &c); err != nil {
+			WriteError(w, err)
+			return
+		}
+		in, err := svc.Info(r.PathValue("log"))
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		size, ret := in.MaxSize, in.Retention
+		if c.MaxSize != nil {
+			size = *c.MaxSize
+		}
+		if c.Retention != nil {
+			ret = *c.Retention
+		}
+		if in, err = svc.SetConfig(in.Name, size, ret); err != nil {
+			WriteError(w, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, in)
+	})
+	s.Handle("GET /v1/eventlog/logs/{log}/events", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		opts := eventlog.QueryOptions{}
+		if c := q.Get("c"); c != "" {
+			n, err := strconv.Atoi(c)
+			if err != nil || n < 0 {
+				WriteError(w, BadRequest("bad count %q", c))
+				return
+			}
+			opts.Count = n
+		}
+		if rd := q.Get("rd"); rd != "" {
+			b, err := strconv.ParseBool(rd)
+			if err != nil {
+				WriteError(w, BadRequest("bad reverse direction %q", rd))
+				return
+			}
+			opts.Reverse = b
+		}
+		recs, err := svc.Query(r.Context(), r.PathValue("log"), q.Get("q"), opts)
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		if recs == nil {
+			recs = []eventlog.Record{}
+		}
+		WriteJSON(w, http.StatusOK, recs)
+	})
+	s.Handle("POST /v1/eventlog/logs/{log}/events", func(w http.ResponseWriter, r *http.Request) {
+		var e eventlog.Event
+		if err := ReadJSON(r, &e); err != nil {
+			WriteError(w, err)
+			return
+		}
+		e.Log = r.PathValue("log")
+		id, err := svc.Report(r.Context(), e)
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		in, _ := svc.Info(e.Log)
+		WriteJSON(w, http.StatusCreated, EventlogReported{Log: in.Name, RecordID: id})
+	})
+	s.Handle("GET /v1/eventlog/logs/{log}/export", func(w http.ResponseWriter, r *http.Request) {
+		log := r.PathValue("log")
+		if _, err := svc.Info(log); err != nil {
+			WriteError(w, err)
+			return
+		}
+		if _, err := eventlog.ParseQuery(r.URL.Query().Get("q")); err != nil {
+			WriteError(w, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		if err := svc.Export(r.Context(), log, r.URL.Query().Get("q"), w); err != nil {
+			// Headers are sent: the client sees a cut-short file, which ReadExport refuses.
+			panic(http.ErrAbortHandler)
+		}
+	})
+	s.Handle("POST /v1/eventlog/logs/{log}/clear", func(w http.ResponseWriter, r *http.Request) {
+		log := r.PathValue("log")
+		if _, err := svc.Info(log); err != nil {
+			WriteError(w, err)
+			return
+		}
+		if backup, _ := strconv.ParseBool(r.URL.Query().Get("backup")); backup {
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			if err := svc.Clear(r.Context(), log, w); err != nil {
+				panic(http.ErrAbortHandler)
+			}
+			return
+		}
+		if err := svc.Clear(r.Context(), log, nil); err != nil {
+			WriteError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	s.Handle("GET /v1/eventlog/subscribe", func(w http.ResponseWriter, r *http.Request) {
+		log := r.URL.Query().Get("log")
+		if log != "" {
+			if _, err := svc.Info(log); err != nil {
+				WriteError(w, err)
+				return
+			}
+		}
+		ch := svc.Subscribe(r.Context(), log)
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		w.WriteHeader(http.StatusOK)
+		rc := http.NewResponseController(w)
+		rc.Flush()
+		bw := bufio.NewWriter(w)
+		enc := json.NewEncoder(bw)
+		for rec := range ch {
+			if enc.Encode(rec) != nil {
+				return
+			}
+			// Flush once the burst is written.
+			if len(ch) == 0 {
+				if bw.Flush() != nil || rc.Flush() != nil {
+					return
+				}
+			}
+		}
+	})
+}
