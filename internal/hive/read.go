@@ -34,7 +34,7 @@ func Read(r io.ReaderAt, size int64) (*Hive, error) {
 		return nil, &FormatError{0, "file smaller than a base block:", size}
 	}
 	head := make([]byte, BaseBlockSize)
-	if _, err := r.ReadAt(head, 0); err != nil {
+	if err := readFull(r, head, 0); err != nil {
 		return nil, fmt.Errorf("hive: reading base block: %w", err)
 	}
 	bb := parseBaseBlock(head)
@@ -47,10 +47,22 @@ func Read(r io.ReaderAt, size int64) (*Hive, error) {
 	}
 	buf := make([]byte, end)
 	copy(buf, head)
-	if _, err := r.ReadAt(buf[BaseBlockSize:], BaseBlockSize); err != nil {
+	if err := readFull(r, buf[BaseBlockSize:], BaseBlockSize); err != nil {
 		return nil, fmt.Errorf("hive: reading hive bins: %w", err)
 	}
 	return decode(buf)
+}
+
+// readFull fills p from off; io.EOF with a full read is no error.
+func readFull(r io.ReaderAt, p []byte, off int64) error {
+	n, err := r.ReadAt(p, off)
+	if n == len(p) {
+		return nil
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // checkBaseBlock validates the fields the reader relies on.

@@ -1,7 +1,9 @@
 package hive
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -134,5 +136,34 @@ func TestSharedHiveContents(t *testing.T) {
 	}
 	if root.Flags&KEY_HIVE_ENTRY == 0 {
 		t.Errorf("EmptyHive: root flags %#x lack KEY_HIVE_ENTRY", root.Flags)
+	}
+}
+
+// eofReaderAt returns io.EOF with the last bytes, as io.ReaderAt allows.
+type eofReaderAt struct{ b []byte }
+
+func (r eofReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n := copy(p, r.b[off:])
+	if off+int64(n) == int64(len(r.b)) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func TestReadAtEOF(t *testing.T) {
+	b, err := Marshal(goldenTree(), WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(eofReaderAt{b}, int64(len(b))); err != nil {
+		t.Fatalf("Read with io.EOF at the end: %v", err)
+	}
+	// A size larger than the data: the hive bins end inside the data, fine.
+	if _, err := Read(bytes.NewReader(b), int64(len(b))+100); err != nil {
+		t.Fatalf("Read with a larger size: %v", err)
+	}
+	// A file shorter than its size says: an I/O error, not a panic.
+	if _, err := Read(bytes.NewReader(b[:5000]), int64(len(b))); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("short file: %v", err)
 	}
 }
