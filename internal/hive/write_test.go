@@ -350,3 +350,35 @@ func isASCII(s string) bool {
 	}
 	return true
 }
+
+func TestWriteEqualsMarshal(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, goldenTree(), WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Marshal(goldenTree(), WriteOptions{})
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Error("Write and Marshal differ")
+	}
+	if err := Write(&buf, &Key{Name: "a", Subkeys: []*Key{{Name: "x"}, {Name: "X"}}}, WriteOptions{}); err == nil {
+		t.Error("Write accepted duplicate names")
+	}
+}
+
+// The checksum is the XOR of 127 uint32s, with 0 → 1 and 0xFFFFFFFF → 0xFFFFFFFE.
+func TestBaseBlockChecksum(t *testing.T) {
+	b := make([]byte, BaseBlockSize)
+	if got := baseBlockChecksum(b); got != 1 {
+		t.Errorf("all zero: %#x, want 1", got)
+	}
+	put32(b, 0, 0xFFFFFFFF)
+	if got := baseBlockChecksum(b); got != 0xFFFFFFFE {
+		t.Errorf("XOR 0xFFFFFFFF: %#x, want 0xFFFFFFFE", got)
+	}
+	put32(b, 4, 0x0F0F0F0F)
+	put32(b, 504, 0x12345678)
+	put32(b, 508, 0xAAAAAAAA) // the checksum field itself is not included
+	if got, want := baseBlockChecksum(b), uint32(0xFFFFFFFF^0x0F0F0F0F^0x12345678); got != want {
+		t.Errorf("checksum %#x, want %#x", got, want)
+	}
+}
