@@ -161,6 +161,7 @@ func TestWriteRefuses(t *testing.T) {
 		{"nil subkey", &Key{Name: "r", Subkeys: []*Key{nil}}},
 		{"key name too long", &Key{Name: "r", Subkeys: []*Key{{Name: strings.Repeat("ж", 40000)}}}},
 		{"too deep", deepTree(600)},
+		{"cycle", cyclicTree()},
 	} {
 		if _, err := Marshal(c.tree, WriteOptions{}); !errors.Is(err, ErrWrite) {
 			t.Errorf("%s: err = %v, want ErrWrite", c.name, err)
@@ -185,4 +186,13 @@ func deepTree(n int) *Key {
 		k = s
 	}
 	return root
+}
+
+// cyclicTree has two keys that are each other's and their own subkeys: naive
+// recursion would take 2^512 steps before any depth limit.
+func cyclicTree() *Key {
+	x, y := &Key{Name: "x"}, &Key{Name: "y"}
+	x.Subkeys = []*Key{x, y}
+	y.Subkeys = []*Key{x, y}
+	return x
 }

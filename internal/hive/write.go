@@ -49,7 +49,8 @@ func Marshal(root *Key, opts WriteOptions) ([]byte, error) {
 		return nil, writeError("unsupported minor version %d (3 to 6)", minor)
 	}
 	w := &writer{minor: minor, sk: make(map[string]int)}
-	w.b = make([]byte, BaseBlockSize, BaseBlockSize+estimateSize(root, 0)*9/8+HbinAlignment)
+	estimate, _ := estimateSize(root, 0)
+	w.b = make([]byte, BaseBlockSize, BaseBlockSize+min(estimate*9/8, 1<<31)+HbinAlignment)
 	w.lastWritten = timeToFiletime(root.LastWrite)
 	rootOff, err := w.key(root, CellOffsetNil, 0)
 	if err != nil {
@@ -573,10 +574,11 @@ func utf16Len(s string) int {
 }
 
 // estimateSize guesses the size of the hive bins a tree needs, so that the
-// writer's buffer rarely grows.
-func estimateSize(k *Key, depth int) int {
+// writer's buffer rarely grows. It gives up (false) on a tree nested too deep,
+// which Write refuses anyway, so that a cyclic tree costs linear time.
+func estimateSize(k *Key, depth int) (int, bool) {
 	if depth > maxKeyDepth {
-		return 0
+		return 0, false
 	}
 	n := 96 + 2*len(k.Name) + 2*len(k.Class) + 16*len(k.Subkeys) + 8*len(k.Values)
 	for _, v := range k.Values {
@@ -587,8 +589,12 @@ func estimateSize(k *Key, depth int) int {
 	}
 	for _, s := range k.Subkeys {
 		if s != nil {
-			n += estimateSize(s, depth+1)
+			m, ok := estimateSize(s, depth+1)
+			if !ok {
+				return 0, false
+			}
+			n += m
 		}
 	}
-	return n
+	return n, true
 }
