@@ -9,6 +9,7 @@ import (
 
 	"wolfpack/internal/agent"
 	"wolfpack/internal/api"
+	"wolfpack/internal/checkpoint"
 	"wolfpack/internal/eventlog"
 	"wolfpack/internal/registry"
 )
@@ -29,6 +30,8 @@ type Node struct {
 	Etcd      *clientv3.Client // the cluster database's etcd client (cluster.go)
 	joinToken string           // the cluster's join token (cluster.go)
 
+	Checkpoints *checkpoint.Manager // the registry checkpoint manager (checkpoint.go)
+
 	stops []func()
 }
 
@@ -48,6 +51,7 @@ func (n *Node) parts() []part {
 		{"eventlog", n.startEventlog},
 		{"registry", n.startRegistry},
 		{"cluster", n.startCluster},
+		{"checkpoint", n.startCheckpoint},
 		{"api", n.startAPI},
 	}
 }
