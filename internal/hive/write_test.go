@@ -382,3 +382,46 @@ func TestBaseBlockChecksum(t *testing.T) {
 		t.Errorf("checksum %#x, want %#x", got, want)
 	}
 }
+
+// The default descriptor is a well-formed self-relative SECURITY_DESCRIPTOR.
+func TestDefaultSecurityDescriptor(t *testing.T) {
+	sd := DefaultSecurityDescriptor()
+	if sd[0] != 1 || le16(sd, 2) != 0x8004 {
+		t.Fatalf("revision %d control %#x", sd[0], le16(sd, 2))
+	}
+	sidAt := func(off uint32) []byte {
+		if off == 0 || int(off)+8 > len(sd) {
+			t.Fatalf("SID offset %d", off)
+		}
+		n := 8 + 4*int(sd[off+1])
+		if sd[off] != 1 || int(off)+n > len(sd) {
+			t.Fatalf("bad SID at %d", off)
+		}
+		return sd[off : int(off)+n]
+	}
+	if owner := sidAt(le32(sd, 4)); !bytes.Equal(owner, sid(5, 32, 544)) {
+		t.Errorf("owner % x", owner)
+	}
+	if group := sidAt(le32(sd, 8)); !bytes.Equal(group, sid(5, 18)) {
+		t.Errorf("group % x", group)
+	}
+	if le32(sd, 12) != 0 {
+		t.Error("SACL offset set without SE_SACL_PRESENT")
+	}
+	dacl := int(le32(sd, 16))
+	size, count := int(le16(sd, dacl+2)), int(le16(sd, dacl+4))
+	if sd[dacl] != 2 || dacl+size > len(sd) || count != 3 {
+		t.Fatalf("ACL revision %d size %d count %d", sd[dacl], size, count)
+	}
+	pos := dacl + 8
+	for range count {
+		aceSize := int(le16(sd, pos+2))
+		if sd[pos] != 0 || sd[pos+1] != 0x02 || aceSize != 8+len(sidAt(uint32(pos+8))) {
+			t.Errorf("ACE at %d: type %d flags %#x size %d", pos, sd[pos], sd[pos+1], aceSize)
+		}
+		pos += aceSize
+	}
+	if pos != dacl+size {
+		t.Errorf("ACEs end at %d, ACL at %d", pos, dacl+size)
+	}
+}
