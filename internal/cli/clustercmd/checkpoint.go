@@ -4,17 +4,222 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
 
 	"wolfpack/internal/api"
 )
 
-// checkpointCommand runs the registry checkpoint options of `cluster resource NAME`
-// (/addcheckpoints:, /removecheckpoints:, /checkpoints, /checkpointhistory:,
-// /checkpointdiff:, /checkpointrollback:, /checkpointverify). option is the option's
-// full name without the slash, value what followed its colon.
+// checkpointCommand runs the registry checkpoint options of `cluster resource NAME`.
+// option is the option's full name without the slash, value what followed its colon:
 //
-// Placeholder: the checkpoint engineer replaces this file.
+//	/addcheckpoints:"KEY"[,"KEY"…]     add (keys relative to HKLM, no leading backslash)
+//	/removecheckpoints:"KEY"[,"KEY"…]  remove, with their stored versions
+//	/checkpoints                       list each key with its newest version
+//	/checkpointhistory:"KEY"           list the kept versions
+//	/checkpointdiff:"KEY",V1[,V2]      .reg text turning V1 into V2 (default: the newest)
+//	/checkpointrollback:"KEY",V        make V the newest; restore it now if online
+//	/checkpointverify                  compare the owner's live subtrees with the newest
+//	                                   versions (exit status 1 when they drifted)
 func checkpointCommand(ctx context.Context, c *api.Client, out, errOut io.Writer, resource, option, value string) int {
-	fmt.Fprintln(errOut, "cluster: checkpoint options are not available yet")
-	return 1
+	if resource == "" {
+		fmt.Fprintf(errOut, "cluster: /%s needs a resource name\n", option)
+		return 2
+	}
+	base := "/v1/resources/" + url.PathEscape(resource) + "/checkpoints"
+	fail := func(err error) int {
+		systemError(errOut, err)
+		return 1
+	}
+	switch option {
+	case "addcheckpoints", "removecheckpoints":
+		keys, err := splitCheckpointList(value)
+		if err != nil || len(keys) == 0 {
+			fmt.Fprintf(errOut, "cluster: /%s:\"KEY\"[,\"KEY\"…] needs registry keys relative to HKEY_LOCAL_MACHINE\n", option)
+			return 2
+		}
+		var list []api.CheckpointInfo
+		if option == "addcheckpoints" {
+			for _, k := range keys {
+				fmt.Fprintf(out, "Adding registry checkpoint '%s' for resource '%s'...\n", k, resource)
+			}
+			err = c.Do(ctx, http.MethodPost, base, api.CheckpointKeys{Keys: keys}, &list)
+		} else {
+			for _, k := range keys {
+				fmt.Fprintf(out, "Removing registry checkpoint '%s' for resource '%s'...\n", k, resource)
+			}
+			q := url.Values{"key": keys}
+			err = c.Do(ctx, http.MethodDelete, base+"?"+q.Encode(), nil, &list)
+		}
+		if err != nil {
+			return fail(err)
+		}
+		fmt.Fprintln(out)
+		printCheckpoints(out, resource, list)
+		return 0
+	case "checkpoints":
+		if value != "" {
+			fmt.Fprintln(errOut, "cluster: /checkpoints takes no value")
+			return 2
+		}
+		var list []api.CheckpointInfo
+		if err := c.Do(ctx, http.MethodGet, base, nil, &list); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(out, "Listing registry checkpoints for resource '%s'...\n\n", resource)
+		printCheckpoints(out, resource, list)
+		return 0
+	case "checkpointhistory":
+		keys, err := splitCheckpointList(value)
+		if err != nil || len(keys) != 1 {
+			fmt.Fprintln(errOut, `cluster: /checkpointhistory:"KEY" needs one registry key`)
+			return 2
+		}
+		var vs []api.CheckpointVersion
+		if err := c.Do(ctx, http.MethodGet, base+"/history?"+url.Values{"key": keys}.Encode(), nil, &vs); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(out, "Listing versions of registry checkpoint '%s' for resource '%s'...\n\n", keys[0], resource)
+		tw := tabwriter.NewWriter(out, 0, 0, 1, ' ', 0)
+		fmt.Fprintln(tw, "Version\tTime\tNode\tSize\tHash\t")
+		fmt.Fprintln(tw, "-------\t-------------------\t----\t----\t----------------------------------------------------------------\t")
+		for _, v := range vs {
+			note := ""
+			if v.RolledBackFrom != 0 {
+				note = fmt.Sprintf(" (rollback to %d)", v.RolledBackFrom)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s%s\t\n", v.Number, localTime(v.Time), v.Node, v.Size, v.Hash, note)
+		}
+		tw.Flush()
+		return 0
+	case "checkpointdiff":
+		parts, err := splitCheckpointList(value)
+		if err != nil || len(parts) < 2 || len(parts) > 3 {
+			fmt.Fprintln(errOut, `cluster: /checkpointdiff:"KEY",V1[,V2] needs a registry key and one or two version numbers`)
+			return 2
+		}
+		q := url.Values{"key": {parts[0]}, "v1": {parts[1]}}
+		if len(parts) == 3 {
+			q.Set("v2", parts[2])
+		}
+		for _, p := range parts[1:] {
+			if n, err := strconv.Atoi(p); err != nil || n < 1 {
+				fmt.Fprintf(errOut, "cluster: /checkpointdiff: %q is not a version number\n", p)
+				return 2
+			}
+		}
+		var d api.CheckpointDiff
+		if err := c.Do(ctx, http.MethodGet, base+"/diff?"+q.Encode(), nil, &d); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(out, "; Registry checkpoint '%s' of resource '%s': version %d -> version %d\n", d.Key, resource, d.V1, d.V2)
+		io.WriteString(out, d.Text)
+		return 0
+	case "checkpointrollback":
+		parts, err := splitCheckpointList(value)
+		var v int
+		if err == nil && len(parts) == 2 {
+			v, err = strconv.Atoi(parts[1])
+		}
+		if err != nil || len(parts) != 2 || v < 1 {
+			fmt.Fprintln(errOut, `cluster: /checkpointrollback:"KEY",V needs a registry key and a version number`)
+			return 2
+		}
+		var ans api.CheckpointRollbackAnswer
+		if err := c.Do(ctx, http.MethodPost, base+"/rollback", api.CheckpointRollback{Key: parts[0], Version: v}, &ans); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(out, "Registry checkpoint '%s' of resource '%s' rolled back to version %d: it is now version %d.\n",
+			parts[0], resource, v, ans.Version.Number)
+		switch {
+		case ans.Restored:
+			fmt.Fprintf(out, "Restored on node %s, where the resource is online.\n", ans.Node)
+		case ans.RestoreError != "":
+			fmt.Fprintf(errOut, "The resource is online on node %s, but the restore there failed: %s\n", ans.Node, ans.RestoreError)
+			fmt.Fprintln(errOut, "It will be restored the next time the resource comes online.")
+			return 1
+		default:
+			fmt.Fprintln(out, "The resource is not online; the version will be restored when it comes online.")
+		}
+		return 0
+	case "checkpointverify":
+		var ds []api.CheckpointDrift
+		if err := c.Do(ctx, http.MethodGet, base+"/verify", nil, &ds); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(out, "Verifying registry checkpoints for resource '%s'...\n\n", resource)
+		drift := false
+		for _, d := range ds {
+			if d.InSync {
+				fmt.Fprintf(out, "'%s': node %s matches version %d.\n", d.Key, d.Node, d.Version)
+				continue
+			}
+			drift = true
+			if d.Version == 0 {
+				fmt.Fprintf(out, "'%s': node %s: %s", d.Key, d.Node, d.Diff)
+				continue
+			}
+			fmt.Fprintf(out, "'%s': node %s has drifted from version %d:\n%s", d.Key, d.Node, d.Version, d.Diff)
+		}
+		if drift {
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintf(errOut, "cluster: /%s is not a checkpoint option\n", option)
+	return 2
+}
+
+func printCheckpoints(out io.Writer, resource string, list []api.CheckpointInfo) {
+	tw := tabwriter.NewWriter(out, 0, 0, 1, ' ', 0)
+	fmt.Fprintln(tw, "Resource\tRegistry Checkpoint\tVersion\tTime\tNode\tSize\t")
+	fmt.Fprintln(tw, "--------------------\t------------------------------------------------------------\t-------\t-------------------\t----\t----\t")
+	for _, ck := range list {
+		if ck.Version == 0 {
+			fmt.Fprintf(tw, "%s\t'%s'\t-\t-\t-\t-\t\n", resource, ck.Key)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t'%s'\t%d\t%s\t%s\t%d\t\n", resource, ck.Key, ck.Version, localTime(ck.Time), ck.Node, ck.Size)
+	}
+	tw.Flush()
+}
+
+func localTime(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }
+
+// splitCheckpointList splits cluster.exe's comma-separated list, where items may be quoted
+// ("A,B","C"): quotes group, and are removed.
+func splitCheckpointList(s string) ([]string, error) {
+	var out []string
+	var cur strings.Builder
+	quoted, has := false, false
+	for _, r := range s {
+		switch {
+		case r == '"':
+			quoted = !quoted
+			has = true
+		case r == ',' && !quoted:
+			out = append(out, strings.TrimSpace(cur.String()))
+			cur.Reset()
+			has = false
+		default:
+			cur.WriteRune(r)
+			has = true
+		}
+	}
+	if quoted {
+		return nil, fmt.Errorf("unbalanced quotes in %q", s)
+	}
+	if has || len(out) > 0 {
+		out = append(out, strings.TrimSpace(cur.String()))
+	}
+	for _, p := range out {
+		if p == "" {
+			return nil, fmt.Errorf("empty item in %q", s)
+		}
+	}
+	return out, nil
 }
