@@ -35,6 +35,7 @@ type watcher struct {
 	pending   []Change
 	seen      map[Change]struct{}
 	collapsed uint32 // filters collapsed into a change of the watched key
+	busy      bool   // the pump holds a batch it has not finished sending
 	wake      chan struct{}
 	done      chan struct{}
 	stopOnce  sync.Once
@@ -45,7 +46,10 @@ type watcher struct {
 // REG_NOTIFY_CHANGE_*; subtree watches every key below too. Changes arrive on the returned
 // channel, which is closed when ctx ends, the handle closes or the key is deleted. Changes
 // made through any name of the key (a link or its target) are seen: the watch is on the
-// key object.
+// key object. The deletion of the watched key is reported whatever the filter (as Windows
+// completes a pending notification then), naming the deleted key, before the channel
+// closes. REG_NOTIFY_CHANGE_ATTRIBUTES and _SECURITY are accepted; Wolfpack keeps no
+// security descriptors and no attributes change after creation, so they never fire.
 func (s *Session) Notify(ctx context.Context, h Handle, subtree bool, filter uint32) (<-chan Change, error) {
 	hh, err := s.get(h)
 	if err != nil {
@@ -105,6 +109,7 @@ func (w *watcher) deliver(c Change) {
 func (w *watcher) take() []Change {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.busy = true
 	out := w.pending
 	w.pending, w.seen = nil, nil
 	if w.collapsed != 0 {
@@ -182,8 +187,22 @@ func (w *watcher) pump(ctx context.Context) {
 					return
 				}
 			}
+			w.idle()
 		}
 	}
+}
+
+func (w *watcher) idle() {
+	w.mu.Lock()
+	w.busy = false
+	w.mu.Unlock()
+}
+
+// quiet tells whether every change delivered so far has been sent to the channel (tests).
+func (w *watcher) quiet() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.pending) == 0 && w.collapsed == 0 && !w.busy && len(w.wake) == 0
 }
 
 // notify tells the watchers of container (and the subtree watchers above it) that
