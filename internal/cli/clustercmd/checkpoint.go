@@ -85,14 +85,14 @@ func checkpointCommand(ctx context.Context, c *api.Client, out, errOut io.Writer
 		}
 		fmt.Fprintf(out, "Listing versions of registry checkpoint '%s' for resource '%s'...\n\n", keys[0], resource)
 		tw := tabwriter.NewWriter(out, 0, 0, 1, ' ', 0)
-		fmt.Fprintln(tw, "Version\tTime\tNode\tSize\tHash\t")
-		fmt.Fprintln(tw, "-------\t-------------------\t----\t----\t----------------------------------------------------------------\t")
+		fmt.Fprintln(tw, "Version\tTime\tNode\tSize\tHash")
+		fmt.Fprintln(tw, "-------\t-------------------\t----\t----\t----------------------------------------------------------------")
 		for _, v := range vs {
 			note := ""
 			if v.RolledBackFrom != 0 {
 				note = fmt.Sprintf(" (rollback to %d)", v.RolledBackFrom)
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s%s\t\n", v.Number, localTime(v.Time), v.Node, v.Size, v.Hash, note)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s%s\n", v.Number, localTime(v.Time), v.Node, v.Size, v.Hash, note)
 		}
 		tw.Flush()
 		return 0
@@ -176,14 +176,14 @@ func checkpointCommand(ctx context.Context, c *api.Client, out, errOut io.Writer
 
 func printCheckpoints(out io.Writer, resource string, list []api.CheckpointInfo) {
 	tw := tabwriter.NewWriter(out, 0, 0, 1, ' ', 0)
-	fmt.Fprintln(tw, "Resource\tRegistry Checkpoint\tVersion\tTime\tNode\tSize\t")
-	fmt.Fprintln(tw, "--------------------\t------------------------------------------------------------\t-------\t-------------------\t----\t----\t")
+	fmt.Fprintln(tw, "Resource\tRegistry Checkpoint\tVersion\tTime\tNode\tSize")
+	fmt.Fprintln(tw, "--------------------\t------------------------------------------------------------\t-------\t-------------------\t----\t----")
 	for _, ck := range list {
 		if ck.Version == 0 {
-			fmt.Fprintf(tw, "%s\t'%s'\t-\t-\t-\t-\t\n", resource, ck.Key)
+			fmt.Fprintf(tw, "%s\t'%s'\t-\t-\t-\t-\n", resource, ck.Key)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t'%s'\t%d\t%s\t%s\t%d\t\n", resource, ck.Key, ck.Version, localTime(ck.Time), ck.Node, ck.Size)
+		fmt.Fprintf(tw, "%s\t'%s'\t%d\t%s\t%s\t%d\n", resource, ck.Key, ck.Version, localTime(ck.Time), ck.Node, ck.Size)
 	}
 	tw.Flush()
 }
