@@ -64,8 +64,15 @@ func (s *Session) Notify(ctx context.Context, h Handle, subtree bool, filter uin
 	w := &watcher{r: s.r, h: hh, subtree: subtree, filter: filter & regNotifyAll,
 		out: make(chan Change, notifyBuffer), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	r := s.r
+	hh.nwatch.Add(1)
 	r.mu.Lock()
+	if hh.closed.Load() {
+		hh.nwatch.Add(-1)
+		r.mu.Unlock()
+		return nil, &OpError{Op: "notify", Key: hh.openedAs, Err: ERROR_INVALID_HANDLE}
+	}
 	if hh.k.deleted {
+		hh.nwatch.Add(-1)
 		r.mu.Unlock()
 		return nil, &OpError{Op: "notify", Key: hh.openedAs, Err: ERROR_KEY_DELETED}
 	}
@@ -135,6 +142,7 @@ func (w *watcher) detach() {
 	}
 	w.attached = false
 	w.r.watchers.Add(-1)
+	w.h.nwatch.Add(-1)
 	w.k.watchers = removeWatcher(w.k.watchers, w)
 	w.h.watchers = removeWatcher(w.h.watchers, w)
 }

@@ -80,6 +80,9 @@ func TestPersistReopen(t *testing.T) {
 		if err := r.Close(); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := s.OpenPath(`HKLM\SOFTWARE`); !errors.Is(err, ERROR_INVALID_HANDLE) {
+			t.Errorf("call after Close: %v", err)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -57,6 +58,12 @@ type handle struct {
 	rights   uint32 // effective rights checked by the calls
 	opened   time.Time
 	watchers []*watcher // guarded by Registry.mu
+
+	// Closing a handle takes Registry.mu only when the handle may have watchers. Notify
+	// adds to nwatch before it checks closed, close sets closed before it reads nwatch,
+	// so one of them always sees the other.
+	nwatch atomic.Int32
+	closed atomic.Bool
 }
 
 // NewSession starts a session for a client. Its handles die with it.
@@ -88,6 +95,9 @@ func (s *Session) Close() error {
 
 // get finds an open handle of this session or a predefined one.
 func (s *Session) get(h Handle) (*handle, error) {
+	if s.r.closed.Load() {
+		return nil, ERROR_INVALID_HANDLE
+	}
 	switch h {
 	case HKEY_LOCAL_MACHINE:
 		return s.r.rootHandles[0], nil
@@ -157,6 +167,16 @@ func (r *Registry) releaseHandles(hs []*handle) {
 	}
 	r.hmu.Unlock()
 	var stop []*watcher
+	lock := false
+	for _, h := range hs {
+		h.closed.Store(true)
+		if h.nwatch.Load() > 0 {
+			lock = true
+		}
+	}
+	if !lock {
+		return
+	}
 	r.mu.Lock()
 	for _, h := range hs {
 		stop = append(stop, h.watchers...)
