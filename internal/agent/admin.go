@@ -67,15 +67,11 @@ func (a *Agent) groupStatusNow(ctx context.Context, name string) (api.ClusterGro
 }
 
 func (a *Agent) resourceStatusNow(ctx context.Context, name string) (api.ClusterResource, error) {
-	s, err := a.freshSnapshot(ctx)
+	s, err := a.db.ResourceView(ctx, name)
 	if err != nil {
-		return api.ClusterResource{}, err
+		return api.ClusterResource{}, dbErr(err)
 	}
-	r, ok := s.Resources[clusterdb.Key(name)]
-	if !ok {
-		return api.ClusterResource{}, errCode(ErrorResourceNotFound, name)
-	}
-	return resourceStatus(s, r), nil
+	return resourceStatus(s, s.Resources[clusterdb.Key(name)]), nil
 }
 
 func validName(name string) error {

@@ -65,6 +65,7 @@ type Agent struct {
 	loopDone chan struct{}
 
 	failovers atomic.Int64 // groups failed over (metrics)
+	lease     atomic.Int64 // the current session's lease, stamped on state reports
 	wg        sync.WaitGroup
 }
 
@@ -163,7 +164,8 @@ func (a *Agent) sessions(ctx context.Context) {
 			sleep(ctx, 500*time.Millisecond)
 			continue
 		}
-		m := clusterdb.Member{Name: a.opt.Name, Since: time.Now().UTC()}
+		m := clusterdb.Member{Name: a.opt.Name, Since: time.Now().UTC(), Lease: int64(s.Lease())}
+		a.lease.Store(int64(s.Lease()))
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		_, err = a.cli.Put(pctx, clusterdb.MemberKey(a.opt.Name), string(mustJSON(m)), clientv3.WithLease(s.Lease()))
 		cancel()

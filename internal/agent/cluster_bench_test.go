@@ -16,7 +16,11 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
 	"wolfpack/internal/api"
+	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/daemon"
 )
 
@@ -261,36 +265,37 @@ func BenchmarkStartAllOnline(b *testing.B) {
 	nodes := startCluster(b, 3)
 	c := client(b, nodes[0])
 	ctx := context.Background()
+	// The groups and resources are written straight into the cluster database (the API
+	// would take a while for a thousand); all of them want to be online.
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{"http://" + nodes[0].client}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	must(b, err)
+	defer cli.Close()
+	db := clusterdb.New(cli)
 	var wg sync.WaitGroup
 	errc := make(chan error, groups)
-	sem := make(chan struct{}, 8)
+	sem := make(chan struct{}, 16)
 	for gi := range groups {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			g := fmt.Sprintf("G%03d", gi)
-			if err := c.Do(ctx, http.MethodPost, "/v1/groups", api.ClusterAction{Name: g}, nil); err != nil {
+			g := clusterdb.NewGroup(fmt.Sprintf("G%03d", gi))
+			g.PersistentState = 1
+			if err := db.CreateGroup(ctx, g); err != nil {
 				errc <- err
 				return
 			}
 			for ri := range per {
-				r := fmt.Sprintf("%s-R%02d", g, ri)
-				if err := c.Do(ctx, http.MethodPost, "/v1/resources", api.ClusterAction{Name: r, Group: g, Type: "Test"}, nil); err != nil {
+				r := clusterdb.NewResource(fmt.Sprintf("%s-R%02d", g.Name, ri), "Test", g.Name)
+				r.PersistentState = 1
+				if ri > 0 {
+					r.Dependencies = []string{fmt.Sprintf("%s-R%02d", g.Name, ri-1)}
+				}
+				if err := db.CreateResource(ctx, r); err != nil {
 					errc <- err
 					return
 				}
-				if ri > 0 {
-					dep := fmt.Sprintf("%s-R%02d", g, ri-1)
-					if err := c.Do(ctx, http.MethodPost, "/v1/resources/"+r+"/adddep", api.ClusterAction{Value: dep}, nil); err != nil {
-						errc <- err
-						return
-					}
-				}
-			}
-			if err := c.Do(ctx, http.MethodPost, "/v1/groups/"+g+"/online", nil, nil); err != nil {
-				errc <- err
 			}
 		}()
 	}

@@ -309,7 +309,7 @@ func (w *groupWorker) converge(s *clusterdb.Snapshot, g clusterdb.Group) {
 // example a state left by the previous owner).
 func (w *groupWorker) ensureState(s *clusterdb.Snapshot, lr *localResource) {
 	st, ok := s.ResourceStates[clusterdb.Key(lr.rec.Name)]
-	if !ok || st.State != lr.state || st.Node != w.a.opt.Name {
+	if !ok || st.State != lr.state || st.Node != w.a.opt.Name || st.Session != w.a.lease.Load() {
 		w.setState(lr, lr.state, lr.err)
 	}
 }
@@ -527,10 +527,12 @@ func (w *groupWorker) setState(lr *localResource, state, errText string) {
 	lr.state, lr.err = state, errText
 	f := w.fence
 	w.mu.Unlock()
-	if f.Revision == 0 {
+	// Nothing is written while the worker ends (shutdown): the node's session ends too,
+	// and reports of an ended session count as Offline.
+	if f.Revision == 0 || w.ctx.Err() != nil {
 		return
 	}
-	st := clusterdb.ResourceState{State: state, Node: w.a.opt.Name, Error: errText, Since: time.Now().UTC()}
+	st := clusterdb.ResourceState{State: state, Node: w.a.opt.Name, Error: errText, Since: time.Now().UTC(), Session: w.a.lease.Load()}
 	w.fencedWrite(clusterdb.OpPutJSON(clusterdb.ResourceStateKey(lr.rec.Name), st))
 }
 

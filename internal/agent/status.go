@@ -33,7 +33,8 @@ func nodeStatus(s *clusterdb.Snapshot, n clusterdb.Node, coordinator string) api
 func resourceState(s *clusterdb.Snapshot, r clusterdb.Resource) (state, node, errText string) {
 	own := s.Owners[clusterdb.Key(r.Group)]
 	st, ok := s.ResourceStates[clusterdb.Key(r.Name)]
-	if !ok || own.Node == "" || !strings.EqualFold(st.Node, own.Node) || !s.Alive(own.Node) {
+	m, alive := s.Members[clusterdb.Key(own.Node)]
+	if !ok || own.Node == "" || !strings.EqualFold(st.Node, own.Node) || !alive || st.Session != m.Lease {
 		return clusterdb.StateOffline, own.Node, ""
 	}
 	return st.State, own.Node, st.Error

@@ -61,6 +61,7 @@ type Node struct {
 type Member struct {
 	Name  string    `json:"name"`
 	Since time.Time `json:"since"`
+	Lease int64     `json:"lease"` // the session's lease: states reported under another are stale
 }
 
 // AutoFailbackType values (CLUSTER_GROUP_AUTOFAILBACK_TYPE).
@@ -171,6 +172,9 @@ const (
 type ResourceState struct {
 	State string    `json:"state"`
 	Node  string    `json:"node,omitempty"`
+	// Session is the reporting node's session lease: a report from an earlier session
+	// of the node (before a restart or a lost session) says nothing about now.
+	Session int64 `json:"session,omitempty"`
 	Error string    `json:"error,omitempty"`
 	Since time.Time `json:"since"`
 }

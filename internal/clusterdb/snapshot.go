@@ -112,3 +112,51 @@ func (s *Snapshot) Alive(node string) bool {
 	_, ok := s.Members[keyName(node)]
 	return ok
 }
+
+// ResourceView reads what the status of one resource needs — the resource, its group's
+// owner, its state and whether the owner is up — as a small Snapshot, at one revision.
+func (db *DB) ResourceView(ctx context.Context, name string) (*Snapshot, error) {
+	var r Resource
+	if _, err := db.get(ctx, ResourceKey(name), &r); err != nil {
+		return nil, objErr("resource", name, err)
+	}
+	resp, err := db.cli.Txn(ctx).Then(
+		clientv3.OpGet(ResourceKey(name)),
+		clientv3.OpGet(OwnerKey(r.Group)),
+		clientv3.OpGet(ResourceStateKey(name)),
+	).Commit()
+	if err != nil {
+		return nil, fmt.Errorf("clusterdb: resource view %s: %w", name, err)
+	}
+	s := &Snapshot{Revision: resp.Header.Revision, Resources: map[string]Resource{}, Owners: map[string]Owner{},
+		ResourceStates: map[string]ResourceState{}, Members: map[string]Member{}}
+	rr := resp.Responses[0].GetResponseRange().Kvs
+	if len(rr) == 0 {
+		return nil, objErr("resource", name, ErrNotFound)
+	}
+	if err := json.Unmarshal(rr[0].Value, &r); err != nil {
+		return nil, fmt.Errorf("clusterdb: decode %s: %w", rr[0].Key, err)
+	}
+	s.Resources[keyName(name)] = r
+	if kvs := resp.Responses[1].GetResponseRange().Kvs; len(kvs) > 0 {
+		own := Owner{Node: string(kvs[0].Value), Revision: kvs[0].ModRevision}
+		s.Owners[keyName(r.Group)] = own
+		if own.Node != "" {
+			m, err := db.cli.Get(ctx, MemberKey(own.Node), clientv3.WithRev(resp.Header.Revision))
+			if err != nil {
+				return nil, fmt.Errorf("clusterdb: resource view %s: %w", name, err)
+			}
+			if len(m.Kvs) > 0 {
+				if err := decodeInto(m.Kvs[0].Value, keyName(own.Node), s.Members); err != nil {
+					return nil, fmt.Errorf("clusterdb: decode %s: %w", m.Kvs[0].Key, err)
+				}
+			}
+		}
+	}
+	if kvs := resp.Responses[2].GetResponseRange().Kvs; len(kvs) > 0 {
+		if err := decodeInto(kvs[0].Value, keyName(name), s.ResourceStates); err != nil {
+			return nil, fmt.Errorf("clusterdb: decode %s: %w", kvs[0].Key, err)
+		}
+	}
+	return s, nil
+}
