@@ -357,3 +357,34 @@ func TestCrashKill9(t *testing.T) {
 		next = (maxSeq/8 + 1) * 8
 	}
 }
+
+// TestCurrentControlSetFromSelect: the volatile link is made at every start from
+// Select\Current (ControlSet%03d).
+func TestCurrentControlSetFromSelect(t *testing.T) {
+	dir := t.TempDir()
+	r := openDir(t, dir, Options{})
+	s := r.NewSession(Owner{Exe: "test"})
+	sel, _ := s.OpenPath(`HKLM\SYSTEM\Select`)
+	s.SetValue(sel, "Current", REG_DWORD, dword(2))
+	mustCreate(t, s, `HKLM\SYSTEM\ControlSet002\Services\Only2`)
+	// Until the restart the link still names ControlSet001, as on Windows until a reboot.
+	if _, err := s.OpenPath(`HKLM\SYSTEM\CurrentControlSet\Services\Only2`); !errors.Is(err, ERROR_FILE_NOT_FOUND) {
+		t.Errorf("before restart: %v", err)
+	}
+	r.Close()
+	r = openDir(t, dir, Options{})
+	defer r.Close()
+	s = r.NewSession(Owner{Exe: "test"})
+	h, err := s.OpenPath(`HKLM\SYSTEM\CurrentControlSet\Services\Only2`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := s.HandleInfo(h)
+	if in.Resolved != `HKEY_LOCAL_MACHINE\SYSTEM\ControlSet002\Services\Only2` {
+		t.Errorf("resolved %s", in.Resolved)
+	}
+	l, _ := s.OpenKey(HKEY_LOCAL_MACHINE, `SYSTEM\CurrentControlSet`, REG_OPTION_OPEN_LINK, KEY_READ)
+	if _, data, _ := s.QueryValue(l, SymbolicLinkValue); !bytes.Equal(data, utf16le(`\REGISTRY\MACHINE\SYSTEM\ControlSet002`)) {
+		t.Errorf("link target %q", fromUTF16le(data))
+	}
+}
