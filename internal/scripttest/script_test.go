@@ -13,6 +13,7 @@ import (
 
 	"wolfpack/internal/cli/clustercmd"
 	"wolfpack/internal/cli/regcmd"
+	"wolfpack/internal/cli/wevtutilcmd"
 	"wolfpack/internal/daemon"
 )
 
@@ -20,9 +21,11 @@ import (
 // the real programs.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"wolfpackd": func() { os.Exit(daemon.Main(os.Args[1:])) },
-		"cluster":   func() { os.Exit(clustercmd.Main(os.Args[1:])) },
-		"reg":       func() { os.Exit(regcmd.Main(os.Args[1:])) },
+		"wolfpackd":   func() { os.Exit(daemon.Main(os.Args[1:])) },
+		"cluster":     func() { os.Exit(clustercmd.Main(os.Args[1:])) },
+		"reg":         func() { os.Exit(regcmd.Main(os.Args[1:])) },
+		"wevtutil":    func() { os.Exit(wevtutilcmd.Main(os.Args[1:])) },
+		"eventcreate": func() { os.Exit(wevtutilcmd.EventcreateMain(os.Args[1:])) },
 	})
 }
 

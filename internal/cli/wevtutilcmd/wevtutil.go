@@ -1,0 +1,421 @@
+package wevtutilcmd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"wolfpack/internal/api"
+	"wolfpack/internal/eventlog"
+)
+
+// Env is what a command run needs from outside; tests replace it.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Connect        func(ctx context.Context, remote string) (*api.Client, error)
+	Location       *time.Location // for dates in /f:text
+	Catalog        *eventlog.Catalog
+}
+
+// Main runs wevtutil with args (without the program name) and returns its exit status.
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, &Env{Stdout: os.Stdout, Stderr: os.Stderr, Connect: Connect, Location: time.Local,
+		Catalog: eventlog.DefaultCatalog()}, args)
+}
+
+// Run runs one wevtutil command line.
+func Run(ctx context.Context, env *Env, args []string) int {
+	inv, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return exitStatus(codeOf(err))
+	}
+	if inv.help {
+		usage(env.Stdout, inv.cmd)
+		return 0
+	}
+	out := bufio.NewWriter(env.Stdout)
+	defer out.Flush()
+	r := &runner{env: env, inv: inv, out: out}
+	switch inv.cmd.short {
+	case "el":
+		return r.enumLogs(ctx)
+	case "gl":
+		return r.getLog(ctx)
+	case "gli":
+		return r.getLogInfo(ctx)
+	case "sl":
+		return r.setLog(ctx)
+	case "cl":
+		return r.clearLog(ctx)
+	case "epl":
+		return r.exportLog(ctx)
+	case "qe":
+		return r.queryEvents(ctx)
+	}
+	return 1
+}
+
+type runner struct {
+	env *Env
+	inv *invocation
+	out *bufio.Writer
+}
+
+func (r *runner) fail(what string, err error) int {
+	r.out.Flush()
+	return report(r.env.Stderr, what, err)
+}
+
+func (r *runner) client(ctx context.Context) (*api.Client, error) {
+	return r.env.Connect(ctx, r.inv.opts["r"])
+}
+
+func logPath(log string) string { return "/v1/eventlog/logs/" + url.PathEscape(log) }
+
+func (r *runner) enumLogs(ctx context.Context) int {
+	c, err := r.client(ctx)
+	if err != nil {
+		return r.fail("Failed to open log enumeration.", err)
+	}
+	var logs []string
+	if err := c.Do(ctx, http.MethodGet, "/v1/eventlog/logs", nil, &logs); err != nil {
+		return r.fail("Failed to open log enumeration.", err)
+	}
+	for _, l := range logs {
+		fmt.Fprintln(r.out, l)
+	}
+	return 0
+}
+
+func (r *runner) info(ctx context.Context, what string) (eventlog.LogInfo, int) {
+	var in eventlog.LogInfo
+	c, err := r.client(ctx)
+	if err == nil {
+		err = c.Do(ctx, http.MethodGet, logPath(r.inv.args[0]), nil, &in)
+	}
+	if err != nil {
+		return in, r.fail(what, err)
+	}
+	return in, 0
+}
+
+func (r *runner) getLog(ctx context.Context) int {
+	format := strings.ToLower(r.inv.opts["f"])
+	if format != "" && format != "text" && format != "xml" {
+		return r.fail("Failed to read configuration for log "+r.inv.args[0]+".",
+			&cmdError{code: errInvalidParameter, detail: fmt.Sprintf("Invalid format %q: use text or xml.", r.inv.opts["f"])})
+	}
+	in, rc := r.info(ctx, "Failed to read configuration for log "+r.inv.args[0]+".")
+	if rc != 0 {
+		return rc
+	}
+	writeLogConfig(r.out, in, format == "xml")
+	return 0
+}
+
+func (r *runner) getLogInfo(ctx context.Context) int {
+	lf, err := r.inv.boolOpt("lf")
+	if err != nil {
+		return r.fail("Failed to read log information.", err)
+	}
+	if lf {
+		path := r.inv.args[0]
+		st, err := os.Stat(path)
+		if err != nil {
+			return r.fail("Failed to read log information.", fileError(err))
+		}
+		_, recs, err := readExportFile(path, nil)
+		if err != nil {
+			return r.fail("Failed to read log information.", err)
+		}
+		in := eventlog.LogInfo{FileSize: st.Size(), NumberOfLogRecords: len(recs), LastWriteTime: st.ModTime()}
+		if len(recs) > 0 {
+			in.OldestRecordNumber = recs[0].RecordID
+		}
+		writeLogInfo(r.out, in)
+		return 0
+	}
+	in, rc := r.info(ctx, "Failed to read log information.")
+	if rc != 0 {
+		return rc
+	}
+	writeLogInfo(r.out, in)
+	return 0
+}
+
+func (r *runner) setLog(ctx context.Context) int {
+	what := "Failed to save configuration or activate log " + r.inv.args[0] + "."
+	var body api.EventlogConfig
+	if ms, ok, err := r.inv.intOpt("ms"); err != nil {
+		return r.fail(what, err)
+	} else if ok {
+		body.MaxSize = &ms
+	}
+	if _, ok := r.inv.opts["rt"]; ok {
+		rt, err := r.inv.boolOpt("rt")
+		if err != nil {
+			return r.fail(what, err)
+		}
+		body.Retention = &rt
+	}
+	c, err := r.client(ctx)
+	if err == nil {
+		err = c.Do(ctx, http.MethodPut, logPath(r.inv.args[0]), body, nil)
+	}
+	if err != nil {
+		return r.fail(what, err)
+	}
+	return 0
+}
+
+func (r *runner) clearLog(ctx context.Context) int {
+	what := "Failed to clear log " + r.inv.args[0] + "."
+	backup, hasBackup := r.inv.opts["bu"]
+	if hasBackup && backup == "" {
+		return r.fail(what, &cmdError{code: errInvalidParameter, detail: "Option /bu needs a file name."})
+	}
+	c, err := r.client(ctx)
+	if err != nil {
+		return r.fail(what, err)
+	}
+	if !hasBackup {
+		if err := c.Do(ctx, http.MethodPost, logPath(r.inv.args[0])+"/clear", nil, nil); err != nil {
+			return r.fail(what, err)
+		}
+		return 0
+	}
+	// The backup is written here, through a temporary file in its directory; the log
+	// is cleared only once the node has sent all of it.
+	if _, err := os.Stat(backup); err == nil {
+		return r.fail(what, &cmdError{code: errFileExists, detail: backup})
+	}
+	err = writeFileVia(backup, func(w io.Writer) error {
+		return c.Do(ctx, http.MethodPost, logPath(r.inv.args[0])+"/clear?backup=1", nil, w)
+	})
+	if err != nil {
+		return r.fail(what, err)
+	}
+	return 0
+}
+
+func (r *runner) exportLog(ctx context.Context) int {
+	what := "Failed to export log " + r.inv.args[0] + "."
+	lf, err := r.inv.boolOpt("lf")
+	if err != nil {
+		return r.fail(what, err)
+	}
+	ow, err := r.inv.boolOpt("ow")
+	if err != nil {
+		return r.fail(what, err)
+	}
+	qs := r.inv.opts["q"]
+	q, err := eventlog.ParseQuery(qs)
+	if err != nil {
+		return r.fail(what, err)
+	}
+	target := r.inv.args[1]
+	if _, err := os.Stat(target); err == nil && !ow {
+		return r.fail(what, &cmdError{code: errFileExists, detail: target + " (use /ow:true to overwrite it)"})
+	}
+	if lf {
+		h, recs, err := readExportFile(r.inv.args[0], q)
+		if err != nil {
+			return r.fail(what, err)
+		}
+		err = writeFileVia(target, func(w io.Writer) error { return writeExport(w, h, recs) })
+		if err != nil {
+			return r.fail(what, err)
+		}
+		return 0
+	}
+	c, err := r.client(ctx)
+	if err != nil {
+		return r.fail(what, err)
+	}
+	err = writeFileVia(target, func(w io.Writer) error {
+		return c.Do(ctx, http.MethodGet, logPath(r.inv.args[0])+"/export?q="+url.QueryEscape(qs), nil, w)
+	})
+	if err != nil {
+		return r.fail(what, err)
+	}
+	return 0
+}
+
+func (r *runner) queryEvents(ctx context.Context) int {
+	const what = "Failed to query events."
+	lf, err := r.inv.boolOpt("lf")
+	if err != nil {
+		return r.fail(what, err)
+	}
+	rd, err := r.inv.boolOpt("rd")
+	if err != nil {
+		return r.fail(what, err)
+	}
+	count, _, err := r.inv.intOpt("c")
+	if err != nil {
+		return r.fail(what, err)
+	}
+	format := strings.ToLower(r.inv.opts["f"])
+	switch format {
+	case "":
+		format = "xml" // wevtutil's default
+	case "text", "xml", "renderedxml", "json":
+	default:
+		return r.fail(what, &cmdError{code: errInvalidParameter, detail: fmt.Sprintf("Invalid format %q: use text, xml, RenderedXml or json.", r.inv.opts["f"])})
+	}
+	root, hasRoot := r.inv.opts["e"]
+	if hasRoot && (format != "xml" && format != "renderedxml" || !validElementName(root)) {
+		return r.fail(what, &cmdError{code: errInvalidParameter, detail: "Option /e takes an XML element name and needs /f:xml."})
+	}
+	// The query is parsed here first, so that a mistake is shown with its position
+	// without a round trip; the node parses it again.
+	qs := r.inv.opts["q"]
+	q, err := eventlog.ParseQuery(qs)
+	if err != nil {
+		return r.fail(what, err)
+	}
+	var recs []eventlog.Record
+	if lf {
+		_, recs, err = readExportFile(r.inv.args[0], q)
+		if err != nil {
+			return r.fail(what, err)
+		}
+		if rd {
+			for i, j := 0, len(recs)-1; i < j; i, j = i+1, j-1 {
+				recs[i], recs[j] = recs[j], recs[i]
+			}
+		}
+		if count > 0 && int64(len(recs)) > count {
+			recs = recs[:count]
+		}
+	} else {
+		c, err := r.client(ctx)
+		if err != nil {
+			return r.fail(what, err)
+		}
+		v := url.Values{}
+		if qs != "" {
+			v.Set("q", qs)
+		}
+		if count > 0 {
+			v.Set("c", strconv.FormatInt(count, 10))
+		}
+		if rd {
+			v.Set("rd", "true")
+		}
+		if err := c.Do(ctx, http.MethodGet, logPath(r.inv.args[0])+"/events?"+v.Encode(), nil, &recs); err != nil {
+			return r.fail(what, err)
+		}
+	}
+	if hasRoot {
+		fmt.Fprintf(r.out, "<%s>\n", root)
+	}
+	for i := range recs {
+		var err error
+		switch format {
+		case "text":
+			err = eventlog.WriteText(r.out, i, &recs[i], r.env.Catalog, r.env.Location)
+		case "xml", "renderedxml":
+			err = eventlog.WriteXML(r.out, &recs[i], r.env.Catalog, format == "renderedxml")
+		case "json":
+			err = eventlog.WriteJSON(r.out, &recs[i], r.env.Catalog)
+		}
+		if err != nil {
+			return r.fail(what, err)
+		}
+	}
+	if hasRoot {
+		fmt.Fprintf(r.out, "</%s>\n", root)
+	}
+	return 0
+}
+
+func validElementName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || i > 0 && (c >= '0' && c <= '9' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return true
+}
+
+// fileError gives a file system error its Windows number.
+func fileError(err error) error {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return &cmdError{code: errFileNotFound, detail: err.Error()}
+	case errors.Is(err, os.ErrPermission):
+		return &cmdError{code: errAccessDenied, detail: err.Error()}
+	}
+	return err
+}
+
+func readExportFile(path string, q *eventlog.Query) (eventlog.ExportHeader, []eventlog.Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return eventlog.ExportHeader{}, nil, fileError(err)
+	}
+	defer f.Close()
+	h, recs, err := eventlog.ReadExport(f, q)
+	if err != nil {
+		return h, nil, &cmdError{code: errInvalidData, detail: fmt.Sprintf("%s: %v", path, err)}
+	}
+	return h, recs, nil
+}
+
+func writeExport(w io.Writer, h eventlog.ExportHeader, recs []eventlog.Record) error {
+	bw := bufio.NewWriter(w)
+	h.Exported = time.Now().UTC()
+	if err := writeJSONLine(bw, h); err != nil {
+		return err
+	}
+	for i := range recs {
+		if err := writeJSONLine(bw, &recs[i]); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// writeFileVia writes path through a temporary file in its directory, renamed into
+// place only when fill succeeded.
+func writeFileVia(path string, fill func(io.Writer) error) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".*")
+	if err != nil {
+		return fileError(err)
+	}
+	defer os.Remove(f.Name())
+	if err := fill(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return fileError(os.Rename(f.Name(), abs))
+}
