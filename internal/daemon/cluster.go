@@ -17,6 +17,7 @@ import (
 	"wolfpack/internal/agent"
 	"wolfpack/internal/api"
 	"wolfpack/internal/clusterdb"
+	"wolfpack/internal/eventlog"
 	"wolfpack/internal/resmon"
 )
 
@@ -242,8 +243,23 @@ func (n *Node) clusterAPIURL() string {
 	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
-// reportClusterEvent writes the agent's events. Until the event log is wired in, they
-// go to the daemon's log.
+// reportClusterEvent writes the agent's events (source ClusSvc) to the System log, and
+// to the daemon's log.
 func (n *Node) reportClusterEvent(ctx context.Context, id uint32, level int, strs ...string) {
-	n.Log.Info("cluster event", "source", "ClusSvc", "id", id, "level", level, "strings", strs)
+	n.Log.Info("cluster event", "source", eventlog.SourceCluster, "id", id, "level", level, "strings", strs)
+	if n.Events == nil {
+		return
+	}
+	typ := eventlog.TypeInformation
+	switch level {
+	case agent.LevelError:
+		typ = eventlog.TypeError
+	case agent.LevelWarning:
+		typ = eventlog.TypeWarning
+	}
+	e := eventlog.Event{Log: eventlog.LogSystem, Source: eventlog.SourceCluster, EventID: id, Type: typ,
+		Level: eventlog.Level(level), Strings: strs}
+	if _, err := n.Events.Report(context.WithoutCancel(ctx), e); err != nil {
+		n.Log.Warn("cannot write a cluster event to the System log", "id", id, "err", err)
+	}
 }
