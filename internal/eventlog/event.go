@@ -86,10 +86,19 @@ func (t EventType) String() string {
 }
 
 // MarshalText writes the type's name, so that JSON shows "Error" rather than 1.
-func (t EventType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+func (t EventType) MarshalText() ([]byte, error) {
+	if t == 0 {
+		return nil, nil
+	}
+	return []byte(t.String()), nil
+}
 
 // UnmarshalText accepts a type's name (any case, with or without the space) or number.
 func (t *EventType) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*t = 0
+		return nil
+	}
 	v, ok := ParseType(string(b))
 	if !ok {
 		return fmt.Errorf("eventlog: unknown event type %q", b)
@@ -161,7 +170,7 @@ type Event struct {
 	Source     string     `json:"source"`
 	EventID    uint32     `json:"eventId"`
 	Qualifiers uint16     `json:"qualifiers,omitempty"`
-	Type       EventType  `json:"type"`
+	Type       EventType  `json:"type,omitempty"`
 	Level      Level      `json:"level"`
 	Keywords   Keywords   `json:"keywords,omitempty"`
 	Category   uint16     `json:"category,omitempty"`
