@@ -62,8 +62,9 @@
 //
 // with kind 0 for a reply. status is 0 on success, else a Windows error code
 // (ERROR_FILE_NOT_FOUND 2, ERROR_ACCESS_DENIED 5, …); then the payload is
-// message:str n:u32 n×HandleInfo, where the handles are the holders that blocked a
-// restore (ERROR_ACCESS_DENIED from Restore), and n is 0 otherwise.
+// message:str n:u32 n×HandleInfo. For a restore or unload refused because other clients
+// hold handles in the subtree (ERROR_ACCESS_DENIED), the handles are those holders and the
+// message is the subtree's path; otherwise n is 0 and the message is the server's text.
 //
 // # Pipelining
 //
@@ -77,8 +78,10 @@
 // same connection, frames of kind 1 with the Notify request's id and the payload
 // key:str filter:u32 (the resolved path of the changed key and which kind of change).
 // When the subscription ends — NotifyCancel, the handle closed, the key deleted — the
-// server pushes one frame of kind 2 with that id and a status (0, or the Windows code of
-// the reason). Pushes interleave with replies; the client tells them apart by kind.
+// server pushes one frame of kind 2 with that id, status 0 and no payload. Pushes
+// interleave with replies; the client tells them apart by kind. Changes are coalesced by
+// the registry when the client reads slowly (see internal/registry's notify.go), as
+// Windows signals one event for any number of changes.
 //
 // # Failures
 //
