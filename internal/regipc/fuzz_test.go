@@ -45,7 +45,10 @@ func FuzzServe(f *testing.F) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); (&regipc.Server{Reg: reg, LoadDir: filepath.Join(dir, "loaded")}).Serve(ctx, ln) }()
+	go func() {
+		defer wg.Done()
+		(&regipc.Server{Reg: reg, LoadDir: filepath.Join(dir, "loaded")}).Serve(ctx, ln)
+	}()
 	f.Cleanup(func() { cancel(); wg.Wait(); reg.Close() })
 
 	f.Fuzz(func(t *testing.T, in []byte) {
