@@ -155,6 +155,11 @@ func flushedWrites(b *testing.B, clients int, flush bool, opts Options) {
 // return). Target ≥ 20,000 writes/s.
 func BenchmarkFlushedWrites32(b *testing.B) { flushedWrites(b, 32, true, Options{}) }
 
+// BenchmarkFlushedWrites32Depth2 is the same with up to two fdatasyncs at a time.
+func BenchmarkFlushedWrites32Depth2(b *testing.B) {
+	flushedWrites(b, 32, true, Options{syncDepth: 2})
+}
+
 // BenchmarkFlushedWrites32Append is the same with the journal appended to (the file grows
 // at every commit) instead of written into zero-filled space.
 func BenchmarkFlushedWrites32Append(b *testing.B) {

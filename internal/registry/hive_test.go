@@ -182,13 +182,7 @@ func TestRestorePersists(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Simulate a crash: do not Close; reopen reads the journal.
-	r.j.mu.Lock()
-	r.j.stopped = true
-	r.j.mu.Unlock()
-	close(r.j.quit)
-	<-r.j.done
-	r.j.f.Close()
-	r.st.close()
+	crash(r)
 	r = openDir(t, dir, Options{})
 	defer r.Close()
 	s = r.NewSession(Owner{PID: 1, Exe: "test"})

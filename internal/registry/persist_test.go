@@ -21,6 +21,16 @@ import (
 	"wolfpack/internal/hive"
 )
 
+// crash stops a registry as kill -9 would as far as the store is concerned: no last
+// write, no compaction, files left as they are.
+func crash(r *Registry) {
+	close(r.j.abandon)
+	<-r.j.done
+	r.j.f.Close()
+	r.st.close()
+	r.closed.Store(true)
+}
+
 func openDir(t testing.TB, dir string, opts Options) *Registry {
 	t.Helper()
 	r, err := Open(context.Background(), dir, opts)
@@ -124,22 +134,17 @@ func TestPersistTornTail(t *testing.T) {
 	s.Flush(context.Background(), h)
 	gens, _ := journalFiles(dir)
 	path := filepath.Join(dir, journalName(gens[len(gens)-1]))
-	// Simulate a crash: leave the journal as is (no Close) and add half a frame.
-	r.j.mu.Lock()
-	r.j.stopped = true
-	r.j.mu.Unlock()
+	// Simulate a crash: stop without a last write or compaction, and add half a frame.
+	crash(r)
+	size := r.j.size
 	f, _ := os.OpenFile(path, os.O_WRONLY, 0)
 	frame := make([]byte, 8+100)
 	binary.LittleEndian.PutUint32(frame, 100)
 	for i := 8; i < 50; i++ {
 		frame[i] = 0xAA
 	}
-	f.WriteAt(frame[:50], r.j.size) // right after the last record, as a torn write lands
+	f.WriteAt(frame[:50], size) // right after the last record, as a torn write lands
 	f.Close()
-	close(r.j.quit)
-	<-r.j.done
-	r.j.f.Close()
-	r.st.close()
 
 	r = openDir(t, dir, Options{})
 	defer r.Close()

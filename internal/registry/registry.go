@@ -20,6 +20,7 @@ type Options struct {
 	CompactBytes int64         // journal size that triggers compaction into bbolt; 0: 64 MiB
 
 	noPrealloc bool // benchmark peer: append to the journal instead of writing into zeros
+	syncDepth  int  // benchmark peer: fdatasyncs at once
 }
 
 // Registry is one node's registry. It is safe for concurrent use by many sessions.
@@ -146,6 +147,10 @@ func Open(ctx context.Context, dir string, opts Options) (*Registry, error) {
 	}
 	j.f, j.size, j.alloc = f, size, size
 	j.noPrealloc = r.opts.noPrealloc
+	j.depth = syncDepth
+	if r.opts.syncDepth > 0 {
+		j.depth = r.opts.syncDepth
+	}
 	r.j = j
 	j.start()
 	r.mu.Lock()
