@@ -372,7 +372,9 @@ func (a *Agent) ResourceAction(ctx context.Context, name, action string, act api
 				return nil, dbErr(err)
 			}
 		}
-		a.db.ModifyGroup(ctx, r.Group, func(g *clusterdb.Group) error { g.PersistentState = 1; return nil })
+		if _, err := a.db.ModifyGroup(ctx, r.Group, func(g *clusterdb.Group) error { g.PersistentState = 1; return nil }); err != nil {
+			return nil, dbErr(err)
+		}
 		return a.resourceStatusNow(ctx, name)
 	case "offline":
 		s, err := a.freshSnapshot(ctx)

@@ -203,10 +203,9 @@ func (w *groupWorker) converge(s *clusterdb.Snapshot, g clusterdb.Group) {
 	// Resources that left the group (deleted or moved) stop first.
 	w.mu.Lock()
 	var gone []string
-	for k, lr := range w.res {
+	for k := range w.res {
 		if !inGroup[k] {
 			gone = append(gone, k)
-			_ = lr
 		}
 	}
 	w.mu.Unlock()
