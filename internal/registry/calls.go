@@ -232,6 +232,9 @@ func (s *Session) deleteKey(op string, parent Handle, path string, tree bool) er
 		}
 	}
 	if tree && len(parts) == 0 {
+		if k.parent == nil {
+			return fail(ERROR_ACCESS_DENIED) // the whole of HKLM or HKU
+		}
 		const need = DELETE | KEY_ENUMERATE_SUB_KEYS | KEY_QUERY_VALUE
 		if ph.rights&need != need {
 			return fail(ERROR_ACCESS_DENIED)
@@ -239,8 +242,8 @@ func (s *Session) deleteKey(op string, parent Handle, path string, tree bool) er
 		r.clearKey(k)
 		return nil
 	}
-	if k.parent == nil || k.mountRoot {
-		return fail(ERROR_ACCESS_DENIED) // roots and loaded hives' roots are not deleted
+	if k.parent == nil || k.mountRoot || k.noDelete {
+		return fail(ERROR_ACCESS_DENIED) // roots and hive roots are not deleted (KEY_NO_DELETE)
 	}
 	if len(parts) == 0 && ph.rights&DELETE == 0 {
 		return fail(ERROR_ACCESS_DENIED) // NtDeleteKey needs DELETE on the handle

@@ -204,6 +204,10 @@ func (s *Session) Restore(ctx context.Context, h Handle, hiveBytes []byte, flags
 		return fail(err)
 	}
 	k := hh.k
+	if k.parent == nil {
+		r.mu.Unlock()
+		return fail(ERROR_ACCESS_DENIED) // not onto HKLM or HKU itself
+	}
 	if flags&REG_FORCE_RESTORE == 0 {
 		if held := r.holders(k, true, s); len(held) > 0 {
 			r.mu.Unlock()

@@ -82,6 +82,18 @@ func (s *Session) Notify(ctx context.Context, h Handle, subtree bool, filter uin
 	w.attached = true
 	r.watchers.Add(1)
 	r.mu.Unlock()
+	if hh.s == nil { // a predefined handle: the watch ends with the session
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			r.mu.Lock()
+			w.detach()
+			r.mu.Unlock()
+			return nil, &OpError{Op: "notify", Key: hh.openedAs, Err: ERROR_INVALID_HANDLE}
+		}
+		s.rootWatchers = append(s.rootWatchers, w)
+		s.mu.Unlock()
+	}
 	go w.pump(ctx)
 	return w.out, nil
 }

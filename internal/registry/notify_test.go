@@ -161,6 +161,16 @@ func TestNotify(t *testing.T) {
 			t.Errorf("%d changes delivered for 5000 writes", n)
 		}
 	})
+	t.Run("a watch on a predefined handle ends with its session", func(t *testing.T) {
+		r, _ := newTestSession(t)
+		s := r.NewSession(Owner{PID: 3, Exe: "watcher"})
+		ch, err := s.Notify(ctx, HKEY_LOCAL_MACHINE, true, REG_NOTIFY_CHANGE_NAME)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		closed(t, ch)
+	})
 	t.Run("a bad filter: ERROR_INVALID_PARAMETER", func(t *testing.T) {
 		_, s := newTestSession(t)
 		if _, err := s.Notify(ctx, HKEY_LOCAL_MACHINE, false, 0); err == nil {

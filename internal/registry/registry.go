@@ -233,6 +233,7 @@ func (r *Registry) snapshot() [2][][]byte {
 func (r *Registry) ensureDefaults() {
 	hklm := r.roots[0]
 	system := r.ensureKey(hklm, "SYSTEM", false)
+	system.noDelete = true
 	sel := r.ensureKey(system, "Select", false)
 	for _, v := range []struct {
 		name string
@@ -250,7 +251,7 @@ func (r *Registry) ensureDefaults() {
 	}
 	cs := r.ensureKey(system, "ControlSet001", false)
 	r.ensureKey(cs, "Services", false)
-	r.ensureKey(hklm, "SOFTWARE", false)
+	r.ensureKey(hklm, "SOFTWARE", false).noDelete = true
 	name := fmt.Sprintf("ControlSet%03d", current)
 	if cur := system.child((name)); cur == nil {
 		r.ensureKey(system, name, false)

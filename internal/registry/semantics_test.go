@@ -415,6 +415,12 @@ func TestWindowsSemantics(t *testing.T) {
 		{"the root keys cannot be deleted: ERROR_ACCESS_DENIED", func(t *testing.T, s *Session) error {
 			return s.DeleteKey(HKEY_USERS, "")
 		}, ERROR_ACCESS_DENIED},
+		{"RegDeleteTree of all of HKLM: ERROR_ACCESS_DENIED", func(t *testing.T, s *Session) error {
+			return s.DeleteTree(HKEY_LOCAL_MACHINE, "")
+		}, ERROR_ACCESS_DENIED},
+		{"hive roots (HKLM\\SYSTEM, HKLM\\SOFTWARE) are KEY_NO_DELETE: ERROR_ACCESS_DENIED", func(t *testing.T, s *Session) error {
+			return s.DeleteTree(HKEY_LOCAL_MACHINE, "SOFTWARE")
+		}, ERROR_ACCESS_DENIED},
 		{"unknown options: ERROR_INVALID_PARAMETER", func(t *testing.T, s *Session) error {
 			_, err := s.OpenKey(HKEY_LOCAL_MACHINE, "SOFTWARE", 0x40, KEY_READ)
 			return err

@@ -43,9 +43,10 @@ type Session struct {
 	r     *Registry
 	owner Owner
 
-	mu      sync.Mutex
-	handles map[Handle]*handle
-	closed  bool
+	mu           sync.Mutex
+	handles      map[Handle]*handle
+	rootWatchers []*watcher // watches on the predefined handles, which are never closed
+	closed       bool
 }
 
 // handle is one open handle. Its key never changes: a handle follows the key object.
@@ -88,8 +89,20 @@ func (s *Session) Close() error {
 		hs = append(hs, h)
 	}
 	s.handles = nil
+	ws := s.rootWatchers
+	s.rootWatchers = nil
 	s.mu.Unlock()
 	s.r.releaseHandles(hs)
+	if len(ws) > 0 {
+		s.r.mu.Lock()
+		for _, w := range ws {
+			w.detach()
+		}
+		s.r.mu.Unlock()
+		for _, w := range ws {
+			w.stop()
+		}
+	}
 	return nil
 }
 

@@ -31,6 +31,7 @@ type key struct {
 	deleted   bool
 	mount     *mount // the loaded hive this key belongs to, nil for the main store
 	mountRoot bool   // the key is the root of a loaded hive
+	noDelete  bool   // a hive root (HKLM\SYSTEM, HKLM\SOFTWARE): KEY_NO_DELETE
 	cpath     string // canonical path, cached by journalPath
 	target    *linkInfo
 
