@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"slices"
 	"sync"
 )
 
@@ -91,6 +92,7 @@ func (s *Session) Notify(ctx context.Context, h Handle, subtree bool, filter uin
 			r.mu.Unlock()
 			return nil, &OpError{Op: "notify", Key: hh.openedAs, Err: ERROR_INVALID_HANDLE}
 		}
+		s.rootWatchers = slices.DeleteFunc(s.rootWatchers, (*watcher).ended)
 		s.rootWatchers = append(s.rootWatchers, w)
 		s.mu.Unlock()
 	}
@@ -143,6 +145,15 @@ func (w *watcher) take() []Change {
 	return out
 }
 
+func (w *watcher) ended() bool {
+	select {
+	case <-w.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // stop ends the watch (handle closed, key deleted, registry closed): what is pending and
 // fits in the channel's buffer is still delivered, then the channel closes.
 func (w *watcher) stop() { w.stopOnce.Do(func() { close(w.done) }) }
@@ -178,6 +189,7 @@ func (w *watcher) pump(ctx context.Context) {
 			w.r.mu.Lock()
 			w.detach()
 			w.r.mu.Unlock()
+			w.stop()
 			return
 		case <-w.done:
 			for _, c := range w.take() {
@@ -196,6 +208,7 @@ func (w *watcher) pump(ctx context.Context) {
 					w.r.mu.Lock()
 					w.detach()
 					w.r.mu.Unlock()
+					w.stop()
 					return
 				case <-w.done:
 					for _, c := range batch[i:] {
