@@ -30,6 +30,7 @@ import (
 //	POST   /v1/registry/restore?path=P&force=1   hive bytes in the body
 //	POST   /v1/registry/load?path=ROOT\NAME      hive bytes in the body
 //	POST   /v1/registry/unload?path=ROOT\NAME
+//	POST   /v1/registry/flush                    (RegFlushKey: every write so far is durable)
 //
 // Errors carry the Windows code ({"error":…, "code":2}); a restore blocked by open
 // handles is 409 with code 5 and detail {"key":…, "holders":[RegistryHandle…]}.
@@ -88,6 +89,7 @@ func RegisterRegistry(s *Server, reg *registry.Registry, loadDir string) {
 	s.Handle("POST /v1/registry/restore", h.restore)
 	s.Handle("POST /v1/registry/load", h.load)
 	s.Handle("POST /v1/registry/unload", h.unload)
+	s.Handle("POST /v1/registry/flush", h.flush)
 }
 
 type registryRoutes struct {
@@ -386,6 +388,16 @@ func (h *registryRoutes) unload(w http.ResponseWriter, r *http.Request) {
 		err = regipc.UnloadHive(s, root, name, h.loadDir)
 	}
 	if err != nil {
+		registryError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *registryRoutes) flush(w http.ResponseWriter, r *http.Request) {
+	s := h.session(r)
+	defer s.Close()
+	if err := s.Flush(r.Context(), registry.HKEY_LOCAL_MACHINE); err != nil {
 		registryError(w, err)
 		return
 	}

@@ -55,9 +55,9 @@ func (r *runner) readFile(file string) ([]byte, error) {
 	return data, nil
 }
 
-// progress tells an interactive user about big transfers.
+// progress tells a user at a terminal about big transfers.
 func (r *runner) progress(verb, file string, n int) {
-	if r.env.Interactive && n >= 4<<20 {
+	if r.env.Progress && n >= 4<<20 {
 		fmt.Fprintf(r.env.Stderr, "%s %.1f MiB (%s)\n", verb, float64(n)/(1<<20), file)
 	}
 }

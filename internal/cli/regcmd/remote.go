@@ -153,6 +153,10 @@ func (s *remoteStore) Unload(k KeyName) error {
 	return s.do(http.MethodPost, "/v1/registry/unload?"+s.query(k), nil, nil)
 }
 
+func (s *remoteStore) Flush() error {
+	return s.do(http.MethodPost, "/v1/registry/flush", nil, nil)
+}
+
 func (s *remoteStore) Close() error { return nil }
 
 func boolString(b bool) string {

@@ -30,6 +30,8 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	// Interactive reports whether prompts can be answered (stdin is a terminal).
 	Interactive bool
+	// Progress reports whether big transfers are announced (stderr is a terminal).
+	Progress bool
 	// Open returns the store of the local node (node "") or of the named node.
 	Open func(ctx context.Context, node string) (Store, error)
 }
@@ -42,6 +44,7 @@ func Main(args []string) int {
 	env := &Env{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Interactive: term.IsTerminal(int(os.Stdin.Fd())),
+		Progress:    term.IsTerminal(int(os.Stderr.Fd())),
 		Open:        OpenStore,
 	}
 	return Run(ctx, env, args)
@@ -194,7 +197,17 @@ func (r *runner) run() (int, error) {
 
 func (r *runner) printf(format string, args ...any) { fmt.Fprintf(r.env.Stdout, format, args...) }
 
+// success reports a completed command. A command that wrote first makes its writes
+// durable, so that "completed successfully" survives a crash of the node right after.
 func (r *runner) success() (int, error) {
+	switch r.cmd.Op {
+	case OpAdd, OpDelete, OpCopy, OpRestore, OpLoad, OpUnload, OpImport:
+		for _, s := range r.stores {
+			if err := s.Flush(); err != nil {
+				return 1, err
+			}
+		}
+	}
 	r.printf("%s\n", msgSuccess)
 	return 0, nil
 }

@@ -23,6 +23,7 @@ type Store interface {
 	Restore(k KeyName, hive []byte, force bool) error
 	Load(k KeyName, hive []byte) error
 	Unload(k KeyName) error
+	Flush() error // make every write so far durable (RegFlushKey)
 	Close() error
 }
 
@@ -158,5 +159,7 @@ func (s localStore) Load(k KeyName, hive []byte) error {
 func (s localStore) Unload(k KeyName) error {
 	return registry.UnloadKey(s.root(k), k.Path)
 }
+
+func (s localStore) Flush() error { return s.c.LocalMachine().Flush() }
 
 func (s localStore) Close() error { return s.c.Close() }
