@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"wolfpack/internal/regipc/wire"
@@ -81,7 +82,16 @@ func (s *Server) Serve(ctx context.Context, ln *net.UnixListener) error {
 		if err != nil {
 			if ctx.Err() != nil {
 				err = nil
-			} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				break
+			}
+			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ECONNABORTED) {
+				// Out of descriptors or a client gone before accept: wait and go on,
+				// as net/http does, rather than stop serving.
+				log.Warn("registry socket: accept", "err", err)
+				select {
+				case <-time.After(100 * time.Millisecond):
+				case <-ctx.Done():
+				}
 				continue
 			}
 			break

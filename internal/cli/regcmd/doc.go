@@ -11,7 +11,8 @@
 // Without /f a command that would overwrite or delete asks (Yes/No); when stdin is not a
 // terminal the answer is No.
 //
-// The grammar is parsed by Parse into a Command (grammar.go), executed against a Store
-// (store.go: the local socket, remote.go: another node), and printed in reg.exe's layout
-// (format.go).
+// The grammar is parsed by Parse into a Command (grammar.go, usage.go), run against a
+// Store (store.go: the local socket; remote.go: another node's /v1/registry routes) by the
+// command's file (query.go, edit.go, compare.go, handles.go, hivecmd.go), which prints in
+// reg.exe's layout; types.go turns /d operands into value bytes and value bytes into text.
 package regcmd
