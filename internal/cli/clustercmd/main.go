@@ -352,8 +352,10 @@ func (r *runner) group() int {
 		return r.usage("/%s is not an option of cluster group", a.name)
 	}
 	if err == nil && final != "" {
+		left := g.State != "Failed" // a Failed group is retried: wait for it to leave Failed first
 		g, err = wait(r, func() (api.ClusterGroup, error) { return r.getGroup(g.Name) }, func(x api.ClusterGroup) bool {
-			return x.State == final || x.State == "Failed"
+			left = left || x.State != "Failed"
+			return x.State == final || (x.State == "Failed" && left)
 		})
 		if err == nil && g.State != final {
 			err = &api.Error{Code: 5023, Message: "The group or resource is not in the correct state to perform the requested operation."}
@@ -554,8 +556,10 @@ func (r *runner) resource() int {
 		return r.usage("/%s is not an option of cluster resource", a.name)
 	}
 	if err == nil && final != "" {
+		left := x.State != "Failed"
 		x, err = wait(r, func() (api.ClusterResource, error) { return r.getResource(x.Name) }, func(v api.ClusterResource) bool {
-			return v.State == final || v.State == "Failed"
+			left = left || v.State != "Failed"
+			return v.State == final || (v.State == "Failed" && left)
 		})
 		if err == nil && x.State != final {
 			err = &api.Error{Code: 5023, Message: "The group or resource is not in the correct state to perform the requested operation."}
