@@ -134,11 +134,11 @@ func (b *hiveBuilder) fill(k *key, hk *hive.Key, depth, maxDepth int) error {
 	}
 	for _, hc := range hk.Subkeys {
 		if err := checkKeyName(hc.Name); err != nil {
-			return fmt.Errorf("subkey of %s: %w", k.name, err)
+			return fmt.Errorf("subkey %q: %w", hc.Name, err)
 		}
 		c := newKeyFolded(k, hc.Name, fold(hc.Name), hc.LastWrite.UTC())
 		if k.child(c.upper) != nil {
-			return fmt.Errorf("duplicate subkey %q of %s: %w", hc.Name, k.name, ERROR_BADKEY)
+			return fmt.Errorf("duplicate subkey %q: %w", hc.Name, ERROR_BADKEY)
 		}
 		if err := b.fill(c, hc, depth+1, maxDepth); err != nil {
 			return err
@@ -245,7 +245,7 @@ type mount struct {
 }
 
 // Load mounts the hive file at parent\name (RegLoadKey); parent is HKEY_LOCAL_MACHINE
-// or HKEY_USERS. Changes are written back to the file on Flush, Unload and Close.
+// or HKEY_USERS. A hive that Windows left dirty is recovered from its .LOG1/.LOG2 files. Changes are written back to the file on Flush, Unload and Close.
 func (s *Session) Load(parent Handle, name, file string) error {
 	fail := func(err error) error { return &OpError{Op: "load", Key: joinName(RootName(parent), name), Err: err} }
 	if parent != HKEY_LOCAL_MACHINE && parent != HKEY_USERS {
@@ -258,16 +258,20 @@ func (s *Session) Load(parent Handle, name, file string) error {
 	if err != nil {
 		return fail(err)
 	}
-	data, err := os.ReadFile(abs)
+	// ReadFile applies the transaction logs (file.LOG1/.LOG2) of a hive Windows left dirty.
+	hv, err := hive.ReadFile(abs)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fail(fmt.Errorf("%w (%w)", ERROR_FILE_NOT_FOUND, err))
 		}
+		var fe *hive.FormatError
+		if errors.As(err, &fe) {
+			return fail(fmt.Errorf("%w (%w)", ERROR_NOT_REGISTRY_FILE, err))
+		}
 		return fail(fmt.Errorf("%w (%w)", ERROR_CANTOPEN, err))
 	}
-	hv, err := parseHive(data)
-	if err != nil {
-		return fail(err)
+	if hv.Root == nil {
+		return fail(ERROR_NOT_REGISTRY_FILE)
 	}
 	root, err := fromHive(hv.Root, name, MaxDepth-1)
 	if err != nil {

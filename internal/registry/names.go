@@ -153,8 +153,10 @@ func utf16Key(r rune) int {
 	return int(r)
 }
 
-// checkKeyName checks one path component against Windows' rules for key names:
-// 1 to 255 characters, no backslash (the separator), no NUL.
+// checkKeyName checks one key name against Windows' rules: 1 to 255 characters, no
+// backslash (the separator). Other characters, NUL and control characters included, are
+// allowed as the kernel allows them (hives Windows wrote carry such names); the name must
+// be valid UTF-8 so that it converts to UTF-16 and back unchanged.
 func checkKeyName(name string) error {
 	if name == "" {
 		return &LimitError{Limit: "empty key name", Err: ERROR_BADKEY}
@@ -162,8 +164,11 @@ func checkKeyName(name string) error {
 	if n := utf16Len(name); n > MaxKeyNameLen {
 		return &LimitError{Limit: "key name length", Max: MaxKeyNameLen, Got: n, Err: ERROR_INVALID_PARAMETER}
 	}
-	if strings.IndexByte(name, 0) >= 0 || !utf8.ValidString(name) {
-		return &LimitError{Limit: "key name with NUL or invalid UTF-8", Err: ERROR_BADKEY}
+	if strings.IndexByte(name, '\\') >= 0 {
+		return &LimitError{Limit: "key name with a backslash", Err: ERROR_BADKEY}
+	}
+	if !utf8.ValidString(name) {
+		return &LimitError{Limit: "key name that is not valid UTF-8", Err: ERROR_BADKEY}
 	}
 	return nil
 }
