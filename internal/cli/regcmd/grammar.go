@@ -519,7 +519,14 @@ func (p *parser) compare(c *Command) error {
 	if c.Key, err = p.key(); err != nil {
 		return err
 	}
-	if c.Key2, err = p.key(); err != nil {
+	// KEY2 may be just \\NODE: the same key on that node (\\. is the local node).
+	if p.more() && strings.HasPrefix(p.args[p.i], `\\`) && !strings.Contains(p.args[p.i][2:], `\`) && len(p.args[p.i]) > 2 {
+		c.Key2 = c.Key
+		c.Key2.Node = p.next()[2:]
+		if c.Key2.Node == "." {
+			c.Key2.Node = ""
+		}
+	} else if c.Key2, err = p.key(); err != nil {
 		return err
 	}
 	s := seen{}

@@ -32,6 +32,8 @@ func TestParse(t *testing.T) {
 		{`compare HKLM\A HKLM\B`, Command{Op: OpCompare, Key: hklm("A"), Key2: hklm("B"), AllValues: true, CompareOut: "od"}},
 		{`compare HKLM\A HKLM\B /v N /s /oa`, Command{Op: OpCompare, Key: hklm("A"), Key2: hklm("B"), Value: "N", HasValue: true, Recurse: true, CompareOut: "oa"}},
 		{`compare HKLM\A HKLM\B /v /os`, Command{Op: OpCompare, Key: hklm("A"), Key2: hklm("B"), AllValues: true, CompareOut: "os"}},
+		{`compare \\N2\HKLM\A \\. /s`, Command{Op: OpCompare, Key: KeyName{Node: "N2", Root: HKLM, Path: "A"}, Key2: hklm("A"), AllValues: true, Recurse: true, CompareOut: "od"}},
+		{`compare HKLM\A \\N3`, Command{Op: OpCompare, Key: hklm("A"), Key2: KeyName{Node: "N3", Root: HKLM, Path: "A"}, AllValues: true, CompareOut: "od"}},
 		{`save HKLM\X x.hiv /y`, Command{Op: OpSave, Key: hklm("X"), File: "x.hiv", Force: true}},
 		{`restore HKLM\X x.hiv /force`, Command{Op: OpRestore, Key: hklm("X"), File: "x.hiv", Force: true}},
 		{`load HKLM\T t.hiv`, Command{Op: OpLoad, Key: hklm("T"), File: "t.hiv"}},
