@@ -256,3 +256,38 @@ func BenchmarkSave10k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOpen100k: Open of a store holding 100,000 keys (200,000 values) compacted in
+// bbolt — the registry's part of a daemon start.
+func BenchmarkOpen100k(b *testing.B) {
+	dir := b.TempDir()
+	r, err := Open(context.Background(), dir, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := r.NewSession(Owner{Exe: "bench"})
+	for i := range 1000 {
+		for j := range 100 {
+			h, _, err := s.CreatePath(fmt.Sprintf(`HKLM\SOFTWARE\Big\G%04d\K%03d`, i, j), CreateOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.SetValue(h, "Name", REG_SZ, sz("value"))
+			s.SetValue(h, "Number", REG_DWORD, dword(uint32(j)))
+			s.CloseKey(h)
+		}
+	}
+	if err := r.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		r, err := Open(context.Background(), dir, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		r.Close()
+		b.StartTimer()
+	}
+}

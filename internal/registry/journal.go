@@ -545,6 +545,12 @@ func (j *journal) write(buf []byte) error {
 // rotate compacts: snapshot + finish the current file, start the next generation, write
 // the snapshot to bbolt, delete the older files.
 func (j *journal) rotate() error {
+	j.mu.Lock()
+	empty := len(j.buf) == 0 && j.size <= journalHeaderLen && j.durable == j.appended
+	j.mu.Unlock()
+	if empty {
+		return nil // nothing since the last compaction
+	}
 	var snap [2][][]byte
 	j.commit(func() { snap = j.snapshot() })
 	j.drain()

@@ -393,3 +393,42 @@ func TestCurrentControlSetFromSelect(t *testing.T) {
 		t.Errorf("link target %q", fromUTF16le(data))
 	}
 }
+
+// TestVolatileNeverWritten: nothing of a volatile key reaches the journal or bbolt.
+func TestVolatileNeverWritten(t *testing.T) {
+	dir := t.TempDir()
+	r := openDir(t, dir, Options{})
+	s := r.NewSession(Owner{Exe: "test"})
+	h, _, err := s.CreatePath(`HKLM\SOFTWARE\VolatileMarkerKey`, CreateOptions{Options: REG_OPTION_VOLATILE})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetValue(h, "VolatileMarkerValue", REG_SZ, sz("x"))
+	c, _, _ := s.CreateKey(h, "VolatileMarkerChild", CreateOptions{Options: REG_OPTION_VOLATILE})
+	s.SetValue(c, "v", REG_DWORD, dword(1))
+	s.DeleteValue(c, "v")
+	s.DeleteKey(c, "")
+	stable := mustCreate(t, s, `HKLM\SOFTWARE\StableMarkerKey`)
+	s.Flush(context.Background(), stable)
+	check := func(when string) {
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+			if bytes.Contains(b, []byte("VolatileMarker")) {
+				t.Errorf("%s: %s holds a volatile key's name", when, e.Name())
+			}
+		}
+	}
+	check("after flush")
+	r.Close() // compacts into bbolt
+	check("after close")
+	ents, _ := os.ReadDir(dir)
+	found := false
+	for _, e := range ents {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		found = found || bytes.Contains(b, []byte("StableMarkerKey"))
+	}
+	if !found {
+		t.Error("the stable key is in no file: the check above proves nothing")
+	}
+}
