@@ -308,6 +308,10 @@ func (s *Session) SetValue(h Handle, name string, typ uint32, data []byte) error
 	if err := checkValueName(name); err != nil {
 		return &OpError{Op: "set value", Key: hh.openedAs, Name: name, Err: err}
 	}
+	if len(data) > MaxValueData {
+		return &OpError{Op: "set value", Key: hh.openedAs, Name: name,
+			Err: &LimitError{Limit: "value data size", Max: MaxValueData, Got: len(data), Err: ERROR_INVALID_PARAMETER}}
+	}
 	if hh.rights&KEY_SET_VALUE == 0 {
 		return &OpError{Op: "set value", Key: hh.openedAs, Name: name, Err: ERROR_ACCESS_DENIED}
 	}

@@ -76,6 +76,9 @@ const (
 	MaxValueNameLen = 16383 // characters in a value name
 	MaxDepth        = 512   // levels below a root key
 	MaxLinkHops     = 16    // symbolic links followed while opening one path
+	// MaxValueData bounds one value's data. Windows' limit is "available memory"; this
+	// keeps every journal record well inside its 32-bit length.
+	MaxValueData = 1 << 30
 )
 
 // SymbolicLinkValue is the value of a link key that holds its target, REG_LINK, as a

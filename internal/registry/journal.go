@@ -43,7 +43,6 @@ const (
 	journalMagic     = "WPREGJ01"
 	journalHeaderLen = 16
 	frameHeaderLen   = 8
-	maxFrame         = 1 << 30
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -158,7 +157,7 @@ func readJournal(path string, gen uint64) (recs [][]byte, good int64, torn bool,
 	for off+frameHeaderLen <= len(data) {
 		n := int(binary.LittleEndian.Uint32(data[off:]))
 		sum := binary.LittleEndian.Uint32(data[off+4:])
-		if n == 0 || n > maxFrame || off+frameHeaderLen+n > len(data) {
+		if n == 0 || off+frameHeaderLen+n > len(data) {
 			break
 		}
 		payload := data[off+frameHeaderLen : off+frameHeaderLen+n]
