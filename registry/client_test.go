@@ -162,6 +162,16 @@ func TestKeysAsXSys(t *testing.T) {
 	if err := c.LocalMachine().Close(); err != nil {
 		t.Error(err)
 	}
+	// The roots a node does not have exist for ported code, and fail as bad handles.
+	if _, err := c.OpenKey(registry.CURRENT_USER, "Software", registry.READ); err != registry.ERROR_INVALID_HANDLE {
+		t.Errorf("HKEY_CURRENT_USER: %v", err)
+	}
+	if _, err := registry.OpenRemoteKey("N2", registry.LOCAL_MACHINE); err != registry.ERROR_BAD_NETPATH {
+		t.Errorf("OpenRemoteKey: %v", err)
+	}
+	if k, err := registry.OpenRemoteKey("", c.LocalMachine()); err != nil || k != c.LocalMachine() {
+		t.Errorf("OpenRemoteKey(\"\"): %v %v", k, err)
+	}
 }
 
 func TestCurrentControlSetLink(t *testing.T) {

@@ -37,6 +37,7 @@ var errnoText = map[Errno]string{
 	ERROR_ACCESS_DENIED:          "Access is denied.",
 	ERROR_INVALID_HANDLE:         "The handle is invalid.",
 	ERROR_GEN_FAILURE:            "A device attached to the system is not functioning.",
+	ERROR_BAD_NETPATH:            "The network path was not found.",
 	ERROR_INVALID_PARAMETER:      "The parameter is incorrect.",
 	ERROR_BAD_PATHNAME:           "The specified path is invalid.",
 	ERROR_ALREADY_EXISTS:         "Cannot create a file when that file already exists.",

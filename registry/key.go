@@ -32,8 +32,12 @@ const (
 )
 
 const (
-	hkeyLocalMachine = 0x80000002
-	hkeyUsers        = 0x80000003
+	hkeyClassesRoot     = 0x80000000
+	hkeyCurrentUser     = 0x80000001
+	hkeyLocalMachine    = 0x80000002
+	hkeyUsers           = 0x80000003
+	hkeyPerformanceData = 0x80000004
+	hkeyCurrentConfig   = 0x80000005
 )
 
 // Key is a handle to an open key on a connection. The zero Key is no key.
@@ -44,12 +48,33 @@ type Key struct {
 
 // The predefined keys. Used as they are, they live on the default connection (see
 // Default); Conn.Key, Conn.LocalMachine and Conn.Users bind them to another.
+//
+// A Wolfpack node has HKEY_LOCAL_MACHINE and HKEY_USERS only. The other predefined keys
+// exist so that ported code compiles; the node answers every call on them with
+// ERROR_INVALID_HANDLE.
 var (
-	LOCAL_MACHINE = Key{h: hkeyLocalMachine}
-	USERS         = Key{h: hkeyUsers}
+	LOCAL_MACHINE    = Key{h: hkeyLocalMachine}
+	USERS            = Key{h: hkeyUsers}
+	CLASSES_ROOT     = Key{h: hkeyClassesRoot}
+	CURRENT_USER     = Key{h: hkeyCurrentUser}
+	CURRENT_CONFIG   = Key{h: hkeyCurrentConfig}
+	PERFORMANCE_DATA = Key{h: hkeyPerformanceData}
 )
 
-func (k Key) predefined() bool { return k.h == hkeyLocalMachine || k.h == hkeyUsers }
+func (k Key) predefined() bool { return k.h >= hkeyClassesRoot && k.h <= hkeyCurrentConfig }
+
+// ERROR_BAD_NETPATH is OpenRemoteKey's answer for another computer.
+const ERROR_BAD_NETPATH Errno = 53
+
+// OpenRemoteKey is x/sys's RegConnectRegistry. With pcname "" it returns k (on the default
+// connection); other nodes are not reached through this socket but through their HTTP API
+// (reg \\NODE\...), so any other name is ERROR_BAD_NETPATH.
+func OpenRemoteKey(pcname string, k Key) (Key, error) {
+	if pcname != "" {
+		return Key{}, ERROR_BAD_NETPATH
+	}
+	return k.bind()
+}
 
 func (k Key) conn() (*Conn, error) {
 	if k.c != nil {
