@@ -223,7 +223,8 @@ func (l *logFile) loadSegment(seq uint64, last bool) (*segment, error) {
 			return nil, nil
 		}
 		// Created but its header never reached the disk: start it again.
-		if err := f.Truncate(0); err == nil {
+		err := f.Truncate(0)
+		if err == nil {
 			_, err = f.WriteAt([]byte(segmentMagic), 0)
 		}
 		if err != nil {
