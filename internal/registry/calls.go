@@ -343,14 +343,13 @@ func (s *Session) QueryValue(h Handle, name string) (uint32, []byte, error) {
 	if hh.rights&KEY_QUERY_VALUE == 0 {
 		return 0, nil, &OpError{Op: "query value", Key: hh.openedAs, Name: name, Err: ERROR_ACCESS_DENIED}
 	}
-	upper := fold(name)
 	r := s.r
 	r.mu.RLock()
 	if err := live(hh); err != nil {
 		r.mu.RUnlock()
 		return 0, nil, &OpError{Op: "query value", Key: hh.openedAs, Name: name, Err: err}
 	}
-	i, ok := hh.k.value(upper)
+	i, ok := hh.k.value(name)
 	if !ok {
 		r.mu.RUnlock()
 		return 0, nil, &OpError{Op: "query value", Key: hh.openedAs, Name: name, Err: ERROR_FILE_NOT_FOUND}

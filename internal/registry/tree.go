@@ -119,14 +119,18 @@ func (k *key) value(name string) (int, bool) {
 		}
 		return 0, false
 	}
-	upper := fold(name)
 	if k.valueIdx == nil {
 		k.valueIdx = make(map[string]int, len(k.values))
 		for i := range k.values {
 			k.valueIdx[k.values[i].upper] = i
 		}
 	}
-	i, ok := k.valueIdx[upper]
+	var buf [64]byte
+	if b, ok := foldASCII(buf[:], name); ok {
+		i, ok := k.valueIdx[string(b)] // no allocation for this conversion
+		return i, ok
+	}
+	i, ok := k.valueIdx[fold(name)]
 	return i, ok
 }
 
