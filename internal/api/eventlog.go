@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"wolfpack/internal/eventlog"
 )
 
@@ -36,8 +38,9 @@ type EventlogReported struct {
 	RecordID uint64 `json:"recordId"`
 }
 
-// RegisterEventlog serves svc's logs.
+// RegisterEventlog serves svc's logs and adds their counters to the server's metrics.
 func RegisterEventlog(s *Server, svc *eventlog.Service) {
+	registerEventlogMetrics(s, svc)
 	s.Handle("GET /v1/eventlog/logs", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, svc.Logs())
 	})
@@ -179,4 +182,43 @@ func RegisterEventlog(s *Server, svc *eventlog.Service) {
 			}
 		}
 	})
+}
+
+// registerEventlogMetrics exports, per log, the records and commits (fsyncs) since the
+// daemon started and the log's size on disk.
+func registerEventlogMetrics(s *Server, svc *eventlog.Service) {
+	stat := func(log string, f func(eventlog.Stats) uint64) func() float64 {
+		return func() float64 {
+			st, err := svc.Stats(log)
+			if err != nil {
+				return 0
+			}
+			return float64(f(st))
+		}
+	}
+	for _, log := range svc.Logs() {
+		labels := prometheus.Labels{"log": log}
+		for _, c := range []prometheus.Collector{
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "wolfpack_eventlog_records_total",
+				Help: "Records written to the event log.", ConstLabels: labels},
+				stat(log, func(st eventlog.Stats) uint64 { return st.Records })),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "wolfpack_eventlog_commits_total",
+				Help: "Group commits (one write and one fdatasync each) of the event log.", ConstLabels: labels},
+				stat(log, func(st eventlog.Stats) uint64 { return st.Commits })),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "wolfpack_eventlog_size_bytes",
+				Help: "Bytes the event log's files take.", ConstLabels: labels},
+				func() float64 {
+					in, err := svc.Info(log)
+					if err != nil {
+						return 0
+					}
+					return float64(in.FileSize)
+				}),
+		} {
+			_ = s.Metrics.Register(c) // a second registration of the same log is harmless
+		}
+	}
+	_ = s.Metrics.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "wolfpack_eventlog_subscriber_drops_total",
+		Help: "Records that a slow subscriber (console, wevtutil stream) missed."},
+		stat(eventlog.LogSystem, func(st eventlog.Stats) uint64 { return st.SubscriberDrops })))
 }

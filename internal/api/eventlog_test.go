@@ -94,3 +94,20 @@ func TestEventlogRoutes(t *testing.T) {
 		t.Fatalf("after clear: %+v %v", recs, err)
 	}
 }
+
+func TestEventlogMetrics(t *testing.T) {
+	c, svc := eventlogServer(t)
+	if _, err := svc.Report(context.Background(), eventlog.Event{Source: "M", EventID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var body []byte
+	if err := c.Do(context.Background(), http.MethodGet, "/metrics", nil, &body); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`wolfpack_eventlog_records_total{log="System"} 1`, `wolfpack_eventlog_commits_total{log="System"} 1`,
+		`wolfpack_eventlog_records_total{log="Application"} 0`, `wolfpack_eventlog_size_bytes{log="System"}`} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

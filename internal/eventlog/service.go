@@ -230,3 +230,22 @@ func (s *Service) Export(ctx context.Context, log, query string, w io.Writer) er
 	defer l.mu.RUnlock()
 	return l.exportLocked(ctx, w, q, s.computer)
 }
+
+// Stats are counters of a log since the service opened, for metrics.
+type Stats struct {
+	Records         uint64 // records committed
+	Commits         uint64 // batches committed, one fsync each
+	SubscriberDrops uint64 // records a slow subscriber missed (all logs)
+}
+
+// Stats returns log's counters.
+func (s *Service) Stats(log string) (Stats, error) {
+	l, err := s.logFile(log)
+	if err != nil {
+		return Stats{}, err
+	}
+	s.hub.mu.Lock()
+	drops := s.hub.dropped
+	s.hub.mu.Unlock()
+	return Stats{Records: l.committed.Load(), Commits: l.commits.Load(), SubscriberDrops: drops}, nil
+}
