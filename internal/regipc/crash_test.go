@@ -4,16 +4,19 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"wolfpack/internal/daemon"
 	"wolfpack/internal/regipc"
 	"wolfpack/internal/registry"
 	client "wolfpack/registry"
@@ -23,9 +26,15 @@ import (
 // registry: the store in DIR/registry served on DIR/reg.sock) instead of running tests.
 const crashChildEnv = "WOLFPACK_REGIPC_CRASH_CHILD"
 
+// daemonChildEnv makes the test binary wolfpackd, with the arguments separated by \x1f (unit separator).
+const daemonChildEnv = "WOLFPACK_REGIPC_DAEMON_CHILD"
+
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		os.Exit(crashChild(dir))
+	}
+	if args := os.Getenv(daemonChildEnv); args != "" {
+		os.Exit(daemon.Main(strings.Split(args, "\x1f")))
 	}
 	os.Exit(m.Run())
 }
@@ -57,19 +66,44 @@ func crashChild(dir string) int {
 // the last one whose Flush returned, and at most the last one it sent. 5 cycles, 50 with
 // WOLFPACK_LONG=1.
 func TestCrashOverSocket(t *testing.T) {
+	dir := t.TempDir()
+	crashCycles(t, filepath.Join(dir, "reg.sock"), func() *exec.Cmd {
+		return startChild(t, []string{crashChildEnv + "=" + dir})
+	})
+}
+
+// TestCrashDaemon is TestCrashOverSocket with the whole wolfpackd (embedded etcd and
+// all) as the process that is killed.
+func TestCrashDaemon(t *testing.T) {
+	dir := t.TempDir()
+	ports := make([]string, 3)
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = ln.Addr().String()
+		ln.Close()
+	}
+	args := strings.Join([]string{"--name", "N1", "--data-dir", dir, "--api", ports[0], "--peer", ports[1], "--client", ports[2]}, "\x1f")
+	crashCycles(t, filepath.Join(dir, "reg.sock"), func() *exec.Cmd {
+		os.Remove(filepath.Join(dir, "reg.sock"))
+		return startChild(t, []string{daemonChildEnv + "=" + args})
+	})
+}
+
+func crashCycles(t *testing.T, sock string, start func() *exec.Cmd) {
 	cycles := 5
 	if os.Getenv("WOLFPACK_LONG") == "1" {
 		cycles = 50
 	}
 	const writers = 4
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "reg.sock")
 	acked := make([]uint64, writers) // last value whose SetValue+Flush succeeded
 	sent := make([]uint64, writers)  // last value sent
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 
 	for cycle := range cycles + 1 {
-		child := startChild(t, dir)
+		child := start()
 		c := dialRetry(t, sock)
 		root, _, err := client.CreateKey(c.LocalMachine(), `SOFTWARE\Crash`, client.ALL_ACCESS)
 		if err != nil {
@@ -138,11 +172,10 @@ func TestCrashOverSocket(t *testing.T) {
 	}
 }
 
-func startChild(t *testing.T, dir string) *exec.Cmd {
+func startChild(t *testing.T, env []string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
-	cmd.Stderr = os.Stderr
+	cmd.Env = append(os.Environ(), env...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
