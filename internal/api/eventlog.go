@@ -3,7 +3,9 @@ package api
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"net/http"
+	"os"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -130,10 +132,15 @@ func RegisterEventlog(s *Server, svc *eventlog.Service) {
 			WriteError(w, err)
 			return
 		}
+		f, err := spool(func(w io.Writer) error { return svc.Export(r.Context(), log, r.URL.Query().Get("q"), w) })
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		defer closeSpool(f)
 		w.Header().Set("Content-Type", "application/x-ndjson")
-		if err := svc.Export(r.Context(), log, r.URL.Query().Get("q"), w); err != nil {
-			// Headers are sent: the client sees a cut-short file, which ReadExport refuses.
-			panic(http.ErrAbortHandler)
+		if _, err := io.Copy(w, f); err != nil {
+			panic(http.ErrAbortHandler) // the client sees a cut-short file, which ReadExport refuses
 		}
 	})
 	s.Handle("POST /v1/eventlog/logs/{log}/clear", func(w http.ResponseWriter, r *http.Request) {
@@ -143,10 +150,19 @@ func RegisterEventlog(s *Server, svc *eventlog.Service) {
 			return
 		}
 		if backup, _ := strconv.ParseBool(r.URL.Query().Get("backup")); backup {
+			f, err := spool(func(w io.Writer) error { return svc.Clear(r.Context(), log, w) })
+			if err != nil {
+				WriteError(w, err)
+				return
+			}
 			w.Header().Set("Content-Type", "application/x-ndjson")
-			if err := svc.Clear(r.Context(), log, w); err != nil {
+			if _, err := io.Copy(w, f); err != nil {
+				// The log is cleared: keep its backup where an administrator can find it.
+				f.Close()
+				s.log.Error("event log cleared but its backup could not be sent; kept on the node", "log", log, "file", f.Name(), "err", err)
 				panic(http.ErrAbortHandler)
 			}
+			closeSpool(f)
 			return
 		}
 		if err := svc.Clear(r.Context(), log, nil); err != nil {
@@ -182,6 +198,29 @@ func RegisterEventlog(s *Server, svc *eventlog.Service) {
 			}
 		}
 	})
+}
+
+// spool runs fill into a temporary file and returns it rewound, so that a slow client
+// never holds a log's lock while the bytes travel.
+func spool(fill func(io.Writer) error) (*os.File, error) {
+	f, err := os.CreateTemp("", "wolfpack-eventlog-*.evtj")
+	if err != nil {
+		return nil, err
+	}
+	if err := fill(f); err != nil {
+		closeSpool(f)
+		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		closeSpool(f)
+		return nil, err
+	}
+	return f, nil
+}
+
+func closeSpool(f *os.File) {
+	f.Close()
+	os.Remove(f.Name())
 }
 
 // registerEventlogMetrics exports, per log, the records and commits (fsyncs) since the
