@@ -31,6 +31,12 @@ type Server struct {
 	Owner func(*net.UnixConn) (registry.Owner, error)
 }
 
+// Serve serves reg on ln until ctx ends, with the server's defaults (no directory for
+// loaded hives): (&Server{Reg: reg, Log: log}).Serve(ctx, ln).
+func Serve(ctx context.Context, ln *net.UnixListener, reg *registry.Registry, log *slog.Logger) error {
+	return (&Server{Reg: reg, Log: log}).Serve(ctx, ln)
+}
+
 // Listen creates the socket at path with mode 0660. A stale socket file left by a
 // crashed daemon is replaced; a socket that still answers is an error.
 func Listen(path string) (*net.UnixListener, error) {

@@ -27,7 +27,7 @@ func serve(t *testing.T) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- (&regipc.Server{Reg: reg}).Serve(ctx, ln) }()
+	go func() { done <- regipc.Serve(ctx, ln, reg, nil) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
