@@ -258,9 +258,9 @@ func (e *Event) normalize(cat *Catalog, computer string) error {
 		e.Level, e.Keywords = LevelInformation, e.Keywords|KeywordClassic
 	case e.Type == 0:
 		e.Type = typeOf(e.Level, e.Keywords)
-		if e.Keywords == 0 {
-			e.Keywords = KeywordClassic
-		}
+	}
+	if e.Keywords == 0 {
+		e.Keywords = KeywordClassic // every event of this log is a classic one
 	}
 	if e.Computer == "" {
 		e.Computer = computer
