@@ -287,7 +287,9 @@ func (l *logFile) loadSegment(seq uint64, last bool) (*segment, error) {
 	}
 	if damage != "" {
 		s.alloc = off
-		if !last {
+		if strings.HasPrefix(damage, "zero-filled") {
+			l.log.Debug("cutting zero-filled space off a sealed segment", "file", path, "offset", off)
+		} else if !last {
 			l.log.Warn("damaged segment: records after the damage are lost", "file", path, "offset", off, "problem", damage)
 		} else {
 			l.log.Info("dropping a torn write at the end of the log", "file", path, "offset", off, "problem", damage)
