@@ -35,8 +35,9 @@ import (
 //
 // Compaction: when a journal file grows past Options.CompactBytes (and at Close and after
 // a replay at Open) the writer takes a snapshot of every persisted key under the read
-// lock, finishes the current file, starts generation gen+1, and writes the snapshot into
-// bbolt in one transaction that records gen+1; then the older files are deleted. A crash
+// lock, finishes the current file, starts generation gen+1 and goes on committing into
+// it, while another goroutine writes the snapshot into bbolt in one transaction that
+// records gen+1 and then deletes the older files. A crash
 // at any point leaves bbolt at gen g with every journal file ≥ g present and complete
 // except perhaps the last one's tail.
 const (
@@ -100,8 +101,9 @@ type journal struct {
 	err      error        // sticky write error
 	stopped  bool
 
-	lazyDue bool // writer only: the lazy flush timer fired
-	depth   int  // fdatasyncs allowed at once (syncDepth)
+	lazyDue bool       // writer only: the lazy flush timer fired
+	saving  chan error // writer only: the running snapshot save, nil when none
+	depth   int        // fdatasyncs allowed at once (syncDepth)
 
 	flushReq   chan struct{}
 	syncDone   chan struct{}
@@ -357,16 +359,17 @@ func (j *journal) run() {
 			lazy = nil
 			j.lazyDue = true
 		case res := <-j.compactReq:
-			res <- j.rotate()
+			res <- j.rotate(true)
 			continue
 		case <-j.abandon:
 			j.drain()
+			j.waitSave()
 			j.mu.Lock()
 			j.stopped = true
 			j.mu.Unlock()
 			return
 		case <-j.quit:
-			err := j.rotate()
+			err := j.rotate(true)
 			j.mu.Lock()
 			j.stopped = true
 			if err != nil && j.err == nil {
@@ -380,7 +383,7 @@ func (j *journal) run() {
 		}
 		j.pump()
 		if j.size > j.compactBytes {
-			if err := j.rotate(); err != nil {
+			if err := j.rotate(false); err != nil {
 				j.log.Error("registry: journal compaction failed", "err", err)
 			}
 		}
@@ -541,9 +544,14 @@ func (j *journal) write(buf []byte) error {
 	return err
 }
 
-// rotate compacts: snapshot + finish the current file, start the next generation, write
-// the snapshot to bbolt, delete the older files.
-func (j *journal) rotate() error {
+// rotate compacts: snapshot + finish the current file, start the next generation; then
+// the snapshot is written to bbolt and the older files deleted, by a goroutine of its own
+// so that flushes go on meanwhile (into the new file). One save runs at a time: a rotate
+// waits for the previous one first. With wait set, rotate also waits for its own save.
+func (j *journal) rotate(wait bool) error {
+	if err := j.waitSave(); err != nil {
+		j.log.Error("registry: previous compaction failed; compacting again", "err", err)
+	}
 	j.mu.Lock()
 	empty := len(j.buf) == 0 && j.size <= journalHeaderLen && j.durable == j.appended
 	j.mu.Unlock()
@@ -567,6 +575,28 @@ func (j *journal) rotate() error {
 	old := j.f
 	j.f, j.gen, j.size, j.alloc = nf, next, journalHeaderLen, journalHeaderLen
 	old.Close()
+	done := make(chan error, 1)
+	j.saving = done
+	go func() { done <- j.save(snap, next) }()
+	if wait {
+		return j.waitSave()
+	}
+	return nil
+}
+
+// waitSave waits for the running snapshot save, if any, and returns its error.
+func (j *journal) waitSave() error {
+	if j.saving == nil {
+		return nil
+	}
+	err := <-j.saving
+	j.saving = nil
+	return err
+}
+
+// save writes a snapshot that journal generation next continues, then deletes the
+// older journal files.
+func (j *journal) save(snap [2][][]byte, next uint64) error {
 	if err := j.st.save(snap, next); err != nil {
 		return err
 	}
