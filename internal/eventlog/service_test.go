@@ -416,3 +416,34 @@ func TestExportAndReadWithQuery(t *testing.T) {
 		}
 	}
 }
+
+// A crash between starting a new segment and cutting the old one's zero-filled space
+// leaves zeros after a sealed segment's data: nothing is lost.
+func TestSealedSegmentWithZeroTail(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir, Options{MaxSize: 1 << 20})
+	for i := range 3000 {
+		report(t, s, Event{Source: "Filler", EventID: uint32(i), Strings: []string{strings.Repeat("z", 100)}})
+	}
+	l := s.logs["system"]
+	if len(l.segs) < 2 {
+		t.Fatalf("%d segments, want several", len(l.segs))
+	}
+	first := l.segs[0].path
+	before := query(t, s, "System", "", QueryOptions{})
+	s.Close()
+	f, err := os.OpenFile(first, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(make([]byte, 5000))
+	f.Close()
+	s2 := openTest(t, dir, Options{MaxSize: 1 << 20})
+	after := query(t, s2, "System", "", QueryOptions{})
+	if !slices.Equal(ids(after), ids(before)) {
+		t.Fatalf("records changed: %d before, %d after", len(before), len(after))
+	}
+	if st, _ := os.Stat(first); st.Size() != s2.logs["system"].segs[0].size {
+		t.Fatalf("zero tail not cut: file %d bytes, data %d", st.Size(), s2.logs["system"].segs[0].size)
+	}
+}
