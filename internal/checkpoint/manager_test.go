@@ -412,3 +412,10 @@ func TestPolicyOf(t *testing.T) {
 		t.Fatalf("bad properties: %+v, %v", p, err)
 	}
 }
+
+func TestTypeProperties(t *testing.T) {
+	got := TypeProperties(map[string]string{"CommandLine": "x", "restorefailureaction": "Force", "CheckpointHistory": "3", "RestoreRetryTimeout": "1"})
+	if len(got) != 1 || got["CommandLine"] != "x" {
+		t.Fatalf("TypeProperties = %v", got)
+	}
+}

@@ -107,3 +107,30 @@ func prop(m map[string]string, name string) (string, bool) {
 	}
 	return "", false
 }
+
+// PolicyProperties are the private properties that belong to the cluster's checkpoint
+// manager rather than to the resource's type: a resource type's own validation (resmon)
+// must not see them.
+var PolicyProperties = []string{PropRestoreFailureAction, PropRestoreRetryTimeout, PropCheckpointHistory}
+
+// IsPolicyProperty reports whether name (any case) is one of PolicyProperties.
+func IsPolicyProperty(name string) bool {
+	for _, p := range PolicyProperties {
+		if strings.EqualFold(p, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// TypeProperties returns private without PolicyProperties: what the resource's type
+// gets to see and validate.
+func TypeProperties(private map[string]string) map[string]string {
+	out := make(map[string]string, len(private))
+	for k, v := range private {
+		if !IsPolicyProperty(k) {
+			out[k] = v
+		}
+	}
+	return out
+}
