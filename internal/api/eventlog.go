@@ -18,7 +18,7 @@ import (
 //	GET  /v1/eventlog/logs                       → ["Application","System"]
 //	GET  /v1/eventlog/logs/{log}                 → eventlog.LogInfo
 //	PUT  /v1/eventlog/logs/{log}                 ← EventlogConfig → eventlog.LogInfo
-//	GET  /v1/eventlog/logs/{log}/events?q=&c=&rd= → []eventlog.Record (query, count, newest first)
+//	GET  /v1/eventlog/logs/{log}/events?q=&c=&rd=&after= → []eventlog.Record (query, count, newest first, after a bookmark)
 //	POST /v1/eventlog/logs/{log}/events          ← eventlog.Event → EventlogReported
 //	GET  /v1/eventlog/logs/{log}/export?q=       → export file (JSON Lines)
 //	POST /v1/eventlog/logs/{log}/clear?backup=1  → with backup=1 the export file of what was cleared
@@ -88,6 +88,14 @@ func RegisterEventlog(s *Server, svc *eventlog.Service) {
 				return
 			}
 			opts.Count = n
+		}
+		if after := q.Get("after"); after != "" {
+			n, err := strconv.ParseUint(after, 10, 64)
+			if err != nil {
+				WriteError(w, BadRequest("bad bookmark record number %q", after))
+				return
+			}
+			opts.After = n
 		}
 		if rd := q.Get("rd"); rd != "" {
 			b, err := strconv.ParseBool(rd)

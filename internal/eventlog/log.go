@@ -60,8 +60,9 @@ type LogInfo struct {
 
 // QueryOptions are wevtutil qe's /c and /rd.
 type QueryOptions struct {
-	Count   int  // at most this many records; 0 for all
-	Reverse bool // newest first
+	Count   int    // at most this many records; 0 for all
+	Reverse bool   // newest first
+	After   uint64 // only records with a higher record number (a bookmark); 0 for all
 }
 
 // LogFullError is a report refused because the log is full and set to retain events.

@@ -65,8 +65,25 @@ func ParseQuery(q string) (*Query, error) {
 	return &Query{Text: q, root: root}, nil
 }
 
+// After returns q restricted to records numbered above id (a bookmark); id 0 is q.
+func (q *Query) After(id uint64) *Query {
+	if id == 0 {
+		return q
+	}
+	after := &qnode{kind: nCond, c: cond{f: fRecordID, op: tGT, num: id}}
+	if q == nil || q.root == nil {
+		return &Query{Text: q.String(), root: after}
+	}
+	return &Query{Text: q.Text, root: &qnode{kind: nAnd, kids: []*qnode{q.root, after}}}
+}
+
 // String returns the query as written.
-func (q *Query) String() string { return q.Text }
+func (q *Query) String() string {
+	if q == nil {
+		return "*"
+	}
+	return q.Text
+}
 
 // Match reports whether r is selected, with timediff measured from now.
 func (q *Query) Match(r *Record, now time.Time) bool {

@@ -140,6 +140,7 @@ func (s *Service) QueryParsed(ctx context.Context, log string, q *Query, opts Qu
 	if err != nil {
 		return nil, err
 	}
+	q = q.After(opts.After)
 	var out []Record
 	err = l.scan(ctx, q, opts.Reverse, func(r *Record) bool {
 		out = append(out, *r)

@@ -182,6 +182,14 @@ func TestQueriesUseIndexAndAgreeWithScan(t *testing.T) {
 			t.Errorf("%s /rd:true /c:3: got %v, want %v", qs, rev, want)
 		}
 	}
+	// A bookmark: only records after it.
+	after := query(t, s, "System", "*[System[(EventID=1003)]]", QueryOptions{After: 200})
+	if len(after) == 0 || after[0].RecordID <= 200 || after[0].EventID != 1003 {
+		t.Fatalf("After 200: %v", ids(after))
+	}
+	if n := len(query(t, s, "System", "", QueryOptions{After: 290})); n != 10 {
+		t.Fatalf("After 290 gave %d records, want 10", n)
+	}
 	if n := len(query(t, s, "System", "*[System[(EventID=1003)]]", QueryOptions{})); n != 43 {
 		t.Fatalf("EventID=1003 matched %d, want 43", n)
 	}

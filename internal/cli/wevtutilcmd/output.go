@@ -90,6 +90,7 @@ cl | clear-log          Clear a log.                         /bu:FILE (back it u
 epl | export-log        Export a log to a file.              /q:QUERY /lf:true /ow:true
 qe | query-events       Query events from a log or file.     /q:QUERY /c:N /rd:true|false
                                                              /f:text|xml|RenderedXml|json /e:ROOT /lf:true
+                                                             /bm:FILE (read after a bookmark) /sbm:FILE (save one)
 
 Common options:
 /r:NODE | /remote:NODE  Run the command on the cluster node NODE.

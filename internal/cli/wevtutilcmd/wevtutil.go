@@ -288,9 +288,15 @@ func (r *runner) queryEvents(ctx context.Context) int {
 	if err != nil {
 		return r.fail(what, err)
 	}
+	var after uint64
+	if bm, ok := r.inv.opts["bm"]; ok {
+		if after, err = readBookmark(bm, r.inv.args[0], lf); err != nil {
+			return r.fail(what, err)
+		}
+	}
 	var recs []eventlog.Record
 	if lf {
-		_, recs, err = readExportFile(r.inv.args[0], q)
+		_, recs, err = readExportFile(r.inv.args[0], q.After(after))
 		if err != nil {
 			return r.fail(what, err)
 		}
@@ -317,6 +323,9 @@ func (r *runner) queryEvents(ctx context.Context) int {
 		if rd {
 			v.Set("rd", "true")
 		}
+		if after > 0 {
+			v.Set("after", strconv.FormatUint(after, 10))
+		}
 		if err := c.Do(ctx, http.MethodGet, logPath(r.inv.args[0])+"/events?"+v.Encode(), nil, &recs); err != nil {
 			return r.fail(what, err)
 		}
@@ -340,6 +349,16 @@ func (r *runner) queryEvents(ctx context.Context) int {
 	}
 	if hasRoot {
 		fmt.Fprintf(r.out, "</%s>\n", root)
+	}
+	if sbm, ok := r.inv.opts["sbm"]; ok && len(recs) > 0 {
+		last := recs[len(recs)-1]
+		channel := last.Log
+		if channel == "" {
+			channel = r.inv.args[0]
+		}
+		if err := writeBookmark(sbm, channel, last.RecordID); err != nil {
+			return r.fail(what, err)
+		}
 	}
 	return 0
 }
