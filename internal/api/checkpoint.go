@@ -111,6 +111,10 @@ type CheckpointService interface {
 	VerifyLocal(ctx context.Context, resource string) ([]CheckpointDrift, error)
 }
 
+// codeNotOnline is the error number of a restore asked of a node where the resource is
+// not online (ERROR_INVALID_STATE).
+const codeNotOnline = 5023
+
 // forwardedHeader marks a request that a node forwarded to the owner, so that it is
 // never forwarded again.
 const forwardedHeader = "X-Wolfpack-Forwarded"
@@ -185,16 +189,17 @@ func RegisterCheckpoint(s *Server, c CheckpointService) {
 			return
 		}
 		ans := CheckpointRollbackAnswer{Version: v}
+		// The node that owns the group restores the version if the resource runs there.
 		own, err := c.Locate(r.Context(), name)
-		if err == nil && own.Online {
-			ans.Node = own.Node
+		if err == nil && own.Node != "" {
 			_, err = forward(r.Context(), s, own, r, func(ctx context.Context) (any, error) {
 				return c.RestoreLocal(ctx, name, body.Key)
 			}, http.MethodPost, "/v1/resources/"+url.PathEscape(name)+"/checkpoints/restore", CheckpointKeys{Keys: []string{body.Key}}, &CheckpointVersion{})
-			if err != nil {
-				ans.RestoreError = err.Error()
-			} else {
-				ans.Restored = true
+			switch {
+			case err == nil:
+				ans.Restored, ans.Node = true, own.Node
+			case !IsCode(err, codeNotOnline):
+				ans.RestoreError, ans.Node = err.Error(), own.Node
 			}
 		}
 		WriteJSON(w, http.StatusOK, ans)

@@ -271,7 +271,7 @@ func (s *Service) RestoreLocal(ctx context.Context, resource, key string) (api.C
 		return api.CheckpointVersion{}, &api.Error{Status: http.StatusConflict, Code: errAccessDenied,
 			Message: "Access is denied: " + iu.Error()}
 	case errors.Is(err, ErrNotOnline):
-		return api.CheckpointVersion{}, &api.Error{Status: http.StatusConflict, Code: 5023, Message: err.Error()} // ERROR_INVALID_STATE
+		return api.CheckpointVersion{}, &api.Error{Status: http.StatusConflict, Code: 5023, Message: err.Error()} // ERROR_INVALID_STATE, as api expects
 	case err != nil:
 		return api.CheckpointVersion{}, noVersion(err)
 	}
