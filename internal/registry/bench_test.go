@@ -156,6 +156,12 @@ func flushedWrites(b *testing.B, clients int, flush bool, opts Options) {
 // return). Target ≥ 20,000 writes/s.
 func BenchmarkFlushedWrites32(b *testing.B) { flushedWrites(b, 32, true, Options{}) }
 
+// BenchmarkFlushedWrites32NoGather is the same with the writer committing as soon as a
+// Flush asks, without yielding first to let the other clients join the batch.
+func BenchmarkFlushedWrites32NoGather(b *testing.B) {
+	flushedWrites(b, 32, true, Options{noGather: true})
+}
+
 // BenchmarkFlushedWrites32Depth2 is the same with up to two fdatasyncs at a time.
 func BenchmarkFlushedWrites32Depth2(b *testing.B) {
 	flushedWrites(b, 32, true, Options{syncDepth: 2})

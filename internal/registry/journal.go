@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -69,6 +70,9 @@ type takenBatch struct {
 // fdatasync at a time, during which the next batch gathers.
 const syncDepth = 1
 
+// gatherYields bounds how often the writer yields to let more Flushes join a batch.
+const gatherYields = 4
+
 type journal struct {
 	dir          string
 	log          *slog.Logger
@@ -89,21 +93,23 @@ type journal struct {
 	// noPrealloc appends instead of writing into zero-filled space (benchmark peer).
 	noPrealloc bool
 
-	mu       sync.Mutex
-	buf      []byte
-	spare    []byte
-	appended uint64 // records appended
-	durable  uint64 // records known durable
-	waiters  int    // Flushes waiting on cur
-	cur      *generation
-	taken    []takenBatch // taken from buf, not yet known durable, in order
-	inflight int          // fdatasyncs running
-	err      error        // sticky write error
-	stopped  bool
+	mu          sync.Mutex
+	buf         []byte
+	spare       []byte
+	appended    uint64 // records appended
+	durable     uint64 // records known durable
+	waiters     int    // Flushes waiting on cur
+	lastWaiters int    // Flushes the last batch served
+	cur         *generation
+	taken       []takenBatch // taken from buf, not yet known durable, in order
+	inflight    int          // fdatasyncs running
+	err         error        // sticky write error
+	stopped     bool
 
 	lazyDue bool       // writer only: the lazy flush timer fired
 	saving  chan error // writer only: the running snapshot save, nil when none
 	depth   int        // fdatasyncs allowed at once (syncDepth)
+	gather  int        // yields to gather a batch (gatherYields)
 
 	flushReq   chan struct{}
 	syncDone   chan struct{}
@@ -397,9 +403,19 @@ func (j *journal) pump() {
 		j.mu.Lock()
 		want := j.waiters > 0 || (j.lazyDue && len(j.buf) > 0)
 		can := j.inflight < j.depth && j.err == nil
+		fewer := j.waiters < j.lastWaiters
 		j.mu.Unlock()
 		if !want || !can {
 			return
+		}
+		// Fewer Flushes wait than the last batch served: the others are most likely
+		// runnable, on their way from the last acknowledgement to their next Flush.
+		// Yielding a few times lets them join this batch instead of the next.
+		for i := 0; fewer && i < j.gather; i++ {
+			runtime.Gosched()
+			j.mu.Lock()
+			fewer = j.waiters < j.lastWaiters
+			j.mu.Unlock()
 		}
 		j.lazyDue = false
 		j.commit(nil)
@@ -421,6 +437,7 @@ func (j *journal) commit(snap func()) {
 	last := j.appended
 	j.taken = append(j.taken, takenBatch{last: last, g: j.cur})
 	j.cur = &generation{done: make(chan struct{})}
+	j.lastWaiters = j.waiters
 	j.waiters = 0
 	j.mu.Unlock()
 	if snap != nil {

@@ -21,6 +21,7 @@ type Options struct {
 
 	noPrealloc bool // benchmark peer: append to the journal instead of writing into zeros
 	syncDepth  int  // benchmark peer: fdatasyncs at once
+	noGather   bool // benchmark peer: commit at once, without yielding to gather a batch
 }
 
 // Registry is one node's registry. It is safe for concurrent use by many sessions.
@@ -148,6 +149,10 @@ func Open(ctx context.Context, dir string, opts Options) (*Registry, error) {
 	j.f, j.size, j.alloc = f, size, size
 	j.noPrealloc = r.opts.noPrealloc
 	j.depth = syncDepth
+	j.gather = gatherYields
+	if r.opts.noGather {
+		j.gather = 0
+	}
 	if r.opts.syncDepth > 0 {
 		j.depth = r.opts.syncDepth
 	}
