@@ -33,6 +33,8 @@
 // The package talks to the registry, the store and the event log through small
 // interfaces (Registry, Store, Reporter), so that its tests run on in-memory fakes;
 // registry.go adapts a registry.Session, *clusterdb.CheckpointStore is the store and
-// *eventlog.Service the reporter. History, diff (as .reg text), rollback and drift
-// verification are in history.go and diff.go.
+// *eventlog.Service the reporter. Service (service.go) answers the API's checkpoint
+// routes: adding and removing keys, history, the difference of two versions as .reg text
+// (diff.go), rollback, drift verification, and the janitor that deletes the checkpoints
+// of deleted resources.
 package checkpoint

@@ -317,26 +317,37 @@ func (s *Service) VerifyLocal(ctx context.Context, resource string) ([]api.Check
 }
 
 // RunJanitor deletes the checkpoints of deleted resources and of keys no longer
-// checkpointed: once at start, then on every deletion of a resource record, until ctx
-// ends. Every node may run it; the deletes are idempotent.
+// checkpointed (a capture that raced with /removecheckpoints): at start, on every
+// deletion of a resource record, and every SweepInterval, until ctx ends. Every node may
+// run it; the deletes are idempotent.
 func (s *Service) RunJanitor(ctx context.Context) {
 	s.sweep(ctx)
+	tick := time.NewTicker(SweepInterval)
+	defer tick.Stop()
 	cli := s.DB.Client()
 	for ctx.Err() == nil {
-		wch := cli.Watch(clientv3.WithRequireLeader(ctx), clusterdb.ResourcesPrefix, clientv3.WithPrefix(), clientv3.WithFilterPut())
-		for wr := range wch {
-			if wr.Err() != nil {
-				break
-			}
-			for _, ev := range wr.Events {
-				name := strings.TrimPrefix(string(ev.Kv.Key), clusterdb.ResourcesPrefix)
-				if err := s.Store.DeleteResource(ctx, name); err != nil && ctx.Err() == nil {
-					s.Log.Warn("cannot delete the checkpoints of a deleted resource", "resource", name, "err", err)
-				} else {
-					s.Log.Debug("checkpoints of deleted resource removed", "resource", name)
+		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+		wch := cli.Watch(wctx, clusterdb.ResourcesPrefix, clientv3.WithPrefix(), clientv3.WithFilterPut())
+	watch:
+		for {
+			select {
+			case <-ctx.Done():
+				break watch
+			case <-tick.C:
+				s.sweep(ctx)
+			case wr, ok := <-wch:
+				if !ok || wr.Err() != nil {
+					break watch
+				}
+				for _, ev := range wr.Events {
+					name := strings.TrimPrefix(string(ev.Kv.Key), clusterdb.ResourcesPrefix)
+					if err := s.Store.DeleteResource(ctx, name); err != nil && ctx.Err() == nil {
+						s.Log.Warn("cannot delete the checkpoints of a deleted resource", "resource", name, "err", err)
+					}
 				}
 			}
 		}
+		cancel()
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Second):
@@ -344,6 +355,9 @@ func (s *Service) RunJanitor(ctx context.Context) {
 		}
 	}
 }
+
+// SweepInterval is how often RunJanitor looks for checkpoints nobody owns.
+const SweepInterval = time.Minute
 
 func (s *Service) sweep(ctx context.Context) {
 	metas, err := s.Store.Checkpoints(ctx)

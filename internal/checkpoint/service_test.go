@@ -152,3 +152,49 @@ func TestRoutes(t *testing.T) {
 		t.Fatalf("remove twice: %v", err)
 	}
 }
+
+// TestJanitor: at start it deletes checkpoints of keys no longer listed and of resources
+// that are gone; afterwards, a resource's deletion deletes its checkpoints.
+func TestJanitor(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cli := startEtcd(t)
+	db := clusterdb.New(cli)
+	store := clusterdb.NewCheckpointStore(cli)
+	f := takeOwnership(t, cli, "G", "N1")
+	r := clusterdb.NewResource("R", "Generic Application", "G")
+	r.Checkpoints = []string{imcKey}
+	if err := db.CreateResource(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	put := func(res, key string) {
+		if _, err := store.Put(ctx, f, res, key, []byte("x"), clusterdb.CheckpointVersion{}, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("R", imcKey)
+	put("R", `SOFTWARE\Removed`)
+	put("Gone", imcKey)
+	svc := &Service{Node: "N1", DB: db, Store: store, Log: slog.Default()}
+	done := make(chan struct{})
+	go func() { defer close(done); svc.RunJanitor(ctx) }()
+	gone := func(res, key string) bool {
+		_, _, err := store.Latest(ctx, res, key)
+		return err != nil
+	}
+	if !eventually(func() bool { return gone("R", `SOFTWARE\Removed`) && gone("Gone", imcKey) }) {
+		t.Fatal("the start-up sweep left orphans")
+	}
+	if gone("R", imcKey) {
+		t.Fatal("the sweep deleted a listed checkpoint")
+	}
+	_, rev, _ := db.Resource(ctx, "R")
+	if err := db.DeleteResource(ctx, "R", rev); err != nil {
+		t.Fatal(err)
+	}
+	if !eventually(func() bool { return gone("R", imcKey) }) {
+		t.Fatal("a deleted resource's checkpoints remain")
+	}
+	cancel()
+	<-done
+}
