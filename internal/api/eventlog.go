@@ -136,7 +136,7 @@ func RegisterEventlog(s *Server, svc *eventlog.Service) {
 			WriteError(w, err)
 			return
 		}
-		if _, err := eventlog.ParseQuery(r.URL.Query().Get("q")); err != nil {
+		if _, err := eventlog.ParseQueryFor(log, r.URL.Query().Get("q")); err != nil {
 			WriteError(w, err)
 			return
 		}

@@ -45,7 +45,7 @@ func ParseQuery(q string) (*Query, error) {
 	}
 	if !(p.tok.kind == tStar || p.tok.kind == tName && p.tok.text == "Event") {
 		if p.tok.kind == tLT {
-			return nil, p.errf("structured (XML) queries are not supported; use an XPath query such as *[System[(EventID=1024)]]")
+			return nil, p.errf("a structured (QueryList) query is not an XPath query; give it as a structured query (wevtutil /sq:true)")
 		}
 		return nil, p.errf("expected '*' or 'Event'")
 	}

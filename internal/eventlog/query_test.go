@@ -128,3 +128,53 @@ func FuzzQuery(f *testing.F) {
 		}
 	})
 }
+
+func TestStructuredQuery(t *testing.T) {
+	ql := `<QueryList>
+  <Query Id="0" Path="System">
+    <Select Path="System">*[System[(Level=1 or Level=2 or Level=3)]]</Select>
+    <Suppress Path="System">*[System[(EventID=1069)]]</Suppress>
+    <Select Path="Application">*</Select>
+  </Query>
+  <Query Id="1"><Select Path="System">*[System[TimeCreated[timediff(@SystemTime) &lt;= 1000]]]</Select></Query>
+</QueryList>`
+	logs, err := StructuredQueryLogs(ql)
+	if err != nil || len(logs) != 2 || logs[0] != "System" || logs[1] != "Application" {
+		t.Fatalf("logs %v, %v", logs, err)
+	}
+	now := time.Now()
+	rec := func(id uint32, level Level, age time.Duration) *Record {
+		return &Record{TimeCreated: now.Add(-age), Event: Event{Log: "System", EventID: id, Level: level}}
+	}
+	sys, err := ParseQueryFor("system", ql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		r    *Record
+		want bool
+	}{
+		{rec(1024, LevelError, time.Hour), true},
+		{rec(1069, LevelError, time.Hour), false},             // suppressed
+		{rec(1, LevelInformation, time.Hour), false},          // not selected
+		{rec(1, LevelInformation, 10*time.Millisecond), true}, // the second Query
+		{rec(1069, LevelError, 10*time.Millisecond), false},   // suppression wins
+	} {
+		if got := sys.Match(c.r, now); got != c.want {
+			t.Errorf("System %d level %d: %v, want %v", c.r.EventID, c.r.Level, got, c.want)
+		}
+	}
+	app, _ := ParseQueryFor("Application", ql)
+	if !app.Match(rec(5, LevelInformation, time.Hour), now) {
+		t.Error("Application * selects everything")
+	}
+	other, _ := ParseQueryFor("Setup", ql)
+	if other.Match(rec(5, LevelError, time.Hour), now) {
+		t.Error("a log the QueryList does not name selects nothing")
+	}
+	for _, bad := range []string{"<QueryList>", "<QueryList></QueryList>", `<QueryList><Query><Select Path="System">*[Foo]</Select></Query></QueryList>`} {
+		if _, err := ParseQueryFor("System", bad); err == nil {
+			t.Errorf("ParseQueryFor(%q) accepted it", bad)
+		}
+	}
+}

@@ -124,10 +124,10 @@ func (s *Service) Report(ctx context.Context, e Event) (uint64, error) {
 	return l.append(ctx, r)
 }
 
-// Query returns the records of log that query (XPath, see ParseQuery) selects, oldest
-// first unless opts.Reverse.
+// Query returns the records of log that query (XPath, see ParseQuery, or a QueryList,
+// see ParseQueryFor) selects, oldest first unless opts.Reverse.
 func (s *Service) Query(ctx context.Context, log, query string, opts QueryOptions) ([]Record, error) {
-	q, err := ParseQuery(query)
+	q, err := ParseQueryFor(log, query)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +219,7 @@ func (s *Service) Clear(ctx context.Context, log string, backup io.Writer) error
 
 // Export writes the records of log that query selects to w as an export file.
 func (s *Service) Export(ctx context.Context, log, query string, w io.Writer) error {
-	q, err := ParseQuery(query)
+	q, err := ParseQueryFor(log, query)
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ var unsupported = map[string]map[string]string{
 	"":    {"u": "nodes authenticate with the cluster's API token", "p": "nodes authenticate with the cluster's API token", "a": "nodes authenticate with the cluster's API token"},
 	"sl":  {"e": "", "ab": "logs are not backed up automatically", "i": "", "ca": "", "c": ""},
 	"epl": {"sq": "use an XPath query with /q"},
-	"qe":  {"sq": "use an XPath query with /q", "l": "messages are in English"},
+	"qe":  {"l": "messages are in English"},
 }
 
 // unsupportedOption returns why option short of command cmd is not supported.

@@ -138,7 +138,7 @@ func (r *runner) getLogInfo(ctx context.Context) int {
 		if err != nil {
 			return r.fail("Failed to read log information.", fileError(err))
 		}
-		_, recs, err := readExportFile(path, nil)
+		_, recs, err := readExportFile(path, "", 0)
 		if err != nil {
 			return r.fail("Failed to read log information.", err)
 		}
@@ -223,16 +223,17 @@ func (r *runner) exportLog(ctx context.Context) int {
 		return r.fail(what, err)
 	}
 	qs := r.inv.opts["q"]
-	q, err := eventlog.ParseQuery(qs)
-	if err != nil {
-		return r.fail(what, err)
+	if !lf {
+		if _, err := eventlog.ParseQueryFor(r.inv.args[0], qs); err != nil {
+			return r.fail(what, err)
+		}
 	}
 	target := r.inv.args[1]
 	if _, err := os.Stat(target); err == nil && !ow {
 		return r.fail(what, &cmdError{code: errFileExists, detail: target + " (use /ow:true to overwrite it)"})
 	}
 	if lf {
-		h, recs, err := readExportFile(r.inv.args[0], q)
+		h, recs, err := readExportFile(r.inv.args[0], qs, 0)
 		if err != nil {
 			return r.fail(what, err)
 		}
@@ -281,10 +282,7 @@ func (r *runner) queryEvents(ctx context.Context) int {
 	if hasRoot && (format != "xml" && format != "renderedxml" || !validElementName(root)) {
 		return r.fail(what, &cmdError{code: errInvalidParameter, detail: "Option /e takes an XML element name and needs /f:xml."})
 	}
-	// The query is parsed here first, so that a mistake is shown with its position
-	// without a round trip; the node parses it again.
-	qs := r.inv.opts["q"]
-	q, err := eventlog.ParseQuery(qs)
+	sq, err := r.inv.boolOpt("sq")
 	if err != nil {
 		return r.fail(what, err)
 	}
@@ -294,9 +292,32 @@ func (r *runner) queryEvents(ctx context.Context) int {
 			return r.fail(what, err)
 		}
 	}
+	// The query is parsed here first, so that a mistake is shown with its position
+	// without a round trip; the node parses it again.
+	qs := r.inv.opts["q"]
+	logs := []string{r.inv.args[0]}
+	if sq {
+		// With /sq:true the argument is a file holding a structured query (QueryList).
+		if lf || qs != "" {
+			return r.fail(what, &cmdError{code: errInvalidParameter, detail: "With /sq:true the argument is a structured query file: /q and /lf do not apply."})
+		}
+		b, err := os.ReadFile(r.inv.args[0])
+		if err != nil {
+			return r.fail(what, fileError(err))
+		}
+		qs = string(b)
+		if logs, err = eventlog.StructuredQueryLogs(qs); err != nil {
+			return r.fail(what, err)
+		}
+	}
+	for _, log := range logs {
+		if _, err := eventlog.ParseQueryFor(log, qs); err != nil {
+			return r.fail(what, err)
+		}
+	}
 	var recs []eventlog.Record
 	if lf {
-		_, recs, err = readExportFile(r.inv.args[0], q.After(after))
+		_, recs, err = readExportFile(r.inv.args[0], qs, after)
 		if err != nil {
 			return r.fail(what, err)
 		}
@@ -304,9 +325,6 @@ func (r *runner) queryEvents(ctx context.Context) int {
 			for i, j := 0, len(recs)-1; i < j; i, j = i+1, j-1 {
 				recs[i], recs[j] = recs[j], recs[i]
 			}
-		}
-		if count > 0 && int64(len(recs)) > count {
-			recs = recs[:count]
 		}
 	} else {
 		c, err := r.client(ctx)
@@ -326,9 +344,16 @@ func (r *runner) queryEvents(ctx context.Context) int {
 		if after > 0 {
 			v.Set("after", strconv.FormatUint(after, 10))
 		}
-		if err := c.Do(ctx, http.MethodGet, logPath(r.inv.args[0])+"/events?"+v.Encode(), nil, &recs); err != nil {
-			return r.fail(what, err)
+		for _, log := range logs {
+			var part []eventlog.Record
+			if err := c.Do(ctx, http.MethodGet, logPath(log)+"/events?"+v.Encode(), nil, &part); err != nil {
+				return r.fail(what, err)
+			}
+			recs = append(recs, part...)
 		}
+	}
+	if count > 0 && int64(len(recs)) > count {
+		recs = recs[:count]
 	}
 	if hasRoot {
 		fmt.Fprintf(r.out, "<%s>\n", root)
@@ -386,17 +411,31 @@ func fileError(err error) error {
 	return err
 }
 
-func readExportFile(path string, q *eventlog.Query) (eventlog.ExportHeader, []eventlog.Record, error) {
+// readExportFile reads an export file and returns the records that qs (for the
+// file's log) selects after record number after.
+func readExportFile(path, qs string, after uint64) (eventlog.ExportHeader, []eventlog.Record, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return eventlog.ExportHeader{}, nil, fileError(err)
 	}
 	defer f.Close()
-	h, recs, err := eventlog.ReadExport(f, q)
+	h, recs, err := eventlog.ReadExport(f, nil)
 	if err != nil {
 		return h, nil, &cmdError{code: errInvalidData, detail: fmt.Sprintf("%s: %v", path, err)}
 	}
-	return h, recs, nil
+	q, err := eventlog.ParseQueryFor(h.Log, qs)
+	if err != nil {
+		return h, nil, err
+	}
+	q = q.After(after)
+	now := time.Now()
+	kept := recs[:0]
+	for i := range recs {
+		if q.Match(&recs[i], now) {
+			kept = append(kept, recs[i])
+		}
+	}
+	return h, kept, nil
 }
 
 func writeExport(w io.Writer, h eventlog.ExportHeader, recs []eventlog.Record) error {
