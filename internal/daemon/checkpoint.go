@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"wolfpack/internal/agent"
 	"wolfpack/internal/api"
 	"wolfpack/internal/checkpoint"
@@ -12,26 +14,36 @@ import (
 	"wolfpack/internal/registry"
 )
 
-// startCheckpoint creates the registry checkpoint manager on a registry session of its
-// own and the cluster database, plugs it into the agent, registers the checkpoint
-// routes, and runs the janitor that removes the checkpoints of deleted resources.
+// newCheckpointer creates the registry checkpoint manager (n.Checkpoints) on a registry
+// session of its own and the cluster database's etcd client, and returns it as the
+// agent's Checkpointer. cluster.go may call it to pass agent.Options.Checkpointer, so
+// that no resource comes online before the manager is in place; otherwise
+// startCheckpoint plugs it in right after the agent starts.
+func (n *Node) newCheckpointer(cli *clientv3.Client) agent.Checkpointer {
+	sess := n.Registry.NewSession(registry.Owner{PID: os.Getpid(), UID: os.Getuid(), Exe: "wolfpackd"})
+	n.Checkpoints = checkpoint.New(checkpoint.Config{
+		Node:     n.Cfg.Name,
+		Registry: checkpoint.NewSessionRegistry(sess),
+		Store:    clusterdb.NewCheckpointStore(cli),
+		Events:   n.checkpointEvents(),
+		Log:      n.Log,
+	})
+	return agentCheckpointer{n.Checkpoints}
+}
+
+// startCheckpoint plugs the checkpoint manager into the agent (unless cluster.go did),
+// registers the checkpoint routes, and runs the janitor that removes the checkpoints of
+// deleted resources.
 func (n *Node) startCheckpoint(ctx context.Context) error {
 	if n.Registry == nil || n.Cluster == nil || n.Etcd == nil {
 		return errors.New("checkpoint: needs the registry and the cluster parts")
 	}
+	if n.Checkpoints == nil {
+		n.Cluster.SetCheckpointer(n.newCheckpointer(n.Etcd))
+	}
 	log := n.Log.With("part", "checkpoint")
-	sess := n.Registry.NewSession(registry.Owner{PID: os.Getpid(), UID: os.Getuid(), Exe: "wolfpackd"})
-	store := clusterdb.NewCheckpointStore(n.Etcd)
-	m := checkpoint.New(checkpoint.Config{
-		Node:     n.Cfg.Name,
-		Registry: checkpoint.NewSessionRegistry(sess),
-		Store:    store,
-		Events:   n.checkpointEvents(),
-		Log:      n.Log,
-	})
-	n.Checkpoints = m
-	n.Cluster.SetCheckpointer(agentCheckpointer{m})
-	svc := &checkpoint.Service{Node: n.Cfg.Name, DB: n.Cluster.DB(), Store: store, Manager: m, Log: log}
+	svc := &checkpoint.Service{Node: n.Cfg.Name, DB: n.Cluster.DB(), Store: clusterdb.NewCheckpointStore(n.Etcd),
+		Manager: n.Checkpoints, Log: log}
 	api.RegisterCheckpoint(n.API, svc)
 	jctx, stopJanitor := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
