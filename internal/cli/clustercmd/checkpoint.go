@@ -19,13 +19,17 @@ import (
 //
 //	/addcheckpoints:"KEY"[,"KEY"…]     add (keys relative to HKLM, no leading backslash)
 //	/removecheckpoints:"KEY"[,"KEY"…]  remove, with their stored versions
-//	/checkpoints                       list each key with its newest version
+//	/checkpoints                       list each key with its newest version (without a
+//	                                   resource name: every resource's)
 //	/checkpointhistory:"KEY"           list the kept versions
 //	/checkpointdiff:"KEY",V1[,V2]      .reg text turning V1 into V2 (default: the newest)
 //	/checkpointrollback:"KEY",V        make V the newest; restore it now if online
 //	/checkpointverify                  compare the owner's live subtrees with the newest
 //	                                   versions (exit status 1 when they drifted)
 func checkpointCommand(ctx context.Context, c *api.Client, out, errOut io.Writer, resource, option, value string) int {
+	if resource == "" && option == "checkpoints" {
+		return allCheckpoints(ctx, c, out, errOut)
+	}
 	if resource == "" {
 		fmt.Fprintf(errOut, "cluster: /%s needs a resource name\n", option)
 		return 2
@@ -174,10 +178,44 @@ func checkpointCommand(ctx context.Context, c *api.Client, out, errOut io.Writer
 	return 2
 }
 
+// allCheckpoints lists the checkpoints of every resource (`cluster resource /checkpoints`).
+func allCheckpoints(ctx context.Context, c *api.Client, out, errOut io.Writer) int {
+	var rs []api.ClusterResource
+	if err := c.Do(ctx, http.MethodGet, "/v1/resources", nil, &rs); err != nil {
+		systemError(errOut, err)
+		return 1
+	}
+	fmt.Fprintf(out, "Listing registry checkpoints for all resources...\n\n")
+	tw := checkpointTable(out)
+	for _, r := range rs {
+		if len(r.Checkpoints) == 0 {
+			continue
+		}
+		var list []api.CheckpointInfo
+		if err := c.Do(ctx, http.MethodGet, "/v1/resources/"+url.PathEscape(r.Name)+"/checkpoints", nil, &list); err != nil {
+			systemError(errOut, err)
+			return 1
+		}
+		checkpointRows(tw, r.Name, list)
+	}
+	tw.Flush()
+	return 0
+}
+
 func printCheckpoints(out io.Writer, resource string, list []api.CheckpointInfo) {
+	tw := checkpointTable(out)
+	checkpointRows(tw, resource, list)
+	tw.Flush()
+}
+
+func checkpointTable(out io.Writer) *tabwriter.Writer {
 	tw := tabwriter.NewWriter(out, 0, 0, 1, ' ', 0)
 	fmt.Fprintln(tw, "Resource\tRegistry Checkpoint\tVersion\tTime\tNode\tSize")
 	fmt.Fprintln(tw, "--------------------\t------------------------------------------------------------\t-------\t-------------------\t----\t----")
+	return tw
+}
+
+func checkpointRows(tw *tabwriter.Writer, resource string, list []api.CheckpointInfo) {
 	for _, ck := range list {
 		if ck.Version == 0 {
 			fmt.Fprintf(tw, "%s\t'%s'\t-\t-\t-\t-\n", resource, ck.Key)
@@ -185,7 +223,6 @@ func printCheckpoints(out io.Writer, resource string, list []api.CheckpointInfo)
 		}
 		fmt.Fprintf(tw, "%s\t'%s'\t%d\t%s\t%s\t%d\n", resource, ck.Key, ck.Version, localTime(ck.Time), ck.Node, ck.Size)
 	}
-	tw.Flush()
 }
 
 func localTime(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }
