@@ -33,9 +33,6 @@ type Query struct {
 	root *qnode
 }
 
-// MatchAll is the query that selects every record.
-var MatchAll = &Query{Text: "*"}
-
 // ParseQuery parses q. An empty q and "*" select every record.
 func ParseQuery(q string) (*Query, error) {
 	p := &parser{src: q}
