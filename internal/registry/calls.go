@@ -210,28 +210,26 @@ func (s *Session) deleteKey(op string, parent Handle, path string, tree bool) er
 	}
 	name := joinName(ph.openedAs, path)
 	fail := func(err error) error { return &OpError{Op: op, Key: name, Err: err} }
-	parts, err := splitPath(path)
-	if err != nil {
+	if err := checkPath(path); err != nil {
 		return fail(err)
 	}
+	self := path == "" // the handle's own key
 	r := s.r
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := live(ph); err != nil {
 		return fail(err)
 	}
-	hops := 0
+	// With no path the handle's key itself is meant, a link key when the handle was
+	// opened with REG_OPTION_OPEN_LINK; with one, links on it are followed, the last too.
 	k := ph.k
-	if len(parts) > 0 || !tree {
-		k, err = r.walkPath(ph.k, path, false, &hops)
-		if len(parts) == 0 && ph.k.link {
-			k, err = ph.k, nil // a handle opened with REG_OPTION_OPEN_LINK deletes the link
-		}
-		if err != nil {
+	if !self {
+		hops := 0
+		if k, err = r.walkPath(ph.k, path, false, &hops); err != nil {
 			return fail(err)
 		}
 	}
-	if tree && len(parts) == 0 {
+	if tree && self {
 		if k.parent == nil {
 			return fail(ERROR_ACCESS_DENIED) // the whole of HKLM or HKU
 		}
@@ -245,7 +243,7 @@ func (s *Session) deleteKey(op string, parent Handle, path string, tree bool) er
 	if k.parent == nil || k.mountRoot || k.noDelete {
 		return fail(ERROR_ACCESS_DENIED) // roots and hive roots are not deleted (KEY_NO_DELETE)
 	}
-	if len(parts) == 0 && ph.rights&DELETE == 0 {
+	if self && ph.rights&DELETE == 0 {
 		return fail(ERROR_ACCESS_DENIED) // NtDeleteKey needs DELETE on the handle
 	}
 	if !tree && len(k.subkeys) > 0 {
