@@ -15,7 +15,8 @@
 // CRC-32C, payload) appended to the newest segment; Report returns only after the frame
 // is written and fsynced, and concurrent Reports share one fsync (group commit). Opening
 // a log scans its segments, drops a torn tail, and rebuilds an in-memory index by event
-// ID, source and level, so that common queries do not scan. When a log would grow past
+// ID, source and level, so that common queries do not scan; a query lets writers in
+// every 4096 index entries, so a long one never holds reports back. When a log would grow past
 // its maximum size the oldest segment is deleted (Windows' "overwrite events as needed",
 // at segment granularity: a full log holds between 7/8 of its maximum size and all of it).
 package eventlog

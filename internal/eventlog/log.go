@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -117,6 +118,7 @@ type logFile struct {
 	nextID    uint64
 	size      int64
 	lastWrite time.Time
+	gen       uint64 // changes when the log is cleared
 	buf       []byte
 
 	qmu     sync.Mutex
@@ -622,15 +624,52 @@ func (l *logFile) read(m *recMeta, buf *[]byte, r *Record) error {
 	return nil
 }
 
-// scan calls fn for each record q selects, in order, until fn returns false.
+// scanPage is how many index entries a scan visits before it lets writers in: a long
+// query never holds a commit back for more than a few milliseconds.
+const scanPage = 4096
+
+// scan calls fn for each record q selects, in order, until fn returns false. It holds
+// mu shared one page at a time, on the records that existed when it started; a clear
+// in between ends it.
 func (l *logFile) scan(ctx context.Context, q *Query, reverse bool, fn func(*Record) bool) error {
 	l.mu.RLock()
-	defer l.mu.RUnlock()
-	return l.scanLocked(ctx, q, reverse, fn)
+	limit, gen := l.nextID-1, l.gen
+	from := uint64(0) // forward: visit ids above from
+	if reverse {
+		from = limit + 1 // reverse: visit ids below from
+	}
+	for {
+		last, more, err := l.scanRange(ctx, q, reverse, from, limit, scanPage, fn)
+		l.mu.RUnlock()
+		if err != nil || !more {
+			return err
+		}
+		from = last
+		l.mu.RLock()
+		if l.gen != gen {
+			l.mu.RUnlock()
+			return nil
+		}
+	}
 }
 
-// scanLocked is scan for callers that hold mu.
+// scanLocked is scan in one go, for callers that hold mu.
 func (l *logFile) scanLocked(ctx context.Context, q *Query, reverse bool, fn func(*Record) bool) error {
+	limit := l.nextID - 1
+	from := uint64(0)
+	if reverse {
+		from = limit + 1
+	}
+	_, _, err := l.scanRange(ctx, q, reverse, from, limit, -1, fn)
+	return err
+}
+
+// scanRange visits, in order, the index entries of records numbered above from
+// (forward) or below from (reverse) and at most limit, at most maxVisits of them (-1
+// for all), and calls fn for those q selects. It returns the last record number visited
+// and whether entries are left. Callers hold mu.
+func (l *logFile) scanRange(ctx context.Context, q *Query, reverse bool, from, limit uint64, maxVisits int,
+	fn func(*Record) bool) (last uint64, more bool, err error) {
 	x := l.x
 	now := time.Now().UnixNano()
 	cs := allCandidates
@@ -638,14 +677,20 @@ func (l *logFile) scanLocked(ctx context.Context, q *Query, reverse bool, fn fun
 		cs = q.root.candidates(x)
 	}
 	var buf []byte
-	var err error
-	steps := 0
+	visits := 0
+	stop := false
+	// visit returns false to stop: fn said so, an error, or the page is full.
 	visit := func(pos int) bool {
-		if steps++; steps&4095 == 0 && ctx.Err() != nil {
+		if maxVisits >= 0 && visits >= maxVisits {
+			more = true
+			return false
+		}
+		if visits++; visits&1023 == 0 && ctx.Err() != nil {
 			err = ctx.Err()
 			return false
 		}
 		m := &x.recs[pos]
+		last = m.id
 		t := triTrue
 		if q != nil && q.root != nil {
 			t = q.root.evalMeta(m, x, now)
@@ -660,39 +705,45 @@ func (l *logFile) scanLocked(ctx context.Context, q *Query, reverse bool, fn fun
 		if t == triUnknown && !q.root.evalRecord(&r, now) {
 			return true
 		}
-		return fn(&r)
+		if !fn(&r) {
+			stop = true
+			return false
+		}
+		return true
+	}
+	// The ids to visit: (from, limit] forward, [1, from) ∩ [1, limit] reverse.
+	lo, hi := from+1, limit
+	if reverse {
+		lo, hi = 1, min(from-1, limit)
+		if from == 0 {
+			return 0, false, nil
+		}
 	}
 	switch {
 	case cs.all || cs.isRange:
-		lo, hi := 0, len(x.recs)
 		if cs.isRange {
-			if cs.hi < cs.lo {
-				return nil
-			}
-			lo = x.lowerBound(cs.lo)
-			if cs.hi != ^uint64(0) {
-				hi = x.lowerBound(cs.hi + 1)
-			}
+			lo, hi = max(lo, cs.lo), min(hi, cs.hi)
 		}
+		if hi < lo {
+			return last, false, nil
+		}
+		pl, ph := x.lowerBound(lo), x.lowerBound(hi+1) // hi < max uint64: it is at most limit
 		if reverse {
-			for p := hi - 1; p >= lo; p-- {
-				if !visit(p) {
-					break
-				}
+			for p := ph - 1; p >= pl && visit(p); p-- {
 			}
 		} else {
-			for p := lo; p < hi; p++ {
-				if !visit(p) {
-					break
-				}
+			for p := pl; p < ph && visit(p); p++ {
 			}
 		}
 	default:
 		ids := cs.ids
-		for i := range ids {
-			id := ids[i]
+		i := sort.Search(len(ids), func(i int) bool { return ids[i] >= lo })
+		j := sort.Search(len(ids), func(i int) bool { return ids[i] > hi })
+		ids = ids[i:j]
+		for k := range ids {
+			id := ids[k]
 			if reverse {
-				id = ids[len(ids)-1-i]
+				id = ids[len(ids)-1-k]
 			}
 			p, ok := x.pos(id)
 			if !ok {
@@ -703,7 +754,10 @@ func (l *logFile) scanLocked(ctx context.Context, q *Query, reverse bool, fn fun
 			}
 		}
 	}
-	return err
+	if stop || err != nil {
+		more = false
+	}
+	return last, more, err
 }
 
 func (l *logFile) info() LogInfo {
@@ -774,6 +828,7 @@ func (l *logFile) clear(ctx context.Context, backup io.Writer, computer string) 
 	l.segs, l.size = nil, 0
 	l.x.reset()
 	l.nextID = 1
+	l.gen++
 	return l.newSegment(next)
 }
 

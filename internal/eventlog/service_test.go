@@ -455,3 +455,55 @@ func TestSealedSegmentWithZeroTail(t *testing.T) {
 		t.Fatalf("zero tail not cut: file %d bytes, data %d", st.Size(), s2.logs["system"].segs[0].size)
 	}
 }
+
+// Queries longer than a page (scanPage index entries) resume where they stopped, also
+// while reports go on, and see the records that existed when they started.
+func TestQueryAcrossPages(t *testing.T) {
+	s := openTest(t, t.TempDir(), Options{MaxSize: 64 << 20})
+	l := s.logs["system"]
+	const n = 3*scanPage + 100
+	b := &batch{done: make(chan struct{})}
+	for i := range n {
+		e := Event{Source: "Bulk", EventID: uint32(i % 3), Strings: []string{fmt.Sprint(i)}}
+		e.normalize(s.catalog, "N1")
+		e.Log = "System"
+		b.recs = append(b.recs, Record{TimeCreated: time.Now(), Event: e})
+	}
+	l.commit(b)
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for ctx.Err() == nil {
+			s.Report(ctx, Event{Source: "Late", EventID: 1})
+		}
+	})
+	for range 3 {
+		all := query(t, s, "System", "*[System[Provider[@Name='Bulk']]]", QueryOptions{})
+		if len(all) != n || all[0].RecordID != 1 || all[n-1].RecordID != n {
+			t.Fatalf("forward: %d records", len(all))
+		}
+		rev := query(t, s, "System", "*[System[Provider[@Name='Bulk']]]", QueryOptions{Reverse: true})
+		if len(rev) != n || rev[0].RecordID != n || rev[n-1].RecordID != 1 {
+			t.Fatalf("reverse: %d records", len(rev))
+		}
+		ones := query(t, s, "System", "*[System[EventID=1 and Provider[@Name='Bulk']]]", QueryOptions{Reverse: true})
+		if len(ones) != n/3 {
+			t.Fatalf("EventID=1: %d records, want %d", len(ones), n/3)
+		}
+		for i := 1; i < len(ones); i++ {
+			if ones[i].RecordID >= ones[i-1].RecordID {
+				t.Fatalf("reverse order broken at %d", i)
+			}
+		}
+		some := query(t, s, "System", "*[System[EventRecordID>100]]", QueryOptions{Count: scanPage + 10})
+		if len(some) != scanPage+10 || some[0].RecordID != 101 {
+			t.Fatalf("count across a page: %d from %d", len(some), some[0].RecordID)
+		}
+	}
+	cancel()
+	wg.Wait()
+}
