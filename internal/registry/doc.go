@@ -35,4 +35,11 @@
 // within one second, or by Close. One writer goroutine gathers every pending record, writes
 // and fsyncs once, then wakes every waiting Flush (group commit). The journal is compacted
 // into a bbolt file periodically. See BENCHMARKS.md ("registry engine") for what that costs.
+//
+// Tests: semantics_test.go is the table of Windows behaviours, each case naming the
+// behaviour and the Win32 error Windows gives; testdata/*.txt are scenario scripts (the
+// KB Q316772 case among them) run by TestScripts, whose outputs go test -rewrite
+// regenerates; TestCrashKill9 kills a writing child process with SIGKILL and checks every
+// acknowledged write; TestWindowsHives restores and loads the hives Windows wrote in
+// ../shared/testdata/hives.
 package registry
