@@ -20,6 +20,9 @@ const (
 const (
 	DefaultRestoreRetryTimeout = 30 * time.Second
 	DefaultHistory             = clusterdb.DefaultCheckpointHistory
+	// MaxHistory keeps a key's version list (one etcd value) well below etcd's request
+	// limit.
+	MaxHistory = 1000
 )
 
 // Action is what a refused restore does (RestoreFailureAction).
@@ -83,8 +86,8 @@ func PolicyOf(r Resource) (Policy, error) {
 	}
 	if s, ok := prop(r.Private, PropCheckpointHistory); ok {
 		n, err := strconv.ParseUint(strings.TrimSpace(s), 0, 16)
-		if err != nil || n < 1 {
-			errs = append(errs, fmt.Sprintf("CheckpointHistory %q is not a number from 1 to 65535", s))
+		if err != nil || n < 1 || n > MaxHistory {
+			errs = append(errs, fmt.Sprintf("CheckpointHistory %q is not a number from 1 to %d", s, MaxHistory))
 		} else {
 			p.History = int(n)
 		}

@@ -238,3 +238,30 @@ func TestStoreRollbackAndDelete(t *testing.T) {
 		t.Fatalf("%d keys left", resp.Count)
 	}
 }
+
+// TestStoreHistoryLowered: lowering the history limit far below the number of kept
+// versions prunes them over a few commits, each within etcd's operations limit.
+func TestStoreHistoryLowered(t *testing.T) {
+	cli := startEtcd(t)
+	s := clusterdb.NewCheckpointStore(cli)
+	f := takeOwnership(t, cli, "G", "N1")
+	ctx := context.Background()
+	for i := range 200 {
+		if _, err := s.Put(ctx, f, "R", imcKey, []byte{byte(i)}, clusterdb.CheckpointVersion{}, 1000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 4 {
+		if _, err := s.Put(ctx, f, "R", imcKey, []byte("new"), clusterdb.CheckpointVersion{}, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hist, err := s.History(ctx, "R", imcKey)
+	if err != nil || len(hist) != 2 || hist[1].Number != 204 {
+		t.Fatalf("history of %d versions, %v", len(hist), err)
+	}
+	resp, _ := cli.Get(ctx, clusterdb.CheckpointResourcePrefix("R"), clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if resp.Count != 3 {
+		t.Fatalf("%d keys left", resp.Count)
+	}
+}

@@ -46,6 +46,9 @@ const DefaultCheckpointChunkSize = 1 << 20
 // DefaultCheckpointHistory is how many versions of a key are kept by default.
 const DefaultCheckpointHistory = 10
 
+// maxPrunePerTxn bounds the versions one commit drops.
+const maxPrunePerTxn = 64
+
 // ErrNoCheckpoint: the key has no committed checkpoint (or not that version).
 var ErrNoCheckpoint = errors.New("clusterdb: no such checkpoint")
 
@@ -274,8 +277,11 @@ func pruneOps(resource, key string, m *CheckpointMeta, keep int) []clientv3.Op {
 	if len(m.Versions) <= keep {
 		return nil
 	}
-	dropped := m.Versions[:len(m.Versions)-keep]
-	m.Versions = slices.Clone(m.Versions[len(m.Versions)-keep:])
+	// At most maxPrunePerTxn versions go per commit, so that the transaction stays
+	// within etcd's limit on operations (128 by default) when the limit was lowered.
+	n := min(len(m.Versions)-keep, maxPrunePerTxn)
+	dropped := m.Versions[:n]
+	m.Versions = slices.Clone(m.Versions[n:])
 	live := map[int64]bool{}
 	for _, v := range m.Versions {
 		live[v.Gen] = true
