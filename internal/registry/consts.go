@@ -79,6 +79,9 @@ const (
 	// MaxValueData bounds one value's data. Windows' limit is "available memory"; this
 	// keeps every journal record well inside its 32-bit length.
 	MaxValueData = 1 << 30
+	// MaxHandlesPerSession bounds the open handles of one session, so that a client that
+	// leaks handles cannot exhaust the daemon (Windows' per-process limit is ~16 M).
+	MaxHandlesPerSession = 1 << 20
 )
 
 // SymbolicLinkValue is the value of a link key that holds its target, REG_LINK, as a

@@ -34,6 +34,7 @@ const (
 	ERROR_KEY_DELETED            Errno = 1018
 	ERROR_KEY_HAS_CHILDREN       Errno = 1020
 	ERROR_CHILD_MUST_BE_VOLATILE Errno = 1021
+	ERROR_NO_SYSTEM_RESOURCES    Errno = 1450
 	ERROR_CANT_RESOLVE_FILENAME  Errno = 1921
 )
 
@@ -60,6 +61,7 @@ var errnoText = map[Errno]string{
 	ERROR_KEY_DELETED:            "Illegal operation attempted on a registry key that has been marked for deletion.",
 	ERROR_KEY_HAS_CHILDREN:       "An attempt was made to create a symbolic link in a registry key that already has subkeys or values.",
 	ERROR_CHILD_MUST_BE_VOLATILE: "Cannot create a stable subkey under a volatile parent key.",
+	ERROR_NO_SYSTEM_RESOURCES:    "Insufficient system resources exist to complete the requested service.",
 	ERROR_CANT_RESOLVE_FILENAME:  "The name of the file cannot be resolved by the system.",
 }
 
@@ -73,7 +75,7 @@ var errnoNames = map[Errno]string{
 	ERROR_REGISTRY_CORRUPT: "ERROR_REGISTRY_CORRUPT", ERROR_REGISTRY_IO_FAILED: "ERROR_REGISTRY_IO_FAILED",
 	ERROR_NOT_REGISTRY_FILE: "ERROR_NOT_REGISTRY_FILE", ERROR_KEY_DELETED: "ERROR_KEY_DELETED",
 	ERROR_KEY_HAS_CHILDREN: "ERROR_KEY_HAS_CHILDREN", ERROR_CHILD_MUST_BE_VOLATILE: "ERROR_CHILD_MUST_BE_VOLATILE",
-	ERROR_CANT_RESOLVE_FILENAME: "ERROR_CANT_RESOLVE_FILENAME",
+	ERROR_NO_SYSTEM_RESOURCES: "ERROR_NO_SYSTEM_RESOURCES", ERROR_CANT_RESOLVE_FILENAME: "ERROR_CANT_RESOLVE_FILENAME",
 }
 
 // Name returns the code's symbolic name (ERROR_KEY_DELETED), or "" for a code this

@@ -43,12 +43,13 @@ type Registry struct {
 	hmu     sync.Mutex
 	handles map[Handle]*handle
 
-	opts   Options
-	log    *slog.Logger
-	dir    string
-	j      *journal // nil for a memory registry
-	st     *store
-	closed atomic.Bool
+	opts       Options
+	maxHandles int
+	log        *slog.Logger
+	dir        string
+	j          *journal // nil for a memory registry
+	st         *store
+	closed     atomic.Bool
 }
 
 // Root names as Windows prints them.
@@ -67,7 +68,7 @@ func newRegistry(opts Options) *Registry {
 	if opts.CompactBytes <= 0 {
 		opts.CompactBytes = 64 << 20
 	}
-	r := &Registry{opts: opts, log: opts.Logger, handles: make(map[Handle]*handle)}
+	r := &Registry{opts: opts, log: opts.Logger, handles: make(map[Handle]*handle), maxHandles: MaxHandlesPerSession}
 	now := r.now()
 	r.roots[0] = newKey(nil, RootLocalMachine, now)
 	r.roots[1] = newKey(nil, RootUsers, now)

@@ -421,6 +421,16 @@ func TestWindowsSemantics(t *testing.T) {
 		{"hive roots (HKLM\\SYSTEM, HKLM\\SOFTWARE) are KEY_NO_DELETE: ERROR_ACCESS_DENIED", func(t *testing.T, s *Session) error {
 			return s.DeleteTree(HKEY_LOCAL_MACHINE, "SOFTWARE")
 		}, ERROR_ACCESS_DENIED},
+		{"a session past its handle limit: ERROR_NO_SYSTEM_RESOURCES", func(t *testing.T, s *Session) error {
+			s.r.maxHandles = 3
+			var err error
+			for range 4 {
+				if _, err = s.OpenPath(`HKLM\SOFTWARE`); err != nil {
+					break
+				}
+			}
+			return err
+		}, ERROR_NO_SYSTEM_RESOURCES},
 		{"unknown options: ERROR_INVALID_PARAMETER", func(t *testing.T, s *Session) error {
 			_, err := s.OpenKey(HKEY_LOCAL_MACHINE, "SOFTWARE", 0x40, KEY_READ)
 			return err

@@ -146,6 +146,10 @@ func (s *Session) add(k *key, openedAs string, access uint32) (*handle, error) {
 		s.mu.Unlock()
 		return nil, ERROR_INVALID_HANDLE
 	}
+	if len(s.handles) >= s.r.maxHandles {
+		s.mu.Unlock()
+		return nil, &LimitError{Limit: "open handles of the session", Max: s.r.maxHandles, Got: len(s.handles) + 1, Err: ERROR_NO_SYSTEM_RESOURCES}
+	}
 	s.handles[h.id] = h
 	s.mu.Unlock()
 	s.r.hmu.Lock()
