@@ -116,6 +116,7 @@ func (m *Manager) captureKey(ctx context.Context, rr *runningResource, k *keySta
 	d := m.cfg.Digest(data)
 	if d == k.digest {
 		k.saveFailing = false
+		m.cfg.Metrics.capture("unchanged", 0, 0)
 		return nil
 	}
 	v, err := m.cfg.Store.Put(ctx, fence, res.Name, k.key, data,
@@ -123,6 +124,7 @@ func (m *Manager) captureKey(ctx context.Context, rr *runningResource, k *keySta
 	if errors.Is(err, clusterdb.ErrFenced) {
 		// The group has moved on: its new owner's copy is the one that counts.
 		rr.fenced.Store(true)
+		m.cfg.Metrics.capture("fenced", 0, 0)
 		m.log.Warn("checkpoint not committed: this node no longer owns the group", "resource", res.Name, "group", fence.Group, "key", k.key)
 		return nil
 	}
@@ -130,6 +132,7 @@ func (m *Manager) captureKey(ctx context.Context, rr *runningResource, k *keySta
 		return m.saveFailed(ctx, res.Name, k, err)
 	}
 	k.digest, k.saveFailing = d, false
+	m.cfg.Metrics.capture("committed", time.Since(start), v.Size)
 	m.log.Debug("checkpoint captured", "resource", res.Name, "key", k.key, "version", v.Number, "size", v.Size, "took", time.Since(start))
 	if m.cfg.Committed != nil {
 		m.cfg.Committed(res.Name, k.key, v)
@@ -141,6 +144,7 @@ func (m *Manager) saveFailed(ctx context.Context, res string, k *keyState, err e
 	if ctx.Err() != nil {
 		return err // stopped (offline, shutdown): not a failure of the save
 	}
+	m.cfg.Metrics.capture("failed", 0, 0)
 	if !k.saveFailing {
 		k.saveFailing = true
 		m.log.Error("checkpoint save failed", "resource", res, "key", k.key, "err", err)

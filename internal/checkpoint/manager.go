@@ -32,8 +32,10 @@ type Config struct {
 	// Digest returns a digest of a hive's content that ignores what a save changes
 	// without a change of content (timestamps); ContentDigest by default.
 	Digest func(hive []byte) string
-	// Committed, when set, is called after each committed capture (for metrics).
+	// Committed, when set, is called after each committed capture.
 	Committed func(resource, key string, v clusterdb.CheckpointVersion)
+	// Metrics, when set, counts captures and restores.
+	Metrics *Metrics
 }
 
 // Manager captures and restores the checkpoints of the resources that run on one node.

@@ -19,6 +19,7 @@ func (m *Manager) restoreKey(ctx context.Context, rr *runningResource, k *keySta
 
 	v, data, err := m.cfg.Store.Latest(ctx, res, k.key)
 	if errors.Is(err, clusterdb.ErrNoCheckpoint) {
+		m.cfg.Metrics.restore("none")
 		return nil // never captured: nothing to restore, the live subtree becomes the first version
 	}
 	if err != nil {
@@ -27,6 +28,7 @@ func (m *Manager) restoreKey(ctx context.Context, rr *runningResource, k *keySta
 		}
 		m.log.Error("cannot read checkpoint", "resource", res, "key", k.key, "err", err)
 		m.report(ctx, restoreErrorEvent(res, k.key, err))
+		m.cfg.Metrics.restore("failed")
 		k.stale = true
 		return nil
 	}
@@ -35,6 +37,7 @@ func (m *Manager) restoreKey(ctx context.Context, rr *runningResource, k *keySta
 	switch {
 	case err == nil:
 		k.digest, k.stale = v.Digest, false
+		m.cfg.Metrics.restore("restored")
 		m.log.Debug("checkpoint restored", "resource", res, "key", k.key, "version", v.Number)
 		return nil
 	case !errors.As(err, &inUse):
@@ -43,6 +46,7 @@ func (m *Manager) restoreKey(ctx context.Context, rr *runningResource, k *keySta
 		}
 		m.log.Error("checkpoint restore failed", "resource", res, "key", k.key, "err", err)
 		m.report(ctx, restoreErrorEvent(res, k.key, err))
+		m.cfg.Metrics.restore("failed")
 		k.stale = true
 		return nil
 	}
@@ -50,6 +54,7 @@ func (m *Manager) restoreKey(ctx context.Context, rr *runningResource, k *keySta
 	m.log.Error("checkpoint restore refused: keys in use", "resource", res, "key", k.key,
 		"holders", holderList(inUse.Holders), "action", pol.Action)
 	m.report(ctx, restoreRefusedEvent(res, k.key, inUse.Holders))
+	m.cfg.Metrics.restore("refused")
 	switch pol.Action {
 	case Continue:
 		k.stale = true
@@ -64,6 +69,7 @@ func (m *Manager) restoreKey(ctx context.Context, rr *runningResource, k *keySta
 		}
 		m.log.Warn("checkpoint restored by force; the holders' handles are stale", "resource", res, "key", k.key, "holders", holderList(inUse.Holders))
 		m.report(ctx, restoreForcedEvent(res, k.key, inUse.Holders))
+		m.cfg.Metrics.restore("forced")
 		k.digest, k.stale = v.Digest, false
 		return nil
 	}
@@ -88,6 +94,7 @@ func (m *Manager) restoreKey(ctx context.Context, rr *runningResource, k *keySta
 			waited := time.Since(start)
 			m.log.Info("checkpoint restored after the handles closed", "resource", res, "key", k.key, "waited", waited)
 			m.report(ctx, restoreAfterWaitEvent(res, k.key, waited.Seconds()))
+			m.cfg.Metrics.restore("waited")
 			k.digest, k.stale = v.Digest, false
 			return nil
 		case errors.As(err, &inUse):

@@ -27,6 +27,7 @@ func (n *Node) newCheckpointer(cli *clientv3.Client) agent.Checkpointer {
 		Store:    clusterdb.NewCheckpointStore(cli),
 		Events:   n.checkpointEvents(),
 		Log:      n.Log,
+		Metrics:  checkpoint.NewMetrics(n.API.Metrics),
 	})
 	return agentCheckpointer{n.Checkpoints}
 }
