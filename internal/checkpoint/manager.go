@@ -199,6 +199,9 @@ func (m *Manager) Online(ctx context.Context, r Resource, f Fence) {
 		rr = m.prepare(r, f)
 	}
 	rr.mu.Lock()
+	if rr.fence != f {
+		rr.fenced.Store(false) // a new ownership: its writes are not fenced (yet)
+	}
 	rr.fence, rr.live = f, true
 	keys := make([]*keyState, 0, len(rr.keys))
 	for _, k := range rr.keys {
