@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,16 +25,23 @@ func (r *runner) mayWrite(file string) bool {
 }
 
 // writeFile replaces file with data through a temporary file and a rename.
-func writeFile(file string, data []byte) error {
+func (r *runner) writeFile(file string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
+	p := r.startProgress("Writing "+file, len(data))
+	for off := 0; off < len(data); {
+		n, err := f.Write(data[off:min(len(data), off+1<<20)])
+		if err != nil {
+			f.Close()
+			return err
+		}
+		off += n
+		p.update(off)
 	}
+	p.done()
 	if err := f.Close(); err != nil {
 		return err
 	}
@@ -44,22 +52,87 @@ func writeFile(file string, data []byte) error {
 }
 
 func (r *runner) readFile(file string) ([]byte, error) {
-	data, err := os.ReadFile(file)
+	f, err := os.Open(file)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("The system cannot find the file specified: %s", file)
 	}
 	if err != nil {
 		return nil, err
 	}
-	r.progress("Read", file, len(data))
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := int(fi.Size())
+	data := make([]byte, 0, size+1)
+	p := r.startProgress("Reading "+file, size)
+	for {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		p.update(len(data))
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)] // the file grew
+		}
+	}
+	p.done()
 	return data, nil
 }
 
-// progress tells a user at a terminal about big transfers.
-func (r *runner) progress(verb, file string, n int) {
-	if r.env.Progress && n >= 4<<20 {
-		fmt.Fprintf(r.env.Stderr, "%s %.1f MiB (%s)\n", verb, float64(n)/(1<<20), file)
+// progressBar shows a transfer's progress on a terminal (stderr), for files of 4 MiB
+// and more; elsewhere it does nothing.
+type progressBar struct {
+	w     io.Writer
+	what  string
+	total int
+	shown int // percent last shown, -1 before the first
+}
+
+func (r *runner) startProgress(what string, total int) *progressBar {
+	if !r.env.Progress || total < 4<<20 {
+		return &progressBar{}
 	}
+	return &progressBar{w: r.env.Stderr, what: what, total: total, shown: -1}
+}
+
+func (p *progressBar) update(n int) {
+	if p.w == nil {
+		return
+	}
+	pct := min(100, n*100/p.total)
+	if pct != p.shown {
+		p.shown = pct
+		fmt.Fprintf(p.w, "\r%s: %3d%% of %.1f MiB", p.what, pct, float64(p.total)/(1<<20))
+	}
+}
+
+func (p *progressBar) done() {
+	if p.w != nil {
+		p.update(p.total)
+		fmt.Fprintln(p.w)
+	}
+}
+
+// transfer runs f (a call that sends or receives size bytes to or from the node) with a
+// note on a terminal while it runs.
+func (r *runner) transfer(what string, size int, f func() error) error {
+	if !r.env.Progress || size < 4<<20 {
+		return f()
+	}
+	fmt.Fprintf(r.env.Stderr, "%s %.1f MiB...", what, float64(size)/(1<<20))
+	err := f()
+	if err == nil {
+		fmt.Fprintln(r.env.Stderr, " done.")
+	} else {
+		fmt.Fprintln(r.env.Stderr)
+	}
+	return err
 }
 
 func (r *runner) save() (int, error) {
@@ -75,10 +148,9 @@ func (r *runner) save() (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	if err := writeFile(c.File, hive); err != nil {
+	if err := r.writeFile(c.File, hive); err != nil {
 		return 1, err
 	}
-	r.progress("Wrote", c.File, len(hive))
 	return r.success()
 }
 
@@ -92,7 +164,7 @@ func (r *runner) restore() (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	if err := s.Restore(c.Key, hive, c.Force); err != nil {
+	if err := r.transfer("Restoring", len(hive), func() error { return s.Restore(c.Key, hive, c.Force) }); err != nil {
 		return 1, err
 	}
 	return r.success()
@@ -119,7 +191,7 @@ func (r *runner) load() (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	if err := s.Load(c.Key, hive); err != nil {
+	if err := r.transfer("Loading", len(hive), func() error { return s.Load(c.Key, hive) }); err != nil {
 		return 1, err
 	}
 	return r.success()

@@ -17,9 +17,10 @@ import (
 
 // harness runs reg command lines against an in-memory registry served on a socket.
 type harness struct {
-	t    *testing.T
-	sock string
-	dir  string
+	t        *testing.T
+	sock     string
+	dir      string
+	progress bool // stderr is "a terminal"
 }
 
 func newHarness(t *testing.T) *harness {
@@ -49,7 +50,7 @@ func (h *harness) run(line string, stdin string, interactive bool) (int, string,
 	}
 	var out, errOut bytes.Buffer
 	env := &Env{
-		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut, Interactive: interactive,
+		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut, Interactive: interactive, Progress: h.progress,
 		Open: func(ctx context.Context, node string) (Store, error) {
 			c, err := registry.Dial(ctx, h.sock)
 			if err != nil {
@@ -284,4 +285,37 @@ func TestUsage(t *testing.T) {
 			t.Errorf("usage of %s does not name it", op)
 		}
 	}
+}
+
+func TestProgressOnTerminal(t *testing.T) {
+	h := newHarness(t)
+	c, err := registry.Dial(context.Background(), h.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	k, _, err := registry.CreateKey(c.LocalMachine(), `SOFTWARE\Big`, registry.ALL_ACCESS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.SetBinaryValue("Blob", bytes.Repeat([]byte{0xa5}, 5<<20)); err != nil {
+		t.Fatal(err)
+	}
+	k.Close()
+	file := filepath.Join(h.dir, "big.hiv")
+	h.progress = true
+	code, out, errOut := h.run(`save HKLM\SOFTWARE\Big `+file, "", false)
+	if code != 0 || out != done || !strings.Contains(errOut, "\rWriting "+file+": 100% of 5.") {
+		t.Errorf("save: %d %q %q", code, out, errOut)
+	}
+	code, out, errOut = h.run(`restore HKLM\SOFTWARE\Big `+file, "", false)
+	if code != 0 || out != done || !strings.Contains(errOut, ": 100% of 5.") || !strings.Contains(errOut, "Restoring 5.") || !strings.HasSuffix(errOut, " done.\n") {
+		t.Errorf("restore: %d %q %q", code, out, errOut)
+	}
+	// Without a terminal, nothing.
+	h.progress = false
+	if code, _, errOut := h.run(`save HKLM\SOFTWARE\Big `+file+` /y`, "", false); code != 0 || errOut != "" {
+		t.Errorf("save without a terminal: %d %q", code, errOut)
+	}
+	h.expect(`query HKLM\SOFTWARE\Big /v Blob /t REG_SZ`, 1, "\n", notFound)
 }
