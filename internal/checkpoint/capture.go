@@ -36,7 +36,10 @@ func (k *keyState) stopCapture() {
 
 // captureLoop captures the key whenever it is signalled, at most once per Debounce:
 // the first change after a quiet period is captured at once (leading edge), changes
-// within Debounce of a capture are gathered into one capture when it has passed.
+// within Debounce of a capture are gathered into one capture when it has passed. A
+// subtree whose capture takes long (tens of MiB) is captured at most once per three times
+// that time, so that a program that never stops writing to it cannot keep the cluster
+// database busy with it more than a third of the time.
 func (m *Manager) captureLoop(ctx context.Context, rr *runningResource, k *keyState, done chan struct{}) {
 	watchDone := make(chan struct{})
 	go func() {
@@ -48,13 +51,14 @@ func (m *Manager) captureLoop(ctx context.Context, rr *runningResource, k *keySt
 		close(done)
 	}()
 	var last time.Time
+	gap := m.cfg.Debounce
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-k.dirty:
 		}
-		if wait := time.Until(last.Add(m.cfg.Debounce)); wait > 0 {
+		if wait := time.Until(last.Add(gap)); wait > 0 {
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
@@ -65,8 +69,9 @@ func (m *Manager) captureLoop(ctx context.Context, rr *runningResource, k *keySt
 		}
 		last = time.Now()
 		if err := m.captureKey(ctx, rr, k); err != nil && ctx.Err() == nil {
-			m.log.Debug("capture failed", "resource", rr.res.Name, "key", k.key, "err", err)
+			m.log.Debug("capture failed", "key", k.key, "err", err)
 		}
+		gap = max(m.cfg.Debounce, 3*time.Since(last))
 	}
 }
 
