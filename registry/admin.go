@@ -36,8 +36,6 @@ func fromWireHandles(hs []wire.HandleInfo) []HandleInfo {
 	return out
 }
 
-func keyFromMessage(msg string) string { return msg }
-
 // Flush waits until every change to the key is durable (RegFlushKey).
 func (k Key) Flush() error {
 	return k.call(&wire.Request{Op: wire.OpFlush}, nil)

@@ -272,7 +272,7 @@ func replyError(d *wire.Decoder, status uint32, payload []byte, decode func(*wir
 	if status != wire.StatusSuccess {
 		ep := d.ErrorPayload()
 		if len(ep.Holders) > 0 {
-			return &KeysInUseError{Key: keyFromMessage(ep.Message), Holders: fromWireHandles(ep.Holders)}
+			return &KeysInUseError{Key: ep.Message, Holders: fromWireHandles(ep.Holders)} // the message is the subtree's path
 		}
 		return Errno(status)
 	}
