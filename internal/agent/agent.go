@@ -186,7 +186,13 @@ func (a *Agent) sessions(ctx context.Context) {
 		a.live.Store(false)
 		a.leader.Store(false)
 		ecancel()
-		<-done
+		// Campaign resigns on the client's context when it is cancelled, which waits
+		// for etcd: do not wait on it longer than a TTL when etcd is out of reach (the
+		// client's Close at shutdown ends it).
+		select {
+		case <-done:
+		case <-time.After(time.Duration(a.opt.SessionTTL) * time.Second):
+		}
 		if ctx.Err() != nil {
 			// Shutdown: resources go offline gracefully (the group workers do it as
 			// they end), then the session ends so that the other nodes see this

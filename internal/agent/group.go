@@ -420,9 +420,13 @@ func (w *groupWorker) offline(lr *localResource, terminate bool) {
 		}
 		cancel()
 		if f := w.getFence(); f.Revision != 0 {
-			if err := a.checkpointer().Offline(ctx, checkpointResource(r), f); err != nil {
+			// Bounded: the final capture must not hold the node's shutdown when etcd is
+			// out of reach.
+			cctx, ccancel := context.WithTimeout(ctx, min(pt, 30*time.Second))
+			if err := a.checkpointer().Offline(cctx, checkpointResource(r), f); err != nil {
 				a.log.Warn("final checkpoint failed", "resource", r.Name, "err", err)
 			}
+			ccancel()
 		}
 	}
 	lr.running = false
