@@ -30,7 +30,7 @@ func (n *Node) startRegistry(ctx context.Context) error {
 		reg.Close()
 		return err
 	}
-	srv := &regipc.Server{Reg: reg, Log: log, LoadDir: loadDir}
+	srv := &regipc.Server{Reg: reg, Log: log, LoadDir: loadDir, Metrics: n.API.Metrics}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {

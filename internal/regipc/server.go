@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"wolfpack/internal/regipc/wire"
 	"wolfpack/internal/registry"
 )
@@ -29,6 +31,11 @@ type Server struct {
 	// Owner, when set, replaces the peer-credential lookup (for tests on platforms
 	// without SO_PEERCRED).
 	Owner func(*net.UnixConn) (registry.Owner, error)
+	// Metrics, when set, receives the socket's counters (connections, requests and
+	// failures by operation, malformed requests).
+	Metrics prometheus.Registerer
+
+	m *metrics
 }
 
 // Serve serves reg on ln until ctx ends, with the server's defaults (no directory for
@@ -67,6 +74,7 @@ func (s *Server) Serve(ctx context.Context, ln *net.UnixListener) error {
 	if log == nil {
 		log = slog.Default()
 	}
+	s.m = newMetrics(s.Metrics)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -112,8 +120,10 @@ func (s *Server) Serve(ctx context.Context, ln *net.UnixListener) error {
 		conns[nc] = struct{}{}
 		mu.Unlock()
 		wg.Add(1)
+		s.m.conns.Inc()
 		go func() {
 			defer wg.Done()
+			defer s.m.conns.Dec()
 			c := newConn(s, nc, owner, log)
 			c.serve(ctx)
 			mu.Lock()
@@ -197,6 +207,7 @@ func (c *conn) serve(ctx context.Context) {
 		c.out = c.out[:0]
 		if err != nil {
 			c.log.Debug("registry socket: malformed request", "err", err)
+			c.srv.m.bad.Inc()
 			var start int
 			c.out, start = wire.BeginReply(c.out, wire.KindReply, req.ID, wire.StatusInvalidParameter)
 			c.out = wire.EndFrame(wire.AppendError(c.out, err.Error(), nil), start)
@@ -303,6 +314,7 @@ func (c *conn) handle(ctx context.Context, req *wire.Request, b []byte) []byte {
 	default:
 		err = errUnknownOp
 	}
+	c.srv.m.request(req.Op, err != nil)
 	if err != nil {
 		return c.errorReply(b[:start], req, err)
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"wolfpack/internal/regipc"
 	"wolfpack/internal/regipc/wire"
 	"wolfpack/internal/registry"
@@ -189,5 +191,62 @@ func TestPeerOwner(t *testing.T) {
 	comm, _ := os.ReadFile("/proc/self/comm")
 	if o.PID != os.Getpid() || o.UID != os.Getuid() || o.Exe+"\n" != string(comm) {
 		t.Errorf("owner %+v, want pid %d uid %d exe %q", o, os.Getpid(), os.Getuid(), comm)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	reg := registry.OpenMemory(registry.Options{})
+	defer reg.Close()
+	sock := filepath.Join(t.TempDir(), "reg.sock")
+	ln, err := regipc.Listen(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr := prometheus.NewRegistry()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- (&regipc.Server{Reg: reg, Metrics: pr}).Serve(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+
+	c := rawDial(t, sock)
+	c.send(wire.AppendRequest(nil, &wire.Request{Op: wire.OpPing, ID: 1}))
+	c.send(wire.AppendRequest(nil, &wire.Request{Op: wire.OpQueryValue, ID: 2, Handle: 999}))
+	c.send(frame([]byte{99}))
+	for range 3 {
+		if _, err := c.reply(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]float64{}
+	mfs, err := pr.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				name += "/" + l.GetValue()
+			}
+			switch {
+			case m.Counter != nil:
+				got[name] = m.Counter.GetValue()
+			case m.Gauge != nil:
+				got[name] = m.Gauge.GetValue()
+			}
+		}
+	}
+	want := map[string]float64{
+		"wolfpack_registry_socket_connections":               1,
+		"wolfpack_registry_socket_requests_total/Ping":       1,
+		"wolfpack_registry_socket_requests_total/QueryValue": 1,
+		"wolfpack_registry_socket_failures_total/QueryValue": 1,
+		"wolfpack_registry_socket_failures_total/Ping":       0,
+		"wolfpack_registry_socket_malformed_requests_total":  1,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
 	}
 }
