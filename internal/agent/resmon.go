@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"wolfpack/internal/checkpoint"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/resmon"
 )
@@ -83,7 +84,9 @@ func (m *MonitorRunner) Online(ctx context.Context, r clusterdb.Resource) error 
 	if mon == nil {
 		return errors.New("agent: no resource monitor attached")
 	}
-	spec := resmon.Spec{Name: r.Name, Type: r.Type, Private: r.Private, Policy: PolicyOf(r)}
+	// The checkpoint policy properties (RestoreFailureAction, …) belong to the cluster
+	// service, not to the resource's type, which would refuse them as unknown.
+	spec := resmon.Spec{Name: r.Name, Type: r.Type, Private: checkpoint.TypeProperties(r.Private), Policy: PolicyOf(r)}
 	if had && !reflect.DeepEqual(old, spec) {
 		mon.Terminate(ctx, r.Name)
 		mon.Remove(ctx, r.Name)
