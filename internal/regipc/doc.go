@@ -12,5 +12,12 @@
 // request is already buffered, so that a pipelining client gets its replies in one write.
 // Change notifications are forwarded by one goroutine per subscription as pushes on the
 // same connection. A malformed frame gets an ERROR_INVALID_PARAMETER reply; nothing a
-// client sends stops the server or affects another connection.
+// client sends stops the server or affects another connection (FuzzServe).
+//
+// Server.Metrics exports the socket's counters to Prometheus (the daemon's /metrics):
+// wolfpack_registry_socket_connections, _requests_total{op}, _failures_total{op} and
+// _malformed_requests_total.
+//
+// The HTTP routes through which other nodes reach this registry (reg \\NODE\...) are in
+// internal/api/registry.go; they share LoadHive, UnloadHive, SaveHive and RestoreHive.
 package regipc
