@@ -185,6 +185,12 @@ func (a *Agent) sessions(ctx context.Context) {
 		lost := a.guard(ctx, s)
 		a.live.Store(false)
 		a.leader.Store(false)
+		if lost && ctx.Err() == nil {
+			// First of all: nothing of this node's may keep running.
+			a.log.Error("cluster session lost: stopping this node's resources")
+			a.terminateAll(context.WithoutCancel(ctx))
+			a.opt.Report(context.WithoutCancel(ctx), EventQuorumLost, LevelError)
+		}
 		ecancel()
 		// Campaign resigns on the client's context when it is cancelled, which waits
 		// for etcd: do not wait on it longer than a TTL when etcd is out of reach (the
@@ -203,12 +209,6 @@ func (a *Agent) sessions(ctx context.Context) {
 			c()
 			s.Close()
 			return
-		}
-		if lost {
-			s.Orphan()
-			a.log.Error("cluster session lost: stopping this node's resources")
-			a.opt.Report(context.WithoutCancel(ctx), EventQuorumLost, LevelError)
-			a.terminateAll(context.WithoutCancel(ctx))
 		}
 		s.Orphan()
 	}
@@ -234,7 +234,7 @@ func (a *Agent) guard(ctx context.Context, s *concurrency.Session) bool {
 			return true
 		case <-t.C:
 			start := time.Now()
-			cctx, cancel := context.WithTimeout(ctx, ttl/2)
+			cctx, cancel := context.WithTimeout(ctx, ttl/4)
 			resp, err := a.cli.KeepAliveOnce(cctx, s.Lease())
 			cancel()
 			if ctx.Err() != nil {
