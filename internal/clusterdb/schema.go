@@ -170,13 +170,13 @@ const (
 
 // ResourceState is what the owner reports for a resource (state/resources/<name>).
 type ResourceState struct {
-	State string    `json:"state"`
-	Node  string    `json:"node,omitempty"`
+	State string `json:"state"`
+	Node  string `json:"node,omitempty"`
 	// Session is the reporting node's session lease: a report from an earlier session
 	// of the node (before a restart or a lost session) says nothing about now.
-	Session int64 `json:"session,omitempty"`
-	Error string    `json:"error,omitempty"`
-	Since time.Time `json:"since"`
+	Session int64     `json:"session,omitempty"`
+	Error   string    `json:"error,omitempty"`
+	Since   time.Time `json:"since"`
 }
 
 // GroupState is what the owner reports for a group (state/groups/<name>), plus the
