@@ -3,6 +3,7 @@ package agent_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -180,11 +181,13 @@ func waitGroup(t testing.TB, c *api.Client, group string, ok func(api.ClusterGro
 	}
 }
 
+// percentile is the nearest-rank percentile: with fewer than 100 samples, p99 is the
+// largest.
 func percentile(d []time.Duration, p float64) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
-	i := int(float64(len(s)-1) * p)
-	return s[i]
+	i := int(math.Ceil(p*float64(len(s)))) - 1
+	return s[max(i, 0)]
 }
 
 // BenchmarkFailover measures the time from SIGKILL of a group's owner to the group being
