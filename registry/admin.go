@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -89,18 +90,24 @@ func (k Key) Restore(path string, flags uint32) error {
 }
 
 // LoadKeyBytes mounts the hive image as the new subkey subkey of k (RegLoadKey; k is
-// LOCAL_MACHINE or USERS).
+// LOCAL_MACHINE or USERS). The daemon keeps the image in a private file while it is
+// mounted; use LoadKey to mount a file of the caller's in place.
 func LoadKeyBytes(k Key, subkey string, hive []byte) error {
 	return k.call(&wire.Request{Op: wire.OpLoad, Name: subkey, Data: hive}, nil)
 }
 
-// LoadKey is LoadKeyBytes with the hive read from the file path by this process.
+// LoadKey mounts the hive file path as the new subkey subkey of k (RegLoadKey; k is
+// LOCAL_MACHINE or USERS). The daemon mounts the file itself, read-write: changes are
+// written back to that file on Flush, lazily and on UnloadKey. The calling process's uid
+// must be allowed to read and write the file and to replace it in its directory
+// (ERROR_ACCESS_DENIED otherwise); a relative path is taken from this process's working
+// directory.
 func LoadKey(k Key, subkey, path string) error {
-	hive, err := os.ReadFile(path)
+	abs, err := filepath.Abs(path)
 	if err != nil {
 		return fmt.Errorf("registry: load: %w", err)
 	}
-	return LoadKeyBytes(k, subkey, hive)
+	return k.call(&wire.Request{Op: wire.OpLoad, Name: subkey, Flags: wire.LoadFromFile, Data: []byte(abs)}, nil)
 }
 
 // UnloadKey removes the subkey mounted by LoadKey (RegUnLoadKey).

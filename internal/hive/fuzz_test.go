@@ -54,6 +54,12 @@ func FuzzRead(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// ReadWithLogs (and ReadFile) decode a primary without logs on their own path.
+		if _, err := ReadWithLogs(b); err != nil {
+			if _, ok := err.(*FormatError); !ok {
+				t.Fatalf("ReadWithLogs: error is %T, not *FormatError: %v", err, err)
+			}
+		}
 		h, err := Read(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
 			if _, ok := err.(*FormatError); !ok {

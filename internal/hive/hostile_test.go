@@ -3,6 +3,8 @@ package hive
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -195,4 +197,27 @@ func cyclicTree() *Key {
 	x.Subkeys = []*Key{x, y}
 	y.Subkeys = []*Key{x, y}
 	return x
+}
+
+// A file shorter than a base block (reg load of a text file) is a FormatError at
+// offset 0 on every read path, never a panic.
+func TestShortFile(t *testing.T) {
+	for _, n := range []int{0, 1, 19, BaseBlockSize - 1} {
+		b := bytes.Repeat([]byte("x"), n)
+		path := filepath.Join(t.TempDir(), "short.hiv")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for name, read := range map[string]func() (*Hive, error){
+			"ReadFile":     func() (*Hive, error) { return ReadFile(path) },
+			"ReadWithLogs": func() (*Hive, error) { return ReadWithLogs(b, b) },
+			"Read":         func() (*Hive, error) { return Read(bytes.NewReader(b), int64(n)) },
+		} {
+			_, err := read()
+			var fe *FormatError
+			if !errors.As(err, &fe) || fe.Off != 0 || !strings.Contains(err.Error(), "smaller than a base block") {
+				t.Errorf("%s of %d bytes: %v, want a FormatError at offset 0 naming the base block", name, n, err)
+			}
+		}
+	}
 }

@@ -90,6 +90,9 @@ func checkBaseBlock(bb *BaseBlock, fileType uint32) error {
 
 // decode parses a complete primary file held in buf, which it takes ownership of.
 func decode(buf []byte) (*Hive, error) {
+	if len(buf) < BaseBlockSize {
+		return nil, &FormatError{0, "file smaller than a base block:", int64(len(buf))}
+	}
 	bb := parseBaseBlock(buf)
 	if err := checkBaseBlock(&bb, FileTypePrimary); err != nil {
 		return nil, err

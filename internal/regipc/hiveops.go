@@ -31,6 +31,9 @@ func (c *conn) hiveOp(ctx context.Context, req *wire.Request, b []byte) ([]byte,
 	case wire.OpRestore:
 		return b, s.Restore(ctx, h, bytes.Clone(req.Data), req.Flags)
 	case wire.OpLoad:
+		if req.Flags&wire.LoadFromFile != 0 {
+			return b, LoadHiveFile(c.sess, h, req.Name, string(req.Data))
+		}
 		return b, LoadHive(c.sess, h, req.Name, req.Data, c.srv.LoadDir)
 	case wire.OpUnload:
 		return b, UnloadHive(c.sess, h, req.Name, c.srv.LoadDir)
@@ -73,6 +76,21 @@ func LoadHive(s *registry.Session, parent registry.Handle, name string, hive []b
 		return err
 	}
 	return nil
+}
+
+// LoadHiveFile mounts the hive file at path (absolute, on this machine) as parent\name
+// in place (RegLoadKey): the registry writes changes back to that file on flush, lazily
+// and on unload. The session's owner must be allowed to read and write the file and to
+// replace it in its directory (see checkHiveFile); ERROR_ACCESS_DENIED otherwise.
+func LoadHiveFile(s *registry.Session, parent registry.Handle, name, path string) error {
+	fail := func(err error) error {
+		return &registry.OpError{Op: "load", Key: registry.RootName(parent) + `\` + name, Err: err}
+	}
+	real, err := checkHiveFile(s.Owner(), path)
+	if err != nil {
+		return fail(err)
+	}
+	return s.Load(parent, name, real)
 }
 
 // UnloadHive unmounts parent\name (RegUnLoadKey) and removes the daemon's copy of it.

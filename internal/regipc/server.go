@@ -24,9 +24,9 @@ import (
 type Server struct {
 	Reg *registry.Registry
 	Log *slog.Logger
-	// LoadDir is where hives sent by Load are kept while mounted (the client sends the
-	// file's bytes; the daemon may not be able to read the client's file). Load fails
-	// when it is empty.
+	// LoadDir is where hive images sent by Load (without wire.LoadFromFile) are kept
+	// while mounted; such a Load fails when it is empty. A Load with LoadFromFile mounts
+	// the client's file in place instead (see LoadHiveFile).
 	LoadDir string
 	// Owner, when set, replaces the peer-credential lookup (for tests on platforms
 	// without SO_PEERCRED).

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 
 	"wolfpack/internal/hive"
 )
@@ -376,7 +377,17 @@ func writeHiveFile(path string, root *hive.Key) error {
 	if err != nil {
 		return fmt.Errorf("%w (%w)", ERROR_CANTWRITE, err)
 	}
-	_, err = f.Write(b)
+	// The new file replaces the old one: it keeps its mode and, when this process may
+	// give it away (root, mounting a user's hive), its owner.
+	if fi, serr := os.Stat(path); serr == nil {
+		err = f.Chmod(fi.Mode().Perm())
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && err == nil && os.Geteuid() == 0 {
+			err = f.Chown(int(st.Uid), int(st.Gid))
+		}
+	}
+	if err == nil {
+		_, err = f.Write(b)
+	}
 	if err == nil {
 		err = f.Sync()
 	}

@@ -187,11 +187,20 @@ func (r *runner) load() (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	hive, err := r.readFile(c.File)
+	// The local daemon mounts FILE itself, read-write, and writes changes back to it; a
+	// remote node gets a copy of its bytes (read with progress on a terminal).
+	file, err := filepath.Abs(c.File)
 	if err != nil {
 		return 1, err
 	}
-	if err := r.transfer("Loading", len(hive), func() error { return s.Load(c.Key, hive) }); err != nil {
+	fi, err := os.Stat(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return 1, fmt.Errorf("The system cannot find the file specified: %s", c.File)
+	}
+	if err != nil {
+		return 1, err
+	}
+	if err := r.transfer("Loading", int(fi.Size()), func() error { return s.Load(c.Key, file, r.readFile) }); err != nil {
 		return 1, err
 	}
 	return r.success()

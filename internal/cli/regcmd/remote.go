@@ -145,7 +145,11 @@ func (s *remoteStore) Restore(k KeyName, hive []byte, force bool) error {
 	return s.do(http.MethodPost, "/v1/registry/restore?"+s.query(k, "force", boolString(force)), hive, nil)
 }
 
-func (s *remoteStore) Load(k KeyName, hive []byte) error {
+func (s *remoteStore) Load(k KeyName, file string, read func(string) ([]byte, error)) error {
+	hive, err := read(file)
+	if err != nil {
+		return err
+	}
 	return s.do(http.MethodPost, "/v1/registry/load?"+s.query(k), hive, nil)
 }
 

@@ -21,7 +21,9 @@ type Store interface {
 	Watch(ctx context.Context, k KeyName, subtree bool) (<-chan registry.Change, error)
 	Save(k KeyName) ([]byte, error)
 	Restore(k KeyName, hive []byte, force bool) error
-	Load(k KeyName, hive []byte) error
+	// Load mounts the hive file (an absolute path): the local node mounts it in place,
+	// a remote one gets its bytes, read by read.
+	Load(k KeyName, file string, read func(string) ([]byte, error)) error
 	Unload(k KeyName) error
 	Flush() error // make every write so far durable (RegFlushKey)
 	Close() error
@@ -152,8 +154,8 @@ func (s localStore) Restore(k KeyName, hive []byte, force bool) error {
 	return key.RestoreBytes(hive, flags)
 }
 
-func (s localStore) Load(k KeyName, hive []byte) error {
-	return registry.LoadKeyBytes(s.root(k), k.Path, hive)
+func (s localStore) Load(k KeyName, file string, _ func(string) ([]byte, error)) error {
+	return registry.LoadKey(s.root(k), k.Path, file)
 }
 
 func (s localStore) Unload(k KeyName) error {

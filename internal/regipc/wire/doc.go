@@ -48,7 +48,7 @@
 //	16 Handles       key      -           -      -              subtree    -          n:u32 n×HandleInfo
 //	17 Save          key      -           -      hive minor     -          -          hive:bytes
 //	18 Restore       key      -           -      flags          -          hive       -
-//	19 Load          parent   subkey name -      -              -          hive       -
+//	19 Load          parent   subkey name -      LoadFromFile?  -          hive|path  -
 //	20 Unload        parent   subkey name -      -              -          -          -
 //
 //	KeyInfo    = subkeys:u32 maxSubKeyLen:u32 values:u32 maxValueNameLen:u32 maxValueLen:u32

@@ -45,6 +45,12 @@ func (o Op) String() string {
 	return "Op(" + itoa(uint64(o)) + ")"
 }
 
+// LoadFromFile is Load's flag: data is the absolute path of a hive file on the daemon's
+// machine, which the daemon mounts in place (read-write, written back to that file on
+// flush and unload) after checking that the client's uid may read and write it. Without
+// it, data is a hive image the daemon keeps in a private file while mounted.
+const LoadFromFile uint32 = 1
+
 // Kind is the first byte of a frame the server sends.
 type Kind uint8
 
