@@ -52,6 +52,18 @@ func (k Key) SaveBytes() ([]byte, error) {
 	return hive, err
 }
 
+// SnapshotBytes returns the key's whole subtree as a regf hive image, as enumeration
+// sees it: unlike SaveBytes, volatile keys and hives loaded below it are included, and a
+// link key is the link itself (KEY_SYM_LINK and its SymbolicLinkValue). It reads a big
+// subtree in one call, for export.
+func (k Key) SnapshotBytes() ([]byte, error) {
+	var hive []byte
+	err := k.call(&wire.Request{Op: wire.OpSave, Flags: wire.SaveSnapshot}, func(d *wire.Decoder) {
+		hive = append([]byte(nil), d.Bytes()...)
+	})
+	return hive, err
+}
+
 // Save writes the key's subtree to the hive file path, which must not exist (RegSaveKey;
 // ERROR_ALREADY_EXISTS otherwise). The file is written by this process.
 func (k Key) Save(path string) error {

@@ -19,11 +19,17 @@ func (c *conn) hiveOp(ctx context.Context, req *wire.Request, b []byte) ([]byte,
 	h := registry.Handle(req.Handle)
 	switch req.Op {
 	case wire.OpSave:
-		minor := req.Flags
-		if minor == 0 {
-			minor = 5
+		var hive []byte
+		var err error
+		if req.Flags&wire.SaveSnapshot != 0 {
+			hive, err = s.Snapshot(h)
+		} else {
+			minor := req.Flags
+			if minor == 0 {
+				minor = 5
+			}
+			hive, err = s.Save(h, minor)
 		}
-		hive, err := s.Save(h, minor)
 		if err != nil {
 			return b, err
 		}

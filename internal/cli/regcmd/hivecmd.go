@@ -229,7 +229,7 @@ func (r *runner) export() (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	t, err := r.readTree(s, c.Key, true, "")
+	write, err := r.readExport(s, c.Key)
 	if err != nil {
 		return 1, err
 	}
@@ -245,7 +245,7 @@ func (r *runner) export() (int, error) {
 	w := regfile.NewWriter(bw, regfile.Regedit5)
 	local := c.Key
 	local.Node = ""
-	if err := exportTree(w, local, t); err != nil {
+	if err := write(w, local); err != nil {
 		tmp.Close()
 		return 1, err
 	}

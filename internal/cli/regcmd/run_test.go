@@ -17,13 +17,14 @@ import (
 
 // harness runs reg command lines against an in-memory registry served on a socket.
 type harness struct {
-	t        *testing.T
-	sock     string
-	dir      string
-	progress bool // stderr is "a terminal"
+	t          testing.TB
+	sock       string
+	dir        string
+	progress   bool // stderr is "a terminal"
+	noSnapshot bool // the store reads subtrees key by key, as a remote node's does
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	reg := engine.OpenMemory(engine.Options{})
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "reg.sock")
@@ -55,6 +56,9 @@ func (h *harness) run(line string, stdin string, interactive bool) (int, string,
 			c, err := registry.Dial(ctx, h.sock)
 			if err != nil {
 				return nil, err
+			}
+			if h.noSnapshot {
+				return keyByKey{localStore{c}}, nil
 			}
 			return localStore{c}, nil
 		},

@@ -141,6 +141,15 @@ func (s localStore) Save(k KeyName) ([]byte, error) {
 	return key.SaveBytes()
 }
 
+func (s localStore) Snapshot(k KeyName) ([]byte, error) {
+	key, err := s.open(k, registry.READ)
+	if err != nil {
+		return nil, err
+	}
+	defer key.Close()
+	return key.SnapshotBytes()
+}
+
 func (s localStore) Restore(k KeyName, hive []byte, force bool) error {
 	key, err := s.open(k, registry.ALL_ACCESS)
 	if err != nil {
