@@ -1,0 +1,198 @@
+package agent
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"wolfpack/internal/api"
+	"wolfpack/internal/clusterdb"
+)
+
+// recordingRunner runs nothing and records the calls, in order.
+type recordingRunner struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (r *recordingRunner) add(s string) {
+	r.mu.Lock()
+	r.calls = append(r.calls, s)
+	r.mu.Unlock()
+}
+func (r *recordingRunner) Online(_ context.Context, res clusterdb.Resource) error {
+	r.add("online " + res.Name)
+	return nil
+}
+func (r *recordingRunner) Offline(_ context.Context, name string) error {
+	r.add("offline " + name)
+	return nil
+}
+func (r *recordingRunner) Terminate(_ context.Context, name string) { r.add("terminate " + name) }
+func (r *recordingRunner) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.calls
+	r.calls = nil
+	return c
+}
+
+func agentTestAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startAgent runs one node's agent on a fresh embedded etcd.
+func startAgent(t *testing.T) (*Agent, *recordingRunner, *clientv3.Client) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e, err := clusterdb.StartEmbedded(ctx, clusterdb.EmbedConfig{Name: "N1", Dir: filepath.Join(t.TempDir(), "etcd"),
+		Peer: agentTestAddr(t), Client: agentTestAddr(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.ClientURL}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		e.Close()
+		t.Fatal(err)
+	}
+	run := &recordingRunner{}
+	a, err := New(Options{Name: "N1", DB: clusterdb.New(cli), Runner: run})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, stop := context.WithCancel(context.Background())
+	if err := a.Start(actx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(); a.Wait(); cli.Close(); e.Close() })
+	return a, run, cli
+}
+
+func waitFor(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func groupState(t *testing.T, a *Agent, name string) api.ClusterGroup {
+	g, err := a.GroupAction(context.Background(), name, "status", api.ClusterAction{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g.(api.ClusterGroup)
+}
+
+func TestDependencyOrderAndHandOver(t *testing.T) {
+	a, run, cli := startAgent(t)
+	ctx := context.Background()
+	do := func(kind, name, action string, act api.ClusterAction) {
+		t.Helper()
+		var err error
+		switch kind {
+		case "group":
+			_, err = a.GroupAction(ctx, name, action, act)
+		case "resource":
+			_, err = a.ResourceAction(ctx, name, action, act)
+		}
+		if err != nil {
+			t.Fatalf("%s %s /%s: %v", kind, name, action, err)
+		}
+	}
+	do("group", "G", "create", api.ClusterAction{})
+	for _, r := range []string{"App", "IP", "Disk"} {
+		do("resource", r, "create", api.ClusterAction{Group: "G", Type: "Test"})
+	}
+	do("resource", "App", "adddep", api.ClusterAction{Value: "IP"})
+	do("resource", "IP", "adddep", api.ClusterAction{Value: "Disk"})
+	if _, err := a.ResourceAction(ctx, "Disk", "adddep", api.ClusterAction{Value: "App"}); !isCode(err, ErrorCircularDependency) {
+		t.Fatalf("a dependency cycle: %v, want error %d", err, ErrorCircularDependency)
+	}
+
+	do("group", "G", "online", api.ClusterAction{})
+	waitFor(t, "group online", func() bool { return groupState(t, a, "G").State == "Online" })
+	if got, want := run.take(), []string{"online Disk", "online IP", "online App"}; !slices.Equal(got, want) {
+		t.Fatalf("online calls %v, want %v", got, want)
+	}
+
+	// Offline of the bottom resource takes its dependents down first.
+	do("resource", "Disk", "offline", api.ClusterAction{})
+	waitFor(t, "group offline", func() bool { return groupState(t, a, "G").State == "Offline" })
+	if got, want := run.take(), []string{"offline App", "offline IP", "offline Disk"}; !slices.Equal(got, want) {
+		t.Fatalf("offline calls %v, want %v", got, want)
+	}
+
+	// Online of the top resource brings its dependencies up.
+	do("resource", "App", "online", api.ClusterAction{})
+	waitFor(t, "group online again", func() bool { return groupState(t, a, "G").State == "Online" })
+	run.take()
+
+	// A second node (a session of the test's own) and a move to it: the owner takes
+	// the group offline here and hands owners/G over; its old fence is dead.
+	s, err := a.db.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldFence := clusterdb.Fence{Node: "N1", Group: "G", Revision: s.Owners["g"].Revision}
+	if _, err := a.db.RegisterNode(ctx, clusterdb.Node{Name: "N2"}); err != nil {
+		t.Fatal(err)
+	}
+	lease, err := cli.Grant(ctx, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Put(ctx, clusterdb.MemberKey("N2"), `{"name":"N2","lease":1}`, clientv3.WithLease(lease.ID)); err != nil {
+		t.Fatal(err)
+	}
+	do("group", "G", "move", api.ClusterAction{Node: "N2"})
+	waitFor(t, "owner N2", func() bool { return groupState(t, a, "G").Node == "N2" })
+	waitFor(t, "offline calls", func() bool {
+		run.mu.Lock()
+		defer run.mu.Unlock()
+		return len(run.calls) == 3
+	})
+	if got, want := run.take(), []string{"offline App", "offline IP", "offline Disk"}; !slices.Equal(got, want) {
+		t.Fatalf("calls of the hand-over %v, want %v", got, want)
+	}
+	if _, err := a.db.FencedTxn(ctx, oldFence); err == nil {
+		t.Fatal("the old owner's fence still holds after the move")
+	}
+
+	// N2 leaves (its lease is revoked): the coordinator gives the group back to N1,
+	// which brings it online.
+	if _, err := cli.Revoke(ctx, lease.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "group back online on N1", func() bool {
+		g := groupState(t, a, "G")
+		return g.Node == "N1" && g.State == "Online"
+	})
+	if got := run.take(); len(got) != 3 || got[0] != "online Disk" {
+		t.Fatalf("calls after failover %v", got)
+	}
+	if a.FailoversTotal() != 1 {
+		t.Errorf("FailoversTotal = %d, want 1", a.FailoversTotal())
+	}
+}
+
+func isCode(err error, code uint32) bool {
+	e, ok := err.(*Error)
+	return ok && e.Code == code
+}
