@@ -262,13 +262,26 @@ func (w *groupWorker) converge(s *clusterdb.Snapshot, g clusterdb.Group) {
 			w.groupFailed = false
 		}
 	}
-	// Stop phase, dependents first.
-	for _, r := range slices.Backward(rs) {
+	// Stop phase: what must stop, and every running resource that depends on it, which
+	// goes first (rs is in dependency order, so one pass carries the need along).
+	stop := map[string]bool{}
+	for _, r := range rs {
 		lr := w.local(r.Name)
 		if !lr.running {
 			continue
 		}
+		k := clusterdb.Key(r.Name)
 		if r.PersistentState == 0 || !depsOnline(r) {
+			stop[k] = true
+		}
+		for _, d := range r.Dependencies {
+			if stop[clusterdb.Key(d)] {
+				stop[k] = true
+			}
+		}
+	}
+	for _, r := range slices.Backward(rs) {
+		if lr := w.local(r.Name); lr.running && stop[clusterdb.Key(r.Name)] {
 			w.offline(lr, false)
 		}
 	}
