@@ -52,16 +52,50 @@ func (k Key) SaveBytes() ([]byte, error) {
 	return hive, err
 }
 
-// SnapshotBytes returns the key's whole subtree as a regf hive image, as enumeration
-// sees it: unlike SaveBytes, volatile keys and hives loaded below it are included, and a
-// link key is the link itself (KEY_SYM_LINK and its SymbolicLinkValue). It reads a big
-// subtree in one call, for export.
-func (k Key) SnapshotBytes() ([]byte, error) {
-	var hive []byte
-	err := k.call(&wire.Request{Op: wire.OpSave, Flags: wire.SaveSnapshot}, func(d *wire.Decoder) {
-		hive = append([]byte(nil), d.Bytes()...)
+// TreeKey is one key of a subtree as Walk delivers it.
+type TreeKey struct {
+	Depth  int    // 0 for the key Walk was called on
+	Name   string // as stored, case preserved
+	Link   bool   // a link key: Values hold its SymbolicLinkValue, its target is not included
+	Values []Value
+}
+
+// Walk reads the key's whole subtree in one request, as enumeration sees it (volatile
+// keys and hives loaded below it included), and calls f for every key, depth first, each
+// key before its subkeys and subkeys in enumeration order. The TreeKey and its value data
+// are reused and valid during the call only. An error from f stops the walk and is
+// returned. A subtree too big for one reply is ERROR_MORE_DATA: read it key by key.
+func (k Key) Walk(f func(*TreeKey) error) error {
+	var tree []byte
+	err := k.call(&wire.Request{Op: wire.OpSave, Flags: wire.SaveTree}, func(d *wire.Decoder) {
+		tree = append([]byte(nil), d.Rest()...) // f may make calls on this connection
 	})
-	return hive, err
+	if err != nil {
+		return err
+	}
+	d := wire.NewDecoder(tree)
+	var wk wire.TreeKey
+	var tk TreeKey
+	prev := -1
+	for d.More() {
+		d.TreeKey(&wk, prev)
+		if d.Err() != nil {
+			break
+		}
+		prev = int(wk.Depth)
+		tk.Depth, tk.Name, tk.Link = prev, wk.Name, wk.Flags&wire.TreeLink != 0
+		tk.Values = tk.Values[:0]
+		for _, v := range wk.Values {
+			tk.Values = append(tk.Values, Value(v))
+		}
+		if err := f(&tk); err != nil {
+			return err
+		}
+	}
+	if err := d.End(); err != nil {
+		return fmt.Errorf("registry: bad reply: %w", err)
+	}
+	return nil
 }
 
 // Save writes the key's subtree to the hive file path, which must not exist (RegSaveKey;

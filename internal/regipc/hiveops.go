@@ -19,17 +19,14 @@ func (c *conn) hiveOp(ctx context.Context, req *wire.Request, b []byte) ([]byte,
 	h := registry.Handle(req.Handle)
 	switch req.Op {
 	case wire.OpSave:
-		var hive []byte
-		var err error
-		if req.Flags&wire.SaveSnapshot != 0 {
-			hive, err = s.Snapshot(h)
-		} else {
-			minor := req.Flags
-			if minor == 0 {
-				minor = 5
-			}
-			hive, err = s.Save(h, minor)
+		if req.Flags&wire.SaveTree != 0 {
+			return appendTree(s, h, b)
 		}
+		minor := req.Flags
+		if minor == 0 {
+			minor = 5
+		}
+		hive, err := s.Save(h, minor)
 		if err != nil {
 			return b, err
 		}
@@ -45,6 +42,29 @@ func (c *conn) hiveOp(ctx context.Context, req *wire.Request, b []byte) ([]byte,
 		return b, UnloadHive(c.sess, h, req.Name, c.srv.LoadDir)
 	}
 	return b, errUnknownOp
+}
+
+// appendTree appends h's subtree as tree records (wire.TreeKey). A subtree that does not
+// fit in one frame is ERROR_MORE_DATA.
+func appendTree(s *registry.Session, h registry.Handle, b []byte) ([]byte, error) {
+	base := len(b)
+	var vals []wire.Value
+	err := s.Walk(h, func(tk *registry.TreeKey) error {
+		vals = vals[:0]
+		for _, v := range tk.Values {
+			vals = append(vals, wire.Value(v))
+		}
+		var flags uint32
+		if tk.Link {
+			flags = wire.TreeLink
+		}
+		b = wire.AppendTreeKey(b, uint32(tk.Depth), flags, tk.Name, vals)
+		if len(b)-base > wire.MaxFrame-1024 {
+			return fmt.Errorf("%w (the subtree is over %d MiB)", registry.ERROR_MORE_DATA, wire.MaxFrame>>20)
+		}
+		return nil
+	})
+	return b, err
 }
 
 // mountFile is where the daemon keeps the hive mounted at parent\name: the client sent

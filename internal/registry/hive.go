@@ -18,18 +18,6 @@ import (
 // 0 means 5). Volatile keys are left out, as Windows does; a link key is saved with
 // KEY_SYM_LINK and its SymbolicLinkValue.
 func (s *Session) Save(h Handle, minor uint32) ([]byte, error) {
-	return s.save(h, minor, false)
-}
-
-// Snapshot returns h's whole subtree as a regf hive image (version 1.5) as enumeration
-// sees it: unlike Save, volatile keys and hives loaded below it are included. A link key
-// is a key with KEY_SYM_LINK and its SymbolicLinkValue; its target is not followed. It is
-// what reg export reads in one call instead of walking the tree key by key.
-func (s *Session) Snapshot(h Handle) ([]byte, error) {
-	return s.save(h, 5, true)
-}
-
-func (s *Session) save(h Handle, minor uint32, all bool) ([]byte, error) {
 	hh, err := s.get(h)
 	if err != nil {
 		return nil, &OpError{Op: "save", Err: err}
@@ -40,7 +28,7 @@ func (s *Session) save(h Handle, minor uint32, all bool) ([]byte, error) {
 		r.mu.RUnlock()
 		return nil, &OpError{Op: "save", Key: hh.openedAs, Err: err}
 	}
-	root := toHive(hh.k, all)
+	root := toHive(hh.k)
 	r.mu.RUnlock()
 	b, err := hive.Marshal(root, hive.WriteOptions{Minor: minor})
 	if err != nil {
@@ -49,10 +37,9 @@ func (s *Session) save(h Handle, minor uint32, all bool) ([]byte, error) {
 	return b, nil
 }
 
-// toHive converts k and its non-volatile subtree (with all, every key below it, loaded
-// hives included). Value data is shared, not copied: stored data is never modified in
-// place. The caller holds Registry.mu.
-func toHive(k *key, all bool) *hive.Key {
+// toHive converts k and its non-volatile subtree. Value data is shared, not copied:
+// stored data is never modified in place. The caller holds Registry.mu.
+func toHive(k *key) *hive.Key {
 	hk := &hive.Key{Name: k.name, Class: k.class, LastWrite: k.lastWrite}
 	if k.link {
 		hk.Flags |= hive.KEY_SYM_LINK
@@ -62,10 +49,10 @@ func toHive(k *key, all bool) *hive.Key {
 		hk.Values[i] = hive.Value{Name: v.name, Type: v.typ, Data: v.data}
 	}
 	for _, c := range k.subkeys { // hive.Marshal sorts
-		if !all && (c.volatile && !k.volatile || c.mountRoot) {
+		if c.volatile && !k.volatile || c.mountRoot {
 			continue
 		}
-		hk.Subkeys = append(hk.Subkeys, toHive(c, all))
+		hk.Subkeys = append(hk.Subkeys, toHive(c))
 	}
 	return hk
 }
@@ -340,7 +327,7 @@ func (s *Session) Unload(parent Handle, name string) error {
 	m := k.mount
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	hk := toHive(k, false)
+	hk := toHive(k)
 	p.removeChild(k)
 	r.notify(p, k, REG_NOTIFY_CHANGE_NAME)
 	r.notifyDeleted(k)
@@ -371,7 +358,7 @@ func (r *Registry) writeMount(m *mount) error {
 		return nil
 	}
 	c := m.changes
-	hk := toHive(m.root, false)
+	hk := toHive(m.root)
 	r.mu.RUnlock()
 	if err := writeHiveFile(m.file, hk); err != nil {
 		return err

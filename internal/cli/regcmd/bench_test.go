@@ -15,6 +15,7 @@ import (
 
 	"wolfpack/internal/hive"
 	"wolfpack/internal/regfile"
+	"wolfpack/registry"
 )
 
 // Issue 3's export benchmark: a hive of 100,000 keys and 500,000 values read and written
@@ -70,7 +71,8 @@ func benchHiveFile(b *testing.B, dir string) (string, int64) {
 }
 
 // BenchmarkExportHive reads the hive file and writes the whole tree as a regedit 5.00
-// .reg file (UTF-16LE) to io.Discard: hive.ReadFile, then the writer reg export uses.
+// .reg file (UTF-16LE) to io.Discard: hive.ReadFile, then the section writer reg export
+// uses.
 func BenchmarkExportHive(b *testing.B) {
 	path, size := benchHiveFile(b, b.TempDir())
 	b.SetBytes(size)
@@ -83,9 +85,22 @@ func BenchmarkExportHive(b *testing.B) {
 		}
 		bw := bufio.NewWriterSize(io.Discard, 64<<10)
 		w := regfile.NewWriter(bw, regfile.Regedit5)
+		var vals []registry.Value
 		var walk func(KeyName, *hive.Key) error
 		walk = func(k KeyName, hk *hive.Key) error {
-			return writeHiveKey(w, k, hk, func(sub *hive.Key) error { return walk(k.Child(sub.Name), sub) })
+			vals = vals[:0]
+			for _, v := range hk.Values {
+				vals = append(vals, registry.Value(v))
+			}
+			if err := writeSection(w, k, vals); err != nil {
+				return err
+			}
+			for _, sub := range hk.Subkeys {
+				if err := walk(k.Child(sub.Name), sub); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 		if err := walk(top, hv.Root); err != nil {
 			b.Fatal(err)

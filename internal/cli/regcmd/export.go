@@ -1,77 +1,84 @@
 package regcmd
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
 
-	"wolfpack/internal/hive"
 	"wolfpack/internal/regfile"
 	"wolfpack/registry"
 )
 
-// snapshotter is a Store that can hand over a whole subtree in one call (the local node:
-// registry Key.SnapshotBytes, a hive image that includes volatile keys and loaded hives).
-// Export reads a big subtree that way instead of two requests per key.
-type snapshotter interface {
-	Snapshot(k KeyName) ([]byte, error)
+// walker is a Store that hands over a whole subtree in one request (the local node:
+// registry Key.Walk). Export reads a big subtree that way instead of two requests per
+// key.
+type walker interface {
+	Walk(k KeyName, f func(*registry.TreeKey) error) error
 }
 
-// exportWriter writes the subtree it read, named k, to a .reg writer.
-type exportWriter func(w *regfile.Writer, k KeyName) error
+// exportWriter reads the subtree and writes it, named name, to a .reg writer.
+type exportWriter func(w *regfile.Writer, name KeyName) error
 
-// readExport reads KEY's subtree for export: in one snapshot when the store offers it,
-// else key by key.
+// readExport prepares the export of KEY: in one walk when the store offers it (KEY must
+// exist now; a subtree too big for one reply is read key by key), else key by key, read
+// before anything is written.
 func (r *runner) readExport(s Store, k KeyName) (exportWriter, error) {
-	sn, ok := s.(snapshotter)
-	if !ok {
+	keyByKey := func() (exportWriter, error) {
 		t, err := r.readTree(s, k, true, "")
 		if err != nil {
 			return nil, err
 		}
-		return func(w *regfile.Writer, k KeyName) error { return exportTree(w, k, t) }, nil
+		return func(w *regfile.Writer, name KeyName) error { return exportTree(w, name, t) }, nil
 	}
-	img, err := sn.Snapshot(k)
-	if err != nil {
+	wk, ok := s.(walker)
+	if !ok {
+		return keyByKey()
+	}
+	if _, err := s.ReadKey(k); err != nil {
 		return nil, err
 	}
-	hv, err := hive.Read(bytes.NewReader(img), int64(len(img)))
-	if err != nil {
-		return nil, fmt.Errorf("reading the node's snapshot of %s: %w", k, err)
-	}
-	return func(w *regfile.Writer, name KeyName) error { return r.exportHive(w, s, k, name, hv.Root, true) }, nil
+	return func(w *regfile.Writer, name KeyName) error {
+		err := r.exportWalk(w, s, wk, k, name)
+		if errors.Is(err, registry.ERROR_MORE_DATA) {
+			write, err := keyByKey()
+			if err != nil {
+				return err
+			}
+			return write(w, name)
+		}
+		return err
+	}, nil
 }
 
-// exportHive writes hk (the key k of store s, written as name) and its subtree. A link
-// key below the top is followed through the store, as enumeration follows it.
-func (r *runner) exportHive(w *regfile.Writer, s Store, k, name KeyName, hk *hive.Key, top bool) error {
-	if !top && hk.Flags&hive.KEY_SYM_LINK != 0 {
-		t, err := r.readTree(s, k, true, "")
-		if errors.Is(err, registry.ErrNotExist) {
-			return nil // a link to nothing: enumeration skips it too
+// exportWalk writes the subtree of k (store s), named name, from one walk. A link key
+// below the top is followed through the store, as enumeration follows it.
+func (r *runner) exportWalk(w *regfile.Writer, s Store, wk walker, k, name KeyName) error {
+	var srcs, names []KeyName // by depth
+	return wk.Walk(k, func(tk *registry.TreeKey) error {
+		src, dst := k, name
+		if tk.Depth > 0 {
+			src, dst = srcs[tk.Depth-1].Child(tk.Name), names[tk.Depth-1].Child(tk.Name)
 		}
-		if err != nil {
-			return err
+		srcs, names = append(srcs[:tk.Depth], src), append(names[:tk.Depth], dst)
+		if tk.Link && tk.Depth > 0 {
+			t, err := r.readTree(s, src, true, "")
+			if errors.Is(err, registry.ErrNotExist) {
+				return nil // a link to nothing: enumeration skips it too
+			}
+			if err != nil {
+				return err
+			}
+			return exportTree(w, dst, t)
 		}
-		return exportTree(w, name, t)
-	}
-	return writeHiveKey(w, name, hk, func(sub *hive.Key) error {
-		return r.exportHive(w, s, k.Child(sub.Name), name.Child(sub.Name), sub, false)
+		return writeSection(w, dst, tk.Values)
 	})
 }
 
-// writeHiveKey writes one key's section and values, then calls sub for each subkey.
-func writeHiveKey(w *regfile.Writer, name KeyName, hk *hive.Key, sub func(*hive.Key) error) error {
+// writeSection writes one key's section and its values.
+func writeSection(w *regfile.Writer, name KeyName, values []registry.Value) error {
 	if err := w.WriteKey(name.String()); err != nil {
 		return err
 	}
-	for _, v := range hk.Values {
+	for _, v := range values {
 		if err := w.WriteValue(v.Name, v.Type, v.Data); err != nil {
-			return err
-		}
-	}
-	for _, c := range hk.Subkeys {
-		if err := sub(c); err != nil {
 			return err
 		}
 	}

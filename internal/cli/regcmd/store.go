@@ -141,13 +141,13 @@ func (s localStore) Save(k KeyName) ([]byte, error) {
 	return key.SaveBytes()
 }
 
-func (s localStore) Snapshot(k KeyName) ([]byte, error) {
+func (s localStore) Walk(k KeyName, f func(*registry.TreeKey) error) error {
 	key, err := s.open(k, registry.READ)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer key.Close()
-	return key.SnapshotBytes()
+	return key.Walk(f)
 }
 
 func (s localStore) Restore(k KeyName, hive []byte, force bool) error {

@@ -46,7 +46,7 @@
 //	14 NotifyCancel  -        -           -      notify id      -          -          -
 //	15 Flush         key      -           -      -              -          -          -
 //	16 Handles       key      -           -      -              subtree    -          n:u32 n×HandleInfo
-//	17 Save          key      -           -      minor|SaveSnapshot -      -          hive:bytes
+//	17 Save          key      -           -      minor|SaveTree -          -          hive:bytes | tree
 //	18 Restore       key      -           -      flags          -          hive       -
 //	19 Load          parent   subkey name -      LoadFromFile?  -          hive|path  -
 //	20 Unload        parent   subkey name -      -              -          -          -

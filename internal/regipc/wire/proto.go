@@ -51,10 +51,10 @@ func (o Op) String() string {
 // it, data is a hive image the daemon keeps in a private file while mounted.
 const LoadFromFile uint32 = 1
 
-// SaveSnapshot is Save's flag: the reply is the key's whole subtree as enumeration sees
-// it (registry Session.Snapshot: volatile keys and loaded hives included), for export.
+// SaveTree is Save's flag: the reply is the key's whole subtree as a stream of keys (see
+// TreeKey), as enumeration sees it — volatile keys and loaded hives included, for export.
 // Without it, flags is the hive's minor version (0 means 5).
-const SaveSnapshot uint32 = 0x100
+const SaveTree uint32 = 0x100
 
 // Kind is the first byte of a frame the server sends.
 type Kind uint8
