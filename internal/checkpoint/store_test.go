@@ -265,3 +265,46 @@ func TestStoreHistoryLowered(t *testing.T) {
 		t.Fatalf("%d keys left", resp.Count)
 	}
 }
+
+// A Put of the content the newest version already holds (same digest) adds no version:
+// a capture whose commit went through although its caller saw an error is not copied
+// when the next capture commits the same content.
+func TestStorePutSameContentAddsNoVersion(t *testing.T) {
+	cli := startEtcd(t)
+	s := clusterdb.NewCheckpointStore(cli)
+	f := takeOwnership(t, cli, "G", "N1")
+	ctx := context.Background()
+	put := func(data []byte, digest string) clusterdb.CheckpointVersion {
+		t.Helper()
+		v, err := s.Put(ctx, f, "R", imcKey, data, clusterdb.CheckpointVersion{Node: "N1", Digest: digest}, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	v1 := put([]byte("hive at 10:00"), "d1")
+	// The same content saved a moment later: other bytes (timestamps), same digest.
+	if v := put([]byte("hive at 10:01"), "d1"); v.Number != 1 || v.Hash != v1.Hash {
+		t.Fatalf("same digest made version %d (hash %s), want version 1 (%s)", v.Number, v.Hash, v1.Hash)
+	}
+	if v := put([]byte("changed"), "d2"); v.Number != 2 {
+		t.Fatalf("new content: version %d, want 2", v.Number)
+	}
+	// Back to the first content: a change from the newest, so a new version.
+	if v := put([]byte("hive at 10:02"), "d1"); v.Number != 3 {
+		t.Fatalf("content of version 1 again: version %d, want 3", v.Number)
+	}
+	// No digest: every Put is a version.
+	put([]byte("x"), "")
+	if v := put([]byte("x"), ""); v.Number != 5 {
+		t.Fatalf("without digests: version %d, want 5", v.Number)
+	}
+	hist, err := s.History(ctx, "R", imcKey)
+	if err != nil || len(hist) != 5 {
+		t.Fatalf("history: %d versions, %v", len(hist), err)
+	}
+	_, data, err := s.Latest(ctx, "R", imcKey)
+	if err != nil || string(data) != "x" {
+		t.Fatalf("latest %q, %v", data, err)
+	}
+}

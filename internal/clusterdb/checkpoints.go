@@ -170,6 +170,12 @@ func checkpointErr(resource, key string, err error) error {
 // Put commits data as the newest version of key, fenced by f: it fails with ErrFenced
 // when f's node no longer owns the group. v supplies Time, Node and Digest; the store
 // fills in the rest. keep bounds the versions kept (DefaultCheckpointHistory when < 1).
+//
+// When v has a Digest equal to the newest version's, nothing is written and Put returns
+// that version: the content is already committed. This happens when a writer's earlier
+// Put was committed although its caller saw an error (a context cancelled after the
+// request had left, as when a resource goes offline during a capture), and it keeps
+// such a retry from adding a copy.
 func (s *CheckpointStore) Put(ctx context.Context, f Fence, resource, key string, data []byte, v CheckpointVersion, keep int) (CheckpointVersion, error) {
 	if keep < 1 {
 		keep = DefaultCheckpointHistory
@@ -204,6 +210,9 @@ func (s *CheckpointStore) Put(ctx context.Context, f Fence, resource, key string
 		}
 		if m.Next < 1 {
 			m.Next = 1
+		}
+		if last, ok := m.Latest(); ok && v.Digest != "" && last.Digest == v.Digest {
+			return last, nil
 		}
 		m.Resource, m.Key = resource, key
 		v.Number, v.Gen = m.Next, int64(m.Next)
