@@ -50,7 +50,7 @@ func (d *Decoder) TreeKey(tk *TreeKey, prev int) {
 		v.Data = d.Bytes()
 		tk.Values = append(tk.Values, v)
 	}
-	if d.err == nil && int64(tk.Depth) > int64(prev)+1 || d.err == nil && prev >= 0 && tk.Depth == 0 {
+	if d.err == nil && (int64(tk.Depth) > int64(prev)+1 || prev >= 0 && tk.Depth == 0) {
 		d.err = &FrameError{Off: start, Msg: "tree record out of order"}
 	}
 }
