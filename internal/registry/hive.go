@@ -327,7 +327,11 @@ func (s *Session) Unload(parent Handle, name string) error {
 	m := k.mount
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	hk := toHive(k)
+	changed := m.changes != m.saved
+	var hk *hive.Key
+	if changed { // the tree to write back; an unchanged hive's file is left alone
+		hk = toHive(k)
+	}
 	p.removeChild(k)
 	r.notify(p, k, REG_NOTIFY_CHANGE_NAME)
 	r.notifyDeleted(k)
@@ -338,7 +342,6 @@ func (s *Session) Unload(parent Handle, name string) error {
 			break
 		}
 	}
-	changed := m.changes != m.saved
 	r.mu.Unlock()
 	if changed {
 		if err := writeHiveFile(m.file, hk); err != nil {
