@@ -58,7 +58,7 @@ type Agent struct {
 
 	mu     sync.Mutex
 	snap   *clusterdb.Snapshot
-	groups map[string]*groupWorker // by group key name
+	groups map[string]*groupWorker // by group ID (groupID)
 	local  map[string]*localRef    // resources running here, by key name
 	ready  chan struct{}
 	// loopDone is closed when the loop and its group workers have ended.
@@ -354,20 +354,25 @@ func (a *Agent) reconcile(ctx context.Context, snap *clusterdb.Snapshot) {
 	if a.leader.Load() && a.live.Load() {
 		a.coordinate(ctx, prev, snap)
 	}
+	// Workers follow a group by its ID, so that a renamed group keeps its worker and
+	// its resources keep running.
 	a.mu.Lock()
-	for k := range snap.Groups {
-		w := a.groups[k]
+	present := map[string]bool{}
+	for k, g := range snap.Groups {
+		id := groupID(g)
+		present[id] = true
+		w := a.groups[id]
 		if w == nil {
 			w = a.newGroupWorker(ctx, k)
-			a.groups[k] = w
+			a.groups[id] = w
 		}
-		w.update(snap)
+		w.update(snap, k)
 	}
 	var gone []*groupWorker
-	for k, w := range a.groups {
-		if _, ok := snap.Groups[k]; !ok {
+	for id, w := range a.groups {
+		if !present[id] {
 			gone = append(gone, w)
-			delete(a.groups, k)
+			delete(a.groups, id)
 		}
 	}
 	a.mu.Unlock()
@@ -430,4 +435,12 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
+}
+
+// groupID identifies a group across renames (records made before IDs: by name).
+func groupID(g clusterdb.Group) string {
+	if g.ID != "" {
+		return g.ID
+	}
+	return "name:" + clusterdb.Key(g.Name)
 }

@@ -25,9 +25,10 @@ type groupWorker struct {
 	kick   chan struct{}
 	done   chan struct{}
 
-	mu     sync.Mutex // guards latest, res, failoverWanted
-	latest *clusterdb.Snapshot
-	res    map[string]*localResource // resources this node runs or ran in this ownership
+	mu        sync.Mutex // guards latest, latestKey, res, failoverWanted
+	latest    *clusterdb.Snapshot
+	latestKey string
+	res       map[string]*localResource // resources this node runs or ran in this ownership
 	// failoverWanted: a resource exceeded its restart threshold with RestartNotify.
 	failoverWanted bool
 	failoverCause  string
@@ -62,9 +63,10 @@ func (a *Agent) newGroupWorker(ctx context.Context, key string) *groupWorker {
 	return w
 }
 
-func (w *groupWorker) update(s *clusterdb.Snapshot) {
+// update gives the worker a new snapshot, in which its group's key name is key.
+func (w *groupWorker) update(s *clusterdb.Snapshot, key string) {
 	w.mu.Lock()
-	w.latest = s
+	w.latest, w.latestKey = s, key
 	w.mu.Unlock()
 	w.poke()
 }
@@ -92,9 +94,10 @@ func (w *groupWorker) run() {
 		case <-w.kick:
 		}
 		w.mu.Lock()
-		s := w.latest
+		s, key := w.latest, w.latestKey
 		w.mu.Unlock()
 		if s != nil {
+			w.key = key
 			w.step(s)
 		}
 	}

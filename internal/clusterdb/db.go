@@ -2,6 +2,8 @@ package clusterdb
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
@@ -160,8 +162,16 @@ func (db *DB) Group(ctx context.Context, name string) (Group, int64, error) {
 // Groups lists the group records.
 func (db *DB) Groups(ctx context.Context) ([]Group, error) { return list[Group](ctx, db, GroupsPrefix) }
 
-// CreateGroup creates a group; ErrExists when a group of that name exists.
+// CreateGroup creates a group; ErrExists when a group of that name exists. A group
+// without an ID gets a random one.
 func (db *DB) CreateGroup(ctx context.Context, g Group) error {
+	if g.ID == "" {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return err
+		}
+		g.ID = hex.EncodeToString(b[:])
+	}
 	if _, err := db.put(ctx, GroupKey(g.Name), g, 0); err != nil {
 		return objErr("group", g.Name, err)
 	}

@@ -72,7 +72,9 @@ const (
 
 // Group is a group record (groups/<name>) with MSCluster_ResourceGroup's properties.
 type Group struct {
-	Name            string   `json:"name"`
+	Name string `json:"name"`
+	// ID stays with the group through renames (given by CreateGroup).
+	ID              string   `json:"id,omitempty"`
 	Description     string   `json:"description,omitempty"`
 	PreferredOwners []string `json:"preferredOwners,omitempty"` // ordered
 	// FailoverThreshold failovers in FailoverPeriod hours at most; then the group stays failed.
