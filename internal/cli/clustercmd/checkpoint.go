@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -27,8 +28,19 @@ import (
 //	/checkpointverify                  compare the owner's live subtrees with the newest
 //	                                   versions (exit status 1 when they drifted)
 func checkpointCommand(ctx context.Context, c *api.Client, out, errOut io.Writer, resource, option, value string) int {
+	return checkpointCommandAs(ctx, c, out, errOut, resource, option, value, false)
+}
+
+// checkpointCommandAs is checkpointCommand with /f:json: asJSON prints the API's answer
+// as indented JSON instead of the text (no progress lines), with the same exit status.
+func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writer, resource, option, value string, asJSON bool) int {
 	if resource == "" && option == "checkpoints" {
-		return allCheckpoints(ctx, c, out, errOut)
+		return allCheckpoints(ctx, c, out, errOut, asJSON)
+	}
+	say := func(format string, args ...any) {
+		if !asJSON {
+			fmt.Fprintf(out, format, args...)
+		}
 	}
 	if resource == "" {
 		fmt.Fprintf(errOut, "cluster: /%s needs a resource name\n", option)
@@ -49,18 +61,22 @@ func checkpointCommand(ctx context.Context, c *api.Client, out, errOut io.Writer
 		var list []api.CheckpointInfo
 		if option == "addcheckpoints" {
 			for _, k := range keys {
-				fmt.Fprintf(out, "Adding registry checkpoint '%s' for resource '%s'...\n", k, resource)
+				say("Adding registry checkpoint '%s' for resource '%s'...\n", k, resource)
 			}
 			err = c.Do(ctx, http.MethodPost, base, api.CheckpointKeys{Keys: keys}, &list)
 		} else {
 			for _, k := range keys {
-				fmt.Fprintf(out, "Removing registry checkpoint '%s' for resource '%s'...\n", k, resource)
+				say("Removing registry checkpoint '%s' for resource '%s'...\n", k, resource)
 			}
 			q := url.Values{"key": keys}
 			err = c.Do(ctx, http.MethodDelete, base+"?"+q.Encode(), nil, &list)
 		}
 		if err != nil {
 			return fail(err)
+		}
+		if asJSON {
+			printJSON(out, list)
+			return 0
 		}
 		fmt.Fprintln(out)
 		printCheckpoints(out, resource, list)
@@ -74,6 +90,10 @@ func checkpointCommand(ctx context.Context, c *api.Client, out, errOut io.Writer
 		if err := c.Do(ctx, http.MethodGet, base, nil, &list); err != nil {
 			return fail(err)
 		}
+		if asJSON {
+			printJSON(out, list)
+			return 0
+		}
 		fmt.Fprintf(out, "Listing registry checkpoints for resource '%s'...\n\n", resource)
 		printCheckpoints(out, resource, list)
 		return 0
@@ -86,6 +106,10 @@ func checkpointCommand(ctx context.Context, c *api.Client, out, errOut io.Writer
 		var vs []api.CheckpointVersion
 		if err := c.Do(ctx, http.MethodGet, base+"/history?"+url.Values{"key": keys}.Encode(), nil, &vs); err != nil {
 			return fail(err)
+		}
+		if asJSON {
+			printJSON(out, vs)
+			return 0
 		}
 		fmt.Fprintf(out, "Listing versions of registry checkpoint '%s' for resource '%s'...\n\n", keys[0], resource)
 		tw := tabwriter.NewWriter(out, 0, 0, 1, ' ', 0)
@@ -120,6 +144,10 @@ func checkpointCommand(ctx context.Context, c *api.Client, out, errOut io.Writer
 		if err := c.Do(ctx, http.MethodGet, base+"/diff?"+q.Encode(), nil, &d); err != nil {
 			return fail(err)
 		}
+		if asJSON {
+			printJSON(out, d)
+			return 0
+		}
 		fmt.Fprintf(out, "; Registry checkpoint '%s' of resource '%s': version %d -> version %d\n", d.Key, resource, d.V1, d.V2)
 		io.WriteString(out, d.Text)
 		return 0
@@ -136,6 +164,13 @@ func checkpointCommand(ctx context.Context, c *api.Client, out, errOut io.Writer
 		var ans api.CheckpointRollbackAnswer
 		if err := c.Do(ctx, http.MethodPost, base+"/rollback", api.CheckpointRollback{Key: parts[0], Version: v}, &ans); err != nil {
 			return fail(err)
+		}
+		if asJSON {
+			printJSON(out, ans)
+			if ans.RestoreError != "" {
+				return 1
+			}
+			return 0
 		}
 		fmt.Fprintf(out, "Registry checkpoint '%s' of resource '%s' rolled back to version %d: it is now version %d.\n",
 			parts[0], resource, v, ans.Version.Number)
@@ -154,6 +189,13 @@ func checkpointCommand(ctx context.Context, c *api.Client, out, errOut io.Writer
 		var ds []api.CheckpointDrift
 		if err := c.Do(ctx, http.MethodGet, base+"/verify", nil, &ds); err != nil {
 			return fail(err)
+		}
+		if asJSON {
+			printJSON(out, ds)
+			if slices.ContainsFunc(ds, func(d api.CheckpointDrift) bool { return !d.InSync }) {
+				return 1
+			}
+			return 0
 		}
 		fmt.Fprintf(out, "Verifying registry checkpoints for resource '%s'...\n\n", resource)
 		drift := false
@@ -179,14 +221,15 @@ func checkpointCommand(ctx context.Context, c *api.Client, out, errOut io.Writer
 }
 
 // allCheckpoints lists the checkpoints of every resource (`cluster resource /checkpoints`).
-func allCheckpoints(ctx context.Context, c *api.Client, out, errOut io.Writer) int {
+// With asJSON it prints an object from resource name to its checkpoints.
+func allCheckpoints(ctx context.Context, c *api.Client, out, errOut io.Writer, asJSON bool) int {
 	var rs []api.ClusterResource
 	if err := c.Do(ctx, http.MethodGet, "/v1/resources", nil, &rs); err != nil {
 		systemError(errOut, err)
 		return 1
 	}
-	fmt.Fprintf(out, "Listing registry checkpoints for all resources...\n\n")
-	tw := checkpointTable(out)
+	all := map[string][]api.CheckpointInfo{}
+	var names []string
 	for _, r := range rs {
 		if len(r.Checkpoints) == 0 {
 			continue
@@ -196,7 +239,17 @@ func allCheckpoints(ctx context.Context, c *api.Client, out, errOut io.Writer) i
 			systemError(errOut, err)
 			return 1
 		}
-		checkpointRows(tw, r.Name, list)
+		all[r.Name] = list
+		names = append(names, r.Name)
+	}
+	if asJSON {
+		printJSON(out, all)
+		return 0
+	}
+	fmt.Fprintf(out, "Listing registry checkpoints for all resources...\n\n")
+	tw := checkpointTable(out)
+	for _, name := range names {
+		checkpointRows(tw, name, all[name])
 	}
 	tw.Flush()
 	return 0

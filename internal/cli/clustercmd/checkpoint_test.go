@@ -1,8 +1,18 @@
 package clustercmd
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	"wolfpack/internal/api"
 )
 
 func TestSplitCheckpointList(t *testing.T) {
@@ -30,5 +40,91 @@ func TestSplitCheckpointList(t *testing.T) {
 		if err != nil || !slices.Equal(got, tc.want) {
 			t.Errorf("%q = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
+	}
+}
+
+// checkpointAPI answers the checkpoint routes with fixed data, as a node would.
+func checkpointAPI(t *testing.T) *api.Client {
+	t.Helper()
+	at := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
+	list := []api.CheckpointInfo{{Key: `SOFTWARE\App`, Version: 3, Time: at, Node: "N1", Size: 8192}}
+	mux := http.NewServeMux()
+	reply := func(v any) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(v)
+		}
+	}
+	mux.HandleFunc("GET /v1/resources", reply([]api.ClusterResource{{Name: "App", Checkpoints: []string{`SOFTWARE\App`}}, {Name: "Other"}}))
+	mux.HandleFunc("GET /v1/resources/App/checkpoints", reply(list))
+	mux.HandleFunc("POST /v1/resources/App/checkpoints", reply(list))
+	mux.HandleFunc("GET /v1/resources/App/checkpoints/history", reply([]api.CheckpointVersion{
+		{Number: 2, Time: at, Node: "N1", Size: 8192, Hash: strings.Repeat("a", 64)},
+		{Number: 3, Time: at, Node: "N2", Size: 8192, Hash: strings.Repeat("b", 64), RolledBackFrom: 1}}))
+	mux.HandleFunc("GET /v1/resources/App/checkpoints/diff", reply(api.CheckpointDiff{Key: `SOFTWARE\App`, V1: 2, V2: 3, Text: "Windows Registry Editor Version 5.00\n"}))
+	mux.HandleFunc("POST /v1/resources/App/checkpoints/rollback", reply(api.CheckpointRollbackAnswer{
+		Version: api.CheckpointVersion{Number: 4}, Node: "N2", RestoreError: "keys in use"}))
+	mux.HandleFunc("GET /v1/resources/App/checkpoints/verify", reply([]api.CheckpointDrift{{Key: `SOFTWARE\App`, Node: "N2", Version: 3, Diff: "[HKEY_LOCAL_MACHINE\\SOFTWARE\\App]\n"}}))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return api.NewClient(srv.URL, "token", false)
+}
+
+// With /f:json each checkpoint option prints the API's answer as JSON, without progress
+// lines, and keeps its exit status (drift and a failed rollback restore are 1).
+func TestCheckpointOptionsJSON(t *testing.T) {
+	c := checkpointAPI(t)
+	for _, tc := range []struct {
+		resource, option, value string
+		status                  int
+		into                    any
+		check                   func(v any) bool
+	}{
+		{"App", "checkpoints", "", 0, &[]api.CheckpointInfo{}, func(v any) bool {
+			l := *v.(*[]api.CheckpointInfo)
+			return len(l) == 1 && l[0].Version == 3 && l[0].Node == "N1"
+		}},
+		{"App", "addcheckpoints", `SOFTWARE\App`, 0, &[]api.CheckpointInfo{}, func(v any) bool {
+			return len(*v.(*[]api.CheckpointInfo)) == 1
+		}},
+		{"", "checkpoints", "", 0, &map[string][]api.CheckpointInfo{}, func(v any) bool {
+			m := *v.(*map[string][]api.CheckpointInfo)
+			return len(m) == 1 && len(m["App"]) == 1
+		}},
+		{"App", "checkpointhistory", `SOFTWARE\App`, 0, &[]api.CheckpointVersion{}, func(v any) bool {
+			l := *v.(*[]api.CheckpointVersion)
+			return len(l) == 2 && l[1].RolledBackFrom == 1 && l[1].Node == "N2"
+		}},
+		{"App", "checkpointdiff", `SOFTWARE\App,2`, 0, &api.CheckpointDiff{}, func(v any) bool {
+			d := v.(*api.CheckpointDiff)
+			return d.V1 == 2 && d.V2 == 3 && strings.HasPrefix(d.Text, "Windows Registry Editor")
+		}},
+		{"App", "checkpointrollback", `SOFTWARE\App,1`, 1, &api.CheckpointRollbackAnswer{}, func(v any) bool {
+			a := v.(*api.CheckpointRollbackAnswer)
+			return a.Version.Number == 4 && a.RestoreError == "keys in use"
+		}},
+		{"App", "checkpointverify", "", 1, &[]api.CheckpointDrift{}, func(v any) bool {
+			l := *v.(*[]api.CheckpointDrift)
+			return len(l) == 1 && !l[0].InSync && l[0].Version == 3
+		}},
+	} {
+		var out, errOut bytes.Buffer
+		st := checkpointCommandAs(context.Background(), c, &out, &errOut, tc.resource, tc.option, tc.value, true)
+		if st != tc.status {
+			t.Errorf("/%s: status %d, want %d (stderr %q)", tc.option, st, tc.status, errOut.String())
+		}
+		if err := json.Unmarshal(out.Bytes(), tc.into); err != nil {
+			t.Errorf("/%s: output is not one JSON value: %v\n%s", tc.option, err, out.String())
+			continue
+		}
+		if !tc.check(tc.into) {
+			t.Errorf("/%s: unexpected JSON:\n%s", tc.option, out.String())
+		}
+	}
+	// Without /f:json the same answers print as text.
+	var out bytes.Buffer
+	if st := checkpointCommandAs(context.Background(), c, &out, io.Discard, "App", "checkpoints", "", false); st != 0 ||
+		!strings.Contains(out.String(), "Listing registry checkpoints for resource 'App'...") {
+		t.Errorf("text: status %d\n%s", st, out.String())
 	}
 }
