@@ -74,6 +74,18 @@ start() {
 	exit 1
 }
 
+# online_on NODE: wait (up to 60 s) until the group is online on NODE. A move returns
+# when the group has reached its new owner, which may not have started it yet.
+online_on() {
+	for _ in $(seq 600); do
+		WOLFPACK_DATA=$work/N1 cluster group "$group" | grep -Eq "^$group +$1 +Online\$" && return 0
+		sleep 0.1
+	done
+	echo "the group did not come online on $1:" >&2
+	WOLFPACK_DATA=$work/N1 cluster group "$group" >&2
+	exit 1
+}
+
 # The program: a stand-in for the Internet Mail Service that reads its parameters from
 # the registry of the node it runs on, reports them, and keeps running.
 cat >"$work/imc.sh" <<'IMC'
@@ -144,7 +156,9 @@ fi
 
 step "The group moves away and back to N2: no new 1024, and N2's values are N1's"
 on N1 cluster group "$group" /moveto:N1 /wait:60
+online_on N1
 on N1 cluster group "$group" /moveto:N2 /wait:60
+online_on N2
 on N2 wevtutil qe System '/q:*[System[(EventID=1024)]]' /f:text | grep -c '^Event ID: 1024$' |
 	sed 's/^/events 1024 on N2: /'
 on N2 reg query 'HKLM\SYSTEM\CurrentControlSet\Services\MSExchangeIMC' /s >"$work/n2.txt"
