@@ -114,18 +114,40 @@ func BenchmarkExportHive(b *testing.B) {
 	}
 }
 
-// BenchmarkRegLoadExport is the reg command end to end against a registry served on a
-// socket: reg load HKLM\Bench FILE, reg export HKLM\Bench OUT /y, reg unload HKLM\Bench.
-// The daemon reads the hive file; reg receives the subtree and writes the .reg file.
+// regChildEnv makes the test binary the reg command (its arguments follow), so that the
+// benchmarks run reg as its own process against the registry served by the benchmark.
+const regChildEnv = "WOLFPACK_BENCH_REG"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(regChildEnv) != "" {
+		os.Exit(Main(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// reg runs the reg command as a child process against h's registry.
+func (h *harness) reg(b *testing.B, args ...string) {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), regChildEnv+"=1", "WOLFPACK_DATA="+h.dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("reg %v: %v\n%s", args, err, out)
+	}
+}
+
+// BenchmarkRegLoadExport is the reg command end to end, each step its own reg process
+// against a registry served on a socket by the benchmark's process (the daemon's part):
+// reg load HKLM\Bench FILE, reg export HKLM\Bench OUT /y, reg unload HKLM\Bench. The
+// daemon reads the hive file; reg receives the subtree and writes the .reg file.
 func BenchmarkRegLoadExport(b *testing.B) {
 	h := newHarness(b)
 	path, size := benchHiveFile(b, h.dir)
 	out := filepath.Join(h.dir, "bench.reg")
 	b.SetBytes(size)
 	for b.Loop() {
-		h.ok(`load HKLM\Bench ` + path)
-		h.ok(`export HKLM\Bench ` + out + ` /y`)
-		h.ok(`unload HKLM\Bench`)
+		h.reg(b, "load", `HKLM\Bench`, path)
+		h.reg(b, "export", `HKLM\Bench`, out, "/y")
+		h.reg(b, "unload", `HKLM\Bench`)
 	}
 	b.StopTimer()
 	fi, err := os.Stat(out)
@@ -144,7 +166,7 @@ func BenchmarkRegExport(b *testing.B) {
 	b.SetBytes(size)
 	h.ok(`load HKLM\Bench ` + path)
 	for b.Loop() {
-		h.ok(`export HKLM\Bench ` + out + ` /y`)
+		h.reg(b, "export", `HKLM\Bench`, out, "/y")
 	}
 }
 
