@@ -143,6 +143,40 @@ HKEY_LOCAL_MACHINE\SOFTWARE\App
 End of search: 1 match(es) found.
 `, "")
 	h.expect(`query HKLM\SOFTWARE\App /f WORLD /d /c`, 0, "\nEnd of search: 0 match(es) found.\n", "")
+	// /e: the whole name or data, not a substring; without /k /v /d every kind is searched.
+	h.expect(`query HKLM\SOFTWARE\App /f hello /e /d`, 0, "\nEnd of search: 0 match(es) found.\n", "")
+	h.expect(`query HKLM\SOFTWARE\App /f hello~world /e /d`, 0, `
+HKEY_LOCAL_MACHINE\SOFTWARE\App
+    Name    REG_SZ    hello world
+
+End of search: 1 match(es) found.
+`, "")
+	h.expect(`query HKLM\SOFTWARE\App /f SUB1 /e`, 0, `
+HKEY_LOCAL_MACHINE\SOFTWARE\App\Sub1
+End of search: 1 match(es) found.
+`, "")
+	// A bare /v after /f searches value names only; data is matched as displayed.
+	h.expect(`query HKLM\SOFTWARE\App /f x /v`, 0, `
+HKEY_LOCAL_MACHINE\SOFTWARE\App\Sub1
+    X    REG_QWORD    0x10
+
+End of search: 1 match(es) found.
+`, "")
+	h.expect(`query HKLM\SOFTWARE\App /f 2a /d`, 0, `
+HKEY_LOCAL_MACHINE\SOFTWARE\App
+    Count    REG_DWORD    0x2a
+
+End of search: 1 match(es) found.
+`, "")
+	h.expect(`query HKLM\SOFTWARE\App /t REG_DWORD,REG_BINARY`, 0, `
+HKEY_LOCAL_MACHINE\SOFTWARE\App
+    Count    REG_DWORD    0x2a
+    Raw    REG_BINARY    00FF10
+
+HKEY_LOCAL_MACHINE\SOFTWARE\App\Sub1
+HKEY_LOCAL_MACHINE\SOFTWARE\App\Sub2
+`, "")
+	h.expect(`query HKLM\SOFTWARE\App /t REG_FOO`, 1, "", "ERROR: Invalid option: /t REG_FOO.\nType \"REG QUERY /?\" for usage.\n")
 	h.expect(`query HKLM\SOFTWARE\App /v Missing`, 1, "\n", notFound)
 	h.expect(`query HKLM\SOFTWARE\Nope`, 1, "", notFound)
 	h.expect(`query HKLM\SOFTWARE\App /se ; /v List`, 0, "\nHKEY_LOCAL_MACHINE\\SOFTWARE\\App\n    List    REG_MULTI_SZ    a;b\n\n", "")
