@@ -36,8 +36,9 @@ type groupWorker struct {
 	fence clusterdb.Fence // written by the worker under mu
 
 	// Only the worker goroutine touches these.
-	groupFailed bool   // failover threshold spent: stays failed until a new request
-	lastState   string // last group state written
+	cpFence     clusterdb.Fence // the fence the checkpointer last heard for this group
+	groupFailed bool            // failover threshold spent: stays failed until a new request
+	lastState   string          // last group state written
 	restarts    map[string][]time.Time
 }
 
@@ -135,6 +136,24 @@ func (w *groupWorker) step(s *clusterdb.Snapshot) {
 	}
 	if w.fence.Group != g.Name { // renamed
 		w.setFence(clusterdb.Fence{Node: a.opt.Name, Group: g.Name, Revision: own.Revision})
+	}
+	if w.fence != w.cpFence {
+		// Resources that stayed online through a change of fence (a rename, or the
+		// group given back to this node) capture their checkpoints under the new one.
+		w.mu.Lock()
+		var online []string
+		for k, lr := range w.res {
+			if lr.running && lr.state == clusterdb.StateOnline {
+				online = append(online, k)
+			}
+		}
+		w.mu.Unlock()
+		for _, k := range online {
+			if r, ok := s.Resources[k]; ok {
+				a.checkpointer().Online(w.ctx, checkpointResource(r), w.fence)
+			}
+		}
+		w.cpFence = w.fence
 	}
 	if mv, ok := s.Moves[w.key]; ok {
 		if !strings.EqualFold(mv.Target, a.opt.Name) {
