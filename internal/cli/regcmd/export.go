@@ -14,8 +14,9 @@ type walker interface {
 	Walk(k KeyName, f func(*registry.TreeKey) error) error
 }
 
-// exportWriter reads the subtree and writes it, named name, to a .reg writer.
-type exportWriter func(w *regfile.Writer, name KeyName) error
+// exportWriter reads the subtree and writes it, named name, to a .reg writer, counting
+// keys in p.
+type exportWriter func(w *regfile.Writer, name KeyName, p *keyProgress) error
 
 // readExport prepares the export of KEY: in one walk when the store offers it (KEY must
 // exist now; a subtree too big for one reply is read key by key), else key by key, read
@@ -26,7 +27,7 @@ func (r *runner) readExport(s Store, k KeyName) (exportWriter, error) {
 		if err != nil {
 			return nil, err
 		}
-		return func(w *regfile.Writer, name KeyName) error { return exportTree(w, name, t) }, nil
+		return func(w *regfile.Writer, name KeyName, p *keyProgress) error { return exportTree(w, name, t, p) }, nil
 	}
 	wk, ok := s.(walker)
 	if !ok {
@@ -35,14 +36,14 @@ func (r *runner) readExport(s Store, k KeyName) (exportWriter, error) {
 	if _, err := s.ReadKey(k); err != nil {
 		return nil, err
 	}
-	return func(w *regfile.Writer, name KeyName) error {
-		err := r.exportWalk(w, s, wk, k, name)
+	return func(w *regfile.Writer, name KeyName, p *keyProgress) error {
+		err := r.exportWalk(w, s, wk, k, name, p)
 		if errors.Is(err, registry.ERROR_MORE_DATA) {
 			write, err := keyByKey()
 			if err != nil {
 				return err
 			}
-			return write(w, name)
+			return write(w, name, p)
 		}
 		return err
 	}, nil
@@ -50,7 +51,7 @@ func (r *runner) readExport(s Store, k KeyName) (exportWriter, error) {
 
 // exportWalk writes the subtree of k (store s), named name, from one walk. A link key
 // below the top is followed through the store, as enumeration follows it.
-func (r *runner) exportWalk(w *regfile.Writer, s Store, wk walker, k, name KeyName) error {
+func (r *runner) exportWalk(w *regfile.Writer, s Store, wk walker, k, name KeyName, p *keyProgress) error {
 	var srcs, names []KeyName // by depth
 	return wk.Walk(k, func(tk *registry.TreeKey) error {
 		src, dst := k, name
@@ -66,8 +67,9 @@ func (r *runner) exportWalk(w *regfile.Writer, s Store, wk walker, k, name KeyNa
 			if err != nil {
 				return err
 			}
-			return exportTree(w, dst, t)
+			return exportTree(w, dst, t, p)
 		}
+		p.add()
 		return writeSection(w, dst, tk.Values)
 	})
 }

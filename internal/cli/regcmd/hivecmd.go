@@ -119,6 +119,39 @@ func (p *progressBar) done() {
 	}
 }
 
+// keyProgress counts the keys an export or import has handled, on a terminal: a line
+// from the 1000th key on, updated every 1000 keys. Its methods do nothing on a nil or
+// silent keyProgress.
+type keyProgress struct {
+	w    io.Writer
+	what string
+	n    int
+}
+
+func (r *runner) startKeyProgress(what string) *keyProgress {
+	if !r.env.Progress {
+		return &keyProgress{}
+	}
+	return &keyProgress{w: r.env.Stderr, what: what}
+}
+
+func (p *keyProgress) add() {
+	if p == nil {
+		return
+	}
+	p.n++
+	if p.w != nil && p.n%1000 == 0 {
+		fmt.Fprintf(p.w, "\r%s: %d keys", p.what, p.n)
+	}
+}
+
+func (p *keyProgress) done() {
+	if p != nil && p.w != nil && p.n >= 1000 {
+		fmt.Fprintf(p.w, "\r%s: %d keys, done.\n", p.what, p.n)
+		p.w = nil
+	}
+}
+
 // transfer runs f (a call that sends or receives size bytes to or from the node) with a
 // note on a terminal while it runs.
 func (r *runner) transfer(what string, size int, f func() error) error {
@@ -245,10 +278,12 @@ func (r *runner) export() (int, error) {
 	w := regfile.NewWriter(bw, regfile.Regedit5)
 	local := c.Key
 	local.Node = ""
-	if err := write(w, local); err != nil {
+	p := r.startKeyProgress("Exporting " + c.Key.String())
+	if err := write(w, local, p); err != nil {
 		tmp.Close()
 		return 1, err
 	}
+	p.done()
 	if err := w.Close(); err != nil {
 		tmp.Close()
 		return 1, err
@@ -269,7 +304,8 @@ func (r *runner) export() (int, error) {
 	return r.success()
 }
 
-func exportTree(w *regfile.Writer, k KeyName, t *tree) error {
+func exportTree(w *regfile.Writer, k KeyName, t *tree, p *keyProgress) error {
+	p.add()
 	if err := w.WriteKey(k.String()); err != nil {
 		return err
 	}
@@ -279,7 +315,7 @@ func exportTree(w *regfile.Writer, k KeyName, t *tree) error {
 		}
 	}
 	for _, st := range t.subkeys {
-		if err := exportTree(w, k.Child(st.name), st); err != nil {
+		if err := exportTree(w, k.Child(st.name), st, p); err != nil {
 			return err
 		}
 	}
@@ -296,7 +332,9 @@ func (r *runner) importFile() (int, error) {
 	if err != nil {
 		return 1, fmt.Errorf("Error accessing the registry: %v", err)
 	}
+	p := r.startKeyProgress("Importing " + r.cmd.File)
 	for _, fk := range f.Keys {
+		p.add()
 		k, ok := ParseKey(fk.Path)
 		if !ok || k.Node != "" {
 			return 1, fmt.Errorf("Invalid key name %s in %s.", fk.Path, r.cmd.File)
@@ -328,5 +366,6 @@ func (r *runner) importFile() (int, error) {
 			}
 		}
 	}
+	p.done()
 	return r.success()
 }

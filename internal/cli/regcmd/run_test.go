@@ -356,4 +356,37 @@ func TestProgressOnTerminal(t *testing.T) {
 		t.Errorf("save without a terminal: %d %q", code, errOut)
 	}
 	h.expect(`query HKLM\SOFTWARE\Big /v Blob /t REG_SZ`, 1, "\n", notFound)
+
+	// load of a big file: the node reads it; reg says so while it runs.
+	h.progress = true
+	code, out, errOut = h.run(`load HKLM\BigHive `+file, "", false)
+	if code != 0 || out != done || !strings.HasPrefix(errOut, "Loading 5.") || !strings.HasSuffix(errOut, " done.\n") {
+		t.Errorf("load: %d %q %q", code, out, errOut)
+	}
+	h.progress = false
+	h.ok(`unload HKLM\BigHive`)
+
+	// export and import of many keys count them.
+	for i := range 2500 {
+		k, _, err := registry.CreateKey(c.LocalMachine(), fmt.Sprintf(`SOFTWARE\Many\K%04d`, i), registry.ALL_ACCESS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.Close()
+	}
+	regFile := filepath.Join(h.dir, "many.reg")
+	h.progress = true
+	code, out, errOut = h.run(`export HKLM\SOFTWARE\Many `+regFile, "", false)
+	if code != 0 || out != done || !strings.Contains(errOut, "\rExporting HKEY_LOCAL_MACHINE\\SOFTWARE\\Many: 2000 keys") ||
+		!strings.HasSuffix(errOut, "\rExporting HKEY_LOCAL_MACHINE\\SOFTWARE\\Many: 2501 keys, done.\n") {
+		t.Errorf("export: %d %q %q", code, out, errOut)
+	}
+	code, out, errOut = h.run(`import `+regFile, "", false)
+	if code != 0 || out != done || !strings.HasSuffix(errOut, "\rImporting "+regFile+": 2501 keys, done.\n") {
+		t.Errorf("import: %d %q %q", code, out, errOut)
+	}
+	h.progress = false
+	if code, _, errOut := h.run(`export HKLM\SOFTWARE\Many `+regFile+` /y`, "", false); code != 0 || errOut != "" {
+		t.Errorf("export without a terminal: %d %q", code, errOut)
+	}
 }
