@@ -129,8 +129,16 @@ sleep 1
 on N2 reg handles 'HKLM\SYSTEM\CurrentControlSet\Services\MSExchangeIMC' /s
 
 if [ "$policy" = Retry ]; then
-	step "(Retry: the holder will exit in 3 seconds, while the restore waits)"
-	(sleep 3 && kill -INT "$watcher") &
+	step "(Retry: the holder will exit 2 seconds after N2 refuses the restore, while the restore waits)"
+	(
+		for _ in $(seq 600); do
+			WOLFPACK_DATA=$work/N2 wevtutil qe System '/q:*[System[(EventID=1024)]]' /f:text 2>/dev/null |
+				grep -q '^Event ID: 1024$' && break
+			sleep 0.1
+		done
+		sleep 2
+		kill -INT "$watcher"
+	) &
 fi
 
 step "The group moves to N2"
