@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -193,7 +194,7 @@ func (h *registryRoutes) deleteKey(w http.ResponseWriter, r *http.Request) {
 	defer s.Close()
 	root, rest, err := registry.ParsePath(r.URL.Query().Get("path"))
 	if err == nil && rest == "" {
-		err = registry.ERROR_ACCESS_DENIED // a root is not deleted
+		err = &registry.OpError{Op: "delete tree", Key: registry.RootName(root), Err: fmt.Errorf("%w (a root key is never deleted)", registry.ERROR_ACCESS_DENIED)}
 	}
 	if err == nil {
 		err = s.DeleteTree(root, rest)

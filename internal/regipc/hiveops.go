@@ -75,7 +75,7 @@ func mountFile(dir string, parent registry.Handle, name string) (string, error) 
 	}
 	root := registry.RootName(parent)
 	if root == "" || name == "" || strings.ContainsAny(name, `\/`) || name == "." || name == ".." {
-		return "", registry.ERROR_INVALID_PARAMETER
+		return "", fmt.Errorf("%w (a hive is loaded as a direct subkey of HKLM or HKU)", registry.ERROR_INVALID_PARAMETER)
 	}
 	return filepath.Join(dir, root+"-"+strings.ToUpper(name)+".hiv"), nil
 }
@@ -83,19 +83,22 @@ func mountFile(dir string, parent registry.Handle, name string) (string, error) 
 // LoadHive mounts hive as parent\name (RegLoadKey) from bytes a client sent: they are
 // kept in dir while mounted. A key that exists already is ERROR_ALREADY_EXISTS.
 func LoadHive(s *registry.Session, parent registry.Handle, name string, hive []byte, dir string) error {
+	fail := func(err error) error {
+		return &registry.OpError{Op: "load", Key: registry.RootName(parent) + `\` + name, Err: err}
+	}
 	file, err := mountFile(dir, parent, name)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	if h, err := s.OpenKey(parent, name, 0, registry.KEY_QUERY_VALUE); err == nil {
 		s.CloseKey(h)
-		return registry.ERROR_ALREADY_EXISTS
+		return fail(fmt.Errorf("%w (the key exists)", registry.ERROR_ALREADY_EXISTS))
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("regipc: load: %w", err)
+		return fail(err)
 	}
 	if err := os.WriteFile(file, hive, 0o600); err != nil {
-		return fmt.Errorf("regipc: load: %w", err)
+		return fail(err)
 	}
 	if err := s.Load(parent, name, file); err != nil {
 		os.Remove(file)
