@@ -24,9 +24,24 @@ func (r *runner) mayWrite(file string) bool {
 	return r.confirm("File " + file + " already exists, overwrite(Yes/No)? ")
 }
 
+// createBeside creates the temporary file that will replace file, in its directory. Its
+// errors name file, as Windows' messages do, not the temporary name.
+func createBeside(file string) (*os.File, error) {
+	f, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".*")
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("The system cannot find the path specified: %s", file)
+	case errors.Is(err, os.ErrPermission):
+		return nil, fmt.Errorf("Access is denied: %s", file)
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return f, nil
+}
+
 // writeFile replaces file with data through a temporary file and a rename.
 func (r *runner) writeFile(file string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".*")
+	f, err := createBeside(file)
 	if err != nil {
 		return err
 	}
@@ -269,7 +284,7 @@ func (r *runner) export() (int, error) {
 	if !r.mayWrite(c.File) {
 		return r.cancelled()
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(c.File), "."+filepath.Base(c.File)+".*")
+	tmp, err := createBeside(c.File)
 	if err != nil {
 		return 1, err
 	}

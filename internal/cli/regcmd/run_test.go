@@ -390,3 +390,34 @@ func TestProgressOnTerminal(t *testing.T) {
 		t.Errorf("export without a terminal: %d %q", code, errOut)
 	}
 }
+
+// TestFileErrors: bad or unreachable files of import, export, save and restore give
+// reg.exe-style messages that name the file (and, for a .reg file, line and column).
+func TestFileErrors(t *testing.T) {
+	h := newHarness(t)
+	h.ok(`add HKLM\SOFTWARE\X /f`)
+	write := func(name, text string) string {
+		p := filepath.Join(h.dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bad := write("bad.reg", "REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\X]\r\n\"v\"=dword:zz\r\n")
+	h.expect(`import `+bad, 1, "", "ERROR: Error accessing the registry: regfile: line 4, column 11: bad hex digit 'z'\n")
+	noHeader := write("nohdr.reg", "[HKEY_LOCAL_MACHINE\\SOFTWARE\\X]\r\n")
+	h.expect(`import `+noHeader, 1, "", "ERROR: Error accessing the registry: regfile: line 1, column 1: missing header \"Windows Registry Editor Version 5.00\" or \"REGEDIT4\"\n")
+	remote := write("remote.reg", "REGEDIT4\r\n\r\n[\\\\N1\\HKEY_LOCAL_MACHINE\\SOFTWARE\\X]\r\n")
+	h.expect(`import `+remote, 1, "", `ERROR: Invalid key name \\N1\HKEY_LOCAL_MACHINE\SOFTWARE\X in `+remote+".\n")
+	hkcu := write("hkcu.reg", "REGEDIT4\r\n\r\n[HKEY_CURRENT_USER\\SOFTWARE\\X]\r\n")
+	h.expect(`import `+hkcu, 1, "", `ERROR: Invalid key name HKEY_CURRENT_USER\SOFTWARE\X in `+hkcu+".\n")
+
+	missingDir := filepath.Join(h.dir, "nodir", "o.reg")
+	h.expect(`export HKLM\SOFTWARE\X `+missingDir, 1, "", "ERROR: The system cannot find the path specified: "+missingDir+"\n")
+	h.expect(`save HKLM\SOFTWARE\X `+missingDir, 1, "", "ERROR: The system cannot find the path specified: "+missingDir+"\n")
+	h.expect(`export HKLM\SOFTWARE\Nope `+filepath.Join(h.dir, "o.reg"), 1, "", notFound)
+	h.expect(`save HKLM\SOFTWARE\Nope `+filepath.Join(h.dir, "o.hiv"), 1, "", notFound)
+	h.expect(`restore HKLM\SOFTWARE\X `+bad, 1, "", "ERROR: The system has attempted to load or restore a file into the registry, but the specified file is not in a registry file format.\n")
+	h.expect(`unload HKLM\Nope`, 1, "", notFound)
+	h.expect(`unload HKLM\SOFTWARE`, 1, "", "ERROR: The parameter is incorrect.\n")
+}
