@@ -9,25 +9,32 @@ import (
 	"time"
 )
 
-// articleBlock returns the event as Q316772 prints it, from the design document: the
-// lines of the fenced block that starts with "Event ID: 1024".
+// articleBlock returns the event as Q316772 prints it: testdata/q316772-event-1024.txt,
+// the article's lines as the design document (shared/DESIGN.md) quotes them. Where that
+// document is beside the repository, the copy must still equal its block.
 func articleBlock(t *testing.T) []string {
 	t.Helper()
-	b, err := os.ReadFile("../../../shared/DESIGN.md")
+	b, err := os.ReadFile("testdata/q316772-event-1024.txt")
 	if err != nil {
-		t.Fatalf("the article's text is in shared/DESIGN.md beside the repository: %v", err)
+		t.Fatalf("the article's event: %v", err)
 	}
-	text := string(b)
-	start := strings.Index(text, "```\nEvent ID: 1024")
-	if start < 0 {
-		t.Fatal("DESIGN.md has no block starting with Event ID: 1024")
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if design, err := os.ReadFile("../../../shared/DESIGN.md"); err == nil {
+		text := string(design)
+		start := strings.Index(text, "```\nEvent ID: 1024")
+		if start < 0 {
+			t.Fatal("DESIGN.md has no block starting with Event ID: 1024")
+		}
+		block := text[start+4:]
+		end := strings.Index(block, "```")
+		if end < 0 {
+			t.Fatal("the article's block in DESIGN.md is not closed")
+		}
+		if want := strings.TrimSpace(block[:end]); want != strings.Join(lines, "\n") {
+			t.Fatalf("testdata/q316772-event-1024.txt differs from DESIGN.md's block:\n%s", want)
+		}
 	}
-	block := text[start+4:]
-	end := strings.Index(block, "```")
-	if end < 0 {
-		t.Fatal("the article's block is not closed")
-	}
-	return strings.Split(strings.TrimSpace(block[:end]), "\n")
+	return lines
 }
 
 // articleFields joins the article's wrapped lines into "Name: value" fields.
