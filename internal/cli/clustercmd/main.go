@@ -551,7 +551,7 @@ func (r *runner) resource() int {
 		}
 	case "addcheckpoints", "removecheckpoints", "checkpoints", "checkpointhistory", "checkpointdiff",
 		"checkpointrollback", "checkpointverify":
-		return checkpointCommand(r.ctx, r.c, r.out, r.errOut, name, a.name, a.value)
+		return checkpointCommandAs(r.ctx, r.c, r.out, r.errOut, name, a.name, a.value, r.json)
 	default:
 		return r.usage("/%s is not an option of cluster resource", a.name)
 	}
