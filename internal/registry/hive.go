@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+	"time"
 
 	"wolfpack/internal/hive"
 )
@@ -234,12 +235,15 @@ func (s *Session) Restore(ctx context.Context, h Handle, hiveBytes []byte, flags
 }
 
 // mount is a hive file loaded under HKLM or HKU (RegLoadKey). Its keys are not in the
-// journal: the file is rewritten whole (temporary file, fsync, rename) on Flush, Unload
-// and Close.
+// journal: the file is rewritten whole (temporary file, fsync, rename) on Flush, within
+// Options.LazyFlush of a change (lazyWrite), on Unload and on Close.
 type mount struct {
 	file    string
 	root    *key
 	changes uint64 // changes made; guarded by Registry.mu
+
+	stop     chan struct{} // closed (once) when the hive is unloaded or the registry closes
+	stopOnce sync.Once
 
 	wmu   sync.Mutex // serializes writes of the file
 	saved uint64     // changes written; guarded by wmu
@@ -290,7 +294,8 @@ func (s *Session) Load(parent Handle, name, file string) error {
 	if p.child(root.upper) != nil {
 		return fail(ERROR_ALREADY_EXISTS)
 	}
-	m := &mount{file: abs, root: root}
+	m := &mount{file: abs, root: root, stop: make(chan struct{})}
+	go r.lazyWrite(m)
 	root.mountRoot = true
 	reparent(root, p)
 	root.walk(func(k *key) bool { k.mount = m; return true })
@@ -342,6 +347,7 @@ func (s *Session) Unload(parent Handle, name string) error {
 			break
 		}
 	}
+	m.stopLazy()
 	r.mu.Unlock()
 	if changed {
 		if err := writeHiveFile(m.file, hk); err != nil {
@@ -350,6 +356,26 @@ func (s *Session) Unload(parent Handle, name string) error {
 	}
 	return nil
 }
+
+// lazyWrite writes a loaded hive back within Options.LazyFlush of a change, as the main
+// store's lazy flush makes its writes durable, until the hive is unloaded or the registry
+// closes.
+func (r *Registry) lazyWrite(m *mount) {
+	t := time.NewTicker(r.opts.LazyFlush)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-t.C:
+			if err := r.writeMount(m); err != nil {
+				r.log.Warn("registry: writing a loaded hive back", "file", m.file, "err", err)
+			}
+		}
+	}
+}
+
+func (m *mount) stopLazy() { m.stopOnce.Do(func() { close(m.stop) }) }
 
 // writeMount writes a loaded hive back to its file if it changed since the last write.
 func (r *Registry) writeMount(m *mount) error {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"wolfpack/internal/hive"
 )
@@ -253,5 +254,43 @@ func TestLoadUnload(t *testing.T) {
 	}
 	if err := s.Load(HKEY_LOCAL_MACHINE, "SOFTWARE", file); !errors.Is(err, ERROR_ALREADY_EXISTS) {
 		t.Errorf("over an existing key: %v", err)
+	}
+}
+
+// TestLoadedHiveLazyWrite: a change to a loaded hive reaches its file within
+// Options.LazyFlush without a flush, as the main store's writes become durable.
+func TestLoadedHiveLazyWrite(t *testing.T) {
+	r := OpenMemory(Options{LazyFlush: 20 * time.Millisecond})
+	t.Cleanup(func() { r.Close() })
+	s := r.NewSession(Owner{PID: 1, Exe: "test"})
+	file := filepath.Join(t.TempDir(), "lazy.hiv")
+	b, err := hive.Marshal(&hive.Key{Name: "ROOT"}, hive.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Load(HKEY_LOCAL_MACHINE, "Lazy", file); err != nil {
+		t.Fatal(err)
+	}
+	h := mustCreate(t, s, `HKLM\Lazy\Written`)
+	if err := s.SetValue(h, "V", REG_DWORD, dword(7)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		hv, err := hive.ReadFile(file)
+		if err == nil && len(hv.Root.Subkeys) == 1 && len(hv.Root.Subkeys[0].Values) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the change did not reach the file within 5 s (LazyFlush 20 ms): %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.CloseKey(h)
+	if err := s.Unload(HKEY_LOCAL_MACHINE, "Lazy"); err != nil {
+		t.Fatal(err)
 	}
 }

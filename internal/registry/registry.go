@@ -183,6 +183,7 @@ func (r *Registry) Close() error {
 	mounts := append([]*mount(nil), r.mounts...)
 	r.mu.RUnlock()
 	for _, m := range mounts {
+		m.stopLazy()
 		if err := r.writeMount(m); err != nil {
 			errs = append(errs, err)
 		}
