@@ -499,7 +499,8 @@ func (s *Session) HandleInfo(h Handle) (HandleInfo, error) {
 }
 
 // Flush makes every write made so far durable (RegFlushKey): when it returns nil they
-// survive a crash. Writes under a loaded hive are written to its file.
+// survive a crash. Writes under a loaded hive are written to its file; flushing HKLM or
+// HKU writes every hive loaded below it.
 func (s *Session) Flush(ctx context.Context, h Handle) error {
 	hh, err := s.get(h)
 	if err != nil {
@@ -508,12 +509,23 @@ func (s *Session) Flush(ctx context.Context, h Handle) error {
 	r := s.r
 	r.mu.RLock()
 	err = live(hh)
-	m := hh.k.mount
+	var mounts []*mount
+	if m := hh.k.mount; m != nil {
+		mounts = []*mount{m}
+	} else if hh.k.parent == nil {
+		// A root (HKLM, HKU) is in the master hive: flushing it flushes the hives loaded
+		// below it too, as NtFlushKey on \REGISTRY\MACHINE does.
+		for _, m := range r.mounts {
+			if m.root.parent == hh.k {
+				mounts = append(mounts, m)
+			}
+		}
+	}
 	r.mu.RUnlock()
 	if err != nil {
 		return &OpError{Op: "flush", Key: hh.openedAs, Err: err}
 	}
-	if m != nil {
+	for _, m := range mounts {
 		if err := r.writeMount(m); err != nil {
 			return &OpError{Op: "flush", Key: hh.openedAs, Err: err}
 		}

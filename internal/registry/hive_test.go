@@ -231,6 +231,15 @@ func TestLoadUnload(t *testing.T) {
 		t.Errorf("file after flush: %+v", e)
 	}
 
+	// Flushing the root it is loaded under (HKU) writes the hive too.
+	mustCreate(t, s, `HKU\S-1-5-21-1\ByRootFlush`)
+	if err := s.Flush(context.Background(), HKEY_USERS); err != nil {
+		t.Fatal(err)
+	}
+	if hv, err := hive.ReadFile(file); err != nil || len(hv.Root.Subkeys) != 2 || hv.Root.Subkeys[0].Name != "ByRootFlush" {
+		t.Fatalf("file after Flush(HKU): %v %v", hv, err)
+	}
+
 	other := s.r.NewSession(Owner{PID: 9, Exe: "explorer.exe"})
 	oh, _ := other.OpenPath(`HKU\S-1-5-21-1\Environment`)
 	if err := s.Unload(HKEY_USERS, "S-1-5-21-1"); !errors.Is(err, ERROR_ACCESS_DENIED) {
@@ -246,7 +255,7 @@ func TestLoadUnload(t *testing.T) {
 	}
 	data, _ = os.ReadFile(file)
 	hv, _ = hive.Read(bytes.NewReader(data), int64(len(data)))
-	if len(hv.Root.Subkeys) != 2 {
+	if len(hv.Root.Subkeys) != 3 { // Environment, ByRootFlush, New
 		t.Errorf("file after unload has %d subkeys", len(hv.Root.Subkeys))
 	}
 	if err := s.Load(HKEY_LOCAL_MACHINE, "X", filepath.Join(t.TempDir(), "missing")); !errors.Is(err, ERROR_FILE_NOT_FOUND) {
