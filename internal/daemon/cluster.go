@@ -102,8 +102,15 @@ func (n *Node) startCluster(ctx context.Context) error {
 		}
 		return err
 	}
+	// The checkpoint manager is in place before the agent starts, so that no resource
+	// comes online without its checkpoints restored.
+	var cp agent.Checkpointer
+	if n.Registry != nil {
+		cp = n.newCheckpointer(cli)
+	}
 	a, err := agent.New(agent.Options{
 		Name:          cfg.Name,
+		Checkpointer:  cp,
 		API:           n.clusterAPIURL(),
 		Witness:       cfg.Witness,
 		EtcdMemberID:  memberID,
