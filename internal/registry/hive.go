@@ -9,8 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"wolfpack/internal/hive"
 )
@@ -244,6 +245,7 @@ type mount struct {
 
 	stop     chan struct{} // closed (once) when the hive is unloaded or the registry closes
 	stopOnce sync.Once
+	dir      *os.File // the file's directory, opened at load: writes go there (writeHiveFile)
 
 	wmu   sync.Mutex // serializes writes of the file
 	saved uint64     // changes written; guarded by wmu
@@ -282,9 +284,19 @@ func (s *Session) Load(parent Handle, name, file string) error {
 	if err != nil {
 		return fail(err)
 	}
+	dir, err := os.OpenFile(filepath.Dir(abs), os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fail(fmt.Errorf("%w (%w)", ERROR_CANTOPEN, err))
+	}
 	r := s.r
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	loaded := false
+	defer func() {
+		if !loaded {
+			dir.Close()
+		}
+	}()
 	for _, m := range r.mounts {
 		if m.file == abs {
 			return fail(ERROR_ACCESS_DENIED) // the file is in use, as on Windows (sharing violation)
@@ -294,7 +306,8 @@ func (s *Session) Load(parent Handle, name, file string) error {
 	if p.child(root.upper) != nil {
 		return fail(ERROR_ALREADY_EXISTS)
 	}
-	m := &mount{file: abs, root: root, stop: make(chan struct{})}
+	m := &mount{file: abs, root: root, stop: make(chan struct{}), dir: dir}
+	loaded = true
 	go r.lazyWrite(m)
 	root.mountRoot = true
 	reparent(root, p)
@@ -349,8 +362,9 @@ func (s *Session) Unload(parent Handle, name string) error {
 	}
 	m.stopLazy()
 	r.mu.Unlock()
+	defer m.dir.Close()
 	if changed {
-		if err := writeHiveFile(m.file, hk); err != nil {
+		if err := writeHiveFile(m, hk); err != nil {
 			return fail(err)
 		}
 	}
@@ -389,28 +403,36 @@ func (r *Registry) writeMount(m *mount) error {
 	c := m.changes
 	hk := toHive(m.root)
 	r.mu.RUnlock()
-	if err := writeHiveFile(m.file, hk); err != nil {
+	if err := writeHiveFile(m, hk); err != nil {
 		return err
 	}
 	m.saved = c
 	return nil
 }
 
-func writeHiveFile(path string, root *hive.Key) error {
-	b, err := hive.Marshal(root, hive.WriteOptions{FileName: filepath.Base(path)})
+// writeHiveFile replaces the mounted hive's file with root's image: a new file created
+// in the directory the hive was loaded from (through the descriptor opened at load, so a
+// directory swapped for a symbolic link since then is not followed), O_EXCL and
+// O_NOFOLLOW, fsynced, renamed over the file, the directory fsynced. The new file keeps
+// the old one's mode and, when this process may give it away (root, mounting a user's
+// hive), its owner.
+func writeHiveFile(m *mount, root *hive.Key) error {
+	name := filepath.Base(m.file)
+	b, err := hive.Marshal(root, hive.WriteOptions{FileName: name})
 	if err != nil {
 		return fmt.Errorf("%w (%w)", ERROR_CANTWRITE, err)
 	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	dirfd := int(m.dir.Fd())
+	tmp := fmt.Sprintf(".%s.%d.tmp", name, time.Now().UnixNano())
+	fd, err := unix.Openat(dirfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return fmt.Errorf("%w (%w)", ERROR_CANTWRITE, err)
+		return fmt.Errorf("%w (%s: %w)", ERROR_CANTWRITE, m.file, err)
 	}
-	// The new file replaces the old one: it keeps its mode and, when this process may
-	// give it away (root, mounting a user's hive), its owner.
-	if fi, serr := os.Stat(path); serr == nil {
-		err = f.Chmod(fi.Mode().Perm())
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok && err == nil && os.Geteuid() == 0 {
+	f := os.NewFile(uintptr(fd), tmp)
+	var st unix.Stat_t
+	if unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
+		err = f.Chmod(os.FileMode(st.Mode & 0o777))
+		if err == nil && os.Geteuid() == 0 {
 			err = f.Chown(int(st.Uid), int(st.Gid))
 		}
 	}
@@ -424,14 +446,14 @@ func writeHiveFile(path string, root *hive.Key) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = unix.Renameat(dirfd, tmp, dirfd, name)
 	}
 	if err == nil {
-		err = syncDir(filepath.Dir(path))
+		err = m.dir.Sync()
 	}
 	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("%w (%w)", ERROR_CANTWRITE, err)
+		unix.Unlinkat(dirfd, tmp, 0)
+		return fmt.Errorf("%w (%s: %w)", ERROR_CANTWRITE, m.file, err)
 	}
 	return nil
 }

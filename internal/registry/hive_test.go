@@ -303,3 +303,48 @@ func TestLoadedHiveLazyWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLoadedHiveWritesStayInItsDirectory: the daemon (root) writes a user's loaded hive
+// back into the directory it was loaded from, even when the user has since replaced that
+// directory's path with a symbolic link elsewhere.
+func TestLoadedHiveWritesStayInItsDirectory(t *testing.T) {
+	_, s := newTestSession(t)
+	base := t.TempDir()
+	sub, other := filepath.Join(base, "sub"), filepath.Join(base, "other")
+	for _, d := range []string{sub, other} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := hive.Marshal(&hive.Key{Name: "ROOT"}, hive.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sub, "h.hiv"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Load(HKEY_LOCAL_MACHINE, "Pinned", filepath.Join(sub, "h.hiv")); err != nil {
+		t.Fatal(err)
+	}
+	moved := filepath.Join(base, "moved")
+	if err := os.Rename(sub, moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(other, sub); err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, s, `HKLM\Pinned\Changed`)
+	if err := s.Unload(HKEY_LOCAL_MACHINE, "Pinned"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(other, "h.hiv")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the hive was written through the symbolic link: %v", err)
+	}
+	hv, err := hive.ReadFile(filepath.Join(moved, "h.hiv"))
+	if err != nil || len(hv.Root.Subkeys) != 1 {
+		t.Errorf("the hive in its own directory: %v, %v", hv, err)
+	}
+	if es, _ := os.ReadDir(moved); len(es) != 1 {
+		t.Errorf("temporary files left: %v", es)
+	}
+}

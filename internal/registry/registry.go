@@ -187,6 +187,7 @@ func (r *Registry) Close() error {
 		if err := r.writeMount(m); err != nil {
 			errs = append(errs, err)
 		}
+		m.dir.Close()
 	}
 	r.mu.Lock()
 	for _, root := range r.roots {
