@@ -2,10 +2,12 @@ package scripttest
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -97,11 +99,38 @@ func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
 	time.Sleep(d)
 }
 
+// Ports handed to scenarios come from 20000–26999: below the kernel's ephemeral range
+// (32768+), so no outgoing connection or ":0" listener of another test can take one
+// between the check and the node's bind, and apart from examples/q316772's 27100+. Each
+// port is handed out once per test binary, so parallel scenarios never share one.
+var ports = struct {
+	sync.Mutex
+	next int
+	used map[int]bool
+}{used: map[int]bool{}}
+
 func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
+	ports.Lock()
+	defer ports.Unlock()
+	if ports.next == 0 {
+		ports.next = 20000 + rand.IntN(7000)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	for range 7000 {
+		p := ports.next
+		ports.next++
+		if ports.next >= 27000 {
+			ports.next = 20000
+		}
+		if ports.used[p] {
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		ports.used[p] = true
+		return p, nil
+	}
+	return 0, fmt.Errorf("no free loopback port in 20000-26999")
 }
