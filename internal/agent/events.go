@@ -9,6 +9,7 @@ const (
 	EventGroupFailover        uint32 = 1153 // %1 group, %2 from node, %3 to node
 	EventGroupFailed          uint32 = 1205 // %1 group
 	EventGroupFailoverLimit   uint32 = 1254 // %1 group
+	EventNodeEvicted          uint32 = 1011 // %1 node
 	EventNodeJoined           uint32 = 1062 // %1 node, %2 cluster
 	EventNodeRemoved          uint32 = 1135 // %1 node
 	EventQuorumLost           uint32 = 1177
