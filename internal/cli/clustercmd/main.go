@@ -398,6 +398,10 @@ func (r *runner) getResource(name string) (api.ClusterResource, error) {
 func (r *runner) resource() int {
 	cmd := r.cmd
 	if cmd.name == "" {
+		if cmd.action.name == "checkpoints" {
+			// Every resource's checkpoints (checkpoint.go).
+			return checkpointCommandAs(r.ctx, r.c, r.out, r.errOut, "", cmd.action.name, cmd.action.value, r.json)
+		}
 		if cmd.action.name != "status" {
 			return r.usage("/%s needs a resource name", cmd.action.name)
 		}
