@@ -18,6 +18,13 @@
 // wolfpack_registry_socket_connections, _requests_total{op}, _failures_total{op} and
 // _malformed_requests_total.
 //
+// Hive operations (hiveops.go): Save and Restore carry hive images; Save with
+// wire.SaveTree streams the subtree for reg export (registry Session.Walk). Load with
+// wire.LoadFromFile mounts the client's own hive file in place (LoadHiveFile), after
+// checking with the client's uid and groups that it may read and write the file and
+// replace it in its directory (fileaccess.go, TestLoadHiveFileAccess); Load of hive bytes
+// (LoadHive) keeps a private copy in Server.LoadDir.
+//
 // The HTTP routes through which other nodes reach this registry (reg \\NODE\...) are in
 // internal/api/registry.go; they share LoadHive, UnloadHive, SaveHive and RestoreHive.
 package regipc
