@@ -41,5 +41,7 @@
 // KB Q316772 case among them) run by TestScripts, whose outputs go test -rewrite
 // regenerates; TestCrashKill9 kills a writing child process with SIGKILL and checks every
 // acknowledged write; TestWindowsHives restores and loads the hives Windows wrote in
-// ../shared/testdata/hives.
+// ../shared/testdata/hives; hive_test.go covers save, restore and loaded hives (written
+// back on Flush, within LazyFlush and on Unload, always into the directory they were
+// loaded from: TestLoadedHiveWritesStayInItsDirectory).
 package registry
