@@ -15,7 +15,7 @@ import (
 	"wolfpack/internal/api"
 )
 
-// checkpointCommand runs the registry checkpoint options of `cluster resource NAME`.
+// checkpointCommandAs runs the registry checkpoint options of `cluster resource NAME`.
 // option is the option's full name without the slash, value what followed its colon:
 //
 //	/addcheckpoints:"KEY"[,"KEY"…]     add (keys relative to HKLM, no leading backslash)
@@ -27,12 +27,9 @@ import (
 //	/checkpointrollback:"KEY",V        make V the newest; restore it now if online
 //	/checkpointverify                  compare the owner's live subtrees with the newest
 //	                                   versions (exit status 1 when they drifted)
-func checkpointCommand(ctx context.Context, c *api.Client, out, errOut io.Writer, resource, option, value string) int {
-	return checkpointCommandAs(ctx, c, out, errOut, resource, option, value, false)
-}
-
-// checkpointCommandAs is checkpointCommand with /f:json: asJSON prints the API's answer
-// as indented JSON instead of the text (no progress lines), with the same exit status.
+//
+// With asJSON (/f:json) it prints the API's answer as indented JSON instead of the text
+// (no progress lines), with the same exit status.
 func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writer, resource, option, value string, asJSON bool) int {
 	if resource == "" && option == "checkpoints" {
 		return allCheckpoints(ctx, c, out, errOut, asJSON)
