@@ -351,6 +351,9 @@ func (a *Agent) reconcile(ctx context.Context, snap *clusterdb.Snapshot) {
 	prev := a.snap
 	a.snap = snap
 	a.mu.Unlock()
+	if a.live.Load() {
+		a.reportMembership(ctx, prev, snap)
+	}
 	if a.leader.Load() && a.live.Load() {
 		a.coordinate(ctx, prev, snap)
 	}

@@ -12,22 +12,32 @@ import (
 	"wolfpack/internal/clusterdb"
 )
 
-// coordinate is the elected coordinator's work on one snapshot: report membership
-// changes, place the groups that have no live owner, and fail groups back.
-func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
-	if prev != nil {
-		for k, m := range s.Members {
-			if _, ok := prev.Members[k]; !ok {
-				a.opt.Report(ctx, EventNodeJoined, LevelInformation, m.Name, "wolfpack")
-			}
-		}
-		for k, m := range prev.Members {
-			if _, ok := s.Members[k]; !ok {
-				a.log.Warn("node left the cluster", "node", m.Name)
-				a.opt.Report(ctx, EventNodeRemoved, LevelError, m.Name)
-			}
+// reportMembership writes, on every live node, the membership changes between two
+// snapshots: 1062 for a node that joined, 1135 for one that left (as each node of a
+// Windows cluster logs 1135 in its own System log). Every node does it, not only the
+// coordinator, so that the death of the coordinator itself is logged too.
+func (a *Agent) reportMembership(ctx context.Context, prev, s *clusterdb.Snapshot) {
+	if prev == nil {
+		return
+	}
+	self := clusterdb.Key(a.opt.Name)
+	for k, m := range s.Members {
+		if _, ok := prev.Members[k]; !ok && k != self {
+			a.log.Info("node joined the cluster", "node", m.Name)
+			a.opt.Report(ctx, EventNodeJoined, LevelInformation, m.Name, "wolfpack")
 		}
 	}
+	for k, m := range prev.Members {
+		if _, ok := s.Members[k]; !ok && k != self {
+			a.log.Warn("node left the cluster", "node", m.Name)
+			a.opt.Report(ctx, EventNodeRemoved, LevelError, m.Name)
+		}
+	}
+}
+
+// coordinate is the elected coordinator's work on one snapshot: place the groups that
+// have no live owner, and fail groups back.
+func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
 	load := map[string]int{}
 	for _, o := range s.Owners {
 		if o.Node != "" {
