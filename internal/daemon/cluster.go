@@ -43,6 +43,8 @@ func (n *Node) prepareCluster() error {
 		if err := clusterdb.WriteJoinToken(dir, tok); err != nil {
 			return err
 		}
+	} else if n.Cfg.Join != "" && !clusterdb.HasData(filepath.Join(dir, "etcd")) {
+		return fmt.Errorf("--join %s needs --token: the content (or the path) of the first node's %s file", n.Cfg.Join, clusterdb.JoinTokenFile)
 	} else {
 		t, created, err := clusterdb.LoadOrCreateJoinToken(dir)
 		if err != nil {
