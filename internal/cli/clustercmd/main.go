@@ -314,12 +314,16 @@ func (r *runner) group() int {
 		}
 		if err == nil {
 			target := a.value
+			// A group that was online is moved when it is online again on the target
+			// (or failed there): right after the owner changes it is Offline there,
+			// until the new owner has started bringing it up.
+			wasOnline := before.State == "Online" || before.State == "PartialOnline"
 			g, err = wait(r, func() (api.ClusterGroup, error) { return r.getGroup(g.Name) }, func(x api.ClusterGroup) bool {
 				moved := !strings.EqualFold(x.Node, before.Node) && x.Node != ""
 				if target != "" {
 					moved = strings.EqualFold(x.Node, target)
 				}
-				return moved && x.State != "Pending"
+				return moved && x.State != "Pending" && !(wasOnline && x.State == "Offline")
 			})
 		}
 	case "setowners":

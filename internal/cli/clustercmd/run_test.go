@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"wolfpack/internal/api"
@@ -31,5 +35,47 @@ func TestRunResourceCheckpointsWithoutName(t *testing.T) {
 	}
 	if st, _, errOut = run("resource", "/checkpointverify"); st != 2 || !strings.Contains(errOut, "needs a resource name") {
 		t.Errorf("/checkpointverify without a name: status %d, stderr %q", st, errOut)
+	}
+}
+
+// `cluster group G1 /moveto:N3 /wait` of an online group waits until it is online on N3:
+// right after the owner changes the group shows Offline there (the new owner has not
+// started it yet), which is not the end of the move.
+func TestRunGroupMoveWaitsForOnline(t *testing.T) {
+	var mu sync.Mutex
+	states := []api.ClusterGroup{{Name: "G1", Node: "N1", State: "Online"}} // before the move
+	moved := false
+	after := []api.ClusterGroup{
+		{Name: "G1", Node: "N1", State: "Online"},
+		{Name: "G1", Node: "N3", State: "Offline"},
+		{Name: "G1", Node: "N3", State: "Offline"},
+		{Name: "G1", Node: "N3", State: "Online"},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/groups/G1", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		g := states[0]
+		if moved {
+			g = after[0]
+			if len(after) > 1 {
+				after = after[1:]
+			}
+		}
+		json.NewEncoder(w).Encode(g)
+	})
+	mux.HandleFunc("POST /v1/groups/G1/move", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		moved = true
+		mu.Unlock()
+		json.NewEncoder(w).Encode(states[0])
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	var out, errOut bytes.Buffer
+	st := Run(context.Background(), []string{"group", "G1", "/moveto:N3", "/wait:30"}, &out, &errOut,
+		func() (*api.Client, error) { return api.NewClient(srv.URL, "t", false), nil })
+	if st != 0 || !regexp.MustCompile(`(?m)^G1 +N3 +Online$`).MatchString(out.String()) {
+		t.Errorf("status %d\nstdout:\n%s\nstderr:\n%s", st, out.String(), errOut.String())
 	}
 }
