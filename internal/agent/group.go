@@ -664,9 +664,9 @@ func (w *groupWorker) event(ev RunnerEvent) {
 		if ev.Err != nil {
 			errText = ev.Err.Error()
 		}
-		w.setState(lr, clusterdb.StateFailed, errText)
-		w.a.log.Warn("resource failed", "resource", ev.Resource, "restarting", ev.Restarting, "failover", ev.Failover, "err", errText)
-		w.a.opt.Report(w.ctx, EventResourceFailed, LevelError, lr.rec.Name, lr.rec.Group, lr.rec.Type)
+		// The flags first: the state write below wakes the worker, whose next step
+		// must already know that the resource is failed for good (or restarting) and
+		// that a failover is wanted, or it would bring the resource online again.
 		w.mu.Lock()
 		lr.restarting = ev.Restarting
 		lr.failed = !ev.Restarting
@@ -674,6 +674,9 @@ func (w *groupWorker) event(ev RunnerEvent) {
 			w.failoverWanted, w.failoverCause = true, ev.Resource
 		}
 		w.mu.Unlock()
+		w.setState(lr, clusterdb.StateFailed, errText)
+		w.a.log.Warn("resource failed", "resource", ev.Resource, "restarting", ev.Restarting, "failover", ev.Failover, "err", errText)
+		w.a.opt.Report(w.ctx, EventResourceFailed, LevelError, lr.rec.Name, lr.rec.Group, lr.rec.Type)
 	case clusterdb.StateOnline, clusterdb.StateOnlinePending:
 		// Only the runner's own restarts: the agent records the states it asked for.
 		w.mu.Lock()
