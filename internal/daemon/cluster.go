@@ -115,6 +115,7 @@ func (n *Node) startCluster(ctx context.Context) error {
 		Checkpointer:  cp,
 		API:           n.clusterAPIURL(),
 		Witness:       cfg.Witness,
+		SessionTTL:    cfg.SessionTTL,
 		EtcdMemberID:  memberID,
 		DB:            clusterdb.New(cli),
 		Runner:        mrunner,

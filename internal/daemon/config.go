@@ -23,6 +23,7 @@ type Config struct {
 	Token         string   // --token: the cluster's join token
 	Witness       bool     // --witness: an etcd member that never runs resources
 	EtcdEndpoints []string // --etcd-endpoints: use an external etcd cluster
+	SessionTTL    int      // --session-ttl: seconds of the node's membership lease
 	TLSCert       string
 	TLSKey        string
 	LogLevel      slog.Level
@@ -43,6 +44,7 @@ func ParseConfig(args []string, stderr io.Writer) (*Config, error) {
 	fs.StringVar(&c.Token, "token", "", "the cluster's join token (printed by the first node)")
 	fs.BoolVar(&c.Witness, "witness", false, "join as an etcd member that never runs resources")
 	endpoints := fs.String("etcd-endpoints", "", "comma-separated URLs of an external etcd cluster")
+	fs.IntVar(&c.SessionTTL, "session-ttl", 2, "seconds of the node's membership lease: a dead node's groups fail over after about this long, and a node that cannot renew it for 3/4 of it stops its resources")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate for the API (PEM)")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS key for the API (PEM)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
@@ -60,6 +62,9 @@ func ParseConfig(args []string, stderr io.Writer) (*Config, error) {
 	}
 	if c.DataDir == "" {
 		return nil, errors.New("--data-dir: empty")
+	}
+	if c.SessionTTL < 1 || c.SessionTTL > 600 {
+		return nil, fmt.Errorf("--session-ttl %d: seconds from 1 to 600", c.SessionTTL)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return nil, errors.New("--tls-cert and --tls-key go together")
