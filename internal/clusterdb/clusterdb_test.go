@@ -197,3 +197,67 @@ func TestJoinToken(t *testing.T) {
 		t.Fatalf("token file %q", b)
 	}
 }
+
+// TestDeleteResourceDropsCheckpoints: deleting a resource removes its checkpoints in the
+// same transaction (a resource re-created at once shows no old version), and only its own.
+func TestDeleteResourceDropsCheckpoints(t *testing.T) {
+	db, _ := startEmbeddedTestDB(t, filepath.Join(t.TempDir(), "etcd"))
+	ctx := context.Background()
+	if err := db.CreateGroup(ctx, NewGroup("G1")); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"R1", "R10"} {
+		if err := db.CreateResource(ctx, NewResource(n, "Test", "G1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rev, err := db.SetOwner(ctx, "G1", "N1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := Fence{Node: "N1", Group: "G1", Revision: rev}
+	cs := NewCheckpointStore(db.cli)
+	for _, n := range []string{"R1", "R10"} {
+		if _, err := cs.Put(ctx, f, n, `SOFTWARE\App`, []byte("state of "+n), CheckpointVersion{Node: "N1"}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(res string) int64 {
+		t.Helper()
+		resp, err := db.cli.Get(ctx, CheckpointResourcePrefix(res), clientv3.WithPrefix(), clientv3.WithCountOnly())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Count
+	}
+	if count("R1") == 0 || count("R10") == 0 {
+		t.Fatalf("checkpoints not written: R1 %d keys, R10 %d keys", count("R1"), count("R10"))
+	}
+	_, rrev, err := db.Resource(ctx, "R1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteResource(ctx, "R1", rrev); err != nil {
+		t.Fatal(err)
+	}
+	if n := count("R1"); n != 0 {
+		t.Fatalf("%d checkpoint keys of R1 remain after DeleteResource", n)
+	}
+	if _, _, err := cs.Latest(ctx, "R1", `SOFTWARE\App`); err == nil {
+		t.Fatal("Latest of the deleted resource's key found a version")
+	}
+	if count("R10") == 0 {
+		t.Fatal("deleting R1 removed R10's checkpoints")
+	}
+	// A failed (stale) delete leaves the checkpoints alone.
+	_, rrev10, err := db.Resource(ctx, "R10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteResource(ctx, "R10", rrev10-1); !errors.Is(err, ErrConflict) {
+		t.Fatalf("stale delete: %v, want ErrConflict", err)
+	}
+	if count("R10") == 0 {
+		t.Fatal("a failed delete removed R10's checkpoints")
+	}
+}

@@ -334,11 +334,13 @@ func (db *DB) ModifyGroup(ctx context.Context, name string, f func(*Group) error
 	}
 }
 
-// DeleteResource deletes a resource read at rev and its state.
+// DeleteResource deletes a resource read at rev, its state and its checkpoints, in one
+// transaction: a resource re-created at once never shows the old one's checkpoint versions.
 func (db *DB) DeleteResource(ctx context.Context, name string, rev int64) error {
 	resp, err := db.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(ResourceKey(name)), "=", rev)).Then(
 		clientv3.OpDelete(ResourceKey(name)),
 		clientv3.OpDelete(ResourceStateKey(name)),
+		clientv3.OpDelete(CheckpointResourcePrefix(name), clientv3.WithPrefix()),
 	).Commit()
 	if err != nil {
 		return fmt.Errorf("clusterdb: delete resource %s: %w", name, err)
