@@ -170,6 +170,19 @@ func BenchmarkRegExport(b *testing.B) {
 	}
 }
 
+// BenchmarkRegExportHiveFile is `reg export KEY OUT /hive:FILE`, end to end as its own
+// process: reg reads the hive file (no node involved) and writes the .reg file — the
+// same job as hivexml and regfexport.
+func BenchmarkRegExportHiveFile(b *testing.B) {
+	h := newHarness(b)
+	path, size := benchHiveFile(b, h.dir)
+	out := filepath.Join(h.dir, "bench.reg")
+	b.SetBytes(size)
+	for b.Loop() {
+		h.reg(b, "export", `HKLM\Bench`, out, "/y", "/hive:"+path)
+	}
+}
+
 // benchPeer times an external reader of the same file, output discarded.
 func benchPeer(b *testing.B, name string) {
 	path, size := benchHiveFile(b, b.TempDir())

@@ -75,6 +75,7 @@ type Command struct {
 
 	Key, Key2 KeyName // the key; the second key of COPY and COMPARE
 	File      string  // SAVE, RESTORE, LOAD, EXPORT, IMPORT
+	Hive      string  // /hive:FILE (EXPORT): export from a hive file instead of the registry
 
 	Value      string // /v NAME
 	HasValue   bool   // /v given (or /ve: Value "")
@@ -581,13 +582,16 @@ func (p *parser) keyFile(c *Command, flag string) error {
 	}
 	c.File = p.next()
 	for p.more() {
-		o, ok := option(p.next())
+		raw := p.next()
+		o, ok := option(raw)
 		if !ok {
 			return tooMany(p.op)
 		}
 		switch {
 		case flag != "" && o == flag && !c.Force:
 			c.Force = true
+		case p.op == OpExport && strings.HasPrefix(o, "hive:") && len(o) > len("hive:") && c.Hive == "":
+			c.Hive = raw[len("/hive:"):] // the file name keeps its case
 		case p.view(c, o):
 		default:
 			return syntax(p.op)

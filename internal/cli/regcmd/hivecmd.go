@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"wolfpack/internal/hive"
 	"wolfpack/internal/regfile"
 	"wolfpack/registry"
 )
@@ -273,13 +274,20 @@ func (r *runner) unload() (int, error) {
 // Version 5.00, UTF-16LE), as regedit and reg export do.
 func (r *runner) export() (int, error) {
 	c := r.cmd
-	s, err := r.store(c.Key)
-	if err != nil {
-		return 1, err
-	}
-	write, err := r.readExport(s, c.Key)
-	if err != nil {
-		return 1, err
+	var write exportWriter
+	if c.Hive != "" {
+		var err error
+		if write, err = r.readHiveExport(c.Hive); err != nil {
+			return 1, err
+		}
+	} else {
+		s, err := r.store(c.Key)
+		if err != nil {
+			return 1, err
+		}
+		if write, err = r.readExport(s, c.Key); err != nil {
+			return 1, err
+		}
 	}
 	if !r.mayWrite(c.File) {
 		return r.cancelled()
@@ -317,6 +325,47 @@ func (r *runner) export() (int, error) {
 		return 1, err
 	}
 	return r.success()
+}
+
+// readHiveExport prepares the export of a regf hive file (with its transaction logs when
+// the hive is dirty) read here, without a node: its root is written under the command's
+// key name.
+func (r *runner) readHiveExport(file string) (exportWriter, error) {
+	data, err := r.readFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var logs [][]byte
+	for _, ext := range []string{".LOG1", ".LOG2"} {
+		if b, err := os.ReadFile(file + ext); err == nil {
+			logs = append(logs, b)
+		}
+	}
+	h, err := hive.ReadWithLogs(data, logs...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return func(w *regfile.Writer, name KeyName, p *keyProgress) error {
+		return exportHiveKey(w, name, h.Root, p)
+	}, nil
+}
+
+func exportHiveKey(w *regfile.Writer, k KeyName, hk *hive.Key, p *keyProgress) error {
+	p.add()
+	if err := w.WriteKey(k.String()); err != nil {
+		return err
+	}
+	for _, v := range hk.Values {
+		if err := w.WriteValue(v.Name, v.Type, v.Data); err != nil {
+			return err
+		}
+	}
+	for _, sk := range hk.Subkeys {
+		if err := exportHiveKey(w, k.Child(sk.Name), sk, p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func exportTree(w *regfile.Writer, k KeyName, t *tree, p *keyProgress) error {

@@ -268,7 +268,7 @@ Examples:
     Unloads the hive TempHive in HKLM
 `,
 	OpExport: `
-REG EXPORT KeyName FileName [/y] [/reg:32 | /reg:64]
+REG EXPORT KeyName FileName [/y] [/hive:HiveFile] [/reg:32 | /reg:64]
 
 ` + keyHelp + `
   FileName  The name of the disk file to export (Windows Registry Editor
@@ -276,10 +276,17 @@ REG EXPORT KeyName FileName [/y] [/reg:32 | /reg:64]
 
   /y       Force overwriting the existing file without prompt.
 
+  /hive    Export a regf hive file (with its .LOG1/.LOG2 logs, when dirty)
+           instead of the registry: its root key is written as KeyName. No
+           node is needed (Wolfpack's addition; like hivexml or regfexport).
+
 Examples:
 
   REG EXPORT HKLM\Software\MyCo\MyApp AppBkUp.reg
     Exports all subkeys and values of the key MyApp to the file AppBkUp.reg
+
+  REG EXPORT HKLM\Offline Offline.reg /hive:system.hiv
+    Writes the hive file system.hiv as .reg text, its root named HKLM\Offline
 `,
 	OpImport: `
 REG IMPORT FileName [/reg:32 | /reg:64]
