@@ -162,6 +162,30 @@ func (a *Agent) GroupAction(ctx context.Context, name, action string, act api.Cl
 		return a.groupStatusNow(ctx, act.Name)
 	case "online", "offline":
 		on := action == "online"
+		if on && act.Node != "" {
+			// The move is requested before the group is set online: an owner's step
+			// that sees a pending move hands the group over without converging, and
+			// every snapshot that shows the group online also shows the move, so the
+			// current owner never brings the group online (nor captures its
+			// checkpoints) on its way to the target.
+			node, err := a.checkNode(ctx, act.Node)
+			if err != nil {
+				return nil, err
+			}
+			g, _, err := a.db.Group(ctx, name)
+			if err != nil {
+				return nil, dbErr(err)
+			}
+			s, err := a.freshSnapshot(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if own := s.Owners[clusterdb.Key(g.Name)]; !strings.EqualFold(own.Node, node) {
+				if err := a.db.RequestMove(ctx, g.Name, clusterdb.Move{Target: node}); err != nil {
+					return nil, err
+				}
+			}
+		}
 		g, err := a.db.ModifyGroup(ctx, name, func(g *clusterdb.Group) error {
 			g.PersistentState = b2u(on)
 			return nil
@@ -182,17 +206,6 @@ func (a *Agent) GroupAction(ctx context.Context, name, action string, act api.Cl
 				return nil
 			}); err != nil {
 				return nil, dbErr(err)
-			}
-		}
-		if on && act.Node != "" {
-			node, err := a.checkNode(ctx, act.Node)
-			if err != nil {
-				return nil, err
-			}
-			if own := s.Owners[clusterdb.Key(g.Name)]; !strings.EqualFold(own.Node, node) {
-				if err := a.db.RequestMove(ctx, g.Name, clusterdb.Move{Target: node}); err != nil {
-					return nil, err
-				}
 			}
 		}
 		return a.groupStatusNow(ctx, g.Name)

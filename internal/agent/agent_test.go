@@ -5,6 +5,7 @@ import (
 	"net"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -195,4 +196,53 @@ func TestDependencyOrderAndHandOver(t *testing.T) {
 func isCode(err error, code uint32) bool {
 	e, ok := err.(*Error)
 	return ok && e.Code == code
+}
+
+// TestOnlineOnOtherNode: /online:N2 of an offline group owned by N1 moves the group
+// before setting it online, so N1 never brings it online on the way (with registry
+// checkpoints it would capture its own subtree as the first version).
+func TestOnlineOnOtherNode(t *testing.T) {
+	a, run, cli := startAgent(t)
+	ctx := context.Background()
+	if _, err := a.GroupAction(ctx, "G", "create", api.ClusterAction{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{"App", "Disk"} {
+		if _, err := a.ResourceAction(ctx, r, "create", api.ClusterAction{Group: "G", Type: "Test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "group offline on N1", func() bool {
+		g := groupState(t, a, "G")
+		return g.Node == "N1" && g.State == "Offline"
+	})
+	if _, err := a.db.RegisterNode(ctx, clusterdb.Node{Name: "N2"}); err != nil {
+		t.Fatal(err)
+	}
+	lease, err := cli.Grant(ctx, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Put(ctx, clusterdb.MemberKey("N2"), `{"name":"N2","lease":1}`, clientv3.WithLease(lease.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.GroupAction(ctx, "G", "online", api.ClusterAction{Node: "N2"}); err != nil {
+		t.Fatalf("group G /online:N2: %v", err)
+	}
+	waitFor(t, "owner N2", func() bool { return groupState(t, a, "G").Node == "N2" })
+	g, _, err := a.db.Group(ctx, "G")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.PersistentState != 1 {
+		t.Fatalf("group's persistent state %d after /online:N2, want 1", g.PersistentState)
+	}
+	// N1 handed the group over: a later snapshot (the one where N2 owns it) reaches
+	// N1's worker too; give it time to act on it before looking at N1's calls.
+	time.Sleep(300 * time.Millisecond)
+	for _, c := range run.take() {
+		if strings.HasPrefix(c, "online ") {
+			t.Fatalf("N1 ran %q although the group was brought online on N2", c)
+		}
+	}
 }
