@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"wolfpack/internal/winerr"
 )
 
 // Errno is a Win32 error code returned by the node, with Windows' message.
@@ -32,34 +34,8 @@ const (
 	ERROR_CHILD_MUST_BE_VOLATILE Errno = 1021
 )
 
-var errnoText = map[Errno]string{
-	ERROR_FILE_NOT_FOUND:         "The system cannot find the file specified.",
-	ERROR_ACCESS_DENIED:          "Access is denied.",
-	ERROR_INVALID_HANDLE:         "The handle is invalid.",
-	ERROR_GEN_FAILURE:            "A device attached to the system is not functioning.",
-	ERROR_BAD_NETPATH:            "The network path was not found.",
-	ERROR_INVALID_PARAMETER:      "The parameter is incorrect.",
-	ERROR_BAD_PATHNAME:           "The specified path is invalid.",
-	ERROR_ALREADY_EXISTS:         "Cannot create a file when that file already exists.",
-	ERROR_MORE_DATA:              "More data is available.",
-	ERROR_NO_MORE_ITEMS:          "No more data is available.",
-	ERROR_BADDB:                  "The configuration registry database is corrupt.",
-	ERROR_BADKEY:                 "The configuration registry key is invalid.",
-	ERROR_CANTOPEN:               "The configuration registry key could not be opened.",
-	ERROR_CANTREAD:               "The configuration registry key could not be read.",
-	ERROR_CANTWRITE:              "The configuration registry key could not be written.",
-	ERROR_NOT_REGISTRY_FILE:      "The system has attempted to load or restore a file into the registry, but the specified file is not in a registry file format.",
-	ERROR_KEY_DELETED:            "Illegal operation attempted on a registry key that has been marked for deletion.",
-	ERROR_KEY_HAS_CHILDREN:       "An attempt was made to create a symbolic link in a registry key that already has subkeys or values.",
-	ERROR_CHILD_MUST_BE_VOLATILE: "Cannot create a stable subkey under a volatile parent key.",
-}
-
-func (e Errno) Error() string {
-	if s, ok := errnoText[e]; ok {
-		return s
-	}
-	return fmt.Sprintf("Win32 error %d.", uint32(e))
-}
+// Error returns Windows' message text for the code.
+func (e Errno) Error() string { return winerr.Message(uint32(e)) }
 
 // The errors of golang.org/x/sys/windows/registry.
 var (

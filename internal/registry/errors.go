@@ -3,6 +3,8 @@ package registry
 import (
 	"fmt"
 	"strings"
+
+	"wolfpack/internal/winerr"
 )
 
 // Errno is a Win32 error code, with Windows' number and message. Every error the package
@@ -38,33 +40,6 @@ const (
 	ERROR_CANT_RESOLVE_FILENAME  Errno = 1921
 )
 
-var errnoText = map[Errno]string{
-	ERROR_SUCCESS:                "The operation completed successfully.",
-	ERROR_FILE_NOT_FOUND:         "The system cannot find the file specified.",
-	ERROR_ACCESS_DENIED:          "Access is denied.",
-	ERROR_INVALID_HANDLE:         "The handle is invalid.",
-	ERROR_NOT_ENOUGH_MEMORY:      "Not enough memory resources are available to process this command.",
-	ERROR_INVALID_PARAMETER:      "The parameter is incorrect.",
-	ERROR_BAD_PATHNAME:           "The specified path is invalid.",
-	ERROR_ALREADY_EXISTS:         "Cannot create a file when that file already exists.",
-	ERROR_MORE_DATA:              "More data is available.",
-	ERROR_NO_MORE_ITEMS:          "No more data is available.",
-	ERROR_BADDB:                  "The configuration registry database is corrupt.",
-	ERROR_BADKEY:                 "The configuration registry key is invalid.",
-	ERROR_CANTOPEN:               "The configuration registry key could not be opened.",
-	ERROR_CANTREAD:               "The configuration registry key could not be read.",
-	ERROR_CANTWRITE:              "The configuration registry key could not be written.",
-	ERROR_REGISTRY_RECOVERED:     "One of the files in the registry database had to be recovered by use of a log or alternate copy. The recovery was successful.",
-	ERROR_REGISTRY_CORRUPT:       "The registry is corrupted. The structure of one of the files containing registry data is corrupted, or the system's memory image of the file is corrupted, or the file could not be recovered because the alternate copy or log was absent or corrupted.",
-	ERROR_REGISTRY_IO_FAILED:     "An I/O operation initiated by the registry failed unrecoverably. The registry could not read in, or write out, or flush, one of the files that contain the system's image of the registry.",
-	ERROR_NOT_REGISTRY_FILE:      "The system has attempted to load or restore a file into the registry, but the specified file is not in a registry file format.",
-	ERROR_KEY_DELETED:            "Illegal operation attempted on a registry key that has been marked for deletion.",
-	ERROR_KEY_HAS_CHILDREN:       "An attempt was made to create a symbolic link in a registry key that already has subkeys or values.",
-	ERROR_CHILD_MUST_BE_VOLATILE: "Cannot create a stable subkey under a volatile parent key.",
-	ERROR_NO_SYSTEM_RESOURCES:    "Insufficient system resources exist to complete the requested service.",
-	ERROR_CANT_RESOLVE_FILENAME:  "The name of the file cannot be resolved by the system.",
-}
-
 var errnoNames = map[Errno]string{
 	ERROR_SUCCESS: "ERROR_SUCCESS", ERROR_FILE_NOT_FOUND: "ERROR_FILE_NOT_FOUND", ERROR_ACCESS_DENIED: "ERROR_ACCESS_DENIED",
 	ERROR_INVALID_HANDLE: "ERROR_INVALID_HANDLE", ERROR_NOT_ENOUGH_MEMORY: "ERROR_NOT_ENOUGH_MEMORY",
@@ -83,12 +58,7 @@ var errnoNames = map[Errno]string{
 func (e Errno) Name() string { return errnoNames[e] }
 
 // Error returns Windows' message text for the code.
-func (e Errno) Error() string {
-	if s, ok := errnoText[e]; ok {
-		return s
-	}
-	return fmt.Sprintf("Win32 error %d.", uint32(e))
-}
+func (e Errno) Error() string { return winerr.Message(uint32(e)) }
 
 // OpError records the call and the key it failed on, wrapping the Errno (or LimitError)
 // that says why: "registry: open HKEY_LOCAL_MACHINE\SOFTWARE\X: The system cannot find the
