@@ -154,10 +154,8 @@ func (ca *CA) Issue(pub crypto.PublicKey, name string, hosts []string, now time.
 	return pemCert(der), nil
 }
 
-// SignCSR issues a node certificate for a certificate request (PEM) made by NewCSR: the
-// joining node keeps its private key. The request's signature is checked; its common
-// name and SANs become the certificate's.
-func (ca *CA) SignCSR(csrPEM []byte, now time.Time) ([]byte, error) {
+// ParseCSR reads a PEM certificate request and checks its signature.
+func ParseCSR(csrPEM []byte) (*x509.CertificateRequest, error) {
 	b, _ := pem.Decode(csrPEM)
 	if b == nil || b.Type != "CERTIFICATE REQUEST" {
 		return nil, fmt.Errorf("%w: %w", ErrCSR, ErrPEM)
@@ -168,6 +166,17 @@ func (ca *CA) SignCSR(csrPEM []byte, now time.Time) ([]byte, error) {
 	}
 	if err := csr.CheckSignature(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCSR, err)
+	}
+	return csr, nil
+}
+
+// SignCSR issues a node certificate for a certificate request (PEM) made by NewCSR: the
+// joining node keeps its private key. The request's signature is checked; its common
+// name and SANs become the certificate's.
+func (ca *CA) SignCSR(csrPEM []byte, now time.Time) ([]byte, error) {
+	csr, err := ParseCSR(csrPEM)
+	if err != nil {
+		return nil, err
 	}
 	if _, ok := csr.PublicKey.(*ecdsa.PublicKey); !ok {
 		return nil, fmt.Errorf("%w: the key is not ECDSA", ErrCSR)
