@@ -119,7 +119,7 @@ func (n *Node) join(ctx context.Context, hosts []string) error {
 			break
 		}
 		if errors.Is(err, pki.ErrPin) {
-			return fmt.Errorf("join %s refused before sending the token's secret: %w (the token is of another cluster, or %s is not a node of the token's cluster)", cfg.Join, err, cfg.Join)
+			return fmt.Errorf("join %s refused before sending the token's secret: the node's CA is not the one the token pins (the token is of another cluster, or %s is not a node of the token's cluster): %w", cfg.Join, cfg.Join, err)
 		}
 		var ae *api.Error
 		if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
