@@ -299,8 +299,8 @@ func (n *Node) startCluster(ctx context.Context) error {
 	api.RegisterCluster(n.API, a)
 	n.API.Metrics.MustRegister(a.Collector())
 	actx, stopAgent := context.WithCancel(context.WithoutCancel(ctx))
+	api.RegisterJoin(n.API, &joinService{n: n, agent: a, cli: cli, external: embedded == nil})
 	if embedded != nil {
-		api.RegisterJoin(n.API, &joinService{n: n, agent: a, cli: cli})
 		go n.watchJoinSecret(actx, cli)
 	}
 	n.onStop(func() {

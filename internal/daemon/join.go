@@ -21,10 +21,14 @@ import (
 // joinService answers joining nodes (POST /v1/cluster/join) and rotates the join token
 // (POST /v1/cluster/rotatetoken) on a node with an embedded etcd member.
 type joinService struct {
-	n     *Node
-	agent *agent.Agent
-	cli   *clientv3.Client
+	n        *Node
+	agent    *agent.Agent
+	cli      *clientv3.Client
+	external bool // the cluster is on an external etcd: no joins, no join token
 }
+
+// errExternal answers the join routes of a node on an external etcd.
+var errExternal = api.BadRequest("this cluster uses an external etcd: a node joins it with --etcd-endpoints and the etcd credentials, and there is no join token")
 
 // Join checks the join secret against the hash in etcd (in constant time), issues the
 // joining node's certificate from its request, adds it as an etcd learner and gives it
@@ -32,6 +36,9 @@ type joinService struct {
 // learns nothing and changes nothing.
 func (j *joinService) Join(ctx context.Context, req api.ClusterJoinRequest) (api.ClusterJoinAnswer, error) {
 	var ans api.ClusterJoinAnswer
+	if j.external {
+		return ans, errExternal
+	}
 	if err := clusterdb.CheckJoinSecret(ctx, j.cli, req.Secret); err != nil {
 		if errors.Is(err, clusterdb.ErrJoinToken) {
 			j.n.Log.Warn("join refused: wrong join token", "node", req.Name)
@@ -76,6 +83,9 @@ func csrName(csrPEM string) string {
 // token admits nodes, on every node) and writes the new token to this node's join-token
 // file. Nodes already in the cluster hold certificates and need no token.
 func (j *joinService) RotateToken(ctx context.Context) (api.RotateTokenAnswer, error) {
+	if j.external {
+		return api.RotateTokenAnswer{}, errExternal
+	}
 	tok, err := clusterdb.NewJoinToken(j.n.ca.Hash())
 	if err != nil {
 		return api.RotateTokenAnswer{}, err
