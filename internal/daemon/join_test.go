@@ -93,6 +93,25 @@ func startFakeNode(t *testing.T) *fakeNode {
 	return f
 }
 
+// waitHandshakes waits (up to 10 s) until the server has finished n handshakes, and
+// returns their results: the client may give up on a handshake before the server has.
+func (f *fakeNode) waitHandshakes(t *testing.T, n int) []error {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		f.mu.Lock()
+		hs := append([]error(nil), f.handshakes...)
+		f.mu.Unlock()
+		if len(hs) >= n {
+			return hs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server finished %d handshakes, want %d", len(hs), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // joinVia runs wolfpackd --join addr with the token in a --token-file and returns the
 // error it stops with, and its data directory.
 func joinVia(t *testing.T, addr string, tok clusterdb.JoinToken) (string, error) {
@@ -128,10 +147,11 @@ func TestJoinPinsCA(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "refused before sending the token's secret") {
 		t.Fatalf("join with a wrong CA hash: %v", err)
 	}
+	hs := f.waitHandshakes(t, 1)
 	f.mu.Lock()
-	raw, app, hs := f.raw.String(), f.app.Len(), f.handshakes
+	raw, app := f.raw.String(), f.app.Len()
 	f.mu.Unlock()
-	if len(hs) == 0 || hs[0] == nil {
+	if hs[0] == nil {
 		t.Fatalf("the server saw no failed handshake: %v", hs)
 	}
 	if app != 0 {
