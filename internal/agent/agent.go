@@ -9,11 +9,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 
 	"wolfpack/internal/clusterdb"
+	"wolfpack/internal/fencing"
 )
 
 // DefaultSessionTTL is the lease TTL of a node's session, in seconds: a node that dies is
@@ -33,6 +33,9 @@ type Options struct {
 	Report       Reporter     // nil: events are only logged
 	Log          *slog.Logger
 	SessionTTL   int // seconds; 0: DefaultSessionTTL
+	// Permit hears each permit this node earns: its resources may run under the
+	// session's lease until the Instant (fencing.Timing). The resource host enforces it.
+	Permit func(lease int64, until fencing.Instant)
 	// ValidType says whether a resource type name is known (nil: any).
 	ValidType ValidType
 	// Embedded is true when the node runs an embedded etcd member (joins are possible).
@@ -53,6 +56,9 @@ type Agent struct {
 
 	kick   chan struct{}
 	leader atomic.Bool
+	// election is the won election's key and revision: the coordinator's placements
+	// compare it, so that a deposed coordinator places nothing.
+	election atomic.Pointer[clusterdb.Election]
 	// live is true while this node's session holds: its resources may run.
 	live atomic.Bool
 
@@ -63,6 +69,12 @@ type Agent struct {
 	ready  chan struct{}
 	// loopDone is closed when the loop and its group workers have ended.
 	loopDone chan struct{}
+
+	timing fencing.Timing
+	// settle: when this coordinator first saw each dead owner gone (by node key), so
+	// that it places their groups only Timing.Settle later.
+	goneMu sync.Mutex
+	gone   map[string]time.Time
 
 	failovers atomic.Int64 // groups failed over (metrics)
 	lease     atomic.Int64 // the current session's lease, stamped on state reports
@@ -92,6 +104,11 @@ func New(opt Options) (*Agent, error) {
 		local:    map[string]*localRef{},
 		ready:    make(chan struct{}),
 		loopDone: make(chan struct{}),
+		timing:   fencing.ForTTL(time.Duration(opt.SessionTTL) * time.Second),
+		gone:     map[string]time.Time{},
+	}
+	if err := a.timing.Validate(); err != nil {
+		return nil, fmt.Errorf("agent: --session-ttl %d: %w", opt.SessionTTL, err)
 	}
 	cp := opt.Checkpointer
 	if cp == nil {
@@ -153,116 +170,13 @@ func (a *Agent) Start(ctx context.Context) error {
 // Wait waits for the agent's goroutines after ctx ended; resources are stopped by then.
 func (a *Agent) Wait() { a.wg.Wait() }
 
-// sessions keeps a session and the membership key, campaigns for coordinator, and stops
-// the local resources whenever the session is lost.
-func (a *Agent) sessions(ctx context.Context) {
-	var once sync.Once
-	for ctx.Err() == nil {
-		s, err := concurrency.NewSession(a.cli, concurrency.WithTTL(a.opt.SessionTTL), concurrency.WithContext(ctx))
-		if err != nil {
-			a.log.Warn("cluster session failed", "err", err)
-			sleep(ctx, 500*time.Millisecond)
-			continue
-		}
-		m := clusterdb.Member{Name: a.opt.Name, Since: time.Now().UTC(), Lease: int64(s.Lease())}
-		a.lease.Store(int64(s.Lease()))
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err = a.cli.Put(pctx, clusterdb.MemberKey(a.opt.Name), string(mustJSON(m)), clientv3.WithLease(s.Lease()))
-		cancel()
-		if err != nil {
-			a.log.Warn("cannot register membership", "err", err)
-			s.Close()
-			sleep(ctx, 500*time.Millisecond)
-			continue
-		}
-		a.live.Store(true)
-		once.Do(func() { close(a.ready) })
-		a.poke()
-		a.log.Info("cluster member", "node", a.opt.Name, "lease", fmt.Sprintf("%x", s.Lease()))
-		ectx, ecancel := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { defer close(done); a.campaign(ectx, s) }()
-		lost := a.guard(ctx, s)
-		a.live.Store(false)
-		a.leader.Store(false)
-		if lost && ctx.Err() == nil {
-			// First of all: nothing of this node's may keep running.
-			a.log.Error("cluster session lost: stopping this node's resources")
-			a.terminateAll(context.WithoutCancel(ctx))
-			a.opt.Report(context.WithoutCancel(ctx), EventQuorumLost, LevelError)
-		}
-		ecancel()
-		// Campaign resigns on the client's context when it is cancelled, which waits
-		// for etcd: do not wait on it longer than a TTL when etcd is out of reach (the
-		// client's Close at shutdown ends it).
-		select {
-		case <-done:
-		case <-time.After(time.Duration(a.opt.SessionTTL) * time.Second):
-		}
-		if ctx.Err() != nil {
-			// Shutdown: resources go offline gracefully (the group workers do it as
-			// they end), then the session ends so that the other nodes see this
-			// node leave at once.
-			<-a.loopDone
-			cctx, c := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			a.cli.Delete(cctx, clusterdb.MemberKey(a.opt.Name))
-			c()
-			s.Close()
-			return
-		}
-		s.Orphan()
-	}
-}
-
-// guard returns when the session ends (true) or ctx ends (false). It renews the
-// session's lease once more every probe period (etcd answers a renewal with the full
-// TTL, counted from a moment after the probe started), and also returns true when no
-// renewal has succeeded for so long that the lease could expire within guardMargin:
-// this node must have stopped its resources before the others can see it gone and place
-// its groups elsewhere.
-func (a *Agent) guard(ctx context.Context, s *concurrency.Session) bool {
-	ttl := time.Duration(a.opt.SessionTTL) * time.Second
-	probe := ttl / 8
-	t := time.NewTicker(probe)
-	defer t.Stop()
-	expires := time.Now().Add(ttl)
-	for {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-s.Done():
-			return true
-		case <-t.C:
-			start := time.Now()
-			cctx, cancel := context.WithTimeout(ctx, ttl/4)
-			resp, err := a.cli.KeepAliveOnce(cctx, s.Lease())
-			cancel()
-			if ctx.Err() != nil {
-				return false
-			}
-			if errors.Is(err, rpctypes.ErrLeaseNotFound) {
-				return true // expired
-			}
-			if err == nil && resp.TTL > 0 {
-				expires = start.Add(time.Duration(resp.TTL) * time.Second)
-			}
-			if time.Until(expires) < guardMargin(ttl) {
-				return true
-			}
-		}
-	}
-}
-
-// guardMargin is how long before the lease's earliest expiry a node that cannot reach
-// etcd stops its resources.
-func guardMargin(ttl time.Duration) time.Duration { return ttl / 4 }
-
 // campaign runs for coordinator; while elected, the loop coordinates.
 func (a *Agent) campaign(ctx context.Context, s *concurrency.Session) {
 	e := concurrency.NewElection(s, clusterdb.ElectionPrefix)
 	if err := e.Campaign(ctx, a.opt.Name); err != nil {
 		return
 	}
+	a.election.Store(&clusterdb.Election{Key: e.Key(), Rev: e.Rev()})
 	a.leader.Store(true)
 	a.log.Info("elected cluster coordinator", "node", a.opt.Name)
 	a.poke()

@@ -49,12 +49,38 @@ func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
+	el := a.election.Load()
+	if el == nil {
+		return
+	}
+	a.noteGone(s)
+	var retry time.Duration // the shortest settle wait left, to look again then
+	defer func() {
+		if retry > 0 {
+			go func() { sleep(ctx, retry); a.poke() }()
+		}
+	}()
 	for _, k := range keys {
 		g := s.Groups[k]
 		own := s.Owners[k]
 		if own.Node != "" && a.usable(s, own.Node, false) {
 			a.failback(ctx, s, g, own)
 			continue
+		}
+		if own.Node != "" && s.Alive(own.Node) {
+			// The owner is up but may not keep the group (evicted): it stops the
+			// group's resources and releases it itself (groupWorker.step).
+			continue
+		}
+		if own.Node != "" {
+			// The owner's lease expired or was revoked: its resources were stopped
+			// Timing.Margin before that could happen. Wait Timing.Settle more.
+			if wait := a.settleLeft(own.Node); wait > 0 {
+				if retry == 0 || wait < retry {
+					retry = wait
+				}
+				continue
+			}
 		}
 		var target string
 		if mv, ok := s.Moves[k]; ok && mv.Target != "" && a.eligible(s, g, mv.Target) {
@@ -79,14 +105,14 @@ func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
 				// No node can take the group: record it as offline, unowned.
 				extra = append(extra, clusterdb.OpPutJSON(clusterdb.GroupStateKey(g.Name),
 					clusterdb.GroupState{State: clusterdb.StateOffline, Since: time.Now().UTC(), Failovers: s.GroupStates[k].Failovers}))
-				if _, err := a.db.SetOwner(ctx, g.Name, "", own.Revision, extra...); err != nil {
+				if _, err := a.db.Place(ctx, clusterdb.Placement{Group: g.Name, Prev: own.Revision, DeadOwner: own.Node, Election: *el}, extra...); err != nil {
 					a.log.Debug("release group of dead node", "group", g.Name, "err", err)
 				}
 			}
 			continue
 		}
 		extra = append(extra, clientv3.OpDelete(clusterdb.MoveKey(g.Name)))
-		if _, err := a.db.SetOwner(ctx, g.Name, target, own.Revision, extra...); err != nil {
+		if _, err := a.db.Place(ctx, clusterdb.Placement{Group: g.Name, Node: target, Prev: own.Revision, DeadOwner: own.Node, Election: *el}, extra...); err != nil {
 			a.log.Debug("place group", "group", g.Name, "err", err)
 			continue
 		}
@@ -99,6 +125,37 @@ func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
 			a.log.Info("group placed", "group", g.Name, "node", target)
 		}
 	}
+}
+
+// noteGone records when this coordinator first saw each member leave (and forgets the
+// members that are back).
+func (a *Agent) noteGone(s *clusterdb.Snapshot) {
+	a.goneMu.Lock()
+	defer a.goneMu.Unlock()
+	now := time.Now()
+	for _, n := range s.Nodes {
+		k := clusterdb.Key(n.Name)
+		if s.Alive(n.Name) {
+			delete(a.gone, k)
+		} else if _, ok := a.gone[k]; !ok {
+			a.gone[k] = now
+		}
+	}
+}
+
+// settleLeft is how long the groups of the dead node must still wait: Timing.Settle
+// from the moment this coordinator saw it gone (a new coordinator counts from its own
+// first sight, which is later than the lease's end, never earlier).
+func (a *Agent) settleLeft(node string) time.Duration {
+	a.goneMu.Lock()
+	defer a.goneMu.Unlock()
+	k := clusterdb.Key(node)
+	since, ok := a.gone[k]
+	if !ok {
+		since = time.Now()
+		a.gone[k] = since
+	}
+	return a.timing.Settle - time.Since(since)
 }
 
 // usable reports whether node is up and a cluster node in good standing; forNew adds

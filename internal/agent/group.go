@@ -109,13 +109,24 @@ func (w *groupWorker) step(s *clusterdb.Snapshot) {
 	a := w.a
 	g, exists := s.Groups[w.key]
 	own := s.Owners[w.key]
-	mine := exists && own.Node == a.opt.Name && a.live.Load() && !a.opt.Witness
+	ownedHere := exists && own.Node == a.opt.Name && a.live.Load()
+	mayOwn := !a.opt.Witness
 	if n, ok := s.Nodes[clusterdb.Key(a.opt.Name)]; !ok || n.Evicted {
-		mine = false
+		mayOwn = false
 	}
-	if !mine {
+	if !ownedHere || !mayOwn {
 		w.stopLocal(w.ctx, !a.live.Load())
 		w.setFence(clusterdb.Fence{})
+		if ownedHere {
+			// Evicted while owning the group: it is stopped here, so release it for
+			// the coordinator, which places a live owner's groups only once released.
+			ctx, cancel := context.WithTimeout(w.ctx, 5*time.Second)
+			f := clusterdb.Fence{Node: a.opt.Name, Group: g.Name, Revision: own.Revision}
+			if _, err := a.db.FencedTxn(ctx, f, clientv3.OpPut(clusterdb.OwnerKey(g.Name), "")); err == nil {
+				a.log.Warn("released a group this node may no longer own", "group", g.Name)
+			}
+			cancel()
+		}
 		return
 	}
 	if own.Revision != w.fence.Revision {
@@ -348,11 +359,20 @@ func (w *groupWorker) ensureState(s *clusterdb.Snapshot, lr *localResource) {
 	}
 }
 
-// online brings one resource online: checkpoint restore, then the runner.
+// online brings one resource online: checkpoint restore, then the runner. Nothing
+// starts unless the Online Pending record was written under this node's ownership of
+// the group (a fenced write): a node that acts on a stale view (after a freeze, say)
+// finds its ownership gone and starts nothing.
 func (w *groupWorker) online(lr *localResource) {
 	a := w.a
 	r := lr.rec
-	w.setState(lr, clusterdb.StateOnlinePending, "")
+	if err := w.setState(lr, clusterdb.StateOnlinePending, ""); err != nil {
+		w.mu.Lock()
+		lr.state = clusterdb.StateOffline
+		w.mu.Unlock()
+		a.log.Warn("not bringing resource online: ownership not confirmed", "resource", r.Name, "err", err)
+		return
+	}
 	cr := checkpointResource(r)
 	if err := a.checkpointer().BeforeOnline(w.ctx, cr, w.fence); err != nil {
 		w.onlineFailed(lr, fmt.Errorf("registry checkpoint restore: %w", err))
@@ -559,19 +579,23 @@ func (w *groupWorker) failover(s *clusterdb.Snapshot, g clusterdb.Group, cause s
 	}
 }
 
-// setState records a resource's state here and in the database (fenced).
-func (w *groupWorker) setState(lr *localResource, state, errText string) {
+// setState records a resource's state here and in the database (fenced). The error is
+// the database write's (ErrFenced when the node no longer owns the group).
+func (w *groupWorker) setState(lr *localResource, state, errText string) error {
 	w.mu.Lock()
 	lr.state, lr.err = state, errText
 	f := w.fence
 	w.mu.Unlock()
 	// Nothing is written while the worker ends (shutdown): the node's session ends too,
 	// and reports of an ended session count as Offline.
-	if f.Revision == 0 || w.ctx.Err() != nil {
-		return
+	if f.Revision == 0 {
+		return clusterdb.ErrFenced
+	}
+	if w.ctx.Err() != nil {
+		return w.ctx.Err()
 	}
 	st := clusterdb.ResourceState{State: state, Node: w.a.opt.Name, Error: errText, Since: time.Now().UTC(), Session: w.a.lease.Load()}
-	w.fencedWrite(clusterdb.OpPutJSON(clusterdb.ResourceStateKey(lr.rec.Name), st))
+	return w.fencedWrite(clusterdb.OpPutJSON(clusterdb.ResourceStateKey(lr.rec.Name), st))
 }
 
 // GroupStateOf derives a group's state from its resources' states.

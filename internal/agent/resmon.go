@@ -78,15 +78,20 @@ func PolicyOf(r clusterdb.Resource) resmon.Policy {
 // Online adds the resource (again, when its properties changed) and brings it online.
 func (m *MonitorRunner) Online(ctx context.Context, r clusterdb.Resource) error {
 	m.mu.Lock()
-	mon := m.mon
+	mon, a := m.mon, m.agent
 	old, had := m.specs[r.Name]
 	m.mu.Unlock()
 	if mon == nil {
 		return errors.New("agent: no resource monitor attached")
 	}
 	// The checkpoint policy properties (RestoreFailureAction, …) belong to the cluster
-	// service, not to the resource's type, which would refuse them as unknown.
+	// service, not to the resource's type, which would refuse them as unknown. The
+	// epoch is the session the resource comes online under: the resource host starts
+	// its processes (restarts included) only while that session's permit holds.
 	spec := resmon.Spec{Name: r.Name, Type: r.Type, Private: checkpoint.TypeProperties(r.Private), Policy: PolicyOf(r)}
+	if a != nil {
+		spec.Epoch = a.lease.Load()
+	}
 	if had && !reflect.DeepEqual(old, spec) {
 		mon.Terminate(ctx, r.Name)
 		mon.Remove(ctx, r.Name)

@@ -55,15 +55,50 @@ func (db *DB) Owner(ctx context.Context, group string) (Owner, error) {
 // SetOwner makes node the owner of group if owners/<group> is still at prev (0: absent),
 // and runs extra ops in the same transaction. It returns the new fencing revision.
 func (db *DB) SetOwner(ctx context.Context, group, node string, prev int64, extra ...clientv3.Op) (int64, error) {
-	k := OwnerKey(group)
-	var cmp clientv3.Cmp
-	if prev == 0 {
-		cmp = clientv3.Compare(clientv3.CreateRevision(k), "=", 0)
+	return db.Place(ctx, Placement{Group: group, Node: node, Prev: prev}, extra...)
+}
+
+// Placement is a coordinator's decision to give a group to a node, with the conditions
+// under which it still holds.
+type Placement struct {
+	Group string
+	Node  string // the new owner; "" releases the group
+	Prev  int64  // owners/<group>'s ModRevision the decision saw (0: absent)
+	// DeadOwner, when set, is the previous owner the decision takes for dead: its
+	// membership key must be absent (its lease expired or was revoked), so that a node
+	// that came back in the meantime keeps its group.
+	DeadOwner string
+	// Election is the coordinator's election key and its CreateRevision: a coordinator
+	// that lost its election (its key gone or replaced) places nothing.
+	Election Election
+}
+
+// Election identifies a won election: the winner's key and its CreateRevision.
+type Election struct {
+	Key string
+	Rev int64
+}
+
+// Place makes p.Node the owner of p.Group if every condition of p still holds, and runs
+// extra ops in the same transaction; ErrConflict otherwise. It returns the new fencing
+// revision.
+func (db *DB) Place(ctx context.Context, p Placement, extra ...clientv3.Op) (int64, error) {
+	k := OwnerKey(p.Group)
+	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(GroupKey(p.Group)), ">", 0)}
+	if p.Prev == 0 {
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(k), "=", 0))
 	} else {
-		cmp = clientv3.Compare(clientv3.ModRevision(k), "=", prev)
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(k), "=", p.Prev))
 	}
-	ops := append([]clientv3.Op{clientv3.OpPut(k, node)}, extra...)
-	resp, err := db.cli.Txn(ctx).If(cmp, clientv3.Compare(clientv3.CreateRevision(GroupKey(group)), ">", 0)).Then(ops...).Commit()
+	if p.DeadOwner != "" {
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(MemberKey(p.DeadOwner)), "=", 0))
+	}
+	if p.Election.Key != "" {
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(p.Election.Key), "=", p.Election.Rev))
+	}
+	ops := append([]clientv3.Op{clientv3.OpPut(k, p.Node)}, extra...)
+	group := p.Group
+	resp, err := db.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
 	if err != nil {
 		return 0, fmt.Errorf("clusterdb: set owner of %s: %w", group, err)
 	}

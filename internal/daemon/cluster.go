@@ -20,6 +20,7 @@ import (
 	"wolfpack/internal/api"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/eventlog"
+	"wolfpack/internal/fencing"
 	"wolfpack/internal/pki"
 	"wolfpack/internal/resmon"
 )
@@ -258,17 +259,34 @@ func (n *Node) startCluster(ctx context.Context) error {
 			return err
 		}
 	}
-	mrunner := agent.NewMonitorRunner()
-	mon, err := resmon.NewMonitor(resmon.Options{
-		LogDir:  filepath.Join(cfg.DataDir, "resources"),
-		Logger:  n.Log.With("part", "resmon"),
-		OnEvent: mrunner.OnEvent,
-	})
-	if err != nil {
+	closeDB := func() {
 		cli.Close()
 		if embedded != nil {
 			embedded.Close()
 		}
+	}
+	timing := fencing.ForTTL(time.Duration(cfg.SessionTTL) * time.Second)
+	host, err := n.startHost(ctx, cli, timing)
+	if err != nil {
+		closeDB()
+		return err
+	}
+	closeHost := func() {
+		cctx, c := context.WithTimeout(context.Background(), 10*time.Second)
+		host.Close(cctx)
+		c()
+	}
+	mrunner := agent.NewMonitorRunner()
+	mon, err := resmon.NewMonitor(resmon.Options{
+		LogDir:   filepath.Join(cfg.DataDir, "resources"),
+		Logger:   n.Log.With("part", "resmon"),
+		OnEvent:  mrunner.OnEvent,
+		Launcher: host,
+		Env:      []string{"WOLFPACK_NODE=" + cfg.Name},
+	})
+	if err != nil {
+		closeHost()
+		closeDB()
 		return err
 	}
 	// The checkpoint manager is in place before the agent starts, so that no resource
@@ -283,6 +301,7 @@ func (n *Node) startCluster(ctx context.Context) error {
 		API:           n.clusterAPIURL(),
 		Witness:       cfg.Witness,
 		SessionTTL:    cfg.SessionTTL,
+		Permit:        host.Grant,
 		EtcdMemberID:  memberID,
 		DB:            clusterdb.New(cli),
 		Runner:        mrunner,
@@ -293,6 +312,8 @@ func (n *Node) startCluster(ctx context.Context) error {
 		ResourceTypes: agent.ResourceTypes(),
 	})
 	if err != nil {
+		closeHost()
+		closeDB()
 		return err
 	}
 	mrunner.Attach(mon, a)
@@ -309,10 +330,8 @@ func (n *Node) startCluster(ctx context.Context) error {
 		cctx, c := context.WithTimeout(context.Background(), 15*time.Second)
 		mon.Close(cctx)
 		c()
-		cli.Close()
-		if embedded != nil {
-			embedded.Close()
-		}
+		closeHost()
+		closeDB()
 	})
 	if err := a.Start(actx); err != nil {
 		return err

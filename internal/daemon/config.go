@@ -29,6 +29,7 @@ type Config struct {
 	EtcdKey       string   // --etcd-key
 	EtcdCA        string   // --etcd-ca: CA that signed the external etcd's server certificates
 	SessionTTL    int      // --session-ttl: seconds of the node's membership lease
+	Watchdog      string   // --watchdog: a watchdog device the resource host pets
 	TLSCert       string
 	TLSKey        string
 	LogLevel      slog.Level
@@ -37,6 +38,10 @@ type Config struct {
 // TokenEnv is the environment variable that may hold the join token. wolfpackd removes it
 // from its environment once read, so the resources it starts do not inherit it.
 const TokenEnv = "WOLFPACK_TOKEN"
+
+// minWatchdogTTL is the shortest session TTL whose kill budget (TTL/8) holds a
+// watchdog's shortest timeout, 1 s.
+const minWatchdogTTL = 8
 
 // ParseConfig parses wolfpackd's arguments. Errors say which flag is wrong.
 func ParseConfig(args []string, stderr io.Writer) (*Config, error) {
@@ -58,7 +63,8 @@ func ParseConfig(args []string, stderr io.Writer) (*Config, error) {
 	fs.StringVar(&c.EtcdCert, "etcd-cert", "", "client certificate (PEM) for the external etcd")
 	fs.StringVar(&c.EtcdKey, "etcd-key", "", "client key (PEM) for the external etcd")
 	fs.StringVar(&c.EtcdCA, "etcd-ca", "", "CA certificate (PEM) that the external etcd's server certificates are checked against")
-	fs.IntVar(&c.SessionTTL, "session-ttl", 2, "seconds of the node's membership lease: a dead node's groups fail over after about this long, and a node that cannot renew it for 3/4 of it stops its resources")
+	fs.IntVar(&c.SessionTTL, "session-ttl", 2, "seconds of the node's membership lease: a dead machine's groups fail over after about this long; a node that cannot renew it for 3/8 of it has its resources killed (see README, Fencing)")
+	fs.StringVar(&c.Watchdog, "watchdog", "", "watchdog device (/dev/watchdog; softdog works) that the resource host pets, so that a frozen host or kernel resets the machine; needs --session-ttl 8 or more")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate for the API (PEM)")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS key for the API (PEM)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
@@ -92,6 +98,9 @@ func ParseConfig(args []string, stderr io.Writer) (*Config, error) {
 	}
 	if c.SessionTTL < 1 || c.SessionTTL > 600 {
 		return nil, fmt.Errorf("--session-ttl %d: seconds from 1 to 600", c.SessionTTL)
+	}
+	if c.Watchdog != "" && c.SessionTTL < minWatchdogTTL {
+		return nil, fmt.Errorf("--watchdog needs --session-ttl %d or more: a watchdog's shortest timeout (1 s) must fit in the kill budget, 1/8 of the TTL", minWatchdogTTL)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return nil, errors.New("--tls-cert and --tls-key go together")

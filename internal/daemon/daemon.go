@@ -11,10 +11,16 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+
+	"wolfpack/internal/reshost"
 )
 
 // Main runs wolfpackd with args (without the program name) and returns its exit code.
 func Main(args []string) int {
+	if len(args) > 0 && args[0] == reshost.HostArg {
+		// The resource host, started by the daemon itself (host.go).
+		return reshost.Main(args[1:], newHostRevoker)
+	}
 	cfg, err := ParseConfig(args, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

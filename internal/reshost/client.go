@@ -160,7 +160,9 @@ func (c *Client) spawn() (*conn, *exec.Cmd, error) {
 		cmd.Wait()
 		return nil, nil, err
 	}
+	c.mu.Lock()
 	hello := c.opt.Hello
+	c.mu.Unlock()
 	if err := cn.send(message{Kind: kindHello, Hello: &hello}, nil); err != nil {
 		cn.c.Close()
 		cmd.Process.Kill()
@@ -396,5 +398,18 @@ func (c *Client) Close(ctx context.Context) error {
 		}
 		<-c.stopped
 		return fmt.Errorf("reshost: host did not end: %w", ctx.Err())
+	}
+}
+
+// SetEtcd changes how hosts reach etcd (the members changed): the current host hears it
+// at once, later ones in their Hello.
+func (c *Client) SetEtcd(e EtcdAccess) {
+	c.mu.Lock()
+	c.opt.Hello.Etcd = e
+	hello := c.opt.Hello
+	out := c.out
+	c.mu.Unlock()
+	if out != nil {
+		out.send(message{Kind: kindHello, Hello: &hello})
 	}
 }

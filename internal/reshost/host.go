@@ -484,14 +484,31 @@ func (h *host) shutdown(clean bool) {
 	}
 }
 
-// petWatchdog pets the watchdog while the host is healthy: its permit valid, or none of
-// its processes left.
+// petWatchdog pets the watchdog while the host is healthy (mayPet).
 func (h *host) petWatchdog() {
 	h.mu.Lock()
 	wd := h.wd
-	healthy := !h.survivors && ((!h.fenced && h.permit.Lease != 0 && fencing.Now() < h.permit.Until) || (len(h.procs) == 0 && len(h.groups) == 0))
+	ok := wd != nil && mayPet(fencing.Now(), h.permit, h.fenced, h.survivors, len(h.procs)+len(h.groups) > 0, h.hello.Kill, wd.timeout)
 	h.mu.Unlock()
-	if wd != nil && healthy {
+	if ok {
 		wd.pet()
 	}
+}
+
+// mayPet says whether the host may pet a watchdog of timeout at now: never after a
+// fence left processes behind; always when none of its processes runs (the node is
+// safe); else only while a reset by this pet would still come within the permit plus
+// the kill budget — what the kill itself would have taken — so that a host that
+// freezes right after petting has the machine reset Timing.Margin before the lease can
+// expire.
+func mayPet(now fencing.Instant, p Permit, fenced, survivors, running bool, kill, timeout time.Duration) bool {
+	switch {
+	case survivors:
+		return false
+	case !running:
+		return true
+	case fenced || p.Lease == 0:
+		return false
+	}
+	return now.Add(timeout) <= p.Until.Add(kill)
 }

@@ -304,7 +304,7 @@ func TestWatchdog(t *testing.T) {
 	if err := os.WriteFile(dev, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, Hello{Watchdog: dev, WatchdogTimeout: 400 * time.Millisecond})
+	h := newHarness(t, Hello{Watchdog: dev, WatchdogTimeout: 400 * time.Millisecond, Kill: time.Second})
 	h.c.Grant(1, fencing.Now().Add(30*time.Second))
 	time.Sleep(time.Second)
 	b, _ := os.ReadFile(dev)
@@ -331,5 +331,32 @@ func (c *Client) crashForTest() {
 	c.mu.Unlock()
 	if out != nil {
 		out.c.c.Close()
+	}
+}
+
+func TestMayPet(t *testing.T) {
+	now := fencing.Now()
+	p := Permit{Lease: 1, Until: now.Add(3 * time.Second)}
+	kill, wd := time.Second, time.Second
+	for _, c := range []struct {
+		name                       string
+		now                        fencing.Instant
+		fenced, survivors, running bool
+		want                       bool
+	}{
+		{"nothing runs", now, false, false, false, true},
+		{"nothing runs, fenced", now, true, false, false, true},
+		{"survivors", now, true, true, false, false},
+		{"running, reset would come in time", now, false, false, true, true},
+		{"running, reset at permit+kill exactly", now.Add(3 * time.Second), false, false, true, true},
+		{"running, reset too late", now.Add(3*time.Second + time.Millisecond), false, false, true, false},
+		{"running, fenced", now, true, false, true, false},
+	} {
+		if got := mayPet(c.now, p, c.fenced, c.survivors, c.running, kill, wd); got != c.want {
+			t.Errorf("%s: mayPet = %v, want %v", c.name, got, c.want)
+		}
+	}
+	if mayPet(now, Permit{}, false, false, true, kill, wd) {
+		t.Error("pets with processes and no permit")
 	}
 }

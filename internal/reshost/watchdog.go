@@ -15,6 +15,7 @@ import (
 type watchdog struct {
 	f        *os.File
 	path     string
+	timeout  time.Duration
 	interval time.Duration
 	last     time.Time
 	log      *slog.Logger
@@ -37,7 +38,7 @@ func openWatchdog(path string, timeout time.Duration, log *slog.Logger) (*watchd
 	if got, err := unix.IoctlGetInt(int(f.Fd()), unix.WDIOC_GETTIMEOUT); err == nil && got > 0 {
 		secs = got
 	}
-	wd := &watchdog{f: f, path: path, interval: time.Duration(secs) * time.Second / 4, log: log}
+	wd := &watchdog{f: f, path: path, timeout: time.Duration(secs) * time.Second, interval: time.Duration(secs) * time.Second / 4, log: log}
 	log.Info("resource host: watchdog armed", "device", path, "timeout", time.Duration(secs)*time.Second)
 	wd.pet()
 	return wd, nil

@@ -86,7 +86,7 @@ func (a *genericApp) Online(ctx context.Context) error {
 	}
 	defer logf.Close() // the child has its own descriptor
 	fmt.Fprintf(logf, "--- %s wolfpack: starting %q\n", time.Now().UTC().Format(time.RFC3339), a.argv)
-	p, err := a.e.launch.Start(ctx, ProcSpec{Argv: argv, Env: append(daemonEnv(), a.env...), Dir: a.dir, Out: logf, Epoch: a.e.epoch})
+	p, err := a.e.launch.Start(ctx, ProcSpec{Argv: argv, Env: append(a.e.processEnv(), a.env...), Dir: a.dir, Out: logf, Epoch: a.e.epoch})
 	if err != nil {
 		return fmt.Errorf("resmon: %s: start %q: %w", a.name, a.argv[0], err)
 	}

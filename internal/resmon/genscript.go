@@ -30,7 +30,7 @@ func openGenericScript(name string, p props, e *env) (Resource, error) {
 		return nil, &PropertyError{Type: p.typ, Property: "ScriptFilePath", Value: path, Msg: "must be an absolute path"}
 	}
 	s := &genericScript{name: name, path: path, r: newActionRunner(name, e)}
-	s.env = append(daemonEnv(), "WOLFPACK_RESOURCE="+name)
+	s.env = append(e.processEnv(), "WOLFPACK_RESOURCE="+name)
 	keys := make([]string, 0, len(p.m))
 	for k := range p.m {
 		keys = append(keys, k)

@@ -30,6 +30,9 @@ type Options struct {
 	// OnEvent receives every state change, one at a time and in order, from a goroutine
 	// of the Monitor. It may block (the queue grows meanwhile) but must not call Close.
 	OnEvent func(Event)
+	// Env is added to the environment of every process a resource starts (after the
+	// daemon's own), e.g. WOLFPACK_NODE.
+	Env []string
 	// Launcher starts the resources' processes; nil runs them as children of this
 	// process (a locked-thread spawner, see process.go).
 	Launcher Launcher
@@ -91,7 +94,7 @@ func NewMonitor(o Options) (*Monitor, error) {
 		launch = localLauncher{sp}
 	}
 	m := &Monitor{
-		env:      &env{launch: launch, logDir: o.LogDir, ocfRoot: root, grace: grace, maxLog: maxLog, log: log},
+		env:      &env{launch: launch, extra: o.Env, logDir: o.LogDir, ocfRoot: root, grace: grace, maxLog: maxLog, log: log},
 		events:   newEventQueue(o.OnEvent),
 		log:      log,
 		spawner:  sp,

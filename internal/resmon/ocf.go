@@ -103,7 +103,7 @@ func openOCF(name string, p props, e *env) (Resource, error) {
 			Msg: fmt.Sprintf("unknown OCF agent: no executable %s (is its package, e.g. resource-agents, installed?)", path)}
 	}
 	o := &ocfAgent{name: name, provider: provider, agent: agent, path: path, r: newActionRunner(name, e)}
-	o.env = append(daemonEnv(),
+	o.env = append(e.processEnv(),
 		"OCF_ROOT="+root,
 		"OCF_RA_VERSION_MAJOR=1",
 		"OCF_RA_VERSION_MINOR=1",

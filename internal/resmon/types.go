@@ -41,6 +41,7 @@ type PropertyInfo struct {
 // env is what a resource instance needs from the Monitor that runs it.
 type env struct {
 	launch  Launcher
+	extra   []string // Options.Env
 	epoch   int64 // Spec.Epoch of the resource (each resource has its own copy of env)
 	logDir  string
 	ocfRoot string
@@ -210,4 +211,8 @@ func (p props) multi(name string) []string {
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // daemonEnv is the environment children start from: the daemon's own.
-func daemonEnv() []string { return os.Environ() }
+// processEnv is the environment every process of a resource starts with: the daemon's,
+// and Options.Env.
+func (e *env) processEnv() []string {
+	return append(os.Environ(), e.extra...)
+}

@@ -1,0 +1,205 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/v3/concurrency"
+
+	"wolfpack/internal/clusterdb"
+	"wolfpack/internal/fencing"
+)
+
+// Timing returns the fencing timing rule the agent runs by.
+func (a *Agent) Timing() fencing.Timing { return a.timing }
+
+// sessions keeps a session and the membership key, campaigns for coordinator, grants
+// the resource host its permits, and stops the local resources whenever the permit
+// runs out or the session is lost.
+func (a *Agent) sessions(ctx context.Context) {
+	var once sync.Once
+	for ctx.Err() == nil {
+		// A lease granted after this instant cannot expire before it + TTL.
+		born := fencing.Now()
+		// The session's keep-alive must outlive ctx through a graceful shutdown (the
+		// resources keep their permit until they are offline), but a shutdown while the
+		// lease is being granted (etcd out of reach) must not wait for etcd.
+		sctx, scancel := context.WithCancel(context.WithoutCancel(ctx))
+		stopGrant := context.AfterFunc(ctx, scancel)
+		s, err := concurrency.NewSession(a.cli, concurrency.WithTTL(a.opt.SessionTTL), concurrency.WithContext(sctx))
+		stopGrant()
+		if err != nil {
+			scancel()
+			a.log.Warn("cluster session failed", "err", err)
+			sleep(ctx, 500*time.Millisecond)
+			continue
+		}
+		m := clusterdb.Member{Name: a.opt.Name, Since: time.Now().UTC(), Lease: int64(s.Lease())}
+		pctx, cancel := context.WithTimeout(ctx, a.timing.Window)
+		_, err = a.cli.Put(pctx, clusterdb.MemberKey(a.opt.Name), string(mustJSON(m)), clientv3.WithLease(s.Lease()))
+		cancel()
+		if err != nil {
+			a.log.Warn("cannot register membership", "err", err)
+			s.Orphan()
+			scancel()
+			sleep(ctx, 500*time.Millisecond)
+			continue
+		}
+		a.lease.Store(int64(s.Lease()))
+		a.grant(int64(s.Lease()), born)
+		a.live.Store(true)
+		once.Do(func() { close(a.ready) })
+		a.poke()
+		a.log.Info("cluster member", "node", a.opt.Name, "lease", fmt.Sprintf("%x", s.Lease()), "timing", a.timing.String())
+
+		ectx, ecancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); a.campaign(ectx, s) }()
+		// The guard keeps renewing through a graceful shutdown, until the groups are
+		// offline: their resources keep their permit meanwhile.
+		gctx, gcancel := context.WithCancel(context.WithoutCancel(ctx))
+		lost := make(chan struct{})
+		go func() { defer close(lost); a.guard(gctx, s, born) }()
+		select {
+		case <-lost:
+		case <-ctx.Done():
+		}
+		ecancel()
+		if ctx.Err() != nil {
+			// Shutdown: resources go offline gracefully (the group workers do it as
+			// they end), then the session ends so that the other nodes see this
+			// node leave at once.
+			<-a.loopDone
+			gcancel()
+			<-lost
+			a.live.Store(false)
+			a.leader.Store(false)
+			cctx, c := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			a.cli.Delete(cctx, clusterdb.MemberKey(a.opt.Name))
+			c()
+			s.Close()
+			scancel()
+			waitCampaign(done, a.timing.TTL)
+			return
+		}
+		gcancel()
+		a.live.Store(false)
+		a.leader.Store(false)
+		waitCampaign(done, a.timing.TTL)
+		s.Orphan()
+		scancel()
+	}
+}
+
+// waitCampaign waits for the campaign to end, at most d: Resign waits for etcd, which
+// may be out of reach (the client's Close at shutdown ends it).
+func waitCampaign(done <-chan struct{}, d time.Duration) {
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
+}
+
+// grant passes a permit for lease, counted from sent (the send time of the keep-alive
+// or lease grant that proved the lease), to the resource host.
+func (a *Agent) grant(lease int64, sent fencing.Instant) {
+	if a.opt.Permit != nil {
+		a.opt.Permit(lease, sent.Add(a.timing.Window))
+	}
+}
+
+// guard renews the session's lease every Timing.Renew and grants a permit after each
+// renewal. When no renewal has succeeded for Timing.Window (etcd out of reach, or this
+// process was frozen), the node is suspended: live is false and its resources are
+// terminated, as the resource host does by itself at the same moment; a renewal that
+// succeeds later (the lease still alive) resumes it. guard returns when ctx ends or the
+// lease is gone: expired, revoked, or possibly expired (no renewal for a TTL).
+func (a *Agent) guard(ctx context.Context, s *concurrency.Session, born fencing.Instant) {
+	t := a.timing
+	lease := s.Lease()
+	last := born // send time of the last renewal that succeeded
+	suspended := false
+	type result struct {
+		sent fencing.Instant
+		ttl  int64
+		err  error
+	}
+	results := make(chan result, 1)
+	inflight := false
+	tick := time.NewTicker(t.Renew / 2)
+	defer tick.Stop()
+	renew := func() {
+		inflight = true
+		sent := fencing.Now()
+		go func() {
+			cctx, cancel := context.WithTimeout(ctx, t.Window)
+			resp, err := a.cli.KeepAliveOnce(cctx, lease)
+			cancel()
+			r := result{sent: sent, err: err}
+			if err == nil {
+				r.ttl = resp.TTL
+			}
+			results <- r
+		}()
+	}
+	nextRenew := fencing.Now().Add(t.Renew)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.Done():
+			a.sessionLost(ctx, suspended, "the session's keep-alive ended")
+			return
+		case r := <-results:
+			inflight = false
+			switch {
+			case errors.Is(r.err, rpctypes.ErrLeaseNotFound):
+				a.sessionLost(ctx, suspended, "the lease expired or was revoked")
+				return
+			case r.err == nil && r.ttl > 0 && r.sent > last:
+				last = r.sent
+				a.grant(int64(lease), r.sent)
+				if suspended {
+					suspended = false
+					a.live.Store(true)
+					a.poke()
+					a.log.Warn("cluster session renewed again: this node's resources may run again")
+				}
+			}
+		case <-tick.C:
+		}
+		now := fencing.Now()
+		if !inflight && now >= nextRenew {
+			nextRenew = now.Add(t.Renew)
+			renew()
+		}
+		if now >= last.Add(t.TTL) {
+			a.sessionLost(ctx, suspended, "no renewal for a whole TTL")
+			return
+		}
+		if !suspended && now >= last.Add(t.Window) {
+			suspended = true
+			a.live.Store(false)
+			a.log.Error("cluster session not renewed in time: stopping this node's resources", "since", now.Sub(last))
+			a.terminateAll(context.WithoutCancel(ctx))
+			a.opt.Report(context.WithoutCancel(ctx), EventQuorumLost, LevelError)
+		}
+	}
+}
+
+// sessionLost stops what still runs here (nothing, when the node was suspended first).
+func (a *Agent) sessionLost(ctx context.Context, suspended bool, why string) {
+	a.live.Store(false)
+	if suspended {
+		a.log.Warn("cluster session lost", "why", why)
+		return
+	}
+	a.log.Error("cluster session lost: stopping this node's resources", "why", why)
+	a.terminateAll(context.WithoutCancel(ctx))
+	a.opt.Report(context.WithoutCancel(ctx), EventQuorumLost, LevelError)
+}

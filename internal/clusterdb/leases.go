@@ -1,0 +1,45 @@
+package clusterdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// ClientURLs lists the client URLs of every voting member of the etcd cluster, sorted.
+func ClientURLs(ctx context.Context, cli *clientv3.Client) ([]string, error) {
+	resp, err := cli.MemberList(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("clusterdb: member list: %w", err)
+	}
+	var urls []string
+	for _, m := range resp.Members {
+		if !m.IsLearner {
+			urls = append(urls, m.ClientURLs...)
+		}
+	}
+	slices.Sort(urls)
+	return urls, nil
+}
+
+// RevokeLease revokes a node's lease (its resource host does it when the daemon died and
+// its resources are gone). It retries until ctx ends while etcd has no leader; a lease
+// already gone is success.
+func RevokeLease(ctx context.Context, cli *clientv3.Client, lease int64) error {
+	for {
+		_, err := cli.Revoke(clientv3.WithRequireLeader(ctx), clientv3.LeaseID(lease))
+		if err == nil || errors.Is(err, rpctypes.ErrLeaseNotFound) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("clusterdb: revoke lease %x: %w", lease, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
