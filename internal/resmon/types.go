@@ -42,7 +42,7 @@ type PropertyInfo struct {
 type env struct {
 	launch  Launcher
 	extra   []string // Options.Env
-	epoch   int64 // Spec.Epoch of the resource (each resource has its own copy of env)
+	epoch   int64    // Spec.Epoch of the resource (each resource has its own copy of env)
 	logDir  string
 	ocfRoot string
 	grace   time.Duration // Generic Application: SIGTERM to SIGKILL
