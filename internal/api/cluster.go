@@ -90,8 +90,8 @@ type ClusterAction struct {
 	Props map[string]string `json:"props,omitempty"` // prop, priv
 }
 
-// ClusterJoinRequest is sent by a joining node (authenticated by the API token that the
-// join token gives).
+// ClusterJoinRequest is sent by a joining node (authenticated by the join secret: see
+// RegisterCluster).
 type ClusterJoinRequest struct {
 	Name    string `json:"name"`
 	PeerURL string `json:"peerURL"`
@@ -119,8 +119,10 @@ type ClusterService interface {
 	Join(ctx context.Context, req ClusterJoinRequest) (ClusterJoinAnswer, error)
 }
 
-// RegisterCluster registers the cluster routes on s.
-func RegisterCluster(s *Server, c ClusterService) {
+// RegisterCluster registers the cluster routes on s. POST /v1/cluster/join is public
+// (Server.HandlePublic): a joining node has no API token yet, so joinAuth authenticates
+// it, from the join secret it proves to hold; it returns an *Error (401) to refuse it.
+func RegisterCluster(s *Server, c ClusterService, joinAuth func(*http.Request) error) {
 	list := func(f func(context.Context) (any, error)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			v, err := f(r.Context())
@@ -176,7 +178,11 @@ func RegisterCluster(s *Server, c ClusterService) {
 	s.Handle("GET /v1/resources/{name}", act(c.ResourceAction, "status"))
 	s.Handle("DELETE /v1/resources/{name}", act(c.ResourceAction, "delete"))
 	s.Handle("POST /v1/resources/{name}/{action}", act(c.ResourceAction, ""))
-	s.Handle("POST /v1/cluster/join", func(w http.ResponseWriter, r *http.Request) {
+	s.HandlePublic("POST /v1/cluster/join", func(w http.ResponseWriter, r *http.Request) {
+		if err := joinAuth(r); err != nil {
+			WriteError(w, err)
+			return
+		}
 		var req ClusterJoinRequest
 		if err := ReadJSON(r, &req); err != nil {
 			WriteError(w, err)

@@ -2,9 +2,8 @@ package daemon
 
 import (
 	"context"
-	"crypto/rand"
+	"crypto/subtle"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -14,15 +13,17 @@ import (
 	"strings"
 
 	"wolfpack/internal/api"
+	"wolfpack/internal/clusterdb"
 )
 
-// newAPI prepares the HTTP API server (before the parts, which register routes on it).
+// newAPI prepares the HTTP API server (before the parts, which register routes on it),
+// with this node's own token from its data directory.
 func (n *Node) newAPI() error {
-	tok, err := loadOrCreateToken(filepath.Join(n.Cfg.DataDir, api.TokenFile))
+	tok, err := loadOrCreateToken(filepath.Join(n.Cfg.DataDir, api.TokenFile), n.joinToken)
 	if err != nil {
 		return err
 	}
-	n.API = api.NewServer(tok, n.Log.With("part", "api"))
+	n.API = api.New(api.ServerOptions{NodeName: n.Cfg.Name, NodeToken: tok, Log: n.Log.With("part", "api")})
 	n.API.Handle("GET /v1/health", func(w http.ResponseWriter, r *http.Request) {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "node": n.Cfg.Name})
 	})
@@ -66,25 +67,27 @@ func (n *Node) startAPI(ctx context.Context) error {
 	return nil
 }
 
-// loadOrCreateToken reads the node's API token, creating a random one (mode 0600) the
-// first time.
-func loadOrCreateToken(path string) (string, error) {
+// loadOrCreateToken reads the node's own API token, creating a random one (mode 0600)
+// the first time. A token file that still holds the token that earlier versions derived
+// from the join token (clusterdb.APIToken) is replaced: whoever saw the join token could
+// compute that one.
+func loadOrCreateToken(path, joinToken string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
 		tok := strings.TrimSpace(string(b))
 		if tok == "" {
 			return "", fmt.Errorf("token file %s is empty", path)
 		}
-		return tok, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
+		if joinToken == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(clusterdb.APIToken(joinToken))) != 1 {
+			return tok, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
 		return "", fmt.Errorf("token file: %w", err)
 	}
-	raw := make([]byte, 24)
-	if _, err := rand.Read(raw); err != nil {
+	tok, err := clusterdb.NewTokenSecret()
+	if err != nil {
 		return "", err
 	}
-	tok := hex.EncodeToString(raw)
 	if err := writeFileAtomic(path, []byte(tok+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("token file: %w", err)
 	}

@@ -22,9 +22,8 @@ import (
 )
 
 // prepareCluster runs before the API server is made: it settles the cluster's join
-// token (from --token, or the one in the data directory, created on first start) and
-// writes the API token derived from it, so that every node of a cluster serves the same
-// API token.
+// token (from --token, or the one in the data directory, created on first start). The
+// join token opens the join route only (joinAuth); each node has its own API token.
 func (n *Node) prepareCluster() error {
 	dir := n.Cfg.DataDir
 	var tok string
@@ -56,7 +55,7 @@ func (n *Node) prepareCluster() error {
 		}
 	}
 	n.joinToken = tok
-	return clusterdb.WriteAPIToken(filepath.Join(dir, api.TokenFile), tok)
+	return nil
 }
 
 // startCluster starts (or joins) the cluster database, the resource monitor and the
@@ -129,7 +128,7 @@ func (n *Node) startCluster(ctx context.Context) error {
 		return err
 	}
 	mrunner.Attach(mon, a)
-	api.RegisterCluster(n.API, a)
+	api.RegisterCluster(n.API, a, n.joinAuth)
 	n.API.Metrics.MustRegister(a.Collector())
 	actx, stopAgent := context.WithCancel(context.WithoutCancel(ctx))
 	n.onStop(func() {

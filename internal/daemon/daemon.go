@@ -45,7 +45,7 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) error {
 		return err
 	}
 	n.onStop(func() { os.Remove(pidFile) })
-	if err := n.prepareCluster(); err != nil { // the API token comes from the cluster's join token
+	if err := n.prepareCluster(); err != nil { // before the API: it replaces a token file derived from the join token
 		return err
 	}
 	if err := n.newAPI(); err != nil {
