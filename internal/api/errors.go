@@ -48,7 +48,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 func WriteError(w http.ResponseWriter, err error) {
 	var ae *Error
 	if !errors.As(err, &ae) {
-		ae = &Error{Status: http.StatusInternalServerError, Message: err.Error()}
+		ae = &Error{Status: http.StatusInternalServerError, Message: errorMessage(err)}
 		var c Coder
 		if errors.As(err, &c) {
 			ae.Code = c.ErrorCode()

@@ -115,7 +115,7 @@ func registryError(w http.ResponseWriter, err error) {
 	var inUse *registry.KeysInUseError
 	if errors.As(err, &inUse) {
 		detail, _ := json.Marshal(RegistryInUse{Key: inUse.Key, Holders: apiHandles(inUse.Holders)})
-		WriteError(w, &Error{Status: http.StatusConflict, Code: uint32(registry.ERROR_ACCESS_DENIED), Message: err.Error(), Detail: detail})
+		WriteError(w, &Error{Status: http.StatusConflict, Code: uint32(registry.ERROR_ACCESS_DENIED), Message: errorMessage(err), Detail: detail})
 		return
 	}
 	var errno registry.Errno
@@ -127,7 +127,7 @@ func registryError(w http.ResponseWriter, err error) {
 		case registry.ERROR_ACCESS_DENIED:
 			status = http.StatusForbidden
 		}
-		WriteError(w, &Error{Status: status, Code: uint32(errno), Message: err.Error()})
+		WriteError(w, &Error{Status: status, Code: uint32(errno), Message: errorMessage(err)})
 		return
 	}
 	WriteError(w, err)
