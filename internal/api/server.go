@@ -11,6 +11,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -338,12 +339,17 @@ func (s *Server) admitBody(w http.ResponseWriter, r *http.Request, rt *Route) (r
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return func() {}, nil
 	}
-	if r.ContentLength > rt.BodyLimit {
-		return nil, bodyTooLarge(rt.BodyLimit)
-	}
+	limit := rt.BodyLimit
 	n := r.ContentLength
-	if n < 0 { // chunked: as much as the route allows
-		n = rt.BodyLimit
+	if n < 0 {
+		// A body of unknown length (chunked) is read into a buffer that grows as it
+		// comes, at twice its size: only small ones are taken that way. Large uploads
+		// announce their length, and get a buffer of exactly that size.
+		limit = min(limit, DefaultBodyLimit)
+		n = limit
+	}
+	if r.ContentLength > limit {
+		return nil, bodyTooLarge(limit)
 	}
 	n = min(n, s.budget)
 	ctx, cancel := context.WithTimeout(r.Context(), BodyWait)
@@ -353,9 +359,21 @@ func (s *Server) admitBody(w http.ResponseWriter, r *http.Request, rt *Route) (r
 		return nil, &Error{Status: http.StatusServiceUnavailable, Code: 1450, // ERROR_NO_SYSTEM_RESOURCES
 			Message: "server busy: too many large request bodies at once; try again"}
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, rt.BodyLimit)
-	return func() { s.bodies.Release(n) }, nil
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	return func() {
+		if n >= largeBody {
+			// The body is garbage now. Collect it before the next large body is let in:
+			// left to the collector's pace, each would take fresh memory while the last
+			// one's is still held, and the peak would be several bodies, not one.
+			runtime.GC()
+		}
+		s.bodies.Release(n)
+	}, nil
 }
+
+// largeBody is the size from which a body's memory is collected as soon as its request
+// is done (admitBody).
+const largeBody = 8 << 20
 
 func bodyTooLarge(limit int64) *Error {
 	return &Error{Status: http.StatusRequestEntityTooLarge, Code: 87,
