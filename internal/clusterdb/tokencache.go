@@ -50,6 +50,7 @@ type TokenCache struct {
 
 	mu      sync.RWMutex
 	entries []tokenEntry
+	rev     int64 // the etcd revision entries reflect
 	synced  time.Time
 	used    map[string]time.Time // key name → last use not yet written to etcd
 
@@ -113,6 +114,24 @@ func (c *TokenCache) Lookup(secret string) (Token, error) {
 	return found, nil
 }
 
+// WaitRevision waits until the cache reflects etcd revision rev or later (the revision
+// of a grant or a revoke), so that the node that made the change answers by it at once.
+func (c *TokenCache) WaitRevision(ctx context.Context, rev int64) error {
+	for {
+		c.mu.RLock()
+		have := c.rev
+		c.mu.RUnlock()
+		if have >= rev {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("clusterdb: token list not at revision %d (at %d): %w", rev, have, ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
 // load replaces the entries with the stored tokens and returns the revision read.
 func (c *TokenCache) load(ctx context.Context) (int64, error) {
 	resp, err := c.db.cli.Get(ctx, TokensPrefix, clientv3.WithPrefix())
@@ -130,6 +149,7 @@ func (c *TokenCache) load(ctx context.Context) (int64, error) {
 	}
 	c.mu.Lock()
 	c.entries, c.synced = entries, c.now()
+	c.rev = max(c.rev, resp.Header.Revision)
 	c.mu.Unlock()
 	return resp.Header.Revision, nil
 }
@@ -147,10 +167,11 @@ func decodeTokenEntry(b []byte) (tokenEntry, error) {
 	return e, nil
 }
 
-// apply brings the entries up to date with one watch response.
-func (c *TokenCache) apply(events []*clientv3.Event) {
+// apply brings the entries up to date with one watch response (of revision rev).
+func (c *TokenCache) apply(rev int64, events []*clientv3.Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.rev = max(c.rev, rev)
 	for _, ev := range events {
 		key := string(ev.Kv.Key)
 		kept := c.entries[:0]
@@ -196,9 +217,7 @@ func (c *TokenCache) run(ctx context.Context, rev int64) {
 				if !ok || wr.Err() != nil {
 					break follow
 				}
-				if len(wr.Events) > 0 {
-					c.apply(wr.Events)
-				}
+				c.apply(wr.Header.Revision, wr.Events)
 			case <-resync.C:
 				break follow
 			case <-flush.C:

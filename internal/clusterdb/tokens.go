@@ -90,12 +90,14 @@ func (db *DB) Tokens(ctx context.Context) ([]Token, error) {
 	return list[Token](ctx, db, TokensPrefix)
 }
 
-// CreateToken stores a new token; ErrExists when one of that name exists.
-func (db *DB) CreateToken(ctx context.Context, t Token) error {
-	if _, err := db.put(ctx, TokenKey(t.Name), t, 0); err != nil {
-		return objErr("token", t.Name, err)
+// CreateToken stores a new token; ErrExists when one of that name exists. It returns
+// the revision of the write (for TokenCache.WaitRevision).
+func (db *DB) CreateToken(ctx context.Context, t Token) (int64, error) {
+	rev, err := db.put(ctx, TokenKey(t.Name), t, 0)
+	if err != nil {
+		return 0, objErr("token", t.Name, err)
 	}
-	return nil
+	return rev, nil
 }
 
 // PutNodeToken registers node's own token (Full) with the hash of its secret, replacing
@@ -118,19 +120,20 @@ func (db *DB) PutNodeToken(ctx context.Context, node, hash string) error {
 	return nil
 }
 
-// DeleteToken removes a token and its last use; ErrNotFound when there is none.
-func (db *DB) DeleteToken(ctx context.Context, name string) error {
+// DeleteToken removes a token and its last use; ErrNotFound when there is none. It
+// returns the revision of the delete (for TokenCache.WaitRevision).
+func (db *DB) DeleteToken(ctx context.Context, name string) (int64, error) {
 	resp, err := db.cli.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(TokenKey(name)), ">", 0)).Then(
 		clientv3.OpDelete(TokenKey(name)),
 		clientv3.OpDelete(TokenUseKey(name)),
 	).Commit()
 	if err != nil {
-		return fmt.Errorf("clusterdb: delete token %s: %w", name, err)
+		return 0, fmt.Errorf("clusterdb: delete token %s: %w", name, err)
 	}
 	if !resp.Succeeded {
-		return objErr("token", name, ErrNotFound)
+		return 0, objErr("token", name, ErrNotFound)
 	}
-	return nil
+	return resp.Header.Revision, nil
 }
 
 // TokenUses returns when each token was last used (to about a minute; see TokenCache),

@@ -25,10 +25,10 @@ func TestTokenCache(t *testing.T) {
 	if secret == other || !strings.HasPrefix(secret, tokenSecretPrefix) || len(secret) != len(tokenSecretPrefix)+43 {
 		t.Fatalf("secrets %q, %q: want two different wpt1_ + 43 base64url characters", secret, other)
 	}
-	if err := db.CreateToken(ctx, Token{Name: "Monitor", Level: AccessReadOnly, Hash: HashToken(secret), Created: time.Now()}); err != nil {
+	if _, err := db.CreateToken(ctx, Token{Name: "Monitor", Level: AccessReadOnly, Hash: HashToken(secret), Created: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateToken(ctx, Token{Name: "monitor", Level: AccessFull, Hash: HashToken(other)}); !errors.Is(err, ErrExists) {
+	if _, err := db.CreateToken(ctx, Token{Name: "monitor", Level: AccessFull, Hash: HashToken(other)}); !errors.Is(err, ErrExists) {
 		t.Fatalf("second token of the same name (other case): %v, want ErrExists", err)
 	}
 	nodeSecret, _ := NewTokenSecret()
@@ -58,21 +58,29 @@ func TestTokenCache(t *testing.T) {
 
 	// A token granted after the cache started is known through the watch.
 	late, _ := NewTokenSecret()
-	if err := db.CreateToken(ctx, Token{Name: "late", Level: AccessFull, Hash: HashToken(late)}); err != nil {
+	rev, err := db.CreateToken(ctx, Token{Name: "late", Level: AccessFull, Hash: HashToken(late)})
+	if err != nil {
 		t.Fatal(err)
 	}
-	waitLookup(t, c, late, nil)
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := c.WaitRevision(wctx, rev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Lookup(late); err != nil {
+		t.Fatalf("Lookup of a token granted at revision %d once the cache is there: %v", rev, err)
+	}
 
 	// Revoke: unknown within well under TokenResync (the watch, not the resync).
 	start := time.Now()
-	if err := db.DeleteToken(ctx, "MONITOR"); err != nil {
+	if _, err := db.DeleteToken(ctx, "MONITOR"); err != nil {
 		t.Fatal(err)
 	}
 	waitLookup(t, c, secret, ErrUnknownToken)
 	if d := time.Since(start); d > TokenResync {
 		t.Errorf("revoke took %v to reach the cache, want less than the resync period %v", d, TokenResync)
 	}
-	if err := db.DeleteToken(ctx, "monitor"); !errors.Is(err, ErrNotFound) {
+	if _, err := db.DeleteToken(ctx, "monitor"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second revoke: %v, want ErrNotFound", err)
 	}
 

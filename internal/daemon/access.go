@@ -33,7 +33,7 @@ func (n *Node) startAccess(ctx context.Context) error {
 	}
 	n.onStop(func() { stop(); <-cache.Done() })
 	n.API.SetAuthenticator(tokenAuthenticator{cache})
-	api.RegisterAccess(n.API, &accessService{db: db})
+	api.RegisterAccess(n.API, &accessService{db: db, cache: cache})
 	return nil
 }
 
@@ -64,8 +64,21 @@ const (
 	errorNoSuchUser   = 1317 // ERROR_NO_SUCH_USER: "The specified account does not exist."
 )
 
-// accessService is api.AccessService on the cluster database.
-type accessService struct{ db *clusterdb.DB }
+// accessService is api.AccessService on the cluster database. A grant or a revoke
+// returns once this node's cache has it: the token works (or stops working) on this node
+// at once, on the others when their watch delivers it (milliseconds; at most
+// clusterdb.TokenMaxStale).
+type accessService struct {
+	db    *clusterdb.DB
+	cache *clusterdb.TokenCache
+}
+
+// caughtUp waits (a few seconds at most) for the node's cache to reach rev.
+func (a *accessService) caughtUp(ctx context.Context, rev int64) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return a.cache.WaitRevision(ctx, rev)
+}
 
 func (a *accessService) List(ctx context.Context) ([]api.AccessToken, error) {
 	toks, err := a.db.Tokens(ctx)
@@ -106,10 +119,15 @@ func (a *accessService) Grant(ctx context.Context, name string, level api.Level)
 	if level == api.LevelFull {
 		t.Level = clusterdb.AccessFull
 	}
-	if err := a.db.CreateToken(ctx, t); errors.Is(err, clusterdb.ErrExists) {
+	rev, err := a.db.CreateToken(ctx, t)
+	if errors.Is(err, clusterdb.ErrExists) {
 		return api.AccessGrant{}, &api.Error{Status: http.StatusConflict, Code: errorObjectExists,
 			Message: fmt.Sprintf("The object already exists. (a token named '%s'; revoke it first to grant it anew)", name)}
-	} else if err != nil {
+	}
+	if err == nil {
+		err = a.caughtUp(ctx, rev)
+	}
+	if err != nil {
 		return api.AccessGrant{}, err
 	}
 	return api.AccessGrant{AccessToken: api.AccessToken{Name: t.Name, Level: level, Created: t.Created}, Token: secret}, nil
@@ -119,13 +137,15 @@ func (a *accessService) Revoke(ctx context.Context, name string) error {
 	if clusterdb.IsNodeTokenName(name) {
 		return api.BadRequest("'%s' is a node's own token: it goes when the node is evicted; to replace it, delete the token file in the node's data directory and restart the node", api.Clip(name))
 	}
-	if err := a.db.DeleteToken(ctx, name); errors.Is(err, clusterdb.ErrNotFound) {
+	rev, err := a.db.DeleteToken(ctx, name)
+	if errors.Is(err, clusterdb.ErrNotFound) {
 		return &api.Error{Status: http.StatusNotFound, Code: errorNoSuchUser,
 			Message: fmt.Sprintf("The specified account does not exist. (no token named '%s')", api.Clip(name))}
-	} else if err != nil {
+	}
+	if err != nil {
 		return err
 	}
-	return nil
+	return a.caughtUp(ctx, rev)
 }
 
 // validTokenName accepts 1 to 64 letters, digits and . _ - @ \ (a user name such as
