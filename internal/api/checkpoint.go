@@ -268,8 +268,8 @@ func forward(ctx context.Context, s *Server, own CheckpointOwner, r *http.Reques
 	if err != nil {
 		return nil, err
 	}
-	// The node's own token: the caller's may be one the owner does not know yet, and
-	// this node has checked it already. The header names the caller for the owner's log.
+	// Nodes forward with their own token (Full): this node has checked the caller's
+	// level for the route already. The header names the caller for the owner's log.
 	req.Header.Set("Authorization", "Bearer "+s.nodeToken)
 	on := "-"
 	if c, ok := CallerFrom(r.Context()); ok && c.Name != "" {
