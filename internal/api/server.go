@@ -104,6 +104,8 @@ type ServerOptions struct {
 	Log       *slog.Logger
 	// BodyBudget bounds the request body bytes in flight (DefaultBodyBudget when 0).
 	BodyBudget int64
+	// BodyWait is how long a request waits for room in the budget (BodyWait when 0).
+	BodyWait time.Duration
 }
 
 // Server is one node's HTTP API. Routes use net/http's patterns ("GET /v1/nodes/{name}"),
@@ -129,8 +131,9 @@ type Server struct {
 	mu     sync.RWMutex
 	routes map[string]*Route // by pattern
 
-	budget int64
-	bodies *semaphore.Weighted
+	budget   int64
+	bodyWait time.Duration
+	bodies   *semaphore.Weighted
 }
 
 type authenticatorBox struct{ a Authenticator }
@@ -157,7 +160,7 @@ func New(o ServerOptions) *Server {
 	}
 	s := &Server{mux: http.NewServeMux(), log: log, Metrics: prometheus.NewRegistry(),
 		nodeName: name, nodeToken: o.NodeToken, routes: map[string]*Route{},
-		budget: budget, bodies: semaphore.NewWeighted(budget)}
+		budget: budget, bodyWait: cmp.Or(o.BodyWait, BodyWait), bodies: semaphore.NewWeighted(budget)}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "wolfpack_api_requests_total",
 		Help: "HTTP API requests by route pattern and status class.",
@@ -352,7 +355,7 @@ func (s *Server) admitBody(w http.ResponseWriter, r *http.Request, rt *Route) (r
 		return nil, bodyTooLarge(limit)
 	}
 	n = min(n, s.budget)
-	ctx, cancel := context.WithTimeout(r.Context(), BodyWait)
+	ctx, cancel := context.WithTimeout(r.Context(), s.bodyWait)
 	defer cancel()
 	if err := s.bodies.Acquire(ctx, n); err != nil {
 		w.Header().Set("Retry-After", "5")
