@@ -13,12 +13,14 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"wolfpack/internal/pki"
 )
 
 // Files in a node's data directory that clients read.
 const (
 	AddrFile  = "api.addr" // one line: the base URL of the node's API
-	TokenFile = "token"    // the bearer token, mode 0600
+	TokenFile = "token"    // the node's own API token, mode 0600
 )
 
 // DefaultDataDir is the data directory a CLI or the daemon uses when none is named:
@@ -43,13 +45,11 @@ type Client struct {
 	http  *http.Client
 }
 
-// NewClient returns a client for the API at base. Certificates are not verified when
-// insecure is true (self-signed node certificates in a lab).
-func NewClient(base, token string, insecure bool) *Client {
+// NewClient returns a client for the API at base that verifies the server with
+// tlsConfig (nil: the system's roots, for the server's own name).
+func NewClient(base, token string, tlsConfig *tls.Config) *Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if insecure {
-		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
-	}
+	tr.TLSClientConfig = tlsConfig
 	return &Client{Base: strings.TrimRight(base, "/"), token: token, http: &http.Client{Transport: tr}}
 }
 
@@ -61,9 +61,11 @@ const (
 	TokenFileEnv = "WOLFPACK_API_TOKEN_FILE" // a file that holds it
 )
 
-// FromDataDir returns a client for the node whose data directory is dir. Its token is
-// $WOLFPACK_API_TOKEN, else the content of the file $WOLFPACK_API_TOKEN_FILE names,
-// else the node's own token (the data directory's token file, which only root reads).
+// FromDataDir returns a client for the node whose data directory is dir. It trusts the
+// cluster CA of the data directory (tls/ca.crt) alone, so the token goes to no one but a
+// node of that cluster, here or (Node) elsewhere. Its token is $WOLFPACK_API_TOKEN, else
+// the content of the file $WOLFPACK_API_TOKEN_FILE names, else the node's own token (the
+// data directory's token file, which only root reads).
 func FromDataDir(dir string) (*Client, error) {
 	addr, err := os.ReadFile(filepath.Join(dir, AddrFile))
 	if err != nil {
@@ -73,7 +75,11 @@ func FromDataDir(dir string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewClient(strings.TrimSpace(string(addr)), tok, true), nil
+	cfg, err := pki.PathsIn(dir).RootTLS()
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the cluster CA of data directory %s: %w", dir, err)
+	}
+	return NewClient(strings.TrimSpace(string(addr)), tok, cfg), nil
 }
 
 func clientToken(dir string) (string, error) {
@@ -101,8 +107,8 @@ func (c *Client) Token() string { return c.token }
 // FromEnv returns a client for the node of DefaultDataDir.
 func FromEnv() (*Client, error) { return FromDataDir(DefaultDataDir()) }
 
-// WithBase returns a client for another node of the same cluster (same token: the
-// cluster's tokens, the nodes' own included, open every node).
+// WithBase returns a client for another node of the same cluster (same token, same
+// trust: the cluster's tokens, the nodes' own included, open every node).
 func (c *Client) WithBase(base string) *Client {
 	cp := *c
 	cp.Base = strings.TrimRight(base, "/")
@@ -131,7 +137,9 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", ctype)
 	}
@@ -208,6 +216,10 @@ func (c *Client) Node(ctx context.Context, name string) (*Client, error) {
 		if strings.EqualFold(n.Name, name) {
 			if n.API == "" {
 				return nil, fmt.Errorf("node %s has no API address", name)
+			}
+			// The token goes to another node over TLS only (verified as the client is).
+			if !strings.HasPrefix(n.API, "https://") {
+				return nil, fmt.Errorf("node %s: its API address %s is not https: the token is not sent there", name, n.API)
 			}
 			return c.WithBase(n.API), nil
 		}

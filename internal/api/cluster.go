@@ -23,7 +23,8 @@ import (
 //	POST /v1/resources/{name}/{action}    online, offline, fail, move, prop, priv, adddep,
 //	                                      removedep, addowner, removeowner
 //	GET  /v1/resourcetypes                []ClusterResourceType
-//	POST /v1/cluster/join                 ClusterJoinRequest → ClusterJoinAnswer
+//
+// The join and token-rotation routes are in join.go.
 //
 // Errors carry Windows' cluster error numbers (5007 resource not found, 5013 group not
 // found, 5042 node not found, …) with Windows' messages.
@@ -90,21 +91,6 @@ type ClusterAction struct {
 	Props map[string]string `json:"props,omitempty"` // prop, priv
 }
 
-// ClusterJoinRequest is sent by a joining node (authenticated by the join secret: see
-// RegisterCluster).
-type ClusterJoinRequest struct {
-	Name    string `json:"name"`
-	PeerURL string `json:"peerURL"`
-	Witness bool   `json:"witness,omitempty"`
-}
-
-// ClusterJoinAnswer tells the joining node how to start its etcd member.
-type ClusterJoinAnswer struct {
-	MemberID       uint64   `json:"memberID"`
-	InitialCluster string   `json:"initialCluster"`
-	Endpoints      []string `json:"endpoints"`
-}
-
 // ClusterService is what the cluster routes call (internal/agent's Agent).
 type ClusterService interface {
 	Nodes(ctx context.Context) ([]ClusterNode, error)
@@ -116,13 +102,10 @@ type ClusterService interface {
 	NodeAction(ctx context.Context, name, action string, a ClusterAction) (any, error)
 	GroupAction(ctx context.Context, name, action string, a ClusterAction) (any, error)
 	ResourceAction(ctx context.Context, name, action string, a ClusterAction) (any, error)
-	Join(ctx context.Context, req ClusterJoinRequest) (ClusterJoinAnswer, error)
 }
 
-// RegisterCluster registers the cluster routes on s. POST /v1/cluster/join is public
-// (Server.HandlePublic): a joining node has no API token yet, so joinAuth authenticates
-// it, from the join secret it proves to hold; it returns an *Error (401) to refuse it.
-func RegisterCluster(s *Server, c ClusterService, joinAuth func(*http.Request) error) {
+// RegisterCluster registers the cluster routes on s.
+func RegisterCluster(s *Server, c ClusterService) {
 	list := func(f func(context.Context) (any, error)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			v, err := f(r.Context())
@@ -178,21 +161,4 @@ func RegisterCluster(s *Server, c ClusterService, joinAuth func(*http.Request) e
 	s.Handle("GET /v1/resources/{name}", act(c.ResourceAction, "status"))
 	s.Handle("DELETE /v1/resources/{name}", act(c.ResourceAction, "delete"))
 	s.Handle("POST /v1/resources/{name}/{action}", act(c.ResourceAction, ""))
-	s.HandlePublic("POST /v1/cluster/join", func(w http.ResponseWriter, r *http.Request) {
-		if err := joinAuth(r); err != nil {
-			WriteError(w, err)
-			return
-		}
-		var req ClusterJoinRequest
-		if err := ReadJSON(r, &req); err != nil {
-			WriteError(w, err)
-			return
-		}
-		ans, err := c.Join(r.Context(), req)
-		if err != nil {
-			WriteError(w, err)
-			return
-		}
-		WriteJSON(w, http.StatusOK, ans)
-	})
 }

@@ -120,6 +120,7 @@ type ServerOptions struct {
 // before the handler runs until it returns.
 type Server struct {
 	mux      *http.ServeMux
+	peers    *http.Client // forwarded requests to other nodes (peer.go)
 	log      *slog.Logger
 	Metrics  *prometheus.Registry
 	requests *prometheus.CounterVec
@@ -190,10 +191,10 @@ func (s *Server) Handle(pattern string, h http.HandlerFunc, opts ...RouteOption)
 	s.register(pattern, h, false, opts)
 }
 
-// HandlePublic registers h for pattern without token checks: the handler authenticates
-// the caller itself. Only for callers that cannot hold an API token yet (a node that is
-// joining).
-func (s *Server) HandlePublic(pattern string, h http.HandlerFunc, opts ...RouteOption) {
+// HandleUnauthenticated registers h for pattern without token checks: the handler
+// authenticates the caller itself. Only for callers that cannot hold an API token yet (a
+// node that is joining proves the join secret).
+func (s *Server) HandleUnauthenticated(pattern string, h http.HandlerFunc, opts ...RouteOption) {
 	s.register(pattern, h, true, opts)
 }
 

@@ -73,7 +73,7 @@ func TestServerAccess(t *testing.T) {
 		writes.Add(1)
 		w.WriteHeader(http.StatusNoContent)
 	})
-	s.HandlePublic("POST /v1/hello", func(w http.ResponseWriter, r *http.Request) {
+	s.HandleUnauthenticated("POST /v1/hello", func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer join-secret" {
 			WriteError(w, &Error{Status: http.StatusUnauthorized, Code: 5, Message: "wrong join token"})
 			return

@@ -3,6 +3,9 @@ package daemon_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +23,7 @@ import (
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/daemon"
 	"wolfpack/internal/eventlog"
+	"wolfpack/internal/pki"
 )
 
 // TestMain lets the test binary double as wolfpackd (WOLFPACK_TEST_DAEMON=1), for the
@@ -83,22 +87,40 @@ func readToken(t *testing.T, path string) string {
 	return strings.TrimSpace(string(b))
 }
 
+// endpoint is a node's API as a test reaches it: its URL and a client that trusts the
+// node's cluster CA (as the CLIs do).
+type endpoint struct {
+	base string
+	hc   *http.Client
+}
+
+func nodeEndpoint(t *testing.T, dataDir string) endpoint {
+	t.Helper()
+	cfg, err := pki.PathsIn(dataDir).RootTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = cfg
+	return endpoint{base: readAddr(t, dataDir), hc: &http.Client{Transport: tr}}
+}
+
 // call sends one request with token as bearer and returns the status and the body (the
 // first 64 KiB; streams are cut when ctx ends).
-func call(ctx context.Context, t *testing.T, base, token, method, path string, body []byte) (int, []byte) {
+func (e endpoint) call(ctx context.Context, t *testing.T, token, method, path string, body []byte) (int, []byte) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, e.base+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.hc.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, clip(path), err)
 	}
@@ -219,7 +241,7 @@ func writeURL(rt api.Route) string {
 func TestAccessLevelsOnEveryRoute(t *testing.T) {
 	n1 := t.TempDir()
 	runNode(t, n1, "--name", "N1")
-	base := readAddr(t, n1)
+	ep := nodeEndpoint(t, n1)
 	full, err := api.FromDataDir(n1)
 	if err != nil {
 		t.Fatal(err)
@@ -235,7 +257,7 @@ func TestAccessLevelsOnEveryRoute(t *testing.T) {
 	do(t, full, http.MethodGet, "/v1/eventlog/logs/System", nil, &logBefore)
 
 	ctx := context.Background()
-	st, b := call(ctx, t, base, ro, http.MethodGet, "/v1/routes", nil)
+	st, b := ep.call(ctx, t, ro, http.MethodGet, "/v1/routes", nil)
 	var routes []api.Route
 	if st != http.StatusOK || json.Unmarshal(b, &routes) != nil || len(routes) < 40 {
 		t.Fatalf("GET /v1/routes with the ReadOnly token: %d %s", st, clip(string(b)))
@@ -247,7 +269,7 @@ func TestAccessLevelsOnEveryRoute(t *testing.T) {
 			if !publicRoutes[rt.Pattern] {
 				t.Errorf("route %s takes no token: add it to publicRoutes only if its handler authenticates the caller", rt.Pattern)
 			}
-			st, _ := call(ctx, t, base, ro, rt.Method, rt.Path, []byte("{}"))
+			st, _ := ep.call(ctx, t, ro, rt.Method, rt.Path, []byte("{}"))
 			if st != http.StatusUnauthorized {
 				t.Errorf("%s with the ReadOnly token: %d, want 401 (it needs the join secret)", rt.Pattern, st)
 			}
@@ -265,7 +287,7 @@ func TestAccessLevelsOnEveryRoute(t *testing.T) {
 			if s.stream {
 				rctx, cancel = context.WithTimeout(ctx, 2*time.Second)
 			}
-			st, b := call(rctx, t, base, ro, http.MethodGet, s.path, nil)
+			st, b := ep.call(rctx, t, ro, http.MethodGet, s.path, nil)
 			cancel()
 			if st/100 != 2 {
 				t.Errorf("%s (%s) with the ReadOnly token: %d %s, want 2xx", rt.Pattern, s.path, st, clip(string(b)))
@@ -276,7 +298,7 @@ func TestAccessLevelsOnEveryRoute(t *testing.T) {
 			}
 			writes++
 			path := writeURL(rt)
-			st, b := call(ctx, t, base, ro, rt.Method, path, []byte(`{"name":"G2","keys":["SOFTWARE\\X"],"level":"Full"}`))
+			st, b := ep.call(ctx, t, ro, rt.Method, path, []byte(`{"name":"G2","keys":["SOFTWARE\\X"],"level":"Full"}`))
 			var ae api.Error
 			_ = json.Unmarshal(b, &ae)
 			want := "access denied: token 'monitor' has ReadOnly access; this request needs Full"
@@ -313,25 +335,32 @@ func TestAccessLevelsOnEveryRoute(t *testing.T) {
 			g.State, n.Paused, v.Data, cps, logBefore.NumberOfLogRecords, logAfter.NumberOfLogRecords, toks)
 	}
 
-	// The join token, and the API token derived from it before, are no API credentials.
+	// The join token, its secret, and the API token derived from it before TLS, are no
+	// API credentials.
 	join := readToken(t, filepath.Join(n1, clusterdb.JoinTokenFile))
-	for _, tok := range []string{join, clusterdb.APIToken(join), "", ro + "x", clusterdb.HashToken(ro)} {
+	jt, err := clusterdb.ParseJoinToken(join)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{join, jt.Secret, oldAPIToken(join), "", ro + "x", clusterdb.HashToken(ro)} {
 		for _, p := range []string{"/v1/nodes", "/metrics", "/v1/access"} {
-			if st, b := call(ctx, t, base, tok, http.MethodGet, p, nil); st != http.StatusUnauthorized {
+			if st, b := ep.call(ctx, t, tok, http.MethodGet, p, nil); st != http.StatusUnauthorized {
 				t.Errorf("GET %s with bearer %q: %d %s, want 401", p, clip(tok), st, clip(string(b)))
 			}
 		}
 	}
-	if readToken(t, filepath.Join(n1, api.TokenFile)) == clusterdb.APIToken(join) {
-		t.Error("the node's token file holds the token derived from the join token")
-	}
-	// The derived token still opens the join route (today's join handshake) and only it.
-	if st, b := call(ctx, t, base, clusterdb.APIToken(join), http.MethodPost, "/v1/cluster/join", []byte(`{}`)); st == http.StatusUnauthorized || st == http.StatusForbidden {
-		t.Errorf("POST /v1/cluster/join with the join secret: %d %s", st, clip(string(b)))
-	}
-	if st, _ := call(ctx, t, base, full.Token(), http.MethodPost, "/v1/cluster/join", []byte(`{}`)); st != http.StatusUnauthorized {
+	// The join route takes no API token: the node's own token does not admit a node.
+	if st, _ := ep.call(ctx, t, full.Token(), http.MethodPost, "/v1/cluster/join", []byte(`{"name":"N9","peerURL":"https://127.0.0.1:1"}`)); st != http.StatusUnauthorized {
 		t.Errorf("POST /v1/cluster/join with the node token instead of the join secret: %d, want 401", st)
 	}
+}
+
+// oldAPIToken is the API token that versions before per-node tokens derived from the join
+// token (an HMAC of it): whoever saw the join token could compute it.
+func oldAPIToken(joinToken string) string {
+	m := hmac.New(sha256.New, []byte(joinToken))
+	m.Write([]byte("wolfpack api token v1"))
+	return hex.EncodeToString(m.Sum(nil))[:48]
 }
 
 func slicesContainsPattern(routes []api.Route, p string) bool {
@@ -345,21 +374,17 @@ func slicesContainsPattern(routes []api.Route, p string) bool {
 
 // Tokens are the cluster's: granted on one node, they open the others; a revoke on one
 // node shuts them out of every node within a bound; a node's own token opens the other
-// nodes until the node is evicted. A token file left by an earlier version (the token
-// derived from the join token) is replaced at start.
+// nodes until the node is evicted. No node hands its token to another: a joining node
+// makes its own.
 func TestAccessAcrossNodes(t *testing.T) {
 	n1, n2 := t.TempDir(), t.TempDir()
 	runNode(t, n1, "--name", "N1")
-	base1 := readAddr(t, n1)
-	join := readToken(t, filepath.Join(n1, clusterdb.JoinTokenFile))
-	if err := os.WriteFile(filepath.Join(n2, api.TokenFile), []byte(clusterdb.APIToken(join)+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	stop2 := runNode(t, n2, "--name", "N2", "--join", base1, "--token", filepath.Join(n1, clusterdb.JoinTokenFile))
-	base2 := readAddr(t, n2)
-	tok2 := readToken(t, filepath.Join(n2, api.TokenFile))
-	if tok2 == clusterdb.APIToken(join) {
-		t.Fatal("N2 kept the token derived from the join token")
+	ep1 := nodeEndpoint(t, n1)
+	stop2 := runNode(t, n2, "--name", "N2", "--join", ep1.base, "--token-file", filepath.Join(n1, clusterdb.JoinTokenFile))
+	ep2 := nodeEndpoint(t, n2)
+	tok1, tok2 := readToken(t, filepath.Join(n1, api.TokenFile)), readToken(t, filepath.Join(n2, api.TokenFile))
+	if tok1 == tok2 {
+		t.Fatal("N1 and N2 have the same API token")
 	}
 	ctx := context.Background()
 	c1, err := api.FromDataDir(n1)
@@ -370,10 +395,13 @@ func TestAccessAcrossNodes(t *testing.T) {
 	do(t, c1, http.MethodPost, "/v1/access", api.AccessGrantRequest{Name: "ops", Level: api.LevelReadOnly}, &grant)
 
 	// N2's own token and the token granted on N1 open N2's and N1's APIs.
-	for _, x := range []struct{ base, tok, who string }{{base2, grant.Token, "ops on N2"}, {base1, tok2, "node:N2 on N1"}, {base1, grant.Token, "ops on N1"}} {
+	for _, x := range []struct {
+		ep       endpoint
+		tok, who string
+	}{{ep2, grant.Token, "ops on N2"}, {ep1, tok2, "node:N2 on N1"}, {ep1, grant.Token, "ops on N1"}} {
 		deadline := time.Now().Add(30 * time.Second)
 		for {
-			st, b := call(ctx, t, x.base, x.tok, http.MethodGet, "/v1/nodes", nil)
+			st, b := x.ep.call(ctx, t, x.tok, http.MethodGet, "/v1/nodes", nil)
 			if st == http.StatusOK {
 				break
 			}
@@ -401,7 +429,7 @@ func TestAccessAcrossNodes(t *testing.T) {
 	start := time.Now()
 	do(t, c2, http.MethodDelete, "/v1/access/ops", nil, nil)
 	for {
-		st, _ := call(ctx, t, base1, grant.Token, http.MethodGet, "/v1/nodes", nil)
+		st, _ := ep1.call(ctx, t, grant.Token, http.MethodGet, "/v1/nodes", nil)
 		if st == http.StatusUnauthorized {
 			break
 		}
@@ -429,7 +457,7 @@ func TestAccessAcrossNodes(t *testing.T) {
 	stop2()
 	deadline := time.Now().Add(clusterdb.TokenResync + 2*time.Second)
 	for {
-		st, _ := call(ctx, t, base1, tok2, http.MethodGet, "/v1/nodes", nil)
+		st, _ := ep1.call(ctx, t, tok2, http.MethodGet, "/v1/nodes", nil)
 		if st == http.StatusUnauthorized {
 			break
 		}
@@ -461,7 +489,7 @@ func longestRun(b []byte) int {
 func TestErrorRepliesDoNotEchoInput(t *testing.T) {
 	n1 := t.TempDir()
 	runNode(t, n1, "--name", "N1")
-	base := readAddr(t, n1)
+	ep := nodeEndpoint(t, n1)
 	c, err := api.FromDataDir(n1)
 	if err != nil {
 		t.Fatal(err)
@@ -543,7 +571,7 @@ func TestErrorRepliesDoNotEchoInput(t *testing.T) {
 			for _, q := range queries {
 				for _, body := range reqBodies {
 					rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-					st, b := call(rctx, t, base, tok, rt.Method, p+q, body)
+					st, b := ep.call(rctx, t, tok, rt.Method, p+q, body)
 					cancel()
 					sent++
 					if st < 400 {
@@ -568,7 +596,7 @@ func TestErrorRepliesDoNotEchoInput(t *testing.T) {
 	t.Logf("%d requests, %d replies echoed too much", sent, failed)
 	// The streams' error paths.
 	for _, p := range []string{"/v1/registry/watch?path=" + url.QueryEscape(deep), "/v1/eventlog/subscribe?log=" + long} {
-		st, b := call(ctx, t, base, tok, http.MethodGet, p, nil)
+		st, b := ep.call(ctx, t, tok, http.MethodGet, p, nil)
 		if st < 400 || longestRun(b) > api.MaxEcho {
 			t.Errorf("GET %s: %d %s", clip(p), st, clip(string(b)))
 		}

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -14,12 +13,13 @@ import (
 
 	"wolfpack/internal/api"
 	"wolfpack/internal/clusterdb"
+	"wolfpack/internal/pki"
 )
 
 // newAPI prepares the HTTP API server (before the parts, which register routes on it),
 // with this node's own token from its data directory.
 func (n *Node) newAPI() error {
-	tok, err := loadOrCreateToken(filepath.Join(n.Cfg.DataDir, api.TokenFile), n.joinToken)
+	tok, err := loadOrCreateToken(filepath.Join(n.Cfg.DataDir, api.TokenFile))
 	if err != nil {
 		return err
 	}
@@ -36,17 +36,18 @@ func (n *Node) startAPI(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("--api %s: %w", n.Cfg.API, err)
 	}
-	var tlsConfig *tls.Config
-	scheme := "http"
-	if n.Cfg.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(n.Cfg.TLSCert, n.Cfg.TLSKey)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
-		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		scheme = "https"
+	tlsConfig, err := n.apiTLS()
+	if err != nil {
+		ln.Close()
+		return err
 	}
+	peer, err := pki.PathsIn(n.Cfg.DataDir).ClientTLS()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	n.API.SetPeerTLS(peer)
+	scheme := "https"
 	base := scheme + "://" + ln.Addr().String()
 	addrFile := filepath.Join(n.Cfg.DataDir, api.AddrFile)
 	if err := writeFileAtomic(addrFile, []byte(base+"\n"), 0o644); err != nil {
@@ -67,21 +68,45 @@ func (n *Node) startAPI(ctx context.Context) error {
 	return nil
 }
 
-// loadOrCreateToken reads the node's own API token, creating a random one (mode 0600)
-// the first time. A token file that still holds the token that earlier versions derived
-// from the join token (clusterdb.APIToken) is replaced: whoever saw the join token could
-// compute that one.
-func loadOrCreateToken(path, joinToken string) (string, error) {
+// apiTLS is the API's TLS configuration: the node's certificate from the cluster CA
+// (with the CA in the chain, for joining nodes to pin). --tls-cert/--tls-key replace it
+// for every client but Wolfpack's own, which ask for pki.ServerName.
+func (n *Node) apiTLS() (*tls.Config, error) {
+	nodeCert, err := pki.PathsIn(n.Cfg.DataDir).ServerCertificate()
+	if err != nil {
+		return nil, err
+	}
+	var override *tls.Certificate
+	if n.Cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(n.Cfg.TLSCert, n.Cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		override = &cert
+	}
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			if override != nil && hello.ServerName != pki.ServerName {
+				return override, nil
+			}
+			return &nodeCert, nil
+		},
+	}, nil
+}
+
+// loadOrCreateToken reads the node's own API token, creating a random one (mode 0600,
+// 256 bits: clusterdb.NewTokenSecret) the first time.
+func loadOrCreateToken(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
 		tok := strings.TrimSpace(string(b))
 		if tok == "" {
 			return "", fmt.Errorf("token file %s is empty", path)
 		}
-		if joinToken == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(clusterdb.APIToken(joinToken))) != 1 {
-			return tok, nil
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
+		return tok, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
 		return "", fmt.Errorf("token file: %w", err)
 	}
 	tok, err := clusterdb.NewTokenSecret()

@@ -135,6 +135,7 @@ func TestRequestBodiesBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := vmHWM(t, cmd.Process.Pid)
+	ep := nodeEndpoint(t, dir)
 
 	const size = 60 << 20
 	type send struct {
@@ -182,7 +183,7 @@ func TestRequestBodiesBounded(t *testing.T) {
 					req.ContentLength = body.size()
 				}
 				req.Header.Set("Authorization", "Bearer "+c.Token())
-				resp, err := http.DefaultClient.Do(req)
+				resp, err := ep.hc.Do(req)
 				if err != nil {
 					results <- result{what: s.what, err: err}
 					return
