@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"wolfpack/internal/api"
 	"wolfpack/internal/clusterdb"
 )
 
@@ -69,6 +70,8 @@ func (e *Error) Error() string {
 func (e *Error) ErrorCode() uint32 { return e.Code }
 func (e *Error) HTTPStatus() int   { return e.Status }
 
+// errCode returns the error code with Windows' message; detail (an object's name, as the
+// request gave it) is cut by api.Clip, since the API sends it back to the caller.
 func errCode(code uint32, detail string) *Error {
 	st := http.StatusBadRequest
 	switch code {
@@ -77,12 +80,19 @@ func errCode(code uint32, detail string) *Error {
 	case ErrorObjectExists, ErrorInvalidState, ErrorResourceOnline, ErrorDirNotEmpty, ErrorDependentExists, ErrorDependencyExists:
 		st = http.StatusConflict
 	}
-	return &Error{Code: code, Status: st, Msg: messages[code], Detail: detail}
+	return &Error{Code: code, Status: st, Msg: messages[code], Detail: api.Clip(detail)}
 }
 
+// badParam is ERROR_INVALID_PARAMETER with a detail; string arguments (names and values
+// from the request) are cut by api.Clip.
 func badParam(format string, args ...any) *Error {
-	e := errCode(ErrorInvalidParameter, fmt.Sprintf(format, args...))
-	return e
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = api.Clip(s)
+		}
+	}
+	return &Error{Code: ErrorInvalidParameter, Status: http.StatusBadRequest, Msg: messages[ErrorInvalidParameter],
+		Detail: fmt.Sprintf(format, args...)}
 }
 
 // dbErr turns clusterdb's errors about an object into the Windows error for its kind.

@@ -115,7 +115,7 @@ type CheckpointService interface {
 const codeNotOnline = 5023
 
 // forwardedHeader marks a request that a node forwarded to the owner, so that it is
-// never forwarded again.
+// never forwarded again; its value names the token of the original caller (for logs).
 const forwardedHeader = "X-Wolfpack-Forwarded"
 
 // RegisterCheckpoint registers the checkpoint routes on s.
@@ -272,8 +272,14 @@ func forward(ctx context.Context, s *Server, own CheckpointOwner, r *http.Reques
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	req.Header.Set(forwardedHeader, "1")
+	// Nodes forward with their own token (Full): this node has checked the caller's
+	// level for the route already. The header names the caller for the owner's log.
+	req.Header.Set("Authorization", "Bearer "+s.nodeToken)
+	on := "-"
+	if c, ok := CallerFrom(r.Context()); ok && c.Name != "" {
+		on = c.Name
+	}
+	req.Header.Set(forwardedHeader, on)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

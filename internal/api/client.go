@@ -20,7 +20,7 @@ import (
 // Files in a node's data directory that clients read.
 const (
 	AddrFile  = "api.addr" // one line: the base URL of the node's API
-	TokenFile = "token"    // the bearer token, mode 0600
+	TokenFile = "token"    // the node's own API token, mode 0600
 )
 
 // DefaultDataDir is the data directory a CLI or the daemon uses when none is named:
@@ -53,30 +53,62 @@ func NewClient(base, token string, tlsConfig *tls.Config) *Client {
 	return &Client{Base: strings.TrimRight(base, "/"), token: token, http: &http.Client{Transport: tr}}
 }
 
+// Environment variables that give a CLI a token other than the node's own (one made by
+// `cluster /grant`), never on a command line, where every user could read it in
+// /proc/PID/cmdline.
+const (
+	TokenEnv     = "WOLFPACK_API_TOKEN"      // the token itself
+	TokenFileEnv = "WOLFPACK_API_TOKEN_FILE" // a file that holds it
+)
+
 // FromDataDir returns a client for the node whose data directory is dir. It trusts the
 // cluster CA of the data directory (tls/ca.crt) alone, so the token goes to no one but a
-// node of that cluster, here or (Node) elsewhere.
+// node of that cluster, here or (Node) elsewhere. Its token is $WOLFPACK_API_TOKEN, else
+// the content of the file $WOLFPACK_API_TOKEN_FILE names, else the node's own token (the
+// data directory's token file, which only root reads).
 func FromDataDir(dir string) (*Client, error) {
 	addr, err := os.ReadFile(filepath.Join(dir, AddrFile))
 	if err != nil {
 		return nil, fmt.Errorf("cannot find the node's API (is wolfpackd running with data directory %s?): %w", dir, err)
 	}
-	tok, err := os.ReadFile(filepath.Join(dir, TokenFile))
+	tok, err := clientToken(dir)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the node's API token: %w", err)
+		return nil, err
 	}
 	cfg, err := pki.PathsIn(dir).RootTLS()
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the cluster CA of data directory %s: %w", dir, err)
 	}
-	return NewClient(strings.TrimSpace(string(addr)), strings.TrimSpace(string(tok)), cfg), nil
+	return NewClient(strings.TrimSpace(string(addr)), tok, cfg), nil
 }
+
+func clientToken(dir string) (string, error) {
+	if tok := strings.TrimSpace(os.Getenv(TokenEnv)); tok != "" {
+		return tok, nil
+	}
+	path, what := filepath.Join(dir, TokenFile), "the node's API token"
+	if f := os.Getenv(TokenFileEnv); f != "" {
+		path, what = f, "the API token in $"+TokenFileEnv
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s: %w", what, err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("%s is empty (%s)", what, path)
+	}
+	return tok, nil
+}
+
+// Token is the bearer token the client sends.
+func (c *Client) Token() string { return c.token }
 
 // FromEnv returns a client for the node of DefaultDataDir.
 func FromEnv() (*Client, error) { return FromDataDir(DefaultDataDir()) }
 
 // WithBase returns a client for another node of the same cluster (same token, same
-// trust).
+// trust: the cluster's tokens, the nodes' own included, open every node).
 func (c *Client) WithBase(base string) *Client {
 	cp := *c
 	cp.Base = strings.TrimRight(base, "/")

@@ -84,7 +84,7 @@ func RegisterEventlog(s *Server, svc *eventlog.Service) {
 		if c := q.Get("c"); c != "" {
 			n, err := strconv.Atoi(c)
 			if err != nil || n < 0 {
-				WriteError(w, BadRequest("bad count %q", c))
+				WriteError(w, BadRequest("bad count %q", Clip(c)))
 				return
 			}
 			opts.Count = n
@@ -92,7 +92,7 @@ func RegisterEventlog(s *Server, svc *eventlog.Service) {
 		if after := q.Get("after"); after != "" {
 			n, err := strconv.ParseUint(after, 10, 64)
 			if err != nil {
-				WriteError(w, BadRequest("bad bookmark record number %q", after))
+				WriteError(w, BadRequest("bad bookmark record number %q", Clip(after)))
 				return
 			}
 			opts.After = n
@@ -100,7 +100,7 @@ func RegisterEventlog(s *Server, svc *eventlog.Service) {
 		if rd := q.Get("rd"); rd != "" {
 			b, err := strconv.ParseBool(rd)
 			if err != nil {
-				WriteError(w, BadRequest("bad reverse direction %q", rd))
+				WriteError(w, BadRequest("bad reverse direction %q", Clip(rd)))
 				return
 			}
 			opts.Reverse = b

@@ -32,7 +32,7 @@ type ClusterJoinRequest struct {
 
 // ClusterJoinAnswer tells the joining node how to start its etcd member, and gives it its
 // certificate, the cluster CA (with its key: every etcd member can admit new nodes) and
-// the cluster's API token.
+// nothing else: no API token (each node makes its own).
 type ClusterJoinAnswer struct {
 	MemberID       uint64   `json:"memberID"`
 	InitialCluster string   `json:"initialCluster"`
@@ -40,7 +40,6 @@ type ClusterJoinAnswer struct {
 	NodeCert       string   `json:"nodeCert"`
 	CACert         string   `json:"caCert"`
 	CAKey          string   `json:"caKey"`
-	APIToken       string   `json:"apiToken"`
 }
 
 // RotateTokenAnswer names the file where the node wrote the new join token (the token
@@ -61,7 +60,6 @@ const maxJoinBody = 64 << 10
 // RegisterJoin registers the join routes on s.
 func RegisterJoin(s *Server, j JoinService) {
 	s.HandleUnauthenticated("POST /v1/cluster/join", func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxJoinBody)
 		var req ClusterJoinRequest
 		if err := ReadJSON(r, &req); err != nil {
 			WriteError(w, err)
@@ -73,7 +71,7 @@ func RegisterJoin(s *Server, j JoinService) {
 			return
 		}
 		WriteJSON(w, http.StatusOK, ans)
-	})
+	}, WithBodyLimit(maxJoinBody))
 	s.Handle("POST /v1/cluster/rotatetoken", func(w http.ResponseWriter, r *http.Request) {
 		ans, err := j.RotateToken(r.Context())
 		if err != nil {

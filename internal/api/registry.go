@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -82,13 +81,13 @@ func RegisterRegistry(s *Server, reg *registry.Registry, loadDir string) {
 	s.Handle("POST /v1/registry/key", h.createKey)
 	s.Handle("DELETE /v1/registry/key", h.deleteKey)
 	s.Handle("GET /v1/registry/value", h.getValue)
-	s.Handle("PUT /v1/registry/value", h.setValue)
+	s.Handle("PUT /v1/registry/value", h.setValue, WithBodyLimit(maxValueBody))
 	s.Handle("DELETE /v1/registry/value", h.deleteValue)
 	s.Handle("GET /v1/registry/handles", h.handles)
 	s.Handle("GET /v1/registry/watch", h.watch)
 	s.Handle("GET /v1/registry/save", h.save)
-	s.Handle("POST /v1/registry/restore", h.restore)
-	s.Handle("POST /v1/registry/load", h.load)
+	s.Handle("POST /v1/registry/restore", h.restore, WithBodyLimit(maxHive))
+	s.Handle("POST /v1/registry/load", h.load, WithBodyLimit(maxHive))
 	s.Handle("POST /v1/registry/unload", h.unload)
 	s.Handle("POST /v1/registry/flush", h.flush)
 }
@@ -116,7 +115,7 @@ func registryError(w http.ResponseWriter, err error) {
 	var inUse *registry.KeysInUseError
 	if errors.As(err, &inUse) {
 		detail, _ := json.Marshal(RegistryInUse{Key: inUse.Key, Holders: apiHandles(inUse.Holders)})
-		WriteError(w, &Error{Status: http.StatusConflict, Code: uint32(registry.ERROR_ACCESS_DENIED), Message: err.Error(), Detail: detail})
+		WriteError(w, &Error{Status: http.StatusConflict, Code: uint32(registry.ERROR_ACCESS_DENIED), Message: errorMessage(err), Detail: detail})
 		return
 	}
 	var errno registry.Errno
@@ -128,7 +127,7 @@ func registryError(w http.ResponseWriter, err error) {
 		case registry.ERROR_ACCESS_DENIED:
 			status = http.StatusForbidden
 		}
-		WriteError(w, &Error{Status: status, Code: uint32(errno), Message: err.Error()})
+		WriteError(w, &Error{Status: status, Code: uint32(errno), Message: errorMessage(err)})
 		return
 	}
 	WriteError(w, err)
@@ -328,13 +327,18 @@ func (h *registryRoutes) save(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(hive)
 }
 
-// maxHive bounds a hive sent to restore or load.
-const maxHive = 256 << 20
+// Body limits of the registry routes: a hive sent to restore or load (as the registry
+// socket's largest frame), and a value set by PUT (JSON, its data in base64: Windows
+// itself advises values under 2 KB and stores large ones badly).
+const (
+	maxHive      = 256 << 20
+	maxValueBody = 16 << 20
+)
 
 func readHive(r *http.Request) ([]byte, error) {
-	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxHive))
+	b, err := ReadBody(r)
 	if err != nil {
-		return nil, BadRequest("read hive: %v", err)
+		return nil, fmt.Errorf("read hive: %w", err)
 	}
 	return b, nil
 }

@@ -41,7 +41,7 @@ const (
 func (s *Service) resource(ctx context.Context, name string) (clusterdb.Resource, error) {
 	r, _, err := s.DB.Resource(ctx, name)
 	if errors.Is(err, clusterdb.ErrNotFound) {
-		return r, api.NotFound(errResourceNotFound, "The cluster resource could not be found: %s.", name)
+		return r, api.NotFound(errResourceNotFound, "The cluster resource could not be found: %s.", api.Clip(name))
 	}
 	return r, err
 }
@@ -53,7 +53,7 @@ func findKey(r clusterdb.Resource, key string) (string, error) {
 			return k, nil
 		}
 	}
-	return "", api.NotFound(errFileNotFound, "%s is not a registry checkpoint of resource %s.", key, r.Name)
+	return "", api.NotFound(errFileNotFound, "%s is not a registry checkpoint of resource %s.", api.Clip(key), r.Name)
 }
 
 // List returns each checkpointed key with its newest version.
@@ -87,9 +87,9 @@ func ValidKey(key string) error {
 	case key == "":
 		return api.BadRequest("the registry key is empty")
 	case strings.HasPrefix(key, `\`) || strings.HasSuffix(key, `\`) || strings.Contains(key, `\\`):
-		return api.BadRequest("registry key %q: give the path relative to HKEY_LOCAL_MACHINE, without leading or trailing backslashes", key)
+		return api.BadRequest("registry key %q: give the path relative to HKEY_LOCAL_MACHINE, without leading or trailing backslashes", api.Clip(key))
 	case strings.HasPrefix(up, `HKEY_`) || strings.HasPrefix(up, `HKLM\`) || up == "HKLM":
-		return api.BadRequest("registry key %q: give the path relative to HKEY_LOCAL_MACHINE (e.g. SYSTEM\\CurrentControlSet\\Services\\X)", key)
+		return api.BadRequest("registry key %q: give the path relative to HKEY_LOCAL_MACHINE (e.g. SYSTEM\\CurrentControlSet\\Services\\X)", api.Clip(key))
 	case len(key) > 4096:
 		return api.BadRequest("registry key longer than 4096 characters")
 	}
@@ -115,7 +115,7 @@ func (s *Service) Add(ctx context.Context, resource string, keys []string) error
 			if slices.ContainsFunc(r.Checkpoints, func(o string) bool { return strings.EqualFold(o, k) }) ||
 				slices.ContainsFunc(keys[:i], func(o string) bool { return strings.EqualFold(o, k) }) {
 				return &api.Error{Status: http.StatusConflict, Code: errAlreadyExists,
-					Message: fmt.Sprintf("Cannot create a file when that file already exists: %s is already a registry checkpoint of %s.", k, r.Name)}
+					Message: fmt.Sprintf("Cannot create a file when that file already exists: %s is already a registry checkpoint of %s.", api.Clip(k), r.Name)}
 			}
 		}
 		r.Checkpoints = append(r.Checkpoints, keys...)
@@ -157,7 +157,15 @@ func apiVersion(v clusterdb.CheckpointVersion) api.CheckpointVersion {
 
 func noVersion(err error) error {
 	if errors.Is(err, clusterdb.ErrNoCheckpoint) {
-		return &api.Error{Status: http.StatusNotFound, Code: errFileNotFound, Message: err.Error()}
+		msg := err.Error()
+		// The key comes from the request: the reply quotes a short prefix of it.
+		var ce *clusterdb.CheckpointError
+		if errors.As(err, &ce) {
+			c := *ce
+			c.Key, c.Resource = api.Clip(c.Key), api.Clip(c.Resource)
+			msg = c.Error()
+		}
+		return &api.Error{Status: http.StatusNotFound, Code: errFileNotFound, Message: msg}
 	}
 	return err
 }

@@ -143,10 +143,18 @@ func (db *DB) UpdateNode(ctx context.Context, n Node, rev int64) (int64, error) 
 	return r, nil
 }
 
-// DeleteNode removes a node record (evict).
+// DeleteNode removes a node record (evict) and the node's own API token with it, in one
+// transaction: an evicted node's token opens no other node's API.
 func (db *DB) DeleteNode(ctx context.Context, name string) error {
-	_, err := db.cli.Delete(ctx, NodeKey(name))
-	return err
+	_, err := db.cli.Txn(ctx).Then(
+		clientv3.OpDelete(NodeKey(name)),
+		clientv3.OpDelete(TokenKey(NodeTokenName(name))),
+		clientv3.OpDelete(TokenUseKey(NodeTokenName(name))),
+	).Commit()
+	if err != nil {
+		return fmt.Errorf("clusterdb: delete node %s: %w", name, err)
+	}
+	return nil
 }
 
 // Group reads a group record and its revision.

@@ -8,7 +8,9 @@
 // API token (secrets.go),
 // and gives a typed view of the keys under /wolfpack/ that doc/CONTRACTS.md fixes: nodes,
 // members (attached to a node's session lease), groups, resources, resource types,
-// ownership and the state that the owners report (schema.go, db.go, owners.go).
+// ownership and the state that the owners report (schema.go, db.go, owners.go), and the
+// API's access tokens, stored as hashes and followed by each node's TokenCache
+// (tokens.go, tokencache.go).
 //
 // Every record is read with the etcd revision at which it was last written, and updates
 // compare against it (ErrConflict when someone else wrote first). Writes made by the node

@@ -18,9 +18,6 @@ const (
 	// ClusterCAKey holds the cluster CA (certificate and key) of a cluster on an external
 	// etcd, whose nodes never join through another node and get the CA from there.
 	ClusterCAKey = Prefix + "cluster/ca"
-	// APITokenKey holds the API bearer token that the nodes of a cluster on an external
-	// etcd share.
-	APITokenKey = Prefix + "cluster/api-token"
 )
 
 type joinSecretRecord struct {
@@ -111,12 +108,6 @@ func LoadOrCreateCA(ctx context.Context, cli *clientv3.Client, newCA func() (CAR
 		return rec, fmt.Errorf("clusterdb: %s: %w", ClusterCAKey, err)
 	}
 	return rec, nil
-}
-
-// LoadOrCreateAPIToken returns the token stored at APITokenKey, storing tok when there
-// is none.
-func LoadOrCreateAPIToken(ctx context.Context, cli *clientv3.Client, tok string) (string, error) {
-	return putIfAbsent(ctx, cli, APITokenKey, tok)
 }
 
 // putIfAbsent stores val at key unless the key exists, and returns the value stored.

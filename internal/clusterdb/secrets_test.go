@@ -95,7 +95,7 @@ func TestJoinSecret(t *testing.T) {
 		t.Fatalf("etcd holds the secret itself: %s", resp.Kvs[0].Value)
 	}
 
-	// The CA and API token of an external-etcd cluster: the first stored wins.
+	// The CA of an external-etcd cluster: the first stored wins.
 	made := 0
 	mk := func() (CARecord, error) { made++; return CARecord{Cert: "C", Key: "K"}, nil }
 	rec, err := LoadOrCreateCA(ctx, db.cli, mk)
@@ -105,12 +105,6 @@ func TestJoinSecret(t *testing.T) {
 	rec, err = LoadOrCreateCA(ctx, db.cli, func() (CARecord, error) { return CARecord{Cert: "other"}, nil })
 	if err != nil || rec.Cert != "C" {
 		t.Fatalf("second LoadOrCreateCA = %+v, %v", rec, err)
-	}
-	if tok, err := LoadOrCreateAPIToken(ctx, db.cli, "t1"); err != nil || tok != "t1" {
-		t.Fatalf("LoadOrCreateAPIToken = %q, %v", tok, err)
-	}
-	if tok, err := LoadOrCreateAPIToken(ctx, db.cli, "t2"); err != nil || tok != "t1" {
-		t.Fatalf("second LoadOrCreateAPIToken = %q, %v", tok, err)
 	}
 }
 

@@ -2,9 +2,7 @@ package daemon
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -14,16 +12,18 @@ import (
 	"strings"
 
 	"wolfpack/internal/api"
+	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/pki"
 )
 
-// newAPI prepares the HTTP API server (before the parts, which register routes on it).
+// newAPI prepares the HTTP API server (before the parts, which register routes on it),
+// with this node's own token from its data directory.
 func (n *Node) newAPI() error {
 	tok, err := loadOrCreateToken(filepath.Join(n.Cfg.DataDir, api.TokenFile))
 	if err != nil {
 		return err
 	}
-	n.API = api.NewServer(tok, n.Log.With("part", "api"))
+	n.API = api.New(api.ServerOptions{NodeName: n.Cfg.Name, NodeToken: tok, Log: n.Log.With("part", "api")})
 	n.API.Handle("GET /v1/health", func(w http.ResponseWriter, r *http.Request) {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "node": n.Cfg.Name})
 	})
@@ -95,8 +95,8 @@ func (n *Node) apiTLS() (*tls.Config, error) {
 	}, nil
 }
 
-// loadOrCreateToken reads the node's API token, creating a random one (mode 0600) the
-// first time.
+// loadOrCreateToken reads the node's own API token, creating a random one (mode 0600,
+// 256 bits: clusterdb.NewTokenSecret) the first time.
 func loadOrCreateToken(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
@@ -109,11 +109,10 @@ func loadOrCreateToken(path string) (string, error) {
 	if !errors.Is(err, os.ErrNotExist) {
 		return "", fmt.Errorf("token file: %w", err)
 	}
-	raw := make([]byte, 24)
-	if _, err := rand.Read(raw); err != nil {
+	tok, err := clusterdb.NewTokenSecret()
+	if err != nil {
 		return "", err
 	}
-	tok := hex.EncodeToString(raw)
 	if err := writeFileAtomic(path, []byte(tok+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("token file: %w", err)
 	}

@@ -26,18 +26,19 @@ import (
 )
 
 // prepareCluster runs before the API server is made: it settles the node's TLS files
-// (tls/ under the data directory) and its API token.
+// (tls/ under the data directory). The node's API token is its own (newAPI), registered
+// in the cluster database once etcd runs (startAccess): no node hands its token to
+// another.
 //
 //   - A node that joins (--join, and no etcd member in its data directory yet) sends its
 //     request to the node it joins over a TLS connection pinned to the CA hash of its join
 //     token (api.JoinCluster): the secret goes out only once that node has shown the
-//     cluster's CA. From the answer it writes its certificate, the CA and the API token, and
-//     keeps the etcd membership for startEtcd. Nothing is written when the join fails, and
+//     cluster's CA. From the answer it writes its certificate and the CA, and keeps the
+//     etcd membership for startEtcd. Nothing is written when the join fails, and
 //     the join token never is.
 //   - An embedded node without a CA is the first of a new cluster: it makes the CA and the
 //     join token (join-token, 0600), whose secret's hash goes to etcd once it runs.
-//   - A node on an external etcd gets the CA and the API token from etcd, where the first
-//     node stored them.
+//   - A node on an external etcd gets the CA from etcd, where the first node stored it.
 //
 // Every node holds the CA key, and (re)issues its own certificate when it is missing, near
 // its end, or does not name the node's current addresses.
@@ -154,9 +155,6 @@ func (n *Node) join(ctx context.Context, hosts []string) error {
 	if cert.CheckSignatureFrom(ca.Cert) != nil || !key.PublicKey.Equal(cert.PublicKey) {
 		return fmt.Errorf("join %s: the node certificate in the answer is not for this node's key from the cluster CA", cfg.Join)
 	}
-	if ans.APIToken == "" {
-		return fmt.Errorf("join %s: the answer has no API token", cfg.Join)
-	}
 	p := pki.PathsIn(cfg.DataDir)
 	if err := p.WriteCA(ca); err != nil {
 		return err
@@ -164,17 +162,13 @@ func (n *Node) join(ctx context.Context, hosts []string) error {
 	if err := p.WriteNode([]byte(ans.NodeCert), key); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(cfg.DataDir, api.TokenFile), []byte(ans.APIToken+"\n"), 0o600); err != nil {
-		return fmt.Errorf("token file: %w", err)
-	}
 	n.pendingJoin = &ans
 	n.Log.Info("admitted to the cluster", "via", cfg.Join, "member", fmt.Sprintf("%x", ans.MemberID))
 	return nil
 }
 
 // prepareExternal connects to the external etcd with the administrator's client
-// certificate, and takes the cluster CA and the API token from there (the first node
-// stores them).
+// certificate, and takes the cluster CA from there (the first node stores it).
 func (n *Node) prepareExternal(ctx context.Context, hosts []string) error {
 	cfg := n.Cfg
 	cli, err := newEtcdClient(cfg.EtcdEndpoints, transport.TLSInfo{CertFile: cfg.EtcdCert, KeyFile: cfg.EtcdKey, TrustedCAFile: cfg.EtcdCA})
@@ -209,20 +203,6 @@ func (n *Node) prepareExternal(ctx context.Context, hosts []string) error {
 	}
 	if err := pki.PathsIn(cfg.DataDir).WriteCA(ca); err != nil {
 		return err
-	}
-	path := filepath.Join(cfg.DataDir, api.TokenFile)
-	local, err := loadOrCreateToken(path)
-	if err != nil {
-		return err
-	}
-	shared, err := clusterdb.LoadOrCreateAPIToken(sctx, cli, local)
-	if err != nil {
-		return err
-	}
-	if shared != local {
-		if err := writeFileAtomic(path, []byte(shared+"\n"), 0o600); err != nil {
-			return fmt.Errorf("token file: %w", err)
-		}
 	}
 	n.external = cli
 	ok = true

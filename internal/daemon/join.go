@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -32,7 +31,7 @@ var errExternal = api.BadRequest("this cluster uses an external etcd: a node joi
 
 // Join checks the join secret against the hash in etcd (in constant time), issues the
 // joining node's certificate from its request, adds it as an etcd learner and gives it
-// the cluster CA and the API token. The secret is checked first: a caller without it
+// the cluster CA. It gives no API token: the joining node makes its own. The secret is checked first: a caller without it
 // learns nothing and changes nothing.
 func (j *joinService) Join(ctx context.Context, req api.ClusterJoinRequest) (api.ClusterJoinAnswer, error) {
 	var ans api.ClusterJoinAnswer
@@ -57,16 +56,11 @@ func (j *joinService) Join(ctx context.Context, req api.ClusterJoinRequest) (api
 	if err != nil {
 		return ans, err
 	}
-	tok, err := os.ReadFile(filepath.Join(j.n.Cfg.DataDir, api.TokenFile))
-	if err != nil {
-		return ans, fmt.Errorf("the API token: %w", err)
-	}
 	ans, err = j.agent.Join(ctx, req)
 	if err != nil {
 		return ans, err
 	}
 	ans.NodeCert, ans.CACert, ans.CAKey = string(cert), string(j.n.ca.CertPEM), string(caKey)
-	ans.APIToken = strings.TrimSpace(string(tok))
 	return ans, nil
 }
 

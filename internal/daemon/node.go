@@ -54,6 +54,7 @@ func (n *Node) parts() []part {
 		{"eventlog", n.startEventlog},
 		{"registry", n.startRegistry},
 		{"cluster", n.startCluster},
+		{"access", n.startAccess},
 		{"checkpoint", n.startCheckpoint},
 		{"api", n.startAPI},
 	}

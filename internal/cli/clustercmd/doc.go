@@ -9,6 +9,7 @@
 //	        /adddep:R | /removedep:R | /listdep | /addowner:N | /removeowner:N |
 //	        /listowners | /addcheckpoints:K | /removecheckpoints:K | /checkpoints | …]
 //	cluster resourcetype [/list]
+//	cluster /grant:NAME /level:ReadOnly|Full | /revoke:NAME | /listaccess
 //
 // Options may be abbreviated as cluster.exe allows (/stat, /on, /off, /move, /ren, /prop,
 // /priv, /adddep, /listdep, res, restype). /online, /offline and /moveto take
@@ -17,5 +18,7 @@
 // "System error N has occurred (0xN)." with Windows' message, on stderr, and exit 1.
 //
 // The node is found through WOLFPACK_DATA (api.FromEnv); /node:NAME sends the request
-// to another node of the cluster.
+// to another node of the cluster. The token is the node's own (root), or the one in
+// $WOLFPACK_API_TOKEN_FILE or $WOLFPACK_API_TOKEN: a ReadOnly token queries everything,
+// and a change it asks for fails with "Access is denied." and exit status 1.
 package clustercmd

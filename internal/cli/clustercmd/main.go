@@ -63,6 +63,8 @@ func Run(ctx context.Context, args []string, out, errOut io.Writer, connect func
 		return r.resource()
 	case "resourcetype":
 		return r.resourceTypes()
+	case "cluster":
+		return r.access()
 	}
 	return 2
 }
@@ -76,8 +78,10 @@ const usage = `Usage:
           /adddep:R | /removedep:R | /listdep | /addowner:N | /removeowner:N | /listowners |
           /addcheckpoints:KEY | /removecheckpoints:KEY | /checkpoints]
   cluster resourcetype [/list]
+  cluster /grant:NAME /level:ReadOnly|Full | /revoke:NAME | /listaccess
 Options: /wait[:SECONDS] with /online, /offline, /moveto; /f:json for JSON output;
-/node:NAME to ask another node.
+/node:NAME to ask another node. The API token is the node's own (root), else
+$WOLFPACK_API_TOKEN or the file $WOLFPACK_API_TOKEN_FILE names.
 `
 
 type runner struct {
@@ -343,7 +347,11 @@ func (r *runner) group() int {
 		if perr != nil {
 			return r.fail(perr)
 		}
-		err = r.do(http.MethodPost, path+"/prop", api.ClusterAction{Props: props}, &g)
+		if props == nil {
+			g, err = r.getGroup(name) // a listing is a read: a ReadOnly token may do it
+		} else {
+			err = r.do(http.MethodPost, path+"/prop", api.ClusterAction{Props: props}, &g)
+		}
 		if err == nil && !r.json {
 			if props != nil {
 				return 0
@@ -542,7 +550,11 @@ func (r *runner) resource() int {
 		if a.name == "privproperties" {
 			action = "priv"
 		}
-		post(action, api.ClusterAction{Props: props})
+		if props == nil {
+			x, err = r.getResource(name) // a listing is a read: a ReadOnly token may do it
+		} else {
+			post(action, api.ClusterAction{Props: props})
+		}
 		if err == nil && !r.json {
 			if props != nil {
 				return 0

@@ -21,6 +21,19 @@ var options = []option{
 	{"addcheckpoints", "addcheck"}, {"removecheckpoints", "removecheck"}, {"checkpoints", "checkpoints"},
 	{"checkpointhistory", "checkpointhistory"}, {"checkpointdiff", "checkpointdiff"},
 	{"checkpointrollback", "checkpointrollback"}, {"checkpointverify", "checkpointverify"},
+	// API access (internal/cli/clustercmd/access.go).
+	{"grant", "grant"}, {"revoke", "revoke"}, {"listaccess", "listaccess"}, {"level", "level"},
+}
+
+// clusterOptions are the options of the cluster itself, given without an object
+// (`cluster /grant:NAME /level:ReadOnly`).
+var clusterOptions = map[string]bool{"grant": true, "revoke": true, "listaccess": true}
+
+// isClusterOption reports whether arg is one of clusterOptions ("/grant:ops").
+func isClusterOption(arg string) bool {
+	name, _, _ := strings.Cut(strings.TrimPrefix(arg, "/"), ":")
+	n, ok := canonical(name)
+	return strings.HasPrefix(arg, "/") && ok && clusterOptions[n]
 }
 
 // canonical returns the full name of an option as typed (without the slash).
@@ -70,7 +83,8 @@ var objects = map[string]string{
 }
 
 // modifiers are options that qualify the action rather than being one.
-var modifiers = map[string]bool{"group": true, "type": true, "wait": true, "f": true, "format": true, "node": true, "cluster": true}
+var modifiers = map[string]bool{"group": true, "type": true, "wait": true, "f": true, "format": true, "node": true, "cluster": true,
+	"level": true}
 
 // usageError is a command line cluster.exe would not accept.
 type usageError struct{ msg string }
@@ -89,7 +103,7 @@ func parse(args []string) (*command, error) {
 			continue
 		}
 		if _, ok := objects[strings.ToLower(a)]; !ok && !strings.HasPrefix(a, "/") && i+1 < len(args) {
-			if _, next := objects[strings.ToLower(args[i+1])]; next {
+			if _, next := objects[strings.ToLower(args[i+1])]; next || isClusterOption(args[i+1]) {
 				i++
 				continue
 			}
@@ -100,6 +114,11 @@ func parse(args []string) (*command, error) {
 		return nil, &usageError{"missing command: node, group, resource or resourcetype"}
 	}
 	obj, ok := objects[strings.ToLower(args[i])]
+	if !ok && isClusterOption(args[i]) {
+		// Options of the cluster itself: no object, no name.
+		obj, ok = "cluster", true
+		i--
+	}
 	if !ok {
 		if strings.HasPrefix(args[i], "/") {
 			if n, ok := canonical(strings.TrimPrefix(args[i], "/")); ok && (n == "?" || n == "help") {
@@ -111,7 +130,7 @@ func parse(args []string) (*command, error) {
 	}
 	c.object = obj
 	i++
-	if i < len(args) && !strings.HasPrefix(args[i], "/") {
+	if obj != "cluster" && i < len(args) && !strings.HasPrefix(args[i], "/") {
 		c.name = args[i]
 		i++
 	}

@@ -33,6 +33,9 @@ func TestParse(t *testing.T) {
 		{"resource R1 /addcheck:SOFTWARE\\X", "resource", "R1", "addcheckpoints", "SOFTWARE\\X", nil},
 		{"resource R1 /checkpoints", "resource", "R1", "checkpoints", "", nil},
 		{"resource R1 /create /group:G /type:Generic Application", "resource", "R1", "create", "", nil},
+		{"/grant:ops /level:ReadOnly", "cluster", "", "grant", "ops", nil},
+		{"mycluster /revoke:ops", "cluster", "", "revoke", "ops", nil},
+		{"/cluster:C /listaccess", "cluster", "", "listaccess", "", nil},
 	} {
 		c, err := parse(strings.Split(tc.args, " "))
 		if tc.args == "resource R1 /create /group:G /type:Generic Application" {
@@ -54,7 +57,11 @@ func TestParse(t *testing.T) {
 	if ty, _ := c.mod("type"); ty.value != "Generic Application" {
 		t.Errorf("/type: %q", ty.value)
 	}
-	for _, bad := range []string{"", "nodes", "group G1 /bogus", "group G1 /online /offline", "group G1 extra"} {
+	if l, _ := mustParse(t, "/grant:ops", "/level:Full").mod("level"); l.value != "Full" {
+		t.Errorf("/level: %q", l.value)
+	}
+	for _, bad := range []string{"", "nodes", "group G1 /bogus", "group G1 /online /offline", "group G1 extra",
+		"/grant:ops /revoke:ops", "/listaccess extra"} {
 		if _, err := parse(strings.Fields(bad)); err == nil {
 			t.Errorf("parse(%q) accepted", bad)
 		}
@@ -72,4 +79,13 @@ func TestSystemError(t *testing.T) {
 	if b.String() != "cluster: boom\n" {
 		t.Errorf("got %q", b.String())
 	}
+}
+
+func mustParse(t *testing.T, args ...string) *command {
+	t.Helper()
+	c, err := parse(args)
+	if err != nil {
+		t.Fatalf("parse(%q): %v", args, err)
+	}
+	return c
 }

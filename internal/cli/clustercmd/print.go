@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 
 	"wolfpack/internal/api"
@@ -70,10 +71,16 @@ func listTable(w io.Writer, title string, items []string) {
 	}
 }
 
-// systemError prints an API error as cluster.exe prints a Win32 error.
+// systemError prints an API error as cluster.exe prints a Win32 error. A refusal of the
+// API (401, 403) is Windows' "Access is denied." with the server's reason below it.
 func systemError(w io.Writer, err error) {
 	if ae, ok := err.(*api.Error); ok && ae.Code != 0 {
-		fmt.Fprintf(w, "System error %d has occurred (0x%08x).\n%s\n", ae.Code, ae.Code, firstSentences(ae.Message))
+		fmt.Fprintf(w, "System error %d has occurred (0x%08x).\n", ae.Code, ae.Code)
+		if ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden {
+			fmt.Fprintf(w, "Access is denied.\n%s\n", ae.Message)
+			return
+		}
+		fmt.Fprintf(w, "%s\n", firstSentences(ae.Message))
 		return
 	}
 	fmt.Fprintf(w, "cluster: %v\n", err)
