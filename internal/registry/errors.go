@@ -188,4 +188,6 @@ func (e *SecurityDescriptorError) Error() string {
 }
 
 // Unwrap gives the descriptor's error and ERROR_INVALID_SECURITY_DESCR.
-func (e *SecurityDescriptorError) Unwrap() []error { return []error{e.Err, ERROR_INVALID_SECURITY_DESCR} }
+func (e *SecurityDescriptorError) Unwrap() []error {
+	return []error{e.Err, ERROR_INVALID_SECURITY_DESCR}
+}

@@ -58,9 +58,9 @@ type Registry struct {
 	st         *store
 	closed     atomic.Bool
 
-	secs   secTable        // the distinct security descriptors, shared by the keys that have them
-	system *secdesc.Token  // the daemon's own token (SYSTEM)
-	uid    int             // the uid the registry runs as: its sessions are Administrators
+	secs   secTable       // the distinct security descriptors, shared by the keys that have them
+	system *secdesc.Token // the daemon's own token (SYSTEM)
+	uid    int            // the uid the registry runs as: its sessions are Administrators
 }
 
 // Root names as Windows prints them.

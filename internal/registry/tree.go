@@ -37,8 +37,6 @@ type key struct {
 	target    *linkInfo
 	sec       *secObj // the key's security descriptor, shared with the keys that have the same
 
-
-
 	subkeys  map[string]*key
 	sorted   atomic.Pointer[[]*key] // cache, filled under the read lock too
 	values   []value
