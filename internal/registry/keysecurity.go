@@ -92,6 +92,23 @@ func (s *Session) GetSecurity(h Handle, info uint32) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
+// SetSecurityAccess is the access a handle needs for SetSecurity of the parts info names:
+// WRITE_OWNER for the owner and group, WRITE_DAC for the DACL (the SACL needs a privilege
+// instead, and READ_CONTROL stands in when nothing else is needed).
+func SetSecurityAccess(info uint32) uint32 {
+	var need uint32
+	if info&(OWNER_SECURITY_INFORMATION|GROUP_SECURITY_INFORMATION) != 0 {
+		need |= WRITE_OWNER
+	}
+	if info&DACL_SECURITY_INFORMATION != 0 {
+		need |= WRITE_DAC
+	}
+	if need == 0 {
+		need = READ_CONTROL
+	}
+	return need
+}
+
 // SetSecurity replaces the parts of the key's security descriptor that info names by
 // those of sd, a self-relative descriptor (RegSetKeySecurity). The owner and group need
 // WRITE_OWNER on the handle, and the owner must be the caller or one of its groups unless
@@ -127,14 +144,7 @@ func (s *Session) SetSecurity(h Handle, info uint32, sd []byte) error {
 	if err := live(hh); err != nil {
 		return fail(err)
 	}
-	var need uint32
-	if info&(OWNER_SECURITY_INFORMATION|GROUP_SECURITY_INFORMATION) != 0 {
-		need |= WRITE_OWNER
-	}
-	if info&DACL_SECURITY_INFORMATION != 0 {
-		need |= WRITE_DAC
-	}
-	if !s.allowed(hh, need) {
+	if need := SetSecurityAccess(info) &^ READ_CONTROL; !s.allowed(hh, need) {
 		return fail(ERROR_ACCESS_DENIED)
 	}
 	if info&SACL_SECURITY_INFORMATION != 0 && !s.privileged() {
