@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -175,7 +176,10 @@ func (s *Session) CreateKey(parent Handle, path string, o CreateOptions) (Handle
 				if !s.mayCreateIn(psec) {
 					return fail(ERROR_ACCESS_DENIED)
 				}
-				secs[j] = r.childSecurity(pk, q, psec, s.tok)
+				var err error
+				if secs[j], err = r.childSecurity(pk, q, psec, s.tok); err != nil {
+					return fail(&SecurityDescriptorError{Key: joinName(cur.path(), strings.Join(parts[i:i+j+1], `\`)), Err: err})
+				}
 				psec, pk = secs[j], nil
 			}
 			var err error

@@ -135,7 +135,7 @@ func (b *hiveBuilder) fill(k *key, hk *hive.Key, depth, maxDepth int) error {
 		}
 		k.sec = sec
 	} else if k.parent != nil {
-		k.sec = b.r.childSecurity(nil, k.name, k.parent.sec, b.r.system)
+		k.sec = b.r.systemChildSecurity(nil, k.name, k.parent.sec)
 	}
 	k.class = hk.Class
 	k.link = hk.Flags&hive.KEY_SYM_LINK != 0
@@ -327,7 +327,7 @@ func (s *Session) Load(parent Handle, name, file string) error {
 	rootSec := r.defaultSecurity(p, name)
 	if rootSec == nil {
 		r.mu.RLock()
-		rootSec = r.childSecurity(nil, name, p.sec, r.system)
+		rootSec = r.systemChildSecurity(nil, name, p.sec)
 		r.mu.RUnlock()
 	}
 	root, err := r.fromHive(hv.Root, name, MaxDepth-1, rootSec)

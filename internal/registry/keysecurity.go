@@ -186,10 +186,14 @@ func (s *Session) SetSecurity(h Handle, info uint32, sd []byte) error {
 	if k.parent != nil {
 		next = secdesc.Reinherit(next, k.parent.sec.sd, secdesc.KeyMapping)
 	}
-	if err := next.Validate(); err != nil {
+	sec, err := r.secs.internSD(next)
+	if err != nil {
 		return fail(&SecurityDescriptorError{Key: hh.openedAs, Err: err})
 	}
-	changed := r.applySecurity(k, r.secs.internSD(next))
+	changed, err := r.applySecurity(k, sec)
+	if err != nil {
+		return fail(err)
+	}
 	if len(changed) == 0 {
 		return nil
 	}
@@ -206,31 +210,44 @@ func (s *Session) SetSecurity(h Handle, info uint32, sd []byte) error {
 // applySecurity gives k the descriptor sec and recomputes, down the tree, the inherited
 // ACEs of every key below it (secdesc.Reinherit), stopping below a key whose descriptor
 // did not change. It returns the keys whose descriptor changed, k first (none when k had
-// sec already). The caller holds Registry.mu for writing.
-func (r *Registry) applySecurity(k *key, sec *secObj) []*key {
+// sec already). Every new descriptor is made before any is set: when one cannot be (an
+// ACL that inheritance makes larger than 64 KiB) nothing changes and the error names the
+// key. The caller holds Registry.mu for writing.
+func (r *Registry) applySecurity(k *key, sec *secObj) ([]*key, error) {
 	if k.sec == sec {
-		return nil
+		return nil, nil
 	}
-	k.sec = sec
 	changed := []*key{k}
+	next := []*secObj{sec}
 	// Siblings mostly share a descriptor: each (child's, parent's) pair is computed once.
 	memo := make(map[[2]*secObj]*secObj)
-	var down func(p *key)
-	down = func(p *key) {
+	var down func(p *key, psec *secObj) error
+	down = func(p *key, psec *secObj) error {
 		for _, c := range p.subkeys {
-			pair := [2]*secObj{c.sec, p.sec}
+			pair := [2]*secObj{c.sec, psec}
 			n, ok := memo[pair]
 			if !ok {
-				n = r.secs.internSD(secdesc.Reinherit(c.sec.sd, p.sec.sd, secdesc.KeyMapping))
+				var err error
+				if n, err = r.secs.internSD(secdesc.Reinherit(c.sec.sd, psec.sd, secdesc.KeyMapping)); err != nil {
+					return &SecurityDescriptorError{Key: c.path(), Err: err}
+				}
 				memo[pair] = n
 			}
 			if n != c.sec {
-				c.sec = n
 				changed = append(changed, c)
-				down(c)
+				next = append(next, n)
+				if err := down(c, n); err != nil {
+					return err
+				}
 			}
 		}
+		return nil
 	}
-	down(k)
-	return changed
+	if err := down(k, sec); err != nil {
+		return nil, err
+	}
+	for i, c := range changed {
+		c.sec = next[i]
+	}
+	return changed, nil
 }

@@ -453,7 +453,7 @@ func (r *Registry) apply(rec []byte) error {
 			}
 			k.sec = sec
 		} else {
-			k.sec = r.childSecurity(parent, name, parent.sec, r.system)
+			k.sec = r.systemChildSecurity(parent, name, parent.sec)
 		}
 		parent.addChild(k)
 		parent.lastWrite = t
@@ -526,7 +526,9 @@ func (r *Registry) apply(rec []byte) error {
 			return &SecurityDescriptorError{Key: p, Err: err}
 		}
 		_ = t // the descriptor's change does not touch the key's last write time
-		r.applySecurity(k, sec)
+		if _, err := r.applySecurity(k, sec); err != nil {
+			return fmt.Errorf("set security of %q: %w", p, err)
+		}
 	default:
 		return fmt.Errorf("unknown journal op %d", op)
 	}

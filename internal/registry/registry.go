@@ -305,7 +305,7 @@ func (r *Registry) ensureKey(parent *key, name string, volatile bool) *key {
 	if volatile {
 		k.volatile = true
 	}
-	k.sec = r.childSecurity(parent, name, parent.sec, r.system)
+	k.sec = r.systemChildSecurity(parent, name, parent.sec)
 	parent.addChild(k)
 	parent.lastWrite = now
 	r.logCreate(k)

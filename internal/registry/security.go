@@ -66,14 +66,19 @@ func (t *secTable) intern(raw []byte) (*secObj, error) {
 	return t.add(append([]byte(nil), raw...), sd), nil
 }
 
-// internSD returns the shared secObj of a descriptor built in memory.
-func (t *secTable) internSD(sd *secdesc.SecurityDescriptor) *secObj {
+// internSD returns the shared secObj of a descriptor built in memory. It fails on one
+// the binary form cannot hold: an ACL over 64 KiB, which inheritance can make of a large
+// one (an ACE with generic rights or CREATOR OWNER becomes two).
+func (t *secTable) internSD(sd *secdesc.SecurityDescriptor) (*secObj, error) {
+	if err := sd.Validate(); err != nil {
+		return nil, err
+	}
 	raw := sd.Bytes()
 	t.mu.Lock()
 	if wp, ok := t.m[string(raw)]; ok {
 		if o := wp.Value(); o != nil {
 			t.mu.Unlock()
-			return o
+			return o, nil
 		}
 	}
 	t.mu.Unlock()
@@ -81,9 +86,9 @@ func (t *secTable) internSD(sd *secdesc.SecurityDescriptor) *secObj {
 	// what is stored.
 	parsed, err := secdesc.Parse(raw)
 	if err != nil {
-		panic("registry: a descriptor built in memory does not parse: " + err.Error())
+		return nil, err
 	}
-	return t.add(raw, parsed)
+	return t.add(raw, parsed), nil
 }
 
 func (t *secTable) add(raw []byte, sd *secdesc.SecurityDescriptor) *secObj {
@@ -137,12 +142,17 @@ const (
 	sddlProfile = "O:%sG:SYD:P(A;CI;KA;;;%s)(A;CI;KA;;;BA)(A;CI;KA;;;SY)"
 )
 
+// mustSDDL interns one of the constant descriptors below (or one made of a SID and them),
+// which always parse.
 func (r *Registry) mustSDDL(s string) *secObj {
 	sd, err := secdesc.ParseSDDL(s)
-	if err != nil {
-		panic("registry: default descriptor: " + err.Error())
+	if err == nil {
+		var sec *secObj
+		if sec, err = r.secs.internSD(sd); err == nil {
+			return sec
+		}
 	}
-	return r.secs.internSD(sd)
+	panic("registry: default descriptor " + s + ": " + err.Error())
 }
 
 // defaultSecurity is the descriptor a key named name gets when it is created under parent
@@ -181,20 +191,41 @@ func profileSID(name string) secdesc.SID {
 
 // childSecurity is the descriptor a key named name created by tok under a key whose
 // descriptor is psec gets: its default one when parent (the key it is created under,
-// nil when that key is itself being created) gives it one, else the inherited one.
-func (r *Registry) childSecurity(parent *key, name string, psec *secObj, tok *secdesc.Token) *secObj {
+// nil when that key is itself being created) gives it one, else the inherited one. It
+// fails when inheritance makes an ACL too large to hold.
+func (r *Registry) childSecurity(parent *key, name string, psec *secObj, tok *secdesc.Token) (*secObj, error) {
 	if parent != nil {
 		if d := r.defaultSecurity(parent, name); d != nil {
-			return d
+			return d, nil
 		}
 	}
 	if m := psec.child.Load(); m != nil && m.owner == tok.Owner && m.group == tok.PrimaryGroup {
-		return m.sec
+		return m.sec, nil
 	}
-	c := r.secs.internSD(secdesc.Inherit(psec.sd, tok, secdesc.KeyMapping))
+	c, err := r.secs.internSD(secdesc.Inherit(psec.sd, tok, secdesc.KeyMapping))
+	if err != nil {
+		return nil, err
+	}
 	psec.child.Store(&inheritMemo{owner: tok.Owner, group: tok.PrimaryGroup, sec: c})
-	return c
+	return c, nil
 }
+
+// systemChildSecurity is childSecurity for a key the registry itself makes (a default
+// key, a key of a store or hive that has no descriptor of its own). Should inheritance
+// fail, the key gets sddlFallback — Administrators and SYSTEM only — and a warning is
+// logged: the registry never refuses its own keys.
+func (r *Registry) systemChildSecurity(parent *key, name string, psec *secObj) *secObj {
+	sec, err := r.childSecurity(parent, name, psec, r.system)
+	if err != nil {
+		r.log.Warn("registry: a key cannot inherit its parent's descriptor; it gets Administrators' and SYSTEM's only",
+			"key", name, "err", err)
+		return r.mustSDDL(sddlFallback)
+	}
+	return sec
+}
+
+// sddlFallback is the descriptor of a key whose inherited one could not be made.
+const sddlFallback = "O:BAG:SYD:P(A;CI;KA;;;BA)(A;CI;KA;;;SY)"
 
 // fillSecurity gives every key below k (k included) that has no descriptor — a store or
 // journal written before keys had one — its default or inherited descriptor, as created by
@@ -202,7 +233,7 @@ func (r *Registry) childSecurity(parent *key, name string, psec *secObj, tok *se
 func (r *Registry) fillSecurity(k *key) {
 	k.walk(func(c *key) bool {
 		if c.sec == nil {
-			c.sec = r.childSecurity(c.parent, c.name, c.parent.sec, r.system)
+			c.sec = r.systemChildSecurity(c.parent, c.name, c.parent.sec)
 		}
 		return true
 	})

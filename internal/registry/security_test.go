@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"os"
 	"path/filepath"
@@ -361,3 +362,44 @@ func TestSecurityInterning(t *testing.T) {
 }
 
 func crc32c(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+
+// A DACL near the 64 KiB an ACL can hold, of ACEs that inheritance doubles (generic
+// rights), cannot be passed on: creating a subkey, or a change that would reach one,
+// fails with an error naming the key — never a panic, nothing changed.
+func TestSecurityInheritanceOverflow(t *testing.T) {
+	_, s := newTestSession(t)
+	mustCreate(t, s, `HKLM\SOFTWARE\Big\Existing`)
+	var b strings.Builder
+	b.WriteString("D:P(A;CI;KA;;;BA)")
+	for i := range 2500 { // 2500 × 24 bytes: 60 KB; inherited, 120 KB
+		fmt.Fprintf(&b, "(A;CI;GA;;;S-1-22-1-%d)", 100000+i)
+	}
+	sd, err := secdesc.ParseSDDL(b.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.OpenPath(`HKLM\SOFTWARE\Big`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := sddlOf(t, s, `HKLM\SOFTWARE\Big\Existing`)
+	err = s.SetSecurity(h, DACL_SECURITY_INFORMATION, sd.Bytes())
+	var sde *SecurityDescriptorError
+	if !errors.As(err, &sde) || sde.Key != `HKEY_LOCAL_MACHINE\SOFTWARE\Big\Existing` {
+		t.Fatalf("a DACL whose inheritance overflows a subkey's: %v", err)
+	}
+	if got := sddlOf(t, s, `HKLM\SOFTWARE\Big\Existing`); got != before {
+		t.Errorf("the refused change reached the subkey: %s", got)
+	}
+	s.DeleteKey(HKEY_LOCAL_MACHINE, `SOFTWARE\Big\Existing`)
+	if err := s.SetSecurity(h, DACL_SECURITY_INFORMATION, sd.Bytes()); err != nil {
+		t.Fatalf("without subkeys: %v", err)
+	}
+	_, _, err = s.CreatePath(`HKLM\SOFTWARE\Big\New\Deeper`, CreateOptions{})
+	if !errors.As(err, &sde) || sde.Key != `HKEY_LOCAL_MACHINE\SOFTWARE\Big\New` || !errors.Is(err, ERROR_INVALID_SECURITY_DESCR) {
+		t.Fatalf("creating under it: %v", err)
+	}
+	if keys, _ := s.EnumKeys(h); len(keys) != 0 {
+		t.Errorf("a refused create left %v", keys)
+	}
+}
