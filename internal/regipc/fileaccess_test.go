@@ -1,6 +1,7 @@
 package regipc
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -156,4 +157,51 @@ func TestLoadHiveFileAccess(t *testing.T) {
 	if st := fi.Sys().(*syscall.Stat_t); st.Uid != nobody || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("written back as uid %d mode %v, want uid %d mode 0600", st.Uid, fi.Mode().Perm(), nobody)
 	}
+}
+
+// TestLoadHiveBytesKeepsOthersFiles: a user's load of hive bytes (kept in the daemon's
+// directory) never touches the file of a hive mounted there, even one whose key it may
+// not open, and fails before writing anything where it may not load.
+func TestLoadHiveBytesKeepsOthersFiles(t *testing.T) {
+	reg := registry.OpenMemory(registry.Options{})
+	t.Cleanup(func() { reg.Close() })
+	root := reg.NewSession(registry.Owner{PID: -1, UID: 0, Exe: "root"})
+	user := reg.NewSession(registry.Owner{PID: -1, UID: 65534, Exe: "user"})
+	t.Cleanup(func() { user.Close(); root.Close() })
+	dir := t.TempDir()
+	sd, err := secdesc.ParseSDDL("O:BAG:SYD:P(A;CI;KA;;;BA)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	private, err := hive.Marshal(&hive.Key{Name: "ROOT", Security: sd.Bytes()}, hive.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const mount = "S-1-22-1-65534"
+	if err := LoadHive(root, registry.HKEY_USERS, mount, private, dir); err != nil {
+		t.Fatal(err)
+	}
+	file, _ := mountFile(dir, registry.HKEY_USERS, mount)
+	before, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := hive.Marshal(&hive.Key{Name: "X"}, hive.WriteOptions{})
+	if err := LoadHive(user, registry.HKEY_USERS, mount, other, dir); !errors.Is(err, registry.ERROR_ALREADY_EXISTS) {
+		t.Errorf("a user's load over a hive it may not open: %v", err)
+	}
+	if after, err := os.ReadFile(file); err != nil || !bytes.Equal(after, before) {
+		t.Errorf("the mounted hive's file changed or went: %v", err)
+	}
+	if err := LoadHive(user, registry.HKEY_USERS, "Elsewhere", other, dir); !errors.Is(err, registry.ERROR_PRIVILEGE_NOT_HELD) {
+		t.Errorf("a user's load elsewhere: %v", err)
+	}
+	if f, _ := mountFile(dir, registry.HKEY_USERS, "Elsewhere"); fileExists(f) {
+		t.Error("a refused load left its file")
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

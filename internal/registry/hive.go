@@ -300,7 +300,7 @@ func (s *Session) Load(parent Handle, name, file string) error {
 	if err := checkKeyName(name); err != nil {
 		return fail(err)
 	}
-	if err := s.mayMount(parent, name); err != nil {
+	if err := s.MayLoad(parent, name); err != nil {
 		return fail(err)
 	}
 	abs, err := filepath.Abs(file)
@@ -374,7 +374,7 @@ func (s *Session) Unload(parent Handle, name string) error {
 	if parent != HKEY_LOCAL_MACHINE && parent != HKEY_USERS {
 		return fail(ERROR_INVALID_PARAMETER)
 	}
-	if err := s.mayMount(parent, name); err != nil {
+	if err := s.MayLoad(parent, name); err != nil {
 		return fail(err)
 	}
 	r := s.r
@@ -509,9 +509,11 @@ func writeHiveFile(m *mount, root *hive.Key) error {
 	return nil
 }
 
-// mayMount checks that the session may load or unload a hive at parent\name: with the
-// privileges anywhere, else only at HKU\<its own SID> and HKU\<SID>_Classes.
-func (s *Session) mayMount(parent Handle, name string) error {
+// MayLoad checks that the session may load or unload a hive at parent\name, as Load and
+// Unload do before anything else: with the privileges anywhere, else only at HKU\<its
+// own SID> and HKU\<SID>_Classes (ERROR_PRIVILEGE_NOT_HELD). Callers that prepare a
+// file for Load check it first.
+func (s *Session) MayLoad(parent Handle, name string) error {
 	if s.privileged() {
 		return nil
 	}
