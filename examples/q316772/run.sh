@@ -61,7 +61,7 @@ export PATH=$bin:$PATH
 # start NAME INDEX [JOIN-PORT]: start a node with its own data directory and ports.
 start() {
 	local name=$1 i=$2 api=$((port + 3 * $2)) join=()
-	[ $# -gt 2 ] && join=(--join "127.0.0.1:$3" --token "$work/N1/join-token")
+	[ $# -gt 2 ] && join=(--join "127.0.0.1:$3" --token-file "$work/N1/join-token")
 	WOLFPACK_DATA=$work/$name wolfpackd --name "$name" --data-dir "$work/$name" \
 		--api "127.0.0.1:$api" --peer "127.0.0.1:$((api + 1))" --client "127.0.0.1:$((api + 2))" \
 		"${join[@]}" >"$work/$name.log" 2>&1 &

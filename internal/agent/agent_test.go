@@ -15,6 +15,7 @@ import (
 
 	"wolfpack/internal/api"
 	"wolfpack/internal/clusterdb"
+	"wolfpack/internal/pki"
 )
 
 // recordingRunner runs nothing and records the calls, in order.
@@ -59,12 +60,16 @@ func startAgent(t *testing.T) (*Agent, *recordingRunner, *clientv3.Client) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	e, err := clusterdb.StartEmbedded(ctx, clusterdb.EmbedConfig{Name: "N1", Dir: filepath.Join(t.TempDir(), "etcd"),
-		Peer: agentTestAddr(t), Client: agentTestAddr(t)})
+	dir := t.TempDir()
+	if _, err := pki.Bootstrap(dir, "N1", pki.Hosts("N1", "127.0.0.1")); err != nil {
+		t.Fatal(err)
+	}
+	e, err := clusterdb.StartEmbedded(ctx, clusterdb.EmbedConfig{Name: "N1", Dir: filepath.Join(dir, "etcd"),
+		Peer: agentTestAddr(t), Client: agentTestAddr(t), TLS: pki.PathsIn(dir)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.ClientURL}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.ClientURL}, TLS: e.ClientTLS, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		e.Close()
 		t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"wolfpack/internal/api"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/daemon"
+	"wolfpack/internal/pki"
 )
 
 // The benchmarks run real wolfpackd processes: the test binary doubles as wolfpackd when
@@ -78,7 +79,7 @@ func (nd *node) start(t testing.TB, firstDir string) {
 	os.Remove(filepath.Join(nd.dir, api.AddrFile))
 	args := []string{"--name", nd.name, "--data-dir", nd.dir, "--api", nd.api, "--peer", nd.peer, "--client", nd.client, "--log-level", "warn"}
 	if nd.join != "" {
-		args = append(args, "--join", nd.join, "--token", filepath.Join(firstDir, "join-token"))
+		args = append(args, "--join", nd.join, "--token-file", filepath.Join(firstDir, "join-token"))
 	}
 	if err := os.MkdirAll(nd.dir, 0o700); err != nil {
 		t.Fatal(err)
@@ -269,7 +270,9 @@ func BenchmarkStartAllOnline(b *testing.B) {
 	ctx := context.Background()
 	// The groups and resources are written straight into the cluster database (the API
 	// would take a while for a thousand); all of them want to be online.
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{"http://" + nodes[0].client}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	tlsCfg, err := clusterdb.ClientTLSInfo(pki.PathsIn(nodes[0].dir)).ClientConfig()
+	must(b, err)
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{"https://" + nodes[0].client}, TLS: tlsCfg, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	must(b, err)
 	defer cli.Close()
 	db := clusterdb.New(cli)

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -256,6 +255,11 @@ func forward(ctx context.Context, s *Server, own CheckpointOwner, r *http.Reques
 		return nil, &Error{Status: http.StatusBadGateway, Code: 5050, // ERROR_CLUSTER_NODE_DOWN
 			Message: "Cannot reach node " + own.Node + ", which owns the resource's group."}
 	}
+	// The token goes to the owner over TLS only, verified against the cluster CA.
+	if !strings.HasPrefix(own.API, "https://") {
+		return nil, &Error{Status: http.StatusBadGateway, Code: 5050,
+			Message: "Cannot reach node " + own.Node + ", which owns the resource's group: its API address is not https."}
+	}
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -273,7 +277,7 @@ func forward(ctx context.Context, s *Server, own CheckpointOwner, r *http.Reques
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := forwardClient.Do(req)
+	resp, err := s.peerClient().Do(req)
 	if err != nil {
 		return nil, &Error{Status: http.StatusBadGateway, Code: 5050,
 			Message: "Cannot reach node " + own.Node + ", which owns the resource's group: " + err.Error()}
@@ -295,10 +299,3 @@ func forward(ctx context.Context, s *Server, own CheckpointOwner, r *http.Reques
 	}
 	return out, nil
 }
-
-// forwardClient sends forwarded requests; node certificates may be self-signed.
-var forwardClient = &http.Client{Transport: func() http.RoundTripper {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
-	return tr
-}()}

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"wolfpack/internal/pki"
 )
 
 // Files in a node's data directory that clients read.
@@ -43,17 +45,17 @@ type Client struct {
 	http  *http.Client
 }
 
-// NewClient returns a client for the API at base. Certificates are not verified when
-// insecure is true (self-signed node certificates in a lab).
-func NewClient(base, token string, insecure bool) *Client {
+// NewClient returns a client for the API at base that verifies the server with
+// tlsConfig (nil: the system's roots, for the server's own name).
+func NewClient(base, token string, tlsConfig *tls.Config) *Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if insecure {
-		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
-	}
+	tr.TLSClientConfig = tlsConfig
 	return &Client{Base: strings.TrimRight(base, "/"), token: token, http: &http.Client{Transport: tr}}
 }
 
-// FromDataDir returns a client for the node whose data directory is dir.
+// FromDataDir returns a client for the node whose data directory is dir. It trusts the
+// cluster CA of the data directory (tls/ca.crt) alone, so the token goes to no one but a
+// node of that cluster, here or (Node) elsewhere.
 func FromDataDir(dir string) (*Client, error) {
 	addr, err := os.ReadFile(filepath.Join(dir, AddrFile))
 	if err != nil {
@@ -63,13 +65,18 @@ func FromDataDir(dir string) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the node's API token: %w", err)
 	}
-	return NewClient(strings.TrimSpace(string(addr)), strings.TrimSpace(string(tok)), true), nil
+	cfg, err := pki.PathsIn(dir).RootTLS()
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the cluster CA of data directory %s: %w", dir, err)
+	}
+	return NewClient(strings.TrimSpace(string(addr)), strings.TrimSpace(string(tok)), cfg), nil
 }
 
 // FromEnv returns a client for the node of DefaultDataDir.
 func FromEnv() (*Client, error) { return FromDataDir(DefaultDataDir()) }
 
-// WithBase returns a client for another node of the same cluster (same token).
+// WithBase returns a client for another node of the same cluster (same token, same
+// trust).
 func (c *Client) WithBase(base string) *Client {
 	cp := *c
 	cp.Base = strings.TrimRight(base, "/")
@@ -98,7 +105,9 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", ctype)
 	}
@@ -175,6 +184,10 @@ func (c *Client) Node(ctx context.Context, name string) (*Client, error) {
 		if strings.EqualFold(n.Name, name) {
 			if n.API == "" {
 				return nil, fmt.Errorf("node %s has no API address", name)
+			}
+			// The token goes to another node over TLS only (verified as the client is).
+			if !strings.HasPrefix(n.API, "https://") {
+				return nil, fmt.Errorf("node %s: its API address %s is not https: the token is not sent there", name, n.API)
 			}
 			return c.WithBase(n.API), nil
 		}

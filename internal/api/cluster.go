@@ -23,7 +23,8 @@ import (
 //	POST /v1/resources/{name}/{action}    online, offline, fail, move, prop, priv, adddep,
 //	                                      removedep, addowner, removeowner
 //	GET  /v1/resourcetypes                []ClusterResourceType
-//	POST /v1/cluster/join                 ClusterJoinRequest → ClusterJoinAnswer
+//
+// The join and token-rotation routes are in join.go.
 //
 // Errors carry Windows' cluster error numbers (5007 resource not found, 5013 group not
 // found, 5042 node not found, …) with Windows' messages.
@@ -90,21 +91,6 @@ type ClusterAction struct {
 	Props map[string]string `json:"props,omitempty"` // prop, priv
 }
 
-// ClusterJoinRequest is sent by a joining node (authenticated by the API token that the
-// join token gives).
-type ClusterJoinRequest struct {
-	Name    string `json:"name"`
-	PeerURL string `json:"peerURL"`
-	Witness bool   `json:"witness,omitempty"`
-}
-
-// ClusterJoinAnswer tells the joining node how to start its etcd member.
-type ClusterJoinAnswer struct {
-	MemberID       uint64   `json:"memberID"`
-	InitialCluster string   `json:"initialCluster"`
-	Endpoints      []string `json:"endpoints"`
-}
-
 // ClusterService is what the cluster routes call (internal/agent's Agent).
 type ClusterService interface {
 	Nodes(ctx context.Context) ([]ClusterNode, error)
@@ -116,7 +102,6 @@ type ClusterService interface {
 	NodeAction(ctx context.Context, name, action string, a ClusterAction) (any, error)
 	GroupAction(ctx context.Context, name, action string, a ClusterAction) (any, error)
 	ResourceAction(ctx context.Context, name, action string, a ClusterAction) (any, error)
-	Join(ctx context.Context, req ClusterJoinRequest) (ClusterJoinAnswer, error)
 }
 
 // RegisterCluster registers the cluster routes on s.
@@ -176,17 +161,4 @@ func RegisterCluster(s *Server, c ClusterService) {
 	s.Handle("GET /v1/resources/{name}", act(c.ResourceAction, "status"))
 	s.Handle("DELETE /v1/resources/{name}", act(c.ResourceAction, "delete"))
 	s.Handle("POST /v1/resources/{name}/{action}", act(c.ResourceAction, ""))
-	s.Handle("POST /v1/cluster/join", func(w http.ResponseWriter, r *http.Request) {
-		var req ClusterJoinRequest
-		if err := ReadJSON(r, &req); err != nil {
-			WriteError(w, err)
-			return
-		}
-		ans, err := c.Join(r.Context(), req)
-		if err != nil {
-			WriteError(w, err)
-			return
-		}
-		WriteJSON(w, http.StatusOK, ans)
-	})
 }

@@ -2,8 +2,12 @@
 // --api address, and the client that the CLIs (reg, cluster, wevtutil) and the other nodes
 // use to reach it.
 //
-// Every request carries "Authorization: Bearer TOKEN", where TOKEN is the content of the
-// node's token file (mode 0600 in its data directory). Errors travel as JSON
+// The server speaks TLS with the node's certificate from the cluster CA. Every request
+// carries "Authorization: Bearer TOKEN", where TOKEN is the content of the node's token
+// file (mode 0600 in its data directory), except the join (join.go), which carries the join
+// token's secret and is sent only over a connection pinned to the token's CA. The client
+// trusts the data directory's cluster CA alone, for pki.ServerName, and so does a node
+// that forwards a request to another (peer.go). Errors travel as JSON
 // {"error": "...", "code": N}: code is the Windows error number where one fits (for
 // example 2 for ERROR_FILE_NOT_FOUND), and the HTTP status says the class of failure.
 //

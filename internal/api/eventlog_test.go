@@ -23,7 +23,7 @@ func eventlogServer(t *testing.T) (*Client, *eventlog.Service) {
 	RegisterEventlog(s, svc)
 	hs := httptest.NewServer(s)
 	t.Cleanup(hs.Close)
-	return NewClient(hs.URL, "tok", false), svc
+	return NewClient(hs.URL, "tok", nil), svc
 }
 
 func TestEventlogRoutes(t *testing.T) {

@@ -21,7 +21,7 @@ func registryAPI(t *testing.T) (*api.Client, *registry.Registry) {
 	api.RegisterRegistry(srv, reg, t.TempDir())
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return api.NewClient(ts.URL, "tok", false), reg
+	return api.NewClient(ts.URL, "tok", nil), reg
 }
 
 func TestRegistryRoutes(t *testing.T) {

@@ -20,6 +20,8 @@ import (
 // Every route, /metrics included, requires the bearer token.
 type Server struct {
 	mux      *http.ServeMux
+	open     *http.ServeMux // routes that authenticate their callers themselves (the join)
+	peers    *http.Client   // forwarded requests to other nodes (peer.go)
 	token    string
 	log      *slog.Logger
 	Metrics  *prometheus.Registry
@@ -31,7 +33,7 @@ func NewServer(token string, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{mux: http.NewServeMux(), token: token, log: log, Metrics: prometheus.NewRegistry()}
+	s := &Server{mux: http.NewServeMux(), open: http.NewServeMux(), token: token, log: log, Metrics: prometheus.NewRegistry()}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "wolfpack_api_requests_total",
 		Help: "HTTP API requests by route pattern and status class.",
@@ -48,8 +50,20 @@ func (s *Server) Handle(pattern string, h http.HandlerFunc) {
 	s.mux.HandleFunc(pattern, h)
 }
 
+// HandleUnauthenticated registers h for pattern without the bearer-token check: h
+// authenticates the caller itself (the join route checks the join secret).
+func (s *Server) HandleUnauthenticated(pattern string, h http.HandlerFunc) {
+	s.open.HandleFunc(pattern, h)
+}
+
 // ServeHTTP authenticates the request and dispatches it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h, pattern := s.open.Handler(r); pattern != "" {
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(rec, r)
+		s.requests.WithLabelValues(pattern, statusClass(rec.status)).Inc()
+		return
+	}
 	if !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="wolfpack"`)
 		WriteError(w, &Error{Status: http.StatusUnauthorized, Code: 5, Message: "missing or wrong bearer token"})

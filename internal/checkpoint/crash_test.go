@@ -19,6 +19,7 @@ import (
 
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/hive"
+	"wolfpack/internal/pki"
 	"wolfpack/internal/registry"
 )
 
@@ -34,14 +35,14 @@ func TestKillOwnerMidCapture(t *testing.T) {
 	if os.Getenv("WOLFPACK_LONG") == "1" {
 		cycles = 20
 	}
-	cli := startEtcd(t)
+	cli, tlsDir := startEtcdDir(t)
 	store := clusterdb.NewCheckpointStore(cli)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	interrupted := 0
 	for c := range cycles {
 		owner := takeOwnership(t, cli, "G", fmt.Sprintf("owner%d", c))
-		acked := runAndKillOwner(t, cli, owner, rng)
+		acked := runAndKillOwner(t, cli, tlsDir, owner, rng)
 		mid := partialChunks(t, cli, store)
 		if mid {
 			interrupted++
@@ -127,11 +128,11 @@ func partialChunks(t *testing.T, cli *clientv3.Client, store *clusterdb.Checkpoi
 // runAndKillOwner runs an owner process that keeps rewriting a 6 MiB value and
 // capturing it, lets it commit a few versions, kills it with SIGKILL at a random moment
 // and returns the newest version it reported committed.
-func runAndKillOwner(t *testing.T, cli *clientv3.Client, f Fence, rng *rand.Rand) int {
+func runAndKillOwner(t *testing.T, cli *clientv3.Client, tlsDir string, f Fence, rng *rand.Rand) int {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashOwnerProcess$", "-test.v")
 	cmd.Env = append(os.Environ(), "WOLFPACK_CRASH_OWNER="+strings.Join([]string{
-		cli.Endpoints()[0], f.Node, f.Group, strconv.FormatInt(f.Revision, 10)}, ","))
+		cli.Endpoints()[0], f.Node, f.Group, strconv.FormatInt(f.Revision, 10), tlsDir}, ","))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +208,11 @@ func TestCrashOwnerProcess(t *testing.T) {
 	parts := strings.Split(spec, ",")
 	rev, _ := strconv.ParseInt(parts[3], 10, 64)
 	f := Fence{Node: parts[1], Group: parts[2], Revision: rev}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{parts[0]}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	tlsCfg, err := clusterdb.ClientTLSInfo(pki.PathsIn(parts[4])).ClientConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{parts[0]}, TLS: tlsCfg, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatal(err)
 	}

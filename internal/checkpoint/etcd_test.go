@@ -12,30 +12,43 @@ import (
 	"go.uber.org/zap"
 
 	"wolfpack/internal/clusterdb"
+	"wolfpack/internal/pki"
 )
 
 // startEtcd starts an embedded etcd member on loopback ports in a temporary directory
 // (etcd's default request limit of 1.5 MiB applies) and returns a client.
 func startEtcd(t testing.TB) *clientv3.Client {
+	cli, _ := startEtcdDir(t)
+	return cli
+}
+
+// startEtcdDir is startEtcd that also returns the data directory whose TLS files (a
+// cluster CA and a node certificate) the member and its clients use.
+func startEtcdDir(t testing.TB) (*clientv3.Client, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	dir := t.TempDir()
+	if _, err := pki.Bootstrap(dir, "test", pki.Hosts("test", "127.0.0.1")); err != nil {
+		t.Fatal(err)
+	}
 	e, err := clusterdb.StartEmbedded(ctx, clusterdb.EmbedConfig{
 		Name:   "test",
-		Dir:    filepath.Join(t.TempDir(), "etcd"),
+		Dir:    filepath.Join(dir, "etcd"),
 		Peer:   freeAddr(t),
 		Client: freeAddr(t),
+		TLS:    pki.PathsIn(dir),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Close)
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.ClientURL}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.ClientURL}, TLS: e.ClientTLS, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cli.Close() })
-	return cli
+	return cli, dir
 }
 
 func freeAddr(t testing.TB) string {

@@ -2,14 +2,17 @@ package checkpoint
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"wolfpack/internal/api"
 	"wolfpack/internal/clusterdb"
+	"wolfpack/internal/pki"
 	"wolfpack/internal/registry"
 )
 
@@ -20,17 +23,50 @@ type apiNode struct {
 	c   *api.Client
 }
 
-func newAPINode(t *testing.T, name string, db *clusterdb.DB, store *clusterdb.CheckpointStore) *apiNode {
+// The nodes' API servers serve TLS with node certificates of one cluster CA, and
+// forward to each other trusting that CA alone, as wolfpackd does.
+func newAPINode(t *testing.T, name string, db *clusterdb.DB, store *clusterdb.CheckpointStore, ca *pki.CA) *apiNode {
 	t.Helper()
 	n := newBenchNode(t, name, store)
 	s := api.NewServer("secret", slog.Default())
 	api.RegisterCheckpoint(s, &Service{Node: name, DB: db, Store: store, Manager: n.m, Log: slog.Default()})
-	srv := httptest.NewServer(s)
+	p := pki.PathsIn(t.TempDir())
+	if err := p.WriteCA(ca); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.EnsureNode(ca, name, pki.Hosts(name, "127.0.0.1"), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := p.ServerCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, err := p.ClientTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetPeerTLS(peer)
+	srv := httptest.NewUnstartedServer(s)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	if _, err := db.RegisterNode(context.Background(), clusterdb.Node{Name: name, API: srv.URL}); err != nil {
 		t.Fatal(err)
 	}
-	return &apiNode{benchNode: n, srv: srv, c: api.NewClient(srv.URL, "secret", false)}
+	roots, err := p.RootTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &apiNode{benchNode: n, srv: srv, c: api.NewClient(srv.URL, "secret", roots)}
+}
+
+func newTestCA(t *testing.T) *pki.CA {
+	t.Helper()
+	ca, err := pki.NewCA(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca
 }
 
 // TestRoutes drives the checkpoint routes on two nodes sharing one cluster database: N2
@@ -40,8 +76,9 @@ func TestRoutes(t *testing.T) {
 	cli := startEtcd(t)
 	db := clusterdb.New(cli)
 	store := clusterdb.NewCheckpointStore(cli)
-	n1 := newAPINode(t, "N1", db, store)
-	n2 := newAPINode(t, "N2", db, store)
+	ca := newTestCA(t)
+	n1 := newAPINode(t, "N1", db, store, ca)
+	n2 := newAPINode(t, "N2", db, store, ca)
 	if err := db.CreateGroup(ctx, clusterdb.NewGroup("G")); err != nil {
 		t.Fatal(err)
 	}

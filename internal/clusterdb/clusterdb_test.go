@@ -4,14 +4,28 @@ import (
 	"context"
 	"errors"
 	"net"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+
+	"wolfpack/internal/pki"
 )
+
+// testPKI returns the TLS files of dataDir, making a CA and a node certificate there the
+// first time.
+func testPKI(t *testing.T, dataDir string) pki.Paths {
+	t.Helper()
+	p := pki.PathsIn(dataDir)
+	if !p.HasCA() {
+		if _, err := pki.Bootstrap(dataDir, "N1", pki.Hosts("N1", "127.0.0.1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
+}
 
 func embedTestAddr(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -27,11 +41,12 @@ func startEmbeddedTestDB(t *testing.T, dir string) (*DB, *Embedded) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	e, err := StartEmbedded(ctx, EmbedConfig{Name: "N1", Dir: dir, Peer: embedTestAddr(t), Client: embedTestAddr(t)})
+	e, err := StartEmbedded(ctx, EmbedConfig{Name: "N1", Dir: dir, Peer: embedTestAddr(t), Client: embedTestAddr(t),
+		TLS: testPKI(t, filepath.Dir(dir))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.ClientURL}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.ClientURL}, TLS: e.ClientTLS, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		e.Close()
 		t.Fatal(err)
@@ -162,39 +177,6 @@ func TestNodeIDsAndRestart(t *testing.T) {
 	}
 	if len(s.Nodes) != 2 || s.Nodes["n2"].ID != 2 {
 		t.Fatalf("after restart: nodes %+v", s.Nodes)
-	}
-}
-
-func TestJoinToken(t *testing.T) {
-	dir := t.TempDir()
-	tok, created, err := LoadOrCreateJoinToken(dir)
-	if err != nil || !created || !ValidJoinToken(tok) {
-		t.Fatalf("LoadOrCreateJoinToken = %q, %v, %v", tok, created, err)
-	}
-	fi, err := os.Stat(filepath.Join(dir, JoinTokenFile))
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("join-token mode %v, %v", fi.Mode(), err)
-	}
-	again, created, err := LoadOrCreateJoinToken(dir)
-	if err != nil || created || again != tok {
-		t.Fatalf("second load = %q, %v, %v", again, created, err)
-	}
-	other, _ := NewJoinToken()
-	if APIToken(tok) != APIToken(tok) || APIToken(tok) == APIToken(other) || APIToken(tok) == tok {
-		t.Fatal("API token is not a distinct deterministic function of the join token")
-	}
-	for _, bad := range []string{"", "WPK1", "K10abc", "WPK1" + "zz" + tok[6:]} {
-		if ValidJoinToken(bad) {
-			t.Errorf("ValidJoinToken(%q) = true", bad)
-		}
-	}
-	api := filepath.Join(dir, "token")
-	if err := WriteAPIToken(api, tok); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(api)
-	if string(b) != APIToken(tok)+"\n" {
-		t.Fatalf("token file %q", b)
 	}
 }
 

@@ -3,6 +3,7 @@ package clusterdb
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -12,9 +13,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"wolfpack/internal/pki"
 )
 
 // Timing of the embedded etcd, tuned for nodes on one LAN or loopback: a 100 ms heartbeat
@@ -32,6 +36,10 @@ type EmbedConfig struct {
 	Peer   string // host:port for peer traffic
 	Client string // host:port for client traffic
 	Log    *slog.Logger
+	// TLS is the node's certificate, key and cluster CA (pki.PathsIn(data dir)): both
+	// ports use https with mutual TLS, and accept only clients and peers that present a
+	// certificate from the cluster CA.
+	TLS pki.Paths
 	// InitialCluster is "name=peerURL,…" of the cluster to join, with ClusterState
 	// "existing"; empty starts a new one-node cluster (or restarts from Dir).
 	InitialCluster string
@@ -42,6 +50,9 @@ type Embedded struct {
 	Etcd      *embed.Etcd
 	ClientURL string
 	PeerURL   string
+	// ClientTLS is the configuration of an etcd client of this member: the node's
+	// certificate, trusting the cluster CA.
+	ClientTLS *tls.Config
 	quiet     *atomic.Bool // set while closing: etcd's complaints about closed listeners are noise
 	once      sync.Once
 }
@@ -54,8 +65,8 @@ func HasData(dir string) bool {
 
 // StartEmbedded starts the member and waits until it serves (or ctx ends).
 func StartEmbedded(ctx context.Context, c EmbedConfig) (*Embedded, error) {
-	peerURL := "http://" + c.Peer
-	clientURL := "http://" + c.Client
+	peerURL := "https://" + c.Peer
+	clientURL := "https://" + c.Client
 	pu, err := url.Parse(peerURL)
 	if err != nil {
 		return nil, fmt.Errorf("clusterdb: --peer %s: %w", c.Peer, err)
@@ -74,6 +85,12 @@ func StartEmbedded(ctx context.Context, c EmbedConfig) (*Embedded, error) {
 	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*pu}, []url.URL{*pu}
 	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*cu}, []url.URL{*cu}
 	cfg.InitialClusterToken = "wolfpack"
+	cfg.ClientTLSInfo = ServerTLSInfo(c.TLS)
+	cfg.PeerTLSInfo = ServerTLSInfo(c.TLS)
+	clientTLS, err := ClientTLSInfo(c.TLS).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("clusterdb: etcd client TLS: %w", err)
+	}
 	if c.InitialCluster != "" && !HasData(c.Dir) {
 		cfg.InitialCluster = c.InitialCluster
 		cfg.ClusterState = embed.ClusterStateFlagExisting
@@ -101,7 +118,29 @@ func StartEmbedded(ctx context.Context, c EmbedConfig) (*Embedded, error) {
 		e.Close()
 		return nil, fmt.Errorf("clusterdb: etcd did not become ready: %w", ctx.Err())
 	}
-	return &Embedded{Etcd: e, ClientURL: clientURL, PeerURL: peerURL, quiet: quiet}, nil
+	return &Embedded{Etcd: e, ClientURL: clientURL, PeerURL: peerURL, ClientTLS: clientTLS, quiet: quiet}, nil
+}
+
+// ServerTLSInfo is the TLS of an embedded member's client and peer ports: the node's
+// certificate, and client-certificate authentication against the cluster CA. A client's
+// certificate is not matched against its address (SkipClientSANVerify): the cluster CA
+// vouches for every node, whatever address it comes from, and etcd's check falls back to
+// reverse DNS look-ups.
+func ServerTLSInfo(p pki.Paths) transport.TLSInfo {
+	return transport.TLSInfo{
+		CertFile:            p.NodeCert,
+		KeyFile:             p.NodeKey,
+		TrustedCAFile:       p.CACert,
+		ClientCertAuth:      true,
+		SkipClientSANVerify: true,
+		ServerName:          pki.ServerName, // what the member verifies when it dials its peers
+	}
+}
+
+// ClientTLSInfo is the TLS of an etcd client of the embedded members: the node's
+// certificate, trusting the cluster CA for pki.ServerName.
+func ClientTLSInfo(p pki.Paths) transport.TLSInfo {
+	return transport.TLSInfo{CertFile: p.NodeCert, KeyFile: p.NodeKey, TrustedCAFile: p.CACert, ServerName: pki.ServerName}
 }
 
 // Close stops the member; later calls do nothing.

@@ -1,75 +1,94 @@
 package clusterdb
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 )
 
-// JoinTokenFile is the name of the join token's file in a node's data directory.
+// JoinTokenFile is the name of the join token's file in a node's data directory: on the
+// first node from bootstrap, and on the node where the token was last rotated.
 const JoinTokenFile = "join-token"
 
-// joinTokenPrefix marks Wolfpack join tokens, as "K10" marks k3s's.
-const joinTokenPrefix = "WPK1"
+// A join token is, as k3s's, "<prefix><CA hash>::<secret>": the hex SHA-256 of the
+// cluster CA's certificate (pki.Hash), which the joining node checks in the TLS handshake
+// before it sends anything, and a random secret, which the node it joins checks against
+// the hash kept in etcd (JoinSecretKey).
+const (
+	joinTokenPrefix = "WPK2"
+	joinTokenSep    = "::"
+	secretBytes     = 32
+)
 
-// NewJoinToken returns a fresh random join token.
-func NewJoinToken() (string, error) {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return joinTokenPrefix + hex.EncodeToString(b), nil
+// JoinToken is a parsed join token.
+type JoinToken struct {
+	CAHash string // 64 hex digits
+	Secret string // 64 hex digits
 }
 
-// ValidJoinToken reports whether tok looks like a join token.
-func ValidJoinToken(tok string) bool {
-	rest, ok := strings.CutPrefix(tok, joinTokenPrefix)
-	if !ok || len(rest) != 48 {
+// String is the token as the administrator handles it.
+func (t JoinToken) String() string { return joinTokenPrefix + t.CAHash + joinTokenSep + t.Secret }
+
+// NewJoinToken returns a token with a fresh random secret for the CA whose hash is caHash.
+func NewJoinToken(caHash string) (JoinToken, error) {
+	b := make([]byte, secretBytes)
+	if _, err := rand.Read(b); err != nil {
+		return JoinToken{}, fmt.Errorf("clusterdb: join token: %w", err)
+	}
+	return JoinToken{CAHash: caHash, Secret: hex.EncodeToString(b)}, nil
+}
+
+// ParseJoinToken reads a token; the error (wrapping ErrJoinToken) says what is wrong
+// without repeating the input.
+func ParseJoinToken(s string) (JoinToken, error) {
+	s = strings.TrimSpace(s)
+	rest, ok := strings.CutPrefix(s, joinTokenPrefix)
+	if !ok {
+		return JoinToken{}, fmt.Errorf("%w: not a Wolfpack join token (it starts with %s)", ErrJoinToken, joinTokenPrefix)
+	}
+	hash, secret, ok := strings.Cut(rest, joinTokenSep)
+	if !ok || !isHex(hash, sha256.Size) || !isHex(secret, secretBytes) {
+		return JoinToken{}, fmt.Errorf("%w: not a Wolfpack join token (%s<CA hash>%s<secret>, 64 hex digits each)",
+			ErrJoinToken, joinTokenPrefix, joinTokenSep)
+	}
+	return JoinToken{CAHash: hash, Secret: secret}, nil
+}
+
+// SecretHash is what etcd keeps of a join secret.
+func SecretHash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// ReadJoinToken reads a join token from a file (--token-file, or a data directory's
+// join-token).
+func ReadJoinToken(path string) (JoinToken, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return JoinToken{}, fmt.Errorf("clusterdb: join token: %w", err)
+	}
+	t, err := ParseJoinToken(string(b))
+	if err != nil {
+		return JoinToken{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+// WriteJoinToken writes t to dir/join-token with mode 0600.
+func WriteJoinToken(dir string, t JoinToken) error {
+	return writeSecret(filepath.Join(dir, JoinTokenFile), t.String())
+}
+
+func isHex(s string, n int) bool {
+	if len(s) != 2*n {
 		return false
 	}
-	_, err := hex.DecodeString(rest)
-	return err == nil
-}
-
-// APIToken derives the cluster's HTTP API bearer token from the join token. Every node
-// of a cluster holds the join token, so every node serves and sends the same API token,
-// and a joining node proves that it knows the join token by presenting the API token.
-func APIToken(joinToken string) string {
-	m := hmac.New(sha256.New, []byte(joinToken))
-	m.Write([]byte("wolfpack api token v1"))
-	return hex.EncodeToString(m.Sum(nil))[:48]
-}
-
-// LoadOrCreateJoinToken reads dir/join-token, creating it (mode 0600) the first time.
-// created reports whether it was made now.
-func LoadOrCreateJoinToken(dir string) (tok string, created bool, err error) {
-	path := filepath.Join(dir, JoinTokenFile)
-	b, err := os.ReadFile(path)
-	if err == nil {
-		tok = strings.TrimSpace(string(b))
-		if !ValidJoinToken(tok) {
-			return "", false, fmt.Errorf("clusterdb: %s: %w", path, ErrJoinToken)
-		}
-		return tok, false, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return "", false, fmt.Errorf("clusterdb: join token: %w", err)
-	}
-	if tok, err = NewJoinToken(); err != nil {
-		return "", false, err
-	}
-	return tok, true, WriteJoinToken(dir, tok)
-}
-
-// WriteJoinToken writes tok to dir/join-token with mode 0600.
-func WriteJoinToken(dir, tok string) error {
-	return writeSecret(filepath.Join(dir, JoinTokenFile), tok)
+	_, err := hex.DecodeString(s)
+	return err == nil && strings.ToLower(s) == s
 }
 
 // writeSecret writes a one-line secret file (mode 0600) through a rename.
@@ -79,26 +98,21 @@ func writeSecret(path, s string) error {
 		return fmt.Errorf("clusterdb: %w", err)
 	}
 	defer os.Remove(f.Name())
-	if _, err := f.WriteString(s + "\n"); err != nil {
-		f.Close()
-		return err
+	_, err = f.WriteString(s + "\n")
+	if err == nil {
+		err = f.Chmod(0o600)
 	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
+	if err == nil {
+		err = f.Sync()
 	}
-	if err := f.Close(); err != nil {
-		return err
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	return os.Rename(f.Name(), path)
-}
-
-// WriteAPIToken writes the API token derived from joinToken to path (the daemon's token
-// file) unless it already holds it.
-func WriteAPIToken(path, joinToken string) error {
-	want := APIToken(joinToken)
-	if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) == want {
-		return nil
+	if err == nil {
+		err = os.Rename(f.Name(), path)
 	}
-	return writeSecret(path, want)
+	if err != nil {
+		return fmt.Errorf("clusterdb: write %s: %w", path, err)
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"wolfpack/internal/api"
+	"wolfpack/internal/pki"
 )
 
 // newAPI prepares the HTTP API server (before the parts, which register routes on it).
@@ -35,17 +36,18 @@ func (n *Node) startAPI(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("--api %s: %w", n.Cfg.API, err)
 	}
-	var tlsConfig *tls.Config
-	scheme := "http"
-	if n.Cfg.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(n.Cfg.TLSCert, n.Cfg.TLSKey)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
-		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		scheme = "https"
+	tlsConfig, err := n.apiTLS()
+	if err != nil {
+		ln.Close()
+		return err
 	}
+	peer, err := pki.PathsIn(n.Cfg.DataDir).ClientTLS()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	n.API.SetPeerTLS(peer)
+	scheme := "https"
 	base := scheme + "://" + ln.Addr().String()
 	addrFile := filepath.Join(n.Cfg.DataDir, api.AddrFile)
 	if err := writeFileAtomic(addrFile, []byte(base+"\n"), 0o644); err != nil {
@@ -64,6 +66,33 @@ func (n *Node) startAPI(ctx context.Context) error {
 	n.onStop(func() { cancel(); <-done; os.Remove(addrFile) })
 	n.Log.Info("api listening", "url", base)
 	return nil
+}
+
+// apiTLS is the API's TLS configuration: the node's certificate from the cluster CA
+// (with the CA in the chain, for joining nodes to pin). --tls-cert/--tls-key replace it
+// for every client but Wolfpack's own, which ask for pki.ServerName.
+func (n *Node) apiTLS() (*tls.Config, error) {
+	nodeCert, err := pki.PathsIn(n.Cfg.DataDir).ServerCertificate()
+	if err != nil {
+		return nil, err
+	}
+	var override *tls.Certificate
+	if n.Cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(n.Cfg.TLSCert, n.Cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		override = &cert
+	}
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			if override != nil && hello.ServerName != pki.ServerName {
+				return override, nil
+			}
+			return &nodeCert, nil
+		},
+	}, nil
 }
 
 // loadOrCreateToken reads the node's API token, creating a random one (mode 0600) the

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
@@ -18,45 +20,212 @@ import (
 	"wolfpack/internal/api"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/eventlog"
+	"wolfpack/internal/pki"
 	"wolfpack/internal/resmon"
 )
 
-// prepareCluster runs before the API server is made: it settles the cluster's join
-// token (from --token, or the one in the data directory, created on first start) and
-// writes the API token derived from it, so that every node of a cluster serves the same
-// API token.
-func (n *Node) prepareCluster() error {
-	dir := n.Cfg.DataDir
-	var tok string
-	if n.Cfg.Token != "" {
-		tok = strings.TrimSpace(n.Cfg.Token)
-		if !clusterdb.ValidJoinToken(tok) {
-			// --token may also name a file that holds the token (the first node's
-			// join-token), as k3s's --token-file.
-			if b, err := os.ReadFile(tok); err == nil && clusterdb.ValidJoinToken(strings.TrimSpace(string(b))) {
-				tok = strings.TrimSpace(string(b))
-			}
-		}
-		if !clusterdb.ValidJoinToken(tok) {
-			return fmt.Errorf("--token: not a Wolfpack join token (it is the content of the first node's %s file)", clusterdb.JoinTokenFile)
-		}
-		if err := clusterdb.WriteJoinToken(dir, tok); err != nil {
+// prepareCluster runs before the API server is made: it settles the node's TLS files
+// (tls/ under the data directory) and its API token.
+//
+//   - A node that joins (--join, and no etcd member in its data directory yet) sends its
+//     request to the node it joins over a TLS connection pinned to the CA hash of its join
+//     token (api.JoinCluster): the secret goes out only once that node has shown the
+//     cluster's CA. From the answer it writes its certificate, the CA and the API token, and
+//     keeps the etcd membership for startEtcd. Nothing is written when the join fails, and
+//     the join token never is.
+//   - An embedded node without a CA is the first of a new cluster: it makes the CA and the
+//     join token (join-token, 0600), whose secret's hash goes to etcd once it runs.
+//   - A node on an external etcd gets the CA and the API token from etcd, where the first
+//     node stored them.
+//
+// Every node holds the CA key, and (re)issues its own certificate when it is missing, near
+// its end, or does not name the node's current addresses.
+func (n *Node) prepareCluster(ctx context.Context) error {
+	cfg := n.Cfg
+	p := pki.PathsIn(cfg.DataDir)
+	hosts := pki.Hosts(cfg.Name, cfg.API, cfg.Peer, cfg.Client)
+	switch {
+	case len(cfg.EtcdEndpoints) > 0:
+		if err := n.prepareExternal(ctx, hosts); err != nil {
 			return err
 		}
-	} else if n.Cfg.Join != "" && !clusterdb.HasData(filepath.Join(dir, "etcd")) {
-		return fmt.Errorf("--join %s needs --token: the content (or the path) of the first node's %s file", n.Cfg.Join, clusterdb.JoinTokenFile)
-	} else {
-		t, created, err := clusterdb.LoadOrCreateJoinToken(dir)
+	case cfg.Join != "" && !clusterdb.HasData(filepath.Join(cfg.DataDir, "etcd")):
+		if err := n.join(ctx, hosts); err != nil {
+			return err
+		}
+	case !p.HasCA():
+		if clusterdb.HasData(filepath.Join(cfg.DataDir, "etcd")) {
+			return fmt.Errorf("data directory %s holds an etcd member but no cluster CA (%s): it was made by a wolfpackd without TLS; start on a new data directory", cfg.DataDir, p.CACert)
+		}
+		ca, err := pki.Bootstrap(cfg.DataDir, cfg.Name, hosts)
 		if err != nil {
 			return err
 		}
-		tok = t
-		if created {
-			n.Log.Info("cluster join token written; give its content to new nodes with --token", "file", filepath.Join(dir, clusterdb.JoinTokenFile))
+		tok, err := clusterdb.NewJoinToken(ca.Hash())
+		if err != nil {
+			return err
+		}
+		if err := clusterdb.WriteJoinToken(cfg.DataDir, tok); err != nil {
+			return err
+		}
+		n.Log.Info("new cluster: CA and join token made; give the join-token file to new nodes (--token-file)",
+			"ca", p.CACert, "join-token", filepath.Join(cfg.DataDir, clusterdb.JoinTokenFile))
+	}
+	ca, err := p.LoadCA()
+	if err != nil {
+		return err
+	}
+	issued, err := p.EnsureNode(ca, cfg.Name, hosts, time.Now())
+	if err != nil {
+		return err
+	}
+	if issued {
+		n.Log.Info("node certificate issued", "file", p.NodeCert)
+	}
+	n.ca = ca
+	return nil
+}
+
+// join asks the node of --join to admit this one (see prepareCluster).
+func (n *Node) join(ctx context.Context, hosts []string) error {
+	cfg := n.Cfg
+	if cfg.Token == "" {
+		return fmt.Errorf("--join %s needs the cluster's join token: --token-file FILE (a copy of the first node's %s file) or $%s",
+			cfg.Join, clusterdb.JoinTokenFile, TokenEnv)
+	}
+	tok, err := clusterdb.ParseJoinToken(cfg.Token)
+	if err != nil {
+		return fmt.Errorf("join token: %w", err)
+	}
+	base := cfg.Join
+	if !strings.Contains(base, "://") {
+		base = "https://" + base
+	}
+	key, err := pki.NewKey()
+	if err != nil {
+		return err
+	}
+	csr, err := pki.NewCSR(key, cfg.Name, hosts)
+	if err != nil {
+		return err
+	}
+	req := api.ClusterJoinRequest{Name: cfg.Name, PeerURL: "https://" + cfg.Peer, Witness: cfg.Witness, Secret: tok.Secret, CSR: string(csr)}
+	jctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	var ans api.ClusterJoinAnswer
+	for {
+		ans, err = api.JoinCluster(jctx, base, tok.CAHash, req)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, pki.ErrPin) {
+			return fmt.Errorf("join %s refused before sending the token's secret: the node's CA is not the one the token pins (the token is of another cluster, or %s is not a node of the token's cluster): %w", cfg.Join, cfg.Join, err)
+		}
+		var ae *api.Error
+		if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+			return fmt.Errorf("join %s refused: wrong join token (it is the content of the %s file of a node of the cluster, current since the last rotation)", cfg.Join, clusterdb.JoinTokenFile)
+		}
+		// etcd adds a member only to a cluster whose members have all been connected
+		// for a few seconds, and one learner at a time: wait for that.
+		msg := err.Error()
+		if !strings.Contains(msg, "unhealthy cluster") && !strings.Contains(msg, "learner") && !strings.Contains(msg, "not started") {
+			return fmt.Errorf("join %s: %w", cfg.Join, err)
+		}
+		n.Log.Info("waiting for the cluster to accept a new member", "reason", msg)
+		select {
+		case <-jctx.Done():
+			return fmt.Errorf("join %s: %w", cfg.Join, err)
+		case <-time.After(time.Second):
 		}
 	}
-	n.joinToken = tok
-	return clusterdb.WriteAPIToken(filepath.Join(dir, api.TokenFile), tok)
+	// The answer must be of the pinned CA, and the certificate for this node's key.
+	ca, err := pki.ParseCA([]byte(ans.CACert), []byte(ans.CAKey))
+	if err != nil {
+		return fmt.Errorf("join %s: the cluster CA in the answer: %w", cfg.Join, err)
+	}
+	if ca.Hash() != tok.CAHash {
+		return fmt.Errorf("join %s: the answer's CA is not the join token's", cfg.Join)
+	}
+	cert, err := pki.ParseCert([]byte(ans.NodeCert))
+	if err != nil {
+		return fmt.Errorf("join %s: the node certificate in the answer: %w", cfg.Join, err)
+	}
+	if cert.CheckSignatureFrom(ca.Cert) != nil || !key.PublicKey.Equal(cert.PublicKey) {
+		return fmt.Errorf("join %s: the node certificate in the answer is not for this node's key from the cluster CA", cfg.Join)
+	}
+	if ans.APIToken == "" {
+		return fmt.Errorf("join %s: the answer has no API token", cfg.Join)
+	}
+	p := pki.PathsIn(cfg.DataDir)
+	if err := p.WriteCA(ca); err != nil {
+		return err
+	}
+	if err := p.WriteNode([]byte(ans.NodeCert), key); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(cfg.DataDir, api.TokenFile), []byte(ans.APIToken+"\n"), 0o600); err != nil {
+		return fmt.Errorf("token file: %w", err)
+	}
+	n.pendingJoin = &ans
+	n.Log.Info("admitted to the cluster", "via", cfg.Join, "member", fmt.Sprintf("%x", ans.MemberID))
+	return nil
+}
+
+// prepareExternal connects to the external etcd with the administrator's client
+// certificate, and takes the cluster CA and the API token from there (the first node
+// stores them).
+func (n *Node) prepareExternal(ctx context.Context, hosts []string) error {
+	cfg := n.Cfg
+	cli, err := newEtcdClient(cfg.EtcdEndpoints, transport.TLSInfo{CertFile: cfg.EtcdCert, KeyFile: cfg.EtcdKey, TrustedCAFile: cfg.EtcdCA})
+	if err != nil {
+		return err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			cli.Close()
+		}
+	}()
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := cli.Get(sctx, clusterdb.Prefix+"probe"); err != nil {
+		return fmt.Errorf("external etcd %s: %w", strings.Join(cfg.EtcdEndpoints, ","), err)
+	}
+	rec, err := clusterdb.LoadOrCreateCA(sctx, cli, func() (clusterdb.CARecord, error) {
+		ca, err := pki.NewCA(time.Now())
+		if err != nil {
+			return clusterdb.CARecord{}, err
+		}
+		key, err := ca.KeyPEM()
+		return clusterdb.CARecord{Cert: string(ca.CertPEM), Key: string(key)}, err
+	})
+	if err != nil {
+		return err
+	}
+	ca, err := pki.ParseCA([]byte(rec.Cert), []byte(rec.Key))
+	if err != nil {
+		return fmt.Errorf("the cluster CA in etcd (%s): %w", clusterdb.ClusterCAKey, err)
+	}
+	if err := pki.PathsIn(cfg.DataDir).WriteCA(ca); err != nil {
+		return err
+	}
+	path := filepath.Join(cfg.DataDir, api.TokenFile)
+	local, err := loadOrCreateToken(path)
+	if err != nil {
+		return err
+	}
+	shared, err := clusterdb.LoadOrCreateAPIToken(sctx, cli, local)
+	if err != nil {
+		return err
+	}
+	if shared != local {
+		if err := writeFileAtomic(path, []byte(shared+"\n"), 0o600); err != nil {
+			return fmt.Errorf("token file: %w", err)
+		}
+	}
+	n.external = cli
+	ok = true
+	return nil
 }
 
 // startCluster starts (or joins) the cluster database, the resource monitor and the
@@ -71,22 +240,20 @@ func (n *Node) startCluster(ctx context.Context) error {
 		memberID uint64
 		err      error
 	)
-	if len(cfg.EtcdEndpoints) > 0 {
-		cli, err = newEtcdClient(cfg.EtcdEndpoints)
-		if err != nil {
-			return err
-		}
-		if _, err := cli.Get(sctx, clusterdb.Prefix+"probe"); err != nil {
-			cli.Close()
-			return fmt.Errorf("external etcd %s: %w", strings.Join(cfg.EtcdEndpoints, ","), err)
-		}
+	if n.external != nil {
+		cli = n.external
 	} else {
 		embedded, memberID, err = n.startEtcd(sctx)
 		if err != nil {
 			return err
 		}
-		cli, err = newEtcdClient([]string{embedded.ClientURL})
+		cli, err = newEtcdClient([]string{embedded.ClientURL}, clusterdb.ClientTLSInfo(pki.PathsIn(cfg.DataDir)))
 		if err != nil {
+			embedded.Close()
+			return err
+		}
+		if err := n.initJoinSecret(sctx, cli); err != nil {
+			cli.Close()
 			embedded.Close()
 			return err
 		}
@@ -132,6 +299,10 @@ func (n *Node) startCluster(ctx context.Context) error {
 	api.RegisterCluster(n.API, a)
 	n.API.Metrics.MustRegister(a.Collector())
 	actx, stopAgent := context.WithCancel(context.WithoutCancel(ctx))
+	api.RegisterJoin(n.API, &joinService{n: n, agent: a, cli: cli, external: embedded == nil})
+	if embedded != nil {
+		go n.watchJoinSecret(actx, cli)
+	}
 	n.onStop(func() {
 		stopAgent()
 		a.Wait()
@@ -152,53 +323,23 @@ func (n *Node) startCluster(ctx context.Context) error {
 }
 
 // startEtcd starts the embedded etcd member: a new one-node cluster, a restart from the
-// data directory, or a join (--join) through another node's API, as a learner that is
-// promoted once it has caught up.
+// data directory, or, after prepareCluster's join, a learner that is promoted once it has
+// caught up.
 func (n *Node) startEtcd(ctx context.Context) (*clusterdb.Embedded, uint64, error) {
 	cfg := n.Cfg
 	ec := clusterdb.EmbedConfig{Name: cfg.Name, Dir: filepath.Join(cfg.DataDir, "etcd"), Peer: cfg.Peer, Client: cfg.Client,
-		Log: n.Log.With("part", "etcd")}
-	var ans api.ClusterJoinAnswer
-	joining := cfg.Join != "" && !clusterdb.HasData(ec.Dir)
-	if joining {
-		base := cfg.Join
-		if !strings.Contains(base, "://") {
-			base = "http://" + base
-		}
-		c := api.NewClient(base, clusterdb.APIToken(n.joinToken), true)
-		req := api.ClusterJoinRequest{Name: cfg.Name, PeerURL: "http://" + cfg.Peer, Witness: cfg.Witness}
-		for {
-			err := c.Do(ctx, http.MethodPost, "/v1/cluster/join", req, &ans)
-			if err == nil {
-				break
-			}
-			var ae *api.Error
-			if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
-				return nil, 0, fmt.Errorf("join %s refused: wrong join token (--token must be the content of the first node's %s file)", cfg.Join, clusterdb.JoinTokenFile)
-			}
-			// etcd adds a member only to a cluster whose members have all been
-			// connected for a few seconds, and one learner at a time: wait for that.
-			msg := err.Error()
-			if !strings.Contains(msg, "unhealthy cluster") && !strings.Contains(msg, "learner") && !strings.Contains(msg, "not started") {
-				return nil, 0, fmt.Errorf("join %s: %w", cfg.Join, err)
-			}
-			n.Log.Info("waiting for the cluster to accept a new member", "reason", msg)
-			select {
-			case <-ctx.Done():
-				return nil, 0, fmt.Errorf("join %s: %w", cfg.Join, err)
-			case <-time.After(time.Second):
-			}
-		}
+		Log: n.Log.With("part", "etcd"), TLS: pki.PathsIn(cfg.DataDir)}
+	ans := n.pendingJoin
+	if ans != nil {
 		ec.InitialCluster = ans.InitialCluster
-		n.Log.Info("joining cluster", "via", cfg.Join, "member", fmt.Sprintf("%x", ans.MemberID))
 	}
 	e, err := clusterdb.StartEmbedded(ctx, ec)
 	if err != nil {
 		return nil, 0, err
 	}
 	id := uint64(e.Etcd.Server.MemberID())
-	if joining {
-		pc, err := newEtcdClient(ans.Endpoints)
+	if ans != nil {
+		pc, err := newEtcdClient(ans.Endpoints, clusterdb.ClientTLSInfo(ec.TLS))
 		if err == nil {
 			err = clusterdb.Promote(ctx, pc, ans.MemberID)
 			pc.Close()
@@ -215,14 +356,25 @@ func (n *Node) startEtcd(ctx context.Context) (*clusterdb.Embedded, uint64, erro
 			e.Close()
 			return nil, 0, fmt.Errorf("join: %w", err)
 		}
+		n.pendingJoin = nil
 		n.Log.Info("joined cluster as a voting member", "member", fmt.Sprintf("%x", id))
 	}
 	return e, id, nil
 }
 
-func newEtcdClient(endpoints []string) (*clientv3.Client, error) {
+// newEtcdClient connects to etcd with tlsInfo: the node's certificate for the embedded
+// members, the administrator's for an external etcd (empty: plain http).
+func newEtcdClient(endpoints []string, tlsInfo transport.TLSInfo) (*clientv3.Client, error) {
+	var tlsConfig *tls.Config
+	if !tlsInfo.Empty() || tlsInfo.TrustedCAFile != "" {
+		var err error
+		if tlsConfig, err = tlsInfo.ClientConfig(); err != nil {
+			return nil, fmt.Errorf("etcd client TLS: %w", err)
+		}
+	}
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:            endpoints,
+		TLS:                  tlsConfig,
 		DialTimeout:          5 * time.Second,
 		DialKeepAliveTime:    2 * time.Second,
 		DialKeepAliveTimeout: 2 * time.Second,
@@ -237,10 +389,7 @@ func newEtcdClient(endpoints []string) (*clientv3.Client, error) {
 // clusterAPIURL is the URL the other nodes reach this node's API at, published in the
 // node record before the API listens (it listens right after the cluster part starts).
 func (n *Node) clusterAPIURL() string {
-	scheme := "http"
-	if n.Cfg.TLSCert != "" {
-		scheme = "https"
-	}
+	scheme := "https"
 	host, port, err := net.SplitHostPort(n.Cfg.API)
 	if err != nil {
 		return ""

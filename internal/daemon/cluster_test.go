@@ -25,6 +25,7 @@ import (
 	"wolfpack/internal/api"
 	"wolfpack/internal/cli/clustercmd"
 	"wolfpack/internal/daemon"
+	"wolfpack/internal/pki"
 )
 
 // selfSigned writes a self-signed certificate for 127.0.0.1 and its key (PEM) into dir.
@@ -125,8 +126,8 @@ func readAddr(t *testing.T, dataDir string) string {
 	return strings.TrimSpace(string(b))
 }
 
-// A node started with --tls-cert/--tls-key serves its API over TLS only; the cluster CLI
-// reaches it, a second node joins it over https, the CLI reaches that node by name
+// A node started with --tls-cert/--tls-key serves that certificate to clients other than
+// Wolfpack's own; the cluster CLI reaches it, a second node joins it over https, the CLI reaches that node by name
 // through the first, and /metrics needs the token and shows the cluster's gauges.
 func TestClusterTLSAndMetrics(t *testing.T) {
 	cert, key := selfSigned(t, t.TempDir())
@@ -149,7 +150,7 @@ func TestClusterTLSAndMetrics(t *testing.T) {
 	}
 
 	// A second node joins over https (the join token is N1's file).
-	n2 := startNode(t, "--name", "N2", "--tls-cert", cert, "--tls-key", key, "--join", base, "--token", filepath.Join(n1, "join-token"))
+	n2 := startNode(t, "--name", "N2", "--tls-cert", cert, "--tls-key", key, "--join", base, "--token-file", filepath.Join(n1, "join-token"))
 	deadline := time.Now().Add(time.Minute)
 	for {
 		st, out, errOut := cluster(t, n1, "node")
@@ -168,9 +169,32 @@ func TestClusterTLSAndMetrics(t *testing.T) {
 		t.Errorf("N2's api.addr = %q, want https", base2)
 	}
 
+	// Browsers and other clients get the --tls-cert certificate; Wolfpack's own clients,
+	// which ask for pki.ServerName, get the node's certificate from the cluster CA.
+	adminRoots := x509.NewCertPool()
+	certPEM, _ := os.ReadFile(cert)
+	adminRoots.AppendCertsFromPEM(certPEM)
+	admin := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: adminRoots}}}
+	clusterRoots, err := pki.PathsIn(n1).RootTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, cfg := range map[string]*tls.Config{"the --tls-cert CA": {RootCAs: adminRoots},
+		"the cluster CA for " + pki.ServerName: clusterRoots} {
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}
+		resp, err := c.Get(base + "/v1/health")
+		if err != nil {
+			t.Fatalf("a client trusting %s: %v", name, err)
+		}
+		resp.Body.Close()
+	}
+	if resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: clusterRoots.RootCAs}}}).Get(base + "/v1/health"); err == nil {
+		resp.Body.Close()
+		t.Error("a client that trusts the cluster CA but asks for no server name was given the cluster certificate, not --tls-cert's")
+	}
+
 	// /metrics: refused without the token, the cluster gauges with it.
-	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	resp, err := insecure.Get(base + "/metrics")
+	resp, err := admin.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,14 +20,23 @@ type Config struct {
 	Peer          string   // --peer address for etcd peer traffic
 	Client        string   // --client address for etcd client traffic
 	Join          string   // --join: API address of a node of the cluster to join
-	Token         string   // --token: the cluster's join token
+	Token         string   // the join token, from --token-file or $WOLFPACK_TOKEN (never the command line)
+	TokenFile     string   // --token-file
+	RotateToken   bool     // --rotate-token: have the running node make a new join token
 	Witness       bool     // --witness: an etcd member that never runs resources
 	EtcdEndpoints []string // --etcd-endpoints: use an external etcd cluster
+	EtcdCert      string   // --etcd-cert: client certificate for the external etcd
+	EtcdKey       string   // --etcd-key
+	EtcdCA        string   // --etcd-ca: CA that signed the external etcd's server certificates
 	SessionTTL    int      // --session-ttl: seconds of the node's membership lease
 	TLSCert       string
 	TLSKey        string
 	LogLevel      slog.Level
 }
+
+// TokenEnv is the environment variable that may hold the join token. wolfpackd removes it
+// from its environment once read, so the resources it starts do not inherit it.
+const TokenEnv = "WOLFPACK_TOKEN"
 
 // ParseConfig parses wolfpackd's arguments. Errors say which flag is wrong.
 func ParseConfig(args []string, stderr io.Writer) (*Config, error) {
@@ -41,15 +50,33 @@ func ParseConfig(args []string, stderr io.Writer) (*Config, error) {
 	fs.StringVar(&c.Peer, "peer", "127.0.0.1:2380", "address for etcd peer traffic (embedded etcd)")
 	fs.StringVar(&c.Client, "client", "127.0.0.1:2379", "address for etcd client traffic (embedded etcd)")
 	fs.StringVar(&c.Join, "join", "", "API address of a node of the cluster to join")
-	fs.StringVar(&c.Token, "token", "", "the cluster's join token (printed by the first node)")
+	token := fs.String("token", "", "not accepted: use --token-file or $"+TokenEnv+" (a command line is visible to every local user)")
+	fs.StringVar(&c.TokenFile, "token-file", "", "file that holds the cluster's join token (the first node's join-token); else $"+TokenEnv)
+	fs.BoolVar(&c.RotateToken, "rotate-token", false, "have the running node of --data-dir make a new join token (written to its join-token file) and exit; nodes already in the cluster are not affected")
 	fs.BoolVar(&c.Witness, "witness", false, "join as an etcd member that never runs resources")
 	endpoints := fs.String("etcd-endpoints", "", "comma-separated URLs of an external etcd cluster")
+	fs.StringVar(&c.EtcdCert, "etcd-cert", "", "client certificate (PEM) for the external etcd")
+	fs.StringVar(&c.EtcdKey, "etcd-key", "", "client key (PEM) for the external etcd")
+	fs.StringVar(&c.EtcdCA, "etcd-ca", "", "CA certificate (PEM) that the external etcd's server certificates are checked against")
 	fs.IntVar(&c.SessionTTL, "session-ttl", 2, "seconds of the node's membership lease: a dead node's groups fail over after about this long, and a node that cannot renew it for 3/4 of it stops its resources")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate for the API (PEM)")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS key for the API (PEM)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if *token != "" {
+		return nil, fmt.Errorf("--token is not accepted: a command line shows in /proc/PID/cmdline and ps to every local user; give the join token with --token-file FILE or the %s environment variable", TokenEnv)
+	}
+	switch {
+	case c.TokenFile != "":
+		b, err := os.ReadFile(c.TokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("--token-file: %w", err)
+		}
+		c.Token = strings.TrimSpace(string(b))
+	default:
+		c.Token = strings.TrimSpace(os.Getenv(TokenEnv))
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -72,8 +99,14 @@ func ParseConfig(args []string, stderr io.Writer) (*Config, error) {
 	if c.Name == "" || strings.ContainsAny(c.Name, `\/ `) {
 		return nil, fmt.Errorf("--name %q: a node name is not empty and has no '\\', '/' or space", c.Name)
 	}
-	if c.Join != "" && c.Token == "" {
-		return nil, errors.New("--join needs --token (the join token the first node wrote to its data directory)")
+	if (c.EtcdCert == "") != (c.EtcdKey == "") {
+		return nil, errors.New("--etcd-cert and --etcd-key go together")
+	}
+	if (c.EtcdCert != "" || c.EtcdCA != "") && len(c.EtcdEndpoints) == 0 {
+		return nil, errors.New("--etcd-cert, --etcd-key and --etcd-ca are for an external etcd (--etcd-endpoints)")
+	}
+	if c.Join != "" && len(c.EtcdEndpoints) > 0 {
+		return nil, errors.New("--join is for embedded etcd: with --etcd-endpoints a node joins by using the same etcd")
 	}
 	return c, nil
 }

@@ -23,9 +23,18 @@ func Main(args []string) int {
 		fmt.Fprintf(os.Stderr, "wolfpackd: %v\n", err)
 		return 2
 	}
+	// The resources that the node starts do not inherit the join token.
+	os.Unsetenv(TokenEnv)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
+	if cfg.RotateToken {
+		if err := rotateToken(ctx, cfg); err != nil {
+			fmt.Fprintf(os.Stderr, "wolfpackd: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	if err := Run(ctx, cfg, log); err != nil {
 		fmt.Fprintf(os.Stderr, "wolfpackd: %v\n", err)
 		return 1
@@ -45,7 +54,7 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) error {
 		return err
 	}
 	n.onStop(func() { os.Remove(pidFile) })
-	if err := n.prepareCluster(); err != nil { // the API token comes from the cluster's join token
+	if err := n.prepareCluster(ctx); err != nil { // TLS files and API token, from the cluster on a join
 		return err
 	}
 	if err := n.newAPI(); err != nil {

@@ -11,6 +11,7 @@ import (
 	"wolfpack/internal/api"
 	"wolfpack/internal/checkpoint"
 	"wolfpack/internal/eventlog"
+	"wolfpack/internal/pki"
 	"wolfpack/internal/registry"
 )
 
@@ -26,9 +27,11 @@ type Node struct {
 
 	Registry *registry.Registry // the node's registry (registry.go)
 
-	Cluster   *agent.Agent     // the cluster agent (cluster.go)
-	Etcd      *clientv3.Client // the cluster database's etcd client (cluster.go)
-	joinToken string           // the cluster's join token (cluster.go)
+	Cluster     *agent.Agent           // the cluster agent (cluster.go)
+	Etcd        *clientv3.Client       // the cluster database's etcd client (cluster.go)
+	ca          *pki.CA                // the cluster CA (cluster.go's prepareCluster)
+	pendingJoin *api.ClusterJoinAnswer // the membership a join got, until etcd starts (cluster.go)
+	external    *clientv3.Client       // the client of an external etcd, from prepareCluster (cluster.go)
 
 	Checkpoints *checkpoint.Manager // the registry checkpoint manager (checkpoint.go)
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -54,20 +53,29 @@ func (a *actionRunner) run(ctx context.Context, argv, envv []string, keep, quiet
 	if !quiet {
 		fmt.Fprintf(logf, "--- %s wolfpack: %s\n", time.Now().UTC().Format(time.RFC3339), strings.Join(argv, " "))
 	}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = envv
-	cmd.Dir = "/"
-	cmd.Stdout, cmd.Stderr = logf, logf // files, not pipes: a daemon the action leaves behind may keep them
-	cmd.Cancel = func() error { return killGroup(cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
-	if err := a.e.spawner.start(ctx, cmd); err != nil {
+	resolved, err := lookArgv(argv)
+	if err != nil {
 		return -1, "", fmt.Errorf("resmon: %s: run %s: %w", a.name, argv[0], err)
 	}
-	pgid := cmd.Process.Pid
+	// Dir "/": files, not pipes, for the output: a daemon the action leaves behind may
+	// keep them.
+	p, err := a.e.launch.Start(ctx, ProcSpec{Argv: resolved, Env: envv, Dir: "/", Out: logf, Epoch: a.e.epoch})
+	if err != nil {
+		return -1, "", fmt.Errorf("resmon: %s: run %s: %w", a.name, argv[0], err)
+	}
+	pgid := p.Pid()
 	a.mu.Lock()
 	a.running[pgid] = struct{}{}
 	a.mu.Unlock()
-	werr := cmd.Wait()
+	select {
+	case <-p.Done():
+	case <-ctx.Done():
+		killGroup(pgid, syscall.SIGKILL)
+		select {
+		case <-p.Done():
+		case <-time.After(5 * time.Second): // a process stuck in the kernel
+		}
+	}
 	a.mu.Lock()
 	delete(a.running, pgid)
 	if keep {
@@ -77,12 +85,7 @@ func (a *actionRunner) run(ctx context.Context, argv, envv []string, keep, quiet
 	if ctx.Err() != nil {
 		return -1, "", fmt.Errorf("resmon: %s: %s %s: %w", a.name, argv[0], strings.Join(argv[1:], " "), ctx.Err())
 	}
-	code := -1
-	if cmd.ProcessState != nil {
-		code = cmd.ProcessState.ExitCode()
-	} else if werr != nil {
-		return -1, "", werr
-	}
+	code := p.Exit().Code
 	var reason string
 	if code != 0 && start >= 0 {
 		reason = readReason(logf.Name(), start)

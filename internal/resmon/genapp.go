@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,9 +21,9 @@ type genericApp struct {
 	e    *env
 
 	mu     sync.Mutex
-	cmd    *exec.Cmd     // nil before the first Online
-	exited chan struct{} // closed when cmd has exited and was reaped
-	status string        // how the last process ended
+	proc   Proc            // nil before the first Online
+	exited <-chan struct{} // closed when proc has exited and was reaped
+	status string          // how the last process ended
 	// group is the process group of the last process until Offline or Terminate
 	// killed it: processes the program forked may outlive it there.
 	group int
@@ -52,25 +51,29 @@ func openGenericApp(name string, p props, e *env) (Resource, error) {
 }
 
 // running returns the current process and its exit channel when it has not exited.
-func (a *genericApp) running() (*exec.Cmd, chan struct{}) {
+func (a *genericApp) running() (Proc, <-chan struct{}) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.cmd == nil {
+	if a.proc == nil {
 		return nil, nil
 	}
 	select {
 	case <-a.exited:
 		return nil, nil
 	default:
-		return a.cmd, a.exited
+		return a.proc, a.exited
 	}
 }
 
 // Online starts the process; the resource is online as soon as the program was
 // executed (a missing program or directory fails here).
 func (a *genericApp) Online(ctx context.Context) error {
-	if cmd, _ := a.running(); cmd != nil {
+	if p, _ := a.running(); p != nil {
 		return nil
+	}
+	argv, err := lookArgv(a.argv)
+	if err != nil {
+		return fmt.Errorf("resmon: %s: start %q: %w", a.name, a.argv[0], err)
 	}
 	if a.dir != "" {
 		if fi, err := os.Stat(a.dir); err != nil || !fi.IsDir() {
@@ -83,11 +86,8 @@ func (a *genericApp) Online(ctx context.Context) error {
 	}
 	defer logf.Close() // the child has its own descriptor
 	fmt.Fprintf(logf, "--- %s wolfpack: starting %q\n", time.Now().UTC().Format(time.RFC3339), a.argv)
-	cmd := exec.Command(a.argv[0], a.argv[1:]...)
-	cmd.Dir = a.dir
-	cmd.Env = append(daemonEnv(), a.env...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := a.e.spawner.start(ctx, cmd); err != nil {
+	p, err := a.e.launch.Start(ctx, ProcSpec{Argv: argv, Env: append(daemonEnv(), a.env...), Dir: a.dir, Out: logf, Epoch: a.e.epoch})
+	if err != nil {
 		return fmt.Errorf("resmon: %s: start %q: %w", a.name, a.argv[0], err)
 	}
 	exited := make(chan struct{})
@@ -96,36 +96,33 @@ func (a *genericApp) Online(ctx context.Context) error {
 		// The monitor gave up on this call (and may already have run Terminate, which
 		// found nothing): do not leave a process behind.
 		a.mu.Unlock()
-		killGroup(cmd.Process.Pid, syscall.SIGKILL)
-		cmd.Wait()
+		killGroup(p.Pid(), syscall.SIGKILL)
+		<-p.Done()
 		return fmt.Errorf("resmon: %s: start abandoned: %w", a.name, ctx.Err())
 	}
-	a.cmd, a.exited, a.status, a.group = cmd, exited, "", cmd.Process.Pid
+	a.proc, a.exited, a.status, a.group = p, exited, "", p.Pid()
 	a.mu.Unlock()
 	go func() {
-		err := cmd.Wait()
-		status := "exit status 0"
-		if err != nil {
-			status = err.Error()
-		}
+		<-p.Done()
+		status := p.Exit().String()
 		a.mu.Lock()
 		a.status = status
 		a.mu.Unlock()
-		a.e.log.Info("resmon: process ended", "resource", a.name, "pid", cmd.Process.Pid, "status", status)
+		a.e.log.Info("resmon: process ended", "resource", a.name, "pid", p.Pid(), "status", status)
 		close(exited)
 	}()
-	a.e.log.Info("resmon: process started", "resource", a.name, "pid", cmd.Process.Pid, "argv", a.argv)
+	a.e.log.Info("resmon: process started", "resource", a.name, "pid", p.Pid(), "argv", a.argv)
 	return nil
 }
 
 // Offline sends SIGTERM to the process group, then SIGKILL after the grace period (or
 // when ctx ends), and finally SIGKILL to whatever is left in the group.
 func (a *genericApp) Offline(ctx context.Context) error {
-	cmd, exited := a.running()
-	if cmd == nil {
+	p, exited := a.running()
+	if p == nil {
 		return a.killLeftovers()
 	}
-	pgid := cmd.Process.Pid
+	pgid := p.Pid()
 	if err := killGroup(pgid, syscall.SIGTERM); err != nil {
 		return err
 	}
@@ -142,12 +139,12 @@ func (a *genericApp) Offline(ctx context.Context) error {
 
 // Terminate kills the process group at once.
 func (a *genericApp) Terminate(ctx context.Context) {
-	cmd, exited := a.running()
+	p, exited := a.running()
 	var err error
-	if cmd == nil {
+	if p == nil {
 		err = a.killLeftovers()
 	} else {
-		err = a.kill(ctx, cmd.Process.Pid, exited)
+		err = a.kill(ctx, p.Pid(), exited)
 	}
 	if err != nil {
 		a.e.log.Error("resmon: terminate", "resource", a.name, "err", err)
@@ -156,7 +153,7 @@ func (a *genericApp) Terminate(ctx context.Context) {
 
 // kill sends SIGKILL to the group of the running process, waits for the process, and
 // kills the group once more for members that outlived it.
-func (a *genericApp) kill(ctx context.Context, pgid int, exited chan struct{}) error {
+func (a *genericApp) kill(ctx context.Context, pgid int, exited <-chan struct{}) error {
 	if err := killGroup(pgid, syscall.SIGKILL); err != nil {
 		return err
 	}
@@ -185,14 +182,14 @@ func (a *genericApp) killLeftovers() error {
 
 // LooksAlive: the process has not exited.
 func (a *genericApp) LooksAlive(ctx context.Context) bool {
-	cmd, _ := a.running()
-	return cmd != nil
+	p, _ := a.running()
+	return p != nil
 }
 
 // IsAlive: LooksAlive, and /proc shows the process running (not a zombie).
 func (a *genericApp) IsAlive(ctx context.Context) bool {
-	cmd, _ := a.running()
-	return cmd != nil && procRunning(cmd.Process.Pid)
+	p, _ := a.running()
+	return p != nil && procRunning(p.Pid())
 }
 
 // lastFailure says how the process ended, for the monitor's failure message.
@@ -207,8 +204,8 @@ func (a *genericApp) lastFailure() error {
 
 // pid returns the pid of the running process, 0 when none (for tests and diagnostics).
 func (a *genericApp) pid() int {
-	if cmd, _ := a.running(); cmd != nil {
-		return cmd.Process.Pid
+	if p, _ := a.running(); p != nil {
+		return p.Pid()
 	}
 	return 0
 }

@@ -30,6 +30,9 @@ type Options struct {
 	// OnEvent receives every state change, one at a time and in order, from a goroutine
 	// of the Monitor. It may block (the queue grows meanwhile) but must not call Close.
 	OnEvent func(Event)
+	// Launcher starts the resources' processes; nil runs them as children of this
+	// process (a locked-thread spawner, see process.go).
+	Launcher Launcher
 }
 
 // Spec names a resource to run: its type, private properties and policy.
@@ -38,6 +41,9 @@ type Spec struct {
 	Type    string            // a name from Types(), or "ocf:<provider>:<agent>"
 	Private map[string]string // private properties (names case-insensitive)
 	Policy  Policy            // the zero Policy means DefaultPolicy()
+	// Epoch is passed with every process the resource starts (Launcher, ProcSpec.Epoch):
+	// the authority it runs under. A resource is re-added to change it.
+	Epoch int64
 }
 
 // Monitor runs the resources of one node (WSFC's resource monitor, rhs.exe): it calls
@@ -48,7 +54,7 @@ type Monitor struct {
 	env     *env
 	events  *eventQueue
 	log     *slog.Logger
-	spawner *spawner
+	spawner *spawner // nil when Options.Launcher was given
 
 	mu       sync.Mutex
 	machines map[string]*machine // by name as given to Add
@@ -78,9 +84,14 @@ func NewMonitor(o Options) (*Monitor, error) {
 	if maxLog <= 0 {
 		maxLog = 16 << 20
 	}
-	sp := newSpawner()
+	launch := o.Launcher
+	var sp *spawner
+	if launch == nil {
+		sp = newSpawner()
+		launch = localLauncher{sp}
+	}
 	m := &Monitor{
-		env:      &env{spawner: sp, logDir: o.LogDir, ocfRoot: root, grace: grace, maxLog: maxLog, log: log},
+		env:      &env{launch: launch, logDir: o.LogDir, ocfRoot: root, grace: grace, maxLog: maxLog, log: log},
 		events:   newEventQueue(o.OnEvent),
 		log:      log,
 		spawner:  sp,
@@ -95,7 +106,9 @@ func (m *Monitor) Add(s Spec) error {
 	if s.Name == "" {
 		return errors.New("resmon: resource name is empty")
 	}
-	r, err := newResource(s.Name, s.Type, s.Private, m.env)
+	e := *m.env
+	e.epoch = s.Epoch
+	r, err := newResource(s.Name, s.Type, s.Private, &e)
 	if err != nil {
 		return fmt.Errorf("resmon: add %q: %w", s.Name, err)
 	}
@@ -294,7 +307,7 @@ func (m *Monitor) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("resmon: close %q: %w", mc.name, ctx.Err()))
 		}
 	}
-	if len(errs) == 0 {
+	if len(errs) == 0 && m.spawner != nil {
 		// Ending the spawner's thread kills its children: only after every resource
 		// was terminated.
 		m.spawner.close()

@@ -40,7 +40,8 @@ type PropertyInfo struct {
 
 // env is what a resource instance needs from the Monitor that runs it.
 type env struct {
-	spawner *spawner
+	launch  Launcher
+	epoch   int64 // Spec.Epoch of the resource (each resource has its own copy of env)
 	logDir  string
 	ocfRoot string
 	grace   time.Duration // Generic Application: SIGTERM to SIGKILL

@@ -29,6 +29,7 @@ func TestMain(m *testing.M) {
 		"reg":         func() { os.Exit(regcmd.Main(os.Args[1:])) },
 		"wevtutil":    func() { os.Exit(wevtutilcmd.Main(os.Args[1:])) },
 		"eventcreate": func() { os.Exit(wevtutilcmd.EventcreateMain(os.Args[1:])) },
+		"etcdprobe":   func() { os.Exit(etcdProbe(os.Args[1:])) },
 	})
 }
 

@@ -67,7 +67,7 @@ func checkpointAPI(t *testing.T) *api.Client {
 	mux.HandleFunc("GET /v1/resources/App/checkpoints/verify", reply([]api.CheckpointDrift{{Key: `SOFTWARE\App`, Node: "N2", Version: 3, Diff: "[HKEY_LOCAL_MACHINE\\SOFTWARE\\App]\n"}}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return api.NewClient(srv.URL, "token", false)
+	return api.NewClient(srv.URL, "token", nil)
 }
 
 // With /f:json each checkpoint option prints the API's answer as JSON, without progress

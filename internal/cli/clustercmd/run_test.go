@@ -74,7 +74,7 @@ func TestRunGroupMoveWaitsForOnline(t *testing.T) {
 	defer srv.Close()
 	var out, errOut bytes.Buffer
 	st := Run(context.Background(), []string{"group", "G1", "/moveto:N3", "/wait:30"}, &out, &errOut,
-		func() (*api.Client, error) { return api.NewClient(srv.URL, "t", false), nil })
+		func() (*api.Client, error) { return api.NewClient(srv.URL, "t", nil), nil })
 	if st != 0 || !regexp.MustCompile(`(?m)^G1 +N3 +Online$`).MatchString(out.String()) {
 		t.Errorf("status %d\nstdout:\n%s\nstderr:\n%s", st, out.String(), errOut.String())
 	}

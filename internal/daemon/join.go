@@ -1,0 +1,162 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"wolfpack/internal/agent"
+	"wolfpack/internal/api"
+	"wolfpack/internal/clusterdb"
+	"wolfpack/internal/pki"
+)
+
+// joinService answers joining nodes (POST /v1/cluster/join) and rotates the join token
+// (POST /v1/cluster/rotatetoken) on a node with an embedded etcd member.
+type joinService struct {
+	n        *Node
+	agent    *agent.Agent
+	cli      *clientv3.Client
+	external bool // the cluster is on an external etcd: no joins, no join token
+}
+
+// errExternal answers the join routes of a node on an external etcd.
+var errExternal = api.BadRequest("this cluster uses an external etcd: a node joins it with --etcd-endpoints and the etcd credentials, and there is no join token")
+
+// Join checks the join secret against the hash in etcd (in constant time), issues the
+// joining node's certificate from its request, adds it as an etcd learner and gives it
+// the cluster CA and the API token. The secret is checked first: a caller without it
+// learns nothing and changes nothing.
+func (j *joinService) Join(ctx context.Context, req api.ClusterJoinRequest) (api.ClusterJoinAnswer, error) {
+	var ans api.ClusterJoinAnswer
+	if j.external {
+		return ans, errExternal
+	}
+	if err := clusterdb.CheckJoinSecret(ctx, j.cli, req.Secret); err != nil {
+		if errors.Is(err, clusterdb.ErrJoinToken) {
+			j.n.Log.Warn("join refused: wrong join token", "node", req.Name)
+			return ans, &api.Error{Status: http.StatusUnauthorized, Code: 5, Message: "wrong join token"}
+		}
+		return ans, err
+	}
+	if csrName(req.CSR) != req.Name {
+		return ans, api.BadRequest("the certificate request is not for node %q", req.Name)
+	}
+	cert, err := j.n.ca.SignCSR([]byte(req.CSR), time.Now())
+	if err != nil {
+		return ans, api.BadRequest("%v", err)
+	}
+	caKey, err := j.n.ca.KeyPEM()
+	if err != nil {
+		return ans, err
+	}
+	tok, err := os.ReadFile(filepath.Join(j.n.Cfg.DataDir, api.TokenFile))
+	if err != nil {
+		return ans, fmt.Errorf("the API token: %w", err)
+	}
+	ans, err = j.agent.Join(ctx, req)
+	if err != nil {
+		return ans, err
+	}
+	ans.NodeCert, ans.CACert, ans.CAKey = string(cert), string(j.n.ca.CertPEM), string(caKey)
+	ans.APIToken = strings.TrimSpace(string(tok))
+	return ans, nil
+}
+
+// csrName is the common name of a PEM certificate request ("" when it has none).
+func csrName(csrPEM string) string {
+	c, err := pki.ParseCSR([]byte(csrPEM))
+	if err != nil {
+		return ""
+	}
+	return c.Subject.CommonName
+}
+
+// RotateToken makes a new join secret, stores its hash in etcd (from then on only the new
+// token admits nodes, on every node) and writes the new token to this node's join-token
+// file. Nodes already in the cluster hold certificates and need no token.
+func (j *joinService) RotateToken(ctx context.Context) (api.RotateTokenAnswer, error) {
+	if j.external {
+		return api.RotateTokenAnswer{}, errExternal
+	}
+	tok, err := clusterdb.NewJoinToken(j.n.ca.Hash())
+	if err != nil {
+		return api.RotateTokenAnswer{}, err
+	}
+	if err := clusterdb.SetJoinSecret(ctx, j.cli, tok.Secret); err != nil {
+		return api.RotateTokenAnswer{}, err
+	}
+	if err := clusterdb.WriteJoinToken(j.n.Cfg.DataDir, tok); err != nil {
+		return api.RotateTokenAnswer{}, fmt.Errorf("the join token was rotated but not written (rotate again): %w", err)
+	}
+	file := filepath.Join(j.n.Cfg.DataDir, clusterdb.JoinTokenFile)
+	j.n.Log.Info("join token rotated", "file", file)
+	return api.RotateTokenAnswer{File: file}, nil
+}
+
+// initJoinSecret stores the hash of this node's join secret in etcd the first time (the
+// first node of a new cluster). A join-token file whose secret is no longer the cluster's
+// (rotated on another node) is removed, so that no stale token is left to hand out.
+func (n *Node) initJoinSecret(ctx context.Context, cli *clientv3.Client) error {
+	path := filepath.Join(n.Cfg.DataDir, clusterdb.JoinTokenFile)
+	tok, err := clusterdb.ReadJoinToken(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	current, err := clusterdb.InitJoinSecret(ctx, cli, tok.Secret)
+	if err != nil {
+		return err
+	}
+	if !current || tok.CAHash != n.ca.Hash() {
+		n.removeStaleJoinToken(path)
+	}
+	return nil
+}
+
+// watchJoinSecret removes this node's join-token file when the token is rotated on
+// another node.
+func (n *Node) watchJoinSecret(ctx context.Context, cli *clientv3.Client) {
+	path := filepath.Join(n.Cfg.DataDir, clusterdb.JoinTokenFile)
+	for range cli.Watch(clientv3.WithRequireLeader(ctx), clusterdb.JoinSecretKey) {
+		tok, err := clusterdb.ReadJoinToken(path)
+		if err != nil {
+			continue
+		}
+		if err := clusterdb.CheckJoinSecret(ctx, cli, tok.Secret); errors.Is(err, clusterdb.ErrJoinToken) {
+			n.removeStaleJoinToken(path)
+		}
+	}
+}
+
+func (n *Node) removeStaleJoinToken(path string) {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		n.Log.Warn("cannot remove a stale join token", "file", path, "err", err)
+		return
+	}
+	n.Log.Info("join token rotated on another node: stale copy removed", "file", path)
+}
+
+// rotateToken is `wolfpackd --rotate-token`: it asks the running node of the data
+// directory to rotate the join token, and says where the new one is.
+func rotateToken(ctx context.Context, cfg *Config) error {
+	c, err := api.FromDataDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	var ans api.RotateTokenAnswer
+	if err := c.Do(ctx, http.MethodPost, "/v1/cluster/rotatetoken", nil, &ans); err != nil {
+		return fmt.Errorf("rotate the join token: %w", err)
+	}
+	fmt.Printf("New join token written to %s.\nThe old token no longer admits nodes; the nodes already in the cluster are not affected.\n", ans.File)
+	return nil
+}
