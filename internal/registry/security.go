@@ -51,14 +51,9 @@ type secTable struct {
 // intern returns the shared secObj for the descriptor in raw (copied), checking that it
 // parses.
 func (t *secTable) intern(raw []byte) (*secObj, error) {
-	t.mu.Lock()
-	if wp, ok := t.m[string(raw)]; ok {
-		if o := wp.Value(); o != nil {
-			t.mu.Unlock()
-			return o, nil
-		}
+	if o := t.lookup(raw); o != nil {
+		return o, nil
 	}
-	t.mu.Unlock()
 	sd, err := secdesc.Parse(raw)
 	if err != nil {
 		return nil, err
@@ -74,14 +69,9 @@ func (t *secTable) internSD(sd *secdesc.SecurityDescriptor) (*secObj, error) {
 		return nil, err
 	}
 	raw := sd.Bytes()
-	t.mu.Lock()
-	if wp, ok := t.m[string(raw)]; ok {
-		if o := wp.Value(); o != nil {
-			t.mu.Unlock()
-			return o, nil
-		}
+	if o := t.lookup(raw); o != nil {
+		return o, nil
 	}
-	t.mu.Unlock()
 	// Parse the bytes back rather than keep sd, so that what the checks read is exactly
 	// what is stored.
 	parsed, err := secdesc.Parse(raw)
@@ -91,16 +81,21 @@ func (t *secTable) internSD(sd *secdesc.SecurityDescriptor) (*secObj, error) {
 	return t.add(raw, parsed), nil
 }
 
+// lookup returns the live secObj of raw, or nil.
+func (t *secTable) lookup(raw []byte) *secObj {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.m[string(raw)].Value()
+}
+
 func (t *secTable) add(raw []byte, sd *secdesc.SecurityDescriptor) *secObj {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.m == nil {
 		t.m = make(map[string]weak.Pointer[secObj])
 	}
-	if wp, ok := t.m[string(raw)]; ok {
-		if o := wp.Value(); o != nil {
-			return o // interned meanwhile
-		}
+	if o := t.m[string(raw)].Value(); o != nil {
+		return o // interned meanwhile
 	}
 	o := &secObj{raw: raw, sd: sd}
 	k := string(raw)
