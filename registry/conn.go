@@ -18,18 +18,24 @@ import (
 const SocketFile = "reg.sock"
 
 // DefaultSocket is the socket of the node whose data directory is $WOLFPACK_DATA, else
-// /var/lib/wolfpack for root, else ~/.local/state/wolfpack (the daemon's defaults).
+// /var/lib/wolfpack for root, else ~/.local/state/wolfpack (the daemon's defaults) when a
+// node of the user's own runs there, else the machine's node in /var/lib/wolfpack (whose
+// socket every user may use).
 func DefaultSocket() string {
 	if d := os.Getenv("WOLFPACK_DATA"); d != "" {
 		return filepath.Join(d, SocketFile)
 	}
+	system := filepath.Join("/var/lib/wolfpack", SocketFile)
 	if os.Geteuid() == 0 {
-		return filepath.Join("/var/lib/wolfpack", SocketFile)
+		return system
 	}
 	if home, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(home, ".local", "state", "wolfpack", SocketFile)
+		own := filepath.Join(home, ".local", "state", "wolfpack", SocketFile)
+		if _, err := os.Stat(own); err == nil {
+			return own
+		}
 	}
-	return filepath.Join(os.TempDir(), "wolfpack", SocketFile)
+	return system
 }
 
 // ErrClosed is returned by calls on a closed connection.

@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(serverChildEnv); spec != "" {
 		os.Exit(serverChild(spec))
 	}
+	if sock := os.Getenv(aclChildEnv); sock != "" {
+		os.Exit(aclChild(sock))
+	}
 	os.Exit(m.Run())
 }
 

@@ -27,7 +27,16 @@
 // Beyond x/sys: Key.Notify (RegNotifyChangeKeyValue as a channel of changes), Key.Handles
 // (who holds handles to a key), Key.Flush, Key.Save/Restore (RegSaveKey, RegRestoreKey;
 // the file is read and written by this process and its bytes travel over the socket),
-// LoadKey/UnloadKey, DeleteTree, OpenKeyEx and CreateKeyEx.
+// LoadKey/UnloadKey, DeleteTree, OpenKeyEx and CreateKeyEx, and Key.GetKeySecurity /
+// Key.SetKeySecurity (RegGetKeySecurity, RegSetKeySecurity) with SecurityDescriptor,
+// which SecurityDescriptorFromString makes from SDDL and String prints as SDDL.
+//
+// Security: any local user may connect; the node knows who by the socket's peer
+// credentials and checks each key's security descriptor, as Windows does. An ordinary
+// user reads HKLM\SOFTWARE and HKLM\SYSTEM and writes where a DACL lets it (its own
+// HKU\S-1-22-1-<uid>, once root made it); a refused call is ERROR_ACCESS_DENIED, and a
+// call that needs root's privileges (save, restore, load) ERROR_PRIVILEGE_NOT_HELD. Open
+// keys with the access you need (READ, QUERY_VALUE, …): ALL_ACCESS asks for everything.
 //
 // The wire protocol is documented in wolfpack/internal/wire. A Conn is safe for
 // concurrent use; concurrent calls are pipelined on the one socket.

@@ -32,6 +32,9 @@ const (
 	ERROR_KEY_DELETED            Errno = 1018
 	ERROR_KEY_HAS_CHILDREN       Errno = 1020
 	ERROR_CHILD_MUST_BE_VOLATILE Errno = 1021
+	ERROR_INVALID_OWNER          Errno = 1307
+	ERROR_PRIVILEGE_NOT_HELD     Errno = 1314
+	ERROR_INVALID_SECURITY_DESCR Errno = 1338
 )
 
 // Error returns Windows' message text for the code.

@@ -31,6 +31,12 @@ import (
 //	POST   /v1/registry/load?path=ROOT\NAME      hive bytes in the body
 //	POST   /v1/registry/unload?path=ROOT\NAME
 //	POST   /v1/registry/flush                    (RegFlushKey: every write so far is durable)
+//	GET    /v1/registry/security?path=P&info=N   → RegistrySecurity (RegGetKeySecurity)
+//	PUT    /v1/registry/security RegistrySecurity  (RegSetKeySecurity)
+//
+// A remote request is made with the node's API token, which is the cluster's
+// administrator: its session is root's (uid 0, Administrators) for the keys' security
+// descriptors.
 //
 // Errors carry the Windows code ({"error":…, "code":2}); a restore blocked by open
 // handles is 409 with code 5 and detail {"key":…, "holders":[RegistryHandle…]}.
@@ -67,6 +73,14 @@ type RegistryChange struct {
 	Filter uint32 `json:"filter"`
 }
 
+// RegistrySecurity is a key's security descriptor (self-relative, base64 in JSON), or
+// the parts info (SECURITY_INFORMATION) names.
+type RegistrySecurity struct {
+	Path string `json:"path,omitempty"` // PUT only
+	Info uint32 `json:"info"`
+	SD   []byte `json:"sd"`
+}
+
 // RegistryInUse is the detail of a restore refused because of open handles.
 type RegistryInUse struct {
 	Key     string           `json:"key"`
@@ -90,6 +104,47 @@ func RegisterRegistry(s *Server, reg *registry.Registry, loadDir string) {
 	s.Handle("POST /v1/registry/load", h.load, WithBodyLimit(maxHive))
 	s.Handle("POST /v1/registry/unload", h.unload)
 	s.Handle("POST /v1/registry/flush", h.flush)
+	s.Handle("GET /v1/registry/security", h.getSecurity)
+	s.Handle("PUT /v1/registry/security", h.setSecurity)
+}
+
+func (h *registryRoutes) getSecurity(w http.ResponseWriter, r *http.Request) {
+	info, err := strconv.ParseUint(r.URL.Query().Get("info"), 10, 32)
+	if err != nil {
+		WriteError(w, BadRequest("bad info"))
+		return
+	}
+	s := h.session(r)
+	defer s.Close()
+	k, err := h.open(s, r, registry.READ_CONTROL)
+	var sd []byte
+	if err == nil {
+		sd, err = s.GetSecurity(k, uint32(info))
+	}
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, RegistrySecurity{Info: uint32(info), SD: sd})
+}
+
+func (h *registryRoutes) setSecurity(w http.ResponseWriter, r *http.Request) {
+	var in RegistrySecurity
+	if err := ReadJSON(r, &in); err != nil {
+		WriteError(w, err)
+		return
+	}
+	s := h.session(r)
+	defer s.Close()
+	k, err := s.OpenPathAccess(in.Path, 0, registry.SetSecurityAccess(in.Info))
+	if err == nil {
+		err = s.SetSecurity(k, in.Info, in.SD)
+	}
+	if err != nil {
+		registryError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 type registryRoutes struct {

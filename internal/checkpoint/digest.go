@@ -13,11 +13,12 @@ import (
 )
 
 // ContentDigest returns a digest of what a hive holds: every key's name (the root's
-// excepted: it is the saved key's own name), class and link flag, every value's name,
-// type and data, in a fixed order. Timestamps, security descriptors and the file's
-// layout are left out, so that saving a subtree that was just restored, or saving it
-// twice, gives the same digest although the bytes differ. Bytes that are not a hive get
-// the SHA-256 of the bytes.
+// excepted: it is the saved key's own name), class, link flag and security descriptor,
+// every value's name, type and data, in a fixed order. Timestamps and the file's layout
+// are left out, so that saving a subtree that was just restored, or saving it twice,
+// gives the same digest although the bytes differ (a restore keeps each descriptor byte
+// for byte); a change of descriptor alone is a change, so that it is captured and
+// carried to the next node. Bytes that are not a hive get the SHA-256 of the bytes.
 func ContentDigest(data []byte) string {
 	h := sha256.New()
 	hv, err := hive.Read(bytes.NewReader(data), int64(len(data)))
@@ -36,6 +37,7 @@ func digestKey(h hash.Hash, k *hive.Key, root bool) {
 		writeField(h, []byte(k.Name))
 	}
 	writeField(h, []byte(k.Class))
+	writeField(h, k.Security)
 	var n [8]byte
 	binary.LittleEndian.PutUint16(n[:], k.Flags&hive.KEY_SYM_LINK)
 	binary.LittleEndian.PutUint32(n[2:], uint32(len(k.Values)))

@@ -8,6 +8,7 @@ import (
 
 	"wolfpack/internal/eventlog"
 	"wolfpack/internal/registry"
+	"wolfpack/internal/secdesc"
 )
 
 // node is one node's registry with a program session that writes values.
@@ -223,4 +224,86 @@ func TestContentDigestIgnoresTimestamps(t *testing.T) {
 	if ContentDigest([]byte("not a hive")) == ContentDigest([]byte("not a hivf")) {
 		t.Fatal("raw digests collide")
 	}
+}
+
+// TestSecurityTravelsWithCheckpoint: a security descriptor set on the owner — on the
+// checkpointed key itself and on a subkey — is captured as a change of its own and
+// arrives on the next node with the values, byte for byte.
+func TestSecurityTravelsWithCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	n1 := newNode(t, "N1", store, nil)
+	n2 := newNode(t, "N2", store, nil)
+	res := Resource{Name: "R", Group: "G", Keys: []string{imcKey}}
+	f1 := Fence{Node: "N1", Group: res.Group, Revision: 1}
+	store.own(f1)
+	n1.setString(t, params, "SmartHost", "mail.contoso.com")
+	if err := n1.m.BeforeOnline(ctx, res, f1); err != nil {
+		t.Fatal(err)
+	}
+	n1.m.Online(ctx, res, f1)
+	if !eventually(func() bool { return store.count() == 1 }) {
+		t.Fatalf("first capture: %d versions", store.count())
+	}
+	setSDDL := func(n *node, path, sddl string) {
+		t.Helper()
+		sd, err := secdesc.ParseSDDL(sddl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := n.prog.OpenPathAccess(path, 0, registry.WRITE_DAC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer n.prog.CloseKey(h)
+		if err := n.prog.SetSecurity(h, registry.DACL_SECURITY_INFORMATION, sd.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setSDDL(n1, params, "D:P(A;CI;KA;;;BA)(A;CI;KR;;;S-1-22-1-1000)")
+	if !eventually(func() bool { return store.count() == 2 }) {
+		t.Fatalf("a descriptor change alone was not captured: %d versions", store.count())
+	}
+	setSDDL(n1, `HKLM\`+imcKey, "D:(D;CI;KW;;;S-1-22-2-100)")
+	if !eventually(func() bool { return store.count() == 3 }) {
+		t.Fatalf("the checkpointed key's own descriptor was not captured: %d versions", store.count())
+	}
+	if err := n1.m.Offline(ctx, res, f1); err != nil {
+		t.Fatal(err)
+	}
+
+	f2 := Fence{Node: "N2", Group: res.Group, Revision: 2}
+	store.own(f2)
+	if err := n2.m.BeforeOnline(ctx, res, f2); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{`HKLM\` + imcKey, params} {
+		if a, b := sdOf(t, n1, path), sdOf(t, n2, path); a != b {
+			t.Errorf("%s: N1 has %s, N2 %s", path, a, b)
+		}
+	}
+	if got := sdOf(t, n2, params); got != "O:BAG:SYD:P(A;CI;KA;;;BA)(A;CI;KR;;;S-1-22-1-1000)" {
+		t.Errorf("N2's Parameters: %s", got)
+	}
+	if got := n2.getString(t, params, "SmartHost"); got != "mail.contoso.com" {
+		t.Errorf("N2's value: %q", got)
+	}
+}
+
+func sdOf(t *testing.T, n *node, path string) string {
+	t.Helper()
+	h, err := n.prog.OpenPathAccess(path, 0, registry.READ_CONTROL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.prog.CloseKey(h)
+	b, err := n.prog.GetSecurity(h, registry.OWNER_SECURITY_INFORMATION|registry.GROUP_SECURITY_INFORMATION|registry.DACL_SECURITY_INFORMATION)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, err := secdesc.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sd.String()
 }

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"errors"
-	"os"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -20,7 +19,7 @@ import (
 // that no resource comes online before the manager is in place; otherwise
 // startCheckpoint plugs it in right after the agent starts.
 func (n *Node) newCheckpointer(cli *clientv3.Client) agent.Checkpointer {
-	sess := n.Registry.NewSession(registry.Owner{PID: os.Getpid(), UID: os.Getuid(), Exe: "wolfpackd"})
+	sess := n.Registry.NewSession(registry.DaemonOwner())
 	n.Checkpoints = checkpoint.New(checkpoint.Config{
 		Node:     n.Cfg.Name,
 		Registry: checkpoint.NewSessionRegistry(sess),

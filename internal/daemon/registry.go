@@ -14,7 +14,10 @@ import (
 
 // startRegistry opens the registry store in <data-dir>/registry, serves it on
 // <data-dir>/reg.sock for local programs and on /v1/registry for other nodes, and closes
-// it at shutdown (after the socket's clients are gone).
+// it at shutdown (after the socket's clients are gone). Every local user may connect to
+// the socket (the keys' security descriptors decide what each may do), so the data
+// directory is made searchable by all (o+x, not readable: its other files keep their own
+// modes, the tokens 0600).
 func (n *Node) startRegistry(ctx context.Context) error {
 	dir := filepath.Join(n.Cfg.DataDir, "registry")
 	log := n.Log.With("part", "registry")
@@ -24,6 +27,10 @@ func (n *Node) startRegistry(ctx context.Context) error {
 	}
 	n.Registry = reg
 	loadDir := filepath.Join(dir, "loaded")
+	if err := searchable(n.Cfg.DataDir); err != nil {
+		reg.Close()
+		return fmt.Errorf("registry: %w", err)
+	}
 	sock := filepath.Join(n.Cfg.DataDir, pubreg.SocketFile)
 	ln, err := regipc.Listen(sock)
 	if err != nil {
@@ -49,5 +56,18 @@ func (n *Node) startRegistry(ctx context.Context) error {
 		}
 	})
 	log.Info("registry socket listening", "path", sock)
+	return nil
+}
+
+// searchable adds search permission for group and others to dir, so that they reach
+// the socket in it.
+func searchable(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if m := fi.Mode().Perm(); m&0o011 != 0o011 {
+		return os.Chmod(dir, m|0o011)
+	}
 	return nil
 }

@@ -1,11 +1,15 @@
 // Package regipc serves a node's registry on the unix socket reg.sock in its data
-// directory (mode 0660), with the protocol of package wire (documented there).
+// directory (mode 0666), with the protocol of package wire (documented there).
 //
 // Each connection is one client. The server reads the peer's credentials (SO_PEERCRED:
-// pid and uid; the executable name from /proc/<pid>/comm) and opens one
-// registry.Session for them, so every handle the client opens belongs to that process
-// and `reg handles` can name it; when the connection ends — a clean close or a killed
-// client — the session and all its handles are closed.
+// pid, uid and gid; SO_PEERGROUPS: the supplementary groups; the executable name from
+// /proc/<pid>/comm) and opens one registry.Session for them, so every handle the client
+// opens belongs to that process and `reg handles` can name it; when the connection ends
+// — a clean close or a killed client — the session and all its handles are closed. The
+// socket is open to every local user: the credentials are the client's identity for
+// each key's security descriptor (the registry checks them on every open and call), so
+// an ordinary user reads HKLM\SOFTWARE and gets ERROR_ACCESS_DENIED writing it, as on
+// Windows.
 //
 // One goroutine per connection reads, runs and answers requests in order, reusing its
 // frame buffers and writing through a bufio.Writer that is flushed only when no further

@@ -15,8 +15,8 @@ import (
 
 // A client's hive file is mounted by the daemon, which usually runs as root and so could
 // read and replace any file. Before it mounts a file in place (Load with LoadFromFile) it
-// checks that the client itself could: the client's uid (SO_PEERCRED) and groups (its
-// /proc/<pid>/status, read while the connection is open) must be granted read and write by
+// checks that the client itself could: the client's uid and groups (SO_PEERCRED and
+// SO_PEERGROUPS) must be granted read and write by
 // the file's mode bits, and write and search by its directory's, because writing the hive
 // back replaces the file (a new file renamed over it, keeping its owner and mode). uid 0
 // is granted everything, as the kernel grants root. Symbolic links are resolved first and
@@ -32,10 +32,17 @@ type callerCreds struct {
 	groups map[int]bool // primary and supplementary gids
 }
 
-// credsOf reads the groups of the client process from /proc; when they cannot be read
-// (the process is gone), only the uid counts.
+// credsOf takes the client's groups from its Owner (SO_PEERCRED and SO_PEERGROUPS), else
+// from its /proc status; when they cannot be read (the process is gone), only the uid
+// counts.
 func credsOf(o registry.Owner) callerCreds {
 	c := callerCreds{uid: o.UID, groups: map[int]bool{}}
+	if len(o.GIDs) > 0 {
+		for _, g := range o.GIDs {
+			c.groups[g] = true
+		}
+		return c
+	}
 	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(o.PID), "status"))
 	if err != nil {
 		return c

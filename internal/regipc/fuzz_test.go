@@ -12,6 +12,7 @@ import (
 	"wolfpack/internal/regipc"
 	"wolfpack/internal/regipc/wire"
 	"wolfpack/internal/registry"
+	"wolfpack/internal/secdesc"
 )
 
 // FuzzServe sends arbitrary bytes to a live server — well-formed requests with arbitrary
@@ -32,6 +33,14 @@ func FuzzServe(f *testing.F) {
 	f.Add(seed(wire.Request{Op: wire.OpNotify, ID: 1, Handle: hklm, Flags: 0xf, Access: 1},
 		wire.Request{Op: wire.OpDeleteTree, ID: 2, Handle: hklm, Name: "SOFTWARE"}))
 	f.Add(seed(wire.Request{Op: wire.OpLoad, ID: 1, Handle: hklm, Name: "..", Data: []byte("x")}))
+	sd, err := secdesc.ParseSDDL("O:BAD:PAI(A;CI;KA;;;BA)(A;CI;KR;;;S-1-22-1-1000)")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed(wire.Request{Op: wire.OpCreateKey, ID: 1, Handle: hklm, Name: `SOFTWARE\S`},
+		wire.Request{Op: wire.OpSetSecurity, ID: 2, Handle: 0x104, Flags: 5, Data: sd.Bytes()},
+		wire.Request{Op: wire.OpGetSecurity, ID: 3, Handle: 0x104, Flags: 7}))
+	f.Add(seed(wire.Request{Op: wire.OpSetSecurity, ID: 1, Handle: hklm, Flags: 4, Data: sd.Bytes()[:24]}))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
 	f.Add([]byte{5, 0, 0, 0, 2, 1})
 

@@ -90,8 +90,15 @@ func LoadHive(s *registry.Session, parent registry.Handle, name string, hive []b
 	if err != nil {
 		return fail(err)
 	}
-	if h, err := s.OpenKey(parent, name, 0, registry.KEY_QUERY_VALUE); err == nil {
-		s.CloseKey(h)
+	// Before the file is touched: a client may not load there, or the key exists (a key it
+	// may not open exists too: its file, if it is a loaded hive, must stay).
+	if err := s.MayLoad(parent, name); err != nil {
+		return fail(err)
+	}
+	if h, err := s.OpenKey(parent, name, 0, registry.KEY_QUERY_VALUE); err == nil || !errors.Is(err, registry.ERROR_FILE_NOT_FOUND) {
+		if err == nil {
+			s.CloseKey(h)
+		}
 		return fail(fmt.Errorf("%w (the key exists)", registry.ERROR_ALREADY_EXISTS))
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -44,8 +44,10 @@ func Serve(ctx context.Context, ln *net.UnixListener, reg *registry.Registry, lo
 	return (&Server{Reg: reg, Log: log}).Serve(ctx, ln)
 }
 
-// Listen creates the socket at path with mode 0660. A stale socket file left by a
-// crashed daemon is replaced; a socket that still answers is an error.
+// Listen creates the socket at path with mode 0666: every local user may connect, and
+// what each may do is decided key by key by the keys' security descriptors, with the
+// identity the kernel gives (SO_PEERCRED). A stale socket file left by a crashed daemon
+// is replaced; a socket that still answers is an error.
 func Listen(path string) (*net.UnixListener, error) {
 	if _, err := os.Lstat(path); err == nil {
 		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
@@ -60,7 +62,7 @@ func Listen(path string) (*net.UnixListener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("regipc: listen: %w", err)
 	}
-	if err := os.Chmod(path, 0o660); err != nil {
+	if err := os.Chmod(path, 0o666); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("regipc: socket mode: %w", err)
 	}
@@ -311,6 +313,12 @@ func (c *conn) handle(ctx context.Context, req *wire.Request, b []byte) []byte {
 		}
 	case wire.OpSave, wire.OpRestore, wire.OpLoad, wire.OpUnload:
 		b, err = c.hiveOp(ctx, req, b)
+	case wire.OpGetSecurity:
+		var sd []byte
+		sd, err = s.GetSecurity(h, req.Flags)
+		b = wire.AppendBytes(b, sd)
+	case wire.OpSetSecurity:
+		err = s.SetSecurity(h, req.Flags, req.Data)
 	default:
 		err = errUnknownOp
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -157,7 +158,7 @@ func TestListenReplacesStaleSocket(t *testing.T) {
 		t.Fatalf("stale file: %v", err)
 	}
 	defer ln.Close()
-	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o660 {
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o666 {
 		t.Errorf("socket mode %v, %v", fi.Mode(), err)
 	}
 	if _, err := regipc.Listen(sock); err == nil {
@@ -191,6 +192,18 @@ func TestPeerOwner(t *testing.T) {
 	comm, _ := os.ReadFile("/proc/self/comm")
 	if o.PID != os.Getpid() || o.UID != os.Getuid() || o.Exe+"\n" != string(comm) {
 		t.Errorf("owner %+v, want pid %d uid %d exe %q", o, os.Getpid(), os.Getuid(), comm)
+	}
+	groups, _ := os.Getgroups()
+	want := map[int]bool{os.Getgid(): true}
+	for _, g := range groups {
+		want[g] = true
+	}
+	got := map[int]bool{}
+	for _, g := range o.GIDs {
+		got[g] = true
+	}
+	if len(o.GIDs) == 0 || o.GIDs[0] != os.Getgid() || !maps.Equal(got, want) {
+		t.Errorf("groups %v, want the primary %d first and %v", o.GIDs, os.Getgid(), groups)
 	}
 }
 

@@ -112,6 +112,33 @@ func BenchmarkOpenClose(b *testing.B) {
 	})
 }
 
+// BenchmarkOpenCloseAccessCheck is BenchmarkOpenClose for an unprivileged user (uid
+// 65534: the check walks the key's inherited DACL) with the access checks on and, as the
+// peer, off (Options.NoAccessChecks): the difference is the check's cost in the engine.
+func BenchmarkOpenCloseAccessCheck(b *testing.B) {
+	for _, checks := range []string{"on", "off"} {
+		b.Run("checks="+checks, func(b *testing.B) {
+			r := OpenMemory(Options{NoAccessChecks: checks == "off"})
+			defer r.Close()
+			setup := r.NewSession(Owner{Exe: "bench"})
+			setup.CreatePath(`HKLM\SYSTEM\CurrentControlSet\Services\Bench\Parameters`, CreateOptions{})
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				s := r.NewSession(Owner{UID: 65534, GIDs: []int{65534}, Exe: "bench"})
+				for pb.Next() {
+					h, err := s.OpenKey(HKEY_LOCAL_MACHINE, `SYSTEM\CurrentControlSet\Services\Bench\Parameters`, 0, KEY_READ)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					s.CloseKey(h)
+				}
+			})
+		})
+	}
+}
+
 // flushedWrites runs b.N SetValue+Flush pairs spread over clients goroutines, each with
 // its own session and key.
 func flushedWrites(b *testing.B, clients int, flush bool, opts Options) {

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -50,7 +51,10 @@ func live(h *handle) error {
 
 // OpenKey opens path below parent (RegOpenKeyEx). Links on the path are followed; with
 // REG_OPTION_OPEN_LINK a link key at the end of the path is opened itself. path "" opens
-// a new handle to parent's key.
+// a new handle to parent's key. The access asked for is checked against the descriptor
+// of the key opened (a link's target, not the link): ERROR_ACCESS_DENIED unless it grants
+// all of it; the handle is granted exactly that (MAXIMUM_ALLOWED: everything the
+// descriptor grants).
 func (s *Session) OpenKey(parent Handle, path string, options, access uint32) (Handle, error) {
 	ph, err := s.get(parent)
 	if err != nil {
@@ -74,7 +78,11 @@ func (s *Session) OpenKey(parent Handle, path string, options, access uint32) (H
 	if err != nil {
 		return 0, &OpError{Op: "open", Key: name, Err: err}
 	}
-	h, err := s.add(k, name, access)
+	rights, err := s.openAccess(k, access, options)
+	if err != nil {
+		return 0, &OpError{Op: "open", Key: name, Err: err}
+	}
+	h, err := s.add(k, name, access, rights)
 	if err != nil {
 		return 0, &OpError{Op: "open", Key: name, Err: err}
 	}
@@ -85,7 +93,12 @@ func (s *Session) OpenKey(parent Handle, path string, options, access uint32) (H
 // created the key. Missing keys along the path are created with the same options.
 // Windows' rules: a stable key cannot be created under a volatile one
 // (ERROR_CHILD_MUST_BE_VOLATILE); REG_OPTION_CREATE_LINK on an existing key is
-// ERROR_ALREADY_EXISTS; creating needs KEY_CREATE_SUB_KEY on parent.
+// ERROR_ALREADY_EXISTS. Security: an existing key is opened as OpenKey opens it;
+// creating a key needs KEY_CREATE_SUB_KEY on the key it is created under — granted by
+// that key's descriptor, and, when that key is parent's own, granted to the handle too
+// (RegCreateKeyEx's rule for hKey) — and the new key gets its default or inherited
+// descriptor (security.go), against which the access asked for is checked before
+// anything is created.
 func (s *Session) CreateKey(parent Handle, path string, o CreateOptions) (Handle, bool, error) {
 	ph, err := s.get(parent)
 	if err != nil {
@@ -105,9 +118,6 @@ func (s *Session) CreateKey(parent Handle, path string, o CreateOptions) (Handle
 	if len(parts) == 0 && o.Options&REG_OPTION_CREATE_LINK != 0 {
 		return fail(ERROR_ALREADY_EXISTS)
 	}
-	if o.Options&REG_OPTION_CREATE_LINK != 0 && ph.rights&KEY_CREATE_LINK == 0 {
-		return fail(ERROR_ACCESS_DENIED)
-	}
 	r := s.r
 	if o.Options&REG_OPTION_CREATE_LINK == 0 {
 		// Most calls open an existing key: try under the read lock first.
@@ -115,7 +125,11 @@ func (s *Session) CreateKey(parent Handle, path string, o CreateOptions) (Handle
 		if live(ph) == nil {
 			hops := 0
 			if k, err := r.walkPath(ph.k, path, o.Options&REG_OPTION_OPEN_LINK != 0, &hops); err == nil {
-				h, err := s.add(k, name, o.Access)
+				rights, err := s.openAccess(k, o.Access, o.Options)
+				var h *handle
+				if err == nil {
+					h, err = s.add(k, name, o.Access, rights)
+				}
 				r.mu.RUnlock()
 				if err != nil {
 					return fail(err)
@@ -131,14 +145,18 @@ func (s *Session) CreateKey(parent Handle, path string, o CreateOptions) (Handle
 	if err := live(ph); err != nil {
 		return fail(err)
 	}
+	if o.Options&REG_OPTION_CREATE_LINK != 0 && !s.allowed(ph, KEY_CREATE_LINK) {
+		return fail(ERROR_ACCESS_DENIED)
+	}
 	cur := ph.k
 	hops := 0
 	created := false
+	var rights uint32
 	for i, p := range parts {
 		last := i == len(parts)-1
 		c := cur.child((p))
 		if c == nil {
-			if ph.rights&KEY_CREATE_SUB_KEY == 0 {
+			if cur == ph.k && !s.allowed(ph, KEY_CREATE_SUB_KEY) {
 				return fail(ERROR_ACCESS_DENIED)
 			}
 			if cur.link {
@@ -150,10 +168,29 @@ func (s *Session) CreateKey(parent Handle, path string, o CreateOptions) (Handle
 			if d := cur.depth + len(parts) - i; d > MaxDepth {
 				return fail(&LimitError{Limit: "key depth", Max: MaxDepth, Got: d, Err: ERROR_BADKEY})
 			}
+			// Every key on the way is checked before any is created: each needs
+			// KEY_CREATE_SUB_KEY on the one above it, the last the access asked for.
+			secs := make([]*secObj, len(parts)-i)
+			psec, pk := cur.sec, cur
+			for j, q := range parts[i:] {
+				if !s.mayCreateIn(psec) {
+					return fail(ERROR_ACCESS_DENIED)
+				}
+				var err error
+				if secs[j], err = r.childSecurity(pk, q, psec, s.tok); err != nil {
+					return fail(&SecurityDescriptorError{Key: joinName(cur.path(), strings.Join(parts[i:i+j+1], `\`)), Err: err})
+				}
+				psec, pk = secs[j], nil
+			}
+			var err error
+			if rights, err = s.accessOn(secs[len(secs)-1], o.Access, o.Options); err != nil {
+				return fail(err)
+			}
 			now := r.now()
 			for j, q := range parts[i:] {
 				nk := newKey(cur, q, now)
 				nk.class = o.Class
+				nk.sec = secs[j]
 				if o.Options&REG_OPTION_VOLATILE != 0 {
 					nk.volatile = true
 				}
@@ -179,7 +216,13 @@ func (s *Session) CreateKey(parent Handle, path string, o CreateOptions) (Handle
 		}
 		cur = c
 	}
-	h, err := s.add(cur, name, o.Access)
+	if !created {
+		var err error
+		if rights, err = s.openAccess(cur, o.Access, o.Options); err != nil {
+			return fail(err)
+		}
+	}
+	h, err := s.add(cur, name, o.Access, rights)
 	if err != nil {
 		return fail(err)
 	}
@@ -188,7 +231,7 @@ func (s *Session) CreateKey(parent Handle, path string, o CreateOptions) (Handle
 
 // DeleteKey deletes the key at path below parent (RegDeleteKey); path "" deletes the
 // handle's own key, which needs DELETE access on the handle (KEY_ALL_ACCESS has it,
-// KEY_WRITE does not). Links on the path are followed, the last one too, as RegDeleteKey
+// KEY_WRITE does not); a key named by path needs DELETE from its descriptor. Links on the path are followed, the last one too, as RegDeleteKey
 // does (open a link with REG_OPTION_OPEN_LINK and delete it with path "" to remove the
 // link itself). A key with subkeys is not deleted: ERROR_ACCESS_DENIED, as on Windows.
 // Open handles to the key answer ERROR_KEY_DELETED from then on.
@@ -198,7 +241,10 @@ func (s *Session) DeleteKey(parent Handle, path string) error {
 
 // DeleteTree deletes the key at path below parent with everything below it
 // (RegDeleteTree). path "" deletes the subkeys and values of parent's key and keeps the
-// key, which then needs DELETE, KEY_ENUMERATE_SUB_KEYS and KEY_QUERY_VALUE access.
+// key, which then needs DELETE, KEY_ENUMERATE_SUB_KEYS and KEY_QUERY_VALUE access. Every
+// key deleted needs DELETE from its descriptor, and every one with subkeys
+// KEY_ENUMERATE_SUB_KEYS and KEY_QUERY_VALUE too, as RegDeleteTree opens them; unlike
+// RegDeleteTree, which stops half way, nothing is deleted when one is refused.
 func (s *Session) DeleteTree(parent Handle, path string) error {
 	return s.deleteKey("delete tree", parent, path, true)
 }
@@ -234,8 +280,13 @@ func (s *Session) deleteKey(op string, parent Handle, path string, tree bool) er
 			return fail(ERROR_ACCESS_DENIED) // the whole of HKLM or HKU
 		}
 		const need = DELETE | KEY_ENUMERATE_SUB_KEYS | KEY_QUERY_VALUE
-		if ph.rights&need != need {
+		if !s.allowed(ph, need) {
 			return fail(ERROR_ACCESS_DENIED)
+		}
+		for _, c := range k.subkeys {
+			if err := s.mayDeleteTree(c); err != nil {
+				return fail(err)
+			}
 		}
 		r.clearKey(k)
 		return nil
@@ -243,13 +294,43 @@ func (s *Session) deleteKey(op string, parent Handle, path string, tree bool) er
 	if k.parent == nil || k.mountRoot || k.noDelete {
 		return fail(ERROR_ACCESS_DENIED) // roots and hive roots are not deleted (KEY_NO_DELETE)
 	}
-	if self && ph.rights&DELETE == 0 {
+	if self && !s.allowed(ph, DELETE) {
 		return fail(ERROR_ACCESS_DENIED) // NtDeleteKey needs DELETE on the handle
 	}
 	if !tree && len(k.subkeys) > 0 {
 		return fail(ERROR_ACCESS_DENIED)
 	}
+	if !self {
+		if tree {
+			if err := s.mayDeleteTree(k); err != nil {
+				return fail(err)
+			}
+		} else if s.maxAllowed(k)&DELETE == 0 {
+			return fail(ERROR_ACCESS_DENIED)
+		}
+	}
 	r.removeKey(k)
+	return nil
+}
+
+// mayDeleteTree checks that the session may delete k and everything below it: DELETE on
+// each key, and KEY_ENUMERATE_SUB_KEYS and KEY_QUERY_VALUE on each one with subkeys. The
+// refusal names the key refused. The caller holds Registry.mu.
+func (s *Session) mayDeleteTree(k *key) error {
+	var denied *key
+	k.walk(func(c *key) bool {
+		need := DELETE
+		if len(c.subkeys) > 0 {
+			need |= KEY_ENUMERATE_SUB_KEYS | KEY_QUERY_VALUE
+		}
+		if denied == nil && s.maxAllowed(c)&need != need {
+			denied = c
+		}
+		return denied == nil
+	})
+	if denied != nil {
+		return &AccessDeniedError{Key: denied.path(), Need: "DELETE"}
+	}
 	return nil
 }
 
@@ -310,9 +391,6 @@ func (s *Session) SetValue(h Handle, name string, typ uint32, data []byte) error
 		return &OpError{Op: "set value", Key: hh.openedAs, Name: name,
 			Err: &LimitError{Limit: "value data size", Max: MaxValueData, Got: len(data), Err: ERROR_INVALID_PARAMETER}}
 	}
-	if hh.rights&KEY_SET_VALUE == 0 {
-		return &OpError{Op: "set value", Key: hh.openedAs, Name: name, Err: ERROR_ACCESS_DENIED}
-	}
 	d := slices.Clone(data)
 	if d == nil {
 		d = []byte{}
@@ -322,6 +400,9 @@ func (s *Session) SetValue(h Handle, name string, typ uint32, data []byte) error
 	defer r.mu.Unlock()
 	if err := live(hh); err != nil {
 		return &OpError{Op: "set value", Key: hh.openedAs, Name: name, Err: err}
+	}
+	if !s.allowed(hh, KEY_SET_VALUE) {
+		return &OpError{Op: "set value", Key: hh.openedAs, Name: name, Err: ERROR_ACCESS_DENIED}
 	}
 	k := hh.k
 	k.setValue(name, typ, d)
@@ -338,14 +419,15 @@ func (s *Session) QueryValue(h Handle, name string) (uint32, []byte, error) {
 	if err != nil {
 		return 0, nil, &OpError{Op: "query value", Name: name, Err: err}
 	}
-	if hh.rights&KEY_QUERY_VALUE == 0 {
-		return 0, nil, &OpError{Op: "query value", Key: hh.openedAs, Name: name, Err: ERROR_ACCESS_DENIED}
-	}
 	r := s.r
 	r.mu.RLock()
 	if err := live(hh); err != nil {
 		r.mu.RUnlock()
 		return 0, nil, &OpError{Op: "query value", Key: hh.openedAs, Name: name, Err: err}
+	}
+	if !s.allowed(hh, KEY_QUERY_VALUE) {
+		r.mu.RUnlock()
+		return 0, nil, &OpError{Op: "query value", Key: hh.openedAs, Name: name, Err: ERROR_ACCESS_DENIED}
 	}
 	i, ok := hh.k.value(name)
 	if !ok {
@@ -365,14 +447,14 @@ func (s *Session) DeleteValue(h Handle, name string) error {
 	if err != nil {
 		return &OpError{Op: "delete value", Name: name, Err: err}
 	}
-	if hh.rights&KEY_SET_VALUE == 0 {
-		return &OpError{Op: "delete value", Key: hh.openedAs, Name: name, Err: ERROR_ACCESS_DENIED}
-	}
 	r := s.r
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := live(hh); err != nil {
 		return &OpError{Op: "delete value", Key: hh.openedAs, Name: name, Err: err}
+	}
+	if !s.allowed(hh, KEY_SET_VALUE) {
+		return &OpError{Op: "delete value", Key: hh.openedAs, Name: name, Err: ERROR_ACCESS_DENIED}
 	}
 	k := hh.k
 	i, ok := k.value((name))
@@ -394,14 +476,14 @@ func (s *Session) EnumKeys(h Handle) ([]string, error) {
 	if err != nil {
 		return nil, &OpError{Op: "enumerate keys", Err: err}
 	}
-	if hh.rights&KEY_ENUMERATE_SUB_KEYS == 0 {
-		return nil, &OpError{Op: "enumerate keys", Key: hh.openedAs, Err: ERROR_ACCESS_DENIED}
-	}
 	r := s.r
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if err := live(hh); err != nil {
 		return nil, &OpError{Op: "enumerate keys", Key: hh.openedAs, Err: err}
+	}
+	if !s.allowed(hh, KEY_ENUMERATE_SUB_KEYS) {
+		return nil, &OpError{Op: "enumerate keys", Key: hh.openedAs, Err: ERROR_ACCESS_DENIED}
 	}
 	sub := hh.k.sortedSubkeys()
 	out := make([]string, len(sub))
@@ -417,14 +499,14 @@ func (s *Session) EnumValues(h Handle) ([]Value, error) {
 	if err != nil {
 		return nil, &OpError{Op: "enumerate values", Err: err}
 	}
-	if hh.rights&KEY_QUERY_VALUE == 0 {
-		return nil, &OpError{Op: "enumerate values", Key: hh.openedAs, Err: ERROR_ACCESS_DENIED}
-	}
 	r := s.r
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if err := live(hh); err != nil {
 		return nil, &OpError{Op: "enumerate values", Key: hh.openedAs, Err: err}
+	}
+	if !s.allowed(hh, KEY_QUERY_VALUE) {
+		return nil, &OpError{Op: "enumerate values", Key: hh.openedAs, Err: ERROR_ACCESS_DENIED}
 	}
 	out := make([]Value, len(hh.k.values))
 	for i, v := range hh.k.values {
@@ -439,14 +521,14 @@ func (s *Session) QueryInfo(h Handle) (KeyInfo, error) {
 	if err != nil {
 		return KeyInfo{}, &OpError{Op: "query info", Err: err}
 	}
-	if hh.rights&KEY_QUERY_VALUE == 0 {
-		return KeyInfo{}, &OpError{Op: "query info", Key: hh.openedAs, Err: ERROR_ACCESS_DENIED}
-	}
 	r := s.r
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if err := live(hh); err != nil {
 		return KeyInfo{}, &OpError{Op: "query info", Key: hh.openedAs, Err: err}
+	}
+	if !s.allowed(hh, KEY_QUERY_VALUE) {
+		return KeyInfo{}, &OpError{Op: "query info", Key: hh.openedAs, Err: ERROR_ACCESS_DENIED}
 	}
 	k := hh.k
 	in := KeyInfo{Class: k.class, SubKeys: len(k.subkeys), Values: len(k.values), LastWrite: k.lastWrite,
@@ -464,7 +546,8 @@ func (s *Session) QueryInfo(h Handle) (KeyInfo, error) {
 
 // Handles lists every session's open handles to the key of h, and to every key below it
 // when subtree is set, whichever name they were opened by. Handles whose key was deleted
-// are not listed.
+// are not listed. A session without the privileges sees only the handles of sessions of
+// its own uid, as Windows shows other users' handles to administrators only.
 func (s *Session) Handles(h Handle, subtree bool) ([]HandleInfo, error) {
 	hh, err := s.get(h)
 	if err != nil {
@@ -476,7 +559,11 @@ func (s *Session) Handles(h Handle, subtree bool) ([]HandleInfo, error) {
 	if err := live(hh); err != nil {
 		return nil, &OpError{Op: "list handles", Key: hh.openedAs, Err: err}
 	}
-	return r.holders(hh.k, subtree, nil), nil
+	hs := r.holders(hh.k, subtree, nil)
+	if !s.privileged() {
+		hs = slices.DeleteFunc(hs, func(hi HandleInfo) bool { return hi.Owner.UID != s.owner.UID || hi.Owner.System })
+	}
+	return hs, nil
 }
 
 // HandleInfo describes one of the session's own handles (or a predefined one).

@@ -13,6 +13,18 @@
 // when a path is opened, volatile keys are never persisted, and Windows' size limits hold
 // (key name 255 characters, value name 16,383, depth 512).
 //
+// Every key has a Windows security descriptor (owner, group, DACL, SACL; package
+// secdesc), with Windows' defaults — users read HKLM\SOFTWARE and HKLM\SYSTEM,
+// Administrators and SYSTEM write them, HKU\<SID> belongs to its user — inherited by new
+// keys as Windows computes it, checked on every open and create with the access asked
+// for (RegOpenKeyEx's samDesired, generic rights mapped, MAXIMUM_ALLOWED), and on every
+// call through the access its handle was granted. A session's identity is its Owner:
+// Unix users and groups are S-1-22-1-<uid> and S-1-22-2-<gid> as Samba maps them, root
+// is an Administrator with the backup, restore, take-ownership and security privileges,
+// the daemon is SYSTEM. GetSecurity and SetSecurity read and write descriptors
+// (RegGetKeySecurity, RegSetKeySecurity with SetSecurityInfo's propagation); Save,
+// Restore and Load carry them in the hive's sk cells, byte for byte.
+//
 // Layout of the package, one concept per file:
 //
 //	errors.go    Errno with Windows' numbers and messages, KeysInUseError, LimitError
@@ -29,6 +41,8 @@
 //	record.go    the journal's logical records and the subtree encoding
 //	store.go     compaction of the journal into a bbolt file
 //	hive.go      Save, Restore, Load and Unload through package hive
+//	security.go  descriptors of keys (interned), defaults, tokens, the access checks
+//	keysecurity.go GetSecurity, SetSecurity and the propagation of inherited ACEs
 //
 // Persistence: writes are applied in memory first, appended to a journal of logical
 // records (length + CRC32C framed) and made durable by Flush (RegFlushKey), by a lazy flush
@@ -43,5 +57,10 @@
 // acknowledged write; TestWindowsHives restores and loads the hives Windows wrote in
 // ../shared/testdata/hives; hive_test.go covers save, restore and loaded hives (written
 // back on Flush, within LazyFlush and on Unload, always into the directory they were
-// loaded from: TestLoadedHiveWritesStayInItsDirectory).
+// loaded from: TestLoadedHiveWritesStayInItsDirectory). testdata/acl.txt is the access
+// check's scenario (defaults, users refused, inheritance, owner rights, links, notify,
+// persistence); security_test.go covers stores written before descriptors, hives with
+// malformed ones, save/restore of descriptors; TestWindowsHives also checks that Windows'
+// own descriptors survive a restore, a load and a save byte for byte;
+// TestSaveInteropSecurity has Samba's regshell decode the descriptors of a saved hive.
 package registry

@@ -36,6 +36,9 @@ const (
 	ERROR_KEY_DELETED            Errno = 1018
 	ERROR_KEY_HAS_CHILDREN       Errno = 1020
 	ERROR_CHILD_MUST_BE_VOLATILE Errno = 1021
+	ERROR_PRIVILEGE_NOT_HELD     Errno = 1314
+	ERROR_INVALID_OWNER          Errno = 1307
+	ERROR_INVALID_SECURITY_DESCR Errno = 1338
 	ERROR_NO_SYSTEM_RESOURCES    Errno = 1450
 	ERROR_CANT_RESOLVE_FILENAME  Errno = 1921
 )
@@ -51,6 +54,8 @@ var errnoNames = map[Errno]string{
 	ERROR_NOT_REGISTRY_FILE: "ERROR_NOT_REGISTRY_FILE", ERROR_KEY_DELETED: "ERROR_KEY_DELETED",
 	ERROR_KEY_HAS_CHILDREN: "ERROR_KEY_HAS_CHILDREN", ERROR_CHILD_MUST_BE_VOLATILE: "ERROR_CHILD_MUST_BE_VOLATILE",
 	ERROR_NO_SYSTEM_RESOURCES: "ERROR_NO_SYSTEM_RESOURCES", ERROR_CANT_RESOLVE_FILENAME: "ERROR_CANT_RESOLVE_FILENAME",
+	ERROR_PRIVILEGE_NOT_HELD: "ERROR_PRIVILEGE_NOT_HELD", ERROR_INVALID_OWNER: "ERROR_INVALID_OWNER",
+	ERROR_INVALID_SECURITY_DESCR: "ERROR_INVALID_SECURITY_DESCR",
 }
 
 // Name returns the code's symbolic name (ERROR_KEY_DELETED), or "" for a code this
@@ -151,3 +156,38 @@ func (e *CorruptError) Error() string {
 }
 
 func (e *CorruptError) Unwrap() error { return ERROR_REGISTRY_CORRUPT }
+
+// AccessDeniedError is ERROR_ACCESS_DENIED for a key below the one a call named: a subkey
+// of a tree being deleted or walked whose security descriptor refuses the caller. Key
+// says which, Need what was asked.
+type AccessDeniedError struct {
+	Key  string
+	Need string
+}
+
+func (e *AccessDeniedError) Error() string {
+	return fmt.Sprintf("registry: %s access to %s: %s", e.Need, e.Key, ERROR_ACCESS_DENIED.Error())
+}
+
+// Unwrap gives ERROR_ACCESS_DENIED.
+func (e *AccessDeniedError) Unwrap() error { return ERROR_ACCESS_DENIED }
+
+// SecurityDescriptorError is a security descriptor that does not parse — given to
+// SetSecurity, or held by a key of a hive being restored or loaded — or that SDDL cannot
+// express. Key names the key (as the hive names it, for a hive), Err says what is wrong
+// and where (a *secdesc.FormatError with the byte of the descriptor, or a
+// *secdesc.SDDLError). It is ERROR_INVALID_SECURITY_DESCR for errors.Is; nothing is
+// changed when it is returned.
+type SecurityDescriptorError struct {
+	Key string
+	Err error
+}
+
+func (e *SecurityDescriptorError) Error() string {
+	return fmt.Sprintf("registry: security descriptor of %s: %v: %s", e.Key, e.Err, ERROR_INVALID_SECURITY_DESCR.Error())
+}
+
+// Unwrap gives the descriptor's error and ERROR_INVALID_SECURITY_DESCR.
+func (e *SecurityDescriptorError) Unwrap() []error {
+	return []error{e.Err, ERROR_INVALID_SECURITY_DESCR}
+}

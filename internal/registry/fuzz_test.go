@@ -3,6 +3,8 @@ package registry
 import (
 	"context"
 	"testing"
+
+	"wolfpack/internal/secdesc"
 )
 
 // FuzzApply feeds arbitrary journal records to replay: a damaged record (one that passed
@@ -21,6 +23,9 @@ func FuzzApply(f *testing.F) {
 	p, _ := s.OpenPath(`HKLM\SOFTWARE\Seed`)
 	saved, _ := s.Save(p, 5)
 	s.Restore(context.Background(), p, saved, REG_FORCE_RESTORE)
+	if sd, err := secdesc.ParseSDDL("D:(A;CI;KR;;;S-1-22-1-1000)"); err == nil {
+		s.SetSecurity(p, DACL_SECURITY_INFORMATION, sd.Bytes())
+	}
 	s.DeleteTree(HKEY_LOCAL_MACHINE, `SOFTWARE\Seed`)
 	r.mu.Lock()
 	r.j.mu.Lock()

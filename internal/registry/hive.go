@@ -18,11 +18,16 @@ import (
 
 // Save returns the subtree of h as a regf hive (RegSaveKey), format 1.minor (5, or 3;
 // 0 means 5). Volatile keys are left out, as Windows does; a link key is saved with
-// KEY_SYM_LINK and its SymbolicLinkValue.
+// KEY_SYM_LINK and its SymbolicLinkValue; every key with its security descriptor (in the
+// hive's sk cells, one per distinct descriptor). It needs the backup privilege
+// (ERROR_PRIVILEGE_NOT_HELD otherwise), which reads past the descriptors.
 func (s *Session) Save(h Handle, minor uint32) ([]byte, error) {
 	hh, err := s.get(h)
 	if err != nil {
 		return nil, &OpError{Op: "save", Err: err}
+	}
+	if !s.privileged() {
+		return nil, &OpError{Op: "save", Key: hh.openedAs, Err: ERROR_PRIVILEGE_NOT_HELD}
 	}
 	r := s.r
 	r.mu.RLock()
@@ -42,7 +47,7 @@ func (s *Session) Save(h Handle, minor uint32) ([]byte, error) {
 // toHive converts k and its non-volatile subtree. Value data is shared, not copied:
 // stored data is never modified in place. The caller holds Registry.mu.
 func toHive(k *key) *hive.Key {
-	hk := &hive.Key{Name: k.name, Class: k.class, LastWrite: k.lastWrite}
+	hk := &hive.Key{Name: k.name, Class: k.class, LastWrite: k.lastWrite, Security: k.sec.raw}
 	if k.link {
 		hk.Flags |= hive.KEY_SYM_LINK
 	}
@@ -62,10 +67,14 @@ func toHive(k *key) *hive.Key {
 // fromHive builds a detached tree of new key objects from a hive key. The root's name
 // is the caller's business; every other name is checked against Windows' rules and
 // duplicates (case-insensitive) are refused. maxDepth bounds the levels below the root.
-func fromHive(hk *hive.Key, name string, maxDepth int) (*key, error) {
-	b := hiveBuilder{names: make(map[string]string)}
+// Each key takes the security descriptor of its sk cell, unchanged (a malformed one is a
+// *SecurityDescriptorError naming the key); a key without one (no sk cell) inherits from
+// its parent, the root from rootSec.
+func (r *Registry) fromHive(hk *hive.Key, name string, maxDepth int, rootSec *secObj) (*key, error) {
+	b := hiveBuilder{r: r, names: make(map[string]string)}
 	b.arena = make([]byte, 0, smallDataSize(hk))
 	k := newKey(nil, name, hk.LastWrite.UTC())
+	k.sec = rootSec
 	if err := b.fill(k, hk, 0, maxDepth); err != nil {
 		return nil, err
 	}
@@ -76,6 +85,7 @@ func fromHive(hk *hive.Key, name string, maxDepth int) (*key, error) {
 // (a subtree repeats the same value names), and small value data is copied into one
 // arena. Stored data is never modified in place, so sharing the arena is safe.
 type hiveBuilder struct {
+	r     *Registry
 	names map[string]string
 	arena []byte
 }
@@ -114,6 +124,19 @@ func (b *hiveBuilder) data(d []byte) []byte {
 }
 
 func (b *hiveBuilder) fill(k *key, hk *hive.Key, depth, maxDepth int) error {
+	if hk.Security != nil {
+		sec, err := b.r.secs.intern(hk.Security)
+		if err != nil {
+			where := k.path()
+			if where == "" {
+				where = "the hive's root key"
+			}
+			return &SecurityDescriptorError{Key: where, Err: err}
+		}
+		k.sec = sec
+	} else if k.parent != nil {
+		k.sec = b.r.systemChildSecurity(nil, k.name, k.parent.sec)
+	}
 	k.class = hk.Class
 	k.link = hk.Flags&hive.KEY_SYM_LINK != 0
 	if len(hk.Values) > 0 {
@@ -169,13 +192,20 @@ func parseHive(data []byte) (*hive.Hive, error) {
 // ahead and the other sessions' handles below the key answer ERROR_KEY_DELETED (the
 // restored subkeys are new key objects). A hive that does not parse leaves the key as it
 // was. The change is one journal record, so it is atomic across a crash; with
-// REG_NO_LAZY_FLUSH it is durable when Restore returns.
+// REG_NO_LAZY_FLUSH it is durable when Restore returns. The security descriptors come
+// with the hive, the key's own included (a hive key without one inherits); a malformed
+// one fails the restore with a *SecurityDescriptorError and changes nothing. It needs
+// the restore privilege (ERROR_PRIVILEGE_NOT_HELD otherwise), which writes past the
+// descriptors.
 func (s *Session) Restore(ctx context.Context, h Handle, hiveBytes []byte, flags uint32) error {
 	hh, err := s.get(h)
 	if err != nil {
 		return &OpError{Op: "restore", Err: err}
 	}
 	fail := func(err error) error { return &OpError{Op: "restore", Key: hh.openedAs, Err: err} }
+	if !s.privileged() {
+		return fail(ERROR_PRIVILEGE_NOT_HELD)
+	}
 	if flags&^(REG_FORCE_RESTORE|REG_NO_LAZY_FLUSH) != 0 {
 		return fail(ERROR_INVALID_PARAMETER)
 	}
@@ -188,9 +218,9 @@ func (s *Session) Restore(ctx context.Context, h Handle, hiveBytes []byte, flags
 	}
 	r := s.r
 	r.mu.RLock()
-	depth := hh.k.depth
+	depth, sec := hh.k.depth, hh.k.sec
 	r.mu.RUnlock()
-	src, err := fromHive(hv.Root, "", MaxDepth-depth)
+	src, err := r.fromHive(hv.Root, "", MaxDepth-depth, sec)
 	if err != nil {
 		return fail(err)
 	}
@@ -217,6 +247,7 @@ func (s *Session) Restore(ctx context.Context, h Handle, hiveBytes []byte, flags
 			return &OpError{Op: "restore", Key: hh.openedAs, Err: &KeysInUseError{Key: k.path(), Holders: held}}
 		}
 	}
+	secChanged := k.sec != src.sec
 	old := graft(k, src)
 	k.lastWrite = r.now()
 	for _, o := range old {
@@ -226,6 +257,9 @@ func (s *Session) Restore(ctx context.Context, h Handle, hiveBytes []byte, flags
 	r.logRestore(k, rec.b)
 	r.notify(k, k, REG_NOTIFY_CHANGE_NAME)
 	r.notify(k, k, REG_NOTIFY_CHANGE_LAST_SET)
+	if secChanged {
+		r.notify(k, k, REG_NOTIFY_CHANGE_SECURITY)
+	}
 	r.mu.Unlock()
 	if flags&REG_NO_LAZY_FLUSH != 0 {
 		if err := r.sync(ctx); err != nil {
@@ -252,13 +286,21 @@ type mount struct {
 }
 
 // Load mounts the hive file at parent\name (RegLoadKey); parent is HKEY_LOCAL_MACHINE
-// or HKEY_USERS. A hive that Windows left dirty is recovered from its .LOG1/.LOG2 files. Changes are written back to the file on Flush, Unload and Close.
+// or HKEY_USERS. A hive that Windows left dirty is recovered from its .LOG1/.LOG2 files.
+// Changes are written back to the file on Flush, Unload and Close. The keys have the
+// hive's security descriptors (a malformed one fails the load, *SecurityDescriptorError).
+// It needs the backup and restore privileges, except that a user may mount a hive at
+// HKU\<the user's SID> or HKU\<SID>_Classes, where Windows mounts a user's own hives
+// (ERROR_PRIVILEGE_NOT_HELD otherwise).
 func (s *Session) Load(parent Handle, name, file string) error {
 	fail := func(err error) error { return &OpError{Op: "load", Key: joinName(RootName(parent), name), Err: err} }
 	if parent != HKEY_LOCAL_MACHINE && parent != HKEY_USERS {
 		return fail(ERROR_INVALID_PARAMETER)
 	}
 	if err := checkKeyName(name); err != nil {
+		return fail(err)
+	}
+	if err := s.MayLoad(parent, name); err != nil {
 		return fail(err)
 	}
 	abs, err := filepath.Abs(file)
@@ -280,7 +322,15 @@ func (s *Session) Load(parent Handle, name, file string) error {
 	if hv.Root == nil {
 		return fail(ERROR_NOT_REGISTRY_FILE)
 	}
-	root, err := fromHive(hv.Root, name, MaxDepth-1)
+	r := s.r
+	p := r.roots[parent-HKEY_LOCAL_MACHINE]
+	rootSec := r.defaultSecurity(p, name)
+	if rootSec == nil {
+		r.mu.RLock()
+		rootSec = r.systemChildSecurity(nil, name, p.sec)
+		r.mu.RUnlock()
+	}
+	root, err := r.fromHive(hv.Root, name, MaxDepth-1, rootSec)
 	if err != nil {
 		return fail(err)
 	}
@@ -288,7 +338,6 @@ func (s *Session) Load(parent Handle, name, file string) error {
 	if err != nil {
 		return fail(fmt.Errorf("%w (%w)", ERROR_CANTOPEN, err))
 	}
-	r := s.r
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	loaded := false
@@ -302,7 +351,6 @@ func (s *Session) Load(parent Handle, name, file string) error {
 			return fail(ERROR_ACCESS_DENIED) // the file is in use, as on Windows (sharing violation)
 		}
 	}
-	p := r.roots[parent-HKEY_LOCAL_MACHINE]
 	if p.child(root.upper) != nil {
 		return fail(ERROR_ALREADY_EXISTS)
 	}
@@ -320,11 +368,14 @@ func (s *Session) Load(parent Handle, name, file string) error {
 
 // Unload writes a loaded hive back to its file and removes it (RegUnLoadKey). It fails
 // with *KeysInUseError when other sessions hold handles in it; the caller's own handles
-// answer ERROR_KEY_DELETED afterwards.
+// answer ERROR_KEY_DELETED afterwards. It needs the privileges Load needs.
 func (s *Session) Unload(parent Handle, name string) error {
 	fail := func(err error) error { return &OpError{Op: "unload", Key: joinName(RootName(parent), name), Err: err} }
 	if parent != HKEY_LOCAL_MACHINE && parent != HKEY_USERS {
 		return fail(ERROR_INVALID_PARAMETER)
+	}
+	if err := s.MayLoad(parent, name); err != nil {
+		return fail(err)
 	}
 	r := s.r
 	r.mu.Lock()
@@ -456,4 +507,18 @@ func writeHiveFile(m *mount, root *hive.Key) error {
 		return fmt.Errorf("%w (%s: %w)", ERROR_CANTWRITE, m.file, err)
 	}
 	return nil
+}
+
+// MayLoad checks that the session may load or unload a hive at parent\name, as Load and
+// Unload do before anything else: with the privileges anywhere, else only at HKU\<its
+// own SID> and HKU\<SID>_Classes (ERROR_PRIVILEGE_NOT_HELD). Callers that prepare a
+// file for Load check it first.
+func (s *Session) MayLoad(parent Handle, name string) error {
+	if s.privileged() {
+		return nil
+	}
+	if parent == HKEY_USERS && profileSID(name) == s.tok.User {
+		return nil
+	}
+	return ERROR_PRIVILEGE_NOT_HELD
 }

@@ -26,6 +26,7 @@ const (
 
 type watcher struct {
 	r       *Registry
+	s       *Session // whose watch it is (h.s is nil for a predefined handle)
 	k       *key
 	h       *handle
 	subtree bool
@@ -49,8 +50,12 @@ type watcher struct {
 // made through any name of the key (a link or its target) are seen: the watch is on the
 // key object. The deletion of the watched key is reported whatever the filter (as Windows
 // completes a pending notification then), naming the deleted key, before the channel
-// closes. REG_NOTIFY_CHANGE_ATTRIBUTES and _SECURITY are accepted; Wolfpack keeps no
-// security descriptors and no attributes change after creation, so they never fire.
+// closes. REG_NOTIFY_CHANGE_SECURITY fires when a key's security descriptor changes
+// (SetSecurity, on the key and on each subkey whose inherited ACEs it changes; a restore
+// that replaces it). REG_NOTIFY_CHANGE_ATTRIBUTES is accepted; no attribute changes after
+// creation, so it never fires. A subtree watch of a session without the privileges does
+// not learn the names of keys below it that it may not read (KEY_NOTIFY): such a change
+// names the watched key itself, as a collapsed change does.
 func (s *Session) Notify(ctx context.Context, h Handle, subtree bool, filter uint32) (<-chan Change, error) {
 	hh, err := s.get(h)
 	if err != nil {
@@ -59,10 +64,7 @@ func (s *Session) Notify(ctx context.Context, h Handle, subtree bool, filter uin
 	if filter&regNotifyAll == 0 || filter&^(regNotifyAll|REG_NOTIFY_THREAD_AGNOSTIC) != 0 {
 		return nil, &OpError{Op: "notify", Key: hh.openedAs, Err: ERROR_INVALID_PARAMETER}
 	}
-	if hh.rights&KEY_NOTIFY == 0 {
-		return nil, &OpError{Op: "notify", Key: hh.openedAs, Err: ERROR_ACCESS_DENIED}
-	}
-	w := &watcher{r: s.r, h: hh, subtree: subtree, filter: filter & regNotifyAll,
+	w := &watcher{r: s.r, s: s, h: hh, subtree: subtree, filter: filter & regNotifyAll,
 		out: make(chan Change, notifyBuffer), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	r := s.r
 	hh.nwatch.Add(1)
@@ -76,6 +78,11 @@ func (s *Session) Notify(ctx context.Context, h Handle, subtree bool, filter uin
 		hh.nwatch.Add(-1)
 		r.mu.Unlock()
 		return nil, &OpError{Op: "notify", Key: hh.openedAs, Err: ERROR_KEY_DELETED}
+	}
+	if !s.allowed(hh, KEY_NOTIFY) {
+		hh.nwatch.Add(-1)
+		r.mu.Unlock()
+		return nil, &OpError{Op: "notify", Key: hh.openedAs, Err: ERROR_ACCESS_DENIED}
 	}
 	w.k = hh.k
 	w.k.watchers = append(w.k.watchers, w)
@@ -248,6 +255,10 @@ func (r *Registry) notify(container, changed *key, filter uint32) {
 	for a := container; a != nil; a = a.parent {
 		for _, w := range a.watchers {
 			if (a == container || w.subtree) && w.filter&filter != 0 {
+				if changed != w.k && !w.s.privileged() && w.s.maxAllowed(changed)&KEY_NOTIFY == 0 {
+					w.deliver(Change{Key: w.k.path(), Filter: filter})
+					continue
+				}
 				if path == "" {
 					path = changed.path()
 				}

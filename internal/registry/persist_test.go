@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"wolfpack/internal/hive"
+	"wolfpack/internal/secdesc"
 )
 
 // crash stops a registry as kill -9 would as far as the store is concerned: no last
@@ -238,6 +239,18 @@ func crashChild() int {
 					}
 					s.CloseKey(rh)
 				}
+				if i%5 == 0 { // a descriptor, propagated to W's subkeys in one record
+					sd, err := secdesc.ParseSDDL(fmt.Sprintf("D:(A;CI;KR;;;S-1-22-1-%d)(A;CI;KA;;;BA)", i))
+					if err != nil {
+						os.Exit(9)
+					}
+					wh := mustCreateChild(s, fmt.Sprintf(`HKLM\SOFTWARE\Crash\W%d`, w))
+					if err := s.SetSecurity(wh, DACL_SECURITY_INFORMATION, sd.Bytes()); err != nil {
+						fmt.Fprintln(os.Stderr, "set security:", err)
+						os.Exit(10)
+					}
+					s.CloseKey(wh)
+				}
 				if err := s.Flush(context.Background(), h); err != nil {
 					fmt.Fprintln(os.Stderr, "flush:", err)
 					os.Exit(6)
@@ -354,6 +367,41 @@ func TestCrashKill9(t *testing.T) {
 				}
 			}
 		}
+		// Each acknowledged descriptor is there (or a later one), and reached every subkey:
+		// a propagation is never torn.
+		lastSec := map[int]int{}
+		for _, i := range acked {
+			if i%5 == 0 {
+				lastSec[i%8] = max(lastSec[i%8], i)
+			}
+		}
+		r.mu.RLock()
+		for w := range 8 {
+			wk := r.findPath(fmt.Sprintf(`HKEY_LOCAL_MACHINE\SOFTWARE\Crash\W%d`, w))
+			if wk == nil {
+				continue
+			}
+			if want, ok := lastSec[w]; ok {
+				found := false
+				for _, e := range wk.sec.sd.DACL.ACEs {
+					if id, user, ok := e.SID.UnixID(); ok && user && int(id) >= want && int(id)%8 == w {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("cycle %d: W%d lost its acknowledged descriptor (S-1-22-1-%d): %s", cycle, w, want, wk.sec.sd)
+				}
+			}
+			for _, c := range wk.subkeys {
+				if c.name == "R" {
+					continue // restored: it has the hive's descriptor, not an inherited one
+				}
+				if want := secdesc.Reinherit(c.sec.sd, wk.sec.sd, secdesc.KeyMapping).Bytes(); !bytes.Equal(want, c.sec.raw) {
+					t.Errorf("cycle %d: W%d\\%s has inherited ACEs of another descriptor: %s under %s", cycle, w, c.name, c.sec.sd, wk.sec.sd)
+				}
+			}
+		}
+		r.mu.RUnlock()
 		r.Close()
 		if missing > 0 {
 			t.Fatalf("cycle %d: %d of %d acknowledged writes missing after kill -9", cycle, missing, len(acked))

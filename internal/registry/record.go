@@ -13,12 +13,16 @@ import (
 // the bbolt file holds gives the state at the time of the last record.
 //
 //	record      = op:byte body
-//	create      = 1 path class:str time flags:byte          (flags: 1 link)
+//	create      = 1 path class:str time flags:byte [sd:bytes]   (flags: 1 link, 2 sd follows)
 //	set value   = 2 path name:str type:uvarint data:bytes time
 //	delete value= 3 path name:str time
 //	delete key  = 4 path time                               (the key and its subtree)
-//	restore     = 5 path time subtree                       (replaces values and subkeys)
-//	str, bytes  = len:uvarint octets; time = unix nanoseconds:varint
+//	restore     = 5 path time subtree                       (replaces values, subkeys and the descriptor)
+//	set security= 6 path time sd:bytes                      (the key's new descriptor; the
+//	                                                         inherited ACEs of the keys below
+//	                                                         follow, as SetSecurity propagates them)
+//	str, bytes  = len:uvarint octets; time = unix nanoseconds:varint; sd = a self-relative
+//	              security descriptor
 //
 // A subtree (restore records, and the snapshot in bbolt) is a list of key records in
 // preorder; each names its parent by position in the list (1-based, 0 for the list's first
@@ -26,16 +30,28 @@ import (
 //
 //	subtree     = count:uvarint (len:uvarint keyrec)*
 //	keyrec      = parent:uvarint name:str class:str time flags:byte nvalues:uvarint
-//	              (name:str type:uvarint data:bytes)*
+//	              (name:str type:uvarint data:bytes)* [sd:bytes | sdref:uvarint]
+//
+// keyrec flags: 1 link; 2 the descriptor follows; 4 instead, sdref follows: the position
+// of an earlier record of the same list whose key has the same descriptor (most keys share
+// their siblings', so a snapshot holds each distinct descriptor about once).
+//
+// Records written before keys had descriptors (a create or keyrec without flag 2 or 4)
+// are read as they were: the key gets its default or inherited descriptor (fillSecurity).
 const (
 	opCreate      = 1
 	opSetValue    = 2
 	opDeleteValue = 3
 	opDeleteKey   = 4
 	opRestore     = 5
+	opSetSecurity = 6
 )
 
-const keyFlagLink = 1
+const (
+	keyFlagLink        = 1
+	keyFlagSecurity    = 2
+	keyFlagSecurityRef = 4
+)
 
 type enc struct{ b []byte }
 
@@ -136,7 +152,7 @@ func (r *Registry) logCreate(k *key) {
 	if !r.logging(k) {
 		return
 	}
-	var flags byte
+	flags := byte(keyFlagSecurity)
 	if k.link {
 		flags |= keyFlagLink
 	}
@@ -146,6 +162,20 @@ func (r *Registry) logCreate(k *key) {
 		e.str(k.class)
 		e.time(k.lastWrite)
 		e.byte(flags)
+		e.bytes(k.sec.raw)
+	})
+}
+
+// logSetSecurity writes the new descriptor of k (set by SetSecurity, which propagated it).
+func (r *Registry) logSetSecurity(k *key, t time.Time) {
+	if !r.logging(k) {
+		return
+	}
+	r.j.append(func(e *enc) {
+		e.byte(opSetSecurity)
+		e.str(k.journalPath())
+		e.time(t)
+		e.bytes(k.sec.raw)
 	})
 }
 
@@ -204,13 +234,17 @@ func (r *Registry) logRestore(k *key, subtree []byte) {
 	})
 }
 
-// encodeKeyRec writes one key record (see the grammar above).
-func encodeKeyRec(e *enc, k *key, parent uint64) {
+// encodeKeyRec writes one key record (see the grammar above); sdRef is the position of
+// an earlier record of the list with the same descriptor, or 0 to write it.
+func encodeKeyRec(e *enc, k *key, parent, sdRef uint64) {
 	e.uvarint(parent)
 	e.str(k.name)
 	e.str(k.class)
 	e.time(k.lastWrite)
-	var flags byte
+	flags := byte(keyFlagSecurity)
+	if sdRef != 0 {
+		flags = keyFlagSecurityRef
+	}
 	if k.link {
 		flags |= keyFlagLink
 	}
@@ -221,12 +255,20 @@ func encodeKeyRec(e *enc, k *key, parent uint64) {
 		e.uvarint(uint64(v.typ))
 		e.bytes(v.data)
 	}
+	if sdRef != 0 {
+		e.uvarint(sdRef)
+	} else {
+		e.bytes(k.sec.raw)
+	}
 }
 
-// persistedKeys visits k's persisted subtree in preorder with each key's parent position
-// (1-based, in visiting order; 0 for k itself). The caller holds Registry.mu.
-func persistedKeys(k *key, visit func(k *key, parent uint64)) {
+// persistedKeys visits k's persisted subtree in preorder with each key's position and
+// its parent's (1-based, in visiting order; 0 for k's parent), and the position of the
+// first key visited with the same descriptor (0 for the first). The caller holds
+// Registry.mu.
+func persistedKeys(k *key, visit func(k *key, parent, sdRef uint64)) {
 	var n uint64
+	first := make(map[*secObj]uint64)
 	var rec func(c *key, parent uint64)
 	rec = func(c *key, parent uint64) {
 		if !c.persisted() {
@@ -234,7 +276,11 @@ func persistedKeys(k *key, visit func(k *key, parent uint64)) {
 		}
 		n++
 		pos := n
-		visit(c, parent)
+		ref, ok := first[c.sec]
+		if !ok {
+			first[c.sec] = pos
+		}
+		visit(c, parent, ref)
 		for _, x := range c.subkeys {
 			rec(x, pos)
 		}
@@ -245,12 +291,12 @@ func persistedKeys(k *key, visit func(k *key, parent uint64)) {
 // encodeSubtree writes k's persisted subtree (see the grammar above).
 func encodeSubtree(e *enc, k *key) {
 	n := 0
-	persistedKeys(k, func(*key, uint64) { n++ })
+	persistedKeys(k, func(*key, uint64, uint64) { n++ })
 	e.uvarint(uint64(n))
 	var scratch enc
-	persistedKeys(k, func(c *key, parent uint64) {
+	persistedKeys(k, func(c *key, parent, sdRef uint64) {
 		scratch.b = scratch.b[:0]
-		encodeKeyRec(&scratch, c, parent)
+		encodeKeyRec(&scratch, c, parent, sdRef)
 		e.bytes(scratch.b)
 	})
 }
@@ -263,6 +309,8 @@ type keyRec struct {
 	lastWrite time.Time
 	link      bool
 	values    []value
+	sd        []byte // the descriptor, when the record holds it
+	sdRef     uint64 // else the position of the record whose descriptor it shares, or 0
 }
 
 func decodeKeyRec(b []byte) (keyRec, error) {
@@ -272,7 +320,8 @@ func decodeKeyRec(b []byte) (keyRec, error) {
 	kr.name = d.str()
 	kr.class = d.str()
 	kr.lastWrite = d.time()
-	kr.link = d.byte()&keyFlagLink != 0
+	flags := d.byte()
+	kr.link = flags&keyFlagLink != 0
 	n := d.uvarint()
 	if n > uint64(len(b)) { // each value takes at least 3 bytes
 		return kr, errors.New("bad value count")
@@ -282,6 +331,14 @@ func decodeKeyRec(b []byte) (keyRec, error) {
 		typ := d.uvarint()
 		data := d.data()
 		kr.values = append(kr.values, value{name: name, upper: fold(name), typ: uint32(typ), data: data})
+	}
+	switch {
+	case flags&keyFlagSecurity != 0:
+		kr.sd = d.bytes()
+	case flags&keyFlagSecurityRef != 0:
+		if kr.sdRef = d.uvarint(); kr.sdRef == 0 && d.err == nil {
+			return kr, errors.New("descriptor reference 0")
+		}
 	}
 	if !d.done() {
 		if d.err != nil {
@@ -310,7 +367,7 @@ func buildKey(kr keyRec, parent *key) (*key, error) {
 // decodeSubtree decodes a subtree into new key objects: the root record's values and
 // the keys below it. The returned root is detached (parent nil) and the keys below it
 // point at it; the caller grafts them onto the real key.
-func decodeSubtree(d *dec) (*key, error) {
+func decodeSubtree(d *dec, secs *secTable) (*key, error) {
 	n := d.uvarint()
 	if d.err != nil {
 		return nil, d.err
@@ -318,7 +375,7 @@ func decodeSubtree(d *dec) (*key, error) {
 	if n == 0 || n > uint64(len(d.b)) {
 		return nil, errors.New("bad subtree key count")
 	}
-	var tb treeBuilder
+	tb := treeBuilder{secs: secs}
 	for i := uint64(0); i < n; i++ {
 		b := d.bytes()
 		if d.err != nil {
@@ -368,6 +425,10 @@ func (r *Registry) apply(rec []byte) error {
 		class := d.str()
 		t := d.time()
 		flags := d.byte()
+		var sd []byte
+		if flags&keyFlagSecurity != 0 {
+			sd = d.bytes()
+		}
 		if !d.done() {
 			return errors.New("bad create record")
 		}
@@ -385,6 +446,15 @@ func (r *Registry) apply(rec []byte) error {
 		k := newKey(parent, name, t)
 		k.class = class
 		k.link = flags&keyFlagLink != 0
+		if sd != nil {
+			sec, err := r.secs.intern(sd)
+			if err != nil {
+				return &SecurityDescriptorError{Key: p, Err: err}
+			}
+			k.sec = sec
+		} else {
+			k.sec = r.systemChildSecurity(parent, name, parent.sec)
+		}
 		parent.addChild(k)
 		parent.lastWrite = t
 	case opSetValue:
@@ -427,7 +497,7 @@ func (r *Registry) apply(rec []byte) error {
 		k.deleted = true
 	case opRestore:
 		t := d.time()
-		root, err := decodeSubtree(d)
+		root, err := decodeSubtree(d, &r.secs)
 		if err != nil {
 			return fmt.Errorf("restore of %q: %w", p, err)
 		}
@@ -440,13 +510,32 @@ func (r *Registry) apply(rec []byte) error {
 		}
 		graft(k, root)
 		k.lastWrite = t
+		r.fillSecurity(k)
+	case opSetSecurity:
+		t := d.time()
+		sd := d.bytes()
+		if !d.done() {
+			return errors.New("bad set security record")
+		}
+		k := r.findPath(p)
+		if k == nil {
+			return fmt.Errorf("set security of %q: key missing", p)
+		}
+		sec, err := r.secs.intern(sd)
+		if err != nil {
+			return &SecurityDescriptorError{Key: p, Err: err}
+		}
+		_ = t // the descriptor's change does not touch the key's last write time
+		if _, err := r.applySecurity(k, sec); err != nil {
+			return fmt.Errorf("set security of %q: %w", p, err)
+		}
 	default:
 		return fmt.Errorf("unknown journal op %d", op)
 	}
 	return nil
 }
 
-// graft replaces k's values, class and persisted subkeys by those of the detached root
+// graft replaces k's values, class, descriptor and persisted subkeys by those of the detached root
 // src (from decodeSubtree or a hive). k keeps its identity and name; its volatile subkeys
 // stay. The old subkeys are returned, detached but not yet marked deleted.
 func graft(k, src *key) []*key {
@@ -464,6 +553,9 @@ func graft(k, src *key) []*key {
 		k.setValue(v.name, v.typ, v.data)
 	}
 	k.class = src.class
+	if src.sec != nil {
+		k.sec = src.sec
+	}
 	for _, c := range src.subkeys {
 		if k.child(c.upper) != nil {
 			continue // a volatile key of that name stays

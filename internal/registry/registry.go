@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"wolfpack/internal/secdesc"
 )
 
 // Options tune a Registry. The zero value is what the daemon uses.
@@ -18,6 +20,11 @@ type Options struct {
 	Logger       *slog.Logger  // nil: slog.Default()
 	LazyFlush    time.Duration // unflushed writes become durable within this; 0: 1 s
 	CompactBytes int64         // journal size that triggers compaction into bbolt; 0: 64 MiB
+
+	// NoAccessChecks turns the security descriptors' access checks off: every session
+	// may do everything, as before keys had descriptors. It is the peer of the
+	// benchmarks that measure what the checks cost (BENCHMARKS.md); nothing else sets it.
+	NoAccessChecks bool
 
 	noPrealloc bool // benchmark peer: append to the journal instead of writing into zeros
 	syncDepth  int  // benchmark peer: fdatasyncs at once
@@ -50,6 +57,10 @@ type Registry struct {
 	j          *journal // nil for a memory registry
 	st         *store
 	closed     atomic.Bool
+
+	secs   secTable       // the distinct security descriptors, shared by the keys that have them
+	system *secdesc.Token // the daemon's own token (SYSTEM)
+	uid    int            // the uid the registry runs as: its sessions are Administrators
 }
 
 // Root names as Windows prints them.
@@ -68,10 +79,13 @@ func newRegistry(opts Options) *Registry {
 	if opts.CompactBytes <= 0 {
 		opts.CompactBytes = 64 << 20
 	}
-	r := &Registry{opts: opts, log: opts.Logger, handles: make(map[Handle]*handle), maxHandles: MaxHandlesPerSession}
+	r := &Registry{opts: opts, log: opts.Logger, handles: make(map[Handle]*handle), maxHandles: MaxHandlesPerSession,
+		system: systemToken(), uid: processUID()}
 	now := r.now()
 	r.roots[0] = newKey(nil, RootLocalMachine, now)
 	r.roots[1] = newKey(nil, RootUsers, now)
+	r.roots[0].sec = r.mustSDDL(sddlMachine)
+	r.roots[1].sec = r.mustSDDL(sddlUsers)
 	for i, k := range r.roots {
 		r.rootHandles[i] = &handle{id: HKEY_LOCAL_MACHINE + Handle(i), k: k, openedAs: k.name,
 			access: KEY_ALL_ACCESS, rights: KEY_ALL_ACCESS, opened: now}
@@ -108,10 +122,13 @@ func Open(ctx context.Context, dir string, opts Options) (*Registry, error) {
 		st.close()
 		return nil, err
 	}
-	gen, err := st.load(r.roots)
+	gen, err := st.load(r.roots, &r.secs)
 	if err != nil {
 		return fail(err)
 	}
+	// A store written before keys had descriptors gets the defaults.
+	r.fillSecurity(r.roots[0])
+	r.fillSecurity(r.roots[1])
 	gens, err := journalFiles(dir)
 	if err != nil {
 		return fail(fmt.Errorf("registry: %w", err))
@@ -288,6 +305,7 @@ func (r *Registry) ensureKey(parent *key, name string, volatile bool) *key {
 	if volatile {
 		k.volatile = true
 	}
+	k.sec = r.systemChildSecurity(parent, name, parent.sec)
 	parent.addChild(k)
 	parent.lastWrite = now
 	r.logCreate(k)

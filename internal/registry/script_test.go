@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"wolfpack/internal/secdesc"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testdata/*.txt")
@@ -25,7 +27,8 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testda
 // Commands ("as=NAME" names a handle or blob; a PATH starts with a root name or with a
 // handle name followed by \ and a subpath):
 //
-//	session NAME [pid=N] [exe=S]            make or switch to a client session
+//	session NAME [pid=N] [exe=S] [uid=N] [gids=G,G]
+//	                                        make or switch to a client session (uid 0 if not given)
 //	create PATH [volatile] [link] [openlink] [class=C] [access=A] [as=H]
 //	open PATH [openlink] [access=A] [as=H]  access: KEY_READ, KEY_WRITE, KEY_ALL_ACCESS, number
 //	close H | delete PATH | deletetree PATH
@@ -35,6 +38,8 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testda
 //	handles H [subtree]                     every session's handles
 //	save H as=BLOB | restore H BLOB [force]
 //	watch H [subtree] [filter=name,last_set] as=W | changes W
+//	acl H                                   the key's descriptor (owner, group, DACL) in SDDL
+//	setacl H SDDL                           set the parts the SDDL has (O:, G:, D:)
 //	reopen                                  close the registry and open it again (persistent)
 func TestScripts(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txt")
@@ -253,7 +258,14 @@ func (env *scriptEnv) run(cmd string) string {
 	case "session":
 		if _, ok := env.sessions[args[0]]; !ok {
 			pid, _ := strconv.Atoi(opts["pid"])
-			env.sessions[args[0]] = env.r.NewSession(Owner{PID: pid, Exe: opts["exe"]})
+			uid, _ := strconv.Atoi(opts["uid"])
+			var gids []int
+			for _, g := range strings.Split(opts["gids"], ",") {
+				if n, err := strconv.Atoi(g); err == nil {
+					gids = append(gids, n)
+				}
+			}
+			env.sessions[args[0]] = env.r.NewSession(Owner{PID: pid, UID: uid, GIDs: gids, Exe: opts["exe"]})
 		}
 		env.cur = env.sessions[args[0]]
 		return ""
@@ -448,9 +460,36 @@ func (env *scriptEnv) run(cmd string) string {
 			if !ok {
 				return strings.Join(append(lines, "closed"), "\n")
 			}
-			kind := map[uint32]string{REG_NOTIFY_CHANGE_NAME: "name", REG_NOTIFY_CHANGE_LAST_SET: "last_set"}[c.Filter]
+			kind := map[uint32]string{REG_NOTIFY_CHANGE_NAME: "name", REG_NOTIFY_CHANGE_LAST_SET: "last_set",
+				REG_NOTIFY_CHANGE_SECURITY: "security"}[c.Filter]
 			lines = append(lines, kind+" "+c.Key)
 		}
+	case "acl":
+		b, err := s.GetSecurity(env.handle(args[0]), OWNER_SECURITY_INFORMATION|GROUP_SECURITY_INFORMATION|DACL_SECURITY_INFORMATION)
+		if err != nil {
+			return env.errText(err)
+		}
+		sd, err := secdesc.Parse(b)
+		if err != nil {
+			return env.errText(err)
+		}
+		return sd.String()
+	case "setacl":
+		sd, err := secdesc.ParseSDDL(args[1])
+		if err != nil {
+			return env.errText(err)
+		}
+		var info uint32
+		if sd.Owner != "" {
+			info |= OWNER_SECURITY_INFORMATION
+		}
+		if sd.Group != "" {
+			info |= GROUP_SECURITY_INFORMATION
+		}
+		if sd.Control&secdesc.SE_DACL_PRESENT != 0 {
+			info |= DACL_SECURITY_INFORMATION
+		}
+		return errOr(env, s.SetSecurity(env.handle(args[0]), info, sd.Bytes()), "ok")
 	case "reopen":
 		if err := env.r.Close(); err != nil {
 			return env.errText(err)

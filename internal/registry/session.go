@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"wolfpack/internal/secdesc"
 )
 
 // Handle names an open key within a session, like an HKEY. The predefined handles
@@ -20,10 +22,13 @@ const (
 )
 
 // Owner is the client a session belongs to: a process. The daemon's own components use
-// Owner{Exe: "wolfpackd", PID: os.Getpid()}.
+// DaemonOwner(). Its identity decides what the session may do (see security.go): the
+// Unix user UID in the groups GIDs (primary first), or SYSTEM when System is set.
 type Owner struct {
 	PID, UID int
+	GIDs     []int
 	Exe      string
+	System   bool
 }
 
 // HandleInfo describes one open handle, as Handles lists them.
@@ -42,6 +47,7 @@ type HandleInfo struct {
 type Session struct {
 	r     *Registry
 	owner Owner
+	tok   *secdesc.Token
 
 	mu           sync.Mutex
 	handles      map[Handle]*handle
@@ -56,7 +62,7 @@ type handle struct {
 	k        *key
 	openedAs string
 	access   uint32 // as requested
-	rights   uint32 // effective rights checked by the calls
+	rights   uint32 // the rights granted when it was opened, checked by the calls
 	opened   time.Time
 	watchers []*watcher // guarded by Registry.mu
 
@@ -69,7 +75,7 @@ type handle struct {
 
 // NewSession starts a session for a client. Its handles die with it.
 func (r *Registry) NewSession(o Owner) *Session {
-	return &Session{r: r, owner: o, handles: make(map[Handle]*handle)}
+	return &Session{r: r, owner: o, tok: r.tokenFor(o), handles: make(map[Handle]*handle)}
 }
 
 // Owner returns the client the session belongs to.
@@ -126,9 +132,9 @@ func (s *Session) get(h Handle) (*handle, error) {
 	return hh, nil
 }
 
-// add registers a new handle on k. The caller holds Registry.mu (read or write), so k is
-// alive when the handle appears.
-func (s *Session) add(k *key, openedAs string, access uint32) (*handle, error) {
+// add registers a new handle on k with the rights granted (openAccess). The caller holds
+// Registry.mu (read or write), so k is alive when the handle appears.
+func (s *Session) add(k *key, openedAs string, access, rights uint32) (*handle, error) {
 	if access&^(KEY_WOW64_32KEY|KEY_WOW64_64KEY) == 0 {
 		access |= KEY_ALL_ACCESS // recorded as granted
 	}
@@ -138,7 +144,7 @@ func (s *Session) add(k *key, openedAs string, access uint32) (*handle, error) {
 		k:        k,
 		openedAs: openedAs,
 		access:   access,
-		rights:   effectiveAccess(access),
+		rights:   rights,
 		opened:   time.Now(),
 	}
 	s.mu.Lock()
@@ -249,4 +255,6 @@ func joinName(parent, path string) string {
 }
 
 // DaemonOwner is the owner the daemon's own components use: wolfpackd, this process.
-func DaemonOwner() Owner { return Owner{PID: os.Getpid(), UID: os.Getuid(), Exe: "wolfpackd"} }
+func DaemonOwner() Owner {
+	return Owner{PID: os.Getpid(), UID: os.Getuid(), GIDs: []int{os.Getgid()}, Exe: "wolfpackd", System: true}
+}

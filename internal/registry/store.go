@@ -14,7 +14,8 @@ import (
 // store is the compacted state in a bbolt file, registry.db:
 //
 //	bucket "meta":  "gen" → uint64be, the first journal generation not in the snapshot
-//	                "version" → uint64be, 1
+//	                "version" → uint64be: 2 (key records may hold descriptors); 1 is
+//	                read too (records without them)
 //	bucket "HKEY_LOCAL_MACHINE", "HKEY_USERS": position:uint64be → keyrec
 //
 // Each root's bucket holds its persisted subtree as key records (record.go) in preorder;
@@ -32,7 +33,10 @@ var (
 	metaVersion = []byte("version")
 )
 
-const storeVersion = 1
+// storeVersion is the version written. Version 1 stores (written before keys had
+// descriptors) are read: their keys get default or inherited descriptors. A version 2
+// store is refused by a version 1 reader, which would drop the descriptors.
+const storeVersion = 2
 
 func openStore(dir string) (*store, error) {
 	db, err := bolt.Open(filepath.Join(dir, "registry.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
@@ -51,11 +55,12 @@ func u64(v uint64) []byte {
 }
 
 // load reads the snapshot into roots and returns the journal generation that follows it.
-func (s *store) load(roots [2]*key) (uint64, error) {
+// Descriptors are interned in secs.
+func (s *store) load(roots [2]*key, secs *secTable) (uint64, error) {
 	var gen uint64
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if m := tx.Bucket(bucketMeta); m != nil {
-			if v := m.Get(metaVersion); v != nil && (len(v) != 8 || binary.BigEndian.Uint64(v) != storeVersion) {
+			if v := m.Get(metaVersion); v != nil && (len(v) != 8 || binary.BigEndian.Uint64(v) < 1 || binary.BigEndian.Uint64(v) > storeVersion) {
 				return fmt.Errorf("registry: store version %x not supported", v)
 			}
 			if v := m.Get(metaGen); len(v) == 8 {
@@ -67,8 +72,7 @@ func (s *store) load(roots [2]*key) (uint64, error) {
 			if b == nil {
 				continue
 			}
-			var tb treeBuilder
-			tb.root = roots[i]
+			tb := treeBuilder{secs: secs, root: roots[i]}
 			if err := b.ForEach(func(k, v []byte) error { return tb.add(v) }); err != nil {
 				return fmt.Errorf("registry: store bucket %s: %w", name, err)
 			}
@@ -118,8 +122,28 @@ func (s *store) save(snap [2][][]byte, gen uint64) error {
 // root itself (an existing key whose values and class it sets, or a new detached key
 // when root is nil); the others become new keys below it.
 type treeBuilder struct {
+	secs *secTable
 	root *key
 	keys []*key
+}
+
+// security gives k the descriptor of its record: the one it holds, or that of the earlier
+// record it refers to; a record without either leaves it for fillSecurity.
+func (tb *treeBuilder) security(k *key, kr keyRec) error {
+	switch {
+	case kr.sd != nil:
+		sec, err := tb.secs.intern(kr.sd)
+		if err != nil {
+			return fmt.Errorf("key record %d: security descriptor: %w", len(tb.keys), err)
+		}
+		k.sec = sec
+	case kr.sdRef != 0:
+		if kr.sdRef > uint64(len(tb.keys)) {
+			return fmt.Errorf("key record %d: descriptor reference %d ahead of it", len(tb.keys), kr.sdRef)
+		}
+		k.sec = tb.keys[kr.sdRef-1].sec
+	}
+	return nil
 }
 
 func (tb *treeBuilder) add(rec []byte) error {
@@ -140,6 +164,9 @@ func (tb *treeBuilder) add(rec []byte) error {
 				tb.root.setValue(v.name, v.typ, v.data)
 			}
 		}
+		if err := tb.security(tb.root, kr); err != nil {
+			return err
+		}
 		tb.keys = append(tb.keys, tb.root)
 		return nil
 	}
@@ -157,6 +184,9 @@ func (tb *treeBuilder) add(rec []byte) error {
 	if err != nil {
 		return fmt.Errorf("key record %d: %w", len(tb.keys), err)
 	}
+	if err := tb.security(k, kr); err != nil {
+		return err
+	}
 	p.addChild(k)
 	tb.keys = append(tb.keys, k)
 	return nil
@@ -166,8 +196,8 @@ func (tb *treeBuilder) add(rec []byte) error {
 func snapshotTree(k *key) [][]byte {
 	var e enc
 	var ends []int
-	persistedKeys(k, func(c *key, parent uint64) {
-		encodeKeyRec(&e, c, parent)
+	persistedKeys(k, func(c *key, parent, sdRef uint64) {
+		encodeKeyRec(&e, c, parent, sdRef)
 		ends = append(ends, len(e.b))
 	})
 	recs := make([][]byte, len(ends))

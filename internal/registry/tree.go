@@ -17,6 +17,7 @@ import (
 //   - depth is parent.depth+1 (roots are 0) and never exceeds MaxDepth.
 //   - a key under a volatile key is volatile; a key under a loaded hive has mount set.
 //   - values are in insertion order and valueIdx maps fold(name) to the position.
+//   - sec is never nil once the key is in the tree.
 //   - sorted is nil or holds the subkeys ordered by compareFolded of their folded names;
 //     it is filled under the read lock, hence atomic.
 type key struct {
@@ -34,6 +35,7 @@ type key struct {
 	noDelete  bool   // a hive root (HKLM\SYSTEM, HKLM\SOFTWARE): KEY_NO_DELETE
 	cpath     string // canonical path, cached by journalPath
 	target    *linkInfo
+	sec       *secObj // the key's security descriptor, shared with the keys that have the same
 
 	subkeys  map[string]*key
 	sorted   atomic.Pointer[[]*key] // cache, filled under the read lock too

@@ -14,25 +14,38 @@ type TreeKey struct {
 // two requests per key. f runs under the registry's read lock, so it must not call the
 // registry; the TreeKey and its Values are reused between calls (value data is shared
 // with the store and must not be modified). An error from f stops the walk and is
-// returned.
+// returned. Every key below h must grant the session KEY_ENUMERATE_SUB_KEYS and
+// KEY_QUERY_VALUE, as reading it key by key would need: the first that does not stops the
+// walk with an *AccessDeniedError naming it.
 func (s *Session) Walk(h Handle, f func(*TreeKey) error) error {
 	hh, err := s.get(h)
 	if err != nil {
 		return &OpError{Op: "walk", Err: err}
 	}
 	const need = KEY_ENUMERATE_SUB_KEYS | KEY_QUERY_VALUE
-	if hh.rights&need != need {
-		return &OpError{Op: "walk", Key: hh.openedAs, Err: ERROR_ACCESS_DENIED}
-	}
 	r := s.r
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if err := live(hh); err != nil {
 		return &OpError{Op: "walk", Key: hh.openedAs, Err: err}
 	}
+	if !s.allowed(hh, need) {
+		return &OpError{Op: "walk", Key: hh.openedAs, Err: ERROR_ACCESS_DENIED}
+	}
 	var tk TreeKey
+	// Keys below one another mostly share a descriptor: the last answer is kept.
+	var lastSec *secObj
+	var lastOK bool
 	var walk func(k *key, depth int) error
 	walk = func(k *key, depth int) error {
+		if depth > 0 {
+			if k.sec != lastSec {
+				lastSec, lastOK = k.sec, s.maxAllowed(k)&need == need
+			}
+			if !lastOK {
+				return &OpError{Op: "walk", Key: hh.openedAs, Err: &AccessDeniedError{Key: k.path(), Need: "KEY_READ"}}
+			}
+		}
 		tk.Depth, tk.Name, tk.Link = depth, k.name, k.link
 		tk.Values = tk.Values[:0]
 		for _, v := range k.values {

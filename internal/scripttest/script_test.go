@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -33,6 +34,11 @@ func TestMain(m *testing.M) {
 }
 
 func TestScripts(t *testing.T) {
+	t.Cleanup(func() {
+		if nobodyBin.dir != "" {
+			os.RemoveAll(nobodyBin.dir)
+		}
+	})
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata",
 		Setup: func(env *testscript.Env) error {
@@ -50,6 +56,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"waitfile": cmdWaitFile,
 			"sleep":    cmdSleep,
+			"nobody":   cmdNobody,
 		},
 		RequireExplicitExec: true,
 	})
@@ -86,6 +93,68 @@ func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// nobodyBin holds copies of the commands that the user nobody may run: the test binary
+// and its copies live in directories only root may enter.
+var nobodyBin struct {
+	sync.Mutex
+	dir string
+}
+
+// nobody PROGRAM [ARGS...]: run one of the scenario's commands as the unprivileged user
+// nobody (setpriv --reuid=65534 --regid=65534 --clear-groups), in $WORK, with the
+// scenario's environment; stdout and stderr are checked as exec's are. $WORK and the
+// directories above it (up to the temporary directory) get search permission for others
+// so that nobody reaches the node's socket.
+func cmdNobody(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 {
+		ts.Fatalf("usage: nobody PROGRAM [ARGS...]")
+	}
+	if os.Geteuid() != 0 {
+		ts.Fatalf("nobody: the scenarios run as root, as scripts/test does (uid %d)", os.Geteuid())
+	}
+	src, err := exec.LookPath(args[0])
+	ts.Check(err)
+	nobodyBin.Lock()
+	if nobodyBin.dir == "" {
+		nobodyBin.dir, err = os.MkdirTemp("", "wolfpack-nobody-")
+		if err == nil {
+			err = os.Chmod(nobodyBin.dir, 0o755)
+		}
+	}
+	bin := filepath.Join(nobodyBin.dir, args[0])
+	if err == nil {
+		if _, serr := os.Stat(bin); serr != nil {
+			err = copyExecutable(src, bin)
+		}
+	}
+	nobodyBin.Unlock()
+	ts.Check(err)
+	tmp := filepath.Clean(os.TempDir())
+	for d := ts.Getenv("WORK"); d != tmp && d != "/" && d != "."; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		ts.Check(err)
+		ts.Check(os.Chmod(d, fi.Mode().Perm()|0o011))
+	}
+	err = ts.Exec("setpriv", append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", bin}, args[1:]...)...)
+	if err != nil {
+		if !neg {
+			ts.Fatalf("nobody %s: %v", args[0], err)
+		}
+		return
+	}
+	if neg {
+		ts.Fatalf("nobody %s: unexpected success", args[0])
+	}
+}
+
+func copyExecutable(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o755)
 }
 
 // sleep DURATION: wait, e.g. "sleep 500ms".

@@ -30,6 +30,9 @@ var messages = map[uint32]string{
 	1018: "Illegal operation attempted on a registry key that has been marked for deletion.",
 	1020: "An attempt was made to create a symbolic link in a registry key that already has subkeys or values.",
 	1021: "Cannot create a stable subkey under a volatile parent key.",
+	1307: "This security ID may not be assigned as the owner of this object.",
+	1314: "A required privilege is not held by the client.",
+	1338: "The security descriptor structure is invalid.",
 	1450: "Insufficient system resources exist to complete the requested service.",
 	1921: "The name of the file cannot be resolved by the system.",
 }

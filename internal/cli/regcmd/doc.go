@@ -1,7 +1,8 @@
 // Package regcmd is the reg command: Windows' reg.exe grammar and output (reg query, add,
 // delete, copy, compare, save, restore, load, unload, export, import) against a Wolfpack
-// node's registry, plus two commands Windows lacks: reg handles (who holds handles to a
-// key) and reg watch (print a key's changes until interrupted).
+// node's registry, plus three commands Windows lacks: reg handles (who holds handles to a
+// key), reg watch (print a key's changes until interrupted) and reg acl (show or set a
+// key's security descriptor in SDDL, acl.go).
 //
 // Keys are named as reg.exe names them: ROOT\Subkey with ROOT one of HKLM,
 // HKEY_LOCAL_MACHINE, HKU, HKEY_USERS; a \\NODE\ prefix reaches another node of the

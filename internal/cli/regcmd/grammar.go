@@ -23,12 +23,13 @@ const (
 	OpImport  Op = "IMPORT"
 	OpHandles Op = "HANDLES"
 	OpWatch   Op = "WATCH"
+	OpACL     Op = "ACL"
 )
 
 var ops = map[string]Op{
 	"QUERY": OpQuery, "ADD": OpAdd, "DELETE": OpDelete, "COPY": OpCopy, "COMPARE": OpCompare,
 	"SAVE": OpSave, "RESTORE": OpRestore, "LOAD": OpLoad, "UNLOAD": OpUnload,
-	"EXPORT": OpExport, "IMPORT": OpImport, "HANDLES": OpHandles, "WATCH": OpWatch,
+	"EXPORT": OpExport, "IMPORT": OpImport, "HANDLES": OpHandles, "WATCH": OpWatch, "ACL": OpACL,
 }
 
 // Root is a predefined key.
@@ -96,6 +97,8 @@ type Command struct {
 	View       int    // /reg:32, /reg:64 (accepted, no effect: the registry has one view)
 	Output     string // -o json
 	CompareOut string // /oa /od /os /on (COMPARE)
+	SDDL       string // /set SDDL (ACL): the descriptor to set
+	HasSDDL    bool
 }
 
 // SyntaxError is a command line that does not parse. Its message is reg.exe's; Op says
@@ -196,6 +199,8 @@ func Parse(args []string) (*Command, error) {
 		return c, p.handles(c)
 	case OpWatch:
 		return c, p.watch(c)
+	case OpACL:
+		return c, p.acl(c)
 	}
 	return nil, syntax("")
 }
@@ -689,6 +694,39 @@ func (p *parser) watch(c *Command) error {
 			return syntax(p.op)
 		}
 		c.Recurse = true
+	}
+	return nil
+}
+
+// acl parses KEY [/set SDDL] [-o json].
+func (p *parser) acl(c *Command) error {
+	var err error
+	if c.Key, err = p.key(); err != nil {
+		return err
+	}
+	s := seen{}
+	for p.more() {
+		a := p.next()
+		if ok, err := p.outputFormat(c, a); ok {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		o, ok := option(a)
+		if !ok {
+			return tooMany(p.op)
+		}
+		if err := s.once(p.op, o); err != nil {
+			return err
+		}
+		if o != "set" {
+			return badOption(p.op, a)
+		}
+		if c.SDDL, err = p.operand(); err != nil {
+			return err
+		}
+		c.HasSDDL = true
 	}
 	return nil
 }

@@ -37,25 +37,47 @@ func (r *runner) query() (int, error) {
 		}
 	}
 	if c.Output == "json" {
-		return q.json(c.Key, kd)
+		return q.finish(q.json(c.Key, kd))
 	}
 	r.printf("\n")
 	switch {
 	case c.HasFind:
 		q.find(c.Key, kd, true)
 		r.printf("End of search: %d match(es) found.\n", q.matches)
-		return 0, nil
+		return q.finish(0, nil)
 	case c.HasValue:
 		code, err := q.value(c.Key, kd)
 		if c.Recurse {
 			r.printf("End of search: %d match(es) found.\n", q.matches)
 		}
-		return code, err
+		return q.finish(code, err)
 	default:
 		q.all(c.Key, kd, false)
-		return 0, nil
+		return q.finish(0, nil)
 	}
 }
+
+// finish reports the subkeys a recursive query could not read (their descriptors
+// refused the caller) after everything it could read was shown.
+func (q *querier) finish(code int, err error) (int, error) {
+	if err == nil && len(q.denied) > 0 {
+		return 1, &deniedError{keys: q.denied}
+	}
+	return code, err
+}
+
+// deniedError is a recursive query that met keys it may not read.
+type deniedError struct{ keys []KeyName }
+
+func (e *deniedError) Error() string {
+	names := make([]string, len(e.keys))
+	for i, k := range e.keys {
+		names[i] = k.String()
+	}
+	return registry.ERROR_ACCESS_DENIED.Error() + " (" + strings.Join(names, "; ") + ")"
+}
+
+func (e *deniedError) Unwrap() error { return registry.ERROR_ACCESS_DENIED }
 
 type querier struct {
 	r       *runner
@@ -63,6 +85,7 @@ type querier struct {
 	sep     string
 	types   map[uint32]bool // /t: the types to show; nil for all
 	matches int
+	denied  []KeyName // subkeys whose descriptor refused reading them
 }
 
 func (q *querier) show(v registry.Value) bool { return q.types == nil || q.types[v.Type] }
@@ -71,12 +94,16 @@ func (q *querier) printValue(v registry.Value) {
 	q.r.printf("    %s    %s    %s\n", valueLabel(v.Name), TypeName(v.Type), FormatData(v.Type, v.Data, q.sep))
 }
 
-// children reads each subkey in turn; a subkey deleted meanwhile is skipped.
+// children reads each subkey in turn; a subkey deleted meanwhile is skipped, one the
+// caller may not read is noted (finish reports it) and skipped.
 func (q *querier) children(k KeyName, kd *KeyData, f func(KeyName, *KeyData)) {
 	for _, name := range kd.Subkeys {
 		ck := k.Child(name)
 		ckd, err := q.s.ReadKey(ck)
 		if err != nil {
+			if errors.Is(err, registry.ERROR_ACCESS_DENIED) {
+				q.denied = append(q.denied, ck)
+			}
 			continue
 		}
 		f(ck, ckd)

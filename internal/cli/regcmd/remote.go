@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"wolfpack/internal/api"
 	"wolfpack/registry"
@@ -155,6 +156,19 @@ func (s *remoteStore) Load(k KeyName, file string, read func(string) ([]byte, er
 
 func (s *remoteStore) Unload(k KeyName) error {
 	return s.do(http.MethodPost, "/v1/registry/unload?"+s.query(k), nil, nil)
+}
+
+func (s *remoteStore) GetSecurity(k KeyName) (registry.SecurityDescriptor, error) {
+	var out api.RegistrySecurity
+	q := s.query(k, "info", strconv.FormatUint(ownerGroupDACL, 10))
+	if err := s.do(http.MethodGet, "/v1/registry/security?"+q, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.SD, nil
+}
+
+func (s *remoteStore) SetSecurity(k KeyName, info uint32, sd registry.SecurityDescriptor) error {
+	return s.do(http.MethodPut, "/v1/registry/security", api.RegistrySecurity{Path: remotePath(k), Info: info, SD: sd}, nil)
 }
 
 func (s *remoteStore) Flush() error {

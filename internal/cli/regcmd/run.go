@@ -132,9 +132,17 @@ func (r *runner) message(err error) string {
 	var se *SyntaxError
 	var ce *connectError
 	var inUse *registry.KeysInUseError
+	var denied *deniedError
 	switch {
 	case errors.As(err, &se):
 		return se.Error()
+	case errors.As(err, &denied):
+		var b strings.Builder
+		b.WriteString("ERROR: Access is denied.")
+		for _, k := range denied.keys {
+			fmt.Fprintf(&b, "\n    %s", k)
+		}
+		return b.String()
 	case errors.As(err, &inUse):
 		var b strings.Builder
 		b.WriteString("ERROR: Access is denied.\n")
@@ -191,6 +199,8 @@ func (r *runner) run() (int, error) {
 		return r.export()
 	case OpImport:
 		return r.importFile()
+	case OpACL:
+		return r.acl()
 	}
 	return 1, syntax(c.Op)
 }
@@ -201,7 +211,7 @@ func (r *runner) printf(format string, args ...any) { fmt.Fprintf(r.env.Stdout, 
 // durable, so that "completed successfully" survives a crash of the node right after.
 func (r *runner) success() (int, error) {
 	switch r.cmd.Op {
-	case OpAdd, OpDelete, OpCopy, OpRestore, OpLoad, OpUnload, OpImport:
+	case OpAdd, OpDelete, OpCopy, OpRestore, OpLoad, OpUnload, OpImport, OpACL:
 		for _, s := range r.stores {
 			if err := s.Flush(); err != nil {
 				return 1, err

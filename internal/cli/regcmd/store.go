@@ -25,6 +25,10 @@ type Store interface {
 	// a remote one gets its bytes, read by read.
 	Load(k KeyName, file string, read func(string) ([]byte, error)) error
 	Unload(k KeyName) error
+	// GetSecurity returns the key's owner, group and DACL; SetSecurity sets the parts
+	// info (SECURITY_INFORMATION) names.
+	GetSecurity(k KeyName) (registry.SecurityDescriptor, error)
+	SetSecurity(k KeyName, info uint32, sd registry.SecurityDescriptor) error
 	Flush() error // make every write so far durable (RegFlushKey)
 	Close() error
 }
@@ -85,7 +89,9 @@ func (s localStore) QueryValue(k KeyName, name string) (registry.Value, error) {
 }
 
 func (s localStore) CreateKey(k KeyName) (bool, error) {
-	key, existed, err := registry.CreateKey(s.root(k), k.Path, registry.ALL_ACCESS)
+	// MAXIMUM_ALLOWED: an existing key opens with whatever its descriptor grants; the
+	// calls that follow ask for what they need.
+	key, existed, err := registry.CreateKey(s.root(k), k.Path, registry.MAXIMUM_ALLOWED)
 	if err != nil {
 		return false, err
 	}
@@ -169,6 +175,42 @@ func (s localStore) Load(k KeyName, file string, _ func(string) ([]byte, error))
 
 func (s localStore) Unload(k KeyName) error {
 	return registry.UnloadKey(s.root(k), k.Path)
+}
+
+func (s localStore) GetSecurity(k KeyName) (registry.SecurityDescriptor, error) {
+	key, err := s.open(k, registry.READ_CONTROL)
+	if err != nil {
+		return nil, err
+	}
+	defer key.Close()
+	return key.GetKeySecurity(ownerGroupDACL)
+}
+
+func (s localStore) SetSecurity(k KeyName, info uint32, sd registry.SecurityDescriptor) error {
+	key, err := s.open(k, securityAccess(info))
+	if err != nil {
+		return err
+	}
+	defer key.Close()
+	return key.SetKeySecurity(info, sd)
+}
+
+// ownerGroupDACL is what reg acl shows: everything but the SACL.
+const ownerGroupDACL = registry.OWNER_SECURITY_INFORMATION | registry.GROUP_SECURITY_INFORMATION | registry.DACL_SECURITY_INFORMATION
+
+// securityAccess is the access SetKeySecurity of the parts info names needs.
+func securityAccess(info uint32) uint32 {
+	var need uint32
+	if info&(registry.OWNER_SECURITY_INFORMATION|registry.GROUP_SECURITY_INFORMATION) != 0 {
+		need |= registry.WRITE_OWNER
+	}
+	if info&registry.DACL_SECURITY_INFORMATION != 0 {
+		need |= registry.WRITE_DAC
+	}
+	if need == 0 {
+		need = registry.READ_CONTROL
+	}
+	return need
 }
 
 func (s localStore) Flush() error { return s.c.LocalMachine().Flush() }

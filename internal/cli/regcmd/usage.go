@@ -23,7 +23,7 @@ REG Operation [Parameter List]
   Operation  [ QUERY   | ADD    | DELETE  | COPY    |
                SAVE    | LOAD   | UNLOAD  | RESTORE |
                COMPARE | EXPORT | IMPORT  | HANDLES |
-               WATCH ]
+               WATCH   | ACL ]
 
 Return Code: (Except for REG COMPARE)
 
@@ -49,6 +49,7 @@ Examples:
   REG IMPORT /?
   REG HANDLES /?
   REG WATCH /?
+  REG ACL /?
 `,
 	OpQuery: `
 REG QUERY KeyName [/v [ValueName] | /ve] [/s]
@@ -329,5 +330,36 @@ REG WATCH KeyName [/s]
 Examples:
 
   REG WATCH HKLM\Software\MyCo /s
+`,
+	OpACL: `
+REG ACL KeyName [/set SDDL] [-o json]
+
+` + keyHelp + `
+  Prints the security descriptor of KeyName (owner, group and DACL) in SDDL,
+  on one line. Reading it needs READ_CONTROL on the key.
+
+  /set     Sets the parts of the descriptor that SDDL has: O: the owner and
+           G: the group (need WRITE_OWNER; only root may give a key to
+           someone else), D: the DACL (needs WRITE_DAC; the owner always may).
+           A DACL without the P flag is the key's own ACEs: the ACEs its
+           parent passes on follow them. P protects it from inheritance.
+           The subkeys' inherited ACEs are recomputed.
+
+           ACE: (A|D;flags;rights;;;SID)  flags: OI CI NP IO  rights: KA KR
+           KW KX GA GR GW GX SD RC WD WO or 0xMASK  SID: BA SY WD BU AU CO or
+           S-1-...; Unix users are S-1-22-1-UID, groups S-1-22-2-GID.
+
+  -o json  Prints the key, the SDDL, the owner and the group as JSON.
+
+Examples:
+
+  REG ACL HKLM\Software\MyCo
+    Prints e.g. O:BAG:SYD:AI(A;ID;KA;;;BA)(A;CIID;KR;;;BU)...
+
+  REG ACL HKLM\Software\MyCo /set "D:(A;CI;KA;;;S-1-22-1-1000)"
+    Gives the user of uid 1000 full control of MyCo and its subkeys
+
+  REG ACL HKLM\Software\MyCo\Secret /set "D:P(A;CI;KA;;;BA)(A;CI;KA;;;SY)"
+    Only Administrators (root) and SYSTEM may open Secret
 `,
 }

@@ -210,6 +210,9 @@ func TestDecodeReplyErrors(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add(AppendRequest(nil, &Request{Op: OpOpenKey, ID: 1, Handle: 0x80000002, Name: `SOFTWARE\X`})[4:])
 	f.Add(AppendRequest(nil, &Request{Op: OpSetValue, ID: 2, Handle: 3, Name: "v", Flags: 4, Data: []byte{1, 2, 3, 4}})[4:])
+	f.Add(AppendRequest(nil, &Request{Op: OpGetSecurity, ID: 3, Handle: 0x104, Flags: 7})[4:])
+	f.Add(AppendRequest(nil, &Request{Op: OpSetSecurity, ID: 4, Handle: 0x104, Flags: 4,
+		Data: []byte{1, 0, 4, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0, 2, 0, 8, 0, 0, 0, 0, 0}})[4:])
 	f.Add([]byte{})
 	f.Add([]byte{2, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, body []byte) {

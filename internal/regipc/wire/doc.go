@@ -1,5 +1,6 @@
 // Package wire is the local protocol of Wolfpack's registry: the unix socket reg.sock in
-// a node's data directory (mode 0660), through which local programs — the reg CLI and any
+// a node's data directory (mode 0666: any local user connects; each key's security
+// descriptor says what the user may do), through which local programs — the reg CLI and any
 // program using the public package wolfpack/registry — open keys, read and write values
 // and hold handles, as Windows programs do through advapi32's Reg* calls.
 //
@@ -9,7 +10,9 @@
 // pid and uid; the executable name from /proc/<pid>/comm) and opens one registry Session
 // with them. Every handle the client opens belongs to that session and is closed when the
 // connection ends, whether the client closed it cleanly or was killed. `reg handles`
-// shows these owners.
+// shows these owners. The credentials are also who the client is for the keys' security
+// descriptors: uid u is S-1-22-1-u, its groups (SO_PEERGROUPS) S-1-22-2-g, root an
+// Administrator (see internal/registry's security.go).
 //
 // # Framing
 //
@@ -50,6 +53,12 @@
 //	18 Restore       key      -           -      flags          -          hive       -
 //	19 Load          parent   subkey name -      LoadFromFile?  -          hive|path  -
 //	20 Unload        parent   subkey name -      -              -          -          -
+//	21 GetSecurity   key      -           -      info           -          -          sd:bytes
+//	22 SetSecurity   key      -           -      info           -          sd         -
+//
+// info is a SECURITY_INFORMATION mask (OWNER 1, GROUP 2, DACL 4, SACL 8, and the
+// PROTECTED/UNPROTECTED bits for SetSecurity) and sd a self-relative security descriptor
+// (RegGetKeySecurity, RegSetKeySecurity).
 //
 //	KeyInfo    = subkeys:u32 maxSubKeyLen:u32 values:u32 maxValueNameLen:u32 maxValueLen:u32
 //	             class:str lastWrite:i64 (Unix ns) attrs:u32 (1 volatile, 2 link)
@@ -61,7 +70,9 @@
 //	reply = kind:u8 id:u32 status:u32 payload
 //
 // with kind 0 for a reply. status is 0 on success, else a Windows error code
-// (ERROR_FILE_NOT_FOUND 2, ERROR_ACCESS_DENIED 5, …); then the payload is
+// (ERROR_FILE_NOT_FOUND 2, ERROR_ACCESS_DENIED 5 — the key's descriptor or the handle's
+// granted access refuses the call —, ERROR_PRIVILEGE_NOT_HELD 1314,
+// ERROR_INVALID_SECURITY_DESCR 1338, …); then the payload is
 // message:str n:u32 n×HandleInfo. For a restore or unload refused because other clients
 // hold handles in the subtree (ERROR_ACCESS_DENIED), the handles are those holders and the
 // message is the subtree's path; otherwise n is 0 and the message is the server's text.

@@ -25,8 +25,10 @@ const (
 	OpRestore      Op = 18
 	OpLoad         Op = 19
 	OpUnload       Op = 20
+	OpGetSecurity  Op = 21
+	OpSetSecurity  Op = 22
 
-	opLast = OpUnload
+	opLast = OpSetSecurity
 )
 
 var opNames = [...]string{
@@ -35,7 +37,8 @@ var opNames = [...]string{
 	OpQueryValue: "QueryValue", OpDeleteValue: "DeleteValue", OpEnumKeys: "EnumKeys",
 	OpEnumValues: "EnumValues", OpQueryInfo: "QueryInfo", OpNotify: "Notify",
 	OpNotifyCancel: "NotifyCancel", OpFlush: "Flush", OpHandles: "Handles", OpSave: "Save",
-	OpRestore: "Restore", OpLoad: "Load", OpUnload: "Unload",
+	OpRestore: "Restore", OpLoad: "Load", OpUnload: "Unload", OpGetSecurity: "GetSecurity",
+	OpSetSecurity: "SetSecurity",
 }
 
 func (o Op) String() string {
