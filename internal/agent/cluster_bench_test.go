@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"wolfpack/internal/reshost"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
@@ -29,6 +30,9 @@ import (
 // The benchmarks run real wolfpackd processes: the test binary doubles as wolfpackd when
 // WOLFPACK_TEST_DAEMON is set.
 func TestMain(m *testing.M) {
+	if reshost.IsHostProcess() {
+		os.Exit(daemon.Main(os.Args[1:]))
+	}
 	if os.Getenv("WOLFPACK_TEST_DAEMON") == "1" {
 		os.Exit(daemon.Main(os.Args[1:]))
 	}

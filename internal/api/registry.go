@@ -31,7 +31,7 @@ import (
 //	POST   /v1/registry/load?path=ROOT\NAME      hive bytes in the body
 //	POST   /v1/registry/unload?path=ROOT\NAME
 //	POST   /v1/registry/flush                    (RegFlushKey: every write so far is durable)
-//	GET    /v1/registry/security?path=P&info=N   → RegistrySecurity (RegGetKeySecurity)
+//	GET    /v1/registry/security?path=P[&info=N] → RegistrySecurity (RegGetKeySecurity; info 7 by default)
 //	PUT    /v1/registry/security RegistrySecurity  (RegSetKeySecurity)
 //
 // A remote request is made with the node's API token, which is the cluster's
@@ -109,10 +109,14 @@ func RegisterRegistry(s *Server, reg *registry.Registry, loadDir string) {
 }
 
 func (h *registryRoutes) getSecurity(w http.ResponseWriter, r *http.Request) {
-	info, err := strconv.ParseUint(r.URL.Query().Get("info"), 10, 32)
-	if err != nil {
-		WriteError(w, BadRequest("bad info"))
-		return
+	// info: SECURITY_INFORMATION bits; absent means owner, group and DACL (7).
+	info := uint64(7)
+	if v := r.URL.Query().Get("info"); v != "" {
+		var err error
+		if info, err = strconv.ParseUint(v, 10, 32); err != nil {
+			WriteError(w, BadRequest("info: not a number of SECURITY_INFORMATION bits: %s", Clip(v)))
+			return
+		}
 	}
 	s := h.session(r)
 	defer s.Close()

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"wolfpack/internal/reshost"
 
 	"wolfpack/internal/api"
 	"wolfpack/internal/clusterdb"
@@ -29,6 +30,9 @@ import (
 // TestMain lets the test binary double as wolfpackd (WOLFPACK_TEST_DAEMON=1), for the
 // tests that measure a real daemon process from outside.
 func TestMain(m *testing.M) {
+	if reshost.IsHostProcess() {
+		os.Exit(daemon.Main(os.Args[1:]))
+	}
 	if os.Getenv("WOLFPACK_TEST_DAEMON") == "1" {
 		os.Exit(daemon.Main(os.Args[1:]))
 	}
@@ -199,6 +203,7 @@ var getSamples = map[string]struct {
 	"GET /v1/registry/handles":                     {path: "/v1/registry/handles?subtree=1&path=" + url.QueryEscape(testPath)},
 	"GET /v1/registry/key":                         {path: "/v1/registry/key?path=" + url.QueryEscape(testPath)},
 	"GET /v1/registry/save":                        {path: "/v1/registry/save?path=" + url.QueryEscape(testPath)},
+	"GET /v1/registry/security":                    {path: "/v1/registry/security?path=" + url.QueryEscape(testPath)},
 	"GET /v1/registry/value":                       {path: "/v1/registry/value?name=V&path=" + url.QueryEscape(testPath)},
 	"GET /v1/registry/watch":                       {path: "/v1/registry/watch?subtree=1&path=" + url.QueryEscape(testPath), stream: true},
 	"GET /v1/resources":                            {path: "/v1/resources"},

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"wolfpack/internal/reshost"
 
 	"wolfpack/internal/daemon"
 	"wolfpack/internal/regipc"
@@ -30,6 +31,9 @@ const crashChildEnv = "WOLFPACK_REGIPC_CRASH_CHILD"
 const daemonChildEnv = "WOLFPACK_REGIPC_DAEMON_CHILD"
 
 func TestMain(m *testing.M) {
+	if reshost.IsHostProcess() {
+		os.Exit(daemon.Main(os.Args[1:]))
+	}
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		os.Exit(crashChild(dir))
 	}

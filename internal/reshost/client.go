@@ -18,6 +18,18 @@ import (
 // HostArg is the argument that makes wolfpackd run as the resource host.
 const HostArg = "resource-host"
 
+// HostEnv is set to "1" in the host's environment. A process that has it never starts a
+// host of its own, so a binary that fails to dispatch HostArg (a test binary without
+// IsHostProcess in its TestMain) cannot start hosts recursively.
+const HostEnv = "WOLFPACK_RESOURCE_HOST"
+
+// IsHostProcess reports whether this process was started as a resource host: test
+// binaries that run wolfpackd in-process call it in TestMain and then run
+// daemon.Main(os.Args[1:]).
+func IsHostProcess() bool {
+	return os.Getenv(HostEnv) == "1" && len(os.Args) > 1 && os.Args[1] == HostArg
+}
+
 // ErrRefused is wrapped by the error of a start the host refused (no valid permit for
 // the resource's epoch).
 var ErrRefused = errors.New("refused by the resource host")
@@ -75,6 +87,13 @@ func NewClient(ctx context.Context, opt ClientOptions) (*Client, error) {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
+	if os.Getenv(HostEnv) == "1" {
+		return nil, fmt.Errorf("reshost: this process was started as a resource host (%s=1) and starts none itself; its program did not dispatch %q", HostEnv, HostArg)
+	}
+	if opt.Env == nil {
+		opt.Env = os.Environ()
+	}
+	opt.Env = append(opt.Env[:len(opt.Env):len(opt.Env)], HostEnv+"=1")
 	if opt.Path == "" {
 		opt.Path = "/proc/self/exe"
 		opt.Args = []string{os.Args[0], HostArg, "--node", opt.Hello.Node}
