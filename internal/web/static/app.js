@@ -46,6 +46,8 @@ function h(tag, attrs, ...kids) {
   return e;
 }
 const $ = (sel, root = document) => root.querySelector(sel);
+// fill replaces el's children, skipping the absent ones (null: a part a ReadOnly token does not get).
+const fill = (el, ...kids) => el.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined && k !== false));
 const full = () => S.me && S.me.level === 'Full';
 
 function stateClass(s) {
@@ -592,7 +594,7 @@ function updateResource(name) {
   const r = S.resources.get(name);
   if (!r || !$('#resource-facts')) return;
   $('#resource-state').replaceChildren(badge(r.state));
-  $('#resource-facts').replaceChildren(h('dl', { class: 'facts' },
+  fill($('#resource-facts'), h('dl', { class: 'facts' },
     h('dt', { text: 'Type' }), h('dd', { text: r.type }),
     h('dt', { text: 'Group' }), h('dd', { text: r.group }),
     h('dt', { text: 'Node' }), h('dd', { text: r.node || '–' }),
@@ -679,7 +681,7 @@ function renderProps(r) {
     inputs.set(p.name, { inp, old: p.value });
     return h('tr', {}, h('th', { scope: 'row', text: p.name }), h('td', {}, inp), h('td', { class: 'desc', text: { D: 'DWORD', S: 'string', M: 'multi-string', I: 'integer' }[p.type] || p.type }));
   });
-  $('#resource-props').replaceChildren(propsTable(rows, 'props-table'),
+  fill($('#resource-props'), propsTable(rows, 'props-table'),
     full() ? h('p', {}, actionButton('Save properties', 'resource-prop', () => saveProps(r.name, 'prop', inputs))) : null);
 }
 
@@ -713,7 +715,7 @@ async function renderPrivate(r) {
     cur.delete(d.name.toLowerCase());
   }
   for (const p of cur.values()) row(p.name, p.value, null);
-  $('#resource-priv').replaceChildren(
+  fill($('#resource-priv'), 
     h('p', { class: 'sub', text: 'The names ' + r.type + ' declares' + (t.openProperties ? ' (it takes other names too, passed to its program)' : '') + ', and the cluster\u2019s checkpoint policy.' }),
     propsTable(rows, 'priv-table'),
     full() ? h('p', {}, actionButton('Save private properties', 'resource-priv', () => saveProps(r.name, 'priv', inputs))) : null);
@@ -791,7 +793,7 @@ async function loadHistory(name, key, box) {
   box.replaceChildren(
     h('h3', {}, 'Versions of ', h('span', { class: 'mono', text: key })),
     h('div', { class: 'scroll' }, h('table', { id: 'versions-table' },
-      h('thead', {}, h('tr', {}, ['Version', 'Time', 'Node', 'Size', 'SHA-256', '', 'From', 'To', full() ? 'Rollback' : null].filter(Boolean).map((t) => h('th', { scope: 'col', text: t })))),
+      h('thead', {}, h('tr', {}, ['Version', 'Time', 'Node', 'Size', 'SHA-256', 'Origin', 'From', 'To', full() ? 'Rollback' : null].filter(Boolean).map((t) => h('th', { scope: 'col', text: t })))),
       h('tbody', {}, rows))),
     h('p', {}, h('button', { type: 'button', id: 'show-diff', onclick: () => showDiff(name, key, box, diffOut), text: 'Show the .reg difference' })),
     diffOut);
@@ -930,7 +932,7 @@ function eventRows(e, isNew) {
         h('dt', { text: 'Record' }), h('dd', { text: e.recordId }),
         h('dt', { text: 'Category' }), h('dd', { text: e.category || 'None' }),
         h('dt', { text: 'Computer' }), h('dd', { text: e.computer }),
-        (e.data || []).flatMap((d) => [h('dt', { text: d.name }), h('dd', { class: 'mono', text: d.value })]))));
+        (e.data || []).flatMap((d) => [h('dt', { text: d.name }), h('dd', { class: 'mono keypath', text: d.value })]))));
   const toggle = h('button', { type: 'button', 'aria-expanded': 'false', text: 'Details' });
   toggle.addEventListener('click', () => {
     detail.hidden = !detail.hidden;
@@ -1145,7 +1147,7 @@ async function selectKey(path) {
   }
   const sub = h('input', { type: 'checkbox', id: 'reg-subtree', checked: R.subtree });
   sub.addEventListener('change', () => { R.subtree = sub.checked; selectKey(path); });
-  out.replaceChildren(
+  fill(out,
     h('h2', { class: 'keypath mono', id: 'reg-selected', text: path }),
     h('p', { class: 'sub', text: 'On node ' + R.node + ' · ' + key.subkeys.length + ' subkeys' }),
     h('h3', { text: 'Values' }),
