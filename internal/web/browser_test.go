@@ -295,6 +295,20 @@ func TestConsole(t *testing.T) {
 		t.Errorf("N3's value after the console's edit:\n%s", out)
 	}
 
+	// On a phone's screen: the navigation folds behind the menu button, and the page
+	// does not scroll sideways (wide tables scroll inside their box).
+	b.do("phone screen", 10*time.Second, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	b.goTo("#/groups")
+	b.wait("phone layout", 10*time.Second, `getComputedStyle(document.querySelector('#menu')).display !== 'none' &&
+		getComputedStyle(document.querySelector('#nav')).display === 'none' && document.querySelector('`+row+`') !== null`)
+	if w := mustEval[int](b, `document.documentElement.scrollWidth - window.innerWidth`); w > 0 {
+		t.Errorf("on a phone's screen the page is %d px wider than the screen", w)
+	}
+	b.do("open the menu", 10*time.Second, chromedp.Click(chromedp.CSS("#menu")))
+	b.wait("menu open", 5*time.Second, `getComputedStyle(document.querySelector('#nav')).display !== 'none'`)
+	b.shot("09-phone-menu")
+	b.do("laptop screen", 10*time.Second, chromedp.EmulateViewport(1280, 900))
+
 	// ReadOnly: everything to read, no action button, and the API refuses writes.
 	b.do("sign out", 10*time.Second, chromedp.Click(chromedp.CSS("#signout")))
 	b.signIn(grant.Token)

@@ -151,6 +151,10 @@ function signOut(message) {
   S.haveState = false;
   sessionStorage.removeItem(TOKEN_KEY);
   $('#main').replaceChildren();
+  $('#toast').hidden = true;
+  S.events = null;
+  S.etcd = null;
+  S.painted = false;
   showSignIn(message);
 }
 
