@@ -2,8 +2,10 @@ package failovertest
 
 import (
 	"syscall"
+
 	"testing"
 	"time"
+	"wolfpack/internal/fencing"
 )
 
 // cycles is how many times each scenario runs: a few in CI, 20 with WOLFPACK_LONG=1.
@@ -65,15 +67,13 @@ func TestFreeze(t *testing.T) {
 		}
 	}
 	t.Logf("freeze takeover (SIGSTOP → first line elsewhere): %v", takeovers)
-	// TTL + Settle + 1 s (start-up of the resource, checkpoint restore): the bound.
-	limit := time.Duration(c.ttl)*time.Second + c.ttlSettle() + time.Second
-	if m := takeovers.quantile(1); m > 2*limit {
+	// The bound is TTL + Margin + 1 s (4 s at TTL 2; BenchmarkFreezeTakeover measures
+	// it); a loaded CI machine gets twice that before this test calls it a failure.
+	tm := fencing.ForTTL(time.Duration(c.ttl) * time.Second)
+	if m, limit := takeovers.quantile(1), tm.TTL+tm.Margin+time.Second; m > 2*limit {
 		t.Errorf("slowest takeover %v, more than twice the bound %v", m, limit)
 	}
 }
-
-// ttlSettle is the coordinator's settle time for the cluster's TTL (fencing.Timing).
-func (c *cluster) ttlSettle() time.Duration { return time.Duration(c.ttl) * time.Second / 8 }
 
 // TestDaemonCrash: kill -9 of the owner's daemon. Its resource host kills the group's
 // process and revokes the lease, so a survivor takes the group over well before the

@@ -250,10 +250,14 @@ func (c *cluster) stopAll() {
 			<-n.exited
 		}
 	}
-	if c.t.Failed() {
+	if c.t.Failed() || os.Getenv("FAILOVERTEST_LOGS") != "" {
 		for _, n := range c.nodes {
 			if b, err := os.ReadFile(filepath.Join(c.dir, n.name+".log")); err == nil {
-				c.t.Logf("=== %s log (tail):\n%s", n.name, tail(b, 60))
+				lines := 60
+				if os.Getenv("FAILOVERTEST_LOGS") != "" {
+					lines = 100000
+				}
+				c.t.Logf("=== %s log (tail):\n%s", n.name, tail(b, lines))
 			}
 		}
 	}
