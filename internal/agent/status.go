@@ -2,13 +2,16 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 
 	"wolfpack/internal/api"
+	"wolfpack/internal/checkpoint"
 	"wolfpack/internal/clusterdb"
+	"wolfpack/internal/resmon"
 )
 
 // freshSnapshot reads the database now (the API answers with current data).
@@ -202,12 +205,67 @@ func (a *Agent) ResourceTypes(ctx context.Context) ([]api.ClusterResourceType, e
 	if err != nil {
 		return nil, err
 	}
+	infos := resmon.Types()
 	out := make([]api.ClusterResourceType, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, api.ClusterResourceType{Name: t.Name, DisplayName: t.DisplayName, DLL: t.DLL})
+		rt := api.ClusterResourceType{Name: t.Name, DisplayName: t.DisplayName, DLL: t.DLL}
+		if i := slices.IndexFunc(infos, func(x resmon.TypeInfo) bool { return strings.EqualFold(x.Name, t.Name) }); i >= 0 {
+			info := infos[i]
+			rt.Description, rt.OpenProperties = info.Description, info.OpenProperties
+			for _, p := range info.Properties {
+				rt.Properties = append(rt.Properties, api.ClusterTypeProperty{Name: p.Name, Format: p.Format,
+					Default: p.Default, Required: p.Required, Description: p.Description})
+			}
+		}
+		rt.Properties = append(rt.Properties, checkpointProperties()...)
+		out = append(out, rt)
 	}
 	slices.SortFunc(out, func(x, y api.ClusterResourceType) int { return strings.Compare(x.Name, y.Name) })
 	return out, nil
+}
+
+// checkpointProperties are the private properties every resource takes for its
+// registry checkpoints (internal/checkpoint's policy).
+func checkpointProperties() []api.ClusterTypeProperty {
+	return []api.ClusterTypeProperty{
+		{Name: checkpoint.PropRestoreFailureAction, Format: "String", Default: checkpoint.Retry.String(),
+			Description: "what a checkpoint restore refused because of open handles does",
+			Values:      []string{checkpoint.Retry.String(), checkpoint.Continue.String(), checkpoint.Fail.String(), checkpoint.Force.String()}},
+		{Name: checkpoint.PropRestoreRetryTimeout, Format: "DWORD", Default: strconv.Itoa(int(checkpoint.DefaultRestoreRetryTimeout.Milliseconds())),
+			Description: "milliseconds a Retry waits for the handles to close"},
+		{Name: checkpoint.PropCheckpointHistory, Format: "DWORD", Default: strconv.Itoa(checkpoint.DefaultHistory),
+			Description: fmt.Sprintf("versions kept per checkpointed key (1 to %d)", checkpoint.MaxHistory)},
+	}
+}
+
+// View reads the nodes, groups and resources from one snapshot (the web console).
+func (a *Agent) View(ctx context.Context) (api.ClusterView, error) {
+	s, err := a.freshSnapshot(ctx)
+	if err != nil {
+		return api.ClusterView{}, err
+	}
+	coord := a.coordinatorName(ctx)
+	v := api.ClusterView{Revision: s.Revision,
+		Nodes:     make([]api.ClusterNode, 0, len(s.Nodes)),
+		Groups:    make([]api.ClusterGroup, 0, len(s.Groups)),
+		Resources: make([]api.ClusterResource, 0, len(s.Resources))}
+	for _, n := range s.Nodes {
+		v.Nodes = append(v.Nodes, nodeStatus(s, n, coord))
+	}
+	slices.SortFunc(v.Nodes, func(x, y api.ClusterNode) int { return x.ID - y.ID })
+	for _, g := range s.Groups {
+		v.Groups = append(v.Groups, groupStatus(s, g))
+	}
+	slices.SortFunc(v.Groups, func(x, y api.ClusterGroup) int {
+		return strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name))
+	})
+	for _, r := range s.Resources {
+		v.Resources = append(v.Resources, resourceStatus(s, r))
+	}
+	slices.SortFunc(v.Resources, func(x, y api.ClusterResource) int {
+		return strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name))
+	})
+	return v, nil
 }
 
 // coordinatorName returns the elected coordinator's name ("" when unknown).
