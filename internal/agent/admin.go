@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 
 	"wolfpack/internal/api"
@@ -21,7 +22,13 @@ func (a *Agent) NodeAction(ctx context.Context, name, action string, act api.Clu
 		return nil, dbErr(err)
 	}
 	switch action {
-	case "status", "prop":
+	case "status":
+	case "prop":
+		if len(act.Props) > 0 {
+			if n, err = a.setNodeProperties(ctx, n.Name, act.Props); err != nil {
+				return nil, err
+			}
+		}
 	case "pause", "resume":
 		n.Paused = action == "pause"
 		if _, err := a.db.UpdateNode(ctx, n, rev); err != nil {
@@ -51,7 +58,117 @@ func (a *Agent) NodeAction(ctx context.Context, name, action string, act api.Clu
 	if err != nil {
 		return nil, err
 	}
-	return nodeStatus(s, n, a.coordinatorName(ctx)), nil
+	return a.nodeStatus(s, n, a.coordinatorName(ctx), a.etcdMembers(ctx)), nil
+}
+
+// setNodeProperties sets a node's settable common properties: NodeWeight (WSFC's: 0
+// takes the node's vote away, 1 gives it back) and PinnedVoter (1: the node votes
+// whenever it is up). The voter keeper acts on them at once.
+func (a *Agent) setNodeProperties(ctx context.Context, name string, props map[string]string) (clusterdb.Node, error) {
+	n, err := a.db.ModifyNode(ctx, name, func(n *clusterdb.Node) error {
+		for k, v := range props {
+			b, err := parseFlag(k, v)
+			if err != nil {
+				return err
+			}
+			switch strings.ToLower(k) {
+			case "nodeweight":
+				n.NoVote = !b
+			case "pinnedvoter":
+				n.PinnedVoter = b
+			default:
+				return badParam("unknown or read-only node property %s (settable: NodeWeight, PinnedVoter)", k)
+			}
+		}
+		if n.NoVote && n.PinnedVoter {
+			return badParam("a node with NodeWeight=0 cannot be a pinned voter")
+		}
+		return nil
+	})
+	if err != nil {
+		var ae *Error
+		if errors.As(err, &ae) {
+			return n, err
+		}
+		return n, dbErr(err)
+	}
+	select {
+	case a.voterKick <- struct{}{}:
+	default:
+	}
+	return n, nil
+}
+
+// parseFlag parses a 0/1 DWORD property.
+func parseFlag(name, v string) (bool, error) {
+	switch strings.TrimSpace(v) {
+	case "0":
+		return false, nil
+	case "1":
+		return true, nil
+	}
+	return false, badParam("property %s: %q is not 0 or 1", name, v)
+}
+
+// ClusterProperties lists the cluster's common properties, after setting props:
+// Voters (how many etcd voting members the cluster keeps: 1, 3, 5 or 7) and
+// VoterReplaceAfter (seconds a voter's node may be gone before another node votes in
+// its place).
+func (a *Agent) ClusterProperties(ctx context.Context, props map[string]string) ([]api.ClusterProperty, error) {
+	if len(props) > 0 {
+		if !a.opt.Embedded {
+			return nil, badParam("this cluster uses an external etcd: its voters are the administrator's")
+		}
+		for {
+			v, rev, err := a.db.Voting(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for k, val := range props {
+				n, err := strconv.Atoi(strings.TrimSpace(val))
+				if err != nil {
+					return nil, badParam("property %s: %q is not a number", k, val)
+				}
+				switch strings.ToLower(k) {
+				case "voters":
+					v.Voters = n
+				case "voterreplaceafter":
+					v.ReplaceAfter = n
+				default:
+					return nil, badParam("unknown or read-only cluster property %s (settable: Voters, VoterReplaceAfter)", k)
+				}
+			}
+			if err := v.Validate(); err != nil {
+				return nil, badParam("%v", strings.TrimPrefix(err.Error(), "clusterdb: "))
+			}
+			err = a.db.SetVoting(ctx, v, rev)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, clusterdb.ErrConflict) && !errors.Is(err, clusterdb.ErrExists) {
+				return nil, err
+			}
+		}
+		select {
+		case a.voterKick <- struct{}{}:
+		default:
+		}
+	}
+	v, _, err := a.db.Voting(ctx)
+	if err != nil {
+		return nil, err
+	}
+	voters := 0
+	for _, m := range a.etcdMembers(ctx) {
+		if !m.Learner {
+			voters++
+		}
+	}
+	return []api.ClusterProperty{
+		{Name: "Voters", Type: "D", Value: strconv.Itoa(v.Voters)},
+		{Name: "VoterReplaceAfter", Type: "D", Value: strconv.Itoa(v.ReplaceAfter)},
+		{Name: "VotingMembers", Type: "D", Value: strconv.Itoa(voters)},
+	}, nil
 }
 
 func (a *Agent) groupStatusNow(ctx context.Context, name string) (api.ClusterGroup, error) {
@@ -537,7 +654,9 @@ func closure(s *clusterdb.Snapshot, name string, next func(clusterdb.Resource) [
 	return out
 }
 
-// Join adds a node to the cluster's embedded etcd as a learner (POST /v1/cluster/join).
+// Join admits a node to the cluster's embedded etcd (POST /v1/cluster/join): as a learner
+// that it promotes once it has caught up, while the cluster has fewer voters than it wants
+// (a witness always: it exists to vote), else as a non-voter, a client of the voters.
 func (a *Agent) Join(ctx context.Context, req api.ClusterJoinRequest) (api.ClusterJoinAnswer, error) {
 	if err := validName(req.Name); err != nil || req.PeerURL == "" {
 		return api.ClusterJoinAnswer{}, badParam("join needs a node name and a peer URL")
@@ -545,10 +664,33 @@ func (a *Agent) Join(ctx context.Context, req api.ClusterJoinRequest) (api.Clust
 	if !a.opt.Embedded {
 		return api.ClusterJoinAnswer{}, badParam("this cluster uses an external etcd: start the node with --etcd-endpoints")
 	}
+	cfg, _, err := a.db.Voting(ctx)
+	if err != nil {
+		return api.ClusterJoinAnswer{}, err
+	}
+	members, err := clusterdb.Members(ctx, a.cli)
+	if err != nil {
+		return api.ClusterJoinAnswer{}, err
+	}
+	// A member left by an earlier, failed join of this node does not count.
+	counted := 0
+	for _, m := range members {
+		if !slices.Contains(m.PeerURLs, req.PeerURL) {
+			counted++
+		}
+	}
+	noVote := false
+	if n, _, err := a.db.Node(ctx, req.Name); err == nil {
+		noVote = n.NoVote
+	}
+	if !req.Witness && (noVote || counted >= cfg.Voters) {
+		a.log.Info("node joining as a non-voter", "node", req.Name, "voters", counted)
+		return api.ClusterJoinAnswer{Role: clusterdb.RoleNonVoter, Endpoints: clusterdb.VoterClientURLs(members)}, nil
+	}
 	ans, err := clusterdb.AddLearner(ctx, a.cli, clusterdb.JoinRequest{Name: req.Name, PeerURL: req.PeerURL, Witness: req.Witness})
 	if err != nil {
 		return api.ClusterJoinAnswer{}, &Error{Code: ErrorInvalidState, Status: 409, Msg: err.Error()}
 	}
-	a.log.Info("node joining", "node", req.Name, "peer", req.PeerURL, "witness", req.Witness)
-	return api.ClusterJoinAnswer{MemberID: ans.MemberID, InitialCluster: ans.InitialCluster, Endpoints: ans.Endpoints}, nil
+	a.log.Info("node joining as a voter", "node", req.Name, "peer", req.PeerURL, "witness", req.Witness)
+	return api.ClusterJoinAnswer{Role: clusterdb.RoleVoter, MemberID: ans.MemberID, InitialCluster: ans.InitialCluster, Endpoints: ans.Endpoints}, nil
 }

@@ -25,8 +25,11 @@ type Options struct {
 	Name    string // this node
 	API     string // this node's API URL, published in its record
 	Witness bool   // never runs resources
-	// EtcdMemberID is this node's embedded etcd member, recorded for eviction.
+	// EtcdMemberID is this node's embedded etcd member (0: none, a non-voter), recorded
+	// for eviction.
 	EtcdMemberID uint64
+	// PeerURL is where this node's etcd member listens for peers when it votes.
+	PeerURL      string
 	DB           *clusterdb.DB
 	Runner       Runner
 	Checkpointer Checkpointer // nil: NopCheckpointer
@@ -55,8 +58,10 @@ type Agent struct {
 
 	cp atomic.Pointer[cpHolder]
 
-	kick   chan struct{}
-	leader atomic.Bool
+	kick chan struct{}
+	// voterKick wakes the voter keeper (membership changed).
+	voterKick chan struct{}
+	leader    atomic.Bool
 	// election is the won election's key and revision: the coordinator's placements
 	// compare it, so that a deposed coordinator places nothing.
 	election atomic.Pointer[clusterdb.Election]
@@ -103,13 +108,14 @@ func New(opt Options) (*Agent, error) {
 	}
 	a := &Agent{
 		opt: opt, db: opt.DB, cli: opt.DB.Client(), log: opt.Log,
-		kick:     make(chan struct{}, 1),
-		groups:   map[string]*groupWorker{},
-		local:    map[string]*localRef{},
-		ready:    make(chan struct{}),
-		loopDone: make(chan struct{}),
-		timing:   fencing.ForTTL(time.Duration(opt.SessionTTL) * time.Second),
-		gone:     map[string]time.Time{},
+		kick:      make(chan struct{}, 1),
+		voterKick: make(chan struct{}, 1),
+		groups:    map[string]*groupWorker{},
+		local:     map[string]*localRef{},
+		ready:     make(chan struct{}),
+		loopDone:  make(chan struct{}),
+		timing:    fencing.ForTTL(time.Duration(opt.SessionTTL) * time.Second),
+		gone:      map[string]time.Time{},
 	}
 	if err := a.timing.Validate(); err != nil {
 		return nil, fmt.Errorf("agent: --session-ttl %d: %w", opt.SessionTTL, err)
@@ -152,7 +158,7 @@ func (a *Agent) FailoversTotal() int64 { return a.failovers.Load() }
 func (a *Agent) Start(ctx context.Context) error {
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := a.db.RegisterNode(rctx, clusterdb.Node{Name: a.opt.Name, API: a.opt.API, Witness: a.opt.Witness, EtcdMemberID: a.opt.EtcdMemberID}); err != nil {
+	if _, err := a.db.RegisterNode(rctx, clusterdb.Node{Name: a.opt.Name, API: a.opt.API, Witness: a.opt.Witness, EtcdMemberID: a.opt.EtcdMemberID, PeerURL: a.opt.PeerURL}); err != nil {
 		return fmt.Errorf("agent: register node %s: %w", a.opt.Name, err)
 	}
 	for _, t := range a.opt.ResourceTypes {
@@ -184,10 +190,15 @@ func (a *Agent) campaign(ctx context.Context, s *concurrency.Session) {
 	a.leader.Store(true)
 	a.log.Info("elected cluster coordinator", "node", a.opt.Name)
 	a.poke()
+	kctx, stopKeeper := context.WithCancel(ctx)
+	keeperDone := make(chan struct{})
+	go func() { defer close(keeperDone); a.keepVoters(kctx) }()
 	select {
 	case <-ctx.Done():
 	case <-s.Done():
 	}
+	stopKeeper()
+	<-keeperDone
 	a.leader.Store(false)
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	e.Resign(rctx)

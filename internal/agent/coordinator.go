@@ -20,6 +20,12 @@ func (a *Agent) reportMembership(ctx context.Context, prev, s *clusterdb.Snapsho
 	if prev == nil {
 		return
 	}
+	if len(prev.Members) != len(s.Members) && a.leader.Load() {
+		select {
+		case a.voterKick <- struct{}{}:
+		default:
+		}
+	}
 	self := clusterdb.Key(a.opt.Name)
 	for k, m := range s.Members {
 		if _, ok := prev.Members[k]; !ok && k != self {

@@ -19,7 +19,7 @@ func (a *Agent) freshSnapshot(ctx context.Context) (*clusterdb.Snapshot, error) 
 	return a.db.Snapshot(ctx)
 }
 
-func nodeStatus(s *clusterdb.Snapshot, n clusterdb.Node, coordinator string) api.ClusterNode {
+func (a *Agent) nodeStatus(s *clusterdb.Snapshot, n clusterdb.Node, coordinator string, members []clusterdb.EtcdMember) api.ClusterNode {
 	st := "Down"
 	if s.Alive(n.Name) {
 		st = "Up"
@@ -27,8 +27,25 @@ func nodeStatus(s *clusterdb.Snapshot, n clusterdb.Node, coordinator string) api
 			st = "Paused"
 		}
 	}
-	return api.ClusterNode{Name: n.Name, ID: n.ID, API: n.API, State: st, Witness: n.Witness, Paused: n.Paused,
-		Coordinator: strings.EqualFold(coordinator, n.Name)}
+	cn := api.ClusterNode{Name: n.Name, ID: n.ID, API: n.API, State: st, Witness: n.Witness, Paused: n.Paused,
+		Coordinator: strings.EqualFold(coordinator, n.Name), NodeWeight: uint32(b2u(!n.NoVote)), PinnedVoter: n.PinnedVoter}
+	if members != nil || !a.opt.Embedded {
+		cn.Role = Role(members, n, a.opt.Embedded)
+	}
+	return cn
+}
+
+// etcdMembers lists the etcd members for the node listings (nil when they cannot be
+// read, or with an external etcd).
+func (a *Agent) etcdMembers(ctx context.Context) []clusterdb.EtcdMember {
+	if !a.opt.Embedded {
+		return nil
+	}
+	members, err := clusterdb.Members(ctx, a.cli)
+	if err != nil {
+		return nil
+	}
+	return members
 }
 
 // resourceState is a resource's state as the cluster sees it: what its group's owner
@@ -159,9 +176,10 @@ func (a *Agent) Nodes(ctx context.Context) ([]api.ClusterNode, error) {
 		return nil, err
 	}
 	coord := a.coordinatorName(ctx)
+	members := a.etcdMembers(ctx)
 	out := make([]api.ClusterNode, 0, len(s.Nodes))
 	for _, n := range s.Nodes {
-		out = append(out, nodeStatus(s, n, coord))
+		out = append(out, a.nodeStatus(s, n, coord, members))
 	}
 	slices.SortFunc(out, func(x, y api.ClusterNode) int { return x.ID - y.ID })
 	return out, nil
@@ -249,8 +267,9 @@ func (a *Agent) View(ctx context.Context) (api.ClusterView, error) {
 		Nodes:     make([]api.ClusterNode, 0, len(s.Nodes)),
 		Groups:    make([]api.ClusterGroup, 0, len(s.Groups)),
 		Resources: make([]api.ClusterResource, 0, len(s.Resources))}
+	members := a.etcdMembers(ctx)
 	for _, n := range s.Nodes {
-		v.Nodes = append(v.Nodes, nodeStatus(s, n, coord))
+		v.Nodes = append(v.Nodes, a.nodeStatus(s, n, coord, members))
 	}
 	slices.SortFunc(v.Nodes, func(x, y api.ClusterNode) int { return x.ID - y.ID })
 	for _, g := range s.Groups {

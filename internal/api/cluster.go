@@ -23,6 +23,8 @@ import (
 //	POST /v1/resources/{name}/{action}    online, offline, fail, move, prop, priv, adddep,
 //	                                      removedep, addowner, removeowner
 //	GET  /v1/resourcetypes                []ClusterResourceType
+//	GET  /v1/cluster/properties           []ClusterProperty: the cluster's common properties
+//	POST /v1/cluster/properties           ClusterAction{Props} sets some of them
 //
 // The join and token-rotation routes are in join.go.
 //
@@ -38,6 +40,14 @@ type ClusterNode struct {
 	Witness     bool   `json:"witness,omitempty"`
 	Paused      bool   `json:"paused,omitempty"`
 	Coordinator bool   `json:"coordinator,omitempty"`
+	// Role is the node's place in the cluster database: Voter (an etcd voting member),
+	// Learner (a member on its way to voting), NonVoter (a client of the voters), or
+	// External (a client of an external etcd).
+	Role string `json:"role,omitempty"`
+	// NodeWeight is WSFC's: 0 when the administrator took the node's vote away.
+	NodeWeight uint32 `json:"nodeWeight"`
+	// PinnedVoter: the administrator wants the node to vote whenever it is up.
+	PinnedVoter bool `json:"pinnedVoter,omitempty"`
 }
 
 // ClusterGroup is a group with its owner, state and properties.
@@ -118,6 +128,9 @@ type ClusterService interface {
 	NodeAction(ctx context.Context, name, action string, a ClusterAction) (any, error)
 	GroupAction(ctx context.Context, name, action string, a ClusterAction) (any, error)
 	ResourceAction(ctx context.Context, name, action string, a ClusterAction) (any, error)
+	// ClusterProperties lists the cluster's common properties (Voters, …) after setting
+	// props (none: a listing).
+	ClusterProperties(ctx context.Context, props map[string]string) ([]ClusterProperty, error)
 }
 
 // RegisterCluster registers the cluster routes on s.
@@ -136,6 +149,24 @@ func RegisterCluster(s *Server, c ClusterService) {
 	s.Handle("GET /v1/groups", list(func(ctx context.Context) (any, error) { return c.Groups(ctx) }))
 	s.Handle("GET /v1/resources", list(func(ctx context.Context) (any, error) { return c.Resources(ctx) }))
 	s.Handle("GET /v1/resourcetypes", list(func(ctx context.Context) (any, error) { return c.ResourceTypes(ctx) }))
+	s.Handle("GET /v1/cluster/properties", list(func(ctx context.Context) (any, error) { return c.ClusterProperties(ctx, nil) }))
+	s.Handle("POST /v1/cluster/properties", func(w http.ResponseWriter, r *http.Request) {
+		var a ClusterAction
+		if err := ReadJSON(r, &a); err != nil {
+			WriteError(w, err)
+			return
+		}
+		if len(a.Props) == 0 {
+			WriteError(w, BadRequest("no property to set"))
+			return
+		}
+		v, err := c.ClusterProperties(r.Context(), a.Props)
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, v)
+	})
 
 	type actionFunc func(ctx context.Context, name, action string, a ClusterAction) (any, error)
 	act := func(f actionFunc, action string) http.HandlerFunc {

@@ -34,6 +34,9 @@ type ClusterJoinRequest struct {
 // certificate, the cluster CA (with its key: every etcd member can admit new nodes) and
 // nothing else: no API token (each node makes its own).
 type ClusterJoinAnswer struct {
+	// Role is "Voter" (start an etcd member: MemberID, InitialCluster) or "NonVoter"
+	// (no member: a client of Endpoints, the voters' client URLs).
+	Role           string   `json:"role"`
 	MemberID       uint64   `json:"memberID"`
 	InitialCluster string   `json:"initialCluster"`
 	Endpoints      []string `json:"endpoints"`

@@ -106,7 +106,7 @@ func (db *DB) RegisterNode(ctx context.Context, n Node) (Node, error) {
 		old, rev, err := db.Node(ctx, n.Name)
 		switch {
 		case err == nil:
-			n.ID, n.Paused = old.ID, old.Paused
+			n.ID, n.Paused, n.NoVote, n.PinnedVoter = old.ID, old.Paused, old.NoVote, old.PinnedVoter
 			n.Evicted = false
 			if _, err := db.put(ctx, NodeKey(n.Name), n, rev); err == nil {
 				return n, nil
@@ -132,6 +132,28 @@ func (db *DB) RegisterNode(ctx context.Context, n Node) (Node, error) {
 		}
 	}
 	return n, objErr("node", n.Name, ErrConflict)
+}
+
+// ModifyNode reads a node record, applies f and writes it back, retrying when another
+// writer came first.
+func (db *DB) ModifyNode(ctx context.Context, name string, f func(*Node) error) (Node, error) {
+	for {
+		n, rev, err := db.Node(ctx, name)
+		if err != nil {
+			return n, err
+		}
+		if err := f(&n); err != nil {
+			return n, err
+		}
+		if _, err := db.UpdateNode(ctx, n, rev); err == nil {
+			return n, nil
+		} else if !isConflict(err) {
+			return n, err
+		}
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+	}
 }
 
 // UpdateNode writes a node record read at rev.

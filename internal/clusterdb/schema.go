@@ -53,8 +53,16 @@ type Node struct {
 	Witness bool   `json:"witness,omitempty"`
 	Paused  bool   `json:"paused,omitempty"`
 	Evicted bool   `json:"evicted,omitempty"`
-	// EtcdMemberID is the node's embedded etcd member (0 with an external etcd).
+	// EtcdMemberID is the node's embedded etcd member (0 when it runs none: a non-voter,
+	// or a node of an external etcd).
 	EtcdMemberID uint64 `json:"etcdMemberID,omitempty"`
+	// PeerURL is the URL of the node's etcd peer port (where its member listens when it
+	// votes): the voter keeper knows a learner that has not started by it.
+	PeerURL string `json:"peerURL,omitempty"`
+	// NoVote: the administrator's NodeWeight=0 (as WSFC's): the node never votes.
+	NoVote bool `json:"noVote,omitempty"`
+	// PinnedVoter: the administrator wants this node to vote whenever it is up.
+	PinnedVoter bool `json:"pinnedVoter,omitempty"`
 }
 
 // Member is the value of members/<name>, attached to the node's session lease.

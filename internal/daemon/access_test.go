@@ -192,6 +192,7 @@ var getSamples = map[string]struct {
 	"GET /metrics":                                 {path: "/metrics"},
 	"GET /v1/access":                               {path: "/v1/access"},
 	"GET /v1/cluster/events":                       {path: "/v1/cluster/events?id=1&source=EventCreate&level=Information&c=5"},
+	"GET /v1/cluster/properties":                   {path: "/v1/cluster/properties"},
 	"GET /v1/cluster/summary":                      {path: "/v1/cluster/summary"},
 	"GET /v1/cluster/watch":                        {path: "/v1/cluster/watch", stream: true},
 	"GET /v1/nodes/{name}/api/{path...}":           {path: "/v1/nodes/N1/api/v1/registry/key?path=" + url.QueryEscape(testPath)},

@@ -216,34 +216,33 @@ func (n *Node) startCluster(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	var (
-		cli      *clientv3.Client
-		embedded *clusterdb.Embedded
-		memberID uint64
-		err      error
+		cli    *clientv3.Client
+		member *etcdMember
 	)
 	if n.external != nil {
 		cli = n.external
 	} else {
-		embedded, memberID, err = n.startEtcd(sctx)
-		if err != nil {
+		var err error
+		if member, err = n.openEtcd(sctx); err != nil {
 			return err
 		}
-		cli, err = newEtcdClient([]string{embedded.ClientURL}, clusterdb.ClientTLSInfo(pki.PathsIn(cfg.DataDir)))
-		if err != nil {
-			embedded.Close()
-			return err
-		}
+		cli = member.cli
 		if err := n.initJoinSecret(sctx, cli); err != nil {
-			cli.Close()
-			embedded.Close()
+			member.close()
 			return err
 		}
 	}
 	closeDB := func() {
-		cli.Close()
-		if embedded != nil {
-			embedded.Close()
+		if member != nil {
+			member.close()
+		} else {
+			cli.Close()
 		}
+	}
+	var memberID uint64
+	peerURL := ""
+	if member != nil {
+		memberID, peerURL = member.memberID(), member.peer
 	}
 	timing := fencing.ForTTL(time.Duration(cfg.SessionTTL) * time.Second)
 	host, err := n.startHost(ctx, cli, timing)
@@ -283,12 +282,13 @@ func (n *Node) startCluster(ctx context.Context) error {
 		SessionTTL:    cfg.SessionTTL,
 		Permit:        host.Grant,
 		EtcdMemberID:  memberID,
+		PeerURL:       peerURL,
 		DB:            clusterdb.New(cli),
 		Runner:        mrunner,
 		Report:        n.reportClusterEvent,
 		Log:           n.Log.With("part", "cluster"),
 		ValidType:     agent.KnownType,
-		Embedded:      embedded != nil,
+		Embedded:      member != nil,
 		ResourceTypes: agent.ResourceTypes(),
 	})
 	if err != nil {
@@ -300,8 +300,8 @@ func (n *Node) startCluster(ctx context.Context) error {
 	api.RegisterCluster(n.API, a)
 	n.API.Metrics.MustRegister(a.Collector())
 	actx, stopAgent := context.WithCancel(context.WithoutCancel(ctx))
-	api.RegisterJoin(n.API, &joinService{n: n, agent: a, cli: cli, external: embedded == nil})
-	if embedded != nil {
+	api.RegisterJoin(n.API, &joinService{n: n, agent: a, cli: cli, external: member == nil})
+	if member != nil {
 		go n.watchJoinSecret(actx, cli)
 	}
 	n.onStop(func() {
@@ -315,6 +315,9 @@ func (n *Node) startCluster(ctx context.Context) error {
 	})
 	if err := a.Start(actx); err != nil {
 		return err
+	}
+	if member != nil {
+		go member.run(actx, a)
 	}
 	n.Cluster = a
 	n.Etcd = cli

@@ -154,7 +154,7 @@ func TestClusterTLSAndMetrics(t *testing.T) {
 	deadline := time.Now().Add(time.Minute)
 	for {
 		st, out, errOut := cluster(t, n1, "node")
-		if st == 0 && regexp.MustCompile(`(?m)^N1 +1 Up$`).MatchString(out) && regexp.MustCompile(`(?m)^N2 +2 Up$`).MatchString(out) {
+		if st == 0 && regexp.MustCompile(`(?m)^N1 +1 Up +Voter$`).MatchString(out) && regexp.MustCompile(`(?m)^N2 +2 Up +(Voter|Non-voter)$`).MatchString(out) {
 			break
 		}
 		if time.Now().After(deadline) {

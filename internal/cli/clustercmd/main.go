@@ -64,6 +64,9 @@ func Run(ctx context.Context, args []string, out, errOut io.Writer, connect func
 	case "resourcetype":
 		return r.resourceTypes()
 	case "cluster":
+		if cmd.action.name == "properties" {
+			return r.clusterProperties()
+		}
 		return r.access()
 	}
 	return 2
@@ -79,6 +82,8 @@ const usage = `Usage:
           /addcheckpoints:KEY | /removecheckpoints:KEY | /checkpoints]
   cluster resourcetype [/list]
   cluster /grant:NAME /level:ReadOnly|Full | /revoke:NAME | /listaccess
+  cluster /prop [Voters=3|5 VoterReplaceAfter=SECONDS]
+  cluster node NAME /prop [NodeWeight=0|1 PinnedVoter=0|1]
 Options: /wait[:SECONDS] with /online, /offline, /moveto; /f:json for JSON output;
 /node:NAME to ask another node. The API token is the node's own (root), else
 $WOLFPACK_API_TOKEN or the file $WOLFPACK_API_TOKEN_FILE names.
@@ -191,6 +196,20 @@ func (r *runner) node() int {
 	path := "/v1/nodes/" + esc(cmd.name)
 	switch cmd.action.name {
 	case "status", "properties":
+		props, perr := r.props()
+		if perr != nil {
+			return r.fail(perr)
+		}
+		if props != nil {
+			// NodeWeight=0|1, PinnedVoter=0|1.
+			if err := r.do(http.MethodPost, path+"/prop", api.ClusterAction{Props: props}, &n); err != nil {
+				return r.fail(err)
+			}
+			if r.json {
+				printJSON(r.out, n)
+			}
+			return 0
+		}
 		if err := r.do(http.MethodGet, path, nil, &n); err != nil {
 			return r.fail(err)
 		}
@@ -227,6 +246,10 @@ func (r *runner) node() int {
 			{Name: "API", Type: "S", Value: n.API},
 			{Name: "Witness", Type: "D", Value: b01(n.Witness)},
 			{Name: "Paused", Type: "D", Value: b01(n.Paused)},
+			{Name: "NodeWeight", Type: "D", Value: strconv.FormatUint(uint64(n.NodeWeight), 10)},
+			{Name: "DynamicWeight", Type: "D", Value: b01(n.Role == "Voter")},
+			{Name: "PinnedVoter", Type: "D", Value: b01(n.PinnedVoter)},
+			{Name: "Role", Type: "S", Value: n.Role},
 		})
 		return 0
 	}
@@ -242,6 +265,33 @@ func b01(b bool) string {
 		return "1"
 	}
 	return "0"
+}
+
+// clusterProperties lists or sets the cluster's common properties (cluster /prop).
+func (r *runner) clusterProperties() int {
+	props, err := r.props()
+	if err != nil {
+		return r.fail(err)
+	}
+	var list []api.ClusterProperty
+	if props == nil {
+		err = r.do(http.MethodGet, "/v1/cluster/properties", nil, &list)
+	} else {
+		err = r.do(http.MethodPost, "/v1/cluster/properties", api.ClusterAction{Props: props}, &list)
+	}
+	if err != nil {
+		return r.fail(err)
+	}
+	if r.json {
+		printJSON(r.out, list)
+		return 0
+	}
+	if props != nil {
+		return 0
+	}
+	fmt.Fprint(r.out, "Listing properties for the cluster:\n\n")
+	propTable(r.out, "Cluster", "", list)
+	return 0
 }
 
 // ---- groups

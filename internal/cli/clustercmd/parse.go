@@ -27,7 +27,7 @@ var options = []option{
 
 // clusterOptions are the options of the cluster itself, given without an object
 // (`cluster /grant:NAME /level:ReadOnly`).
-var clusterOptions = map[string]bool{"grant": true, "revoke": true, "listaccess": true}
+var clusterOptions = map[string]bool{"grant": true, "revoke": true, "listaccess": true, "properties": true}
 
 // isClusterOption reports whether arg is one of clusterOptions ("/grant:ops").
 func isClusterOption(arg string) bool {

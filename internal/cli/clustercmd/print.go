@@ -29,12 +29,33 @@ func printJSON(w io.Writer, v any) {
 	_ = enc.Encode(v)
 }
 
+// nodeTable lists nodes as cluster.exe does, with Wolfpack's Role column: the node's
+// place in the cluster database (Voter, Learner, Non-voter; "(pinned)" when the
+// administrator pinned it).
 func nodeTable(w io.Writer, nodes []api.ClusterNode) {
-	fmt.Fprintf(w, "%-14s %-7s %s\n", "Node", "Node ID", "Status")
-	fmt.Fprintf(w, "%s %s %s\n", strings.Repeat("-", 14), strings.Repeat("-", 7), strings.Repeat("-", 21))
+	fmt.Fprintf(w, "%-14s %-7s %-9s %s\n", "Node", "Node ID", "Status", "Role")
+	fmt.Fprintf(w, "%s %s %s %s\n", strings.Repeat("-", 14), strings.Repeat("-", 7), strings.Repeat("-", 9), strings.Repeat("-", 18))
 	for _, n := range nodes {
-		fmt.Fprintf(w, "%-14s %7d %s\n", n.Name, n.ID, n.State)
+		fmt.Fprintf(w, "%-14s %7d %-9s %s\n", n.Name, n.ID, n.State, roleText(n))
 	}
+}
+
+// roleText is a node's role as the node table shows it.
+func roleText(n api.ClusterNode) string {
+	r := n.Role
+	switch r {
+	case "NonVoter":
+		r = "Non-voter"
+	case "":
+		r = "-"
+	}
+	if n.Witness {
+		r += " (witness)"
+	}
+	if n.PinnedVoter {
+		r += " (pinned)"
+	}
+	return r
 }
 
 func groupTable(w io.Writer, groups []api.ClusterGroup) {

@@ -1,0 +1,456 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"wolfpack/internal/agent"
+	"wolfpack/internal/clusterdb"
+	"wolfpack/internal/pki"
+)
+
+// etcdMember is the node's place in its cluster's embedded etcd: a voting member that it
+// runs (emb != nil), or a client of the voting members (emb == nil), and the changes
+// between the two that the coordinator's voter keeper asks for (roles/<node>). A voter's
+// client talks to its own member; a non-voter's to the voters' client URLs, which it keeps
+// current (and in the data directory's etcd-endpoints, where it finds them at its next
+// start).
+type etcdMember struct {
+	n    *Node
+	log  *slog.Logger
+	cli  *clientv3.Client
+	tls  pki.Paths
+	dir  string // <data-dir>/etcd
+	peer string // https://--peer
+
+	mu       sync.Mutex
+	emb      *clusterdb.Embedded
+	id       uint64
+	agent    *agent.Agent // set once the agent runs
+	closing  bool
+	changing bool // a promotion or demotion is under way
+}
+
+// openEtcd starts the node's part of the embedded etcd: its member when it votes (a new
+// cluster, a restart, or a join as a voter), else a client of the voters.
+func (n *Node) openEtcd(ctx context.Context) (*etcdMember, error) {
+	cfg := n.Cfg
+	m := &etcdMember{n: n, log: n.Log.With("part", "etcd"), tls: pki.PathsIn(cfg.DataDir),
+		dir: filepath.Join(cfg.DataDir, "etcd"), peer: "https://" + cfg.Peer}
+	tlsInfo := clusterdb.ClientTLSInfo(m.tls)
+	ans := n.pendingJoin
+	urls, urlsErr := clusterdb.ReadEndpoints(cfg.DataDir)
+	voter := false
+	switch {
+	case ans != nil:
+		voter = ans.Role != clusterdb.RoleNonVoter
+		if !voter {
+			urls, urlsErr = ans.Endpoints, nil
+			n.pendingJoin = nil
+			n.Log.Info("joined the cluster as a non-voter: a client of the voting members", "endpoints", urls)
+		}
+	case clusterdb.HasData(m.dir):
+		voter = true
+		if urlsErr == nil && m.removedWhileDown(ctx, urls) {
+			n.Log.Warn("this node's etcd member was removed from the cluster while the node was down (another node votes in its place): it runs as a non-voter")
+			if err := m.retireDir(); err != nil {
+				return nil, err
+			}
+			voter = false
+		}
+	case urlsErr == nil:
+		// A non-voter.
+	case errors.Is(urlsErr, os.ErrNotExist) && n.firstNode():
+		voter = true // the first start of a new cluster's first node
+	default:
+		return nil, fmt.Errorf("data directory %s has the cluster's certificates but neither an etcd member (%s) nor the voters' addresses (%s): the node's membership is lost; start it on a new data directory with --join",
+			cfg.DataDir, m.dir, filepath.Join(cfg.DataDir, clusterdb.EndpointsFile))
+	}
+	if voter {
+		e, id, err := n.startEtcd(ctx)
+		if err != nil {
+			return nil, err
+		}
+		m.emb, m.id = e, id
+		cli, err := newEtcdClient([]string{e.ClientURL}, tlsInfo)
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		m.cli = cli
+		go m.watchStop(e)
+		return m, nil
+	}
+	cli, err := newEtcdClient(urls, tlsInfo)
+	if err != nil {
+		return nil, err
+	}
+	m.cli = cli
+	if err := clusterdb.WriteEndpoints(cfg.DataDir, urls); err != nil {
+		cli.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// firstNode reports whether this data directory made the cluster (it holds the join token
+// the first node writes; a node that joined never has one).
+func (n *Node) firstNode() bool {
+	_, err := os.Stat(filepath.Join(n.Cfg.DataDir, clusterdb.JoinTokenFile))
+	return err == nil
+}
+
+// removedWhileDown asks the other voters whether this node's member is still one of
+// theirs. When none answers (the whole cluster is starting), the member starts.
+func (m *etcdMember) removedWhileDown(ctx context.Context, urls []string) bool {
+	own := "https://" + m.n.Cfg.Client
+	others := slices.DeleteFunc(slices.Clone(urls), func(u string) bool { return u == own })
+	if len(others) == 0 {
+		return false
+	}
+	cli, err := newEtcdClient(others, clusterdb.ClientTLSInfo(m.tls))
+	if err != nil {
+		return false
+	}
+	defer cli.Close()
+	lctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	members, err := clusterdb.Members(lctx, cli)
+	if err != nil {
+		return false
+	}
+	_, ok := clusterdb.MemberOf(members, m.n.Cfg.Name, m.peer)
+	return !ok
+}
+
+// retireDir removes the etcd member's data directory of a node that no longer votes: its
+// data lives on in the voters.
+func (m *etcdMember) retireDir() error {
+	if err := os.RemoveAll(m.dir); err != nil {
+		return fmt.Errorf("remove the etcd member's data of a node that no longer votes: %w", err)
+	}
+	return nil
+}
+
+// role is the node's role now.
+func (m *etcdMember) role() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.emb != nil {
+		return clusterdb.RoleVoter
+	}
+	return clusterdb.RoleNonVoter
+}
+
+// memberID is the node's etcd member (0: none).
+func (m *etcdMember) memberID() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.id
+}
+
+// run follows the voters' addresses and this node's role requests until ctx ends.
+func (m *etcdMember) run(ctx context.Context, a *agent.Agent) {
+	m.mu.Lock()
+	m.agent = a
+	m.mu.Unlock()
+	go m.syncEndpoints(ctx)
+	m.followRoleRequests(ctx)
+}
+
+// syncEndpoints keeps the voters' client URLs current: in the client of a non-voter, and
+// in etcd-endpoints on every node.
+func (m *etcdMember) syncEndpoints(ctx context.Context) {
+	var last []string
+	for {
+		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		members, err := clusterdb.Members(lctx, m.cli)
+		cancel()
+		if err == nil {
+			urls := clusterdb.VoterClientURLs(members)
+			if len(urls) > 0 && !slices.Equal(urls, last) {
+				m.mu.Lock()
+				if m.emb == nil && !m.changing {
+					m.cli.SetEndpoints(urls...)
+				}
+				m.mu.Unlock()
+				if err := clusterdb.WriteEndpoints(m.n.Cfg.DataDir, urls); err != nil {
+					m.log.Warn("cannot write the voters' addresses", "err", err)
+				} else {
+					last = urls
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Second):
+		}
+	}
+}
+
+// followRoleRequests carries out the coordinator's requests to this node.
+func (m *etcdMember) followRoleRequests(ctx context.Context) {
+	key := clusterdb.RoleKey(m.n.Cfg.Name)
+	for ctx.Err() == nil {
+		wctx, cancel := context.WithCancel(ctx)
+		wc := m.cli.Watch(clientv3.WithRequireLeader(wctx), key)
+		m.checkRoleRequest(ctx)
+		for wr := range wc {
+			if wr.Err() != nil {
+				break
+			}
+			m.checkRoleRequest(ctx)
+		}
+		cancel()
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (m *etcdMember) checkRoleRequest(ctx context.Context) {
+	db := clusterdb.New(m.cli)
+	gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	reqs, err := db.RoleRequests(gctx)
+	cancel()
+	if err != nil {
+		return
+	}
+	r, ok := reqs[clusterdb.Key(m.n.Cfg.Name)]
+	if !ok {
+		return
+	}
+	var cerr error
+	switch {
+	case r.Role == clusterdb.RoleVoter && m.role() != clusterdb.RoleVoter:
+		m.log.Info("becoming a voter, as the coordinator asked", "by", r.By)
+		cerr = m.promote(ctx)
+	case r.Role == clusterdb.RoleNonVoter && m.role() == clusterdb.RoleVoter:
+		m.log.Info("ceasing to vote, as the coordinator asked", "by", r.By)
+		cerr = m.demote(ctx)
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	if cerr != nil {
+		m.log.Error("role change failed", "role", r.Role, "err", cerr)
+	}
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	db.DeleteRoleRequest(dctx, m.n.Cfg.Name)
+	cancel()
+}
+
+// promote makes this node a voter: it adds itself as a learner, starts its member, which
+// catches up with the cluster, and promotes it.
+func (m *etcdMember) promote(ctx context.Context) error {
+	m.mu.Lock()
+	if m.emb != nil || m.closing {
+		m.mu.Unlock()
+		return nil
+	}
+	m.changing = true
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		m.changing = false
+		m.mu.Unlock()
+	}()
+	pctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	var ans clusterdb.JoinAnswer
+	for {
+		var err error
+		ans, err = clusterdb.AddLearner(pctx, m.cli, clusterdb.JoinRequest{Name: m.n.Cfg.Name, PeerURL: m.peer})
+		if err == nil {
+			break
+		}
+		if !clusterdb.IsMembershipBusy(err) || pctx.Err() != nil {
+			return err
+		}
+		sleepCtx(pctx, time.Second)
+	}
+	if err := m.retireDir(); err != nil {
+		clusterdb.RemoveLearner(context.WithoutCancel(ctx), m.cli, ans.MemberID)
+		return err
+	}
+	e, err := clusterdb.StartEmbedded(pctx, clusterdb.EmbedConfig{Name: m.n.Cfg.Name, Dir: m.dir, Peer: m.n.Cfg.Peer,
+		Client: m.n.Cfg.Client, Log: m.log, TLS: m.tls, InitialCluster: ans.InitialCluster})
+	if err != nil {
+		clusterdb.RemoveLearner(context.WithoutCancel(ctx), m.cli, ans.MemberID)
+		m.retireDir()
+		return err
+	}
+	err = clusterdb.Promote(pctx, m.cli, ans.MemberID)
+	for err == nil && e.Etcd.Server.IsLearner() {
+		if !sleepCtx(pctx, 50*time.Millisecond) {
+			err = fmt.Errorf("local member still a learner: %w", pctx.Err())
+		}
+	}
+	if err != nil {
+		e.Close()
+		clusterdb.RemoveLearner(context.WithoutCancel(ctx), m.cli, ans.MemberID)
+		m.retireDir()
+		return err
+	}
+	m.mu.Lock()
+	closing := m.closing
+	if !closing {
+		m.emb, m.id = e, ans.MemberID
+	}
+	a := m.agent
+	m.mu.Unlock()
+	if closing {
+		e.Close()
+		return nil
+	}
+	go m.watchStop(e)
+	if a != nil {
+		if err := a.SetEtcdMember(ctx, ans.MemberID); err != nil {
+			m.log.Warn("cannot record the node's etcd member", "err", err)
+		}
+	}
+	m.log.Info("this node is a voter", "member", fmt.Sprintf("%x", ans.MemberID))
+	return nil
+}
+
+// demote makes this node a non-voter: its client moves to the other voters, then it
+// removes its own member (quorum is kept: the keeper asks only while there are more
+// voters than wanted) and deletes the member's data.
+func (m *etcdMember) demote(ctx context.Context) error {
+	m.mu.Lock()
+	e, id := m.emb, m.id
+	if e == nil || m.closing {
+		m.mu.Unlock()
+		return nil
+	}
+	m.changing = true
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		m.changing = false
+		m.mu.Unlock()
+	}()
+	dctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	members, err := clusterdb.Members(dctx, m.cli)
+	if err != nil {
+		return err
+	}
+	var others []string
+	for _, mb := range members {
+		if mb.ID != id && !mb.Learner {
+			others = append(others, mb.ClientURLs...)
+		}
+	}
+	if len(others) == 0 {
+		return errors.New("this node runs the only voting member: it cannot stop voting")
+	}
+	slices.Sort(others)
+	m.cli.SetEndpoints(others...)
+	if err := clusterdb.WriteEndpoints(m.n.Cfg.DataDir, others); err != nil {
+		return err
+	}
+	// The client reaches the others before the member goes.
+	for {
+		sctx, c := context.WithTimeout(dctx, 2*time.Second)
+		_, err := m.cli.Get(sctx, clusterdb.VotingKey)
+		c()
+		if err == nil {
+			break
+		}
+		if !sleepCtx(dctx, 100*time.Millisecond) {
+			return fmt.Errorf("the other voters do not answer: %w", err)
+		}
+	}
+	for {
+		err := clusterdb.RemoveMember(dctx, m.cli, id)
+		if err == nil {
+			break
+		}
+		if !clusterdb.IsMembershipBusy(err) || !sleepCtx(dctx, time.Second) {
+			m.cli.SetEndpoints(e.ClientURL)
+			return err
+		}
+	}
+	m.mu.Lock()
+	m.emb, m.id = nil, 0
+	a := m.agent
+	m.mu.Unlock()
+	e.Close()
+	if err := m.retireDir(); err != nil {
+		m.log.Warn("cannot remove the old member's data", "err", err)
+	}
+	if a != nil {
+		if err := a.SetEtcdMember(ctx, 0); err != nil {
+			m.log.Warn("cannot record the node's etcd member", "err", err)
+		}
+	}
+	m.log.Info("this node no longer votes: a client of the voting members", "endpoints", others)
+	return nil
+}
+
+// watchStop notices a member that stops by itself: removed from the cluster by the
+// coordinator (the node was taken for dead), the node goes on as a non-voter.
+func (m *etcdMember) watchStop(e *clusterdb.Embedded) {
+	<-e.Etcd.Server.StopNotify()
+	m.mu.Lock()
+	if m.closing || m.changing || m.emb != e {
+		m.mu.Unlock()
+		return
+	}
+	m.emb, m.id = nil, 0
+	m.mu.Unlock()
+	m.log.Error("this node's etcd member stopped: it was removed from the cluster; the node goes on as a non-voter")
+	e.Close()
+	m.retireDir()
+	if urls, err := clusterdb.ReadEndpoints(m.n.Cfg.DataDir); err == nil {
+		own := e.ClientURL
+		urls = slices.DeleteFunc(urls, func(u string) bool { return u == own })
+		if len(urls) > 0 {
+			m.cli.SetEndpoints(urls...)
+		}
+	}
+	m.mu.Lock()
+	a := m.agent
+	m.mu.Unlock()
+	if a != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		a.SetEtcdMember(ctx, 0)
+		cancel()
+	}
+}
+
+// close stops the client and the member.
+func (m *etcdMember) close() {
+	m.mu.Lock()
+	m.closing = true
+	e := m.emb
+	m.mu.Unlock()
+	m.cli.Close()
+	if e != nil {
+		e.Close()
+	}
+}
+
+// sleepCtx waits d; false when ctx ended first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
