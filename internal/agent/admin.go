@@ -110,17 +110,15 @@ func parseFlag(name, v string) (bool, error) {
 	return false, badParam("property %s: %q is not 0 or 1", name, v)
 }
 
-// ClusterProperties lists the cluster's common properties, after setting props:
-// Voters (how many etcd voting members the cluster keeps: 1, 3, 5 or 7) and
-// VoterReplaceAfter (seconds a voter's node may be gone before another node votes in
-// its place).
+// ClusterProperties lists the cluster's common properties, after setting props: Voters
+// (how many etcd voting members the cluster keeps: 1, 3, 5 or 7), VoterReplaceAfter
+// (seconds a voter's node may be gone before another node votes in its place) and
+// ClusterEnforcedAntiAffinity (WSFC's: 1 keeps a group offline rather than beside a
+// group of a common AntiAffinityClassNames entry). VotingMembers is read-only.
 func (a *Agent) ClusterProperties(ctx context.Context, props map[string]string) ([]api.ClusterProperty, error) {
 	if len(props) > 0 {
-		if !a.opt.Embedded {
-			return nil, badParam("this cluster uses an external etcd: its voters are the administrator's")
-		}
 		for {
-			v, rev, err := a.db.Voting(ctx)
+			p, rev, err := a.db.Properties(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -130,19 +128,31 @@ func (a *Agent) ClusterProperties(ctx context.Context, props map[string]string) 
 					return nil, badParam("property %s: %q is not a number", k, val)
 				}
 				switch strings.ToLower(k) {
-				case "voters":
-					v.Voters = n
-				case "voterreplaceafter":
-					v.ReplaceAfter = n
+				case "voters", "voterreplaceafter":
+					if !a.opt.Embedded {
+						return nil, badParam("this cluster uses an external etcd: its voters are the administrator's")
+					}
+					if strings.EqualFold(k, "voters") {
+						p.Voters = n
+					} else {
+						p.VoterReplaceAfter = n
+					}
+				case "clusterenforcedantiaffinity":
+					b, err := parseFlag(k, val)
+					if err != nil {
+						return nil, err
+					}
+					p.EnforcedAntiAffinity = b
 				default:
-					return nil, badParam("unknown or read-only cluster property %s (settable: Voters, VoterReplaceAfter)", k)
+					return nil, badParam("unknown or read-only cluster property %s (settable: Voters, VoterReplaceAfter, ClusterEnforcedAntiAffinity)", k)
 				}
 			}
-			if err := v.Validate(); err != nil {
-				return nil, badParam("%v", strings.TrimPrefix(err.Error(), "clusterdb: "))
+			if err := p.Validate(); err != nil {
+				return nil, badParam("%v", strings.TrimPrefix(err.Error(), "clusterdb: invalid cluster property: "))
 			}
-			err = a.db.SetVoting(ctx, v, rev)
+			err = a.db.SetProperties(ctx, p, rev)
 			if err == nil {
+				a.props.Store(&p)
 				break
 			}
 			if !errors.Is(err, clusterdb.ErrConflict) && !errors.Is(err, clusterdb.ErrExists) {
@@ -153,8 +163,9 @@ func (a *Agent) ClusterProperties(ctx context.Context, props map[string]string) 
 		case a.voterKick <- struct{}{}:
 		default:
 		}
+		a.poke()
 	}
-	v, _, err := a.db.Voting(ctx)
+	p, _, err := a.db.Properties(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -165,9 +176,10 @@ func (a *Agent) ClusterProperties(ctx context.Context, props map[string]string) 
 		}
 	}
 	return []api.ClusterProperty{
-		{Name: "Voters", Type: "D", Value: strconv.Itoa(v.Voters)},
-		{Name: "VoterReplaceAfter", Type: "D", Value: strconv.Itoa(v.ReplaceAfter)},
+		{Name: "Voters", Type: "D", Value: strconv.Itoa(p.Voters)},
+		{Name: "VoterReplaceAfter", Type: "D", Value: strconv.Itoa(p.VoterReplaceAfter)},
 		{Name: "VotingMembers", Type: "D", Value: strconv.Itoa(voters)},
+		{Name: "ClusterEnforcedAntiAffinity", Type: "D", Value: strconv.Itoa(int(b2u(p.EnforcedAntiAffinity)))},
 	}, nil
 }
 
@@ -236,11 +248,7 @@ func (a *Agent) GroupAction(ctx context.Context, name, action string, act api.Cl
 		if s, err := a.freshSnapshot(ctx); err == nil {
 			owner := a.opt.Name
 			if !a.eligible(s, g, owner) {
-				load := map[string]int{}
-				for _, o := range s.Owners {
-					load[clusterdb.Key(o.Node)]++
-				}
-				owner = a.pick(s, g, load, "")
+				owner = a.newPlacer(s).pick(g, "")
 			}
 			if owner != "" {
 				a.db.SetOwner(ctx, g.Name, owner, 0)
@@ -343,11 +351,7 @@ func (a *Agent) GroupAction(ctx context.Context, name, action string, act api.Cl
 				return nil, err
 			}
 			own := s.Owners[clusterdb.Key(g.Name)]
-			load := map[string]int{}
-			for _, o := range s.Owners {
-				load[clusterdb.Key(o.Node)]++
-			}
-			target = a.pick(s, g, load, own.Node)
+			target = a.newPlacer(s).pick(g, own.Node)
 			if target == "" || strings.EqualFold(target, own.Node) {
 				return nil, errCode(ErrorHostNodeNotAvailable, g.Name)
 			}
@@ -664,7 +668,7 @@ func (a *Agent) Join(ctx context.Context, req api.ClusterJoinRequest) (api.Clust
 	if !a.opt.Embedded {
 		return api.ClusterJoinAnswer{}, badParam("this cluster uses an external etcd: start the node with --etcd-endpoints")
 	}
-	cfg, _, err := a.db.Voting(ctx)
+	cfg, err := a.db.Voting(ctx)
 	if err != nil {
 		return api.ClusterJoinAnswer{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,6 +60,8 @@ type Agent struct {
 	cp atomic.Pointer[cpHolder]
 
 	kick chan struct{}
+	// props are the cluster's properties as the coordinator last read them.
+	props atomic.Pointer[clusterdb.Properties]
 	// voterKick wakes the voter keeper (membership changed).
 	voterKick chan struct{}
 	leader    atomic.Bool
@@ -70,6 +73,10 @@ type Agent struct {
 	// suspended is true while the session's last renewal is older than the permit
 	// window: the resources are frozen, and workers and coordinator stand still.
 	suspended atomic.Bool
+
+	// follow keeps this node's view of the database (clusterdb.Follower): the
+	// definitions, and the groups' states while this node coordinates.
+	follow *clusterdb.Follower
 
 	mu     sync.Mutex
 	snap   *clusterdb.Snapshot
@@ -86,6 +93,9 @@ type Agent struct {
 	gone   map[string]time.Time
 
 	failovers atomic.Int64 // groups failed over (metrics)
+	// groupStates reads the groups' states for the metrics (db.GroupStates; tests
+	// replace it).
+	groupStates func(context.Context) (map[string]clusterdb.GroupState, error)
 	lease     atomic.Int64 // the current session's lease, stamped on state reports
 	wg        sync.WaitGroup
 }
@@ -117,6 +127,8 @@ func New(opt Options) (*Agent, error) {
 		timing:    fencing.ForTTL(time.Duration(opt.SessionTTL) * time.Second),
 		gone:      map[string]time.Time{},
 	}
+	a.follow = clusterdb.NewFollower(a.cli, opt.Log, a.poke)
+	a.groupStates = a.db.GroupStates
 	if err := a.timing.Validate(); err != nil {
 		return nil, fmt.Errorf("agent: --session-ttl %d: %w", opt.SessionTTL, err)
 	}
@@ -166,6 +178,9 @@ func (a *Agent) Start(ctx context.Context) error {
 			return fmt.Errorf("agent: register resource type %s: %w", t.Name, err)
 		}
 	}
+	if err := a.follow.Run(ctx); err != nil {
+		return fmt.Errorf("agent: read the cluster database: %w", err)
+	}
 	a.wg.Add(2)
 	go func() { defer a.wg.Done(); a.sessions(ctx) }()
 	go func() { defer a.wg.Done(); a.loop(ctx) }()
@@ -184,6 +199,17 @@ func (a *Agent) Wait() { a.wg.Wait() }
 func (a *Agent) campaign(ctx context.Context, s *concurrency.Session) {
 	e := concurrency.NewElection(s, clusterdb.ElectionPrefix)
 	if err := e.Campaign(ctx, a.opt.Name); err != nil {
+		return
+	}
+	// The coordinator follows the groups' states (their failover history), and
+	// coordinates once it has them.
+	a.follow.FollowGroupStates(ctx, true)
+	defer a.follow.FollowGroupStates(ctx, false)
+	select {
+	case <-a.follow.GroupStatesReady():
+	case <-ctx.Done():
+		return
+	case <-s.Done():
 		return
 	}
 	a.election.Store(&clusterdb.Election{Key: e.Key(), Rev: e.Rev()})
@@ -213,15 +239,9 @@ func (a *Agent) poke() {
 	}
 }
 
-// loop watches the database and reconciles on every change (and every few seconds).
+// loop reconciles on every change of this node's view (and every few seconds).
 func (a *Agent) loop(ctx context.Context) {
 	defer close(a.loopDone)
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for _, p := range []string{clusterdb.NodesPrefix, clusterdb.MembersPrefix, clusterdb.GroupsPrefix,
-		clusterdb.ResourcesPrefix, clusterdb.OwnersPrefix, clusterdb.MovesPrefix, clusterdb.Prefix + "state/"} {
-		go a.watch(wctx, p)
-	}
 	tick := time.NewTicker(3 * time.Second)
 	defer tick.Stop()
 	for {
@@ -245,36 +265,15 @@ func (a *Agent) loop(ctx context.Context) {
 		}
 		// Let a burst of changes settle into one snapshot.
 		sleep(ctx, 5*time.Millisecond)
-		sctx, scancel := context.WithTimeout(ctx, 5*time.Second)
-		snap, err := a.db.Snapshot(sctx)
-		scancel()
-		if err != nil {
-			if ctx.Err() == nil {
-				a.log.Warn("read cluster database", "err", err)
-				sleep(ctx, 200*time.Millisecond)
-				a.poke()
-			}
-			continue
+		if snap := a.follow.Snapshot(); snap != nil {
+			a.reconcile(ctx, snap)
 		}
-		a.reconcile(ctx, snap)
 	}
 }
 
-func (a *Agent) watch(ctx context.Context, prefix string) {
-	for ctx.Err() == nil {
-		wc := a.cli.Watch(clientv3.WithRequireLeader(ctx), prefix, clientv3.WithPrefix())
-		for wr := range wc {
-			if wr.Err() != nil {
-				break
-			}
-			a.poke()
-		}
-		sleep(ctx, 200*time.Millisecond)
-		a.poke()
-	}
-}
-
-// reconcile acts on one snapshot: coordinate when elected, then run the owned groups.
+// reconcile acts on one snapshot: coordinate when elected, then run the groups this
+// node owns. A node has a worker only for the groups it owns, or whose resources it is
+// still stopping.
 func (a *Agent) reconcile(ctx context.Context, snap *clusterdb.Snapshot) {
 	a.mu.Lock()
 	prev := a.snap
@@ -292,13 +291,21 @@ func (a *Agent) reconcile(ctx context.Context, snap *clusterdb.Snapshot) {
 	present := map[string]bool{}
 	for k, g := range snap.Groups {
 		id := groupID(g)
-		present[id] = true
 		w := a.groups[id]
+		mine := strings.EqualFold(snap.Owners[k].Node, a.opt.Name)
+		if w == nil && !mine {
+			continue
+		}
+		present[id] = true
 		if w == nil {
 			w = a.newGroupWorker(ctx, k)
 			a.groups[id] = w
 		}
 		w.update(snap, k)
+		if !mine && w.idle() {
+			delete(a.groups, id)
+			go w.stop()
+		}
 	}
 	var gone []*groupWorker
 	for id, w := range a.groups {

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -41,15 +40,14 @@ func (a *Agent) reportMembership(ctx context.Context, prev, s *clusterdb.Snapsho
 	}
 }
 
+// maxStateWrites bounds the resource states a placement writes in its transaction
+// (etcd takes 128 operations in one).
+const maxStateWrites = 100
+
 // coordinate is the elected coordinator's work on one snapshot: place the groups that
 // have no live owner, and fail groups back.
 func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
-	load := map[string]int{}
-	for _, o := range s.Owners {
-		if o.Node != "" {
-			load[clusterdb.Key(o.Node)]++
-		}
-	}
+	pl := a.newPlacer(s)
 	keys := make([]string, 0, len(s.Groups))
 	for k := range s.Groups {
 		keys = append(keys, k)
@@ -92,18 +90,19 @@ func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
 		if mv, ok := s.Moves[k]; ok && mv.Target != "" && a.eligible(s, g, mv.Target) {
 			target = mv.Target
 		} else {
-			target = a.pick(s, g, load, s.GroupStates[k].FailedOn)
+			target = pl.pick(g, s.GroupStates[k].FailedOn)
 		}
 		dead := own.Node != ""
 		var extra []clientv3.Op
 		if dead {
-			// The dead owner's resources died with it: say so.
+			// The dead owner's resources died with it: say so. (The coordinator does
+			// not follow the resources' states; it writes them all, a bounded number.)
 			for _, r := range s.GroupResources(g.Name) {
-				st, ok := s.ResourceStates[clusterdb.Key(r.Name)]
-				if ok && strings.EqualFold(st.Node, own.Node) && st.State != clusterdb.StateOffline {
-					extra = append(extra, clusterdb.OpPutJSON(clusterdb.ResourceStateKey(r.Name),
-						clusterdb.ResourceState{State: clusterdb.StateOffline, Node: own.Node, Since: time.Now().UTC()}))
+				if len(extra) >= maxStateWrites {
+					break // the rest show Offline anyway: their reporter is not the owner
 				}
+				extra = append(extra, clusterdb.OpPutJSON(clusterdb.ResourceStateKey(r.Name),
+					clusterdb.ResourceState{State: clusterdb.StateOffline, Node: own.Node, Since: time.Now().UTC()}))
 			}
 		}
 		if target == "" {
@@ -122,7 +121,7 @@ func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
 			a.log.Debug("place group", "group", g.Name, "err", err)
 			continue
 		}
-		load[clusterdb.Key(target)]++
+		pl.placed(g, target)
 		if dead {
 			a.failovers.Add(1)
 			a.log.Warn("group failed over from a node that left", "group", g.Name, "from", own.Node, "to", target)
@@ -186,35 +185,6 @@ func (a *Agent) eligible(s *clusterdb.Snapshot, g clusterdb.Group, node string) 
 		}
 	}
 	return true
-}
-
-// pick chooses a node for g: the first eligible preferred owner, else the least loaded
-// eligible node (then the lowest node ID). avoid is passed over when another node can
-// take the group.
-func (a *Agent) pick(s *clusterdb.Snapshot, g clusterdb.Group, load map[string]int, avoid string) string {
-	var cands []clusterdb.Node
-	for _, n := range s.Nodes {
-		if a.eligible(s, g, n.Name) {
-			cands = append(cands, n)
-		}
-	}
-	if len(cands) > 1 && avoid != "" {
-		cands = slices.DeleteFunc(cands, func(n clusterdb.Node) bool { return strings.EqualFold(n.Name, avoid) })
-	}
-	if len(cands) == 0 {
-		return ""
-	}
-	for _, p := range g.PreferredOwners {
-		for _, n := range cands {
-			if strings.EqualFold(n.Name, p) {
-				return n.Name
-			}
-		}
-	}
-	best := slices.MinFunc(cands, func(x, y clusterdb.Node) int {
-		return cmp.Or(cmp.Compare(load[clusterdb.Key(x.Name)], load[clusterdb.Key(y.Name)]), cmp.Compare(x.ID, y.ID))
-	})
-	return best.Name
 }
 
 // failback moves a group with AutoFailbackType 1 back to its most preferred live owner,

@@ -35,6 +35,14 @@ type groupWorker struct {
 
 	fence clusterdb.Fence // written by the worker under mu
 
+	// The states of the group and its resources in the database, as this node read them
+	// when it took the group and wrote them since (the owner is their only writer):
+	// no node follows the states of the groups it owns. Under mu.
+	dbGroup    clusterdb.GroupState
+	dbGroupOK  bool
+	dbStates   map[string]clusterdb.ResourceState // by resource key name
+	statesRead bool                               // read for the current fence
+
 	// Only the worker goroutine touches these.
 	cpFence     clusterdb.Fence // the fence the checkpointer last heard for this group
 	groupFailed bool            // failover threshold spent: stays failed until a new request
@@ -77,6 +85,58 @@ func (w *groupWorker) poke() {
 	case w.kick <- struct{}{}:
 	default:
 	}
+}
+
+// idle reports whether the worker holds nothing: no ownership, no running resource.
+func (w *groupWorker) idle() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fence.Revision != 0 {
+		return false
+	}
+	for _, lr := range w.res {
+		if lr.running {
+			return false
+		}
+	}
+	return true
+}
+
+// readStates reads the states of the group and its resources, once per ownership: a
+// state left by the previous owner, or by the coordinator when it took the group from
+// a dead node, is what this node compares its own against.
+func (w *groupWorker) readStates(g clusterdb.Group, rs []clusterdb.Resource) bool {
+	w.mu.Lock()
+	done := w.statesRead
+	w.mu.Unlock()
+	if done {
+		return true
+	}
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = r.Name
+	}
+	ctx, cancel := context.WithTimeout(w.ctx, 5*time.Second)
+	gs, ok, states, err := w.a.db.States(ctx, g.Name, names)
+	cancel()
+	if err != nil {
+		if w.ctx.Err() == nil {
+			w.a.log.Warn("cannot read the group's states", "group", g.Name, "err", err)
+			go func() { sleep(w.ctx, 500*time.Millisecond); w.poke() }()
+		}
+		return false
+	}
+	w.mu.Lock()
+	w.dbGroup, w.dbGroupOK, w.dbStates, w.statesRead = gs, ok, states, true
+	w.mu.Unlock()
+	return true
+}
+
+// groupState is the group's state record as this node knows it.
+func (w *groupWorker) groupState() (clusterdb.GroupState, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.dbGroup, w.dbGroupOK
 }
 
 // stop ends the worker after it has stopped the group's local resources.
@@ -136,6 +196,9 @@ func (w *groupWorker) step(s *clusterdb.Snapshot) {
 	if own.Revision != w.fence.Revision {
 		// A new ownership: start afresh.
 		w.setFence(clusterdb.Fence{Node: a.opt.Name, Group: g.Name, Revision: own.Revision})
+		w.mu.Lock()
+		w.statesRead = false
+		w.mu.Unlock()
 		w.groupFailed = false
 		w.lastState = ""
 		w.restarts = map[string][]time.Time{}
@@ -169,6 +232,9 @@ func (w *groupWorker) step(s *clusterdb.Snapshot) {
 			}
 		}
 		w.cpFence = w.fence
+	}
+	if !w.readStates(g, s.GroupResources(g.Name)) {
+		return
 	}
 	if mv, ok := s.Moves[w.key]; ok {
 		if !strings.EqualFold(mv.Target, a.opt.Name) {
@@ -357,7 +423,9 @@ func (w *groupWorker) converge(s *clusterdb.Snapshot, g clusterdb.Group) {
 // ensureState writes the resource's state when the database shows something else (for
 // example a state left by the previous owner).
 func (w *groupWorker) ensureState(s *clusterdb.Snapshot, lr *localResource) {
-	st, ok := s.ResourceStates[clusterdb.Key(lr.rec.Name)]
+	w.mu.Lock()
+	st, ok := w.dbStates[clusterdb.Key(lr.rec.Name)]
+	w.mu.Unlock()
 	if !ok || st.State != lr.state || st.Node != w.a.opt.Name || st.Session != w.a.lease.Load() {
 		w.setState(lr, lr.state, lr.err)
 	}
@@ -537,7 +605,7 @@ func (w *groupWorker) handOver(s *clusterdb.Snapshot, g clusterdb.Group, mv clus
 	if target != "" && !s.Alive(target) {
 		target = ""
 	}
-	gs := s.GroupStates[w.key]
+	gs, _ := w.groupState()
 	gs.State, gs.Node, gs.Since = clusterdb.StatePending, target, time.Now().UTC()
 	err := w.fencedWrite(
 		clientv3.OpPut(clusterdb.OwnerKey(g.Name), target),
@@ -556,7 +624,7 @@ func (w *groupWorker) failover(s *clusterdb.Snapshot, g clusterdb.Group, cause s
 	w.mu.Lock()
 	w.failoverWanted = false
 	w.mu.Unlock()
-	gs := s.GroupStates[w.key]
+	gs, _ := w.groupState()
 	now := time.Now().UTC()
 	period := time.Duration(g.FailoverPeriod) * time.Hour
 	recent := slices.DeleteFunc(slices.Clone(gs.Failovers), func(t time.Time) bool { return now.Sub(t) > period })
@@ -599,7 +667,16 @@ func (w *groupWorker) setState(lr *localResource, state, errText string) error {
 		return w.ctx.Err()
 	}
 	st := clusterdb.ResourceState{State: state, Node: w.a.opt.Name, Error: errText, Since: time.Now().UTC(), Session: w.a.lease.Load()}
-	return w.fencedWrite(clusterdb.OpPutJSON(clusterdb.ResourceStateKey(lr.rec.Name), st))
+	err := w.fencedWrite(clusterdb.OpPutJSON(clusterdb.ResourceStateKey(lr.rec.Name), st))
+	if err == nil {
+		w.mu.Lock()
+		if w.dbStates == nil {
+			w.dbStates = map[string]clusterdb.ResourceState{}
+		}
+		w.dbStates[clusterdb.Key(lr.rec.Name)] = st
+		w.mu.Unlock()
+	}
+	return err
 }
 
 // GroupStateOf derives a group's state from its resources' states.
@@ -651,7 +728,7 @@ func (w *groupWorker) writeGroupState(s *clusterdb.Snapshot, g clusterdb.Group, 
 	if w.groupFailed {
 		state = clusterdb.StateFailed
 	}
-	gs, ok := s.GroupStates[w.key]
+	gs, ok := w.groupState()
 	if ok && gs.State == state && gs.Node == w.a.opt.Name && w.lastState == state {
 		return
 	}
@@ -662,6 +739,9 @@ func (w *groupWorker) writeGroupStateRecord(gs clusterdb.GroupState, state strin
 	gs.State, gs.Node, gs.Since = state, w.a.opt.Name, time.Now().UTC()
 	if w.fencedWrite(clusterdb.OpPutJSON(clusterdb.GroupStateKey(w.getFence().Group), gs)) == nil {
 		w.lastState = state
+		w.mu.Lock()
+		w.dbGroup, w.dbGroupOK = gs, true
+		w.mu.Unlock()
 	}
 }
 

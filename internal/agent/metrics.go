@@ -1,6 +1,10 @@
 package agent
 
 import (
+	"context"
+	"strings"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"wolfpack/internal/clusterdb"
@@ -35,8 +39,15 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if s != nil {
 		up = len(s.Members)
-		for _, g := range s.Groups {
-			counts[groupStatus(s, g).State]++
+		// The groups' states as their owners reported them, read now: no node but
+		// the coordinator follows them.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		states, err := c.a.groupStates(ctx)
+		cancel()
+		if err == nil {
+			for k, g := range s.Groups {
+				counts[reportedGroupState(s, g, states[k])]++
+			}
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(descNodesUp, prometheus.GaugeValue, float64(up))
@@ -49,4 +60,24 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		coord = 1
 	}
 	ch <- prometheus.MustNewConstMetric(descCoord, prometheus.GaugeValue, coord)
+}
+
+// reportedGroupState is a group's state from its owner's report: Offline when the report
+// is not the current, live owner's; Pending while a move is asked for.
+func reportedGroupState(s *clusterdb.Snapshot, g clusterdb.Group, st clusterdb.GroupState) string {
+	k := clusterdb.Key(g.Name)
+	own := s.Owners[k]
+	if _, moving := s.Moves[k]; moving {
+		return clusterdb.StatePending
+	}
+	if own.Node == "" {
+		if g.PersistentState == 1 && len(s.GroupResources(g.Name)) > 0 {
+			return clusterdb.StatePending // wanted online, no owner yet
+		}
+		return clusterdb.StateOffline
+	}
+	if !s.Alive(own.Node) || !strings.EqualFold(st.Node, own.Node) || st.State == "" {
+		return clusterdb.StateOffline
+	}
+	return st.State
 }

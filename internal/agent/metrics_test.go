@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,10 +19,11 @@ func TestCollector(t *testing.T) {
 	s.Groups = map[string]clusterdb.Group{"g1": {Name: "G1"}, "g2": {Name: "G2"}, "g3": {Name: "G3", PersistentState: 1}}
 	s.Owners = map[string]clusterdb.Owner{"g1": {Node: "N1", Revision: 5}, "g2": {Node: "N1", Revision: 6}}
 	s.Resources = map[string]clusterdb.Resource{"r1": {Name: "R1", Group: "G1"}, "r2": {Name: "R2", Group: "G2"}, "r3": {Name: "R3", Group: "G3"}}
-	s.ResourceStates = map[string]clusterdb.ResourceState{
-		"r1": {State: clusterdb.StateOnline, Node: "N1", Session: 7},
-		"r2": {State: clusterdb.StateOnline, Node: "N1", Session: 6}, // an earlier session: stale
+	states := map[string]clusterdb.GroupState{
+		"g1": {State: clusterdb.StateOnline, Node: "N1"},
+		"g2": {State: clusterdb.StateOnline, Node: "N2"}, // not the owner's report: stale
 	}
+	a.groupStates = func(context.Context) (map[string]clusterdb.GroupState, error) { return states, nil }
 	s.GroupStates = map[string]clusterdb.GroupState{}
 	s.Moves = map[string]clusterdb.Move{}
 	a.snap = s
@@ -51,7 +53,7 @@ func TestCollector(t *testing.T) {
 		"wolfpack_cluster_nodes_up":                    2,
 		"wolfpack_cluster_failovers_total":             3,
 		"wolfpack_cluster_groups{state=Online}":        1, // G1
-		"wolfpack_cluster_groups{state=Offline}":       1, // G2: its report is from an earlier session
+		"wolfpack_cluster_groups{state=Offline}":       1, // G2: its report is not its owner's
 		"wolfpack_cluster_groups{state=Pending}":       1, // G3: wanted online, no owner yet
 		"wolfpack_cluster_groups{state=Failed}":        0,
 		"wolfpack_cluster_groups{state=PartialOnline}": 0,

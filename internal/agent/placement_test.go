@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"wolfpack/internal/clusterdb"
@@ -59,7 +60,8 @@ func TestPick(t *testing.T) {
 			}
 			s.Resources = map[string]clusterdb.Resource{"r": {Name: "R", Group: "G", PossibleOwners: tc.possible}}
 			g.PreferredOwners = tc.preferred
-			if got := a.pick(s, g, tc.load, tc.avoid); got != tc.want {
+			p := &placer{a: a, s: s, load: tc.load, classes: map[string]map[string]int{}}
+			if got := p.pick(g, tc.avoid); got != tc.want {
 				t.Errorf("pick = %q, want %q", got, tc.want)
 			}
 		})
@@ -107,5 +109,93 @@ func TestInWindow(t *testing.T) {
 		if got := inWindow(tc.hour, tc.start, tc.end); got != tc.want {
 			t.Errorf("inWindow(%d, %d, %d) = %v", tc.hour, tc.start, tc.end, got)
 		}
+	}
+}
+
+// TestPlacerAntiAffinity: groups that share an AntiAffinityClassNames entry avoid each
+// other's nodes; preferred owners apply among the free nodes; when every node hosts one,
+// the group goes to one anyway, unless the cluster enforces anti-affinity.
+func TestPlacerAntiAffinity(t *testing.T) {
+	a, err := New(Options{Name: "N1", DB: clusterdb.New(nil), Runner: nopRunner{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := []clusterdb.Node{{Name: "N1", ID: 1}, {Name: "N2", ID: 2}, {Name: "N3", ID: 3}}
+	s := snapshot(nodes, []string{"N1", "N2", "N3"})
+	s.Groups = map[string]clusterdb.Group{
+		"sql1": {Name: "SQL1", AntiAffinityClassNames: []string{"SQL"}},
+		"sql2": {Name: "SQL2", AntiAffinityClassNames: []string{"sql", "Other"}},
+		"web":  {Name: "Web"},
+	}
+	s.Owners = map[string]clusterdb.Owner{"sql1": {Node: "N1"}, "sql2": {Node: "N2"}, "web": {Node: "N3"}}
+	g := clusterdb.Group{Name: "SQL3", AntiAffinityClassNames: []string{"SQL"}, PreferredOwners: []string{"N1", "N2", "N3"}}
+	p := a.newPlacer(s)
+	if got := p.pick(g, ""); got != "N3" {
+		t.Errorf("SQL3 placed on %q, want N3 (N1 and N2 host SQL groups; class names are case-insensitive)", got)
+	}
+	p.placed(g, "N3")
+	g4 := clusterdb.Group{Name: "SQL4", AntiAffinityClassNames: []string{"SQL"}}
+	if got := p.pick(g4, ""); got != "N1" {
+		t.Errorf("SQL4 with every node hosting an SQL group: %q, want N1 (the least loaded, anyway)", got)
+	}
+	p.enforced = true
+	if got := p.pick(g4, ""); got != "" {
+		t.Errorf("SQL4 under ClusterEnforcedAntiAffinity: %q, want none (stays offline)", got)
+	}
+	// A group does not conflict with itself: SQL1 stays a candidate for N1.
+	p.enforced = false
+	sql1 := s.Groups["sql1"]
+	if p.conflicts(sql1, "N1") {
+		t.Error("SQL1 conflicts with itself on N1")
+	}
+}
+
+// TestPlacerSpreads: the groups of a lost node go to the least loaded survivors, one
+// placement at a time, weighted by their resources.
+func TestPlacerSpreads(t *testing.T) {
+	a, err := New(Options{Name: "N1", DB: clusterdb.New(nil), Runner: nopRunner{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nodes []clusterdb.Node
+	var alive []string
+	for i := 1; i <= 10; i++ {
+		n := fmt.Sprintf("N%d", i)
+		nodes = append(nodes, clusterdb.Node{Name: n, ID: i})
+		if i != 10 {
+			alive = append(alive, n)
+		}
+	}
+	s := snapshot(nodes, alive)
+	var lost []clusterdb.Group
+	for i := range 90 {
+		g := clusterdb.Group{Name: fmt.Sprintf("G%02d", i)}
+		s.Groups[clusterdb.Key(g.Name)] = g
+		owner := fmt.Sprintf("N%d", i%10+1)
+		s.Owners[clusterdb.Key(g.Name)] = clusterdb.Owner{Node: owner}
+		for j := range 10 {
+			r := fmt.Sprintf("%s-R%d", g.Name, j)
+			s.Resources[clusterdb.Key(r)] = clusterdb.Resource{Name: r, Group: g.Name}
+		}
+		if owner == "N10" {
+			lost = append(lost, g)
+		}
+	}
+	// N1 also runs a group of 50 resources: it is the most loaded.
+	s.Groups["big"] = clusterdb.Group{Name: "Big"}
+	s.Owners["big"] = clusterdb.Owner{Node: "N1"}
+	for j := range 50 {
+		r := fmt.Sprintf("Big-R%d", j)
+		s.Resources[clusterdb.Key(r)] = clusterdb.Resource{Name: r, Group: "Big"}
+	}
+	p := a.newPlacer(s)
+	got := map[string]int{}
+	for _, g := range lost {
+		n := p.pick(g, "")
+		got[n]++
+		p.placed(g, n)
+	}
+	if len(got) != 8 || got["N1"] != 0 || got["N10"] != 0 {
+		t.Errorf("the lost node's 9 groups went to %v: want them spread over N2…N9 (N1 is loaded, N10 is down)", got)
 	}
 }

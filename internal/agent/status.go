@@ -125,10 +125,19 @@ func properties(rec any) []api.ClusterProperty {
 			out = append(out, api.ClusterProperty{Name: f.Name, Type: "D", Value: strconv.FormatUint(fv.Uint(), 10)})
 		case reflect.Int32:
 			out = append(out, api.ClusterProperty{Name: f.Name, Type: "I", Value: strconv.FormatInt(fv.Int(), 10)})
+		case reflect.Slice:
+			if multiStrings[f.Name] {
+				out = append(out, api.ClusterProperty{Name: f.Name, Type: "M", Value: strings.Join(fv.Interface().([]string), ",")})
+			}
 		}
 	}
 	return out
 }
+
+// multiStrings are the list fields that are common properties (REG_MULTI_SZ in WSFC:
+// given and shown comma-separated); the other lists have their own options
+// (/setowners, /adddep, /addowner, /addcheckpoints).
+var multiStrings = map[string]bool{"AntiAffinityClassNames": true}
 
 // setProperties sets common properties of the record rec points to from K=V pairs.
 func setProperties(rec any, props map[string]string) error {
@@ -162,6 +171,17 @@ func setProperties(rec any, props map[string]string) error {
 				return badParam("property %s: %q is not a number", f.Name, val)
 			}
 			fv.SetInt(n)
+		case reflect.Slice:
+			if !multiStrings[f.Name] {
+				return badParam("property %s cannot be set with /prop", f.Name)
+			}
+			var list []string
+			for _, v := range strings.Split(val, ",") {
+				if v = strings.TrimSpace(v); v != "" {
+					list = append(list, v)
+				}
+			}
+			fv.Set(reflect.ValueOf(list))
 		default:
 			return badParam("property %s cannot be set with /prop", f.Name)
 		}

@@ -191,12 +191,10 @@ func b2i(b bool) int {
 	return 0
 }
 
-// keepVoters runs the keeper while this node is the coordinator (ctx ends when it is no
+// keepVoters runs the keeper (and refreshes the cluster's properties, which the
+// placements read) while this node is the coordinator (ctx ends when it is no
 // longer).
 func (a *Agent) keepVoters(ctx context.Context) {
-	if !a.opt.Embedded {
-		return
-	}
 	var excessSince time.Time
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -211,6 +209,13 @@ func (a *Agent) keepVoters(ctx context.Context) {
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if !a.opt.Embedded {
+			if p, _, err := a.db.Properties(cctx); err == nil {
+				a.props.Store(&p)
+			}
+			cancel()
+			continue
+		}
 		act, excess, err := a.voterStep(cctx, excessSince)
 		cancel()
 		if err != nil {
@@ -236,10 +241,12 @@ func (a *Agent) voterStep(ctx context.Context, excessSince time.Time) (voterActi
 	if s == nil || el == nil {
 		return voterAction{}, false, nil
 	}
-	cfg, _, err := a.db.Voting(ctx)
+	props, _, err := a.db.Properties(ctx)
 	if err != nil {
 		return voterAction{}, false, err
 	}
+	a.props.Store(&props)
+	cfg := props.Voting()
 	members, err := clusterdb.Members(ctx, a.cli)
 	if err != nil {
 		return voterAction{}, false, err

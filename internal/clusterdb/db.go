@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -208,6 +209,39 @@ func (db *DB) CreateGroup(ctx context.Context, g Group) error {
 	return nil
 }
 
+// CreateGroupWithResources creates a group and its resources in one transaction (at most
+// maxTxnOps-1 resources): the coordinator never sees the group without them. ErrExists
+// when the group or one of the resources exists.
+func (db *DB) CreateGroupWithResources(ctx context.Context, g Group, rs []Resource) error {
+	if len(rs) >= maxTxnOps {
+		return fmt.Errorf("clusterdb: create group %s: %d resources in one transaction (at most %d)", g.Name, len(rs), maxTxnOps-1)
+	}
+	if g.ID == "" {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return err
+		}
+		g.ID = hex.EncodeToString(b[:])
+	}
+	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(GroupKey(g.Name)), "=", 0)}
+	ops := []clientv3.Op{OpPutJSON(GroupKey(g.Name), g)}
+	for _, r := range rs {
+		if keyName(r.Group) != keyName(g.Name) {
+			return fmt.Errorf("clusterdb: create group %s: resource %s is of group %s", g.Name, r.Name, r.Group)
+		}
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(ResourceKey(r.Name)), "=", 0))
+		ops = append(ops, OpPutJSON(ResourceKey(r.Name), r))
+	}
+	resp, err := db.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
+	if err != nil {
+		return fmt.Errorf("clusterdb: create group %s: %w", g.Name, err)
+	}
+	if !resp.Succeeded {
+		return objErr("group", g.Name, ErrExists)
+	}
+	return nil
+}
+
 // UpdateGroup writes a group read at rev (ErrConflict when it changed since).
 func (db *DB) UpdateGroup(ctx context.Context, g Group, rev int64) (int64, error) {
 	r, err := db.put(ctx, GroupKey(g.Name), g, rev)
@@ -400,3 +434,18 @@ func (db *DB) RequestMove(ctx context.Context, group string, m Move) error {
 
 func isNotFound(err error) bool { return errorsIs(err, ErrNotFound) }
 func isConflict(err error) bool { return errorsIs(err, ErrConflict) }
+
+// GroupStates reads every group's state record, by group key name.
+func (db *DB) GroupStates(ctx context.Context) (map[string]GroupState, error) {
+	resp, err := db.cli.Get(ctx, GroupStatePrefix, clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("clusterdb: group states: %w", err)
+	}
+	out := map[string]GroupState{}
+	for _, kv := range resp.Kvs {
+		if err := decodeInto(kv.Value, strings.TrimPrefix(string(kv.Key), GroupStatePrefix), out); err != nil {
+			return nil, fmt.Errorf("clusterdb: decode %s: %w", kv.Key, err)
+		}
+	}
+	return out, nil
+}

@@ -117,3 +117,43 @@ func OpPutJSON(key string, v any) clientv3.Op {
 func sortByName[T any](s []T, name func(T) string) {
 	slices.SortFunc(s, func(a, b T) int { return strings.Compare(keyName(name(a)), keyName(name(b))) })
 }
+
+// maxTxnOps is etcd's default bound on the operations of one transaction (--max-txn-ops).
+const maxTxnOps = 128
+
+// States reads a group's state record (ok false when it has none) and its resources'
+// states (absent ones left out), in transactions of at most maxTxnOps reads.
+func (db *DB) States(ctx context.Context, group string, resources []string) (gs GroupState, ok bool, states map[string]ResourceState, err error) {
+	states = map[string]ResourceState{}
+	keys := []string{GroupStateKey(group)}
+	for _, r := range resources {
+		keys = append(keys, ResourceStateKey(r))
+	}
+	for start := 0; start < len(keys); start += maxTxnOps {
+		end := min(start+maxTxnOps, len(keys))
+		ops := make([]clientv3.Op, 0, end-start)
+		for _, k := range keys[start:end] {
+			ops = append(ops, clientv3.OpGet(k))
+		}
+		resp, err := db.cli.Txn(ctx).Then(ops...).Commit()
+		if err != nil {
+			return gs, false, nil, fmt.Errorf("clusterdb: states of group %s: %w", group, err)
+		}
+		for _, r := range resp.Responses {
+			for _, kv := range r.GetResponseRange().Kvs {
+				k := string(kv.Key)
+				if k == GroupStateKey(group) {
+					if err := json.Unmarshal(kv.Value, &gs); err != nil {
+						return gs, false, nil, fmt.Errorf("clusterdb: decode %s: %w", k, err)
+					}
+					ok = true
+					continue
+				}
+				if err := decodeInto(kv.Value, strings.TrimPrefix(k, ResourceStatePrefix), states); err != nil {
+					return gs, false, nil, fmt.Errorf("clusterdb: decode %s: %w", k, err)
+				}
+			}
+		}
+	}
+	return gs, ok, states, nil
+}

@@ -93,6 +93,9 @@ type Group struct {
 	FailbackWindowEnd   int32  `json:"failbackWindowEnd"`
 	// PersistentState: 1 when the administrator wants the group online.
 	PersistentState uint32 `json:"persistentState"`
+	// AntiAffinityClassNames: groups that share an entry avoid running on one node
+	// (WSFC's property of the same name; see the cluster's EnforcedAntiAffinity).
+	AntiAffinityClassNames []string `json:"antiAffinityClassNames,omitempty"`
 }
 
 // NewGroup returns a group with WSFC's defaults (Windows Server 2003's FailoverThreshold 10

@@ -25,6 +25,8 @@ type Snapshot struct {
 	ResourceStates map[string]ResourceState
 	Moves          map[string]Move
 	ResourceTypes  map[string]ResourceType
+
+	idx *resIndex // resources by group; nil: GroupResources scans
 }
 
 // Owner is a group's owner and the ModRevision of owners/<group>: the fencing revision.
@@ -46,7 +48,7 @@ func (db *DB) Snapshot(ctx context.Context) (*Snapshot, error) {
 		return nil, fmt.Errorf("clusterdb: snapshot: %w", err)
 	}
 	s := &Snapshot{
-		Revision: resp.Header.Revision,
+		Revision: resp.Header.Revision, idx: &resIndex{},
 		Nodes:    map[string]Node{}, Members: map[string]Member{}, Groups: map[string]Group{},
 		Resources: map[string]Resource{}, Owners: map[string]Owner{}, GroupStates: map[string]GroupState{},
 		ResourceStates: map[string]ResourceState{}, Moves: map[string]Move{}, ResourceTypes: map[string]ResourceType{},
@@ -95,8 +97,13 @@ func decodeInto[T any](b []byte, name string, m map[string]T) error {
 // Key returns the key form of a name, to index the Snapshot's maps.
 func Key(name string) string { return keyName(name) }
 
-// GroupResources returns the resources of group, sorted by name.
+// GroupResources returns the resources of group, sorted by name. The slice may be shared:
+// callers do not change it.
 func (s *Snapshot) GroupResources(group string) []Resource {
+	if s.idx != nil {
+		s.idx.once.Do(func() { s.idx.build(s) })
+		return s.idx.byGroup[keyName(group)]
+	}
 	var out []Resource
 	for _, r := range s.Resources {
 		if keyName(r.Group) == keyName(group) {

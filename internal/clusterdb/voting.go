@@ -26,13 +26,8 @@ import (
 // Voting.ReplaceAfter is removed by the coordinator once another node has been promoted
 // in its place.
 
-// Keys of the voting configuration.
-const (
-	// VotingKey holds the cluster's Voting record.
-	VotingKey = Prefix + "cluster/voting"
-	// RolesPrefix holds the coordinator's pending role requests, one per node.
-	RolesPrefix = Prefix + "roles/"
-)
+// RolesPrefix holds the coordinator's pending role requests, one per node.
+const RolesPrefix = Prefix + "roles/"
 
 // RoleKey is the key of a node's pending role request.
 func RoleKey(node string) string { return RolesPrefix + keyName(node) }
@@ -45,64 +40,27 @@ const (
 	MaxVoters = 7
 )
 
-// Voting is the cluster's voting configuration (cluster/voting), set with
-// `cluster /prop Voters=5 VoterReplaceAfter=60`.
+// Voting is the cluster's voting configuration (part of its Properties).
 type Voting struct {
 	// Voters is how many etcd voting members the cluster keeps (odd: 1, 3, 5 or 7),
 	// fewer while it has fewer nodes that may vote; a witness counts.
-	Voters int `json:"voters"`
+	Voters int
 	// ReplaceAfter is how long (seconds) a voter's node may be gone before another node
 	// is promoted in its place, and how long the cluster keeps more voters than it wants
 	// before it demotes one.
-	ReplaceAfter int `json:"replaceAfter"`
+	ReplaceAfter int
 }
 
-// DefaultVoting is the configuration of a cluster that never set one.
-func DefaultVoting() Voting { return Voting{Voters: DefaultVoters, ReplaceAfter: DefaultReplaceAfter} }
-
-// ErrVoting: a voting configuration that the cluster cannot take.
-var ErrVoting = errors.New("clusterdb: invalid voting configuration")
-
-// Validate checks v: an odd number of voters from 1 to MaxVoters, and a positive delay.
-func (v Voting) Validate() error {
-	if v.Voters < 1 || v.Voters > MaxVoters || v.Voters%2 == 0 {
-		return fmt.Errorf("%w: Voters=%d: an odd number from 1 to %d", ErrVoting, v.Voters, MaxVoters)
-	}
-	if v.ReplaceAfter < 1 || v.ReplaceAfter > 86400 {
-		return fmt.Errorf("%w: VoterReplaceAfter=%d: seconds from 1 to 86400", ErrVoting, v.ReplaceAfter)
-	}
-	return nil
-}
+// ErrProperty: a cluster property value that the cluster cannot take.
+var ErrProperty = errors.New("clusterdb: invalid cluster property")
 
 // ReplaceDelay is ReplaceAfter as a duration.
 func (v Voting) ReplaceDelay() time.Duration { return time.Duration(v.ReplaceAfter) * time.Second }
 
-// Voting reads the voting configuration (DefaultVoting and revision 0 when none was set).
-func (db *DB) Voting(ctx context.Context) (Voting, int64, error) {
-	v := DefaultVoting()
-	rev, err := db.get(ctx, VotingKey, &v)
-	if errors.Is(err, ErrNotFound) {
-		return DefaultVoting(), 0, nil
-	}
-	if err != nil {
-		return v, 0, err
-	}
-	if v.Voters == 0 {
-		v.Voters = DefaultVoters
-	}
-	if v.ReplaceAfter == 0 {
-		v.ReplaceAfter = DefaultReplaceAfter
-	}
-	return v, rev, nil
-}
-
-// SetVoting writes the voting configuration read at rev (0: never set).
-func (db *DB) SetVoting(ctx context.Context, v Voting, rev int64) error {
-	if err := v.Validate(); err != nil {
-		return err
-	}
-	_, err := db.put(ctx, VotingKey, v, rev)
-	return err
+// Voting reads the voting configuration.
+func (db *DB) Voting(ctx context.Context) (Voting, error) {
+	p, _, err := db.Properties(ctx)
+	return p.Voting(), err
 }
 
 // Roles of a node in the etcd cluster.

@@ -364,7 +364,7 @@ func (m *etcdMember) demote(ctx context.Context) error {
 	// The client reaches the others before the member goes.
 	for {
 		sctx, c := context.WithTimeout(dctx, 2*time.Second)
-		_, err := m.cli.Get(sctx, clusterdb.VotingKey)
+		_, err := m.cli.Get(sctx, clusterdb.PropertiesKey)
 		c()
 		if err == nil {
 			break
