@@ -226,8 +226,8 @@ func (w *groupWorker) step(s *clusterdb.Snapshot) {
 			}
 		}
 		w.mu.Unlock()
-		for _, k := range online {
-			if r, ok := s.Resources[k]; ok {
+		for _, r := range s.GroupResources(g.Name) {
+			if slices.Contains(online, clusterdb.Key(r.Name)) {
 				a.checkpointer().Online(w.ctx, checkpointResource(r), w.fence)
 			}
 		}

@@ -2,9 +2,11 @@ package clusterdb
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -42,9 +44,16 @@ type Follower struct {
 	log      *slog.Logger
 	onChange func()
 
-	mu      sync.Mutex
-	cur     *Snapshot
-	defRev  int64
+	mu  sync.Mutex
+	cur *Snapshot
+	// owned lists the maps of cur (by key prefix; "" for cur itself) that the follower
+	// copied since it last handed cur out: only those may change in place. A Snapshot
+	// handed out never changes.
+	owned map[string]bool
+	// resGroup maps each resource's key to its group's key (the follower's own index,
+	// to find the group of a deleted resource).
+	resGroup map[string]string
+	defRev   int64
 	stRev   int64
 	states  bool          // following state/groups/
 	stStop  func()        // stops that watch
@@ -76,10 +85,12 @@ func (f *Follower) Run(ctx context.Context) error {
 	return nil
 }
 
-// Snapshot returns the current view (nil before Run's first load).
+// Snapshot returns the current view (nil before Run's first load). It has no Resources
+// map: GroupResources gives each group's resources.
 func (f *Follower) Snapshot() *Snapshot {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.owned = map[string]bool{}
 	return f.cur
 }
 
@@ -90,7 +101,9 @@ func (f *Follower) Revision() int64 {
 	return f.defRev
 }
 
-// WaitRevision waits until the view reflects every definition written up to rev.
+// WaitRevision waits until the view reflects every definition written up to rev. When
+// no definition changed since the view's revision, a progress notification of the
+// watch brings the view to the current revision.
 func (f *Follower) WaitRevision(ctx context.Context, rev int64) error {
 	stop := context.AfterFunc(ctx, func() {
 		f.mu.Lock()
@@ -100,9 +113,21 @@ func (f *Follower) WaitRevision(ctx context.Context, rev int64) error {
 	defer stop()
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	asked := time.Time{}
 	for f.defRev < rev {
 		if ctx.Err() != nil {
 			return fmt.Errorf("clusterdb: the view is behind revision %d: %w", rev, ctx.Err())
+		}
+		if time.Since(asked) > 100*time.Millisecond {
+			asked = time.Now()
+			// The watch's own stream: its context carries the same metadata.
+			go f.cli.RequestProgress(clientv3.WithRequireLeader(ctx))
+			go func() {
+				sleepCtx(ctx, 110*time.Millisecond)
+				f.mu.Lock()
+				f.revCond.Broadcast()
+				f.mu.Unlock()
+			}()
 		}
 		f.revCond.Wait()
 	}
@@ -119,20 +144,24 @@ func (f *Follower) loadDefinitions(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("clusterdb: read the definitions: %w", err)
 	}
-	s := &Snapshot{Revision: resp.Header.Revision, idx: &resIndex{},
+	s := &Snapshot{Revision: resp.Header.Revision, idx: builtIndex(map[string][]Resource{}),
 		Nodes: map[string]Node{}, Members: map[string]Member{}, Groups: map[string]Group{},
-		Resources: map[string]Resource{}, Owners: map[string]Owner{}, GroupStates: map[string]GroupState{},
+		Owners: map[string]Owner{}, GroupStates: map[string]GroupState{},
 		ResourceStates: map[string]ResourceState{}, Moves: map[string]Move{}, ResourceTypes: map[string]ResourceType{}}
+	resGroup := map[string]string{}
 	for _, kv := range resp.Kvs {
-		if err := applyDefinition(s, kv, false); err != nil {
+		if err := applyDefinition(s, resGroup, kv, false); err != nil {
 			f.log.Warn("ignoring a damaged record", "key", string(kv.Key), "err", err)
 		}
+	}
+	for _, rs := range s.idx.byGroup {
+		sortByName(rs, func(r Resource) string { return r.Name })
 	}
 	f.mu.Lock()
 	if f.cur != nil && f.states {
 		s.GroupStates = f.cur.GroupStates
 	}
-	f.cur, f.defRev = s, resp.Header.Revision
+	f.cur, f.defRev, f.resGroup, f.owned = s, resp.Header.Revision, resGroup, map[string]bool{}
 	f.revCond.Broadcast()
 	f.mu.Unlock()
 	f.onChange()
@@ -177,38 +206,40 @@ func (f *Follower) setRevision(rev int64) {
 	f.mu.Unlock()
 }
 
-// applyEvents makes the next Snapshot: the current one with the events applied, the maps
-// they touch copied first (a Snapshot handed out never changes).
+// applyEvents makes the next Snapshot: the current one with the events applied. A map
+// the follower has handed out is copied before it changes (once until the next hand-out);
+// the resources are indexed by group, and only the changed groups' lists are copied.
 func (f *Follower) applyEvents(evs []*clientv3.Event, rev int64, states bool) {
 	f.mu.Lock()
 	if states && !f.states {
 		f.mu.Unlock()
 		return
 	}
-	next := *f.cur
-	copied := map[string]bool{}
+	if !f.owned[""] {
+		next := *f.cur
+		f.cur = &next
+		f.owned[""] = true
+	}
+	next := f.cur
 	for _, ev := range evs {
 		key := string(ev.Kv.Key)
 		prefix := prefixOf(key)
 		if prefix == "" {
 			continue
 		}
-		if !copied[prefix] {
-			copied[prefix] = true
-			cloneMap(&next, prefix)
+		if !f.owned[prefix] {
+			f.owned[prefix] = true
+			cloneMap(next, prefix)
 		}
 		var err error
 		if ev.Type == mvccpb.DELETE {
-			deleteKey(&next, prefix, strings.TrimPrefix(key, prefix))
+			deleteKey(next, f.resGroup, prefix, strings.TrimPrefix(key, prefix))
 		} else {
-			err = applyDefinition(&next, ev.Kv, states)
+			err = applyDefinition(next, f.resGroup, ev.Kv, states)
 		}
 		if err != nil {
 			f.log.Warn("ignoring a damaged record", "key", key, "err", err)
 		}
-	}
-	if copied[ResourcesPrefix] {
-		next.idx = &resIndex{}
 	}
 	if states {
 		next.Revision = max(next.Revision, rev)
@@ -218,7 +249,6 @@ func (f *Follower) applyEvents(evs []*clientv3.Event, rev int64, states bool) {
 		f.defRev = rev
 		f.revCond.Broadcast()
 	}
-	f.cur = &next
 	f.mu.Unlock()
 	f.onChange()
 }
@@ -244,7 +274,7 @@ func cloneMap(s *Snapshot, prefix string) {
 	case GroupsPrefix:
 		s.Groups = maps.Clone(s.Groups)
 	case ResourcesPrefix:
-		s.Resources = maps.Clone(s.Resources)
+		s.idx = builtIndex(maps.Clone(s.idx.byGroup))
 	case OwnersPrefix:
 		s.Owners = maps.Clone(s.Owners)
 	case MovesPrefix:
@@ -256,7 +286,7 @@ func cloneMap(s *Snapshot, prefix string) {
 	}
 }
 
-func deleteKey(s *Snapshot, prefix, name string) {
+func deleteKey(s *Snapshot, resGroup map[string]string, prefix, name string) {
 	switch prefix {
 	case NodesPrefix:
 		delete(s.Nodes, name)
@@ -265,7 +295,10 @@ func deleteKey(s *Snapshot, prefix, name string) {
 	case GroupsPrefix:
 		delete(s.Groups, name)
 	case ResourcesPrefix:
-		delete(s.Resources, name)
+		if g, ok := resGroup[name]; ok {
+			s.idx.remove(g, name)
+			delete(resGroup, name)
+		}
 	case OwnersPrefix:
 		delete(s.Owners, name)
 	case MovesPrefix:
@@ -278,7 +311,7 @@ func deleteKey(s *Snapshot, prefix, name string) {
 }
 
 // applyDefinition puts one record into s (whose maps the caller owns).
-func applyDefinition(s *Snapshot, kv *mvccpb.KeyValue, states bool) error {
+func applyDefinition(s *Snapshot, resGroup map[string]string, kv *mvccpb.KeyValue, states bool) error {
 	key := string(kv.Key)
 	prefix := prefixOf(key)
 	name := strings.TrimPrefix(key, prefix)
@@ -290,7 +323,16 @@ func applyDefinition(s *Snapshot, kv *mvccpb.KeyValue, states bool) error {
 	case GroupsPrefix:
 		return decodeInto(kv.Value, name, s.Groups)
 	case ResourcesPrefix:
-		return decodeInto(kv.Value, name, s.Resources)
+		var r Resource
+		if err := json.Unmarshal(kv.Value, &r); err != nil {
+			return err
+		}
+		if g, ok := resGroup[name]; ok {
+			s.idx.remove(g, name)
+		}
+		g := keyName(r.Group)
+		resGroup[name] = g
+		s.idx.add(g, r)
 	case OwnersPrefix:
 		s.Owners[name] = Owner{Node: string(kv.Value), Revision: kv.ModRevision}
 	case MovesPrefix:
@@ -393,10 +435,17 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
-// resIndex indexes a Snapshot's resources by group, built on first use.
+// resIndex indexes a Snapshot's resources by group, built on first use (a Snapshot read
+// whole), or kept by a Follower (builtIndex).
 type resIndex struct {
 	once    sync.Once
-	byGroup map[string][]Resource
+	byGroup map[string][]Resource // by group key; each list sorted by name
+}
+
+func builtIndex(byGroup map[string][]Resource) *resIndex {
+	x := &resIndex{byGroup: byGroup}
+	x.once.Do(func() {})
+	return x
 }
 
 func (x *resIndex) build(s *Snapshot) {
@@ -408,4 +457,25 @@ func (x *resIndex) build(s *Snapshot) {
 	for _, rs := range x.byGroup {
 		sortByName(rs, func(r Resource) string { return r.Name })
 	}
+}
+
+// add puts r into group g's list (a new list: the old one may be shared), in order.
+func (x *resIndex) add(g string, r Resource) {
+	old := x.byGroup[g]
+	k := keyName(r.Name)
+	i, _ := slices.BinarySearchFunc(old, k, func(e Resource, k string) int { return strings.Compare(keyName(e.Name), k) })
+	rs := make([]Resource, 0, len(old)+1)
+	rs = append(append(append(rs, old[:i]...), r), old[i:]...)
+	x.byGroup[g] = rs
+}
+
+// remove takes resource key k out of group g's list (a new list).
+func (x *resIndex) remove(g, k string) {
+	old := x.byGroup[g]
+	rs := slices.DeleteFunc(slices.Clone(old), func(r Resource) bool { return keyName(r.Name) == k })
+	if len(rs) == 0 {
+		delete(x.byGroup, g)
+		return
+	}
+	x.byGroup[g] = rs
 }
