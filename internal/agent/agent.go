@@ -96,8 +96,8 @@ type Agent struct {
 	// groupStates reads the groups' states for the metrics (db.GroupStates; tests
 	// replace it).
 	groupStates func(context.Context) (map[string]clusterdb.GroupState, error)
-	lease     atomic.Int64 // the current session's lease, stamped on state reports
-	wg        sync.WaitGroup
+	lease       atomic.Int64 // the current session's lease, stamped on state reports
+	wg          sync.WaitGroup
 }
 
 type cpHolder struct{ c Checkpointer }

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -58,6 +59,12 @@ func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
 		return
 	}
 	a.noteGone(s)
+	var batch []clusterdb.Placement
+	defer func() {
+		if len(batch) > 0 {
+			a.placeBatch(ctx, batch)
+		}
+	}()
 	var retry time.Duration // the shortest settle wait left, to look again then
 	defer func() {
 		if retry > 0 {
@@ -116,12 +123,22 @@ func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
 			}
 			continue
 		}
+		pl.placed(g, target)
+		p := clusterdb.Placement{Group: g.Name, Node: target, Prev: own.Revision, DeadOwner: own.Node, Election: *el}
+		if !dead && len(extra) == 0 {
+			// A new or released group: placed with others in one transaction.
+			batch = append(batch, p)
+			if len(batch) == clusterdb.MaxPlaceBatch {
+				a.placeBatch(ctx, batch)
+				batch = batch[:0]
+			}
+			continue
+		}
 		extra = append(extra, clientv3.OpDelete(clusterdb.MoveKey(g.Name)))
-		if _, err := a.db.Place(ctx, clusterdb.Placement{Group: g.Name, Node: target, Prev: own.Revision, DeadOwner: own.Node, Election: *el}, extra...); err != nil {
+		if _, err := a.db.Place(ctx, p, extra...); err != nil {
 			a.log.Debug("place group", "group", g.Name, "err", err)
 			continue
 		}
-		pl.placed(g, target)
 		if dead {
 			a.failovers.Add(1)
 			a.log.Warn("group failed over from a node that left", "group", g.Name, "from", own.Node, "to", target)
@@ -129,6 +146,25 @@ func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
 		} else {
 			a.log.Info("group placed", "group", g.Name, "node", target)
 		}
+	}
+}
+
+// placeBatch places new groups in one transaction, or one by one when one of them
+// changed meanwhile.
+func (a *Agent) placeBatch(ctx context.Context, ps []clusterdb.Placement) {
+	if err := a.db.PlaceBatch(ctx, ps); err == nil {
+		a.log.Info("groups placed", "groups", len(ps))
+		return
+	} else if !errors.Is(err, clusterdb.ErrConflict) {
+		a.log.Debug("place groups", "err", err)
+		return
+	}
+	for _, p := range ps {
+		if _, err := a.db.Place(ctx, p, clientv3.OpDelete(clusterdb.MoveKey(p.Group))); err != nil {
+			a.log.Debug("place group", "group", p.Group, "err", err)
+			continue
+		}
+		a.log.Info("group placed", "group", p.Group, "node", p.Node)
 	}
 }
 

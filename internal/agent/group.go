@@ -42,6 +42,11 @@ type groupWorker struct {
 	dbGroupOK  bool
 	dbStates   map[string]clusterdb.ResourceState // by resource key name
 	statesRead bool                               // read for the current fence
+	// deferred holds state reports not written yet: they go with the worker's next
+	// fenced write (a wave's Online reports with the next wave's Online Pending, or with
+	// the group's state), so that a group comes online in a few transactions rather than
+	// two per resource. Under mu.
+	deferred map[string]clusterdb.ResourceState
 
 	// Only the worker goroutine touches these.
 	cpFence     clusterdb.Fence // the fence the checkpointer last heard for this group
@@ -388,36 +393,71 @@ func (w *groupWorker) converge(s *clusterdb.Snapshot, g clusterdb.Group) {
 			w.offline(lr, false)
 		}
 	}
-	// Start phase, dependencies first.
-	for _, r := range rs {
-		if w.ctx.Err() != nil || !a.live.Load() {
-			return
-		}
-		lr := w.local(r.Name)
-		w.mu.Lock()
-		state, failed, restarting := lr.state, lr.failed, lr.restarting
-		w.mu.Unlock()
-		if lr.running && state != clusterdb.StateFailed {
-			if state == clusterdb.StateOnline && !slices.Equal(lr.keys, r.Checkpoints) {
-				lr.keys = slices.Clone(r.Checkpoints)
-				a.checkpointer().KeysChanged(w.ctx, checkpointResource(r), w.getFence())
+	// Start phase, dependencies first, in waves: every resource whose dependencies are
+	// online starts in the same wave.
+	tried := map[*localResource]bool{}
+	for {
+		var wave []*localResource
+		for _, r := range rs {
+			if w.ctx.Err() != nil || !a.live.Load() {
+				return
 			}
-			continue
-		}
-		if lr.running && (failed || restarting) {
-			continue // failed for good, or the runner is restarting it
-		}
-		if r.PersistentState == 0 || lr.failed || w.groupFailed || !depsOnline(r) {
-			if !lr.failed && lr.state != clusterdb.StateOffline {
-				w.setState(lr, clusterdb.StateOffline, "")
-			} else if !lr.failed {
-				w.ensureState(s, lr)
+			if lr := w.startable(s, r, depsOnline); lr != nil && !tried[lr] {
+				tried[lr] = true
+				wave = append(wave, lr)
 			}
-			continue
 		}
-		w.online(lr)
+		if len(wave) == 0 {
+			break
+		}
+		w.onlineWave(wave)
 	}
 	w.writeGroupState(s, g, rs)
+}
+
+// startable looks at one resource in the start phase: it returns it when it is to come
+// online now, and otherwise records its state (Offline, unless it failed).
+func (w *groupWorker) startable(s *clusterdb.Snapshot, r clusterdb.Resource, depsOnline func(clusterdb.Resource) bool) *localResource {
+	a := w.a
+	lr := w.local(r.Name)
+	w.mu.Lock()
+	state, failed, restarting := lr.state, lr.failed, lr.restarting
+	w.mu.Unlock()
+	if lr.running && state != clusterdb.StateFailed {
+		if state == clusterdb.StateOnline && !slices.Equal(lr.keys, r.Checkpoints) {
+			lr.keys = slices.Clone(r.Checkpoints)
+			a.checkpointer().KeysChanged(w.ctx, checkpointResource(r), w.getFence())
+		}
+		return nil
+	}
+	if lr.running && (failed || restarting) {
+		return nil // failed for good, or the runner is restarting it
+	}
+	if r.PersistentState == 0 || lr.failed || w.groupFailed || !depsOnline(r) {
+		if !lr.failed && lr.state != clusterdb.StateOffline {
+			w.deferState(lr, clusterdb.StateOffline, "")
+		} else if !lr.failed {
+			w.ensureState(s, lr)
+		}
+		return nil
+	}
+	return lr
+}
+
+// deferState records a resource's state here, and in the database with the worker's
+// next write.
+func (w *groupWorker) deferState(lr *localResource, state, errText string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.deferLocked(lr, state, errText)
+}
+
+func (w *groupWorker) deferLocked(lr *localResource, state, errText string) {
+	lr.state, lr.err = state, errText
+	if w.deferred == nil {
+		w.deferred = map[string]clusterdb.ResourceState{}
+	}
+	w.deferred[clusterdb.Key(lr.rec.Name)] = w.report(state, errText)
 }
 
 // ensureState writes the resource's state when the database shows something else (for
@@ -427,24 +467,46 @@ func (w *groupWorker) ensureState(s *clusterdb.Snapshot, lr *localResource) {
 	st, ok := w.dbStates[clusterdb.Key(lr.rec.Name)]
 	w.mu.Unlock()
 	if !ok || st.State != lr.state || st.Node != w.a.opt.Name || st.Session != w.a.lease.Load() {
-		w.setState(lr, lr.state, lr.err)
+		w.deferState(lr, lr.state, lr.err)
 	}
 }
 
-// online brings one resource online: checkpoint restore, then the runner. Nothing
-// starts unless the Online Pending record was written under this node's ownership of
-// the group (a fenced write): a node that acts on a stale view (after a freeze, say)
-// finds its ownership gone and starts nothing.
-func (w *groupWorker) online(lr *localResource) {
+// onlineWave brings resources online whose dependencies are online: checkpoint
+// restore, then the runner, one after the other. Nothing starts unless the Online
+// Pending records were written under this node's ownership of the group (one fenced
+// write for the wave, with the reports the previous wave left): a node that acts on a
+// stale view (after a freeze, say) finds its ownership gone and starts nothing. The
+// Online reports go with the next write.
+func (w *groupWorker) onlineWave(wave []*localResource) {
 	a := w.a
-	r := lr.rec
-	if err := w.setState(lr, clusterdb.StateOnlinePending, ""); err != nil {
+	states := map[string]clusterdb.ResourceState{}
+	w.mu.Lock()
+	for _, lr := range wave {
+		lr.state, lr.err = clusterdb.StateOnlinePending, ""
+		states[clusterdb.Key(lr.rec.Name)] = w.report(clusterdb.StateOnlinePending, "")
+	}
+	w.mu.Unlock()
+	if err := w.writeStates(states); err != nil {
 		w.mu.Lock()
-		lr.state = clusterdb.StateOffline
+		for _, lr := range wave {
+			lr.state = clusterdb.StateOffline
+		}
 		w.mu.Unlock()
-		a.log.Warn("not bringing resource online: ownership not confirmed", "resource", r.Name, "err", err)
+		a.log.Warn("not bringing resources online: ownership not confirmed", "group", w.getFence().Group, "resources", len(wave), "err", err)
 		return
 	}
+	for _, lr := range wave {
+		if w.ctx.Err() != nil || !a.live.Load() {
+			return
+		}
+		w.startOne(lr)
+	}
+}
+
+// startOne brings one resource online, its Online Pending state written.
+func (w *groupWorker) startOne(lr *localResource) {
+	a := w.a
+	r := lr.rec
 	cr := checkpointResource(r)
 	if err := a.checkpointer().BeforeOnline(w.ctx, cr, w.fence); err != nil {
 		w.onlineFailed(lr, fmt.Errorf("registry checkpoint restore: %w", err))
@@ -483,13 +545,11 @@ func (w *groupWorker) online(lr *localResource) {
 	}
 	lr.keys = slices.Clone(r.Checkpoints)
 	w.mu.Lock()
-	// A failure reported while Online ran wins.
+	// A failure reported while Online ran wins (and was written).
 	if lr.state == clusterdb.StateOnlinePending {
-		lr.state = clusterdb.StateOnline
+		w.deferLocked(lr, clusterdb.StateOnline, "")
 	}
-	st := lr.state
 	w.mu.Unlock()
-	w.setState(lr, st, "")
 	a.checkpointer().Online(w.ctx, cr, w.fence)
 }
 
@@ -656,7 +716,29 @@ func (w *groupWorker) failover(s *clusterdb.Snapshot, g clusterdb.Group, cause s
 func (w *groupWorker) setState(lr *localResource, state, errText string) error {
 	w.mu.Lock()
 	lr.state, lr.err = state, errText
+	st := w.report(state, errText)
+	w.mu.Unlock()
+	return w.writeStates(map[string]clusterdb.ResourceState{clusterdb.Key(lr.rec.Name): st})
+}
+
+// report is a state report of this node's current session. Under mu or not: it reads
+// nothing of the worker's.
+func (w *groupWorker) report(state, errText string) clusterdb.ResourceState {
+	return clusterdb.ResourceState{State: state, Node: w.a.opt.Name, Error: errText, Since: time.Now().UTC(), Session: w.a.lease.Load()}
+}
+
+// writeStates writes resource states (by key name) with the deferred ones and extra
+// ops, in one fenced transaction, and records them as the database's on success.
+func (w *groupWorker) writeStates(states map[string]clusterdb.ResourceState, extra ...clientv3.Op) error {
+	w.mu.Lock()
 	f := w.fence
+	all := map[string]clusterdb.ResourceState{}
+	for k, st := range w.deferred {
+		all[k] = st
+	}
+	for k, st := range states {
+		all[k] = st // a later report of the same resource replaces a deferred one
+	}
 	w.mu.Unlock()
 	// Nothing is written while the worker ends (shutdown): the node's session ends too,
 	// and reports of an ended session count as Offline.
@@ -666,15 +748,30 @@ func (w *groupWorker) setState(lr *localResource, state, errText string) error {
 	if w.ctx.Err() != nil {
 		return w.ctx.Err()
 	}
-	st := clusterdb.ResourceState{State: state, Node: w.a.opt.Name, Error: errText, Since: time.Now().UTC(), Session: w.a.lease.Load()}
-	err := w.fencedWrite(clusterdb.OpPutJSON(clusterdb.ResourceStateKey(lr.rec.Name), st))
-	if err == nil {
-		w.mu.Lock()
+	ops := make([]clientv3.Op, 0, len(all)+len(extra))
+	for k, st := range all {
+		ops = append(ops, clusterdb.OpPutJSON(clusterdb.ResourceStatePrefix+k, st))
+	}
+	ops = append(ops, extra...)
+	if len(ops) == 0 {
+		return nil
+	}
+	err := w.fencedWrite(ops...)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case err == nil:
 		if w.dbStates == nil {
 			w.dbStates = map[string]clusterdb.ResourceState{}
 		}
-		w.dbStates[clusterdb.Key(lr.rec.Name)] = st
-		w.mu.Unlock()
+		for k, st := range all {
+			w.dbStates[k] = st
+			if d, ok := w.deferred[k]; ok && d == st {
+				delete(w.deferred, k)
+			}
+		}
+	case errors.Is(err, clusterdb.ErrFenced):
+		w.deferred = nil // the group is no longer this node's: its reports are moot
 	}
 	return err
 }
@@ -730,6 +827,12 @@ func (w *groupWorker) writeGroupState(s *clusterdb.Snapshot, g clusterdb.Group, 
 	}
 	gs, ok := w.groupState()
 	if ok && gs.State == state && gs.Node == w.a.opt.Name && w.lastState == state {
+		w.mu.Lock()
+		pending := len(w.deferred) > 0
+		w.mu.Unlock()
+		if pending {
+			w.writeStates(nil)
+		}
 		return
 	}
 	w.writeGroupStateRecord(gs, state)
@@ -737,7 +840,7 @@ func (w *groupWorker) writeGroupState(s *clusterdb.Snapshot, g clusterdb.Group, 
 
 func (w *groupWorker) writeGroupStateRecord(gs clusterdb.GroupState, state string) {
 	gs.State, gs.Node, gs.Since = state, w.a.opt.Name, time.Now().UTC()
-	if w.fencedWrite(clusterdb.OpPutJSON(clusterdb.GroupStateKey(w.getFence().Group), gs)) == nil {
+	if w.writeStates(nil, clusterdb.OpPutJSON(clusterdb.GroupStateKey(w.getFence().Group), gs)) == nil {
 		w.lastState = state
 		w.mu.Lock()
 		w.dbGroup, w.dbGroupOK = gs, true

@@ -101,9 +101,10 @@ func (db *DB) Node(ctx context.Context, name string) (Node, int64, error) {
 func (db *DB) Nodes(ctx context.Context) ([]Node, error) { return list[Node](ctx, db, NodesPrefix) }
 
 // RegisterNode creates or refreshes this node's record, keeping its ID (assigned once,
-// in join order) and its Paused flag.
+// in join order, from a counter that concurrent joins cannot both take) and the
+// administrator's settings (Paused, NodeWeight, PinnedVoter).
 func (db *DB) RegisterNode(ctx context.Context, n Node) (Node, error) {
-	for range 20 {
+	for range 100 {
 		old, rev, err := db.Node(ctx, n.Name)
 		switch {
 		case err == nil:
@@ -115,24 +116,59 @@ func (db *DB) RegisterNode(ctx context.Context, n Node) (Node, error) {
 				return n, err
 			}
 		case isNotFound(err):
-			nodes, err := db.Nodes(ctx)
-			if err != nil {
-				return n, err
-			}
-			n.ID = 1
-			for _, o := range nodes {
-				n.ID = max(n.ID, o.ID+1)
-			}
-			if _, err := db.put(ctx, NodeKey(n.Name), n, 0); err == nil {
+			id, err := db.newNodeID(ctx, n)
+			if err == nil {
+				n.ID = id
 				return n, nil
-			} else if err != ErrExists {
+			}
+			if err != ErrConflict && err != ErrExists {
 				return n, err
 			}
 		default:
 			return n, err
 		}
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
 	}
 	return n, objErr("node", n.Name, ErrConflict)
+}
+
+// newNodeID writes n's first record with the next node ID: one more than the counter
+// (and than every node's ID, for clusters made before the counter), compared in the same
+// transaction, so that two nodes joining at once never get the same ID.
+func (db *DB) newNodeID(ctx context.Context, n Node) (int, error) {
+	resp, err := db.cli.Txn(ctx).Then(clientv3.OpGet(counterNodeIDKey), clientv3.OpGet(NodesPrefix, clientv3.WithPrefix())).Commit()
+	if err != nil {
+		return 0, fmt.Errorf("clusterdb: node IDs: %w", err)
+	}
+	id, counterRev := 0, int64(0)
+	if kvs := resp.Responses[0].GetResponseRange().Kvs; len(kvs) > 0 {
+		fmt.Sscan(string(kvs[0].Value), &id)
+		counterRev = kvs[0].ModRevision
+	}
+	for _, kv := range resp.Responses[1].GetResponseRange().Kvs {
+		var o Node
+		if json.Unmarshal(kv.Value, &o) == nil {
+			id = max(id, o.ID)
+		}
+	}
+	id++
+	n.ID = id
+	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(NodeKey(n.Name)), "=", 0)}
+	if counterRev == 0 {
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(counterNodeIDKey), "=", 0))
+	} else {
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(counterNodeIDKey), "=", counterRev))
+	}
+	tr, err := db.cli.Txn(ctx).If(cmps...).Then(OpPutJSON(NodeKey(n.Name), n), clientv3.OpPut(counterNodeIDKey, fmt.Sprint(id))).Commit()
+	if err != nil {
+		return 0, fmt.Errorf("clusterdb: register node %s: %w", n.Name, err)
+	}
+	if !tr.Succeeded {
+		return 0, ErrConflict
+	}
+	return id, nil
 }
 
 // ModifyNode reads a node record, applies f and writes it back, retrying when another

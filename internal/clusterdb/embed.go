@@ -22,15 +22,25 @@ import (
 )
 
 // Timing of the embedded etcd, tuned for nodes on one LAN or loopback: a 50 ms heartbeat
-// and a 500 ms election timeout (half etcd's defaults). A dead leader is replaced within
-// about 0.5–1 s, while the members' permits (fencing.Timing.Window, 950 ms at the default
-// 2 s TTL) hold, so an etcd leader election freezes no resource for long and kills none.
-// etcd's minimum lease TTL (1.5 election timeouts) is then 1 s, the shortest
-// --session-ttl.
+// and a 500 ms election timeout (half etcd's defaults) at the default session TTL of 2 s.
+// A dead leader is replaced within about 0.5–1 s, while the members' permits
+// (fencing.Timing.Window, 950 ms at the default 2 s TTL) hold, so an etcd leader election
+// freezes no resource for long and kills none. etcd's minimum lease TTL (1.5 election
+// timeouts) is then 1 s, the shortest --session-ttl. A longer TTL (a loaded host, many
+// nodes) lengthens the election timeout in proportion (ElectionFor), so that a member
+// starved of CPU for a moment does not start an election that stalls every lease.
 const (
 	TickMs     = 50
 	ElectionMs = 500
 )
+
+// ElectionFor returns the heartbeat and election timeout (ms) for a session TTL: the
+// election timeout a quarter of the TTL (never less than ElectionMs), the heartbeat a
+// tenth of it, as etcd advises.
+func ElectionFor(ttl time.Duration) (tickMs, electionMs uint) {
+	e := max(uint(ttl/time.Millisecond/4), ElectionMs)
+	return e / 10, e
+}
 
 // EmbedConfig says how to start a node's embedded etcd member.
 type EmbedConfig struct {
@@ -43,6 +53,9 @@ type EmbedConfig struct {
 	// ports use https with mutual TLS, and accept only clients and peers that present a
 	// certificate from the cluster CA.
 	TLS pki.Paths
+	// SessionTTL is the nodes' session TTL, from which the election timeout follows
+	// (ElectionFor); 0: the defaults.
+	SessionTTL time.Duration
 	// InitialCluster is "name=peerURL,…" of the cluster to join, with ClusterState
 	// "existing"; empty starts a new one-node cluster (or restarts from Dir).
 	InitialCluster string
@@ -84,7 +97,7 @@ func StartEmbedded(ctx context.Context, c EmbedConfig) (*Embedded, error) {
 	cfg := embed.NewConfig()
 	cfg.Name = c.Name
 	cfg.Dir = c.Dir
-	cfg.TickMs, cfg.ElectionMs = TickMs, ElectionMs
+	cfg.TickMs, cfg.ElectionMs = ElectionFor(c.SessionTTL)
 	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*pu}, []url.URL{*pu}
 	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*cu}, []url.URL{*cu}
 	cfg.InitialClusterToken = "wolfpack"

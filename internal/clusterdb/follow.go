@@ -54,11 +54,11 @@ type Follower struct {
 	// to find the group of a deleted resource).
 	resGroup map[string]string
 	defRev   int64
-	stRev   int64
-	states  bool          // following state/groups/
-	stStop  func()        // stops that watch
-	stReady chan struct{} // closed once the group states are loaded
-	revCond *sync.Cond    // broadcast when defRev moves
+	stRev    int64
+	states   bool          // following state/groups/
+	stStop   func()        // stops that watch
+	stReady  chan struct{} // closed once the group states are loaded
+	revCond  *sync.Cond    // broadcast when defRev moves
 }
 
 // NewFollower returns a Follower on cli; onChange (which must not block) is called after

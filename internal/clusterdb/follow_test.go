@@ -2,6 +2,7 @@ package clusterdb
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -140,4 +141,43 @@ func TestFollower(t *testing.T) {
 	resp, err = db.cli.Put(ctx, ResourceStateKey("C"), `{"state":"Online","node":"N2"}`)
 	must(err)
 	must(f.WaitRevision(wctx, resp.Header.Revision))
+}
+
+// TestRegisterNodeIDs: nodes that join at once get distinct IDs, and a node keeps its
+// ID (and the administrator's settings) when it registers again.
+func TestRegisterNodeIDs(t *testing.T) {
+	db, _ := startEmbeddedTestDB(t, filepath.Join(t.TempDir(), "etcd"))
+	ctx := context.Background()
+	const n = 24
+	ids := make(chan int, n)
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			nd, err := db.RegisterNode(ctx, Node{Name: fmt.Sprintf("N%d", i)})
+			errs <- err
+			ids <- nd.ID
+		}()
+	}
+	seen := map[int]bool{}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		id := <-ids
+		if seen[id] || id < 1 || id > n {
+			t.Errorf("ID %d given twice or out of 1…%d", id, n)
+		}
+		seen[id] = true
+	}
+	old, _, err := db.Node(ctx, "N3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ModifyNode(ctx, "N3", func(x *Node) error { x.NoVote, x.PinnedVoter = true, false; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	again, err := db.RegisterNode(ctx, Node{Name: "N3", API: "https://x"})
+	if err != nil || again.ID != old.ID || !again.NoVote {
+		t.Errorf("re-registered N3: %+v %v, want ID %d and NodeWeight 0 kept", again, err, old.ID)
+	}
 }

@@ -108,6 +108,47 @@ func (db *DB) Place(ctx context.Context, p Placement, extra ...clientv3.Op) (int
 	return resp.Header.Revision, nil
 }
 
+// PlaceBatch makes each placement of ps, with its move request deleted, in one
+// transaction, if every condition of every one still holds (ErrConflict otherwise: the
+// caller places them one by one). A coordinator places a cluster's new groups so, a
+// batch at a time, rather than in a transaction each. At most MaxPlaceBatch placements;
+// the election is compared once (the placements share the coordinator's).
+func (db *DB) PlaceBatch(ctx context.Context, ps []Placement) error {
+	if len(ps) > MaxPlaceBatch {
+		return fmt.Errorf("clusterdb: %d placements in one transaction (at most %d)", len(ps), MaxPlaceBatch)
+	}
+	var cmps []clientv3.Cmp
+	var ops []clientv3.Op
+	for i, p := range ps {
+		k := OwnerKey(p.Group)
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(GroupKey(p.Group)), ">", 0))
+		if p.Prev == 0 {
+			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(k), "=", 0))
+		} else {
+			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(k), "=", p.Prev))
+		}
+		if p.DeadOwner != "" {
+			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(MemberKey(p.DeadOwner)), "=", 0))
+		}
+		if i == 0 && p.Election.Key != "" {
+			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(p.Election.Key), "=", p.Election.Rev))
+		}
+		ops = append(ops, clientv3.OpPut(k, p.Node), clientv3.OpDelete(MoveKey(p.Group)))
+	}
+	resp, err := db.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
+	if err != nil {
+		return fmt.Errorf("clusterdb: place %d groups: %w", len(ps), err)
+	}
+	if !resp.Succeeded {
+		return ErrConflict
+	}
+	return nil
+}
+
+// MaxPlaceBatch bounds PlaceBatch: three comparisons and two operations a placement,
+// within etcd's 128 of each per transaction.
+const MaxPlaceBatch = 40
+
 // OpPutJSON is a put of v as JSON, for fenced and owner transactions.
 func OpPutJSON(key string, v any) clientv3.Op {
 	b, _ := json.Marshal(v) // records are plain structs: never fails

@@ -27,7 +27,9 @@ func DefaultProperties() Properties {
 }
 
 // Voting is the voting configuration the properties set.
-func (p Properties) Voting() Voting { return Voting{Voters: p.Voters, ReplaceAfter: p.VoterReplaceAfter} }
+func (p Properties) Voting() Voting {
+	return Voting{Voters: p.Voters, ReplaceAfter: p.VoterReplaceAfter}
+}
 
 // Validate checks the values: an odd number of voters from 1 to MaxVoters, a positive
 // delay.

@@ -49,7 +49,7 @@ func (db *DB) Snapshot(ctx context.Context) (*Snapshot, error) {
 	}
 	s := &Snapshot{
 		Revision: resp.Header.Revision, idx: &resIndex{},
-		Nodes:    map[string]Node{}, Members: map[string]Member{}, Groups: map[string]Group{},
+		Nodes: map[string]Node{}, Members: map[string]Member{}, Groups: map[string]Group{},
 		Resources: map[string]Resource{}, Owners: map[string]Owner{}, GroupStates: map[string]GroupState{},
 		ResourceStates: map[string]ResourceState{}, Moves: map[string]Move{}, ResourceTypes: map[string]ResourceType{},
 	}

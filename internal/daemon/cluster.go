@@ -330,7 +330,8 @@ func (n *Node) startCluster(ctx context.Context) error {
 func (n *Node) startEtcd(ctx context.Context) (*clusterdb.Embedded, uint64, error) {
 	cfg := n.Cfg
 	ec := clusterdb.EmbedConfig{Name: cfg.Name, Dir: filepath.Join(cfg.DataDir, "etcd"), Peer: cfg.Peer, Client: cfg.Client,
-		Log: n.Log.With("part", "etcd"), TLS: pki.PathsIn(cfg.DataDir)}
+		SessionTTL: time.Duration(cfg.SessionTTL) * time.Second,
+		Log:        n.Log.With("part", "etcd"), TLS: pki.PathsIn(cfg.DataDir)}
 	ans := n.pendingJoin
 	if ans != nil {
 		ec.InitialCluster = ans.InitialCluster

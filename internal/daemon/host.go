@@ -28,9 +28,11 @@ func (n *Node) startHost(ctx context.Context, cli *clientv3.Client, t fencing.Ti
 		return nil, fmt.Errorf("resource host: %w", err)
 	}
 	// The host needs every member's client URL: the local member dies with the daemon
-	// (it is embedded), and that is when the host revokes the lease.
+	// (it is embedded), and that is when the host revokes the lease. The voters change
+	// rarely (and one at a time): a look every 10 s keeps the list good enough for a
+	// revocation, which tries every URL.
 	go func() {
-		tick := time.NewTicker(2 * time.Second)
+		tick := time.NewTicker(10 * time.Second)
 		defer tick.Stop()
 		last := hello.Etcd
 		for {

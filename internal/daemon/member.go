@@ -285,7 +285,8 @@ func (m *etcdMember) promote(ctx context.Context) error {
 		return err
 	}
 	e, err := clusterdb.StartEmbedded(pctx, clusterdb.EmbedConfig{Name: m.n.Cfg.Name, Dir: m.dir, Peer: m.n.Cfg.Peer,
-		Client: m.n.Cfg.Client, Log: m.log, TLS: m.tls, InitialCluster: ans.InitialCluster})
+		Client: m.n.Cfg.Client, Log: m.log, TLS: m.tls, InitialCluster: ans.InitialCluster,
+		SessionTTL: time.Duration(m.n.Cfg.SessionTTL) * time.Second})
 	if err != nil {
 		clusterdb.RemoveLearner(context.WithoutCancel(ctx), m.cli, ans.MemberID)
 		m.retireDir()

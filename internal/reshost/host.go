@@ -36,7 +36,8 @@ type Options struct {
 // defaultKill is the kill budget before the daemon's Hello says otherwise.
 const defaultKill = 250 * time.Millisecond
 
-// tick is how often the host checks its permit and pets the watchdog.
+// tick is how often the host checks its permit and pets the watchdog when it has a
+// watchdog, or when its system has no timerfd; else it wakes at its deadlines (wakeup).
 const tick = 10 * time.Millisecond
 
 // host is the state of a running resource host.
@@ -116,10 +117,49 @@ func Serve(ctx context.Context, sock *os.File, opt Options) error {
 	msgs := make(chan received, 16)
 	go h.read(msgs)
 
+	// The host wakes at its next deadline (wakeup), when a message or a signal comes,
+	// and every sweep; every tick only with a watchdog to pet, or without a timerfd.
+	wk, err := newWakeup()
+	if err != nil {
+		h.log.Warn("resource host: no timerfd on CLOCK_BOOTTIME; checking the permit every tick", "tick", tick, "err", err)
+	} else {
+		defer wk.close()
+	}
+	var wakeC <-chan struct{}
+	if wk != nil {
+		wakeC = wk.c
+	}
+	sw := time.NewTicker(sweep)
+	defer sw.Stop()
 	t := time.NewTicker(tick)
 	defer t.Stop()
+	ticking := true
 	for {
+		if wk != nil {
+			if err := wk.set(h.nextDeadline()); err != nil {
+				h.log.Error("resource host: cannot arm the timerfd; checking the permit every tick", "err", err)
+				wk = nil
+			}
+		}
+		h.mu.Lock()
+		want := wk == nil || h.wd != nil
+		h.mu.Unlock()
+		if want != ticking {
+			if want {
+				t.Reset(tick)
+			} else {
+				t.Stop()
+			}
+			ticking = want
+		}
 		select {
+		case <-wakeC:
+			h.checkPermit()
+			h.petWatchdog()
+		case <-sw.C:
+			h.reap()
+			h.checkPermit()
+			h.petWatchdog()
 		case <-ctx.Done():
 			h.fence("the resource host was stopped", true)
 			h.shutdown(false)
@@ -389,6 +429,21 @@ func (h *host) reap() {
 // groupAlive reports whether process group g has a member.
 func groupAlive(g int) bool {
 	return syscall.Kill(-g, 0) != syscall.ESRCH
+}
+
+// nextDeadline is when checkPermit has something to do: the end of the permit, or the
+// kill time of the frozen processes (0: nothing, no permit or fenced).
+func (h *host) nextDeadline() fencing.Instant {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := h.permit
+	switch {
+	case p.Lease == 0 || h.fenced:
+		return 0
+	case h.frozen:
+		return p.KillAt
+	}
+	return p.Until
 }
 
 // checkPermit freezes the processes when the permit has run out, and kills them at

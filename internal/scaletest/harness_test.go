@@ -90,9 +90,13 @@ type cluster struct {
 	nodes []*node
 }
 
+// Ports come from 10000–20000: below the kernel's ephemeral range (32768 and up), where
+// an outgoing connection could take a port between freePort and the daemon's listen,
+// and apart from the other test packages' ranges (scripttest 20000–27000, failovertest
+// 27000–32000).
 var (
 	portMu   sync.Mutex
-	nextPort = 33000 + rand.IntN(4000)
+	nextPort = 10000 + rand.IntN(10000)
 )
 
 // freePort returns a loopback port that nothing listens on (and that this process has
@@ -103,8 +107,8 @@ func freePort(t testing.TB) int {
 	for range 5000 {
 		p := nextPort
 		nextPort++
-		if nextPort >= 39000 {
-			nextPort = 33000
+		if nextPort >= 20000 {
+			nextPort = 10000
 		}
 		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
 		if err == nil {
@@ -460,4 +464,29 @@ func jsonOut[T any](t testing.TB, out string) T {
 // (trailing spaces aside).
 func matchLine(out, pat string) bool {
 	return regexp.MustCompile(`(?m)^` + pat + `\s*$`).MatchString(out)
+}
+
+var jsonUnmarshal = json.Unmarshal
+
+// memBreakdown is a process's resident memory: anonymous (heap, stacks) and file-backed
+// (the program's text and data), in KiB.
+func memBreakdown(pid int) (anon, file int) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		v, _ := strconv.Atoi(f[1])
+		switch f[0] {
+		case "Anonymous:":
+			anon = v
+		case "Rss:":
+			file = v
+		}
+	}
+	return anon, file - anon
 }
