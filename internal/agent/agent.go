@@ -62,6 +62,9 @@ type Agent struct {
 	kick chan struct{}
 	// props are the cluster's properties as the coordinator last read them.
 	props atomic.Pointer[clusterdb.Properties]
+	// learners: when the voter keeper first saw each learner (by member ID); only its
+	// goroutine touches it.
+	learners map[uint64]time.Time
 	// voterKick wakes the voter keeper (membership changed).
 	voterKick chan struct{}
 	leader    atomic.Bool
@@ -120,6 +123,7 @@ func New(opt Options) (*Agent, error) {
 		opt: opt, db: opt.DB, cli: opt.DB.Client(), log: opt.Log,
 		kick:      make(chan struct{}, 1),
 		voterKick: make(chan struct{}, 1),
+		learners:  map[uint64]time.Time{},
 		groups:    map[string]*groupWorker{},
 		local:     map[string]*localRef{},
 		ready:     make(chan struct{}),

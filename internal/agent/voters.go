@@ -28,6 +28,8 @@ type voterNode struct {
 	NoVote  bool // NodeWeight=0
 	Pinned  bool
 	Member  *clusterdb.EtcdMember // nil: no member (a non-voter)
+	// LearnerFor is how long the keeper has seen its member as a learner.
+	LearnerFor time.Duration
 }
 
 func (n voterNode) voter() bool   { return n.Member != nil && !n.Member.Learner }
@@ -61,6 +63,10 @@ type voterInput struct {
 
 // requestTimeout bounds how long a node may take to carry out a role request.
 const requestTimeout = 2 * time.Minute
+
+// learnerTimeout is how long a learner whose node is not up may stay: a joining node
+// has a learner before its session, and a learner catches up in seconds.
+const learnerTimeout = time.Minute
 
 // wantedVoters is how many voters the cluster should have: Voting.Voters, but no more
 // than the nodes that may vote (the voters, whether up or not, and the live nodes that
@@ -97,7 +103,10 @@ func planVoters(in voterInput) voterAction {
 	}
 	for _, n := range in.Nodes {
 		if n.learner() {
-			if !n.Alive {
+			// A learner is a node on its way to voting: one that joins (not a member
+			// yet, its session to come) or one the keeper promoted. Only one stuck for
+			// long, its node gone, is removed.
+			if !n.Alive && n.LearnerFor > learnerTimeout {
 				return voterAction{Kind: actRemoveLearner, Node: n.Name, Member: n.Member.ID, Why: "the learner's node is gone"}
 			}
 			return voterAction{} // it is being promoted
@@ -270,8 +279,19 @@ func (a *Agent) voterStep(ctx context.Context, excessSince time.Time) (voterActi
 		}
 		if m, ok := clusterdb.MemberOf(members, n.Name, n.PeerURL); ok {
 			vn.Member = &m
+			if m.Learner {
+				if _, ok := a.learners[m.ID]; !ok {
+					a.learners[m.ID] = time.Now()
+				}
+				vn.LearnerFor = time.Since(a.learners[m.ID])
+			}
 		}
 		in.Nodes = append(in.Nodes, vn)
+	}
+	for id := range a.learners {
+		if !slices.ContainsFunc(members, func(m clusterdb.EtcdMember) bool { return m.ID == id && m.Learner }) {
+			delete(a.learners, id)
+		}
 	}
 	voters := 0
 	for _, n := range in.Nodes {

@@ -20,6 +20,7 @@ func TestPlanVoters(t *testing.T) {
 	pinned := func(n voterNode) voterNode { n.Pinned = true; return n }
 	novote := func(n voterNode) voterNode { n.NoVote = true; return n }
 	witness := func(n voterNode) voterNode { n.Witness = true; return n }
+	stuck := func(n voterNode) voterNode { n.LearnerFor = 2 * learnerTimeout; return n }
 	cfg3 := clusterdb.Voting{Voters: 3, ReplaceAfter: 30}
 	cfg5 := clusterdb.Voting{Voters: 5, ReplaceAfter: 30}
 	now := time.Now()
@@ -54,8 +55,10 @@ func TestPlanVoters(t *testing.T) {
 			nodes: []voterNode{up("N1", 1, voter(1)), down("N2", 2, voter(2), time.Hour), up("N3", 3, voter(3))}},
 		{name: "a learner on its way: wait", cfg: cfg3,
 			nodes: []voterNode{up("N1", 1, voter(1)), up("N2", 2, learner(2)), up("N3", 3, nil)}},
-		{name: "a learner whose node died: removed", cfg: cfg3,
-			nodes: []voterNode{up("N1", 1, voter(1)), down("N2", 2, learner(2), time.Second), up("N3", 3, nil)},
+		{name: "a learner of a node not up yet (it joins): wait", cfg: cfg3,
+			nodes: []voterNode{up("N1", 1, voter(1)), down("N2", 2, learner(2), time.Hour), up("N3", 3, nil)}},
+		{name: "a learner stuck, its node gone: removed", cfg: cfg3,
+			nodes: []voterNode{up("N1", 1, voter(1)), stuck(down("N2", 2, learner(2), time.Hour)), up("N3", 3, nil)},
 			want:  voterAction{Kind: actRemoveLearner, Node: "N2", Member: 2}},
 		{name: "a pending request: wait", cfg: cfg3, pending: map[string]clusterdb.RoleRequest{"n2": {Role: clusterdb.RoleVoter, Since: now}},
 			nodes: []voterNode{up("N1", 1, voter(1)), up("N2", 2, nil), up("N3", 3, voter(3))}},

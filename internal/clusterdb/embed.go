@@ -42,6 +42,10 @@ func ElectionFor(ttl time.Duration) (tickMs, electionMs uint) {
 	return e / 10, e
 }
 
+// initialClusterToken is the etcd cluster token of every Wolfpack cluster (its
+// members' IDs derive from it; a restored cluster gets it too).
+const initialClusterToken = "wolfpack"
+
 // EmbedConfig says how to start a node's embedded etcd member.
 type EmbedConfig struct {
 	Name   string // member name: the node name
@@ -100,7 +104,7 @@ func StartEmbedded(ctx context.Context, c EmbedConfig) (*Embedded, error) {
 	cfg.TickMs, cfg.ElectionMs = ElectionFor(c.SessionTTL)
 	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*pu}, []url.URL{*pu}
 	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*cu}, []url.URL{*cu}
-	cfg.InitialClusterToken = "wolfpack"
+	cfg.InitialClusterToken = initialClusterToken
 	cfg.ClientTLSInfo = ServerTLSInfo(c.TLS)
 	cfg.PeerTLSInfo = ServerTLSInfo(c.TLS)
 	clientTLS, err := ClientTLSInfo(c.TLS).ClientConfig()

@@ -47,6 +47,10 @@ func (n *Node) prepareCluster(ctx context.Context) error {
 	p := pki.PathsIn(cfg.DataDir)
 	hosts := pki.Hosts(cfg.Name, cfg.API, cfg.Peer, cfg.Client)
 	switch {
+	case cfg.Restore != "":
+		if err := n.restore(hosts); err != nil {
+			return err
+		}
 	case len(cfg.EtcdEndpoints) > 0:
 		if err := n.prepareExternal(ctx, hosts); err != nil {
 			return err
@@ -227,6 +231,12 @@ func (n *Node) startCluster(ctx context.Context) error {
 			return err
 		}
 		cli = member.cli
+		if n.restored {
+			if err := n.adoptRestored(sctx, cli); err != nil {
+				member.close()
+				return err
+			}
+		}
 		if err := n.initJoinSecret(sctx, cli); err != nil {
 			member.close()
 			return err
@@ -301,6 +311,7 @@ func (n *Node) startCluster(ctx context.Context) error {
 	n.API.Metrics.MustRegister(a.Collector())
 	actx, stopAgent := context.WithCancel(context.WithoutCancel(ctx))
 	api.RegisterJoin(n.API, &joinService{n: n, agent: a, cli: cli, external: member == nil})
+	api.RegisterBackup(n.API, &backupService{n: n, cli: cli})
 	if member != nil {
 		go n.watchJoinSecret(actx, cli)
 	}

@@ -24,6 +24,7 @@ type Config struct {
 	TokenFile     string   // --token-file
 	RotateToken   bool     // --rotate-token: have the running node make a new join token
 	Witness       bool     // --witness: an etcd member that never runs resources
+	Restore       string   // --restore: a backup (cluster /backup) to make a new cluster from
 	EtcdEndpoints []string // --etcd-endpoints: use an external etcd cluster
 	EtcdCert      string   // --etcd-cert: client certificate for the external etcd
 	EtcdKey       string   // --etcd-key
@@ -61,6 +62,7 @@ func ParseConfig(args []string, stderr io.Writer) (*Config, error) {
 	fs.StringVar(&c.TokenFile, "token-file", "", "file that holds the cluster's join token (the first node's join-token); else $"+TokenEnv)
 	fs.BoolVar(&c.RotateToken, "rotate-token", false, "have the running node of --data-dir make a new join token (written to its join-token file) and exit; nodes already in the cluster are not affected")
 	fs.BoolVar(&c.Witness, "witness", false, "join as an etcd member that never runs resources")
+	fs.StringVar(&c.Restore, "restore", "", "restore the cluster database from a backup (cluster /backup:FILE) into this new data directory, as the first node of the restored cluster; the other nodes join it")
 	endpoints := fs.String("etcd-endpoints", "", "comma-separated URLs of an external etcd cluster")
 	fs.StringVar(&c.EtcdCert, "etcd-cert", "", "client certificate (PEM) for the external etcd")
 	fs.StringVar(&c.EtcdKey, "etcd-key", "", "client key (PEM) for the external etcd")
@@ -115,6 +117,9 @@ func ParseConfig(args []string, stderr io.Writer) (*Config, error) {
 	}
 	if (c.EtcdCert != "" || c.EtcdCA != "") && len(c.EtcdEndpoints) == 0 {
 		return nil, errors.New("--etcd-cert, --etcd-key and --etcd-ca are for an external etcd (--etcd-endpoints)")
+	}
+	if c.Restore != "" && (c.Join != "" || len(c.EtcdEndpoints) > 0) {
+		return nil, errors.New("--restore makes the first node of a restored cluster: not with --join or --etcd-endpoints")
 	}
 	if c.Join != "" && len(c.EtcdEndpoints) > 0 {
 		return nil, errors.New("--join is for embedded etcd: with --etcd-endpoints a node joins by using the same etcd")

@@ -32,6 +32,7 @@ type Node struct {
 	ca          *pki.CA                // the cluster CA (cluster.go's prepareCluster)
 	pendingJoin *api.ClusterJoinAnswer // the membership a join got, until etcd starts (cluster.go)
 	external    *clientv3.Client       // the client of an external etcd, from prepareCluster (cluster.go)
+	restored    bool                   // the database was restored from a backup at this start (backup.go)
 
 	Checkpoints *checkpoint.Manager // the registry checkpoint manager (checkpoint.go)
 

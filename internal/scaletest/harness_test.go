@@ -74,7 +74,8 @@ type node struct {
 	peer    int
 	client  int
 	witness bool
-	prog    string // the wolfpackd binary (default: this test binary's link)
+	prog    string   // the wolfpackd binary (default: this test binary's link)
+	args    []string // flags of this node's next start only
 	cmd     *exec.Cmd
 	exited  chan struct{}
 }
@@ -162,6 +163,8 @@ func (c *cluster) launch(n *node) {
 		args = append(args, "--witness")
 	}
 	args = append(args, c.extra...)
+	args = append(args, n.args...)
+	n.args = nil
 	f := c.first()
 	if n != f {
 		if _, err := os.Stat(filepath.Join(n.dir, "tls")); err != nil {
@@ -489,4 +492,16 @@ func memBreakdown(pid int) (anon, file int) {
 		}
 	}
 	return anon, file - anon
+}
+
+// nodeByName returns the node named name.
+func (c *cluster) nodeByName(name string) *node {
+	c.t.Helper()
+	for _, n := range c.nodes {
+		if strings.EqualFold(n.name, name) {
+			return n
+		}
+	}
+	c.t.Fatalf("no node %q", name)
+	return nil
 }

@@ -64,8 +64,11 @@ func Run(ctx context.Context, args []string, out, errOut io.Writer, connect func
 	case "resourcetype":
 		return r.resourceTypes()
 	case "cluster":
-		if cmd.action.name == "properties" {
+		switch cmd.action.name {
+		case "properties":
 			return r.clusterProperties()
+		case "backup":
+			return r.backup()
 		}
 		return r.access()
 	}
@@ -82,7 +85,8 @@ const usage = `Usage:
           /addcheckpoints:KEY | /removecheckpoints:KEY | /checkpoints]
   cluster resourcetype [/list]
   cluster /grant:NAME /level:ReadOnly|Full | /revoke:NAME | /listaccess
-  cluster /prop [Voters=3|5 VoterReplaceAfter=SECONDS]
+  cluster /prop [Voters=3|5 VoterReplaceAfter=SECONDS ClusterEnforcedAntiAffinity=0|1]
+  cluster /backup:FILE   (restore: wolfpackd --restore FILE on a new data directory)
   cluster node NAME /prop [NodeWeight=0|1 PinnedVoter=0|1]
 Options: /wait[:SECONDS] with /online, /offline, /moveto; /f:json for JSON output;
 /node:NAME to ask another node. The API token is the node's own (root), else

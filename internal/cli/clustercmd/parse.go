@@ -23,11 +23,13 @@ var options = []option{
 	{"checkpointrollback", "checkpointrollback"}, {"checkpointverify", "checkpointverify"},
 	// API access (internal/cli/clustercmd/access.go).
 	{"grant", "grant"}, {"revoke", "revoke"}, {"listaccess", "listaccess"}, {"level", "level"},
+	// The cluster database's backup (internal/cli/clustercmd/backup.go).
+	{"backup", "backup"},
 }
 
 // clusterOptions are the options of the cluster itself, given without an object
 // (`cluster /grant:NAME /level:ReadOnly`).
-var clusterOptions = map[string]bool{"grant": true, "revoke": true, "listaccess": true, "properties": true}
+var clusterOptions = map[string]bool{"grant": true, "revoke": true, "listaccess": true, "properties": true, "backup": true}
 
 // isClusterOption reports whether arg is one of clusterOptions ("/grant:ops").
 func isClusterOption(arg string) bool {
