@@ -200,9 +200,7 @@ func (a *Agent) GroupAction(ctx context.Context, name, action string, act api.Cl
 		for _, r := range s.GroupResources(g.Name) {
 			if _, err := a.db.ModifyResource(ctx, r.Name, func(r *clusterdb.Resource) error {
 				r.PersistentState = b2u(on)
-				if on {
-					r.OnlineSeq++
-				}
+				r.OnlineSeq++ // a request the owner acts on, and reports that it did
 				return nil
 			}); err != nil {
 				return nil, dbErr(err)
@@ -402,6 +400,7 @@ func (a *Agent) ResourceAction(ctx context.Context, name, action string, act api
 		for _, d := range closure(s, r.Name, func(x clusterdb.Resource) []string { return dependents(s, x.Name) }) {
 			if _, err := a.db.ModifyResource(ctx, d, func(r *clusterdb.Resource) error {
 				r.PersistentState = 0
+				r.OnlineSeq++
 				return nil
 			}); err != nil {
 				return nil, dbErr(err)

@@ -5,7 +5,7 @@ import "context"
 // ClusSvc event IDs the agent reports (the numbers of internal/eventlog's catalog).
 const (
 	EventResourceOnlineFailed uint32 = 1065 // %1 resource, %2 error
-	EventResourceFailed       uint32 = 1069 // %1 resource, %2 group, %3 resource type
+	EventResourceFailed       uint32 = 1069 // %1 resource, %2 group, %3 resource type, %4 why
 	EventGroupFailover        uint32 = 1153 // %1 group, %2 from node, %3 to node
 	EventGroupFailed          uint32 = 1205 // %1 group
 	EventGroupFailoverLimit   uint32 = 1254 // %1 group

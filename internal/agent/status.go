@@ -2,10 +2,12 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"wolfpack/internal/api"
 	"wolfpack/internal/clusterdb"
@@ -31,26 +33,73 @@ func nodeStatus(s *clusterdb.Snapshot, n clusterdb.Node, coordinator string) api
 // resourceState is a resource's state as the cluster sees it: what its group's owner
 // reported, or Offline when the report comes from elsewhere or the owner is down.
 func resourceState(s *clusterdb.Snapshot, r clusterdb.Resource) (state, node, errText string) {
+	rep, node := resourceReport(s, r)
+	return rep.State, node, rep.Error
+}
+
+// resourceReport is the owner's report of a resource (state, error, what it waits for),
+// or an Offline one when the report comes from elsewhere or the owner is down; node is
+// the group's owner.
+func resourceReport(s *clusterdb.Snapshot, r clusterdb.Resource) (rep clusterdb.ResourceState, node string) {
 	own := s.Owners[clusterdb.Key(r.Group)]
 	st, ok := s.ResourceStates[clusterdb.Key(r.Name)]
 	m, alive := s.Members[clusterdb.Key(own.Node)]
 	if !ok || own.Node == "" || !strings.EqualFold(st.Node, own.Node) || !alive || st.Session != m.Lease {
-		return clusterdb.StateOffline, own.Node, ""
+		return clusterdb.ResourceState{State: clusterdb.StateOffline}, own.Node
 	}
-	return st.State, own.Node, st.Error
+	if st.Seq < r.OnlineSeq {
+		// An /online or /offline the owner has not acted on yet: what it reported
+		// before (a failure, say) is history, and the request is pending.
+		pending := clusterdb.StateOnlinePending
+		if r.PersistentState == 0 {
+			pending = clusterdb.StateOfflinePending
+		}
+		return clusterdb.ResourceState{State: pending, Node: st.Node, Session: st.Session, Seq: st.Seq}, own.Node
+	}
+	if st.State != clusterdb.StateOnlinePending {
+		st.Waiting, st.WaitUntil = "", time.Time{}
+	}
+	if st.State != clusterdb.StateFailed {
+		st.Recovering = false
+	}
+	return st, own.Node
 }
 
 func groupStatus(s *clusterdb.Snapshot, g clusterdb.Group) api.ClusterGroup {
 	k := clusterdb.Key(g.Name)
 	own := s.Owners[k]
-	var states []string
+	var states, reasons, waits []string
+	var until time.Time
+	requested := false // an administrator's request the owner has not acted on yet
 	for _, r := range s.GroupResources(g.Name) {
-		st, _, _ := resourceState(s, r)
+		rep, _ := resourceReport(s, r)
+		requested = requested || rep.Seq < r.OnlineSeq && (rep.State == clusterdb.StateOnlinePending || rep.State == clusterdb.StateOfflinePending)
+		st := rep.State
+		if st == clusterdb.StateFailed && rep.Recovering {
+			st = clusterdb.StateOnlinePending // the owner restarts it or fails the group over
+		}
 		states = append(states, st)
+		if rep.State == clusterdb.StateFailed && rep.Error != "" {
+			if rep.Recovering {
+				reasons = append(reasons, fmt.Sprintf("resource '%s' failed (recovering): %s", r.Name, rep.Error))
+			} else {
+				reasons = append(reasons, fmt.Sprintf("resource '%s' failed: %s", r.Name, rep.Error))
+			}
+		}
+		if rep.Waiting != "" {
+			waits = append(waits, fmt.Sprintf("resource '%s' %s", r.Name, rep.Waiting))
+			if until.IsZero() || rep.WaitUntil.After(until) {
+				until = rep.WaitUntil
+			}
+		}
 	}
 	state := GroupStateOf(states, g.PersistentState)
-	if gs, ok := s.GroupStates[k]; ok && gs.State == clusterdb.StateFailed && strings.EqualFold(gs.Node, own.Node) {
+	gs, hasGS := s.GroupStates[k]
+	if hasGS && gs.State == clusterdb.StateFailed && strings.EqualFold(gs.Node, own.Node) && !requested {
 		state = clusterdb.StateFailed
+		if gs.Error != "" {
+			reasons = append([]string{gs.Error}, reasons...)
+		}
 	}
 	if own.Node == "" {
 		if len(states) > 0 && g.PersistentState == 1 {
@@ -62,20 +111,35 @@ func groupStatus(s *clusterdb.Snapshot, g clusterdb.Group) api.ClusterGroup {
 	if _, moving := s.Moves[k]; moving {
 		state = clusterdb.StatePending
 	}
-	return api.ClusterGroup{Name: g.Name, Node: own.Node, State: state, Properties: properties(g),
+	out := api.ClusterGroup{Name: g.Name, Node: own.Node, State: state, Properties: properties(g),
 		PreferredOwners: nonNil(g.PreferredOwners)}
+	if state == clusterdb.StateFailed || state == clusterdb.StatePending {
+		out.Error = strings.Join(reasons, "; ")
+	}
+	if len(waits) > 0 {
+		out.Waiting = strings.Join(waits, "; ")
+		if !until.IsZero() {
+			out.WaitUntil = &until
+		}
+	}
+	return out
 }
 
 func resourceStatus(s *clusterdb.Snapshot, r clusterdb.Resource) api.ClusterResource {
-	st, node, errText := resourceState(s, r)
+	rep, node := resourceReport(s, r)
 	priv := make([]api.ClusterProperty, 0, len(r.Private))
 	for k, v := range r.Private {
 		priv = append(priv, api.ClusterProperty{Name: k, Type: "S", Value: v})
 	}
 	slices.SortFunc(priv, func(x, y api.ClusterProperty) int { return strings.Compare(x.Name, y.Name) })
-	return api.ClusterResource{Name: r.Name, Group: r.Group, Node: node, State: st, Type: r.Type, Error: errText,
+	out := api.ClusterResource{Name: r.Name, Group: r.Group, Node: node, State: rep.State, Type: r.Type, Error: rep.Error,
+		Recovering: rep.Recovering, Waiting: rep.Waiting,
 		Dependencies: nonNil(r.Dependencies), PossibleOwners: nonNil(r.PossibleOwners), Checkpoints: nonNil(r.Checkpoints),
 		Properties: properties(r), Private: priv}
+	if !rep.WaitUntil.IsZero() {
+		out.WaitUntil = &rep.WaitUntil
+	}
+	return out
 }
 
 func nonNil(s []string) []string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // The cluster part's routes (owner: internal/agent, wired by internal/daemon/cluster.go):
@@ -42,9 +43,16 @@ type ClusterNode struct {
 
 // ClusterGroup is a group with its owner, state and properties.
 type ClusterGroup struct {
-	Name       string            `json:"name"`
-	Node       string            `json:"node"`
-	State      string            `json:"state"`
+	Name  string `json:"name"`
+	Node  string `json:"node"`
+	State string `json:"state"`
+	// Error says why the group is Failed (its failed resources' reasons, or the
+	// failover threshold it reached), or Pending while its failed resources recover.
+	Error string `json:"error,omitempty"`
+	// Waiting says what a pending online waits for (a registry restore held by
+	// handles under RestoreFailureAction Retry), with WaitUntil its deadline.
+	Waiting    string            `json:"waiting,omitempty"`
+	WaitUntil  *time.Time        `json:"waitUntil,omitempty"`
 	Properties []ClusterProperty `json:"properties"`
 	// PreferredOwners in order.
 	PreferredOwners []string `json:"preferredOwners"`
@@ -58,6 +66,9 @@ type ClusterResource struct {
 	State          string            `json:"state"`
 	Type           string            `json:"type"`
 	Error          string            `json:"error,omitempty"`
+	Recovering     bool              `json:"recovering,omitempty"` // Failed, and being restarted or failed over
+	Waiting        string            `json:"waiting,omitempty"`    // see ClusterGroup.Waiting
+	WaitUntil      *time.Time        `json:"waitUntil,omitempty"`  // see ClusterGroup.WaitUntil
 	Dependencies   []string          `json:"dependencies"`
 	PossibleOwners []string          `json:"possibleOwners"`
 	Checkpoints    []string          `json:"checkpoints"`

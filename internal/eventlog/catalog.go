@@ -32,7 +32,7 @@ const (
 
 	// Resources and groups (clustered roles).
 	EventResourceOnlineFailed uint32 = 1065 // %1 resource, %2 error
-	EventResourceFailed       uint32 = 1069 // %1 resource, %2 group, %3 resource type
+	EventResourceFailed       uint32 = 1069 // %1 resource, %2 group, %3 resource type, %4 why
 	EventGenericAppFailed     uint32 = 1039 // %1 resource, %2 error
 	EventResourceDeadlock     uint32 = 1230 // %1 resource, %2 type, %3 DLL / program
 	EventGenericScriptTimeout uint32 = 1232 // %1 resource, %2 entry point
@@ -243,7 +243,7 @@ var defaultMessages = []Message{
 	{SourceCluster, EventResourceOnlineFailed, "", TypeError, 0, CategoryNone,
 		`Cluster resource '%1' failed to come online. The error code was '%2'.`},
 	{SourceCluster, EventResourceFailed, "RCM_RESOURCE_FAILURE_WITH_TYPENAME", TypeError, 0, CategoryNone,
-		`Cluster resource '%1' of type '%3' in clustered role '%2' failed. ` + failurePolicy},
+		`Cluster resource '%1' of type '%3' in clustered role '%2' failed. The error was '%4'. ` + failurePolicy},
 	{SourceCluster, EventResourceDeadlock, "RCM_DEADLOCK_OR_CRASH_DETECTED", TypeError, 0, CategoryNone,
 		`A component on the server did not respond in a timely fashion. This caused the cluster resource '%1' ` +
 			`(resource type '%2', DLL '%3') to exceed its time-out threshold. As part of cluster health detection, ` +

@@ -137,32 +137,6 @@ func (r *runner) waitLimit() time.Duration {
 	return time.Duration(s) * time.Second
 }
 
-var errWaitTimeout = &api.Error{Code: 258, Message: "The wait operation timed out."}
-
-// wait polls get until done says the object reached its final state, or the limit.
-func wait[T any](r *runner, get func() (T, error), done func(T) bool) (T, error) {
-	limit := r.waitLimit()
-	v, err := get()
-	if err != nil || limit == 0 {
-		return v, err
-	}
-	deadline := time.Now().Add(limit)
-	for !done(v) {
-		if time.Now().After(deadline) {
-			return v, errWaitTimeout
-		}
-		select {
-		case <-r.ctx.Done():
-			return v, r.ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-		if v, err = get(); err != nil {
-			return v, err
-		}
-	}
-	return v, nil
-}
-
 func (r *runner) do(method, path string, in, out any) error {
 	return r.c.Do(r.ctx, method, path, in, out)
 }
@@ -316,19 +290,8 @@ func (r *runner) group() int {
 		if before, err = r.getGroup(name); err == nil {
 			err = r.do(http.MethodPost, path+"/move", api.ClusterAction{Node: a.value}, &g)
 		}
-		if err == nil {
-			target := a.value
-			// A group that was online is moved when it is online again on the target
-			// (or failed there): right after the owner changes it is Offline there,
-			// until the new owner has started bringing it up.
-			wasOnline := before.State == "Online" || before.State == "PartialOnline"
-			g, err = wait(r, func() (api.ClusterGroup, error) { return r.getGroup(g.Name) }, func(x api.ClusterGroup) bool {
-				moved := !strings.EqualFold(x.Node, before.Node) && x.Node != ""
-				if target != "" {
-					moved = strings.EqualFold(x.Node, target)
-				}
-				return moved && x.State != "Pending" && !(wasOnline && x.State == "Offline")
-			})
+		if err == nil && r.waitLimit() > 0 {
+			g, err = r.waitMove(before, a.value)
 		}
 	case "setowners":
 		owners := splitList(a.value)
@@ -363,15 +326,8 @@ func (r *runner) group() int {
 	default:
 		return r.usage("/%s is not an option of cluster group", a.name)
 	}
-	if err == nil && final != "" {
-		left := g.State != "Failed" // a Failed group is retried: wait for it to leave Failed first
-		g, err = wait(r, func() (api.ClusterGroup, error) { return r.getGroup(g.Name) }, func(x api.ClusterGroup) bool {
-			left = left || x.State != "Failed"
-			return x.State == final || (x.State == "Failed" && left)
-		})
-		if err == nil && g.State != final {
-			err = &api.Error{Code: 5023, Message: "The group or resource is not in the correct state to perform the requested operation."}
-		}
+	if err == nil && final != "" && r.waitLimit() > 0 {
+		g, err = waitState(r, "group", g, final, r.getGroup, groupView)
 	}
 	if g.Name != "" {
 		if r.json {
@@ -575,15 +531,8 @@ func (r *runner) resource() int {
 	default:
 		return r.usage("/%s is not an option of cluster resource", a.name)
 	}
-	if err == nil && final != "" {
-		left := x.State != "Failed"
-		x, err = wait(r, func() (api.ClusterResource, error) { return r.getResource(x.Name) }, func(v api.ClusterResource) bool {
-			left = left || v.State != "Failed"
-			return v.State == final || (v.State == "Failed" && left)
-		})
-		if err == nil && x.State != final {
-			err = &api.Error{Code: 5023, Message: "The group or resource is not in the correct state to perform the requested operation."}
-		}
+	if err == nil && final != "" && r.waitLimit() > 0 {
+		x, err = waitState(r, "resource", x, final, r.getResource, resourceView)
 	}
 	if x.Name != "" {
 		if r.json {

@@ -2,6 +2,7 @@ package clustercmd
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -43,6 +44,11 @@ func groupTable(w io.Writer, groups []api.ClusterGroup) {
 	for _, g := range groups {
 		fmt.Fprintf(w, "%-20s %-15s %s\n", g.Name, g.Node, stateText(g.State))
 	}
+	views := make([]view, len(groups))
+	for i, g := range groups {
+		views[i] = groupView(g)
+	}
+	reasons(w, views)
 }
 
 func resourceTable(w io.Writer, rs []api.ClusterResource) {
@@ -51,6 +57,11 @@ func resourceTable(w io.Writer, rs []api.ClusterResource) {
 	for _, r := range rs {
 		fmt.Fprintf(w, "%-20s %-20s %-15s %s\n", r.Name, r.Group, r.Node, stateText(r.State))
 	}
+	views := make([]view, len(rs))
+	for i, r := range rs {
+		views[i] = resourceView(r)
+	}
+	reasons(w, views)
 }
 
 // propTable lists properties as cluster.exe's /prop does; objectColumn is "Resource
@@ -74,6 +85,11 @@ func listTable(w io.Writer, title string, items []string) {
 // systemError prints an API error as cluster.exe prints a Win32 error. A refusal of the
 // API (401, 403) is Windows' "Access is denied." with the server's reason below it.
 func systemError(w io.Writer, err error) {
+	var se *stateError
+	if errors.As(err, &se) {
+		fmt.Fprintf(w, "%s\n", upperFirst(se.Error()))
+		err = se.code()
+	}
 	if ae, ok := err.(*api.Error); ok && ae.Code != 0 {
 		fmt.Fprintf(w, "System error %d has occurred (0x%08x).\n", ae.Code, ae.Code)
 		if ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden {
@@ -92,4 +108,11 @@ func firstSentences(msg string) string {
 		return msg[:i]
 	}
 	return msg
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
