@@ -593,6 +593,12 @@ func (w *groupWorker) failover(s *clusterdb.Snapshot, g clusterdb.Group, cause s
 		a.log.Error("group failed: failover threshold reached", "group", g.Name, "resource", cause)
 		a.opt.Report(w.ctx, EventGroupFailoverLimit, LevelWarning, g.Name)
 		a.opt.Report(w.ctx, EventGroupFailed, LevelError, g.Name)
+		gs.Failovers = recent
+		w.groupErr = fmt.Sprintf("failover threshold reached (%d failovers within %d hours, FailoverThreshold %d) after resource '%s' failed",
+			len(recent), g.FailoverPeriod, g.FailoverThreshold, cause)
+		w.writeGroupStateRecord(gs, clusterdb.StateFailed)
+		// The group's reason first, then the resources' failures become final: a
+		// reader never sees the group failed without it.
 		w.mu.Lock()
 		var failed []*localResource
 		for _, lr := range w.res {
@@ -607,10 +613,6 @@ func (w *groupWorker) failover(s *clusterdb.Snapshot, g clusterdb.Group, cause s
 		for _, lr := range failed {
 			w.setState(lr, clusterdb.StateFailed, lr.err) // no longer recovering
 		}
-		gs.Failovers = recent
-		w.groupErr = fmt.Sprintf("failover threshold reached (%d failovers within %d hours, FailoverThreshold %d) after resource '%s' failed",
-			len(recent), g.FailoverPeriod, g.FailoverThreshold, cause)
-		w.writeGroupStateRecord(gs, clusterdb.StateFailed)
 		w.converge(s, g)
 		return
 	}
