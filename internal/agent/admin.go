@@ -3,8 +3,11 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"wolfpack/internal/api"
 	"wolfpack/internal/clusterdb"
@@ -75,8 +78,13 @@ func (a *Agent) resourceStatusNow(ctx context.Context, name string) (api.Cluster
 }
 
 func validName(name string) error {
-	if strings.TrimSpace(name) == "" || strings.ContainsAny(name, "/\\\x00") || len(name) > 255 {
-		return badParam("invalid name %q", name)
+	switch {
+	case strings.TrimSpace(name) == "":
+		return badParam("a name cannot be empty or blank")
+	case strings.ContainsAny(name, "/\\\x00"):
+		return badParam("the name '%s' holds a / or \\ (or NUL), which names cannot hold", name)
+	case utf8.RuneCountInString(name) > 255:
+		return badParam("the name '%s' is %d characters long; names are at most 255", name, utf8.RuneCountInString(name))
 	}
 	return nil
 }
@@ -141,8 +149,22 @@ func (a *Agent) GroupAction(ctx context.Context, name, action string, act api.Cl
 		if err != nil {
 			return nil, err
 		}
-		if len(s.GroupResources(g.Name)) > 0 {
-			return nil, errCode(ErrorDirNotEmpty, g.Name)
+		if rs := s.GroupResources(g.Name); len(rs) > 0 {
+			e := errCode(ErrorDirNotEmpty, g.Name)
+			names := make([]string, len(rs))
+			for i, r := range rs {
+				names[i] = r.Name
+			}
+			slices.Sort(names)
+			// Names from the database, not from the request: the list is bounded by
+			// MaxErrorMessage where the API writes it.
+			noun, them := "resources", "them"
+			if len(rs) == 1 {
+				noun, them = "resource", "it"
+			}
+			e.Detail = fmt.Sprintf("group '%s' still has %d %s: %s; delete %s or move %s to another group first",
+				g.Name, len(rs), noun, strings.Join(names, ", "), them, them)
+			return nil, e
 		}
 		if err := a.db.DeleteGroup(ctx, g.Name, rev); err != nil {
 			return nil, dbErr(err)
@@ -261,9 +283,12 @@ func (a *Agent) GroupAction(ctx context.Context, name, action string, act api.Cl
 		}
 		return a.groupStatusNow(ctx, name)
 	case "prop", "listowners":
-		if len(act.Props) > 0 {
+		if len(act.Props) > 0 || len(act.UseDefault) > 0 {
 			if _, err := a.db.ModifyGroup(ctx, name, func(g *clusterdb.Group) error {
-				return setProperties(g, act.Props)
+				if err := setProperties(g, act.Props); err != nil {
+					return err
+				}
+				return resetProperties(g, clusterdb.NewGroup(g.Name), act.UseDefault)
 			}); err != nil {
 				return nil, dbErr(err)
 			}
@@ -302,7 +327,7 @@ func (a *Agent) ResourceAction(ctx context.Context, name, action string, act api
 			return nil, badParam("/create needs /type:TYPE")
 		}
 		if a.opt.ValidType != nil && !a.opt.ValidType(act.Type) {
-			return nil, errCode(ErrorResourceTypeNotFound, act.Type)
+			return nil, unknownType(act.Type)
 		}
 		g, _, err := a.db.Group(ctx, act.Group)
 		if err != nil {
@@ -316,29 +341,33 @@ func (a *Agent) ResourceAction(ctx context.Context, name, action string, act api
 		}
 		return a.resourceStatusNow(ctx, name)
 	case "status", "prop", "priv", "listdep", "listowners":
-		if len(act.Props) > 0 && (action == "prop" || action == "priv") {
-			if _, err := a.db.ModifyResource(ctx, name, func(r *clusterdb.Resource) error {
-				if action == "prop" {
-					return setProperties(r, act.Props)
-				}
-				if r.Private == nil {
-					r.Private = map[string]string{}
-				}
-				for k, v := range act.Props {
-					// Names are case-insensitive: replace an entry of another case.
-					for old := range r.Private {
-						if strings.EqualFold(old, k) {
-							delete(r.Private, old)
-						}
-					}
-					r.Private[k] = v
-				}
-				return nil
-			}); err != nil {
-				return nil, dbErr(err)
-			}
+		if (action != "prop" && action != "priv") || (len(act.Props) == 0 && len(act.UseDefault) == 0) {
+			return a.resourceStatusNow(ctx, name)
 		}
-		return a.resourceStatusNow(ctx, name)
+		rec, err := a.db.ModifyResource(ctx, name, func(r *clusterdb.Resource) error {
+			if action == "priv" {
+				return setPrivate(r, act.Props, act.UseDefault)
+			}
+			if err := setProperties(r, act.Props); err != nil {
+				return err
+			}
+			return resetProperties(r, clusterdb.NewResource(r.Name, r.Type, r.Group), act.UseDefault)
+		})
+		if err != nil {
+			return nil, dbErr(err)
+		}
+		st, err := a.resourceStatusNow(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if s, err := a.freshSnapshot(ctx); err == nil {
+			changed := append(slices.Collect(maps.Keys(act.Props)), act.UseDefault...)
+			if action == "priv" {
+				changed = append(changed, "private") // every private property applies at the next online
+			}
+			st.Warning = storedNotice(s, rec, changed)
+		}
+		return st, nil
 	case "delete":
 		s, err := a.freshSnapshot(ctx)
 		if err != nil {

@@ -188,7 +188,7 @@ func setProperties(rec any, props map[string]string) error {
 			}
 		}
 		if !found {
-			return badParam("unknown property %s", name)
+			return propertyError(fmt.Sprintf("no property '%s'; the properties are %s", api.Clip(name), strings.Join(propertyNames(v.Interface()), ", ")))
 		}
 		fv := v.FieldByIndex(f.Index)
 		switch fv.Kind() {

@@ -24,6 +24,7 @@ import (
 //	POST /v1/resources/{name}/{action}    online, offline, fail, move, prop, priv, adddep,
 //	                                      removedep, addowner, removeowner
 //	GET  /v1/resourcetypes                []ClusterResourceType
+//	GET  /v1/resourcetypes/{name}         ClusterResourceType with its private properties
 //
 // The join and token-rotation routes are in join.go.
 //
@@ -60,15 +61,18 @@ type ClusterGroup struct {
 
 // ClusterResource is a resource with its group, node, state and properties.
 type ClusterResource struct {
-	Name           string            `json:"name"`
-	Group          string            `json:"group"`
-	Node           string            `json:"node"`
-	State          string            `json:"state"`
-	Type           string            `json:"type"`
-	Error          string            `json:"error,omitempty"`
-	Recovering     bool              `json:"recovering,omitempty"` // Failed, and being restarted or failed over
-	Waiting        string            `json:"waiting,omitempty"`    // see ClusterGroup.Waiting
-	WaitUntil      *time.Time        `json:"waitUntil,omitempty"`  // see ClusterGroup.WaitUntil
+	Name       string `json:"name"`
+	Group      string `json:"group"`
+	Node       string `json:"node"`
+	State      string `json:"state"`
+	Type       string `json:"type"`
+	Error      string `json:"error,omitempty"`
+	Recovering bool   `json:"recovering,omitempty"` // Failed, and being restarted or failed over
+	// Warning is a change that was stored but takes effect later: 5024 when properties
+	// of an online resource change (they apply at its next online).
+	Warning        *Error            `json:"warning,omitempty"`
+	Waiting        string            `json:"waiting,omitempty"`   // see ClusterGroup.Waiting
+	WaitUntil      *time.Time        `json:"waitUntil,omitempty"` // see ClusterGroup.WaitUntil
 	Dependencies   []string          `json:"dependencies"`
 	PossibleOwners []string          `json:"possibleOwners"`
 	Checkpoints    []string          `json:"checkpoints"`
@@ -84,11 +88,29 @@ type ClusterProperty struct {
 	Value string `json:"value"`
 }
 
-// ClusterResourceType is an entry of GET /v1/resourcetypes.
+// ClusterResourceType is an entry of GET /v1/resourcetypes; GET
+// /v1/resourcetypes/{name} adds its private properties.
 type ClusterResourceType struct {
 	Name        string `json:"name"`
 	DisplayName string `json:"displayName"`
 	DLL         string `json:"dll,omitempty"`
+	Description string `json:"description,omitempty"`
+	// Properties are the private properties the type declares, the cluster service's
+	// own (RestoreFailureAction, …) included.
+	Properties []ClusterPropertyInfo `json:"properties,omitempty"`
+	// OpenProperties: the type also takes properties it does not declare (it passes
+	// them to its script or agent).
+	OpenProperties bool `json:"openProperties,omitempty"`
+}
+
+// ClusterPropertyInfo declares one private property of a resource type.
+type ClusterPropertyInfo struct {
+	Name        string   `json:"name"`
+	Type        string   `json:"type"` // "S", "M" or "D" as in ClusterProperty
+	Default     string   `json:"default,omitempty"`
+	Required    bool     `json:"required,omitempty"`
+	Allowed     []string `json:"allowed,omitempty"`
+	Description string   `json:"description"`
 }
 
 // ClusterAction is the body of the POST routes; each action uses the fields it needs.
@@ -100,6 +122,9 @@ type ClusterAction struct {
 	Value string            `json:"value,omitempty"` // adddep, removedep, addowner, …
 	List  []string          `json:"list,omitempty"`  // setowners
 	Props map[string]string `json:"props,omitempty"` // prop, priv
+	// UseDefault lists properties that prop and priv reset to their defaults (/usedefault):
+	// a private property is deleted.
+	UseDefault []string `json:"useDefault,omitempty"`
 }
 
 // ClusterService is what the cluster routes call (internal/agent's Agent).
@@ -108,6 +133,8 @@ type ClusterService interface {
 	Groups(ctx context.Context) ([]ClusterGroup, error)
 	Resources(ctx context.Context) ([]ClusterResource, error)
 	ResourceTypes(ctx context.Context) ([]ClusterResourceType, error)
+	// ResourceType returns one type with its private properties.
+	ResourceType(ctx context.Context, name string) (ClusterResourceType, error)
 	// NodeAction, GroupAction and ResourceAction carry out an action ("create", "delete",
 	// "online", …) on the named object and return the object afterwards.
 	NodeAction(ctx context.Context, name, action string, a ClusterAction) (any, error)
@@ -131,6 +158,14 @@ func RegisterCluster(s *Server, c ClusterService) {
 	s.Handle("GET /v1/groups", list(func(ctx context.Context) (any, error) { return c.Groups(ctx) }))
 	s.Handle("GET /v1/resources", list(func(ctx context.Context) (any, error) { return c.Resources(ctx) }))
 	s.Handle("GET /v1/resourcetypes", list(func(ctx context.Context) (any, error) { return c.ResourceTypes(ctx) }))
+	s.Handle("GET /v1/resourcetypes/{name}", func(w http.ResponseWriter, r *http.Request) {
+		t, err := c.ResourceType(r.Context(), r.PathValue("name"))
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, t)
+	})
 
 	type actionFunc func(ctx context.Context, name, action string, a ClusterAction) (any, error)
 	act := func(f actionFunc, action string) http.HandlerFunc {

@@ -2,6 +2,7 @@ package clustercmd
 
 import (
 	"context"
+	"slices"
 
 	"fmt"
 	"io"
@@ -105,20 +106,32 @@ func (r *runner) usage(format string, args ...any) int {
 
 func esc(name string) string { return url.PathEscape(name) }
 
-// props parses K=V arguments of /prop and /priv.
-func (r *runner) props() (map[string]string, error) {
+// props parses the arguments of /prop and /priv: K=V pairs, or names with /usedefault
+// (reset to the default). Both nil: a listing.
+func (r *runner) props() (map[string]string, []string, error) {
 	if len(r.cmd.props) == 0 {
-		return nil, nil
+		if _, ok := r.cmd.mod("usedefault"); ok {
+			return nil, nil, &api.Error{Code: 87, Message: "The parameter is incorrect. (/usedefault needs the names of the properties to reset)"}
+		}
+		return nil, nil, nil
+	}
+	if _, ok := r.cmd.mod("usedefault"); ok {
+		for _, p := range r.cmd.props {
+			if strings.Contains(p, "=") {
+				return nil, nil, &api.Error{Code: 87, Message: fmt.Sprintf("The parameter is incorrect. (/usedefault takes property names, not %s)", p)}
+			}
+		}
+		return nil, r.cmd.props, nil
 	}
 	m := map[string]string{}
 	for _, p := range r.cmd.props {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok || k == "" {
-			return nil, &api.Error{Code: 87, Message: "The parameter is incorrect."}
+			return nil, nil, &api.Error{Code: 87, Message: fmt.Sprintf("The parameter is incorrect. (%q is not NAME=VALUE; use NAME /usedefault to reset a property)", p)}
 		}
 		m[k] = v
 	}
-	return m, nil
+	return m, nil, nil
 }
 
 // waitLimit returns how long /wait waits (0: no /wait).
@@ -306,17 +319,17 @@ func (r *runner) group() int {
 			return 0
 		}
 	case "properties":
-		props, perr := r.props()
+		props, reset, perr := r.props()
 		if perr != nil {
 			return r.fail(perr)
 		}
-		if props == nil {
+		if props == nil && reset == nil {
 			g, err = r.getGroup(name) // a listing is a read: a ReadOnly token may do it
 		} else {
-			err = r.do(http.MethodPost, path+"/prop", api.ClusterAction{Props: props}, &g)
+			err = r.do(http.MethodPost, path+"/prop", api.ClusterAction{Props: props, UseDefault: reset}, &g)
 		}
 		if err == nil && !r.json {
-			if props != nil {
+			if props != nil || reset != nil {
 				return 0
 			}
 			fmt.Fprintf(r.out, "Listing properties for '%s':\n\n", g.Name)
@@ -498,7 +511,7 @@ func (r *runner) resource() int {
 			return 0
 		}
 	case "properties", "privproperties":
-		props, perr := r.props()
+		props, reset, perr := r.props()
 		if perr != nil {
 			return r.fail(perr)
 		}
@@ -506,18 +519,21 @@ func (r *runner) resource() int {
 		if a.name == "privproperties" {
 			action = "priv"
 		}
-		if props == nil {
+		if props == nil && reset == nil {
 			x, err = r.getResource(name) // a listing is a read: a ReadOnly token may do it
 		} else {
-			post(action, api.ClusterAction{Props: props})
+			post(action, api.ClusterAction{Props: props, UseDefault: reset})
+		}
+		if err == nil && x.Warning != nil {
+			systemWarning(r.errOut, x.Warning)
 		}
 		if err == nil && !r.json {
-			if props != nil {
+			if props != nil || reset != nil {
 				return 0
 			}
 			list := x.Properties
 			if action == "priv" {
-				list = x.Private
+				list = r.withDefaults(x)
 				fmt.Fprintf(r.out, "Listing private properties for '%s':\n\n", x.Name)
 			} else {
 				fmt.Fprintf(r.out, "Listing properties for '%s':\n\n", x.Name)
@@ -550,9 +566,37 @@ func (r *runner) resource() int {
 	return 0
 }
 
+// withDefaults is a resource's private properties as /priv lists them: those set, and
+// the ones its type declares with their defaults.
+func (r *runner) withDefaults(x api.ClusterResource) []api.ClusterProperty {
+	list := slices.Clone(x.Private)
+	var t api.ClusterResourceType
+	if err := r.do(http.MethodGet, "/v1/resourcetypes/"+esc(x.Type), nil, &t); err != nil {
+		return list
+	}
+	for _, p := range t.Properties {
+		set := slices.ContainsFunc(list, func(q api.ClusterProperty) bool { return strings.EqualFold(q.Name, p.Name) })
+		if !set {
+			list = append(list, api.ClusterProperty{Name: p.Name, Type: p.Type, Value: p.Default})
+		}
+	}
+	for i, q := range list {
+		// Set properties show their declared type.
+		for _, p := range t.Properties {
+			if strings.EqualFold(q.Name, p.Name) {
+				list[i].Type = p.Type
+			}
+		}
+	}
+	return list
+}
+
 // ---- resource types
 
 func (r *runner) resourceTypes() int {
+	if r.cmd.name != "" {
+		return r.resourceType()
+	}
 	if r.cmd.action.name != "list" && r.cmd.action.name != "status" {
 		return r.usage("/%s is not an option of cluster resourcetype", r.cmd.action.name)
 	}
@@ -569,6 +613,54 @@ func (r *runner) resourceTypes() int {
 	fmt.Fprintf(r.out, "%s %s\n", strings.Repeat("-", 36), strings.Repeat("-", 36))
 	for _, t := range ts {
 		fmt.Fprintf(r.out, "%-36s %s\n", t.DisplayName, t.Name)
+	}
+	return 0
+}
+
+// resourceType is `cluster resourcetype NAME [/priv | /status]`.
+func (r *runner) resourceType() int {
+	switch r.cmd.action.name {
+	case "list", "status", "privproperties":
+	default:
+		return r.usage("/%s is not an option of cluster resourcetype NAME (use /priv or /status)", r.cmd.action.name)
+	}
+	var t api.ClusterResourceType
+	if err := r.do(http.MethodGet, "/v1/resourcetypes/"+esc(r.cmd.name), nil, &t); err != nil {
+		return r.fail(err)
+	}
+	if r.json {
+		printJSON(r.out, t)
+		return 0
+	}
+	if r.cmd.action.name != "privproperties" {
+		fmt.Fprintf(r.out, "Listing resource type '%s':\n\n", t.Name)
+		fmt.Fprintf(r.out, "%-36s %s\n", "Display Name", "Resource Type Name")
+		fmt.Fprintf(r.out, "%s %s\n", strings.Repeat("-", 36), strings.Repeat("-", 36))
+		fmt.Fprintf(r.out, "%-36s %s\n", t.DisplayName, t.Name)
+		if t.Description != "" {
+			fmt.Fprintf(r.out, "\n%s\n", t.Description)
+		}
+		return 0
+	}
+	fmt.Fprintf(r.out, "Listing private properties for '%s':\n\n", t.Name)
+	props := make([]api.ClusterProperty, len(t.Properties))
+	for i, p := range t.Properties {
+		props[i] = api.ClusterProperty{Name: p.Name, Type: p.Type, Value: p.Default}
+	}
+	propTable(r.out, "Resource Type", t.Name, props)
+	fmt.Fprintln(r.out)
+	for _, p := range t.Properties {
+		line := p.Description
+		if p.Required {
+			line = "required; " + line
+		}
+		if len(p.Allowed) > 0 {
+			line += " (" + strings.Join(p.Allowed, ", ") + ")"
+		}
+		fmt.Fprintf(r.out, "%s: %s\n", p.Name, line)
+	}
+	if t.OpenProperties {
+		fmt.Fprintf(r.out, "\nOther properties are passed to the resource's program.\n")
 	}
 	return 0
 }

@@ -96,18 +96,31 @@ func systemError(w io.Writer, err error) {
 			fmt.Fprintf(w, "Access is denied.\n%s\n", ae.Message)
 			return
 		}
-		fmt.Fprintf(w, "%s\n", firstSentences(ae.Message))
+		msg, detail := splitDetail(ae.Message)
+		fmt.Fprintf(w, "%s\n", msg)
+		if strings.Contains(detail, " ") {
+			// What was wrong, beyond Windows' general message (a bare name, which the
+			// command line holds already, is not repeated).
+			fmt.Fprintf(w, "%s\n", upperFirst(detail))
+		}
 		return
 	}
 	fmt.Fprintf(w, "cluster: %v\n", err)
 }
 
-// firstSentences drops the detail the server appends in parentheses ("… found. (R1)").
-func firstSentences(msg string) string {
-	if i := strings.LastIndex(msg, " ("); i > 0 && strings.HasSuffix(msg, ")") && strings.HasSuffix(msg[:i], ".") {
-		return msg[:i]
+// systemWarning prints a change that was stored but takes effect later (5024), as
+// cluster.exe prints a warning.
+func systemWarning(w io.Writer, ae *api.Error) {
+	fmt.Fprintf(w, "System warning %d (0x%08x).\n%s\n", ae.Code, ae.Code, ae.Message)
+}
+
+// splitDetail separates Windows' message from the detail the server appends in
+// parentheses ("The cluster resource could not be found. (R1)").
+func splitDetail(msg string) (string, string) {
+	if i := strings.Index(msg, ". ("); i > 0 && strings.HasSuffix(msg, ")") {
+		return msg[:i+1], msg[i+3 : len(msg)-1]
 	}
-	return msg
+	return msg, ""
 }
 
 func upperFirst(s string) string {
