@@ -492,6 +492,7 @@ func (w *groupWorker) offline(lr *localResource, terminate bool) {
 	a := w.a
 	r := lr.rec
 	ctx := context.WithoutCancel(w.ctx)
+	var offErr error // the Offline entry point failed: the resource ends Failed (terminated)
 	if terminate {
 		a.opt.Runner.Terminate(ctx, r.Name)
 	} else {
@@ -504,6 +505,7 @@ func (w *groupWorker) offline(lr *localResource, terminate bool) {
 		if err := a.opt.Runner.Offline(octx, r.Name); err != nil {
 			a.log.Warn("resource did not go offline cleanly; terminated", "resource", r.Name, "err", err)
 			a.opt.Runner.Terminate(ctx, r.Name)
+			offErr = err
 		}
 		cancel()
 		if f := w.getFence(); f.Revision != 0 {
@@ -519,13 +521,18 @@ func (w *groupWorker) offline(lr *localResource, terminate bool) {
 	lr.running = false
 	a.untrack(r.Name)
 	w.mu.Lock()
-	if lr.state != clusterdb.StateFailed || !lr.failed {
+	switch {
+	case offErr != nil:
+		// As in WSFC, an Offline that failed leaves the resource Failed (nothing of it
+		// runs: it was terminated); the next /offline or /online clears it.
+		lr.state, lr.err, lr.failed, lr.recovering = clusterdb.StateFailed, offErr.Error(), true, false
+	case lr.state != clusterdb.StateFailed || !lr.failed:
 		lr.state = clusterdb.StateOffline
 	}
-	st := lr.state
+	st, errText := lr.state, lr.err
 	w.mu.Unlock()
 	if !terminate {
-		w.setState(lr, st, lr.err)
+		w.setState(lr, st, errText)
 	}
 }
 
