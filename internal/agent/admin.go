@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"wolfpack/internal/api"
@@ -38,8 +40,11 @@ func (a *Agent) NodeAction(ctx context.Context, name, action string, act api.Clu
 		if s.Alive(n.Name) && len(s.Members) == 1 {
 			return nil, errCode(ErrorInvalidState, "cannot evict the last node")
 		}
-		if err := clusterdb.RemoveMember(ctx, a.cli, n.EtcdMemberID); err != nil {
-			return nil, err
+		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		err = clusterdb.RemoveMember(rctx, a.cli, n.EtcdMemberID)
+		cancel()
+		if err != nil {
+			return nil, &Error{Code: ErrorInvalidState, Status: http.StatusConflict, Msg: messages[ErrorInvalidState], Detail: err.Error()}
 		}
 		if err := a.db.DeleteNode(ctx, n.Name); err != nil {
 			return nil, err

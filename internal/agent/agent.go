@@ -42,6 +42,9 @@ type Options struct {
 	Embedded bool
 	// ResourceTypes are registered in the database at start (cluster resourcetype /list).
 	ResourceTypes []clusterdb.ResourceType
+	// OnEvicted is called once when this node's record disappears from the database
+	// (the node was evicted); the daemon stops the node.
+	OnEvicted func()
 }
 
 // Agent is one node's cluster agent. Its exported methods (admin.go) are the cluster
@@ -76,6 +79,7 @@ type Agent struct {
 	goneMu sync.Mutex
 	gone   map[string]time.Time
 
+	evicted   sync.Once
 	failovers atomic.Int64 // groups failed over (metrics)
 	lease     atomic.Int64 // the current session's lease, stamped on state reports
 	wg        sync.WaitGroup
@@ -265,6 +269,10 @@ func (a *Agent) reconcile(ctx context.Context, snap *clusterdb.Snapshot) {
 	prev := a.snap
 	a.snap = snap
 	a.mu.Unlock()
+	if _, ok := snap.Nodes[clusterdb.Key(a.opt.Name)]; !ok && a.opt.OnEvicted != nil {
+		// Registered at Start: only an eviction removes the record.
+		a.evicted.Do(a.opt.OnEvicted)
+	}
 	if a.live.Load() {
 		a.reportMembership(ctx, prev, snap)
 	}

@@ -288,6 +288,7 @@ func (n *Node) startCluster(ctx context.Context) error {
 		Report:        n.reportClusterEvent,
 		Log:           n.Log.With("part", "cluster"),
 		ValidType:     agent.KnownType,
+		OnEvicted:     func() { n.evict("its node record was removed from the cluster (cluster node " + cfg.Name + " /evict)") },
 		Embedded:      embedded != nil,
 		ResourceTypes: agent.ResourceTypes(),
 	})
@@ -303,6 +304,7 @@ func (n *Node) startCluster(ctx context.Context) error {
 	api.RegisterJoin(n.API, &joinService{n: n, agent: a, cli: cli, external: embedded == nil})
 	if embedded != nil {
 		go n.watchJoinSecret(actx, cli)
+		go n.watchEviction(actx, embedded)
 	}
 	n.onStop(func() {
 		stopAgent()
@@ -318,6 +320,7 @@ func (n *Node) startCluster(ctx context.Context) error {
 	}
 	n.Cluster = a
 	n.Etcd = cli
+	n.rejoined()
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"sync"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -36,6 +37,11 @@ type Node struct {
 	Checkpoints *checkpoint.Manager // the registry checkpoint manager (checkpoint.go)
 
 	stops []func()
+
+	quit      context.CancelFunc // stops Run (eviction)
+	evictMu   sync.Mutex
+	evictWhy  string // why the node was evicted ("" while it was not)
+	rejoining bool   // the data directory is an evicted node's, joining again
 }
 
 // onStop registers f to run at shutdown; parts stop in the reverse order of their start.
@@ -63,4 +69,9 @@ func (n *Node) parts() []part {
 type part struct {
 	name  string
 	start func(context.Context) error
+}
+
+// ready says once that every part runs.
+func (n *Node) ready() {
+	n.Log.Info("node ready", "name", n.Cfg.Name, "data", n.Cfg.DataDir)
 }
