@@ -150,7 +150,7 @@ func nonNil(s []string) []string {
 }
 
 // Common properties are the records' exported scalar fields, named as WSFC names them.
-var notProperties = map[string]bool{"Name": true, "Type": true, "Group": true, "OnlineSeq": true, "FailSeq": true}
+var notProperties = map[string]bool{"Name": true, "ID": true, "Type": true, "Group": true, "OnlineSeq": true, "FailSeq": true}
 
 func properties(rec any) []api.ClusterProperty {
 	v := reflect.ValueOf(rec)
