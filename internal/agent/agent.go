@@ -141,6 +141,9 @@ func (a *Agent) DB() *clusterdb.DB { return a.db }
 // Ready is closed once the node is a member (its session holds and it is registered).
 func (a *Agent) Ready() <-chan struct{} { return a.ready }
 
+// Live reports whether this node's cluster session holds: its resources may run.
+func (a *Agent) Live() bool { return a.live.Load() }
+
 // IsCoordinator reports whether this node is the elected coordinator.
 func (a *Agent) IsCoordinator() bool { return a.leader.Load() }
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"wolfpack/internal/nodestate"
 	"wolfpack/internal/pki"
 )
 
@@ -67,6 +68,11 @@ const (
 // the content of the file $WOLFPACK_API_TOKEN_FILE names, else the node's own token (the
 // data directory's token file, which only root reads).
 func FromDataDir(dir string) (*Client, error) {
+	// A node that starts is waited for (a script that saw its registry answer may run
+	// a command of the API next); one that does not run is said so at once.
+	if err := nodestate.Wait(context.Background(), dir, nodestate.DefaultWait, nodestate.Stderr); err != nil {
+		return nil, err
+	}
 	addr, err := os.ReadFile(filepath.Join(dir, AddrFile))
 	if err != nil {
 		return nil, fmt.Errorf("cannot find the node's API (is wolfpackd running with data directory %s?): %w", dir, err)

@@ -83,14 +83,24 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) error {
 		return err
 	}
 	for _, p := range n.parts() {
+		n.partStates.set(p.name, "starting")
+	}
+	for _, p := range n.parts() {
 		if err := p.start(rctx); err != nil {
 			return fmt.Errorf("start %s: %w", p.name, err)
 		}
+		n.partStates.set(p.name, "ok")
 		log.Debug("started", "part", p.name)
 	}
-	n.ready()
+	if err := n.ready(); err != nil {
+		return err
+	}
 	<-rctx.Done()
 	log.Info("shutting down", "name", cfg.Name)
+	for _, p := range n.parts() {
+		n.partStates.set(p.name, "stopping")
+	}
+	sdNotify("STOPPING=1")
 	return nil
 }
 

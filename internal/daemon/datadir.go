@@ -10,10 +10,13 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"wolfpack/internal/nodestate"
 )
 
-// PidFile is the data directory's wolfpackd.pid: the running daemon's pid, and its lock.
-const PidFile = "wolfpackd.pid"
+// PidFile is the data directory's wolfpackd.pid: the running daemon's pid, and its lock
+// (internal/nodestate reads both).
+const PidFile = nodestate.PidFile
 
 // ErrDataDirInUse is returned by Run when another wolfpackd runs on the data directory.
 var ErrDataDirInUse = errors.New("data directory in use")
@@ -45,7 +48,14 @@ func lockDataDir(dir string) (release func(), err error) {
 		if err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		for i := 0; errors.Is(err, syscall.EWOULDBLOCK) && i < 10; i++ {
+			// A CLI probes the lock for an instant (internal/nodestate): a daemon
+			// holds it for good.
+			time.Sleep(20 * time.Millisecond)
+			err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		}
+		if err != nil {
 			b, _ := os.ReadFile(path)
 			f.Close()
 			if errors.Is(err, syscall.EWOULDBLOCK) {
@@ -69,6 +79,9 @@ func lockDataDir(dir string) (release func(), err error) {
 			f.Close()
 			return nil, fmt.Errorf("data directory: write %s: %w", path, err)
 		}
+		// An api.addr left by a daemon that was killed would make the CLIs take this
+		// starting node for a ready one.
+		os.Remove(filepath.Join(dir, nodestate.AddrFile))
 		return func() {
 			os.Remove(path) // while the lock is held: no one else took it meanwhile
 			f.Close()

@@ -3,7 +3,10 @@ package daemon
 import (
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -38,6 +41,8 @@ type Node struct {
 
 	stops []func()
 
+	partStates partStates // each part's state for /v1/health (ready.go)
+
 	quit      context.CancelFunc // stops Run (eviction)
 	evictMu   sync.Mutex
 	evictWhy  string // why the node was evicted ("" while it was not)
@@ -71,7 +76,17 @@ type part struct {
 	start func(context.Context) error
 }
 
-// ready says once that every part runs.
-func (n *Node) ready() {
-	n.Log.Info("node ready", "name", n.Cfg.Name, "data", n.Cfg.DataDir)
+// ready says once that every part runs: api.addr (which the CLIs wait for, see
+// internal/nodestate), the log line, and sd_notify.
+func (n *Node) ready() error {
+	if n.APIBase != "" {
+		if err := writeFileAtomic(filepath.Join(n.Cfg.DataDir, api.AddrFile), []byte(n.APIBase+"\n"), 0o644); err != nil {
+			return err
+		}
+	}
+	n.Log.Info("node ready", "name", n.Cfg.Name, "data", n.Cfg.DataDir, "api", n.APIBase)
+	if err := sdNotify("READY=1\nSTATUS=node " + n.Cfg.Name + " ready\nMAINPID=" + strconv.Itoa(os.Getpid())); err != nil {
+		n.Log.Warn("sd_notify READY=1 failed", "err", err)
+	}
+	return nil
 }
