@@ -34,8 +34,9 @@ type Options struct {
 	Log          *slog.Logger
 	SessionTTL   int // seconds; 0: DefaultSessionTTL
 	// Permit hears each permit this node earns: its resources may run under the
-	// session's lease until the Instant (fencing.Timing). The resource host enforces it.
-	Permit func(lease int64, until fencing.Instant)
+	// session's lease until until, and must be gone at killAt (fencing.Timing.Permit).
+	// The resource host enforces it.
+	Permit func(lease int64, until, killAt fencing.Instant)
 	// ValidType says whether a resource type name is known (nil: any).
 	ValidType ValidType
 	// Embedded is true when the node runs an embedded etcd member (joins are possible).
@@ -64,6 +65,9 @@ type Agent struct {
 	election atomic.Pointer[clusterdb.Election]
 	// live is true while this node's session holds: its resources may run.
 	live atomic.Bool
+	// suspended is true while the session's last renewal is older than the permit
+	// window: the resources are frozen, and workers and coordinator stand still.
+	suspended atomic.Bool
 
 	mu     sync.Mutex
 	snap   *clusterdb.Snapshot
@@ -279,7 +283,7 @@ func (a *Agent) reconcile(ctx context.Context, snap *clusterdb.Snapshot) {
 	if a.live.Load() {
 		a.reportMembership(ctx, prev, snap)
 	}
-	if a.leader.Load() && a.live.Load() {
+	if a.leader.Load() && a.live.Load() && !a.suspended.Load() {
 		a.coordinate(ctx, prev, snap)
 	}
 	// Workers follow a group by its ID, so that a renamed group keeps its worker and

@@ -109,9 +109,13 @@ func (w *groupWorker) run() {
 	}
 }
 
-// step brings what runs here in line with one snapshot.
+// step brings what runs here in line with one snapshot. A suspended node does nothing:
+// its resources are frozen, and a renewal pokes the worker again.
 func (w *groupWorker) step(s *clusterdb.Snapshot) {
 	a := w.a
+	if a.suspended.Load() {
+		return
+	}
 	g, exists := s.Groups[w.key]
 	own := s.Owners[w.key]
 	ownedHere := exists && own.Node == a.opt.Name && a.live.Load()

@@ -109,21 +109,22 @@ func waitCampaign(done <-chan struct{}, d time.Duration) {
 // or lease grant that proved the lease), to the resource host.
 func (a *Agent) grant(lease int64, sent fencing.Instant) {
 	if a.opt.Permit != nil {
-		a.opt.Permit(lease, sent.Add(a.timing.Window))
+		until, kill := a.timing.Permit(sent)
+		a.opt.Permit(lease, until, kill)
 	}
 }
 
 // guard renews the session's lease every Timing.Renew and grants a permit after each
-// renewal. When no renewal has succeeded for Timing.Window (etcd out of reach, or this
-// process was frozen), the node is suspended: live is false and its resources are
-// terminated, as the resource host does by itself at the same moment; a renewal that
-// succeeds later (the lease still alive) resumes it. guard returns when ctx ends or the
-// lease is gone: expired, revoked, or possibly expired (no renewal for a TTL).
+// renewal. When no renewal has succeeded for Timing.Window (etcd out of reach, an etcd
+// leader election, or this process frozen), the node is suspended: its group workers and
+// coordinator stand still while the resource host keeps the resources frozen; a renewal
+// that succeeds later (the lease still alive) resumes everything where it stopped.
+// guard returns when ctx ends or the lease is gone: expired, revoked, or possibly
+// expired (no renewal for a TTL) — then the resources are terminated.
 func (a *Agent) guard(ctx context.Context, s *concurrency.Session, born fencing.Instant) {
 	t := a.timing
 	lease := s.Lease()
 	last := born // send time of the last renewal that succeeded
-	suspended := false
 	type result struct {
 		sent fencing.Instant
 		ttl  int64
@@ -133,6 +134,7 @@ func (a *Agent) guard(ctx context.Context, s *concurrency.Session, born fencing.
 	inflight := false
 	tick := time.NewTicker(t.Renew / 2)
 	defer tick.Stop()
+	defer a.suspended.Store(false)
 	renew := func() {
 		inflight = true
 		sent := fencing.Now()
@@ -153,22 +155,20 @@ func (a *Agent) guard(ctx context.Context, s *concurrency.Session, born fencing.
 		case <-ctx.Done():
 			return
 		case <-s.Done():
-			a.sessionLost(ctx, suspended, "the session's keep-alive ended")
+			a.sessionLost(ctx, "the session's keep-alive ended")
 			return
 		case r := <-results:
 			inflight = false
 			switch {
 			case errors.Is(r.err, rpctypes.ErrLeaseNotFound):
-				a.sessionLost(ctx, suspended, "the lease expired or was revoked")
+				a.sessionLost(ctx, "the lease expired or was revoked")
 				return
 			case r.err == nil && r.ttl > 0 && r.sent > last:
 				last = r.sent
 				a.grant(int64(lease), r.sent)
-				if suspended {
-					suspended = false
-					a.live.Store(true)
+				if a.suspended.Swap(false) {
 					a.poke()
-					a.log.Warn("cluster session renewed again: this node's resources may run again")
+					a.log.Warn("cluster session renewed again: this node's resources continue")
 				}
 			}
 		case <-tick.C:
@@ -179,26 +179,19 @@ func (a *Agent) guard(ctx context.Context, s *concurrency.Session, born fencing.
 			renew()
 		}
 		if now >= last.Add(t.TTL) {
-			a.sessionLost(ctx, suspended, "no renewal for a whole TTL")
+			a.sessionLost(ctx, "no renewal for a whole TTL")
 			return
 		}
-		if !suspended && now >= last.Add(t.Window) {
-			suspended = true
-			a.live.Store(false)
-			a.log.Error("cluster session not renewed in time: stopping this node's resources", "since", now.Sub(last))
-			a.terminateAll(context.WithoutCancel(ctx))
-			a.opt.Report(context.WithoutCancel(ctx), EventQuorumLost, LevelError)
+		if now >= last.Add(t.Window) && !a.suspended.Swap(true) {
+			a.log.Warn("cluster session not renewed in time: this node's resources are frozen until it is", "since", now.Sub(last))
 		}
 	}
 }
 
-// sessionLost stops what still runs here (nothing, when the node was suspended first).
-func (a *Agent) sessionLost(ctx context.Context, suspended bool, why string) {
+// sessionLost stops everything of this node's: its lease is gone, or may be.
+func (a *Agent) sessionLost(ctx context.Context, why string) {
 	a.live.Store(false)
-	if suspended {
-		a.log.Warn("cluster session lost", "why", why)
-		return
-	}
+	a.suspended.Store(false)
 	a.log.Error("cluster session lost: stopping this node's resources", "why", why)
 	a.terminateAll(context.WithoutCancel(ctx))
 	a.opt.Report(context.WithoutCancel(ctx), EventQuorumLost, LevelError)

@@ -28,11 +28,14 @@ func ClientURLs(ctx context.Context, cli *clientv3.Client) ([]string, error) {
 }
 
 // RevokeLease revokes a node's lease (its resource host does it when the daemon died and
-// its resources are gone). It retries until ctx ends while etcd has no leader; a lease
-// already gone is success.
+// its resources are gone). It retries until ctx ends while etcd has no leader (each try
+// bounded, so that a member that died with the daemon does not hold it); a lease already
+// gone is success.
 func RevokeLease(ctx context.Context, cli *clientv3.Client, lease int64) error {
 	for {
-		_, err := cli.Revoke(clientv3.WithRequireLeader(ctx), clientv3.LeaseID(lease))
+		tctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		_, err := cli.Revoke(clientv3.WithRequireLeader(tctx), clientv3.LeaseID(lease))
+		cancel()
 		if err == nil || errors.Is(err, rpctypes.ErrLeaseNotFound) {
 			return nil
 		}

@@ -39,9 +39,11 @@ type Config struct {
 // from its environment once read, so the resources it starts do not inherit it.
 const TokenEnv = "WOLFPACK_TOKEN"
 
-// minWatchdogTTL is the shortest session TTL whose kill budget (TTL/8) holds a
-// watchdog's shortest timeout, 1 s.
-const minWatchdogTTL = 8
+// minWatchdogTTL is the shortest session TTL at which a watchdog's shortest timeout
+// (1 s) fits the rule: a pet at time p resets the machine by p + 1 s, which must come
+// Margin (TTL/2) before the lease can expire, so pets stop 1 s before the freeze; the
+// permit must leave room for that after each renewal (TTL/10).
+const minWatchdogTTL = 4
 
 // ParseConfig parses wolfpackd's arguments. Errors say which flag is wrong.
 func ParseConfig(args []string, stderr io.Writer) (*Config, error) {
@@ -64,7 +66,7 @@ func ParseConfig(args []string, stderr io.Writer) (*Config, error) {
 	fs.StringVar(&c.EtcdKey, "etcd-key", "", "client key (PEM) for the external etcd")
 	fs.StringVar(&c.EtcdCA, "etcd-ca", "", "CA certificate (PEM) that the external etcd's server certificates are checked against")
 	fs.IntVar(&c.SessionTTL, "session-ttl", 2, "seconds of the node's membership lease: a dead machine's groups fail over after about this long; a node that cannot renew it for 3/8 of it has its resources killed (see README, Fencing)")
-	fs.StringVar(&c.Watchdog, "watchdog", "", "watchdog device (/dev/watchdog; softdog works) that the resource host pets, so that a frozen host or kernel resets the machine; needs --session-ttl 8 or more")
+	fs.StringVar(&c.Watchdog, "watchdog", "", "watchdog device (/dev/watchdog; softdog works) that the resource host pets, so that a frozen host or kernel resets the machine; needs --session-ttl 4 or more")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate for the API (PEM)")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS key for the API (PEM)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
@@ -100,7 +102,7 @@ func ParseConfig(args []string, stderr io.Writer) (*Config, error) {
 		return nil, fmt.Errorf("--session-ttl %d: seconds from 1 to 600", c.SessionTTL)
 	}
 	if c.Watchdog != "" && c.SessionTTL < minWatchdogTTL {
-		return nil, fmt.Errorf("--watchdog needs --session-ttl %d or more: a watchdog's shortest timeout (1 s) must fit in the kill budget, 1/8 of the TTL", minWatchdogTTL)
+		return nil, fmt.Errorf("--watchdog needs --session-ttl %d or more: a reset by the watchdog (its shortest timeout is 1 s) must come half a TTL before the lease can expire", minWatchdogTTL)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return nil, errors.New("--tls-cert and --tls-key go together")

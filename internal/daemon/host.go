@@ -18,10 +18,10 @@ import (
 // startHost starts the node's resource host (internal/reshost), which runs the
 // resources' processes under the permits the agent grants.
 func (n *Node) startHost(ctx context.Context, cli *clientv3.Client, t fencing.Timing) (*reshost.Client, error) {
-	hello := reshost.Hello{Node: n.Cfg.Name, Kill: t.Kill, Etcd: n.hostEtcdAccess(ctx, cli)}
+	hello := reshost.Hello{Node: n.Cfg.Name, Kill: t.Kill, Stop: t.Stop, Etcd: n.hostEtcdAccess(ctx, cli)}
 	if n.Cfg.Watchdog != "" {
 		hello.Watchdog = n.Cfg.Watchdog
-		hello.WatchdogTimeout = t.Kill.Truncate(time.Second)
+		hello.WatchdogTimeout = time.Second
 	}
 	hc, err := reshost.NewClient(ctx, reshost.ClientOptions{Hello: hello, Log: n.Log.With("part", "reshost")})
 	if err != nil {
@@ -30,7 +30,7 @@ func (n *Node) startHost(ctx context.Context, cli *clientv3.Client, t fencing.Ti
 	// The host needs every member's client URL: the local member dies with the daemon
 	// (it is embedded), and that is when the host revokes the lease.
 	go func() {
-		tick := time.NewTicker(10 * time.Second)
+		tick := time.NewTicker(2 * time.Second)
 		defer tick.Stop()
 		last := hello.Etcd
 		for {

@@ -4,9 +4,17 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"wolfpack/internal/fencing"
 )
 
-// cycles is how many times each scenario runs: a few in CI, 20 with WOLFPACK_LONG=1.
+// A scenario makes one failure happen to the group's owner, checks that the group never
+// ran on two nodes, brings the cluster back to three live nodes, and returns the time it
+// measured (and, for the partition, the margin as a second figure).
+type scenario func(c *cluster, cycle int) (time.Duration, time.Duration)
+
+// cycles is how many times each scenario runs in a test: a few in CI, 20 with
+// WOLFPACK_LONG=1.
 func cycles(short int) int {
 	if long() {
 		return 20
@@ -26,82 +34,239 @@ func (c *cluster) ownerNode() *node {
 	return c.node(owner)
 }
 
-// TestFreeze: the owner's daemon is frozen (SIGSTOP) for 3, 8 and 30 s. Its resource host
-// kills the group's process when the permit runs out; another node brings the group
-// online after the lease expired; when the frozen daemon wakes it neither restarts the
-// group nor overwrites the new owner's state. No two nodes' lines ever interleave.
-func TestFreeze(t *testing.T) {
-	c := newCluster(t, clusterOptions{nodes: 3})
-	c.setupGroup()
-	freezes := []time.Duration{3 * time.Second, 8 * time.Second, 30 * time.Second}
-	var takeovers durations
-	for i := range cycles(3) {
-		freeze := freezes[i%len(freezes)]
+// lastPid is the pid of the process that wrote the last line.
+func (c *cluster) lastPid() int {
+	ls := c.lines()
+	return ls[len(ls)-1].pid
+}
+
+func since(at int64, t time.Time) time.Duration {
+	return time.Duration(at - t.UnixNano()).Round(time.Millisecond)
+}
+
+// freezeScenario SIGSTOPs the owner's daemon for freeze, then SIGCONTs it. Its resource
+// host freezes and kills the group's process; another node brings the group online after
+// the lease expired; the woken daemon neither restarts the group nor overwrites the new
+// owner's state.
+func freezeScenario(freeze time.Duration) scenario {
+	return func(c *cluster, i int) (time.Duration, time.Duration) {
+		t := c.t
 		owner := c.ownerNode()
-		before := c.lines()
-		oldPid := before[len(before)-1].pid
+		oldPid := c.lastPid()
 		stopped := time.Now()
 		c.signal(owner, syscall.SIGSTOP)
 		old, first := c.takeover(owner.name, stopped, 30*time.Second)
-		takeovers = append(takeovers, time.Duration(first.at-stopped.UnixNano()))
 		if pidAlive(oldPid) {
 			t.Errorf("cycle %d: the frozen node's process %d still runs after the takeover", i, oldPid)
 		}
-		t.Logf("cycle %d: %s frozen for %v: last line %v after the freeze, %s online %v after it (margin %v)",
-			i, owner.name, freeze, time.Duration(old.at-stopped.UnixNano()).Round(time.Millisecond),
-			first.node, time.Duration(first.at-stopped.UnixNano()).Round(time.Millisecond), time.Duration(first.at-old.at).Round(time.Millisecond))
+		t.Logf("cycle %d: %s frozen for %v: its last line %v after the freeze, %s online %v after it",
+			i, owner.name, freeze, since(old.at, stopped), first.node, since(first.at, stopped))
 		time.Sleep(time.Until(stopped.Add(freeze)))
 		c.signal(owner, syscall.SIGCONT)
-		// The woken node must not come back to the group, nor write stale state.
 		time.Sleep(3 * time.Second)
-		o, st := c.group(nil)
-		if o != first.node || st != "Online" {
+		if o, st := c.group(nil); o != first.node || st != "Online" {
 			t.Errorf("cycle %d: after %s woke, G is %s on %s, want Online on %s", i, owner.name, st, o, first.node)
 		}
 		c.waitUp(c.node(first.node), owner.name)
 		c.checkNoOverlap()
+		return time.Duration(first.at - stopped.UnixNano()), time.Duration(first.at - old.at)
+	}
+}
+
+// crashScenario kills the owner's daemon with SIGKILL (with its resource host too when
+// withHost: the machine lost), then restarts it. With leader, the owner is first made the
+// coordinator and the etcd leader; without, the etcd leader is another node (an etcd
+// election is then not part of the figure).
+func crashScenario(withHost, leader bool) scenario {
+	return func(c *cluster, i int) (time.Duration, time.Duration) {
+		t := c.t
+		if leader {
+			coord := c.coordinator()
+			c.moveEtcdLeader(coord)
+			c.moveGroup(coord)
+		}
+		owner := c.ownerNode()
+		if !leader {
+			for _, n := range c.alive() {
+				if n != owner {
+					c.moveEtcdLeader(n)
+					break
+				}
+			}
+		}
+		oldPid := c.lastPid()
+		host := owner.hostPid()
+		if withHost && host == 0 {
+			t.Fatalf("no resource host under %s's daemon", owner.name)
+		}
+		killed := time.Now()
+		if withHost {
+			// The host first, so that it cannot revoke the lease; its processes die with it.
+			syscall.Kill(host, syscall.SIGKILL)
+		}
+		c.signal(owner, syscall.SIGKILL)
+		old, first := c.takeover(owner.name, killed, 30*time.Second)
+		if pidAlive(oldPid) {
+			t.Errorf("cycle %d: the dead node's process %d still runs", i, oldPid)
+		}
+		t.Logf("cycle %d: %s killed (host too: %v, coordinator and etcd leader: %v): its process's last line %v after, %s online %v after",
+			i, owner.name, withHost, leader, since(old.at, killed), first.node, since(first.at, killed))
+		c.checkNoOverlap()
+		c.start(owner, true)
+		c.waitUp(owner, "N1", "N2", "N3")
+		return time.Duration(first.at - killed.UnixNano()), time.Duration(first.at - old.at)
+	}
+}
+
+// partitionScenario cuts the owner off (its link down), waits for the takeover, heals.
+func partitionScenario(nn *netnet) scenario {
+	return func(c *cluster, i int) (time.Duration, time.Duration) {
+		t := c.t
+		owner := c.ownerNode()
+		idx := 0
+		for j, n := range c.nodes {
+			if n == owner {
+				idx = j
+			}
+		}
+		oldPid := c.lastPid()
+		cut := time.Now()
+		if err := nn.cut(idx); err != nil {
+			t.Fatal(err)
+		}
+		old, first := c.takeover(owner.name, cut, 30*time.Second)
+		t.Logf("cycle %d: %s cut off: its last line %v after the cut, %s online %v after it: margin %v", i, owner.name,
+			since(old.at, cut), first.node, since(first.at, cut), time.Duration(first.at-old.at).Round(time.Millisecond))
+		c.waitFor(5*time.Second, "the cut-off node's process gone", func() bool { return !pidAlive(oldPid) })
+		if err := nn.heal(idx); err != nil {
+			t.Fatal(err)
+		}
+		c.waitUp(c.node(first.node), "N1", "N2", "N3")
+		time.Sleep(2 * time.Second)
+		if o, st := c.group(nil); o != first.node || st != "Online" {
+			t.Errorf("cycle %d: after %s came back, G is %s on %s, want Online on %s", i, owner.name, st, o, first.node)
+		}
+		c.checkNoOverlap()
+		return time.Duration(first.at - cut.UnixNano()), time.Duration(first.at - old.at)
+	}
+}
+
+// leaderLossScenario kills the etcd leader's node while another node owns the group:
+// the owner keeps its session and its group (the same process, Online); the figure is
+// the owner's process's longest pause.
+func leaderLossScenario(c *cluster, i int) (time.Duration, time.Duration) {
+	t := c.t
+	owner := c.ownerNode()
+	var victim *node
+	for _, n := range c.alive() {
+		if n != owner {
+			victim = n
+			break
+		}
+	}
+	c.moveEtcdLeader(victim)
+	pid := c.lastPid()
+	killed := time.Now()
+	c.signal(victim, syscall.SIGKILL)
+	time.Sleep(5 * time.Second)
+	if o, st := c.group(nil); o != owner.name || st != "Online" {
+		t.Errorf("cycle %d: after the etcd leader %s died, G is %s on %s, want Online on %s", i, victim.name, st, o, owner.name)
+	}
+	var pause time.Duration
+	prev := killed.UnixNano()
+	for _, e := range c.lines() {
+		if e.at <= killed.UnixNano() {
+			continue
+		}
+		if e.pid != pid {
+			t.Errorf("cycle %d: a line from pid %d on %s after the leader died: the group restarted", i, e.pid, e.node)
+			break
+		}
+		pause = max(pause, time.Duration(e.at-prev))
+		prev = e.at
+	}
+	t.Logf("cycle %d: etcd leader %s killed; %s's process went on, longest pause %v", i, victim.name, owner.name, pause.Round(time.Millisecond))
+	c.start(victim, true)
+	c.waitUp(victim, "N1", "N2", "N3")
+	return pause, 0
+}
+
+// runCycles runs s n times on c and returns its figures.
+func runCycles(c *cluster, n int, s scenario) (first, second durations) {
+	for i := range n {
+		a, b := s(c, i)
+		first, second = append(first, a), append(second, b)
+		if c.t.Failed() {
+			break
+		}
+	}
+	return first, second
+}
+
+func newGroupCluster(t testing.TB, o clusterOptions) *cluster {
+	if o.nodes == 0 {
+		o.nodes = 3
+	}
+	c := newCluster(t, o)
+	c.setupGroup()
+	return c
+}
+
+// TestFreeze: the owner's daemon frozen for 3, 8 and 30 s (SIGSTOP).
+func TestFreeze(t *testing.T) {
+	c := newGroupCluster(t, clusterOptions{})
+	freezes := []time.Duration{3 * time.Second, 8 * time.Second, 30 * time.Second}
+	var takeovers durations
+	for i := range cycles(3) {
+		d, _ := freezeScenario(freezes[i%len(freezes)])(c, i)
+		takeovers = append(takeovers, d)
 		if t.Failed() {
 			return
 		}
 	}
 	t.Logf("freeze takeover (SIGSTOP → first line elsewhere): %v", takeovers)
-	// TTL + Settle + 1 s (start-up of the resource, checkpoint restore): the bound.
-	limit := time.Duration(c.ttl)*time.Second + c.ttlSettle() + time.Second
-	if m := takeovers.quantile(1); m > 2*limit {
+	// The bound is TTL + Margin + 1 s (4 s at TTL 2; BenchmarkFailover/freeze measures
+	// it); a loaded CI machine gets twice that before this test calls it a failure.
+	tm := fencing.ForTTL(time.Duration(c.ttl) * time.Second)
+	if m, limit := takeovers.quantile(1), tm.TTL+tm.Margin+time.Second; m > 2*limit {
 		t.Errorf("slowest takeover %v, more than twice the bound %v", m, limit)
 	}
 }
 
-// ttlSettle is the coordinator's settle time for the cluster's TTL (fencing.Timing).
-func (c *cluster) ttlSettle() time.Duration { return time.Duration(c.ttl) * time.Second / 8 }
-
-// TestDaemonCrash: kill -9 of the owner's daemon. Its resource host kills the group's
-// process and revokes the lease, so a survivor takes the group over well before the
-// TTL; the killed node then restarts and rejoins.
+// TestDaemonCrash: kill -9 of the owner's daemon; its resource host kills the group's
+// process and revokes the lease, so a survivor takes over well before the TTL.
 func TestDaemonCrash(t *testing.T) {
-	c := newCluster(t, clusterOptions{nodes: 3})
-	c.setupGroup()
-	var failovers durations
-	for i := range cycles(3) {
-		owner := c.ownerNode()
-		before := c.lines()
-		oldPid := before[len(before)-1].pid
-		killed := time.Now()
-		c.signal(owner, syscall.SIGKILL)
-		old, first := c.takeover(owner.name, killed, 30*time.Second)
-		failovers = append(failovers, time.Duration(first.at-killed.UnixNano()))
-		if pidAlive(oldPid) {
-			t.Errorf("cycle %d: the dead daemon's process %d still runs", i, oldPid)
-		}
-		t.Logf("cycle %d: %s killed: its process's last line %v after, %s online %v after",
-			i, owner.name, time.Duration(old.at-killed.UnixNano()).Round(time.Millisecond), first.node,
-			time.Duration(first.at-killed.UnixNano()).Round(time.Millisecond))
-		c.checkNoOverlap()
-		c.start(owner, true)
-		c.waitUp(owner, "N1", "N2", "N3")
-		if t.Failed() {
-			return
-		}
+	d, _ := runCycles(newGroupCluster(t, clusterOptions{}), cycles(3), crashScenario(false, false))
+	t.Logf("daemon kill -9 → group online elsewhere: %v", d)
+}
+
+// TestCoordinatorAndLeaderCrash: the owner is also the coordinator and the etcd leader.
+func TestCoordinatorAndLeaderCrash(t *testing.T) {
+	d, _ := runCycles(newGroupCluster(t, clusterOptions{}), cycles(2), crashScenario(false, true))
+	t.Logf("coordinator + etcd leader + owner kill -9 → group online elsewhere: %v", d)
+}
+
+// TestMachineLoss: the owner's daemon and resource host die together; failover by TTL.
+func TestMachineLoss(t *testing.T) {
+	d, _ := runCycles(newGroupCluster(t, clusterOptions{}), cycles(2), crashScenario(true, false))
+	t.Logf("daemon + host kill -9 → group online elsewhere: %v", d)
+}
+
+// TestEtcdLeaderLoss: the etcd leader's node dies while another node runs the group.
+func TestEtcdLeaderLoss(t *testing.T) {
+	p, _ := runCycles(newGroupCluster(t, clusterOptions{}), cycles(2), leaderLossScenario)
+	t.Logf("owner's longest pause while the etcd leader died: %v", p)
+}
+
+// TestPartition: the owner is cut off from the other two nodes (network namespaces). The
+// measured margin — from the cut-off node's last line to the new owner's first — is the
+// safety margin in practice; the goal is at least 1 s.
+func TestPartition(t *testing.T) {
+	nn := newNetnet(t, 3)
+	c := newGroupCluster(t, clusterOptions{addrs: nn.addrs, netns: nn.netns})
+	failovers, margins := runCycles(c, cycles(2), partitionScenario(nn))
+	t.Logf("partition: failover %v; margin %v", failovers, margins)
+	if m := margins.quantile(0); m < time.Second && !t.Failed() {
+		t.Errorf("smallest margin %v < 1 s", m)
 	}
-	t.Logf("daemon kill -9 → group online elsewhere: %v", failovers)
 }

@@ -250,10 +250,14 @@ func (c *cluster) stopAll() {
 			<-n.exited
 		}
 	}
-	if c.t.Failed() {
+	if c.t.Failed() || os.Getenv("FAILOVERTEST_LOGS") != "" {
 		for _, n := range c.nodes {
 			if b, err := os.ReadFile(filepath.Join(c.dir, n.name+".log")); err == nil {
-				c.t.Logf("=== %s log (tail):\n%s", n.name, tail(b, 60))
+				lines := 60
+				if os.Getenv("FAILOVERTEST_LOGS") != "" {
+					lines = 100000
+				}
+				c.t.Logf("=== %s log (tail):\n%s", n.name, tail(b, lines))
 			}
 		}
 	}
@@ -525,4 +529,32 @@ func (d durations) quantile(q float64) time.Duration {
 
 func (d durations) String() string {
 	return fmt.Sprintf("n=%d min=%v median=%v p99=%v max=%v", len(d), d.quantile(0), d.quantile(0.5), d.quantile(0.99), d.quantile(1))
+}
+
+// hostPid returns the pid of n's resource host (a child of its daemon).
+func (n *node) hostPid() int {
+	d, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	for _, e := range d {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil || !bytes.Contains(b, []byte("resource-host\x00--node\x00"+n.name+"\x00")) {
+			continue
+		}
+		st, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(st, ')')
+		f := strings.Fields(string(st[i+2:]))
+		if len(f) > 1 && f[1] == strconv.Itoa(n.pid()) {
+			return pid
+		}
+	}
+	return 0
 }

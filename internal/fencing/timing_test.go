@@ -13,13 +13,18 @@ func TestForTTL(t *testing.T) {
 		}
 	}
 	d := ForTTL(2 * time.Second)
-	// The promise at default settings: the kill has finished at least 1 s
-	// before the lease can expire.
-	if got := d.TTL - (d.Window + d.Kill); got < time.Second {
+	// The promise at default settings: every resource process is stopped at least 1 s
+	// before the lease can expire, and killed before it can.
+	if got := d.TTL - (d.Window + d.Stop); got < time.Second {
 		t.Errorf("default margin %v < 1s (%v)", got, d)
 	}
-	if d.Window != 750*time.Millisecond || d.Renew != 200*time.Millisecond {
-		t.Errorf("default timing %v", d)
+	sent := Now()
+	until, kill := d.Permit(sent)
+	if until.Sub(sent) != 950*time.Millisecond || kill.Sub(sent) != 1750*time.Millisecond || d.Renew != 200*time.Millisecond {
+		t.Errorf("default timing %v: permit %v, kill %v", d, until.Sub(sent), kill.Sub(sent))
+	}
+	if kill.Add(d.Kill) != sent.Add(d.TTL) {
+		t.Errorf("the kill does not end at the lease's earliest expiry")
 	}
 }
 
@@ -33,6 +38,11 @@ func TestValidateRejects(t *testing.T) {
 	bad.Renew = bad.Window
 	if bad.Validate() == nil {
 		t.Errorf("a renewal as long as the window passed: %v", bad)
+	}
+	bad = ForTTL(2 * time.Second)
+	bad.Kill = time.Second + 500*time.Millisecond
+	if bad.Validate() == nil {
+		t.Errorf("a kill that starts before the freeze passed: %v", bad)
 	}
 }
 

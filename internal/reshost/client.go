@@ -371,9 +371,10 @@ func (c *Client) current(ctx context.Context) (*outbox, error) {
 	}
 }
 
-// Grant gives the host a permit to run processes of lease until until. It never blocks.
-func (c *Client) Grant(lease int64, until fencing.Instant) {
-	p := Permit{Lease: lease, Until: until}
+// Grant gives the host a permit to run processes of lease until until, frozen until
+// killAt. It never blocks.
+func (c *Client) Grant(lease int64, until, killAt fencing.Instant) {
+	p := Permit{Lease: lease, Until: until, KillAt: killAt}
 	c.mu.Lock()
 	c.permit = p
 	out := c.out

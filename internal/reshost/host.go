@@ -41,10 +41,15 @@ const tick = 10 * time.Millisecond
 
 // host is the state of a running resource host.
 //
-// Invariants: a process is started only under mu, with the permit valid for its epoch
-// and fenced false; every started process is in procs (until reaped) and its process
-// group in groups (until empty); messages to the daemon are queued under mu, so the
-// daemon hears of a start before the exit, and never block mu (the daemon may be frozen).
+// Invariants: a process is started only under mu, with a permit of its epoch that has
+// not run out; every started process is in procs (until reaped) and its process group
+// in groups (until empty); messages to the daemon are queued under mu, so the daemon
+// hears of a start before the exit, and never block mu (the daemon may be frozen).
+//
+// Its processes are in one of three phases, by the permit: running (before Until),
+// frozen (SIGSTOP, from Until until a new permit of the same lease or KillAt), or gone
+// (killed at KillAt, or when the daemon ends, or when the lease changes); fenced is set
+// in the last phase until a new permit arrives.
 type host struct {
 	opt Options
 	log *slog.Logger
@@ -55,10 +60,12 @@ type host struct {
 	mu         sync.Mutex
 	hello      Hello
 	permit     Permit
-	fenced     bool   // the permit ran out (or the daemon ended): no starts until a new permit
-	fenceCause string // why, for the exit reports of the processes the fence killed
-	killing    bool   // a fence is in progress
-	survivors  bool   // the last fence left processes behind: the watchdog starves
+	frozen     bool            // the permit ran out: the processes are stopped
+	frozenAt   fencing.Instant // when they were
+	deferred   []deferredStart // starts asked for while frozen
+	fenced     bool            // the processes were killed: no starts until a new permit
+	fenceCause string          // why, for the exit reports of the processes the fence killed
+	survivors  bool            // the last fence left processes behind: the watchdog starves
 	procs      map[int]*hproc
 	groups     map[int]struct{}
 	revoker    Revoker
@@ -67,7 +74,13 @@ type host struct {
 
 type hproc struct {
 	pid    int
+	epoch  int64
 	killed string // set when the host itself killed it: why
+}
+
+type deferredStart struct {
+	req startReq
+	out *os.File
 }
 
 // Serve runs the host on sock (its end of the socket pair) until the daemon says
@@ -108,7 +121,7 @@ func Serve(ctx context.Context, sock *os.File, opt Options) error {
 	for {
 		select {
 		case <-ctx.Done():
-			h.fence("the resource host was stopped")
+			h.fence("the resource host was stopped", true)
 			h.shutdown(false)
 			return nil
 		case s := <-sigc:
@@ -117,7 +130,7 @@ func Serve(ctx context.Context, sock *os.File, opt Options) error {
 				continue
 			}
 			h.log.Warn("resource host: terminated by signal; stopping every resource", "signal", s)
-			h.fence("the resource host was terminated")
+			h.fence("the resource host was terminated", true)
 			h.shutdown(false)
 			return nil
 		case <-t.C:
@@ -159,7 +172,6 @@ func (h *host) read(out chan<- received) {
 
 // handle acts on one message from the daemon; it returns true when the host must end.
 func (h *host) handle(ctx context.Context, m message, files []*os.File) bool {
-	defer closeAll(files)
 	switch m.Kind {
 	case kindHello:
 		if m.Hello == nil {
@@ -174,20 +186,24 @@ func (h *host) handle(ctx context.Context, m message, files []*os.File) bool {
 		}
 	case kindStart:
 		if m.Start == nil {
+			closeAll(files)
 			return false
 		}
 		var out *os.File
 		if len(files) > 0 {
 			out = files[0]
+			closeAll(files[1:])
 		}
-		h.start(*m.Start, out)
+		h.start(*m.Start, out) // start owns out
+		return false
 	case kindBye:
-		h.fence("the daemon shut down")
+		h.fence("the daemon shut down", true)
 		h.shutdown(true)
 		return true
 	default:
 		h.log.Warn("resource host: unknown message", "kind", m.Kind)
 	}
+	closeAll(files)
 	return false
 }
 
@@ -228,17 +244,45 @@ func (h *host) setHello(ctx context.Context, hello Hello) {
 	}
 }
 
-// grant takes a new permit; one that is still valid lifts a fence.
+// grant takes a new permit. One of the same lease that has not run out lets frozen
+// processes continue and deferred starts go; one of another lease (a new session) ends
+// every process of the old one first.
 func (h *host) grant(p Permit) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if p.Until <= h.permit.Until && p.Lease == h.permit.Lease {
+	old := h.permit
+	if p.Lease == old.Lease && p.Until <= old.Until {
+		h.mu.Unlock()
 		return // out of order: never shorten
 	}
+	stale := false
+	for _, pr := range h.procs {
+		if pr.epoch != p.Lease {
+			stale = true
+		}
+	}
+	h.mu.Unlock()
+	if stale && old.Lease != 0 && p.Lease != old.Lease {
+		h.fence(fmt.Sprintf("the node's cluster session changed from %x to %x", old.Lease, p.Lease), false)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.permit = p
-	if h.fenced && !h.killing && p.Until > fencing.Now() {
+	if fencing.Now() >= p.Until {
+		return
+	}
+	if h.frozen {
+		h.frozen = false
+		h.signalAllLocked(syscall.SIGCONT)
+		h.log.Warn("resource host: permit renewed; resources continue", "frozen", fencing.Now().Sub(h.frozenAt))
+	}
+	if h.fenced {
 		h.fenced = false
 		h.log.Info("resource host: new permit; resources may start again", "lease", fmt.Sprintf("%x", p.Lease))
+	}
+	ds := h.deferred
+	h.deferred = nil
+	for _, d := range ds {
+		h.startLocked(d.req, d.out)
 	}
 }
 
@@ -249,10 +293,10 @@ func (h *host) mayStart(epoch int64) string {
 		return "the node's permit ran out (" + h.fenceCause + ")"
 	case h.permit.Lease == 0:
 		return "the node has no permit yet (no cluster session)"
-	case fencing.Now() >= h.permit.Until:
-		return "the node's permit has run out"
 	case epoch != h.permit.Lease:
 		return fmt.Sprintf("the resource was brought online under cluster session %x, and the node's session is now %x", epoch, h.permit.Lease)
+	case fencing.Now() >= h.permit.KillAt:
+		return "the node's permit has run out"
 	}
 	return ""
 }
@@ -260,18 +304,45 @@ func (h *host) mayStart(epoch int64) string {
 func (h *host) start(req startReq, out *os.File) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.startLocked(req, out)
+}
+
+// startLocked starts req, or defers it while the processes are frozen (it starts when
+// the permit is renewed, or is refused when they are killed). It owns out.
+func (h *host) startLocked(req startReq, out *os.File) {
 	if why := h.mayStart(req.Epoch); why != "" {
+		if out != nil {
+			out.Close()
+		}
 		h.out.send(message{Kind: kindStarted, Started: &startedMsg{ID: req.ID, Refused: true, Err: "resource host refused to start " + argv0(req.Argv) + ": " + why}})
 		return
 	}
+	if h.frozen || fencing.Now() >= h.permit.Until {
+		h.deferred = append(h.deferred, deferredStart{req, out})
+		return
+	}
 	pid, err := h.fk.start(req, out)
+	if out != nil {
+		out.Close()
+	}
 	if err != nil {
 		h.out.send(message{Kind: kindStarted, Started: &startedMsg{ID: req.ID, Err: err.Error()}})
 		return
 	}
-	h.procs[pid] = &hproc{pid: pid}
+	h.procs[pid] = &hproc{pid: pid, epoch: req.Epoch}
 	h.groups[pid] = struct{}{}
 	h.out.send(message{Kind: kindStarted, Started: &startedMsg{ID: req.ID, Pid: pid}})
+}
+
+// refuseDeferred answers every deferred start with why.
+func (h *host) refuseDeferredLocked(why string) {
+	for _, d := range h.deferred {
+		if d.out != nil {
+			d.out.Close()
+		}
+		h.out.send(message{Kind: kindStarted, Started: &startedMsg{ID: d.req.ID, Refused: true, Err: "resource host refused to start " + argv0(d.req.Argv) + ": " + why}})
+	}
+	h.deferred = nil
 }
 
 func argv0(argv []string) string {
@@ -320,43 +391,63 @@ func groupAlive(g int) bool {
 	return syscall.Kill(-g, 0) != syscall.ESRCH
 }
 
-// checkPermit fences when the permit has run out.
+// checkPermit freezes the processes when the permit has run out, and kills them at
+// its KillAt.
 func (h *host) checkPermit() {
+	now := fencing.Now()
 	h.mu.Lock()
-	expired := !h.fenced && h.permit.Lease != 0 && fencing.Now() >= h.permit.Until
-	h.mu.Unlock()
-	if expired {
-		r := h.fence("the node's permit ran out: the daemon did not renew it in time")
-		if r.Killed > 0 {
-			h.out.send(message{Kind: kindFenced, Fenced: &r})
+	p := h.permit
+	if p.Lease == 0 || h.fenced {
+		h.mu.Unlock()
+		return
+	}
+	if now < p.KillAt {
+		if now >= p.Until && !h.frozen {
+			h.frozen, h.frozenAt = true, now
+			n := h.signalAllLocked(syscall.SIGSTOP)
+			h.mu.Unlock()
+			if n > 0 {
+				h.log.Warn("resource host: permit ran out; resources frozen until it is renewed", "processes", n, "late", now.Sub(p.Until))
+			}
+			return
 		}
+		h.mu.Unlock()
+		return
+	}
+	h.mu.Unlock()
+	r := h.fence("the node's permit ran out: the daemon did not renew it in time", false)
+	if r.Killed > 0 {
+		h.out.send(message{Kind: kindFenced, Fenced: &r})
 	}
 }
 
-// fence stops every process the host runs: SIGTERM to every process group and adopted
-// process, half the kill budget of grace, SIGKILL, and a wait until they are gone or the
-// budget is spent. Starts are refused from its first moment.
-func (h *host) fence(reason string) FenceReport {
+// fence kills every process the host runs and refuses starts from its first moment.
+// graceful sends SIGTERM first with half the kill budget of grace (processes that are
+// frozen get SIGKILL at once: they could not act on SIGTERM); then SIGKILL, and a wait
+// until they are gone or the budget is spent.
+func (h *host) fence(reason string, graceful bool) FenceReport {
 	begin := fencing.Now()
 	h.mu.Lock()
-	h.fenced, h.fenceCause, h.killing = true, reason, true
+	h.fenced, h.fenceCause = true, reason
+	graceful = graceful && !h.frozen
+	h.frozen = false
 	budget := h.hello.Kill
 	for _, p := range h.procs {
 		p.killed = "killed by the resource host: " + reason
 	}
+	h.refuseDeferredLocked(reason)
 	h.mu.Unlock()
-	defer func() {
-		h.mu.Lock()
-		h.killing = false
-		h.mu.Unlock()
-	}()
 	rep := FenceReport{Reason: reason}
-	rep.Killed = h.signalAll(syscall.SIGTERM)
+	sig := syscall.SIGKILL
+	if graceful {
+		sig = syscall.SIGTERM
+	}
+	rep.Killed = h.signalAll(sig)
 	if rep.Killed == 0 {
 		return rep
 	}
 	h.log.Warn("resource host: stopping every resource", "reason", reason, "processes", rep.Killed)
-	if !h.waitEmpty(begin.Add(budget / 2)) {
+	if !graceful || !h.waitEmpty(begin.Add(budget/2)) {
 		h.signalAll(syscall.SIGKILL)
 		h.waitEmpty(begin.Add(budget))
 	}
@@ -373,15 +464,20 @@ func (h *host) fence(reason string) FenceReport {
 	return rep
 }
 
-// signalAll sends sig to every process group the host started and to every adopted
-// process (and its group); it returns how many it signalled.
+// signalAll sends sig to every process group the host started and to every process
+// below the host in the process tree (adopted ones and ones that left their group
+// included; and their groups); it returns how many it signalled.
 func (h *host) signalAll(sig syscall.Signal) int {
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.signalAllLocked(sig)
+}
+
+func (h *host) signalAllLocked(sig syscall.Signal) int {
 	groups := make([]int, 0, len(h.groups))
 	for g := range h.groups {
 		groups = append(groups, g)
 	}
-	h.mu.Unlock()
 	n := 0
 	for _, g := range groups {
 		if syscall.Kill(-g, sig) == nil {
@@ -390,7 +486,7 @@ func (h *host) signalAll(sig syscall.Signal) int {
 	}
 	self := os.Getpid()
 	selfGroup := syscall.Getpgrp()
-	for _, c := range children(self) {
+	for _, c := range descendants(self) {
 		if syscall.Kill(c.pid, sig) == nil {
 			n++
 		}
@@ -416,7 +512,7 @@ func (h *host) remaining() []int {
 		}
 	}
 	h.mu.Unlock()
-	for _, c := range children(os.Getpid()) {
+	for _, c := range descendants(os.Getpid()) {
 		out = append(out, c.pid)
 	}
 	return out
@@ -438,7 +534,7 @@ func (h *host) waitEmpty(deadline fencing.Instant) bool {
 // daemonGone is the daemon's death: fence, then revoke the lease so that the other
 // nodes take over at once — only when every process is gone.
 func (h *host) daemonGone(ctx context.Context) {
-	r := h.fence("the daemon ended")
+	r := h.fence("the daemon ended", true)
 	h.mu.Lock()
 	lease, rv := h.permit.Lease, h.revoker
 	h.mu.Unlock()
@@ -488,7 +584,7 @@ func (h *host) shutdown(clean bool) {
 func (h *host) petWatchdog() {
 	h.mu.Lock()
 	wd := h.wd
-	ok := wd != nil && mayPet(fencing.Now(), h.permit, h.fenced, h.survivors, len(h.procs)+len(h.groups) > 0, h.hello.Kill, wd.timeout)
+	ok := wd != nil && mayPet(fencing.Now(), h.permit, h.fenced || h.frozen, h.survivors, len(h.procs)+len(h.groups) > 0, h.hello.Stop, wd.timeout)
 	h.mu.Unlock()
 	if ok {
 		wd.pet()
@@ -498,17 +594,16 @@ func (h *host) petWatchdog() {
 // mayPet says whether the host may pet a watchdog of timeout at now: never after a
 // fence left processes behind; always when none of its processes runs (the node is
 // safe); else only while a reset by this pet would still come within the permit plus
-// the kill budget — what the kill itself would have taken — so that a host that
-// freezes right after petting has the machine reset Timing.Margin before the lease can
-// expire.
-func mayPet(now fencing.Instant, p Permit, fenced, survivors, running bool, kill, timeout time.Duration) bool {
+// the stop budget — when the freeze would have ended — so that a host that hangs right
+// after petting has the machine reset Timing.Margin before the lease can expire.
+func mayPet(now fencing.Instant, p Permit, stopped, survivors, running bool, stop, timeout time.Duration) bool {
 	switch {
 	case survivors:
 		return false
 	case !running:
 		return true
-	case fenced || p.Lease == 0:
+	case stopped || p.Lease == 0:
 		return false
 	}
-	return now.Add(timeout) <= p.Until.Add(kill)
+	return now.Add(timeout) <= p.Until.Add(stop)
 }

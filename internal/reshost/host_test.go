@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 type fileRevoker string
 
 func (f fileRevoker) Revoke(ctx context.Context, lease int64) error {
-	alive := len(children(os.Getpid()))
+	alive := len(descendants(os.Getpid()))
 	return os.WriteFile(string(f), fmt.Appendf(nil, "revoked %x alive=%d\n", lease, alive), 0o644)
 }
 func (fileRevoker) Close() error { return nil }
@@ -129,7 +129,7 @@ func TestStartNeedsPermitForItsEpoch(t *testing.T) {
 	if _, err := h.sh(7, "exit 0"); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "no permit") {
 		t.Fatalf("start without a permit: %v, want refused (no permit)", err)
 	}
-	h.c.Grant(7, fencing.Now().Add(10*time.Second))
+	h.c.Grant(7, fencing.Now().Add(10*time.Second), fencing.Now().Add(10*time.Second))
 	if _, err := h.sh(8, "exit 0"); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "session") {
 		t.Fatalf("start of another epoch: %v, want refused (session)", err)
 	}
@@ -141,7 +141,7 @@ func TestStartNeedsPermitForItsEpoch(t *testing.T) {
 	if e := p.Exit(); e.Code != 3 || e.Cause != "" {
 		t.Errorf("exit = %+v, want code 3", e)
 	}
-	h.c.Grant(7, fencing.Now().Add(-time.Millisecond)) // same lease, earlier: ignored
+	h.c.Grant(7, fencing.Now().Add(-time.Millisecond), fencing.Now().Add(-time.Millisecond)) // same lease, earlier: ignored
 	if _, err := h.sh(7, "exit 0"); err != nil {
 		t.Errorf("an out-of-order permit shortened the valid one: %v", err)
 	}
@@ -149,7 +149,7 @@ func TestStartNeedsPermitForItsEpoch(t *testing.T) {
 
 func TestExecErrorWordedAsExec(t *testing.T) {
 	h := newHarness(t, Hello{})
-	h.c.Grant(1, fencing.Now().Add(10*time.Second))
+	h.c.Grant(1, fencing.Now().Add(10*time.Second), fencing.Now().Add(10*time.Second))
 	ctx := context.Background()
 	_, err := h.c.Start(ctx, resmon.ProcSpec{Argv: []string{"/no/such/program"}, Epoch: 1})
 	if err == nil || err.Error() != "fork/exec /no/such/program: no such file or directory" {
@@ -159,7 +159,7 @@ func TestExecErrorWordedAsExec(t *testing.T) {
 
 func TestLogFilePassed(t *testing.T) {
 	h := newHarness(t, Hello{})
-	h.c.Grant(1, fencing.Now().Add(10*time.Second))
+	h.c.Grant(1, fencing.Now().Add(10*time.Second), fencing.Now().Add(10*time.Second))
 	logPath := filepath.Join(h.dir, "app.log")
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -177,13 +177,35 @@ func TestLogFilePassed(t *testing.T) {
 	}
 }
 
-// TestPermitExpiryKillsEverything: when the daemon stops renewing, the host kills the
-// process group (a child that ignores SIGTERM included) and a process that detached
-// into its own session, within the kill budget, and reports why.
-func TestPermitExpiryKillsEverything(t *testing.T) {
+// procState returns the state letter of pid in /proc ('T' stopped, 'S' sleeping, …).
+func procState(pid int) byte {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	st, _, _, _ := parseStat(b)
+	return st
+}
+
+func waitState(t *testing.T, pid int, want byte, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for procState(pid) != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d in state %q, want %q after %v", pid, procState(pid), want, within)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// TestPermitExpiryFreezesThenKills: when the daemon stops renewing, the host freezes the
+// process group (a child that ignores SIGTERM included) and a process that detached into
+// its own session at the permit's end, and kills them all at its KillAt, reporting why.
+func TestPermitExpiryFreezesThenKills(t *testing.T) {
 	kill := 300 * time.Millisecond
 	h := newHarness(t, Hello{Kill: kill})
-	h.c.Grant(5, fencing.Now().Add(400*time.Millisecond))
+	now := fencing.Now()
+	h.c.Grant(5, now.Add(400*time.Millisecond), now.Add(1200*time.Millisecond))
 	stubborn := filepath.Join(h.dir, "stubborn")
 	detached := filepath.Join(h.dir, "detached")
 	p, err := h.sh(5, fmt.Sprintf(`
@@ -194,22 +216,100 @@ func TestPermitExpiryKillsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	sp, dp := readPid(t, stubborn), readPid(t, detached)
+	// Frozen within the stop budget of the permit's end (the host looks every 10 ms).
+	time.Sleep(time.Until(time.Now().Add(now.Add(400 * time.Millisecond).Until())))
+	for _, pid := range []int{p.Pid(), sp, dp} {
+		waitState(t, pid, 'T', 100*time.Millisecond)
+	}
+	if fencing.Now() >= now.Add(1200*time.Millisecond) {
+		t.Fatal("too slow to see the freeze before the kill")
+	}
+	// A start asked for while frozen waits; the kill refuses it.
+	refused := make(chan error, 1)
+	go func() { _, err := h.sh(5, "exit 0"); refused <- err }()
 	select {
 	case <-p.Done():
 	case <-time.After(5 * time.Second):
-		t.Fatal("the permit ran out but the process kept running")
+		t.Fatal("the permit's kill time passed but the process kept running")
 	}
-	if e := p.Exit(); !strings.Contains(e.Cause, "permit ran out") {
-		t.Errorf("exit %+v does not say the permit ran out", e)
+	if e := p.Exit(); !strings.Contains(e.Cause, "permit ran out") || e.Signal != syscall.SIGKILL {
+		t.Errorf("exit %+v: want SIGKILL because the permit ran out", e)
 	}
 	waitGone(t, sp, kill)
 	waitGone(t, dp, kill)
+	if err := <-refused; !errors.Is(err, ErrRefused) {
+		t.Errorf("start deferred while frozen: %v, want refused at the kill", err)
+	}
 	if _, err := h.sh(5, "exit 0"); !errors.Is(err, ErrRefused) {
 		t.Errorf("start after the permit ran out: %v, want refused", err)
 	}
-	h.c.Grant(5, fencing.Now().Add(10*time.Second))
+	h.c.Grant(5, fencing.Now().Add(10*time.Second), fencing.Now().Add(20*time.Second))
 	if _, err := h.sh(5, "exit 0"); err != nil {
 		t.Errorf("start after a new permit: %v", err)
+	}
+}
+
+// TestRenewalThaws: a renewal of the same lease while the processes are frozen lets them
+// continue where they stopped (an etcd leader election longer than the window); a start
+// deferred meanwhile goes.
+func TestRenewalThaws(t *testing.T) {
+	h := newHarness(t, Hello{})
+	now := fencing.Now()
+	h.c.Grant(9, now.Add(200*time.Millisecond), now.Add(10*time.Second))
+	p, err := h.sh(9, "exec sleep 1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, p.Pid(), 'T', 2*time.Second)
+	started := make(chan error, 1)
+	go func() {
+		q, err := h.sh(9, "exit 6")
+		if err == nil {
+			<-q.Done()
+			if q.Exit().Code != 6 {
+				err = fmt.Errorf("deferred start ended %+v", q.Exit())
+			}
+		}
+		started <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case err := <-started:
+		t.Fatalf("a start went while frozen: %v", err)
+	default:
+	}
+	h.c.Grant(9, fencing.Now().Add(10*time.Second), fencing.Now().Add(20*time.Second))
+	waitState(t, p.Pid(), 'S', 2*time.Second)
+	if err := <-started; err != nil {
+		t.Errorf("deferred start: %v", err)
+	}
+	select {
+	case <-p.Done():
+		t.Fatalf("the frozen process ended: %+v", p.Exit())
+	default:
+	}
+}
+
+// TestNewLeaseEndsOldProcesses: a permit of another lease (a new session) kills what ran
+// under the old one.
+func TestNewLeaseEndsOldProcesses(t *testing.T) {
+	h := newHarness(t, Hello{})
+	h.c.Grant(1, fencing.Now().Add(10*time.Second), fencing.Now().Add(20*time.Second))
+	p, err := h.sh(1, "exec sleep 1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.c.Grant(2, fencing.Now().Add(10*time.Second), fencing.Now().Add(20*time.Second))
+	select {
+	case <-p.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("a process of the old session survived a new permit")
+	}
+	if e := p.Exit(); !strings.Contains(e.Cause, "session changed") {
+		t.Errorf("exit %+v", e)
+	}
+	if _, err := h.sh(2, "exit 0"); err != nil {
+		t.Errorf("start under the new session: %v", err)
 	}
 }
 
@@ -217,7 +317,7 @@ func TestPermitExpiryKillsEverything(t *testing.T) {
 // host kill everything and then revoke the lease — with nothing left alive.
 func TestDaemonDeathRevokesAfterKill(t *testing.T) {
 	h := newHarness(t, Hello{Kill: 300 * time.Millisecond})
-	h.c.Grant(0xabc, fencing.Now().Add(30*time.Second))
+	h.c.Grant(0xabc, fencing.Now().Add(30*time.Second), fencing.Now().Add(30*time.Second))
 	pidf := filepath.Join(h.dir, "pid")
 	if _, err := h.sh(0xabc, fmt.Sprintf(`trap "" TERM; echo $$ > %s; while :; do sleep 0.05; done`, pidf)); err != nil {
 		t.Fatal(err)
@@ -241,7 +341,7 @@ func TestDaemonDeathRevokesAfterKill(t *testing.T) {
 // starts a new host that works.
 func TestHostDeathKillsResources(t *testing.T) {
 	h := newHarness(t, Hello{})
-	h.c.Grant(1, fencing.Now().Add(30*time.Second))
+	h.c.Grant(1, fencing.Now().Add(30*time.Second), fencing.Now().Add(30*time.Second))
 	pidf := filepath.Join(h.dir, "pid")
 	p, err := h.sh(1, fmt.Sprintf(`sh -c 'echo $$ > %s; exec sleep 1000' & wait`, pidf))
 	if err != nil {
@@ -287,7 +387,7 @@ func TestHostDeathPdeathsig(t *testing.T) {
 	h.c.mu.Lock()
 	h.c.noCleanup = true
 	h.c.mu.Unlock()
-	h.c.Grant(1, fencing.Now().Add(30*time.Second))
+	h.c.Grant(1, fencing.Now().Add(30*time.Second), fencing.Now().Add(30*time.Second))
 	p, err := h.sh(1, "exec sleep 1000")
 	if err != nil {
 		t.Fatal(err)
@@ -304,8 +404,8 @@ func TestWatchdog(t *testing.T) {
 	if err := os.WriteFile(dev, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, Hello{Watchdog: dev, WatchdogTimeout: 400 * time.Millisecond, Kill: time.Second})
-	h.c.Grant(1, fencing.Now().Add(30*time.Second))
+	h := newHarness(t, Hello{Watchdog: dev, WatchdogTimeout: 400 * time.Millisecond, Stop: time.Second})
+	h.c.Grant(1, fencing.Now().Add(30*time.Second), fencing.Now().Add(30*time.Second))
 	time.Sleep(time.Second)
 	b, _ := os.ReadFile(dev)
 	// Timeout rounds up to 1 s: a pet every 250 ms.
@@ -336,8 +436,8 @@ func (c *Client) crashForTest() {
 
 func TestMayPet(t *testing.T) {
 	now := fencing.Now()
-	p := Permit{Lease: 1, Until: now.Add(3 * time.Second)}
-	kill, wd := time.Second, time.Second
+	p := Permit{Lease: 1, Until: now.Add(3 * time.Second), KillAt: now.Add(5 * time.Second)}
+	kill, wd := time.Second, time.Second // kill here is the stop budget
 	for _, c := range []struct {
 		name                       string
 		now                        fencing.Instant

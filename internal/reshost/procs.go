@@ -8,15 +8,39 @@ import (
 
 type child struct{ pid, pgid int }
 
-// children lists the live (not zombie) processes whose parent is ppid, from /proc.
-func children(ppid int) []child {
+// descendants lists the live (not zombie) processes below root in the process tree,
+// from /proc: its children, theirs, and so on (processes that detached into a session
+// of their own while their parent lives included).
+func descendants(root int) []child {
+	all := processes()
+	kids := map[int][]child{}
+	for _, p := range all {
+		kids[p.ppid] = append(kids[p.ppid], child{p.pid, p.pgid})
+	}
+	var out []child
+	queue := []int{root}
+	for len(queue) > 0 {
+		pp := queue[0]
+		queue = queue[1:]
+		for _, c := range kids[pp] {
+			out = append(out, c)
+			queue = append(queue, c.pid)
+		}
+	}
+	return out
+}
+
+type proc struct{ pid, ppid, pgid int }
+
+// processes lists the live (not zombie) processes, from /proc.
+func processes() []proc {
 	d, err := os.Open("/proc")
 	if err != nil {
 		return nil
 	}
 	defer d.Close()
 	names, _ := d.Readdirnames(-1)
-	var out []child
+	var out []proc
 	for _, n := range names {
 		pid, err := strconv.Atoi(n)
 		if err != nil {
@@ -27,8 +51,8 @@ func children(ppid int) []child {
 			continue
 		}
 		state, pp, pg, ok := parseStat(b)
-		if ok && pp == ppid && state != 'Z' && state != 'X' {
-			out = append(out, child{pid, pg})
+		if ok && state != 'Z' && state != 'X' {
+			out = append(out, proc{pid, pp, pg})
 		}
 	}
 	return out

@@ -32,8 +32,11 @@ const maxPacket = 1 << 20
 // Hello configures the host; the daemon sends it first (and again to a new host).
 type Hello struct {
 	Node string `json:"node"`
-	// Kill is the budget to stop every process when fencing (fencing.Timing.Kill).
+	// Kill is the budget to kill every process when fencing (fencing.Timing.Kill).
 	Kill time.Duration `json:"kill"`
+	// Stop is the budget to freeze every process when the permit runs out
+	// (fencing.Timing.Stop); the watchdog rule counts it.
+	Stop time.Duration `json:"stop"`
 	// Watchdog is a watchdog device to pet ("" for none); WatchdogTimeout is set on it.
 	Watchdog        string        `json:"watchdog,omitempty"`
 	WatchdogTimeout time.Duration `json:"watchdogTimeout,omitempty"`
@@ -49,10 +52,13 @@ type EtcdAccess struct {
 	CAFile    string   `json:"caFile,omitempty"`
 }
 
-// Permit lets the host run processes of lease Lease until Until.
+// Permit lets the host run processes of lease Lease until Until; from then on it keeps
+// them frozen (SIGSTOP) until a new permit of the same lease lets them continue, or
+// kills them at KillAt (fencing.Timing.Permit).
 type Permit struct {
-	Lease int64           `json:"lease"`
-	Until fencing.Instant `json:"until"`
+	Lease  int64           `json:"lease"`
+	Until  fencing.Instant `json:"until"`
+	KillAt fencing.Instant `json:"killAt"`
 }
 
 // startReq asks for one process; the log file travels as SCM_RIGHTS.
