@@ -21,12 +21,22 @@ type ValidType func(name string) bool
 
 // NodeAction carries out `cluster node NAME /action`.
 func (a *Agent) NodeAction(ctx context.Context, name, action string, act api.ClusterAction) (any, error) {
+	if action == "status" || action == "prop" {
+		s, stale, err := a.viewStale(ctx)
+		if err != nil {
+			return nil, err
+		}
+		n, err := viewNode(s, name)
+		if err != nil {
+			return nil, err
+		}
+		return nodeStatus(s, n, a.viewCoordinator(ctx, stale)), nil
+	}
 	n, rev, err := a.db.Node(ctx, name)
 	if err != nil {
 		return nil, dbErr(err)
 	}
 	switch action {
-	case "status", "prop":
 	case "pause", "resume":
 		n.Paused = action == "pause"
 		if _, err := a.db.UpdateNode(ctx, n, rev); err != nil {
@@ -75,9 +85,17 @@ func (a *Agent) groupStatusNow(ctx context.Context, name string) (api.ClusterGro
 }
 
 func (a *Agent) resourceStatusNow(ctx context.Context, name string) (api.ClusterResource, error) {
-	s, err := a.db.ResourceView(ctx, name)
+	vctx, cancel := context.WithTimeout(ctx, ViewTimeout)
+	s, err := a.db.ResourceView(vctx, name)
+	cancel()
+	if err != nil && !errors.Is(err, clusterdb.ErrNotFound) && ctx.Err() == nil {
+		s, err = a.view(ctx) // the database does not answer: this node's own view
+	}
 	if err != nil {
 		return api.ClusterResource{}, dbErr(err)
+	}
+	if _, ok := s.Resources[clusterdb.Key(name)]; !ok {
+		return api.ClusterResource{}, errCode(ErrorResourceNotFound, name)
 	}
 	return resourceStatus(s, s.Resources[clusterdb.Key(name)]), nil
 }
@@ -144,7 +162,15 @@ func (a *Agent) GroupAction(ctx context.Context, name, action string, act api.Cl
 		}
 		return a.groupStatusNow(ctx, name)
 	case "status":
-		return a.groupStatusNow(ctx, name)
+		s, err := a.view(ctx)
+		if err != nil {
+			return nil, err
+		}
+		g, ok := s.Groups[clusterdb.Key(name)]
+		if !ok {
+			return nil, errCode(ErrorGroupNotFound, name)
+		}
+		return groupStatus(s, g), nil
 	case "delete":
 		g, rev, err := a.db.Group(ctx, name)
 		if err != nil {

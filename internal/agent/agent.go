@@ -71,6 +71,7 @@ type Agent struct {
 
 	mu     sync.Mutex
 	snap   *clusterdb.Snapshot
+	snapAt time.Time               // when snap was read
 	groups map[string]*groupWorker // by group ID (groupID)
 	local  map[string]*localRef    // resources running here, by key name
 	ready  chan struct{}
@@ -274,7 +275,7 @@ func (a *Agent) watch(ctx context.Context, prefix string) {
 func (a *Agent) reconcile(ctx context.Context, snap *clusterdb.Snapshot) {
 	a.mu.Lock()
 	prev := a.snap
-	a.snap = snap
+	a.snap, a.snapAt = snap, time.Now()
 	a.mu.Unlock()
 	if _, ok := snap.Nodes[clusterdb.Key(a.opt.Name)]; !ok && a.opt.OnEvicted != nil {
 		// Registered at Start: only an eviction removes the record.

@@ -12,6 +12,9 @@ const (
 	EventNodeEvicted          uint32 = 1011 // %1 node
 	EventNodeJoined           uint32 = 1062 // %1 node, %2 cluster
 	EventNodeRemoved          uint32 = 1135 // %1 node
+	EventNodeStopped          uint32 = 1903 // %1 node (left because its cluster service was stopped)
+	EventGroupMoving          uint32 = 1641 // %1 group, %2 from node, %3 to node
+	EventGroupOffline         uint32 = 1204 // %1 group
 	EventQuorumLost           uint32 = 1177
 )
 

@@ -20,6 +20,7 @@ import (
 type groupWorker struct {
 	a      *Agent
 	key    string
+	parent context.Context // the agent's: it ends when the node stops
 	ctx    context.Context
 	cancel context.CancelFunc
 	kick   chan struct{}
@@ -63,7 +64,7 @@ type localResource struct {
 
 func (a *Agent) newGroupWorker(ctx context.Context, key string) *groupWorker {
 	wctx, cancel := context.WithCancel(ctx)
-	w := &groupWorker{a: a, key: key, ctx: wctx, cancel: cancel, kick: make(chan struct{}, 1),
+	w := &groupWorker{a: a, key: key, parent: ctx, ctx: wctx, cancel: cancel, kick: make(chan struct{}, 1),
 		done: make(chan struct{}), res: map[string]*localResource{}, restarts: map[string][]time.Time{}}
 	go w.run()
 	return w
@@ -92,7 +93,7 @@ func (w *groupWorker) stop() {
 
 func (w *groupWorker) run() {
 	defer close(w.done)
-	defer w.stopLocal(context.WithoutCancel(w.ctx), !w.a.live.Load())
+	defer w.leave()
 	for {
 		select {
 		case <-w.ctx.Done():
@@ -567,6 +568,42 @@ func (w *groupWorker) stopLocal(ctx context.Context, terminate bool) {
 	}
 }
 
+// leave stops the group's local resources as the worker ends. When the node's cluster
+// service stops cleanly (its session still holds), the group is handed over: the owner
+// key is cleared under this node's fence, and the coordinator places the group at once,
+// without waiting for this node's lease to go.
+func (w *groupWorker) leave() {
+	ctx := context.WithoutCancel(w.ctx)
+	// The agent's own context ended (not just this worker's, as for a deleted group),
+	// and the session still holds: a clean stop.
+	clean := w.parent.Err() != nil && w.a.live.Load()
+	w.mu.Lock()
+	wasOnline := false
+	for _, lr := range w.res {
+		wasOnline = wasOnline || lr.running
+	}
+	w.mu.Unlock()
+	w.stopLocal(ctx, !w.a.live.Load())
+	f := w.getFence()
+	if !clean || f.Revision == 0 {
+		return
+	}
+	gs := clusterdb.GroupState{State: clusterdb.StatePending, Since: time.Now().UTC()}
+	w.mu.Lock()
+	if s := w.latest; s != nil {
+		old := s.GroupStates[w.key]
+		gs.Failovers, gs.FailedOn = old.Failovers, old.FailedOn
+	}
+	w.mu.Unlock()
+	if err := w.fencedWrite(clientv3.OpPut(clusterdb.OwnerKey(f.Group), ""), clusterdb.OpPutJSON(clusterdb.GroupStateKey(f.Group), gs)); err != nil {
+		return
+	}
+	w.a.log.Info("group handed over: the cluster service stops", "group", f.Group)
+	if wasOnline {
+		w.a.opt.Report(ctx, EventGroupOffline, LevelInformation, f.Group)
+	}
+}
+
 // handOver carries out a move request: the group goes offline here, then the target
 // becomes its owner (or the coordinator chooses, when the target is "").
 func (w *groupWorker) handOver(s *clusterdb.Snapshot, g clusterdb.Group, mv clusterdb.Move) {
@@ -585,6 +622,7 @@ func (w *groupWorker) handOver(s *clusterdb.Snapshot, g clusterdb.Group, mv clus
 	)
 	if err == nil {
 		a.log.Info("group moved", "group", g.Name, "from", a.opt.Name, "to", target)
+		a.opt.Report(w.ctx, EventGroupMoving, LevelInformation, g.Name, a.opt.Name, target)
 	}
 }
 

@@ -215,11 +215,11 @@ func setProperties(rec any, props map[string]string) error {
 
 // Nodes lists the cluster's nodes (GET /v1/nodes).
 func (a *Agent) Nodes(ctx context.Context) ([]api.ClusterNode, error) {
-	s, err := a.freshSnapshot(ctx)
+	s, stale, err := a.viewStale(ctx)
 	if err != nil {
 		return nil, err
 	}
-	coord := a.coordinatorName(ctx)
+	coord := a.viewCoordinator(ctx, stale)
 	out := make([]api.ClusterNode, 0, len(s.Nodes))
 	for _, n := range s.Nodes {
 		out = append(out, nodeStatus(s, n, coord))
@@ -230,7 +230,7 @@ func (a *Agent) Nodes(ctx context.Context) ([]api.ClusterNode, error) {
 
 // Groups lists the groups (GET /v1/groups).
 func (a *Agent) Groups(ctx context.Context) ([]api.ClusterGroup, error) {
-	s, err := a.freshSnapshot(ctx)
+	s, err := a.view(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +246,7 @@ func (a *Agent) Groups(ctx context.Context) ([]api.ClusterGroup, error) {
 
 // Resources lists the resources (GET /v1/resources).
 func (a *Agent) Resources(ctx context.Context) ([]api.ClusterResource, error) {
-	s, err := a.freshSnapshot(ctx)
+	s, err := a.view(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -276,6 +276,8 @@ func (a *Agent) ResourceTypes(ctx context.Context) ([]api.ClusterResourceType, e
 
 // coordinatorName returns the elected coordinator's name ("" when unknown).
 func (a *Agent) coordinatorName(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, ViewTimeout/2)
+	defer cancel()
 	resp, err := a.cli.Get(ctx, clusterdb.ElectionPrefix+"/", withFirstCreate()...)
 	if err != nil || len(resp.Kvs) == 0 {
 		return ""

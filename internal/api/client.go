@@ -44,6 +44,9 @@ type Client struct {
 	Base  string // e.g. http://127.0.0.1:8733
 	token string
 	http  *http.Client
+	// OnWarning, when set, hears the Warning of an answer (one from a stale view: the
+	// node answered from what it last knew, see MarkStale).
+	OnWarning func(string)
 }
 
 // NewClient returns a client for the API at base that verifies the server with
@@ -154,6 +157,9 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 		return fmt.Errorf("node %s: %w", c.Base, err)
 	}
 	defer resp.Body.Close()
+	if w := resp.Header.Get("Warning"); w != "" && c.OnWarning != nil {
+		c.OnWarning(WarningText(w))
+	}
 	if resp.StatusCode/100 != 2 {
 		ae := &Error{Status: resp.StatusCode}
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))

@@ -146,10 +146,14 @@ type ClusterService interface {
 func RegisterCluster(s *Server, c ClusterService) {
 	list := func(f func(context.Context) (any, error)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			v, err := f(r.Context())
+			ctx, stale := withStaleNote(r.Context())
+			v, err := f(ctx)
 			if err != nil {
 				WriteError(w, err)
 				return
+			}
+			if h := stale.header(); h != "" {
+				w.Header().Set("Warning", h)
 			}
 			WriteJSON(w, http.StatusOK, v)
 		}
@@ -185,10 +189,14 @@ func RegisterCluster(s *Server, c ClusterService) {
 			if verb == "create" && name == "" {
 				name = a.Name
 			}
-			v, err := f(r.Context(), name, verb, a)
+			ctx, stale := withStaleNote(r.Context())
+			v, err := f(ctx, name, verb, a)
 			if err != nil {
 				WriteError(w, err)
 				return
+			}
+			if h := stale.header(); h != "" {
+				w.Header().Set("Warning", h)
 			}
 			status := http.StatusOK
 			if verb == "create" {

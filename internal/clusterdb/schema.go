@@ -53,6 +53,9 @@ type Node struct {
 	Witness bool   `json:"witness,omitempty"`
 	Paused  bool   `json:"paused,omitempty"`
 	Evicted bool   `json:"evicted,omitempty"`
+	// Stopped: the node's cluster service was stopped cleanly (its groups were handed
+	// over); cleared when it registers again at its next start.
+	Stopped bool `json:"stopped,omitempty"`
 	// EtcdMemberID is the node's embedded etcd member (0 with an external etcd).
 	EtcdMemberID uint64 `json:"etcdMemberID,omitempty"`
 }

@@ -42,6 +42,7 @@ type Node struct {
 	stops []func()
 
 	partStates partStates // each part's state for /v1/health (ready.go)
+	wasReady   bool       // every part ran (the stop logs the service's stop)
 
 	quit      context.CancelFunc // stops Run (eviction)
 	evictMu   sync.Mutex
@@ -85,6 +86,10 @@ func (n *Node) ready() error {
 		}
 	}
 	n.Log.Info("node ready", "name", n.Cfg.Name, "data", n.Cfg.DataDir, "api", n.APIBase)
+	n.wasReady = true
+	if n.Events != nil {
+		n.serviceEvent("running")
+	}
 	if err := sdNotify("READY=1\nSTATUS=node " + n.Cfg.Name + " ready\nMAINPID=" + strconv.Itoa(os.Getpid())); err != nil {
 		n.Log.Warn("sd_notify READY=1 failed", "err", err)
 	}

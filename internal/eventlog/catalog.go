@@ -10,6 +10,9 @@ import (
 const (
 	SourceCluster  = "ClusSvc"                    // the cluster service, as on Windows NT 4.0
 	SourceEventlog = "Microsoft-Windows-Eventlog" // the event log service itself
+	// SourceServiceControlManager reports services entering the running and stopped
+	// states (event 7036), as Windows' does for the Cluster Service.
+	SourceServiceControlManager = "Service Control Manager"
 )
 
 // Categories (tasks) of the catalog's messages. The checkpoint manager's is 64, as the
@@ -29,6 +32,7 @@ const (
 	EventCheckpointRestoreError     uint32 = 1082 // %1 resource, %2 key under HKLM, %3 error (not a handle conflict)
 	EventCheckpointRestoreForced    uint32 = 1901 // %1 resource, %2 key, %3 holders; data: Holders
 	EventCheckpointRestoreAfterWait uint32 = 1902 // %1 resource, %2 key, %3 seconds waited
+	EventNodeStopped                uint32 = 1903 // %1 node whose Cluster service was stopped cleanly
 
 	// Resources and groups (clustered roles).
 	EventResourceOnlineFailed uint32 = 1065 // %1 resource, %2 error
@@ -57,6 +61,11 @@ const (
 // Event log service event IDs (source Microsoft-Windows-Eventlog).
 const (
 	EventLogCleared uint32 = 104 // %1 log name; written to the System log
+)
+
+// Service Control Manager event IDs.
+const (
+	EventServiceState uint32 = 7036 // %1 service name, %2 state ("running", "stopped")
 )
 
 // Message is one entry of the catalog: the text Windows' message file holds for
@@ -290,6 +299,14 @@ var defaultMessages = []Message{
 	{SourceCluster, EventQuorumLost, "MM_EVENT_ARBITRATION_FAILED", TypeError, LevelCritical, CategoryNone,
 		`The Cluster service is shutting down because quorum was lost. ` +
 			`This could be due to the loss of network connectivity between some or all nodes in the cluster, or a failover of the witness disk. ` + validateNetwork},
+
+	{SourceCluster, EventNodeStopped, "", TypeInformation, 0, CategoryNone,
+		`Cluster node '%1' left the active failover cluster membership because its Cluster service was stopped. ` +
+			`Its clustered roles were taken offline there and handed to the other nodes.`},
+
+	// The Service Control Manager: the Cluster service's own start and stop.
+	{SourceServiceControlManager, EventServiceState, "", TypeInformation, 0, CategoryNone,
+		`The %1 service entered the %2 state.`},
 
 	// The event log service.
 	{SourceEventlog, EventLogCleared, "", TypeInformation, 0, CategoryLogClear,

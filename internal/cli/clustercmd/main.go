@@ -42,6 +42,14 @@ func Run(ctx context.Context, args []string, out, errOut io.Writer, connect func
 		fmt.Fprintf(errOut, "cluster: %v\n", err)
 		return 1
 	}
+	warned := map[string]bool{}
+	c.OnWarning = func(w string) {
+		// An answer from the node's own view (quorum lost): said once per command.
+		if !warned[w] {
+			warned[w] = true
+			fmt.Fprintf(errOut, "Warning: %s\n", w)
+		}
+	}
 	if m, ok := cmd.mod("node"); ok && m.value != "" && cmd.object != "node" {
 		if c, err = c.Node(ctx, m.value); err != nil {
 			systemError(errOut, err)
