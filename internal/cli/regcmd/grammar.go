@@ -97,6 +97,7 @@ type Command struct {
 	View       int    // /reg:32, /reg:64 (accepted, no effect: the registry has one view)
 	Output     string // -o json
 	CompareOut string // /oa /od /os /on (COMPARE)
+	Link       bool   // /link (DELETE): the link key itself, not its target
 	SDDL       string // /set SDDL (ACL): the descriptor to set
 	HasSDDL    bool
 }
@@ -471,6 +472,8 @@ func (p *parser) delete(c *Command) error {
 			c.AllValues = true
 		case "f":
 			c.Force = true
+		case "link":
+			c.Link = true
 		default:
 			if !p.view(c, o) {
 				return syntax(p.op)

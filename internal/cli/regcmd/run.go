@@ -133,7 +133,17 @@ func (r *runner) message(err error) string {
 	var ce *connectError
 	var inUse *registry.KeysInUseError
 	var denied *deniedError
+	var le *linkError
+	var ske *systemKeyError
+	var nle *notLinkError
 	switch {
+	case errors.As(err, &le):
+		return fmt.Sprintf("ERROR: Access is denied.\n%s is a symbolic link to %s: deleting it would delete the link's target.\n"+
+			"Delete the target by its own name, or the link itself with REG DELETE %s /link.", le.key, le.target, le.key)
+	case errors.As(err, &ske):
+		return fmt.Sprintf("ERROR: Access is denied.\n%s is %s: the system needs it, and it cannot be deleted.", ske.key, ske.what)
+	case errors.As(err, &nle):
+		return fmt.Sprintf("ERROR: %s is not a symbolic link: /link deletes a link key only.", nle.key)
 	case errors.As(err, &se):
 		return se.Error()
 	case errors.As(err, &denied):
