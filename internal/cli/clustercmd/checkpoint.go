@@ -30,7 +30,7 @@ import (
 //
 // With asJSON (/f:json) it prints the API's answer as indented JSON instead of the text
 // (no progress lines), with the same exit status.
-func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writer, resource, option, value string, asJSON bool) int {
+func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writer, resource, option, value string, asJSON, force bool) int {
 	if resource == "" && option == "checkpoints" {
 		return allCheckpoints(ctx, c, out, errOut, asJSON)
 	}
@@ -60,7 +60,7 @@ func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writ
 			for _, k := range keys {
 				say("Adding registry checkpoint '%s' for resource '%s'...\n", k, resource)
 			}
-			err = c.Do(ctx, http.MethodPost, base, api.CheckpointKeys{Keys: keys}, &list)
+			err = c.Do(ctx, http.MethodPost, base, api.CheckpointKeys{Keys: keys, Force: force}, &list)
 		} else {
 			for _, k := range keys {
 				say("Removing registry checkpoint '%s' for resource '%s'...\n", k, resource)

@@ -389,7 +389,7 @@ func (r *runner) resource() int {
 	if cmd.name == "" {
 		if cmd.action.name == "checkpoints" {
 			// Every resource's checkpoints (checkpoint.go).
-			return checkpointCommandAs(r.ctx, r.c, r.out, r.errOut, "", cmd.action.name, cmd.action.value, r.json)
+			return checkpointCommandAs(r.ctx, r.c, r.out, r.errOut, "", cmd.action.name, cmd.action.value, r.json, false)
 		}
 		if cmd.action.name != "status" {
 			return r.usage("/%s needs a resource name", cmd.action.name)
@@ -551,7 +551,8 @@ func (r *runner) resource() int {
 		}
 	case "addcheckpoints", "removecheckpoints", "checkpoints", "checkpointhistory", "checkpointdiff",
 		"checkpointrollback", "checkpointverify":
-		return checkpointCommandAs(r.ctx, r.c, r.out, r.errOut, name, a.name, a.value, r.json)
+		_, force := cmd.mod("force")
+		return checkpointCommandAs(r.ctx, r.c, r.out, r.errOut, name, a.name, a.value, r.json, force)
 	default:
 		return r.usage("/%s is not an option of cluster resource", a.name)
 	}

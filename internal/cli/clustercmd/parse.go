@@ -16,7 +16,7 @@ var options = []option{
 	{"listdependencies", "listdep"}, {"addowner", "addowner"}, {"removeowner", "removeowner"},
 	{"pause", "pause"}, {"resume", "resume"}, {"evict", "evict"}, {"list", "list"},
 	{"group", "group"}, {"type", "type"}, {"wait", "wait"}, {"f", "f"}, {"format", "format"},
-	{"node", "node"}, {"cluster", "cluster"}, {"?", "?"}, {"help", "help"}, {"usedefault", "usedef"},
+	{"node", "node"}, {"cluster", "cluster"}, {"?", "?"}, {"help", "help"}, {"usedefault", "usedef"}, {"force", "force"},
 	// Registry checkpoints (internal/cli/clustercmd/checkpoint.go).
 	{"addcheckpoints", "addcheck"}, {"removecheckpoints", "removecheck"}, {"checkpoints", "checkpoints"},
 	{"checkpointhistory", "checkpointhistory"}, {"checkpointdiff", "checkpointdiff"},
@@ -84,7 +84,7 @@ var objects = map[string]string{
 
 // modifiers are options that qualify the action rather than being one.
 var modifiers = map[string]bool{"group": true, "type": true, "wait": true, "f": true, "format": true, "node": true, "cluster": true,
-	"level": true, "usedefault": true}
+	"level": true, "usedefault": true, "force": true}
 
 // usageError is a command line cluster.exe would not accept.
 type usageError struct{ msg string }
