@@ -283,7 +283,7 @@ func TestNotify(t *testing.T) {
 	}
 	want := map[registry.Change]bool{
 		{Key: `HKEY_LOCAL_MACHINE\SOFTWARE\Watched\Sub`, Filter: registry.REG_NOTIFY_CHANGE_NAME}:     false,
-		{Key: `HKEY_LOCAL_MACHINE\SOFTWARE\Watched\Sub`, Filter: registry.REG_NOTIFY_CHANGE_LAST_SET}: false,
+		{Key: `HKEY_LOCAL_MACHINE\SOFTWARE\Watched\Sub`, Filter: registry.REG_NOTIFY_CHANGE_LAST_SET, Value: "x", HasValue: true}: false,
 	}
 	timeout := time.After(5 * time.Second)
 	for missing := len(want); missing > 0; {

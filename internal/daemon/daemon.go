@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"wolfpack/internal/cli/buildinfo"
 	"wolfpack/internal/reshost"
 )
 
@@ -27,6 +28,10 @@ func Main(args []string) int {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "wolfpackd: %v\n", err)
 		return 2
+	}
+	if cfg.Version {
+		fmt.Println(buildinfo.Version("wolfpackd"))
+		return 0
 	}
 	// The resources that the node starts do not inherit the join token.
 	os.Unsetenv(TokenEnv)
@@ -59,7 +64,7 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	}
 	rctx, quit := context.WithCancel(ctx)
 	defer quit()
-	n := &Node{Cfg: cfg, Log: log, quit: quit}
+	n := &Node{Cfg: cfg, Log: log, quit: quit, JoinHelp: os.Stderr}
 	defer n.stop()
 	n.onStop(release) // last: the directory is this process's until everything stopped
 	n.onStop(func() {

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -22,10 +23,12 @@ import (
 // Node is one running wolfpackd: its configuration and its parts. Each part's file adds
 // the part's field here and sets it in its start function.
 type Node struct {
-	Cfg     *Config
-	Log     *slog.Logger
-	API     *api.Server
-	APIBase string // the API's URL once it listens
+	Cfg *Config
+	Log *slog.Logger
+	// JoinHelp receives the join command the first node prints (wolfpackd: stderr).
+	JoinHelp io.Writer
+	API      *api.Server
+	APIBase  string // the API's URL once it listens
 
 	Events *eventlog.Service // the node's event logs (eventlog.go)
 

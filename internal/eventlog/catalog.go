@@ -216,12 +216,12 @@ func DefaultCatalog() *Catalog {
 
 // Text after the first sentence of several Windows messages, kept once.
 const (
-	validateNetwork = "Run the Validate a Configuration wizard to check your network configuration. " +
+	validateNetwork = "Check the nodes with the cluster node command and the network between them (the nodes' --peer and --api addresses). " +
 		"If the condition persists, check for hardware or software errors related to the network adapters on this node. " +
 		"Also check for failures in any other network components to which the node is connected such as hubs, switches, or bridges."
 	failurePolicy = "Based on the failure policies for the resource and role, the cluster service may try to bring the resource " +
 		"online on this node or move the group to another node of the cluster and then restart it. " +
-		"Check the resource and group state using Failover Cluster Manager or the cluster resource command."
+		"Check the resource and group state, and why the resource failed, with the cluster resource and cluster group commands (or in the web console)."
 )
 
 var defaultMessages = []Message{

@@ -416,7 +416,7 @@ func (s *Session) SetValue(h Handle, name string, typ uint32, data []byte) error
 	k.setValue(name, typ, d)
 	k.lastWrite = r.now()
 	r.logSetValue(k, name, typ, d)
-	r.notify(k, k, REG_NOTIFY_CHANGE_LAST_SET)
+	r.notifyValue(k, k, REG_NOTIFY_CHANGE_LAST_SET, &name)
 	return nil
 }
 
@@ -473,7 +473,7 @@ func (s *Session) DeleteValue(h Handle, name string) error {
 	k.deleteValue(k.values[i].upper)
 	k.lastWrite = r.now()
 	r.logDeleteValue(k, stored)
-	r.notify(k, k, REG_NOTIFY_CHANGE_LAST_SET)
+	r.notifyValue(k, k, REG_NOTIFY_CHANGE_LAST_SET, &stored)
 	return nil
 }
 

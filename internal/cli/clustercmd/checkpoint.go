@@ -44,10 +44,7 @@ func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writ
 		return 2
 	}
 	base := "/v1/resources/" + url.PathEscape(resource) + "/checkpoints"
-	fail := func(err error) int {
-		systemError(errOut, err)
-		return 1
-	}
+	fail := func(err error) int { return report(out, errOut, asJSON, err) }
 	switch option {
 	case "addcheckpoints", "removecheckpoints":
 		keys, err := splitCheckpointList(value)
@@ -222,8 +219,7 @@ func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writ
 func allCheckpoints(ctx context.Context, c *api.Client, out, errOut io.Writer, asJSON bool) int {
 	var rs []api.ClusterResource
 	if err := c.Do(ctx, http.MethodGet, "/v1/resources", nil, &rs); err != nil {
-		systemError(errOut, err)
-		return 1
+		return report(out, errOut, asJSON, err)
 	}
 	all := map[string][]api.CheckpointInfo{}
 	var names []string
@@ -233,8 +229,7 @@ func allCheckpoints(ctx context.Context, c *api.Client, out, errOut io.Writer, a
 		}
 		var list []api.CheckpointInfo
 		if err := c.Do(ctx, http.MethodGet, "/v1/resources/"+url.PathEscape(r.Name)+"/checkpoints", nil, &list); err != nil {
-			systemError(errOut, err)
-			return 1
+			return report(out, errOut, asJSON, err)
 		}
 		all[r.Name] = list
 		names = append(names, r.Name)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"wolfpack/internal/api"
+	"wolfpack/internal/cli/buildinfo"
 )
 
 // Main runs `cluster` with the process's arguments and streams; it returns the exit code.
@@ -27,18 +28,41 @@ func Main(args []string) int {
 
 // Run runs one command line; connect finds the node's API.
 func Run(ctx context.Context, args []string, out, errOut io.Writer, connect func() (*api.Client, error)) int {
+	if len(args) == 1 && buildinfo.IsVersionFlag(args[0]) {
+		fmt.Fprintln(out, buildinfo.Version("cluster"))
+		return 0
+	}
+	args = slices.Clone(args)
+	for i, a := range args {
+		if buildinfo.IsHelpFlag(a) {
+			args[i] = "/?" // --help and -h work as /? does
+		}
+		if a == "-o" && i+1 < len(args) && strings.EqualFold(args[i+1], "json") {
+			args[i], args[i+1] = "/f:json", "" // -o json, as the other CLIs take it
+		}
+	}
+	args = slices.DeleteFunc(args, func(a string) bool { return a == "" })
 	cmd, err := parse(args)
 	if err != nil {
 		fmt.Fprintf(errOut, "cluster: %v\n", err)
-		fmt.Fprint(errOut, usage)
+		fmt.Fprintf(errOut, "Type \"cluster %s/?\" for the usage.\n", objectWord(cmd))
 		return 2
 	}
 	if cmd.object == "help" || cmd.action.name == "?" || cmd.action.name == "help" {
-		fmt.Fprint(out, usage)
+		fmt.Fprint(out, usageOf(cmd.object))
 		return 0
+	}
+	asJSON := false
+	for _, name := range []string{"f", "format"} {
+		if f, ok := cmd.mod(name); ok {
+			asJSON = strings.EqualFold(f.value, "json")
+		}
 	}
 	c, err := connect()
 	if err != nil {
+		if asJSON {
+			return report(out, errOut, true, err)
+		}
 		fmt.Fprintf(errOut, "cluster: %v\n", err)
 		return 1
 	}
@@ -52,17 +76,10 @@ func Run(ctx context.Context, args []string, out, errOut io.Writer, connect func
 	}
 	if m, ok := cmd.mod("node"); ok && m.value != "" && cmd.object != "node" {
 		if c, err = c.Node(ctx, m.value); err != nil {
-			systemError(errOut, err)
-			return 1
+			return report(out, errOut, asJSON, err)
 		}
 	}
-	r := &runner{ctx: ctx, c: c, cmd: cmd, out: out, errOut: errOut}
-	if f, ok := cmd.mod("f"); ok {
-		r.json = strings.EqualFold(f.value, "json")
-	}
-	if f, ok := cmd.mod("format"); ok {
-		r.json = strings.EqualFold(f.value, "json")
-	}
+	r := &runner{ctx: ctx, c: c, cmd: cmd, out: out, errOut: errOut, json: asJSON}
 	switch cmd.object {
 	case "node":
 		return r.node()
@@ -78,21 +95,6 @@ func Run(ctx context.Context, args []string, out, errOut io.Writer, connect func
 	return 2
 }
 
-const usage = `Usage:
-  cluster node [NAME] [/status | /pause | /resume | /evict | /prop]
-  cluster group [NAME] [/status | /create | /delete | /rename:NEW | /online[:NODE] |
-          /offline | /moveto[:NODE] | /setowners:N1,N2 | /listowners | /prop [K=V ...]]
-  cluster resource [NAME] [/status | /create /group:G /type:TYPE | /delete | /online |
-          /offline | /fail | /moveto:GROUP | /prop [K=V ...] | /priv [K=V ...] |
-          /adddep:R | /removedep:R | /listdep | /addowner:N | /removeowner:N | /listowners |
-          /addcheckpoints:KEY | /removecheckpoints:KEY | /checkpoints]
-  cluster resourcetype [/list]
-  cluster /grant:NAME /level:ReadOnly|Full | /revoke:NAME | /listaccess
-Options: /wait[:SECONDS] with /online, /offline, /moveto; /f:json for JSON output;
-/node:NAME to ask another node. The API token is the node's own (root), else
-$WOLFPACK_API_TOKEN or the file $WOLFPACK_API_TOKEN_FILE names.
-`
-
 type runner struct {
 	ctx    context.Context
 	c      *api.Client
@@ -103,12 +105,27 @@ type runner struct {
 }
 
 func (r *runner) fail(err error) int {
+	if r.json {
+		return r.failWith(err, nil, false)
+	}
 	systemError(r.errOut, err)
 	return 1
 }
 
+// failWith prints a failure as the one JSON document of the command (-o json): the
+// error's message and Windows code, and the object as it ended when there is one.
+func (r *runner) failWith(err error, obj any, withObj bool) int {
+	printJSON(r.out, jsonError(err, obj, withObj))
+	return 1
+}
+
 func (r *runner) usage(format string, args ...any) int {
+	if r.json {
+		printJSON(r.out, jsonErrorDoc{Error: fmt.Sprintf(format, args...), Code: 87})
+		return 2
+	}
 	fmt.Fprintf(r.errOut, "cluster: "+format+"\n", args...)
+	fmt.Fprintf(r.errOut, "Type \"cluster %s/?\" for the usage.\n", objectWord(r.cmd))
 	return 2
 }
 
@@ -350,15 +367,18 @@ func (r *runner) group() int {
 	if err == nil && final != "" && r.waitLimit() > 0 {
 		g, err = waitState(r, "group", g, final, r.getGroup, groupView)
 	}
-	if g.Name != "" {
-		if r.json {
-			printJSON(r.out, g)
-		} else {
-			groupTable(r.out, []api.ClusterGroup{g})
+	if r.json {
+		if err != nil {
+			return r.failWith(err, g, g.Name != "")
 		}
+		printJSON(r.out, g)
+		return 0
+	}
+	if g.Name != "" {
+		groupTable(r.out, []api.ClusterGroup{g})
 	}
 	if err != nil {
-		if g.Name != "" && !r.json {
+		if g.Name != "" {
 			fmt.Fprintln(r.out)
 		}
 		return r.fail(err)
@@ -559,12 +579,15 @@ func (r *runner) resource() int {
 	if err == nil && final != "" && r.waitLimit() > 0 {
 		x, err = waitState(r, "resource", x, final, r.getResource, resourceView)
 	}
-	if x.Name != "" {
-		if r.json {
-			printJSON(r.out, x)
-		} else {
-			resourceTable(r.out, []api.ClusterResource{x})
+	if r.json {
+		if err != nil {
+			return r.failWith(err, x, x.Name != "")
 		}
+		printJSON(r.out, x)
+		return 0
+	}
+	if x.Name != "" {
+		resourceTable(r.out, []api.ClusterResource{x})
 	}
 	if err != nil {
 		if x.Name != "" && !r.json {
@@ -672,4 +695,12 @@ func (r *runner) resourceType() int {
 		fmt.Fprintf(r.out, "\nOther properties are passed to the resource's program.\n")
 	}
 	return 0
+}
+
+// objectWord is "group " for a command line about groups, "" when no object was named.
+func objectWord(cmd *command) string {
+	if cmd == nil || cmd.object == "" || cmd.object == "help" {
+		return ""
+	}
+	return cmd.object + " "
 }

@@ -34,7 +34,11 @@ func nodeTable(w io.Writer, nodes []api.ClusterNode) {
 	fmt.Fprintf(w, "%-14s %-7s %s\n", "Node", "Node ID", "Status")
 	fmt.Fprintf(w, "%s %s %s\n", strings.Repeat("-", 14), strings.Repeat("-", 7), strings.Repeat("-", 21))
 	for _, n := range nodes {
-		fmt.Fprintf(w, "%-14s %7d %s\n", n.Name, n.ID, n.State)
+		st := n.State
+		if n.Witness {
+			st += " (witness)" // an etcd member that never runs resources
+		}
+		fmt.Fprintf(w, "%-14s %7d %s\n", n.Name, n.ID, st)
 	}
 }
 
@@ -128,4 +132,41 @@ func upperFirst(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// jsonErrorDoc is a failure as JSON output prints it: one document per command.
+type jsonErrorDoc struct {
+	Error  string `json:"error"`
+	Code   uint32 `json:"code,omitempty"`
+	Object any    `json:"object,omitempty"` // the group or resource as the command left it
+}
+
+func jsonError(err error, obj any, withObj bool) jsonErrorDoc {
+	d := jsonErrorDoc{Error: err.Error()}
+	var se *stateError
+	var ae *api.Error
+	switch {
+	case errors.As(err, &se):
+		d.Error = upperFirst(se.Error())
+		d.Code = se.code().Code
+	case errors.As(err, &ae):
+		d.Error, d.Code = ae.Message, ae.Code
+		if msg, detail := splitDetail(ae.Message); detail != "" && strings.Contains(detail, " ") {
+			d.Error = msg + " " + upperFirst(detail)
+		}
+	}
+	if withObj {
+		d.Object = obj
+	}
+	return d
+}
+
+// report prints a failure: as cluster.exe does, or as the command's JSON document.
+func report(out, errOut io.Writer, asJSON bool, err error) int {
+	if asJSON {
+		printJSON(out, jsonError(err, nil, false))
+	} else {
+		systemError(errOut, err)
+	}
+	return 1
 }

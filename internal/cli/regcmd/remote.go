@@ -135,7 +135,7 @@ func (s *remoteStore) Watch(ctx context.Context, k KeyName, subtree bool) (<-cha
 				return
 			}
 			select {
-			case ch <- registry.Change{Key: c.Key, Filter: c.Filter}:
+			case ch <- remoteChange(c):
 			case <-ctx.Done():
 				return
 			}
@@ -190,4 +190,12 @@ func boolString(b bool) string {
 		return "1"
 	}
 	return "0"
+}
+
+func remoteChange(c api.RegistryChange) registry.Change {
+	ch := registry.Change{Key: c.Key, Filter: c.Filter}
+	if c.Value != nil {
+		ch.Value, ch.HasValue = *c.Value, true
+	}
+	return ch
 }

@@ -142,9 +142,9 @@ HKEY_LOCAL_MACHINE\SOFTWARE\App
 
 End of search: 1 match(es) found.
 `, "")
-	h.expect(`query HKLM\SOFTWARE\App /f WORLD /d /c`, 0, "\nEnd of search: 0 match(es) found.\n", "")
+	h.expect(`query HKLM\SOFTWARE\App /f WORLD /d /c`, 1, "\nEnd of search: 0 match(es) found.\n", "")
 	// /e: the whole name or data, not a substring; without /k /v /d every kind is searched.
-	h.expect(`query HKLM\SOFTWARE\App /f hello /e /d`, 0, "\nEnd of search: 0 match(es) found.\n", "")
+	h.expect(`query HKLM\SOFTWARE\App /f hello /e /d`, 1, "\nEnd of search: 0 match(es) found.\n", "")
 	h.expect(`query HKLM\SOFTWARE\App /f hello~world /e /d`, 0, `
 HKEY_LOCAL_MACHINE\SOFTWARE\App
     Name    REG_SZ    hello world
