@@ -150,8 +150,10 @@ func jsonError(err error, obj any, withObj bool) jsonErrorDoc {
 		d.Error = upperFirst(se.Error())
 		d.Code = se.code().Code
 	case errors.As(err, &ae):
-		d.Error, d.Code = ae.Message, ae.Code
-		if msg, detail := splitDetail(ae.Message); detail != "" && strings.Contains(detail, " ") {
+		d.Code = ae.Code
+		msg, detail := splitDetail(ae.Message)
+		d.Error = msg
+		if strings.Contains(detail, " ") {
 			d.Error = msg + " " + upperFirst(detail)
 		}
 	}
