@@ -41,16 +41,6 @@ func typeInfo(name string) (resmon.TypeInfo, error) {
 	return info, nil
 }
 
-func formatLetter(format string) string {
-	switch format {
-	case "DWORD":
-		return "D"
-	case "MultiString":
-		return "M"
-	}
-	return "S"
-}
-
 // ResourceType returns one resource type with its private properties (GET
 // /v1/resourcetypes/{name}).
 func (a *Agent) ResourceType(ctx context.Context, name string) (api.ClusterResourceType, error) {
@@ -58,20 +48,26 @@ func (a *Agent) ResourceType(ctx context.Context, name string) (api.ClusterResou
 	if err != nil {
 		return api.ClusterResourceType{}, unknownType(name)
 	}
-	out := api.ClusterResourceType{Name: info.Name, DisplayName: info.Name, DLL: "resmon", Description: info.Description,
-		OpenProperties: info.OpenProperties}
+	rec := clusterdb.ResourceType{Name: info.Name, DisplayName: info.Name, DLL: "resmon"}
 	if ts, err := a.db.ResourceTypes(ctx); err == nil {
 		for _, t := range ts {
 			if strings.EqualFold(t.Name, info.Name) {
-				out.DisplayName, out.DLL = t.DisplayName, t.DLL
+				rec = t
 			}
 		}
 	}
+	return apiType(info, rec), nil
+}
+
+// apiType is a type's declaration as the API gives it.
+func apiType(info resmon.TypeInfo, rec clusterdb.ResourceType) api.ClusterResourceType {
+	out := api.ClusterResourceType{Name: rec.Name, DisplayName: rec.DisplayName, DLL: rec.DLL, Description: info.Description,
+		OpenProperties: info.OpenProperties}
 	for _, p := range info.Properties {
-		out.Properties = append(out.Properties, api.ClusterPropertyInfo{Name: p.Name, Type: formatLetter(p.Format),
-			Default: p.Default, Required: p.Required, Allowed: p.Allowed, Description: p.Description})
+		out.Properties = append(out.Properties, api.ClusterTypeProperty{Name: p.Name, Format: p.Format,
+			Default: p.Default, Required: p.Required, Values: p.Allowed, Description: p.Description})
 	}
-	return out, nil
+	return out
 }
 
 // unknownType is 5078 naming the types there are.

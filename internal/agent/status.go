@@ -260,7 +260,8 @@ func (a *Agent) Resources(ctx context.Context) ([]api.ClusterResource, error) {
 	return out, nil
 }
 
-// ResourceTypes lists the resource types (GET /v1/resourcetypes).
+// ResourceTypes lists the resource types with their private properties (GET
+// /v1/resourcetypes).
 func (a *Agent) ResourceTypes(ctx context.Context) ([]api.ClusterResourceType, error) {
 	ts, err := a.db.ResourceTypes(ctx)
 	if err != nil {
@@ -268,10 +269,44 @@ func (a *Agent) ResourceTypes(ctx context.Context) ([]api.ClusterResourceType, e
 	}
 	out := make([]api.ClusterResourceType, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, api.ClusterResourceType{Name: t.Name, DisplayName: t.DisplayName, DLL: t.DLL})
+		rt := api.ClusterResourceType{Name: t.Name, DisplayName: t.DisplayName, DLL: t.DLL}
+		if info, err := typeInfo(t.Name); err == nil {
+			rt = apiType(info, t)
+		}
+		out = append(out, rt)
 	}
 	slices.SortFunc(out, func(x, y api.ClusterResourceType) int { return strings.Compare(x.Name, y.Name) })
 	return out, nil
+}
+
+// View reads the nodes, groups and resources from one snapshot (the web console).
+func (a *Agent) View(ctx context.Context) (api.ClusterView, error) {
+	s, err := a.freshSnapshot(ctx)
+	if err != nil {
+		return api.ClusterView{}, err
+	}
+	coord := a.coordinatorName(ctx)
+	v := api.ClusterView{Revision: s.Revision,
+		Nodes:     make([]api.ClusterNode, 0, len(s.Nodes)),
+		Groups:    make([]api.ClusterGroup, 0, len(s.Groups)),
+		Resources: make([]api.ClusterResource, 0, len(s.Resources))}
+	for _, n := range s.Nodes {
+		v.Nodes = append(v.Nodes, nodeStatus(s, n, coord))
+	}
+	slices.SortFunc(v.Nodes, func(x, y api.ClusterNode) int { return x.ID - y.ID })
+	for _, g := range s.Groups {
+		v.Groups = append(v.Groups, groupStatus(s, g))
+	}
+	slices.SortFunc(v.Groups, func(x, y api.ClusterGroup) int {
+		return strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name))
+	})
+	for _, r := range s.Resources {
+		v.Resources = append(v.Resources, resourceStatus(s, r))
+	}
+	slices.SortFunc(v.Resources, func(x, y api.ClusterResource) int {
+		return strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name))
+	})
+	return v, nil
 }
 
 // coordinatorName returns the elected coordinator's name ("" when unknown).

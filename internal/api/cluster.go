@@ -88,29 +88,27 @@ type ClusterProperty struct {
 	Value string `json:"value"`
 }
 
-// ClusterResourceType is an entry of GET /v1/resourcetypes; GET
-// /v1/resourcetypes/{name} adds its private properties.
+// ClusterResourceType is an entry of GET /v1/resourcetypes, with the private
+// properties its resources take (the web console's property editor offers them).
 type ClusterResourceType struct {
-	Name        string `json:"name"`
-	DisplayName string `json:"displayName"`
-	DLL         string `json:"dll,omitempty"`
-	Description string `json:"description,omitempty"`
-	// Properties are the private properties the type declares, the cluster service's
-	// own (RestoreFailureAction, …) included.
-	Properties []ClusterPropertyInfo `json:"properties,omitempty"`
-	// OpenProperties: the type also takes properties it does not declare (it passes
-	// them to its script or agent).
+	Name        string                `json:"name"`
+	DisplayName string                `json:"displayName"`
+	DLL         string                `json:"dll,omitempty"`
+	Description string                `json:"description,omitempty"`
+	Properties  []ClusterTypeProperty `json:"properties,omitempty"`
+	// OpenProperties: the type also takes private properties it does not list.
 	OpenProperties bool `json:"openProperties,omitempty"`
 }
 
-// ClusterPropertyInfo declares one private property of a resource type.
-type ClusterPropertyInfo struct {
+// ClusterTypeProperty is a private property that a resource type declares (or that
+// the cluster reads for every resource: the checkpoint policy).
+type ClusterTypeProperty struct {
 	Name        string   `json:"name"`
-	Type        string   `json:"type"` // "S", "M" or "D" as in ClusterProperty
+	Format      string   `json:"format"` // String, MultiString or DWORD
 	Default     string   `json:"default,omitempty"`
 	Required    bool     `json:"required,omitempty"`
-	Allowed     []string `json:"allowed,omitempty"`
-	Description string   `json:"description"`
+	Description string   `json:"description,omitempty"`
+	Values      []string `json:"values,omitempty"` // the allowed values, when the property has a fixed set
 }
 
 // ClusterAction is the body of the POST routes; each action uses the fields it needs.

@@ -49,6 +49,10 @@ const (
 	// AccessPublic routes take no API token: the handler authenticates the caller itself
 	// (the join handshake, which proves knowledge of the join secret).
 	AccessPublic
+	// AccessAsset routes take no API token and answer GET only: they serve the web
+	// console's embedded files (HTML, CSS, JavaScript), which hold no cluster data.
+	// Everything the console shows comes from token-checked routes.
+	AccessAsset
 )
 
 func (a Access) String() string {
@@ -59,6 +63,8 @@ func (a Access) String() string {
 		return "write"
 	case AccessPublic:
 		return "public"
+	case AccessAsset:
+		return "asset"
 	}
 	return fmt.Sprintf("Access(%d)", int(a))
 }
@@ -68,7 +74,7 @@ func (a Access) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
 
 // UnmarshalText reads an access's name.
 func (a *Access) UnmarshalText(b []byte) error {
-	for _, v := range []Access{AccessRead, AccessWrite, AccessPublic} {
+	for _, v := range []Access{AccessRead, AccessWrite, AccessPublic, AccessAsset} {
 		if string(b) == v.String() {
 			*a = v
 			return nil
@@ -174,7 +180,19 @@ func New(o ServerOptions) *Server {
 	s.Handle("GET /v1/routes", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, s.Routes())
 	})
+	s.Handle("GET /v1/whoami", func(w http.ResponseWriter, r *http.Request) {
+		c, _ := CallerFrom(r.Context())
+		WriteJSON(w, http.StatusOK, Whoami{Name: c.Name, Level: c.Level, Node: o.NodeName})
+	})
 	return s
+}
+
+// Whoami is the answer of GET /v1/whoami: the caller's token name and level, and the
+// node that answered (the web console shows actions to Full tokens only).
+type Whoami struct {
+	Name  string `json:"name"`
+	Level Level  `json:"level"`
+	Node  string `json:"node"`
 }
 
 // SetAuthenticator makes the server accept the tokens a answers for, besides the node's
@@ -188,17 +206,27 @@ func (s *Server) NodeToken() string { return s.nodeToken }
 // Handle registers h for pattern, which must name a method: GET and HEAD routes answer
 // any valid token, the others need a Full one.
 func (s *Server) Handle(pattern string, h http.HandlerFunc, opts ...RouteOption) {
-	s.register(pattern, h, false, opts)
+	s.register(pattern, h, 0, opts)
 }
 
 // HandleUnauthenticated registers h for pattern without token checks: the handler
 // authenticates the caller itself. Only for callers that cannot hold an API token yet (a
 // node that is joining proves the join secret).
 func (s *Server) HandleUnauthenticated(pattern string, h http.HandlerFunc, opts ...RouteOption) {
-	s.register(pattern, h, true, opts)
+	s.register(pattern, h, AccessPublic, opts)
 }
 
-func (s *Server) register(pattern string, h http.HandlerFunc, public bool, opts []RouteOption) {
+// HandleAsset registers h, a GET pattern, for the web console's embedded files: no
+// token is asked for, so a browser can load the sign-in page. An asset route serves
+// only files built into the binary, never cluster data.
+func (s *Server) HandleAsset(pattern string, h http.HandlerFunc) {
+	if method, _, _ := strings.Cut(pattern, " "); method != http.MethodGet {
+		panic(fmt.Sprintf("api: asset route %q is not a GET route", pattern))
+	}
+	s.register(pattern, h, AccessAsset, nil)
+}
+
+func (s *Server) register(pattern string, h http.HandlerFunc, access Access, opts []RouteOption) {
 	method, path, ok := strings.Cut(pattern, " ")
 	if !ok || method == "" || strings.HasPrefix(method, "/") {
 		// A programming error, refused at start as http.ServeMux refuses a bad pattern:
@@ -207,8 +235,8 @@ func (s *Server) register(pattern string, h http.HandlerFunc, public bool, opts 
 	}
 	rt := &Route{Pattern: pattern, Method: method, Path: strings.TrimSpace(path), Access: AccessWrite, BodyLimit: DefaultBodyLimit}
 	switch {
-	case public:
-		rt.Access = AccessPublic
+	case access != 0:
+		rt.Access = access
 	case method == http.MethodGet || method == http.MethodHead:
 		rt.Access = AccessRead
 	}
@@ -246,7 +274,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, pattern := s.mux.Handler(r)
 	rt := s.route(pattern)
 	var caller Caller
-	if rt == nil || rt.Access != AccessPublic {
+	if rt == nil || rt.Access != AccessPublic && rt.Access != AccessAsset {
 		c, err := s.authenticate(r)
 		if err != nil {
 			var ae *Error
@@ -340,7 +368,8 @@ func accessDenied(c Caller) *Error {
 // admitBody refuses a body over the route's limit and waits for room in the server's
 // body budget; release gives the room back once the handler is done with the body.
 func (s *Server) admitBody(w http.ResponseWriter, r *http.Request, rt *Route) (release func(), err error) {
-	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 || r.Context().Value(relayedKey{}) != nil {
+		// No body, or one admitted already by the relay route that passed it on here.
 		return func() {}, nil
 	}
 	limit := rt.BodyLimit

@@ -80,6 +80,9 @@ func TestServerAccess(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+	s.HandleAsset("GET /ui/{file}", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("file"))
+	})
 	hs := httptest.NewServer(s)
 	defer hs.Close()
 
@@ -104,6 +107,11 @@ func TestServerAccess(t *testing.T) {
 		{"", "POST", "/v1/hello", 401},
 		{"join-secret", "POST", "/v1/hello", 204},
 		{"ro", "POST", "/v1/hello", 401},
+		{"", "GET", "/ui/app.js", 200},       // an asset: no token
+		{"nobody", "GET", "/ui/app.js", 200}, // a wrong token does not matter to it
+		{"", "POST", "/ui/app.js", 401},      // an asset route answers GET alone
+		{"", "GET", "/v1/whoami", 401},
+		{"ro", "GET", "/v1/whoami", 200},
 	} {
 		st, ae, body := request(t, hs.URL, tc.token, tc.method, tc.path, nil, -1)
 		if st != tc.status {
@@ -133,7 +141,7 @@ func TestServerAccess(t *testing.T) {
 	for _, r := range routes {
 		got = append(got, r.Access.String()+" "+r.Pattern)
 	}
-	want := "write DELETE /v1/things/{name}|read GET /metrics|read GET /v1/routes|read GET /v1/things/{name}|public POST /v1/hello|write POST /v1/things"
+	want := "write DELETE /v1/things/{name}|read GET /metrics|asset GET /ui/{file}|read GET /v1/routes|read GET /v1/things/{name}|read GET /v1/whoami|public POST /v1/hello|write POST /v1/things"
 	if strings.Join(got, "|") != want {
 		t.Errorf("Routes() = %v\nwant %s", got, want)
 	}

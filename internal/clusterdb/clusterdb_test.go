@@ -243,3 +243,56 @@ func TestDeleteResourceDropsCheckpoints(t *testing.T) {
 		t.Fatal("a failed delete removed R10's checkpoints")
 	}
 }
+
+// TestPlacementConditions: a coordinator's placement holds only while its election key is
+// the one it won with, and, for a dead owner's group, while that owner's membership key
+// is absent (a node back from a freeze keeps its group).
+func TestPlacementConditions(t *testing.T) {
+	db, _ := startEmbeddedTestDB(t, filepath.Join(t.TempDir(), "etcd"))
+	ctx := context.Background()
+	if err := db.CreateGroup(ctx, NewGroup("G1")); err != nil {
+		t.Fatal(err)
+	}
+	rev, err := db.SetOwner(ctx, "G1", "N1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := db.cli
+	el := ElectionPrefix + "/coordinator-a"
+	put, err := cli.Put(ctx, el, "N2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	won := Election{Key: el, Rev: put.Header.Revision}
+	// N1 is back (its membership key exists): the group stays.
+	if _, err := cli.Put(ctx, MemberKey("N1"), "{}"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Place(ctx, Placement{Group: "G1", Node: "N2", Prev: rev, DeadOwner: "N1", Election: won}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("placement away from a live owner: %v, want ErrConflict", err)
+	}
+	if _, err := cli.Delete(ctx, MemberKey("N1")); err != nil {
+		t.Fatal(err)
+	}
+	// A deposed coordinator (its key gone, or re-created by a later campaign) places nothing.
+	if _, err := cli.Delete(ctx, el); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Place(ctx, Placement{Group: "G1", Node: "N2", Prev: rev, DeadOwner: "N1", Election: won}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("placement by a deposed coordinator: %v, want ErrConflict", err)
+	}
+	put, err = cli.Put(ctx, el, "N2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Place(ctx, Placement{Group: "G1", Node: "N2", Prev: rev, DeadOwner: "N1", Election: won}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("placement with an election key of an earlier term: %v, want ErrConflict", err)
+	}
+	won.Rev = put.Header.Revision
+	if _, err := db.Place(ctx, Placement{Group: "G1", Node: "N2", Prev: rev, DeadOwner: "N1", Election: won}); err != nil {
+		t.Fatalf("placement by the coordinator of a dead owner's group: %v", err)
+	}
+	if own, _ := db.Owner(ctx, "G1"); own.Node != "N2" {
+		t.Fatalf("owner %+v, want N2", own)
+	}
+}

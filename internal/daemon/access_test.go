@@ -25,6 +25,7 @@ import (
 	"wolfpack/internal/daemon"
 	"wolfpack/internal/eventlog"
 	"wolfpack/internal/pki"
+	"wolfpack/internal/web"
 )
 
 // TestMain lets the test binary double as wolfpackd (WOLFPACK_TEST_DAEMON=1), for the
@@ -190,6 +191,11 @@ var getSamples = map[string]struct {
 }{
 	"GET /metrics":                                 {path: "/metrics"},
 	"GET /v1/access":                               {path: "/v1/access"},
+	"GET /v1/cluster/events":                       {path: "/v1/cluster/events?id=1&source=EventCreate&level=Information&c=5"},
+	"GET /v1/cluster/summary":                      {path: "/v1/cluster/summary"},
+	"GET /v1/cluster/watch":                        {path: "/v1/cluster/watch", stream: true},
+	"GET /v1/nodes/{name}/api/{path...}":           {path: "/v1/nodes/N1/api/v1/registry/key?path=" + url.QueryEscape(testPath)},
+	"GET /v1/whoami":                               {path: "/v1/whoami"},
 	"GET /v1/eventlog/logs":                        {path: "/v1/eventlog/logs"},
 	"GET /v1/eventlog/logs/{log}":                  {path: "/v1/eventlog/logs/System"},
 	"GET /v1/eventlog/logs/{log}/events":           {path: "/v1/eventlog/logs/System/events?c=5&rd=true"},
@@ -221,6 +227,11 @@ var getSamples = map[string]struct {
 // caller). Adding one is a security decision: it is added here, on purpose.
 var publicRoutes = map[string]bool{"POST /v1/cluster/join": true}
 
+// assetRoutes are the web console's file routes (internal/web), served without a token:
+// they answer with the files built into the binary, which hold no cluster data. Adding
+// one is a security decision too.
+var assetRoutes = map[string]string{"GET /{$}": "/", "GET /ui/{file}": "/ui/app.js"}
+
 // writeURL fills a write route's wildcards with the fixture's objects (so that a write
 // that got through would change them) and adds the registry and checkpoint parameters.
 func writeURL(rt api.Route) string {
@@ -231,6 +242,7 @@ func writeURL(rt api.Route) string {
 		}
 	}
 	p = strings.Replace(p, "{log}", "System", 1)
+	p = strings.Replace(p, "{path...}", "v1/registry/value", 1) // a relayed write would delete V
 	action := "offline"
 	if strings.HasPrefix(p, "/v1/nodes/") {
 		action = "pause"
@@ -278,6 +290,17 @@ func TestAccessLevelsOnEveryRoute(t *testing.T) {
 			st, _ := ep.call(ctx, t, ro, rt.Method, rt.Path, []byte("{}"))
 			if st != http.StatusUnauthorized {
 				t.Errorf("%s with the ReadOnly token: %d, want 401 (it needs the join secret)", rt.Pattern, st)
+			}
+		case api.AccessAsset:
+			p, ok := assetRoutes[rt.Pattern]
+			if !ok {
+				t.Errorf("route %s serves without a token as an asset: add it to assetRoutes only if it serves embedded files alone", rt.Pattern)
+				continue
+			}
+			reads++
+			st, b := ep.call(ctx, t, "", http.MethodGet, p, nil)
+			if want := web.Files()[p]; st != http.StatusOK || !bytes.Equal(b, want) {
+				t.Errorf("GET %s without a token: %d, %d bytes, want 200 and the embedded file (%d bytes)", p, st, len(b), len(want))
 			}
 		case api.AccessRead:
 			if rt.Method != http.MethodGet && rt.Method != http.MethodHead {
@@ -540,7 +563,7 @@ func TestErrorRepliesDoNotEchoInput(t *testing.T) {
 	sent, failed := 0, 0
 	shapes := map[string]bool{}
 	for _, rt := range routes {
-		if rt.Pattern == "GET /v1/eventlog/subscribe" || rt.Pattern == "GET /v1/registry/watch" {
+		if rt.Pattern == "GET /v1/eventlog/subscribe" || rt.Pattern == "GET /v1/registry/watch" || rt.Pattern == "GET /v1/cluster/watch" {
 			continue // streams: they answer 200 and wait, or fail before streaming (covered by their query checks below)
 		}
 		paths := []string{rt.Path}

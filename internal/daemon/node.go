@@ -71,6 +71,7 @@ func (n *Node) parts() []part {
 		{"cluster", n.startCluster},
 		{"access", n.startAccess},
 		{"checkpoint", n.startCheckpoint},
+		{"console", n.startConsole},
 		{"api", n.startAPI},
 	}
 }

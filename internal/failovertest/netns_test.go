@@ -63,8 +63,12 @@ func newNetnet(t testing.TB, nodes int) *netnet {
 }
 
 // cut takes node i's link down (up again with heal).
-func (n *netnet) cut(i int) error  { return ipCmd("-n", n.brns, "link", "set", fmt.Sprintf("v%d", i+1), "down") }
-func (n *netnet) heal(i int) error { return ipCmd("-n", n.brns, "link", "set", fmt.Sprintf("v%d", i+1), "up") }
+func (n *netnet) cut(i int) error {
+	return ipCmd("-n", n.brns, "link", "set", fmt.Sprintf("v%d", i+1), "down")
+}
+func (n *netnet) heal(i int) error {
+	return ipCmd("-n", n.brns, "link", "set", fmt.Sprintf("v%d", i+1), "up")
+}
 
 func (n *netnet) remove() {
 	for _, ns := range append(n.netns, n.brns) {

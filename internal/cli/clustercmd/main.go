@@ -609,14 +609,14 @@ func (r *runner) withDefaults(x api.ClusterResource) []api.ClusterProperty {
 	for _, p := range t.Properties {
 		set := slices.ContainsFunc(list, func(q api.ClusterProperty) bool { return strings.EqualFold(q.Name, p.Name) })
 		if !set {
-			list = append(list, api.ClusterProperty{Name: p.Name, Type: p.Type, Value: p.Default})
+			list = append(list, api.ClusterProperty{Name: p.Name, Type: formatLetter(p.Format), Value: p.Default})
 		}
 	}
 	for i, q := range list {
 		// Set properties show their declared type.
 		for _, p := range t.Properties {
 			if strings.EqualFold(q.Name, p.Name) {
-				list[i].Type = p.Type
+				list[i].Type = formatLetter(p.Format)
 			}
 		}
 	}
@@ -677,7 +677,7 @@ func (r *runner) resourceType() int {
 	fmt.Fprintf(r.out, "Listing private properties for '%s':\n\n", t.Name)
 	props := make([]api.ClusterProperty, len(t.Properties))
 	for i, p := range t.Properties {
-		props[i] = api.ClusterProperty{Name: p.Name, Type: p.Type, Value: p.Default}
+		props[i] = api.ClusterProperty{Name: p.Name, Type: formatLetter(p.Format), Value: p.Default}
 	}
 	propTable(r.out, "Resource Type", t.Name, props)
 	fmt.Fprintln(r.out)
@@ -686,8 +686,8 @@ func (r *runner) resourceType() int {
 		if p.Required {
 			line = "required; " + line
 		}
-		if len(p.Allowed) > 0 {
-			line += " (" + strings.Join(p.Allowed, ", ") + ")"
+		if len(p.Values) > 0 {
+			line += " (" + strings.Join(p.Values, ", ") + ")"
 		}
 		fmt.Fprintf(r.out, "%s: %s\n", p.Name, line)
 	}
@@ -703,4 +703,15 @@ func objectWord(cmd *command) string {
 		return ""
 	}
 	return cmd.object + " "
+}
+
+// formatLetter is a property format as /prop lists it: D (DWORD), M (MultiString), S.
+func formatLetter(format string) string {
+	switch format {
+	case "DWORD":
+		return "D"
+	case "MultiString":
+		return "M"
+	}
+	return "S"
 }
