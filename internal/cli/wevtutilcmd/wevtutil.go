@@ -451,6 +451,11 @@ func (r *runner) queryEvents(ctx context.Context) int {
 	if hasRoot {
 		fmt.Fprintf(r.out, "<%s>\n", root)
 	}
+	if format == "json" {
+		// One JSON document per command, as every CLI's /f:json: an array of the
+		// events, one per line.
+		fmt.Fprint(r.out, "[\n")
+	}
 	for i := range recs {
 		var err error
 		switch format {
@@ -459,7 +464,14 @@ func (r *runner) queryEvents(ctx context.Context) int {
 		case "xml", "renderedxml":
 			err = eventlog.WriteXML(r.out, &recs[i], r.env.Catalog, format == "renderedxml")
 		case "json":
-			err = eventlog.WriteJSON(r.out, &recs[i], r.env.Catalog)
+			var b bytes.Buffer
+			if err = eventlog.WriteJSON(&b, &recs[i], r.env.Catalog); err == nil {
+				sep := ",\n"
+				if i == len(recs)-1 {
+					sep = "\n"
+				}
+				_, err = fmt.Fprint(r.out, strings.TrimSuffix(b.String(), "\n")+sep)
+			}
 		}
 		if err != nil {
 			return r.fail(what, err)
@@ -467,6 +479,9 @@ func (r *runner) queryEvents(ctx context.Context) int {
 	}
 	if hasRoot {
 		fmt.Fprintf(r.out, "</%s>\n", root)
+	}
+	if format == "json" {
+		fmt.Fprintln(r.out, "]")
 	}
 	if sbm, ok := r.inv.opts["sbm"]; ok && len(recs) > 0 {
 		last := recs[len(recs)-1]
