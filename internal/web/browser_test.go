@@ -249,6 +249,18 @@ func TestConsole(t *testing.T) {
 	b.do("scroll to the diff", 5*time.Second, chromedp.Evaluate[chromedp.Void](`document.querySelector('#versions-table').scrollIntoView(); undefined`))
 	b.shot("03-checkpoint-diff")
 
+	// Drift of the running node: none. Then a rollback to version 1 by the console: it
+	// becomes the newest version and is restored on N1 at once.
+	b.do("check drift", 10*time.Second, chromedp.Click(chromedp.CSS("#verify")))
+	b.wait("no drift", 20*time.Second, `document.querySelector('#drift').textContent.includes('on N1') && document.querySelector('#drift').textContent.includes('matches version 2')`)
+	b.do("roll back to version 1", 10*time.Second,
+		chromedp.Evaluate[chromedp.Void](`window.confirm = () => true; undefined`),
+		chromedp.Click(chromedp.CSS(`#versions-table tr[data-version="1"] button[data-action=rollback]`)))
+	b.wait("version 3, a rollback of 1", 30*time.Second, `[...document.querySelectorAll('#versions-table tbody tr')].some((tr) => tr.dataset.version === '3' && tr.textContent.includes('rollback of 1'))`)
+	if out := c.must(n1, "reg", "query", params, "/v", "SmartHost"); !strings.Contains(out, "old.example.com") {
+		t.Errorf("after the rollback N1's registry holds:\n%s", out)
+	}
+
 	// A group moved with the console's button: its owner changes on the page.
 	b.goTo("#/groups")
 	row := `tr[data-group="Exchange Group"]`
