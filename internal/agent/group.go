@@ -20,6 +20,7 @@ import (
 type groupWorker struct {
 	a      *Agent
 	key    string
+	parent context.Context // the agent's: it ends when the node stops
 	ctx    context.Context
 	cancel context.CancelFunc
 	kick   chan struct{}
@@ -46,11 +47,12 @@ type groupWorker struct {
 	// fenced write (a wave's Online reports with the next wave's Online Pending, or with
 	// the group's state), so that a group comes online in a few transactions rather than
 	// two per resource. Under mu.
-	deferred map[string]clusterdb.ResourceState
+	deferred map[string]report
 
 	// Only the worker goroutine touches these.
 	cpFence     clusterdb.Fence // the fence the checkpointer last heard for this group
 	groupFailed bool            // failover threshold spent: stays failed until a new request
+	groupErr    string          // why the group failed (with groupFailed)
 	lastState   string          // last group state written
 	restarts    map[string][]time.Time
 }
@@ -67,11 +69,15 @@ type localResource struct {
 	running bool // the runner holds it
 	// restarting: the runner reported a failure and brings the resource back itself.
 	restarting bool
+	// recovering: Failed, and the runner or this worker restarts it or fails the group
+	// over; reported with the state (a Failed report without it is final).
+	recovering bool
+	wroteSeq   int64 // the OnlineSeq last reported (seenOn once written)
 }
 
 func (a *Agent) newGroupWorker(ctx context.Context, key string) *groupWorker {
 	wctx, cancel := context.WithCancel(ctx)
-	w := &groupWorker{a: a, key: key, ctx: wctx, cancel: cancel, kick: make(chan struct{}, 1),
+	w := &groupWorker{a: a, key: key, parent: ctx, ctx: wctx, cancel: cancel, kick: make(chan struct{}, 1),
 		done: make(chan struct{}), res: map[string]*localResource{}, restarts: map[string][]time.Time{}}
 	go w.run()
 	return w
@@ -152,7 +158,7 @@ func (w *groupWorker) stop() {
 
 func (w *groupWorker) run() {
 	defer close(w.done)
-	defer w.stopLocal(context.WithoutCancel(w.ctx), !w.a.live.Load())
+	defer w.leave()
 	for {
 		select {
 		case <-w.ctx.Done():
@@ -204,7 +210,7 @@ func (w *groupWorker) step(s *clusterdb.Snapshot) {
 		w.mu.Lock()
 		w.statesRead = false
 		w.mu.Unlock()
-		w.groupFailed = false
+		w.groupFailed, w.groupErr = false, ""
 		w.lastState = ""
 		w.restarts = map[string][]time.Time{}
 		w.mu.Lock()
@@ -367,7 +373,13 @@ func (w *groupWorker) converge(s *clusterdb.Snapshot, g clusterdb.Group) {
 				lr.failed = false
 				w.restarts[clusterdb.Key(r.Name)] = nil
 			}
-			w.groupFailed = false
+			if w.groupFailed {
+				// The group's failure ends with the request: say so before any
+				// resource reports that it acted on it.
+				w.groupFailed, w.groupErr = false, ""
+				gs, _ := w.groupState()
+				w.writeGroupStateRecord(gs, clusterdb.StatePending)
+			}
 		}
 	}
 	// Stop phase: what must stop, and every running resource that depends on it, which
@@ -412,6 +424,17 @@ func (w *groupWorker) converge(s *clusterdb.Snapshot, g clusterdb.Group) {
 		}
 		w.onlineWave(wave)
 	}
+	// Every request acted on is reported, also when it changed nothing (an /online of
+	// an online resource): until then the API shows it pending.
+	for _, r := range rs {
+		lr := w.local(r.Name)
+		w.mu.Lock()
+		behind, state, errText := lr.wroteSeq != lr.seenOn, lr.state, lr.err
+		w.mu.Unlock()
+		if behind {
+			w.deferState(lr, state, errText)
+		}
+	}
 	w.writeGroupState(s, g, rs)
 }
 
@@ -444,22 +467,6 @@ func (w *groupWorker) startable(s *clusterdb.Snapshot, r clusterdb.Resource, dep
 	return lr
 }
 
-// deferState records a resource's state here, and in the database with the worker's
-// next write.
-func (w *groupWorker) deferState(lr *localResource, state, errText string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.deferLocked(lr, state, errText)
-}
-
-func (w *groupWorker) deferLocked(lr *localResource, state, errText string) {
-	lr.state, lr.err = state, errText
-	if w.deferred == nil {
-		w.deferred = map[string]clusterdb.ResourceState{}
-	}
-	w.deferred[clusterdb.Key(lr.rec.Name)] = w.report(state, errText)
-}
-
 // ensureState writes the resource's state when the database shows something else (for
 // example a state left by the previous owner).
 func (w *groupWorker) ensureState(s *clusterdb.Snapshot, lr *localResource) {
@@ -479,14 +486,13 @@ func (w *groupWorker) ensureState(s *clusterdb.Snapshot, lr *localResource) {
 // Online reports go with the next write.
 func (w *groupWorker) onlineWave(wave []*localResource) {
 	a := w.a
-	states := map[string]clusterdb.ResourceState{}
+	reports := map[string]report{}
 	w.mu.Lock()
 	for _, lr := range wave {
-		lr.state, lr.err = clusterdb.StateOnlinePending, ""
-		states[clusterdb.Key(lr.rec.Name)] = w.report(clusterdb.StateOnlinePending, "")
+		reports[clusterdb.Key(lr.rec.Name)] = w.reportLocked(lr, clusterdb.StateOnlinePending, "")
 	}
 	w.mu.Unlock()
-	if err := w.writeStates(states); err != nil {
+	if err := w.writeStates(reports); err != nil {
 		w.mu.Lock()
 		for _, lr := range wave {
 			lr.state = clusterdb.StateOffline
@@ -508,6 +514,7 @@ func (w *groupWorker) startOne(lr *localResource) {
 	a := w.a
 	r := lr.rec
 	cr := checkpointResource(r)
+	cr.Waiting = func(what string, until time.Time) { w.setWaiting(lr, what, until) }
 	if err := a.checkpointer().BeforeOnline(w.ctx, cr, w.fence); err != nil {
 		w.onlineFailed(lr, fmt.Errorf("registry checkpoint restore: %w", err))
 		return
@@ -558,17 +565,27 @@ func (w *groupWorker) onlineFailed(lr *localResource, err error) {
 	a := w.a
 	r := lr.rec
 	a.opt.Report(w.ctx, EventResourceOnlineFailed, LevelError, r.Name, err.Error())
-	w.resourceFailed(lr, err)
+	if n, ok := a.opt.Runner.(Noter); ok {
+		// The runner's own failures are in the resource's log already; this one
+		// happened before the runner was asked.
+		n.Note(r.Name, "failed to come online: "+err.Error())
+	}
 	k := clusterdb.Key(r.Name)
 	now := time.Now()
 	period := time.Duration(r.RestartPeriod) * time.Millisecond
 	recent := slices.DeleteFunc(w.restarts[k], func(t time.Time) bool { return now.Sub(t) > period })
+	restart := r.RestartAction != clusterdb.DontRestart && uint32(len(recent)) < r.RestartThreshold
+	failover := !restart && r.RestartAction == clusterdb.RestartNotify
+	w.mu.Lock()
+	lr.recovering = restart || failover
+	w.mu.Unlock()
+	w.resourceFailed(lr, err)
 	switch {
-	case r.RestartAction != clusterdb.DontRestart && uint32(len(recent)) < r.RestartThreshold:
+	case restart:
 		w.restarts[k] = append(recent, now)
 		lr.failed = false
 		go func() { sleep(w.ctx, 500*time.Millisecond); w.poke() }()
-	case r.RestartAction == clusterdb.RestartNotify:
+	case failover:
 		w.restarts[k] = recent
 		w.mu.Lock()
 		w.failoverWanted, w.failoverCause = true, r.Name
@@ -584,7 +601,7 @@ func (w *groupWorker) resourceFailed(lr *localResource, err error) {
 	lr.failed = true
 	w.setState(lr, clusterdb.StateFailed, err.Error())
 	w.a.log.Warn("resource failed", "resource", lr.rec.Name, "group", lr.rec.Group, "err", err)
-	w.a.opt.Report(w.ctx, EventResourceFailed, LevelError, lr.rec.Name, lr.rec.Group, lr.rec.Type)
+	w.a.opt.Report(w.ctx, EventResourceFailed, LevelError, lr.rec.Name, lr.rec.Group, lr.rec.Type, err.Error())
 }
 
 // offline takes one resource offline (terminate: at once, without a final checkpoint).
@@ -592,6 +609,7 @@ func (w *groupWorker) offline(lr *localResource, terminate bool) {
 	a := w.a
 	r := lr.rec
 	ctx := context.WithoutCancel(w.ctx)
+	var offErr error // the Offline entry point failed: the resource ends Failed (terminated)
 	if terminate {
 		a.opt.Runner.Terminate(ctx, r.Name)
 	} else {
@@ -604,6 +622,7 @@ func (w *groupWorker) offline(lr *localResource, terminate bool) {
 		if err := a.opt.Runner.Offline(octx, r.Name); err != nil {
 			a.log.Warn("resource did not go offline cleanly; terminated", "resource", r.Name, "err", err)
 			a.opt.Runner.Terminate(ctx, r.Name)
+			offErr = err
 		}
 		cancel()
 		if f := w.getFence(); f.Revision != 0 {
@@ -619,13 +638,18 @@ func (w *groupWorker) offline(lr *localResource, terminate bool) {
 	lr.running = false
 	a.untrack(r.Name)
 	w.mu.Lock()
-	if lr.state != clusterdb.StateFailed || !lr.failed {
+	switch {
+	case offErr != nil:
+		// As in WSFC, an Offline that failed leaves the resource Failed (nothing of it
+		// runs: it was terminated); the next /offline or /online clears it.
+		lr.state, lr.err, lr.failed, lr.recovering = clusterdb.StateFailed, offErr.Error(), true, false
+	case lr.state != clusterdb.StateFailed || !lr.failed:
 		lr.state = clusterdb.StateOffline
 	}
-	st := lr.state
+	st, errText := lr.state, lr.err
 	w.mu.Unlock()
 	if !terminate {
-		w.setState(lr, st, lr.err)
+		w.setState(lr, st, errText)
 	}
 }
 
@@ -656,6 +680,38 @@ func (w *groupWorker) stopLocal(ctx context.Context, terminate bool) {
 	}
 }
 
+// leave stops the group's local resources as the worker ends. When the node's cluster
+// service stops cleanly (its session still holds), the group is handed over: the owner
+// key is cleared under this node's fence, and the coordinator places the group at once,
+// without waiting for this node's lease to go.
+func (w *groupWorker) leave() {
+	ctx := context.WithoutCancel(w.ctx)
+	// The agent's own context ended (not just this worker's, as for a deleted group),
+	// and the session still holds: a clean stop.
+	clean := w.parent.Err() != nil && w.a.live.Load()
+	w.mu.Lock()
+	wasOnline := false
+	for _, lr := range w.res {
+		wasOnline = wasOnline || lr.running
+	}
+	w.mu.Unlock()
+	w.stopLocal(ctx, !w.a.live.Load())
+	f := w.getFence()
+	if !clean || f.Revision == 0 {
+		return
+	}
+	gs := clusterdb.GroupState{State: clusterdb.StatePending, Since: time.Now().UTC()}
+	old, _ := w.groupState()
+	gs.Failovers, gs.FailedOn = old.Failovers, old.FailedOn
+	if err := w.fencedWrite(clientv3.OpPut(clusterdb.OwnerKey(f.Group), ""), clusterdb.OpPutJSON(clusterdb.GroupStateKey(f.Group), gs)); err != nil {
+		return
+	}
+	w.a.log.Info("group handed over: the cluster service stops", "group", f.Group)
+	if wasOnline {
+		w.a.opt.Report(ctx, EventGroupOffline, LevelInformation, f.Group)
+	}
+}
+
 // handOver carries out a move request: the group goes offline here, then the target
 // becomes its owner (or the coordinator chooses, when the target is "").
 func (w *groupWorker) handOver(s *clusterdb.Snapshot, g clusterdb.Group, mv clusterdb.Move) {
@@ -674,6 +730,7 @@ func (w *groupWorker) handOver(s *clusterdb.Snapshot, g clusterdb.Group, mv clus
 	)
 	if err == nil {
 		a.log.Info("group moved", "group", g.Name, "from", a.opt.Name, "to", target)
+		a.opt.Report(w.ctx, EventGroupMoving, LevelInformation, g.Name, a.opt.Name, target)
 	}
 }
 
@@ -694,7 +751,25 @@ func (w *groupWorker) failover(s *clusterdb.Snapshot, g clusterdb.Group, cause s
 		a.opt.Report(w.ctx, EventGroupFailoverLimit, LevelWarning, g.Name)
 		a.opt.Report(w.ctx, EventGroupFailed, LevelError, g.Name)
 		gs.Failovers = recent
+		w.groupErr = fmt.Sprintf("failover threshold reached (%d failovers within %d hours, FailoverThreshold %d) after resource '%s' failed",
+			len(recent), g.FailoverPeriod, g.FailoverThreshold, cause)
 		w.writeGroupStateRecord(gs, clusterdb.StateFailed)
+		// The group's reason first, then the resources' failures become final: a
+		// reader never sees the group failed without it.
+		w.mu.Lock()
+		var failed []*localResource
+		for _, lr := range w.res {
+			if lr.recovering {
+				lr.recovering = false
+				if lr.state == clusterdb.StateFailed {
+					failed = append(failed, lr)
+				}
+			}
+		}
+		w.mu.Unlock()
+		for _, lr := range failed {
+			w.setState(lr, clusterdb.StateFailed, lr.err) // no longer recovering
+		}
 		w.converge(s, g)
 		return
 	}
@@ -711,33 +786,58 @@ func (w *groupWorker) failover(s *clusterdb.Snapshot, g clusterdb.Group, cause s
 	}
 }
 
-// setState records a resource's state here and in the database (fenced). The error is
-// the database write's (ErrFenced when the node no longer owns the group).
+// report is a resource's state report, with the resource it is of.
+type report struct {
+	lr *localResource
+	st clusterdb.ResourceState
+}
+
+// setState records a resource's state here and in the database (fenced), with the
+// reports deferred so far. The error is the database write's (ErrFenced when the node no
+// longer owns the group).
 func (w *groupWorker) setState(lr *localResource, state, errText string) error {
 	w.mu.Lock()
-	lr.state, lr.err = state, errText
-	st := w.report(state, errText)
+	r := w.reportLocked(lr, state, errText)
 	w.mu.Unlock()
-	return w.writeStates(map[string]clusterdb.ResourceState{clusterdb.Key(lr.rec.Name): st})
+	return w.writeStates(map[string]report{clusterdb.Key(lr.rec.Name): r})
 }
 
-// report is a state report of this node's current session. Under mu or not: it reads
-// nothing of the worker's.
-func (w *groupWorker) report(state, errText string) clusterdb.ResourceState {
-	return clusterdb.ResourceState{State: state, Node: w.a.opt.Name, Error: errText, Since: time.Now().UTC(), Session: w.a.lease.Load()}
+// reportLocked records a resource's state here and returns its report (under mu).
+func (w *groupWorker) reportLocked(lr *localResource, state, errText string) report {
+	lr.state, lr.err = state, errText
+	if state != clusterdb.StateFailed {
+		lr.recovering = false
+	}
+	return report{lr, clusterdb.ResourceState{State: state, Node: w.a.opt.Name, Error: errText, Since: time.Now().UTC(),
+		Session: w.a.lease.Load(), Seq: lr.seenOn, Recovering: lr.recovering}}
 }
 
-// writeStates writes resource states (by key name) with the deferred ones and extra
-// ops, in one fenced transaction, and records them as the database's on success.
-func (w *groupWorker) writeStates(states map[string]clusterdb.ResourceState, extra ...clientv3.Op) error {
+// deferState records a resource's state here, and in the database with the worker's
+// next write.
+func (w *groupWorker) deferState(lr *localResource, state, errText string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.deferLocked(lr, state, errText)
+}
+
+func (w *groupWorker) deferLocked(lr *localResource, state, errText string) {
+	if w.deferred == nil {
+		w.deferred = map[string]report{}
+	}
+	w.deferred[clusterdb.Key(lr.rec.Name)] = w.reportLocked(lr, state, errText)
+}
+
+// writeStates writes resource state reports (by key name) with the deferred ones and
+// extra ops, in one fenced transaction, and records them as the database's on success.
+func (w *groupWorker) writeStates(reports map[string]report, extra ...clientv3.Op) error {
 	w.mu.Lock()
 	f := w.fence
-	all := map[string]clusterdb.ResourceState{}
-	for k, st := range w.deferred {
-		all[k] = st
+	all := map[string]report{}
+	for k, r := range w.deferred {
+		all[k] = r
 	}
-	for k, st := range states {
-		all[k] = st // a later report of the same resource replaces a deferred one
+	for k, r := range reports {
+		all[k] = r // a later report of the same resource replaces a deferred one
 	}
 	w.mu.Unlock()
 	// Nothing is written while the worker ends (shutdown): the node's session ends too,
@@ -749,8 +849,8 @@ func (w *groupWorker) writeStates(states map[string]clusterdb.ResourceState, ext
 		return w.ctx.Err()
 	}
 	ops := make([]clientv3.Op, 0, len(all)+len(extra))
-	for k, st := range all {
-		ops = append(ops, clusterdb.OpPutJSON(clusterdb.ResourceStatePrefix+k, st))
+	for k, r := range all {
+		ops = append(ops, clusterdb.OpPutJSON(clusterdb.ResourceStatePrefix+k, r.st))
 	}
 	ops = append(ops, extra...)
 	if len(ops) == 0 {
@@ -764,9 +864,10 @@ func (w *groupWorker) writeStates(states map[string]clusterdb.ResourceState, ext
 		if w.dbStates == nil {
 			w.dbStates = map[string]clusterdb.ResourceState{}
 		}
-		for k, st := range all {
-			w.dbStates[k] = st
-			if d, ok := w.deferred[k]; ok && d == st {
+		for k, r := range all {
+			w.dbStates[k] = r.st
+			r.lr.wroteSeq = r.st.Seq
+			if d, ok := w.deferred[k]; ok && d.st == r.st {
 				delete(w.deferred, k)
 			}
 		}
@@ -774,6 +875,21 @@ func (w *groupWorker) writeStates(states map[string]clusterdb.ResourceState, ext
 		w.deferred = nil // the group is no longer this node's: its reports are moot
 	}
 	return err
+}
+
+// setWaiting reports what an Online Pending resource waits for (the next state report
+// clears it).
+func (w *groupWorker) setWaiting(lr *localResource, what string, until time.Time) {
+	w.mu.Lock()
+	f, seq := w.fence, lr.seenOn
+	w.mu.Unlock()
+	if f.Revision == 0 || w.ctx.Err() != nil {
+		return
+	}
+	w.a.log.Info("resource waiting", "resource", lr.rec.Name, "waiting", what, "until", until)
+	st := clusterdb.ResourceState{State: clusterdb.StateOnlinePending, Node: w.a.opt.Name, Since: time.Now().UTC(),
+		Session: w.a.lease.Load(), Seq: seq, Waiting: what, WaitUntil: until.UTC()}
+	w.fencedWrite(clusterdb.OpPutJSON(clusterdb.ResourceStateKey(lr.rec.Name), st))
 }
 
 // GroupStateOf derives a group's state from its resources' states.
@@ -817,6 +933,9 @@ func (w *groupWorker) writeGroupState(s *clusterdb.Snapshot, g clusterdb.Group, 
 		st := clusterdb.StateOffline
 		if lr := w.res[clusterdb.Key(r.Name)]; lr != nil && lr.state != "" {
 			st = lr.state
+			if st == clusterdb.StateFailed && lr.recovering {
+				st = clusterdb.StateOnlinePending
+			}
 		}
 		states = append(states, st)
 	}
@@ -826,7 +945,7 @@ func (w *groupWorker) writeGroupState(s *clusterdb.Snapshot, g clusterdb.Group, 
 		state = clusterdb.StateFailed
 	}
 	gs, ok := w.groupState()
-	if ok && gs.State == state && gs.Node == w.a.opt.Name && w.lastState == state {
+	if ok && gs.State == state && gs.Node == w.a.opt.Name && w.lastState == state && (state != clusterdb.StateFailed || gs.Error == w.groupErr) {
 		w.mu.Lock()
 		pending := len(w.deferred) > 0
 		w.mu.Unlock()
@@ -840,6 +959,10 @@ func (w *groupWorker) writeGroupState(s *clusterdb.Snapshot, g clusterdb.Group, 
 
 func (w *groupWorker) writeGroupStateRecord(gs clusterdb.GroupState, state string) {
 	gs.State, gs.Node, gs.Since = state, w.a.opt.Name, time.Now().UTC()
+	gs.Error = ""
+	if state == clusterdb.StateFailed && w.groupFailed {
+		gs.Error = w.groupErr
+	}
 	if w.writeStates(nil, clusterdb.OpPutJSON(clusterdb.GroupStateKey(w.getFence().Group), gs)) == nil {
 		w.lastState = state
 		w.mu.Lock()
@@ -881,13 +1004,14 @@ func (w *groupWorker) event(ev RunnerEvent) {
 		w.mu.Lock()
 		lr.restarting = ev.Restarting
 		lr.failed = !ev.Restarting
+		lr.recovering = ev.Restarting || ev.Failover
 		if ev.Failover {
 			w.failoverWanted, w.failoverCause = true, ev.Resource
 		}
 		w.mu.Unlock()
 		w.setState(lr, clusterdb.StateFailed, errText)
 		w.a.log.Warn("resource failed", "resource", ev.Resource, "restarting", ev.Restarting, "failover", ev.Failover, "err", errText)
-		w.a.opt.Report(w.ctx, EventResourceFailed, LevelError, lr.rec.Name, lr.rec.Group, lr.rec.Type)
+		w.a.opt.Report(w.ctx, EventResourceFailed, LevelError, lr.rec.Name, lr.rec.Group, lr.rec.Type, errText)
 	case clusterdb.StateOnline, clusterdb.StateOnlinePending:
 		// Only the runner's own restarts: the agent records the states it asked for.
 		w.mu.Lock()

@@ -76,6 +76,17 @@ func (m *Manager) restoreKey(ctx context.Context, rr *runningResource, k *keySta
 	// Retry: try again as the handles close, until RestoreRetryTimeout.
 	start := time.Now()
 	deadline := start.Add(pol.RetryTimeout)
+	rr.mu.Lock()
+	waiting := rr.res.Waiting
+	rr.mu.Unlock()
+	said := ""
+	tell := func(hs []Holder) {
+		if waiting != nil && holderList(hs) != said {
+			said = holderList(hs)
+			waiting(Wait{Key: k.key, Holders: hs, Until: deadline})
+		}
+	}
+	tell(inUse.Holders)
 	for {
 		wait := min(m.cfg.RetryInterval, time.Until(deadline))
 		if wait <= 0 {
@@ -98,6 +109,7 @@ func (m *Manager) restoreKey(ctx context.Context, rr *runningResource, k *keySta
 			k.digest, k.stale = v.Digest, false
 			return nil
 		case errors.As(err, &inUse):
+			tell(inUse.Holders)
 			continue
 		case ctx.Err() != nil:
 			return &RestoreError{Resource: res, Key: k.key, Action: Retry, Err: ctx.Err()}

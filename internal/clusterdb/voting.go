@@ -131,9 +131,10 @@ type EtcdMember struct {
 	Learner    bool
 }
 
-// Members lists the etcd cluster's members.
-func Members(ctx context.Context, cli *clientv3.Client) ([]EtcdMember, error) {
-	resp, err := cli.MemberList(ctx)
+// Members lists the etcd cluster's members (opts: clientv3.WithSerializable for the list of
+// the member the client talks to, without a round of the quorum).
+func Members(ctx context.Context, cli *clientv3.Client, opts ...clientv3.OpOption) ([]EtcdMember, error) {
+	resp, err := cli.MemberList(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("clusterdb: member list: %w", err)
 	}

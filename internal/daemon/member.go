@@ -401,10 +401,12 @@ func (m *etcdMember) demote(ctx context.Context) error {
 	return nil
 }
 
-// watchStop notices a member that stops by itself: removed from the cluster by the
-// coordinator (the node was taken for dead), the node goes on as a non-voter.
+// watchStop notices a member that stops by itself. Removed from the cluster — by the
+// coordinator, which took the node for dead and had another vote in its place, or by an
+// eviction (the node record goes next, and the agent stops the node) — the node goes on
+// as a non-voter. Any other stop (a failure of the member) stops the node.
 func (m *etcdMember) watchStop(e *clusterdb.Embedded) {
-	<-e.Etcd.Server.StopNotify()
+	<-e.Stopped()
 	m.mu.Lock()
 	if m.closing || m.changing || m.emb != e {
 		m.mu.Unlock()
@@ -412,7 +414,12 @@ func (m *etcdMember) watchStop(e *clusterdb.Embedded) {
 	}
 	m.emb, m.id = nil, 0
 	m.mu.Unlock()
-	m.log.Error("this node's etcd member stopped: it was removed from the cluster; the node goes on as a non-voter")
+	if !e.Removed() {
+		m.log.Error("the embedded etcd member stopped: stopping the node")
+		m.n.quit()
+		return
+	}
+	m.log.Warn("this node's etcd member was removed from the cluster: the node goes on as a non-voter")
 	e.Close()
 	m.retireDir()
 	if urls, err := clusterdb.ReadEndpoints(m.n.Cfg.DataDir); err == nil {

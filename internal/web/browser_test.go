@@ -228,6 +228,17 @@ func TestConsole(t *testing.T) {
 	}
 	b.shot("02-cluster")
 
+	// A keyboard user on N2's Pause button keeps the focus there while a live update
+	// redraws the view (N3 paused and resumed by the CLI).
+	b.do("focus N2's Pause", 5*time.Second, chromedp.Evaluate[chromedp.Void](`document.querySelector('#nodes-table tr[data-node=N2] button').focus(); undefined`))
+	c.must(n1, "cluster", "node", "N3", "/pause")
+	b.wait("N3 Paused (live)", 30*time.Second, `document.querySelector('#nodes-table tr[data-node=N3] .node-state').textContent.includes('Paused')`)
+	if kept := mustEval[bool](b, `(() => { const a = document.activeElement; return a && a.tagName === 'BUTTON' && a.closest('tr[data-node=N2]') !== null; })()`); !kept {
+		t.Error("a live update of the cluster view took the keyboard focus away from N2's Pause button")
+	}
+	c.must(n1, "cluster", "node", "N3", "/resume")
+	b.wait("N3 Up again", 30*time.Second, `document.querySelector('#nodes-table tr[data-node=N3] .node-state').textContent.includes('Up')`)
+
 	// The resource's checkpoint history, and the .reg difference of its two versions.
 	b.goTo("#/resource/" + strings.ReplaceAll(res, " ", "%20"))
 	b.wait("checkpoint versions", 20*time.Second, `document.querySelectorAll('#versions-table tbody tr').length >= 2`)
@@ -237,6 +248,18 @@ func TestConsole(t *testing.T) {
 		document.querySelector('#priv-table [data-prop=CommandLine]') !== null && document.querySelector('#priv-table select[data-prop=RestoreFailureAction]') !== null`)
 	b.do("scroll to the diff", 5*time.Second, chromedp.Evaluate[chromedp.Void](`document.querySelector('#versions-table').scrollIntoView(); undefined`))
 	b.shot("03-checkpoint-diff")
+
+	// Drift of the running node: none. Then a rollback to version 1 by the console: it
+	// becomes the newest version and is restored on N1 at once.
+	b.do("check drift", 10*time.Second, chromedp.Click(chromedp.CSS("#verify")))
+	b.wait("no drift", 20*time.Second, `document.querySelector('#drift').textContent.includes('on N1') && document.querySelector('#drift').textContent.includes('matches version 2')`)
+	b.do("roll back to version 1", 10*time.Second,
+		chromedp.Evaluate[chromedp.Void](`window.confirm = () => true; undefined`),
+		chromedp.Click(chromedp.CSS(`#versions-table tr[data-version="1"] button[data-action=rollback]`)))
+	b.wait("version 3, a rollback of 1", 30*time.Second, `[...document.querySelectorAll('#versions-table tbody tr')].some((tr) => tr.dataset.version === '3' && tr.textContent.includes('rollback of 1'))`)
+	if out := c.must(n1, "reg", "query", params, "/v", "SmartHost"); !strings.Contains(out, "old.example.com") {
+		t.Errorf("after the rollback N1's registry holds:\n%s", out)
+	}
 
 	// A group moved with the console's button: its owner changes on the page.
 	b.goTo("#/groups")
