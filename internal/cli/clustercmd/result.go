@@ -93,14 +93,24 @@ func (r *runner) waitMove(before api.ClusterGroup, target string) (api.ClusterGr
 		}
 		return v.node != "" && !strings.EqualFold(v.node, before.Node)
 	}
+	// A group that was Partially Online (a resource taken offline on purpose) settles
+	// Partially Online on the target.
+	partial := before.State == "PartialOnline"
 	// Right after the owner changes the group shows Offline on the target until the new
-	// owner starts bringing it up: that is not the end of the move.
+	// owner starts bringing it up, and Partially Online between one resource coming online
+	// and the next one starting: neither is the end of the move of an online group.
 	return waitFor(r, "group", before, want, r.getGroup, groupView, func(v view) bool {
 		if v.state == "Failed" && !strings.EqualFold(v.node, before.Node) {
 			return true
 		}
-		return moved(v) && v.state != "Pending" && !(wasOnline && v.state == "Offline")
-	}, func(v view) bool { return moved(v) && (v.state == want || (wasOnline && v.state == "PartialOnline")) })
+		if !moved(v) || v.state == "Pending" {
+			return false
+		}
+		if wasOnline && !partial {
+			return v.state == "Online"
+		}
+		return !(wasOnline && v.state == "Offline")
+	}, func(v view) bool { return moved(v) && (v.state == want || (partial && v.state == "PartialOnline")) })
 }
 
 // waitFor polls get until done, /wait's limit or the command's end; it prints what a

@@ -40,7 +40,8 @@ func TestRunResourceCheckpointsWithoutName(t *testing.T) {
 
 // `cluster group G1 /moveto:N3 /wait` of an online group waits until it is online on N3:
 // right after the owner changes the group shows Offline there (the new owner has not
-// started it yet), which is not the end of the move.
+// started it yet), and Partially Online between its first resource coming online and the
+// next one starting; neither is the end of the move.
 func TestRunGroupMoveWaitsForOnline(t *testing.T) {
 	var mu sync.Mutex
 	states := []api.ClusterGroup{{Name: "G1", Node: "N1", State: "Online"}} // before the move
@@ -49,6 +50,8 @@ func TestRunGroupMoveWaitsForOnline(t *testing.T) {
 		{Name: "G1", Node: "N1", State: "Online"},
 		{Name: "G1", Node: "N3", State: "Offline"},
 		{Name: "G1", Node: "N3", State: "Offline"},
+		{Name: "G1", Node: "N3", State: "PartialOnline"},
+		{Name: "G1", Node: "N3", State: "PartialOnline"},
 		{Name: "G1", Node: "N3", State: "Online"},
 	}
 	mux := http.NewServeMux()
