@@ -341,7 +341,9 @@ func BenchmarkOpen100k(b *testing.B) {
 }
 
 // BenchmarkCompact100k: one compaction of a 100,000-key store (snapshot under the read
-// lock, bbolt transaction, journal switch), after one small write.
+// lock, bbolt transaction, journal switch), after one small write (a compaction with
+// nothing new to write returns at once). ms-locked/op is the time the compaction itself
+// held the tree's read lock, the writers' only pause, as Compact measured it.
 func BenchmarkCompact100k(b *testing.B) {
 	r, err := Open(context.Background(), b.TempDir(), Options{})
 	if err != nil {
@@ -361,18 +363,14 @@ func BenchmarkCompact100k(b *testing.B) {
 		}
 	}
 	h, _ := s.OpenPath(`HKLM\SOFTWARE\Big`)
-	var snap time.Duration
+	var held time.Duration
 	b.ResetTimer()
 	for i := range b.N {
 		s.SetValue(h, "Tick", REG_DWORD, dword(uint32(i)))
 		if err := r.Compact(context.Background()); err != nil {
 			b.Fatal(err)
 		}
-		r.mu.RLock()
-		t0 := time.Now()
-		r.snapshot()
-		snap += time.Since(t0)
-		r.mu.RUnlock()
+		held += r.j.held // written by the journal's writer before Compact returned
 	}
-	b.ReportMetric(float64(snap.Microseconds())/float64(b.N)/1000, "ms-snapshot/op")
+	b.ReportMetric(float64(held.Microseconds())/float64(b.N)/1000, "ms-locked/op")
 }

@@ -106,6 +106,10 @@ type journal struct {
 	err         error        // sticky write error
 	stopped     bool
 
+	// held is how long the last compaction's snapshot held the tree's read lock (the
+	// writers' pause; writer only, read by BenchmarkCompact100k after compact returns).
+	held time.Duration
+
 	lazyDue bool       // writer only: the lazy flush timer fired
 	saving  chan error // writer only: the running snapshot save, nil when none
 	depth   int        // fdatasyncs allowed at once (syncDepth)
@@ -427,8 +431,10 @@ func (j *journal) pump() {
 // called, with the tree read-locked, at the very point where the buffer is taken, so that
 // the snapshot it makes covers exactly the records taken.
 func (j *journal) commit(snap func()) {
+	var locked time.Time
 	if snap != nil {
 		j.lockTree()
+		locked = time.Now()
 	}
 	j.mu.Lock()
 	buf := j.buf
@@ -443,6 +449,7 @@ func (j *journal) commit(snap func()) {
 	if snap != nil {
 		snap()
 		j.unlockTree()
+		j.held = time.Since(locked)
 	}
 	if len(buf) == 0 {
 		// Everything the waiters appended is in batches already taken.
