@@ -35,12 +35,14 @@
 // Private property names are case-insensitive, as in WSFC. A missing or bad property is
 // a *PropertyError; ValidateProperties checks a set without starting anything.
 //
-// Every child process is started from one OS thread that the Monitor locks for its
-// lifetime, in its own process group, with the parent-death signal SIGKILL, so that
-// the processes a node starts die with the daemon even when it is killed with SIGKILL
-// (a process's own children do not inherit the signal; Offline and Terminate reach them
-// through the process group). Output goes to <Options.LogDir>/<resource>.log, rotated to
-// .log.1 past Options.MaxLogBytes.
+// Every process a resource starts goes through a Launcher, in its own process group (so
+// that Offline and Terminate reach everything it forked) with the parent-death signal
+// SIGKILL. The default Launcher forks them from one OS thread that the Monitor locks for
+// its lifetime (Linux sends that signal when the forking *thread* ends); wolfpackd's is
+// its resource host (internal/reshost), a separate process that kills them by itself when
+// the node may no longer run resources. Options.Env is added to every process's
+// environment (wolfpackd adds WOLFPACK_NODE). Output goes to
+// <Options.LogDir>/<resource>.log, rotated to .log.1 past Options.MaxLogBytes.
 //
 // # The monitor
 //
