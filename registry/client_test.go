@@ -282,8 +282,8 @@ func TestNotify(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[registry.Change]bool{
-		{Key: `HKEY_LOCAL_MACHINE\SOFTWARE\Watched\Sub`, Filter: registry.REG_NOTIFY_CHANGE_NAME}:     false,
-		{Key: `HKEY_LOCAL_MACHINE\SOFTWARE\Watched\Sub`, Filter: registry.REG_NOTIFY_CHANGE_LAST_SET}: false,
+		{Key: `HKEY_LOCAL_MACHINE\SOFTWARE\Watched\Sub`, Filter: registry.REG_NOTIFY_CHANGE_NAME}:                                 false,
+		{Key: `HKEY_LOCAL_MACHINE\SOFTWARE\Watched\Sub`, Filter: registry.REG_NOTIFY_CHANGE_LAST_SET, Value: "x", HasValue: true}: false,
 	}
 	timeout := time.After(5 * time.Second)
 	for missing := len(want); missing > 0; {

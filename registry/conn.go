@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"wolfpack/internal/nodestate"
 	"wolfpack/internal/regipc/wire"
 )
 
@@ -85,6 +86,12 @@ func Dial(ctx context.Context, path string) (*Conn, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
+		if filepath.Base(path) == SocketFile {
+			// Say why: the node of the socket's data directory does not run.
+			if st, _ := nodestate.Check(filepath.Dir(path)); st == nodestate.NoDirectory || st == nodestate.NotRunning {
+				return nil, fmt.Errorf("registry: %w", &nodestate.Error{Dir: filepath.Dir(path), State: st})
+			}
+		}
 		return nil, fmt.Errorf("registry: connect to %s (is wolfpackd running?): %w", path, err)
 	}
 	c := &Conn{

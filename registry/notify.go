@@ -19,6 +19,10 @@ const (
 type Change struct {
 	Key    string // the resolved path of the key that changed
 	Filter uint32 // which kind of change (one REG_NOTIFY_CHANGE_* bit)
+	// Value names the value that a REG_NOTIFY_CHANGE_LAST_SET change set or deleted,
+	// when the node knows it (HasValue; "" is the default value).
+	Value    string
+	HasValue bool
 }
 
 // watchBuffer bounds the changes queued for a slow receiver; past it changes are dropped,
@@ -107,7 +111,7 @@ func (c *Conn) deliverWatch(w *watch, r wire.Reply) {
 		return
 	}
 	select {
-	case w.ch <- Change{Key: ch.Key, Filter: ch.Filter}:
+	case w.ch <- Change{Key: ch.Key, Filter: ch.Filter, Value: ch.Value, HasValue: ch.HasValue}:
 	default: // the receiver is behind: coalesce
 	}
 }

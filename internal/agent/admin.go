@@ -3,8 +3,13 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"net/http"
 	"slices"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"wolfpack/internal/api"
 	"wolfpack/internal/clusterdb"
@@ -16,12 +21,22 @@ type ValidType func(name string) bool
 
 // NodeAction carries out `cluster node NAME /action`.
 func (a *Agent) NodeAction(ctx context.Context, name, action string, act api.ClusterAction) (any, error) {
+	if action == "status" || action == "prop" {
+		s, stale, err := a.viewStale(ctx)
+		if err != nil {
+			return nil, err
+		}
+		n, err := viewNode(s, name)
+		if err != nil {
+			return nil, err
+		}
+		return nodeStatus(s, n, a.viewCoordinator(ctx, stale)), nil
+	}
 	n, rev, err := a.db.Node(ctx, name)
 	if err != nil {
 		return nil, dbErr(err)
 	}
 	switch action {
-	case "status", "prop":
 	case "pause", "resume":
 		n.Paused = action == "pause"
 		if _, err := a.db.UpdateNode(ctx, n, rev); err != nil {
@@ -35,8 +50,11 @@ func (a *Agent) NodeAction(ctx context.Context, name, action string, act api.Clu
 		if s.Alive(n.Name) && len(s.Members) == 1 {
 			return nil, errCode(ErrorInvalidState, "cannot evict the last node")
 		}
-		if err := clusterdb.RemoveMember(ctx, a.cli, n.EtcdMemberID); err != nil {
-			return nil, err
+		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		err = clusterdb.RemoveMember(rctx, a.cli, n.EtcdMemberID)
+		cancel()
+		if err != nil {
+			return nil, &Error{Code: ErrorInvalidState, Status: http.StatusConflict, Msg: messages[ErrorInvalidState], Detail: err.Error()}
 		}
 		if err := a.db.DeleteNode(ctx, n.Name); err != nil {
 			return nil, err
@@ -67,16 +85,29 @@ func (a *Agent) groupStatusNow(ctx context.Context, name string) (api.ClusterGro
 }
 
 func (a *Agent) resourceStatusNow(ctx context.Context, name string) (api.ClusterResource, error) {
-	s, err := a.db.ResourceView(ctx, name)
+	vctx, cancel := context.WithTimeout(ctx, ViewTimeout)
+	s, err := a.db.ResourceView(vctx, name)
+	cancel()
+	if err != nil && !errors.Is(err, clusterdb.ErrNotFound) && ctx.Err() == nil {
+		s, err = a.view(ctx) // the database does not answer: this node's own view
+	}
 	if err != nil {
 		return api.ClusterResource{}, dbErr(err)
+	}
+	if _, ok := s.Resources[clusterdb.Key(name)]; !ok {
+		return api.ClusterResource{}, errCode(ErrorResourceNotFound, name)
 	}
 	return resourceStatus(s, s.Resources[clusterdb.Key(name)]), nil
 }
 
 func validName(name string) error {
-	if strings.TrimSpace(name) == "" || strings.ContainsAny(name, "/\\\x00") || len(name) > 255 {
-		return badParam("invalid name %q", name)
+	switch {
+	case strings.TrimSpace(name) == "":
+		return badParam("a name cannot be empty or blank")
+	case strings.ContainsAny(name, "/\\\x00"):
+		return badParam("the name '%s' holds a / or \\ (or NUL), which names cannot hold", name)
+	case utf8.RuneCountInString(name) > 255:
+		return badParam("the name '%s' is %d characters long; names are at most 255", name, utf8.RuneCountInString(name))
 	}
 	return nil
 }
@@ -131,7 +162,15 @@ func (a *Agent) GroupAction(ctx context.Context, name, action string, act api.Cl
 		}
 		return a.groupStatusNow(ctx, name)
 	case "status":
-		return a.groupStatusNow(ctx, name)
+		s, err := a.view(ctx)
+		if err != nil {
+			return nil, err
+		}
+		g, ok := s.Groups[clusterdb.Key(name)]
+		if !ok {
+			return nil, errCode(ErrorGroupNotFound, name)
+		}
+		return groupStatus(s, g), nil
 	case "delete":
 		g, rev, err := a.db.Group(ctx, name)
 		if err != nil {
@@ -141,8 +180,22 @@ func (a *Agent) GroupAction(ctx context.Context, name, action string, act api.Cl
 		if err != nil {
 			return nil, err
 		}
-		if len(s.GroupResources(g.Name)) > 0 {
-			return nil, errCode(ErrorDirNotEmpty, g.Name)
+		if rs := s.GroupResources(g.Name); len(rs) > 0 {
+			e := errCode(ErrorDirNotEmpty, g.Name)
+			names := make([]string, len(rs))
+			for i, r := range rs {
+				names[i] = r.Name
+			}
+			slices.Sort(names)
+			// Names from the database, not from the request: the list is bounded by
+			// MaxErrorMessage where the API writes it.
+			noun, them := "resources", "them"
+			if len(rs) == 1 {
+				noun, them = "resource", "it"
+			}
+			e.Detail = fmt.Sprintf("group '%s' still has %d %s: %s; delete %s or move %s to another group first",
+				g.Name, len(rs), noun, strings.Join(names, ", "), them, them)
+			return nil, e
 		}
 		if err := a.db.DeleteGroup(ctx, g.Name, rev); err != nil {
 			return nil, dbErr(err)
@@ -200,9 +253,7 @@ func (a *Agent) GroupAction(ctx context.Context, name, action string, act api.Cl
 		for _, r := range s.GroupResources(g.Name) {
 			if _, err := a.db.ModifyResource(ctx, r.Name, func(r *clusterdb.Resource) error {
 				r.PersistentState = b2u(on)
-				if on {
-					r.OnlineSeq++
-				}
+				r.OnlineSeq++ // a request the owner acts on, and reports that it did
 				return nil
 			}); err != nil {
 				return nil, dbErr(err)
@@ -263,9 +314,12 @@ func (a *Agent) GroupAction(ctx context.Context, name, action string, act api.Cl
 		}
 		return a.groupStatusNow(ctx, name)
 	case "prop", "listowners":
-		if len(act.Props) > 0 {
+		if len(act.Props) > 0 || len(act.UseDefault) > 0 {
 			if _, err := a.db.ModifyGroup(ctx, name, func(g *clusterdb.Group) error {
-				return setProperties(g, act.Props)
+				if err := setProperties(g, act.Props); err != nil {
+					return err
+				}
+				return resetProperties(g, clusterdb.NewGroup(g.Name), act.UseDefault)
 			}); err != nil {
 				return nil, dbErr(err)
 			}
@@ -304,7 +358,7 @@ func (a *Agent) ResourceAction(ctx context.Context, name, action string, act api
 			return nil, badParam("/create needs /type:TYPE")
 		}
 		if a.opt.ValidType != nil && !a.opt.ValidType(act.Type) {
-			return nil, errCode(ErrorResourceTypeNotFound, act.Type)
+			return nil, unknownType(act.Type)
 		}
 		g, _, err := a.db.Group(ctx, act.Group)
 		if err != nil {
@@ -318,29 +372,33 @@ func (a *Agent) ResourceAction(ctx context.Context, name, action string, act api
 		}
 		return a.resourceStatusNow(ctx, name)
 	case "status", "prop", "priv", "listdep", "listowners":
-		if len(act.Props) > 0 && (action == "prop" || action == "priv") {
-			if _, err := a.db.ModifyResource(ctx, name, func(r *clusterdb.Resource) error {
-				if action == "prop" {
-					return setProperties(r, act.Props)
-				}
-				if r.Private == nil {
-					r.Private = map[string]string{}
-				}
-				for k, v := range act.Props {
-					// Names are case-insensitive: replace an entry of another case.
-					for old := range r.Private {
-						if strings.EqualFold(old, k) {
-							delete(r.Private, old)
-						}
-					}
-					r.Private[k] = v
-				}
-				return nil
-			}); err != nil {
-				return nil, dbErr(err)
-			}
+		if (action != "prop" && action != "priv") || (len(act.Props) == 0 && len(act.UseDefault) == 0) {
+			return a.resourceStatusNow(ctx, name)
 		}
-		return a.resourceStatusNow(ctx, name)
+		rec, err := a.db.ModifyResource(ctx, name, func(r *clusterdb.Resource) error {
+			if action == "priv" {
+				return setPrivate(r, act.Props, act.UseDefault)
+			}
+			if err := setProperties(r, act.Props); err != nil {
+				return err
+			}
+			return resetProperties(r, clusterdb.NewResource(r.Name, r.Type, r.Group), act.UseDefault)
+		})
+		if err != nil {
+			return nil, dbErr(err)
+		}
+		st, err := a.resourceStatusNow(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if s, err := a.freshSnapshot(ctx); err == nil {
+			changed := append(slices.Collect(maps.Keys(act.Props)), act.UseDefault...)
+			if action == "priv" {
+				changed = append(changed, "private") // every private property applies at the next online
+			}
+			st.Warning = storedNotice(s, rec, changed)
+		}
+		return st, nil
 	case "delete":
 		s, err := a.freshSnapshot(ctx)
 		if err != nil {
@@ -402,6 +460,7 @@ func (a *Agent) ResourceAction(ctx context.Context, name, action string, act api
 		for _, d := range closure(s, r.Name, func(x clusterdb.Resource) []string { return dependents(s, x.Name) }) {
 			if _, err := a.db.ModifyResource(ctx, d, func(r *clusterdb.Resource) error {
 				r.PersistentState = 0
+				r.OnlineSeq++
 				return nil
 			}); err != nil {
 				return nil, dbErr(err)

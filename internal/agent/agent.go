@@ -43,6 +43,9 @@ type Options struct {
 	Embedded bool
 	// ResourceTypes are registered in the database at start (cluster resourcetype /list).
 	ResourceTypes []clusterdb.ResourceType
+	// OnEvicted is called once when this node's record disappears from the database
+	// (the node was evicted); the daemon stops the node.
+	OnEvicted func()
 }
 
 // Agent is one node's cluster agent. Its exported methods (admin.go) are the cluster
@@ -68,6 +71,7 @@ type Agent struct {
 
 	mu     sync.Mutex
 	snap   *clusterdb.Snapshot
+	snapAt time.Time               // when snap was read
 	groups map[string]*groupWorker // by group ID (groupID)
 	local  map[string]*localRef    // resources running here, by key name
 	ready  chan struct{}
@@ -80,6 +84,7 @@ type Agent struct {
 	goneMu sync.Mutex
 	gone   map[string]time.Time
 
+	evicted   sync.Once
 	failovers atomic.Int64 // groups failed over (metrics)
 	lease     atomic.Int64 // the current session's lease, stamped on state reports
 	wg        sync.WaitGroup
@@ -140,6 +145,9 @@ func (a *Agent) DB() *clusterdb.DB { return a.db }
 
 // Ready is closed once the node is a member (its session holds and it is registered).
 func (a *Agent) Ready() <-chan struct{} { return a.ready }
+
+// Live reports whether this node's cluster session holds: its resources may run.
+func (a *Agent) Live() bool { return a.live.Load() }
 
 // IsCoordinator reports whether this node is the elected coordinator.
 func (a *Agent) IsCoordinator() bool { return a.leader.Load() }
@@ -267,8 +275,12 @@ func (a *Agent) watch(ctx context.Context, prefix string) {
 func (a *Agent) reconcile(ctx context.Context, snap *clusterdb.Snapshot) {
 	a.mu.Lock()
 	prev := a.snap
-	a.snap = snap
+	a.snap, a.snapAt = snap, time.Now()
 	a.mu.Unlock()
+	if _, ok := snap.Nodes[clusterdb.Key(a.opt.Name)]; !ok && a.opt.OnEvicted != nil {
+		// Registered at Start: only an eviction removes the record.
+		a.evicted.Do(a.opt.OnEvicted)
+	}
 	if a.live.Load() {
 		a.reportMembership(ctx, prev, snap)
 	}

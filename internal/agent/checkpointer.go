@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"time"
 
 	"wolfpack/internal/clusterdb"
 )
@@ -11,6 +12,9 @@ type CheckpointResource struct {
 	Name, Group string
 	Keys        []string // registry keys relative to HKLM
 	Private     map[string]string
+	// Waiting hears what BeforeOnline waits for (a restore held back by handles), until
+	// when; the worker shows it in the resource's state.
+	Waiting func(what string, until time.Time)
 }
 
 // Checkpointer is the registry checkpoint manager as the agent drives it, on the node

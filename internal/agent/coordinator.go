@@ -29,6 +29,15 @@ func (a *Agent) reportMembership(ctx context.Context, prev, s *clusterdb.Snapsho
 	}
 	for k, m := range prev.Members {
 		if _, ok := s.Members[k]; !ok && k != self {
+			if n, ok := s.Nodes[k]; ok && n.Stopped {
+				// Its cluster service was stopped: a planned leave, not a failure.
+				a.log.Info("node left the cluster: its cluster service was stopped", "node", m.Name)
+				a.opt.Report(ctx, EventNodeStopped, LevelInformation, m.Name)
+				continue
+			}
+			if _, ok := s.Nodes[k]; !ok {
+				continue // evicted: EventNodeEvicted was reported
+			}
 			a.log.Warn("node left the cluster", "node", m.Name)
 			a.opt.Report(ctx, EventNodeRemoved, LevelError, m.Name)
 		}

@@ -11,43 +11,45 @@ import (
 
 // Windows error numbers of the cluster API (winerror.h), with their messages.
 const (
-	ErrorInvalidParameter     = 87
-	ErrorDirNotEmpty          = 145
-	ErrorDependentExists      = 5001
-	ErrorDependencyNotFound   = 5002
-	ErrorDependencyExists     = 5003
-	ErrorHostNodeNotAvailable = 5005
-	ErrorResourceNotFound     = 5007
-	ErrorObjectExists         = 5010
-	ErrorGroupNotFound        = 5013
-	ErrorResourceOnline       = 5019
-	ErrorInvalidState         = 5023
-	ErrorNodeNotFound         = 5042
-	ErrorNodeDown             = 5050
-	ErrorCircularDependency   = 5044
-	ErrorDependencyNotAllowed = 5069
-	ErrorNodeCantHost         = 5071
-	ErrorResourceTypeNotFound = 5078
+	ErrorInvalidParameter         = 87
+	ErrorDirNotEmpty              = 145
+	ErrorDependentExists          = 5001
+	ErrorDependencyNotFound       = 5002
+	ErrorDependencyExists         = 5003
+	ErrorHostNodeNotAvailable     = 5005
+	ErrorResourceNotFound         = 5007
+	ErrorObjectExists             = 5010
+	ErrorGroupNotFound            = 5013
+	ErrorResourceOnline           = 5019
+	ErrorInvalidState             = 5023
+	ErrorResourcePropertiesStored = 5024
+	ErrorNodeNotFound             = 5042
+	ErrorNodeDown                 = 5050
+	ErrorCircularDependency       = 5044
+	ErrorDependencyNotAllowed     = 5069
+	ErrorNodeCantHost             = 5071
+	ErrorResourceTypeNotFound     = 5078
 )
 
 var messages = map[uint32]string{
-	ErrorInvalidParameter:     "The parameter is incorrect.",
-	ErrorDirNotEmpty:          "The directory is not empty.",
-	ErrorDependentExists:      "The cluster resource cannot be moved to another group because other resources are dependent on it.",
-	ErrorDependencyNotFound:   "The cluster resource dependency cannot be found.",
-	ErrorDependencyExists:     "The cluster resource cannot be made dependent on the specified resource because it is already dependent.",
-	ErrorHostNodeNotAvailable: "A cluster node is not available for this operation.",
-	ErrorResourceNotFound:     "The cluster resource could not be found.",
-	ErrorObjectExists:         "The object already exists.",
-	ErrorGroupNotFound:        "The cluster group could not be found.",
-	ErrorResourceOnline:       "The operation could not be completed because the cluster resource is online.",
-	ErrorInvalidState:         "The group or resource is not in the correct state to perform the requested operation.",
-	ErrorNodeNotFound:         "The cluster node was not found.",
-	ErrorNodeDown:             "The cluster node is down.",
-	ErrorCircularDependency:   "A circular dependency cannot be made.",
-	ErrorDependencyNotAllowed: "The cluster resources must be in the same group.",
-	ErrorNodeCantHost:         "The cluster node cannot host the resource.",
-	ErrorResourceTypeNotFound: "The specified resource type was not found.",
+	ErrorInvalidParameter:         "The parameter is incorrect.",
+	ErrorDirNotEmpty:              "The directory is not empty.",
+	ErrorDependentExists:          "The cluster resource cannot be moved to another group because other resources are dependent on it.",
+	ErrorDependencyNotFound:       "The cluster resource dependency cannot be found.",
+	ErrorDependencyExists:         "The cluster resource cannot be made dependent on the specified resource because it is already dependent.",
+	ErrorHostNodeNotAvailable:     "A cluster node is not available for this operation.",
+	ErrorResourceNotFound:         "The cluster resource could not be found.",
+	ErrorObjectExists:             "The object already exists.",
+	ErrorGroupNotFound:            "The cluster group could not be found.",
+	ErrorResourceOnline:           "The operation could not be completed because the cluster resource is online.",
+	ErrorInvalidState:             "The group or resource is not in the correct state to perform the requested operation.",
+	ErrorResourcePropertiesStored: "The properties were stored but not all changes will take effect until the next time the resource is brought online.",
+	ErrorNodeNotFound:             "The cluster node was not found.",
+	ErrorNodeDown:                 "The cluster node is down.",
+	ErrorCircularDependency:       "A circular dependency cannot be made.",
+	ErrorDependencyNotAllowed:     "The cluster resources must be in the same group.",
+	ErrorNodeCantHost:             "The cluster node cannot host the resource.",
+	ErrorResourceTypeNotFound:     "The specified resource type was not found.",
 }
 
 // Error is a cluster operation's failure with its Windows error number; the HTTP API

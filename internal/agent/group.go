@@ -20,6 +20,7 @@ import (
 type groupWorker struct {
 	a      *Agent
 	key    string
+	parent context.Context // the agent's: it ends when the node stops
 	ctx    context.Context
 	cancel context.CancelFunc
 	kick   chan struct{}
@@ -38,6 +39,7 @@ type groupWorker struct {
 	// Only the worker goroutine touches these.
 	cpFence     clusterdb.Fence // the fence the checkpointer last heard for this group
 	groupFailed bool            // failover threshold spent: stays failed until a new request
+	groupErr    string          // why the group failed (with groupFailed)
 	lastState   string          // last group state written
 	restarts    map[string][]time.Time
 }
@@ -54,11 +56,15 @@ type localResource struct {
 	running bool // the runner holds it
 	// restarting: the runner reported a failure and brings the resource back itself.
 	restarting bool
+	// recovering: Failed, and the runner or this worker restarts it or fails the group
+	// over; reported with the state (a Failed report without it is final).
+	recovering bool
+	wroteSeq   int64 // the OnlineSeq last reported (seenOn once written)
 }
 
 func (a *Agent) newGroupWorker(ctx context.Context, key string) *groupWorker {
 	wctx, cancel := context.WithCancel(ctx)
-	w := &groupWorker{a: a, key: key, ctx: wctx, cancel: cancel, kick: make(chan struct{}, 1),
+	w := &groupWorker{a: a, key: key, parent: ctx, ctx: wctx, cancel: cancel, kick: make(chan struct{}, 1),
 		done: make(chan struct{}), res: map[string]*localResource{}, restarts: map[string][]time.Time{}}
 	go w.run()
 	return w
@@ -87,7 +93,7 @@ func (w *groupWorker) stop() {
 
 func (w *groupWorker) run() {
 	defer close(w.done)
-	defer w.stopLocal(context.WithoutCancel(w.ctx), !w.a.live.Load())
+	defer w.leave()
 	for {
 		select {
 		case <-w.ctx.Done():
@@ -136,7 +142,7 @@ func (w *groupWorker) step(s *clusterdb.Snapshot) {
 	if own.Revision != w.fence.Revision {
 		// A new ownership: start afresh.
 		w.setFence(clusterdb.Fence{Node: a.opt.Name, Group: g.Name, Revision: own.Revision})
-		w.groupFailed = false
+		w.groupFailed, w.groupErr = false, ""
 		w.lastState = ""
 		w.restarts = map[string][]time.Time{}
 		w.mu.Lock()
@@ -296,7 +302,12 @@ func (w *groupWorker) converge(s *clusterdb.Snapshot, g clusterdb.Group) {
 				lr.failed = false
 				w.restarts[clusterdb.Key(r.Name)] = nil
 			}
-			w.groupFailed = false
+			if w.groupFailed {
+				// The group's failure ends with the request: say so before any
+				// resource reports that it acted on it.
+				w.groupFailed, w.groupErr = false, ""
+				w.writeGroupStateRecord(s.GroupStates[w.key], clusterdb.StatePending)
+			}
 		}
 	}
 	// Stop phase: what must stop, and every running resource that depends on it, which
@@ -351,6 +362,17 @@ func (w *groupWorker) converge(s *clusterdb.Snapshot, g clusterdb.Group) {
 		}
 		w.online(lr)
 	}
+	// Every request acted on is reported, also when it changed nothing (an /online of
+	// an online resource): until then the API shows it pending.
+	for _, r := range rs {
+		lr := w.local(r.Name)
+		w.mu.Lock()
+		behind, state, errText := lr.wroteSeq != lr.seenOn, lr.state, lr.err
+		w.mu.Unlock()
+		if behind {
+			w.setState(lr, state, errText)
+		}
+	}
 	w.writeGroupState(s, g, rs)
 }
 
@@ -378,6 +400,7 @@ func (w *groupWorker) online(lr *localResource) {
 		return
 	}
 	cr := checkpointResource(r)
+	cr.Waiting = func(what string, until time.Time) { w.setWaiting(lr, what, until) }
 	if err := a.checkpointer().BeforeOnline(w.ctx, cr, w.fence); err != nil {
 		w.onlineFailed(lr, fmt.Errorf("registry checkpoint restore: %w", err))
 		return
@@ -430,17 +453,27 @@ func (w *groupWorker) onlineFailed(lr *localResource, err error) {
 	a := w.a
 	r := lr.rec
 	a.opt.Report(w.ctx, EventResourceOnlineFailed, LevelError, r.Name, err.Error())
-	w.resourceFailed(lr, err)
+	if n, ok := a.opt.Runner.(Noter); ok {
+		// The runner's own failures are in the resource's log already; this one
+		// happened before the runner was asked.
+		n.Note(r.Name, "failed to come online: "+err.Error())
+	}
 	k := clusterdb.Key(r.Name)
 	now := time.Now()
 	period := time.Duration(r.RestartPeriod) * time.Millisecond
 	recent := slices.DeleteFunc(w.restarts[k], func(t time.Time) bool { return now.Sub(t) > period })
+	restart := r.RestartAction != clusterdb.DontRestart && uint32(len(recent)) < r.RestartThreshold
+	failover := !restart && r.RestartAction == clusterdb.RestartNotify
+	w.mu.Lock()
+	lr.recovering = restart || failover
+	w.mu.Unlock()
+	w.resourceFailed(lr, err)
 	switch {
-	case r.RestartAction != clusterdb.DontRestart && uint32(len(recent)) < r.RestartThreshold:
+	case restart:
 		w.restarts[k] = append(recent, now)
 		lr.failed = false
 		go func() { sleep(w.ctx, 500*time.Millisecond); w.poke() }()
-	case r.RestartAction == clusterdb.RestartNotify:
+	case failover:
 		w.restarts[k] = recent
 		w.mu.Lock()
 		w.failoverWanted, w.failoverCause = true, r.Name
@@ -456,7 +489,7 @@ func (w *groupWorker) resourceFailed(lr *localResource, err error) {
 	lr.failed = true
 	w.setState(lr, clusterdb.StateFailed, err.Error())
 	w.a.log.Warn("resource failed", "resource", lr.rec.Name, "group", lr.rec.Group, "err", err)
-	w.a.opt.Report(w.ctx, EventResourceFailed, LevelError, lr.rec.Name, lr.rec.Group, lr.rec.Type)
+	w.a.opt.Report(w.ctx, EventResourceFailed, LevelError, lr.rec.Name, lr.rec.Group, lr.rec.Type, err.Error())
 }
 
 // offline takes one resource offline (terminate: at once, without a final checkpoint).
@@ -464,6 +497,7 @@ func (w *groupWorker) offline(lr *localResource, terminate bool) {
 	a := w.a
 	r := lr.rec
 	ctx := context.WithoutCancel(w.ctx)
+	var offErr error // the Offline entry point failed: the resource ends Failed (terminated)
 	if terminate {
 		a.opt.Runner.Terminate(ctx, r.Name)
 	} else {
@@ -476,6 +510,7 @@ func (w *groupWorker) offline(lr *localResource, terminate bool) {
 		if err := a.opt.Runner.Offline(octx, r.Name); err != nil {
 			a.log.Warn("resource did not go offline cleanly; terminated", "resource", r.Name, "err", err)
 			a.opt.Runner.Terminate(ctx, r.Name)
+			offErr = err
 		}
 		cancel()
 		if f := w.getFence(); f.Revision != 0 {
@@ -491,13 +526,18 @@ func (w *groupWorker) offline(lr *localResource, terminate bool) {
 	lr.running = false
 	a.untrack(r.Name)
 	w.mu.Lock()
-	if lr.state != clusterdb.StateFailed || !lr.failed {
+	switch {
+	case offErr != nil:
+		// As in WSFC, an Offline that failed leaves the resource Failed (nothing of it
+		// runs: it was terminated); the next /offline or /online clears it.
+		lr.state, lr.err, lr.failed, lr.recovering = clusterdb.StateFailed, offErr.Error(), true, false
+	case lr.state != clusterdb.StateFailed || !lr.failed:
 		lr.state = clusterdb.StateOffline
 	}
-	st := lr.state
+	st, errText := lr.state, lr.err
 	w.mu.Unlock()
 	if !terminate {
-		w.setState(lr, st, lr.err)
+		w.setState(lr, st, errText)
 	}
 }
 
@@ -528,6 +568,42 @@ func (w *groupWorker) stopLocal(ctx context.Context, terminate bool) {
 	}
 }
 
+// leave stops the group's local resources as the worker ends. When the node's cluster
+// service stops cleanly (its session still holds), the group is handed over: the owner
+// key is cleared under this node's fence, and the coordinator places the group at once,
+// without waiting for this node's lease to go.
+func (w *groupWorker) leave() {
+	ctx := context.WithoutCancel(w.ctx)
+	// The agent's own context ended (not just this worker's, as for a deleted group),
+	// and the session still holds: a clean stop.
+	clean := w.parent.Err() != nil && w.a.live.Load()
+	w.mu.Lock()
+	wasOnline := false
+	for _, lr := range w.res {
+		wasOnline = wasOnline || lr.running
+	}
+	w.mu.Unlock()
+	w.stopLocal(ctx, !w.a.live.Load())
+	f := w.getFence()
+	if !clean || f.Revision == 0 {
+		return
+	}
+	gs := clusterdb.GroupState{State: clusterdb.StatePending, Since: time.Now().UTC()}
+	w.mu.Lock()
+	if s := w.latest; s != nil {
+		old := s.GroupStates[w.key]
+		gs.Failovers, gs.FailedOn = old.Failovers, old.FailedOn
+	}
+	w.mu.Unlock()
+	if err := w.fencedWrite(clientv3.OpPut(clusterdb.OwnerKey(f.Group), ""), clusterdb.OpPutJSON(clusterdb.GroupStateKey(f.Group), gs)); err != nil {
+		return
+	}
+	w.a.log.Info("group handed over: the cluster service stops", "group", f.Group)
+	if wasOnline {
+		w.a.opt.Report(ctx, EventGroupOffline, LevelInformation, f.Group)
+	}
+}
+
 // handOver carries out a move request: the group goes offline here, then the target
 // becomes its owner (or the coordinator chooses, when the target is "").
 func (w *groupWorker) handOver(s *clusterdb.Snapshot, g clusterdb.Group, mv clusterdb.Move) {
@@ -546,6 +622,7 @@ func (w *groupWorker) handOver(s *clusterdb.Snapshot, g clusterdb.Group, mv clus
 	)
 	if err == nil {
 		a.log.Info("group moved", "group", g.Name, "from", a.opt.Name, "to", target)
+		a.opt.Report(w.ctx, EventGroupMoving, LevelInformation, g.Name, a.opt.Name, target)
 	}
 }
 
@@ -566,7 +643,25 @@ func (w *groupWorker) failover(s *clusterdb.Snapshot, g clusterdb.Group, cause s
 		a.opt.Report(w.ctx, EventGroupFailoverLimit, LevelWarning, g.Name)
 		a.opt.Report(w.ctx, EventGroupFailed, LevelError, g.Name)
 		gs.Failovers = recent
+		w.groupErr = fmt.Sprintf("failover threshold reached (%d failovers within %d hours, FailoverThreshold %d) after resource '%s' failed",
+			len(recent), g.FailoverPeriod, g.FailoverThreshold, cause)
 		w.writeGroupStateRecord(gs, clusterdb.StateFailed)
+		// The group's reason first, then the resources' failures become final: a
+		// reader never sees the group failed without it.
+		w.mu.Lock()
+		var failed []*localResource
+		for _, lr := range w.res {
+			if lr.recovering {
+				lr.recovering = false
+				if lr.state == clusterdb.StateFailed {
+					failed = append(failed, lr)
+				}
+			}
+		}
+		w.mu.Unlock()
+		for _, lr := range failed {
+			w.setState(lr, clusterdb.StateFailed, lr.err) // no longer recovering
+		}
 		w.converge(s, g)
 		return
 	}
@@ -588,7 +683,10 @@ func (w *groupWorker) failover(s *clusterdb.Snapshot, g clusterdb.Group, cause s
 func (w *groupWorker) setState(lr *localResource, state, errText string) error {
 	w.mu.Lock()
 	lr.state, lr.err = state, errText
-	f := w.fence
+	if state != clusterdb.StateFailed {
+		lr.recovering = false
+	}
+	f, seq, recovering := w.fence, lr.seenOn, lr.recovering
 	w.mu.Unlock()
 	// Nothing is written while the worker ends (shutdown): the node's session ends too,
 	// and reports of an ended session count as Offline.
@@ -598,8 +696,30 @@ func (w *groupWorker) setState(lr *localResource, state, errText string) error {
 	if w.ctx.Err() != nil {
 		return w.ctx.Err()
 	}
-	st := clusterdb.ResourceState{State: state, Node: w.a.opt.Name, Error: errText, Since: time.Now().UTC(), Session: w.a.lease.Load()}
-	return w.fencedWrite(clusterdb.OpPutJSON(clusterdb.ResourceStateKey(lr.rec.Name), st))
+	st := clusterdb.ResourceState{State: state, Node: w.a.opt.Name, Error: errText, Since: time.Now().UTC(), Session: w.a.lease.Load(),
+		Seq: seq, Recovering: recovering}
+	err := w.fencedWrite(clusterdb.OpPutJSON(clusterdb.ResourceStateKey(lr.rec.Name), st))
+	if err == nil {
+		w.mu.Lock()
+		lr.wroteSeq = seq
+		w.mu.Unlock()
+	}
+	return err
+}
+
+// setWaiting reports what an Online Pending resource waits for (the next state report
+// clears it).
+func (w *groupWorker) setWaiting(lr *localResource, what string, until time.Time) {
+	w.mu.Lock()
+	f, seq := w.fence, lr.seenOn
+	w.mu.Unlock()
+	if f.Revision == 0 || w.ctx.Err() != nil {
+		return
+	}
+	w.a.log.Info("resource waiting", "resource", lr.rec.Name, "waiting", what, "until", until)
+	st := clusterdb.ResourceState{State: clusterdb.StateOnlinePending, Node: w.a.opt.Name, Since: time.Now().UTC(),
+		Session: w.a.lease.Load(), Seq: seq, Waiting: what, WaitUntil: until.UTC()}
+	w.fencedWrite(clusterdb.OpPutJSON(clusterdb.ResourceStateKey(lr.rec.Name), st))
 }
 
 // GroupStateOf derives a group's state from its resources' states.
@@ -643,6 +763,9 @@ func (w *groupWorker) writeGroupState(s *clusterdb.Snapshot, g clusterdb.Group, 
 		st := clusterdb.StateOffline
 		if lr := w.res[clusterdb.Key(r.Name)]; lr != nil && lr.state != "" {
 			st = lr.state
+			if st == clusterdb.StateFailed && lr.recovering {
+				st = clusterdb.StateOnlinePending
+			}
 		}
 		states = append(states, st)
 	}
@@ -652,7 +775,7 @@ func (w *groupWorker) writeGroupState(s *clusterdb.Snapshot, g clusterdb.Group, 
 		state = clusterdb.StateFailed
 	}
 	gs, ok := s.GroupStates[w.key]
-	if ok && gs.State == state && gs.Node == w.a.opt.Name && w.lastState == state {
+	if ok && gs.State == state && gs.Node == w.a.opt.Name && w.lastState == state && (state != clusterdb.StateFailed || gs.Error == w.groupErr) {
 		return
 	}
 	w.writeGroupStateRecord(gs, state)
@@ -660,6 +783,10 @@ func (w *groupWorker) writeGroupState(s *clusterdb.Snapshot, g clusterdb.Group, 
 
 func (w *groupWorker) writeGroupStateRecord(gs clusterdb.GroupState, state string) {
 	gs.State, gs.Node, gs.Since = state, w.a.opt.Name, time.Now().UTC()
+	gs.Error = ""
+	if state == clusterdb.StateFailed && w.groupFailed {
+		gs.Error = w.groupErr
+	}
 	if w.fencedWrite(clusterdb.OpPutJSON(clusterdb.GroupStateKey(w.getFence().Group), gs)) == nil {
 		w.lastState = state
 	}
@@ -698,13 +825,14 @@ func (w *groupWorker) event(ev RunnerEvent) {
 		w.mu.Lock()
 		lr.restarting = ev.Restarting
 		lr.failed = !ev.Restarting
+		lr.recovering = ev.Restarting || ev.Failover
 		if ev.Failover {
 			w.failoverWanted, w.failoverCause = true, ev.Resource
 		}
 		w.mu.Unlock()
 		w.setState(lr, clusterdb.StateFailed, errText)
 		w.a.log.Warn("resource failed", "resource", ev.Resource, "restarting", ev.Restarting, "failover", ev.Failover, "err", errText)
-		w.a.opt.Report(w.ctx, EventResourceFailed, LevelError, lr.rec.Name, lr.rec.Group, lr.rec.Type)
+		w.a.opt.Report(w.ctx, EventResourceFailed, LevelError, lr.rec.Name, lr.rec.Group, lr.rec.Type, errText)
 	case clusterdb.StateOnline, clusterdb.StateOnlinePending:
 		// Only the runner's own restarts: the agent records the states it asked for.
 		w.mu.Lock()

@@ -108,6 +108,16 @@ func (m *MonitorRunner) Online(ctx context.Context, r clusterdb.Resource) error 
 	return mon.Online(ctx, r.Name)
 }
 
+// Note appends a line to the resource's log (resmon.Monitor.Note).
+func (m *MonitorRunner) Note(name, text string) {
+	m.mu.Lock()
+	mon := m.mon
+	m.mu.Unlock()
+	if mon != nil {
+		mon.Note(name, text)
+	}
+}
+
 // Offline takes the resource offline and forgets it.
 func (m *MonitorRunner) Offline(ctx context.Context, name string) error {
 	m.mu.Lock()

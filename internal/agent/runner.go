@@ -18,6 +18,13 @@ type Runner interface {
 	Terminate(ctx context.Context, name string)
 }
 
+// Noter is implemented by runners that keep a log per resource (resmon's
+// resources/<name>.log): the agent notes there the failures that happen before the
+// runner is asked (a refused registry restore, a bad private property).
+type Noter interface {
+	Note(resource, text string)
+}
+
 // RunnerEvent is a change the runner decided on its own: a failure found by polling, a
 // restart, the restart threshold exceeded. The runner passes them to Agent.Notify.
 type RunnerEvent struct {

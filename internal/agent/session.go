@@ -80,7 +80,9 @@ func (a *Agent) sessions(ctx context.Context) {
 			a.live.Store(false)
 			a.leader.Store(false)
 			cctx, c := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			a.cli.Delete(cctx, clusterdb.MemberKey(a.opt.Name))
+			if err := a.db.LeaveCleanly(cctx, a.opt.Name); err != nil {
+				a.log.Warn("cannot record the clean stop", "err", err)
+			}
 			c()
 			s.Close()
 			scancel()

@@ -7,11 +7,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"wolfpack/internal/api"
-	"wolfpack/internal/checkpoint"
 	"wolfpack/internal/clusterdb"
-	"wolfpack/internal/resmon"
 )
 
 // freshSnapshot reads the database now (the API answers with current data).
@@ -34,26 +33,73 @@ func nodeStatus(s *clusterdb.Snapshot, n clusterdb.Node, coordinator string) api
 // resourceState is a resource's state as the cluster sees it: what its group's owner
 // reported, or Offline when the report comes from elsewhere or the owner is down.
 func resourceState(s *clusterdb.Snapshot, r clusterdb.Resource) (state, node, errText string) {
+	rep, node := resourceReport(s, r)
+	return rep.State, node, rep.Error
+}
+
+// resourceReport is the owner's report of a resource (state, error, what it waits for),
+// or an Offline one when the report comes from elsewhere or the owner is down; node is
+// the group's owner.
+func resourceReport(s *clusterdb.Snapshot, r clusterdb.Resource) (rep clusterdb.ResourceState, node string) {
 	own := s.Owners[clusterdb.Key(r.Group)]
 	st, ok := s.ResourceStates[clusterdb.Key(r.Name)]
 	m, alive := s.Members[clusterdb.Key(own.Node)]
 	if !ok || own.Node == "" || !strings.EqualFold(st.Node, own.Node) || !alive || st.Session != m.Lease {
-		return clusterdb.StateOffline, own.Node, ""
+		return clusterdb.ResourceState{State: clusterdb.StateOffline}, own.Node
 	}
-	return st.State, own.Node, st.Error
+	if st.Seq < r.OnlineSeq {
+		// An /online or /offline the owner has not acted on yet: what it reported
+		// before (a failure, say) is history, and the request is pending.
+		pending := clusterdb.StateOnlinePending
+		if r.PersistentState == 0 {
+			pending = clusterdb.StateOfflinePending
+		}
+		return clusterdb.ResourceState{State: pending, Node: st.Node, Session: st.Session, Seq: st.Seq}, own.Node
+	}
+	if st.State != clusterdb.StateOnlinePending {
+		st.Waiting, st.WaitUntil = "", time.Time{}
+	}
+	if st.State != clusterdb.StateFailed {
+		st.Recovering = false
+	}
+	return st, own.Node
 }
 
 func groupStatus(s *clusterdb.Snapshot, g clusterdb.Group) api.ClusterGroup {
 	k := clusterdb.Key(g.Name)
 	own := s.Owners[k]
-	var states []string
+	var states, reasons, waits []string
+	var until time.Time
+	requested := false // an administrator's request the owner has not acted on yet
 	for _, r := range s.GroupResources(g.Name) {
-		st, _, _ := resourceState(s, r)
+		rep, _ := resourceReport(s, r)
+		requested = requested || rep.Seq < r.OnlineSeq && (rep.State == clusterdb.StateOnlinePending || rep.State == clusterdb.StateOfflinePending)
+		st := rep.State
+		if st == clusterdb.StateFailed && rep.Recovering {
+			st = clusterdb.StateOnlinePending // the owner restarts it or fails the group over
+		}
 		states = append(states, st)
+		if rep.State == clusterdb.StateFailed && rep.Error != "" {
+			if rep.Recovering {
+				reasons = append(reasons, fmt.Sprintf("resource '%s' failed (recovering): %s", r.Name, rep.Error))
+			} else {
+				reasons = append(reasons, fmt.Sprintf("resource '%s' failed: %s", r.Name, rep.Error))
+			}
+		}
+		if rep.Waiting != "" {
+			waits = append(waits, fmt.Sprintf("resource '%s' %s", r.Name, rep.Waiting))
+			if until.IsZero() || rep.WaitUntil.After(until) {
+				until = rep.WaitUntil
+			}
+		}
 	}
 	state := GroupStateOf(states, g.PersistentState)
-	if gs, ok := s.GroupStates[k]; ok && gs.State == clusterdb.StateFailed && strings.EqualFold(gs.Node, own.Node) {
+	gs, hasGS := s.GroupStates[k]
+	if hasGS && gs.State == clusterdb.StateFailed && strings.EqualFold(gs.Node, own.Node) && !requested {
 		state = clusterdb.StateFailed
+		if gs.Error != "" {
+			reasons = append([]string{gs.Error}, reasons...)
+		}
 	}
 	if own.Node == "" {
 		if len(states) > 0 && g.PersistentState == 1 {
@@ -65,20 +111,35 @@ func groupStatus(s *clusterdb.Snapshot, g clusterdb.Group) api.ClusterGroup {
 	if _, moving := s.Moves[k]; moving {
 		state = clusterdb.StatePending
 	}
-	return api.ClusterGroup{Name: g.Name, Node: own.Node, State: state, Properties: properties(g),
+	out := api.ClusterGroup{Name: g.Name, Node: own.Node, State: state, Properties: properties(g),
 		PreferredOwners: nonNil(g.PreferredOwners)}
+	if state == clusterdb.StateFailed || state == clusterdb.StatePending {
+		out.Error = strings.Join(reasons, "; ")
+	}
+	if len(waits) > 0 {
+		out.Waiting = strings.Join(waits, "; ")
+		if !until.IsZero() {
+			out.WaitUntil = &until
+		}
+	}
+	return out
 }
 
 func resourceStatus(s *clusterdb.Snapshot, r clusterdb.Resource) api.ClusterResource {
-	st, node, errText := resourceState(s, r)
+	rep, node := resourceReport(s, r)
 	priv := make([]api.ClusterProperty, 0, len(r.Private))
 	for k, v := range r.Private {
 		priv = append(priv, api.ClusterProperty{Name: k, Type: "S", Value: v})
 	}
 	slices.SortFunc(priv, func(x, y api.ClusterProperty) int { return strings.Compare(x.Name, y.Name) })
-	return api.ClusterResource{Name: r.Name, Group: r.Group, Node: node, State: st, Type: r.Type, Error: errText,
+	out := api.ClusterResource{Name: r.Name, Group: r.Group, Node: node, State: rep.State, Type: r.Type, Error: rep.Error,
+		Recovering: rep.Recovering, Waiting: rep.Waiting,
 		Dependencies: nonNil(r.Dependencies), PossibleOwners: nonNil(r.PossibleOwners), Checkpoints: nonNil(r.Checkpoints),
 		Properties: properties(r), Private: priv}
+	if !rep.WaitUntil.IsZero() {
+		out.WaitUntil = &rep.WaitUntil
+	}
+	return out
 }
 
 func nonNil(s []string) []string {
@@ -89,7 +150,7 @@ func nonNil(s []string) []string {
 }
 
 // Common properties are the records' exported scalar fields, named as WSFC names them.
-var notProperties = map[string]bool{"Name": true, "Type": true, "Group": true, "OnlineSeq": true, "FailSeq": true}
+var notProperties = map[string]bool{"Name": true, "ID": true, "Type": true, "Group": true, "OnlineSeq": true, "FailSeq": true}
 
 func properties(rec any) []api.ClusterProperty {
 	v := reflect.ValueOf(rec)
@@ -127,7 +188,7 @@ func setProperties(rec any, props map[string]string) error {
 			}
 		}
 		if !found {
-			return badParam("unknown property %s", name)
+			return propertyError(fmt.Sprintf("no property '%s'; the properties are %s", api.Clip(name), strings.Join(propertyNames(v.Interface()), ", ")))
 		}
 		fv := v.FieldByIndex(f.Index)
 		switch fv.Kind() {
@@ -154,11 +215,11 @@ func setProperties(rec any, props map[string]string) error {
 
 // Nodes lists the cluster's nodes (GET /v1/nodes).
 func (a *Agent) Nodes(ctx context.Context) ([]api.ClusterNode, error) {
-	s, err := a.freshSnapshot(ctx)
+	s, stale, err := a.viewStale(ctx)
 	if err != nil {
 		return nil, err
 	}
-	coord := a.coordinatorName(ctx)
+	coord := a.viewCoordinator(ctx, stale)
 	out := make([]api.ClusterNode, 0, len(s.Nodes))
 	for _, n := range s.Nodes {
 		out = append(out, nodeStatus(s, n, coord))
@@ -169,7 +230,7 @@ func (a *Agent) Nodes(ctx context.Context) ([]api.ClusterNode, error) {
 
 // Groups lists the groups (GET /v1/groups).
 func (a *Agent) Groups(ctx context.Context) ([]api.ClusterGroup, error) {
-	s, err := a.freshSnapshot(ctx)
+	s, err := a.view(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +246,7 @@ func (a *Agent) Groups(ctx context.Context) ([]api.ClusterGroup, error) {
 
 // Resources lists the resources (GET /v1/resources).
 func (a *Agent) Resources(ctx context.Context) ([]api.ClusterResource, error) {
-	s, err := a.freshSnapshot(ctx)
+	s, err := a.view(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -199,43 +260,23 @@ func (a *Agent) Resources(ctx context.Context) ([]api.ClusterResource, error) {
 	return out, nil
 }
 
-// ResourceTypes lists the resource types (GET /v1/resourcetypes).
+// ResourceTypes lists the resource types with their private properties (GET
+// /v1/resourcetypes).
 func (a *Agent) ResourceTypes(ctx context.Context) ([]api.ClusterResourceType, error) {
 	ts, err := a.db.ResourceTypes(ctx)
 	if err != nil {
 		return nil, err
 	}
-	infos := resmon.Types()
 	out := make([]api.ClusterResourceType, 0, len(ts))
 	for _, t := range ts {
 		rt := api.ClusterResourceType{Name: t.Name, DisplayName: t.DisplayName, DLL: t.DLL}
-		if i := slices.IndexFunc(infos, func(x resmon.TypeInfo) bool { return strings.EqualFold(x.Name, t.Name) }); i >= 0 {
-			info := infos[i]
-			rt.Description, rt.OpenProperties = info.Description, info.OpenProperties
-			for _, p := range info.Properties {
-				rt.Properties = append(rt.Properties, api.ClusterTypeProperty{Name: p.Name, Format: p.Format,
-					Default: p.Default, Required: p.Required, Description: p.Description})
-			}
+		if info, err := typeInfo(t.Name); err == nil {
+			rt = apiType(info, t)
 		}
-		rt.Properties = append(rt.Properties, checkpointProperties()...)
 		out = append(out, rt)
 	}
 	slices.SortFunc(out, func(x, y api.ClusterResourceType) int { return strings.Compare(x.Name, y.Name) })
 	return out, nil
-}
-
-// checkpointProperties are the private properties every resource takes for its
-// registry checkpoints (internal/checkpoint's policy).
-func checkpointProperties() []api.ClusterTypeProperty {
-	return []api.ClusterTypeProperty{
-		{Name: checkpoint.PropRestoreFailureAction, Format: "String", Default: checkpoint.Retry.String(),
-			Description: "what a checkpoint restore refused because of open handles does",
-			Values:      []string{checkpoint.Retry.String(), checkpoint.Continue.String(), checkpoint.Fail.String(), checkpoint.Force.String()}},
-		{Name: checkpoint.PropRestoreRetryTimeout, Format: "DWORD", Default: strconv.Itoa(int(checkpoint.DefaultRestoreRetryTimeout.Milliseconds())),
-			Description: "milliseconds a Retry waits for the handles to close"},
-		{Name: checkpoint.PropCheckpointHistory, Format: "DWORD", Default: strconv.Itoa(checkpoint.DefaultHistory),
-			Description: fmt.Sprintf("versions kept per checkpointed key (1 to %d)", checkpoint.MaxHistory)},
-	}
 }
 
 // View reads the nodes, groups and resources from one snapshot (the web console).
@@ -270,6 +311,8 @@ func (a *Agent) View(ctx context.Context) (api.ClusterView, error) {
 
 // coordinatorName returns the elected coordinator's name ("" when unknown).
 func (a *Agent) coordinatorName(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, ViewTimeout/2)
+	defer cancel()
 	resp, err := a.cli.Get(ctx, clusterdb.ElectionPrefix+"/", withFirstCreate()...)
 	if err != nil || len(resp.Kvs) == 0 {
 		return ""

@@ -50,6 +50,9 @@ type CheckpointVersion struct {
 // CheckpointKeys is the body of add, remove and restore.
 type CheckpointKeys struct {
 	Keys []string `json:"keys"`
+	// Force adds a key that is big (past 10,000 keys or 16 MiB) or a whole hive root:
+	// without it such a key is refused with what restoring it would overwrite.
+	Force bool `json:"force,omitempty"`
 }
 
 // CheckpointDiff is the difference of two versions as .reg text (UTF-8, LF).
@@ -97,7 +100,7 @@ type CheckpointOwner struct {
 // CheckpointService is what the checkpoint routes call (internal/checkpoint's Service).
 type CheckpointService interface {
 	List(ctx context.Context, resource string) ([]CheckpointInfo, error)
-	Add(ctx context.Context, resource string, keys []string) error
+	Add(ctx context.Context, resource string, keys []string, force bool) error
 	Remove(ctx context.Context, resource string, keys []string) error
 	History(ctx context.Context, resource, key string) ([]CheckpointVersion, error)
 	Diff(ctx context.Context, resource, key string, v1, v2 int) (CheckpointDiff, error)
@@ -137,7 +140,7 @@ func RegisterCheckpoint(s *Server, c CheckpointService) {
 			WriteError(w, err)
 			return
 		}
-		if err := c.Add(r.Context(), r.PathValue("name"), body.Keys); err != nil {
+		if err := c.Add(r.Context(), r.PathValue("name"), body.Keys, body.Force); err != nil {
 			WriteError(w, err)
 			return
 		}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"wolfpack/internal/nodestate"
 	"wolfpack/internal/pki"
 )
 
@@ -43,6 +44,9 @@ type Client struct {
 	Base  string // e.g. http://127.0.0.1:8733
 	token string
 	http  *http.Client
+	// OnWarning, when set, hears the Warning of an answer (one from a stale view: the
+	// node answered from what it last knew, see MarkStale).
+	OnWarning func(string)
 }
 
 // NewClient returns a client for the API at base that verifies the server with
@@ -67,6 +71,11 @@ const (
 // the content of the file $WOLFPACK_API_TOKEN_FILE names, else the node's own token (the
 // data directory's token file, which only root reads).
 func FromDataDir(dir string) (*Client, error) {
+	// A node that starts is waited for (a script that saw its registry answer may run
+	// a command of the API next); one that does not run is said so at once.
+	if err := nodestate.Wait(context.Background(), dir, nodestate.DefaultWait, nodestate.Stderr); err != nil {
+		return nil, err
+	}
 	addr, err := os.ReadFile(filepath.Join(dir, AddrFile))
 	if err != nil {
 		return nil, fmt.Errorf("cannot find the node's API (is wolfpackd running with data directory %s?): %w", dir, err)
@@ -148,6 +157,9 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 		return fmt.Errorf("node %s: %w", c.Base, err)
 	}
 	defer resp.Body.Close()
+	if w := resp.Header.Get("Warning"); w != "" && c.OnWarning != nil {
+		c.OnWarning(WarningText(w))
+	}
 	if resp.StatusCode/100 != 2 {
 		ae := &Error{Status: resp.StatusCode}
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))

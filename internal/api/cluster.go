@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // The cluster part's routes (owner: internal/agent, wired by internal/daemon/cluster.go):
@@ -23,6 +24,7 @@ import (
 //	POST /v1/resources/{name}/{action}    online, offline, fail, move, prop, priv, adddep,
 //	                                      removedep, addowner, removeowner
 //	GET  /v1/resourcetypes                []ClusterResourceType
+//	GET  /v1/resourcetypes/{name}         ClusterResourceType with its private properties
 //
 // The join and token-rotation routes are in join.go.
 //
@@ -42,9 +44,16 @@ type ClusterNode struct {
 
 // ClusterGroup is a group with its owner, state and properties.
 type ClusterGroup struct {
-	Name       string            `json:"name"`
-	Node       string            `json:"node"`
-	State      string            `json:"state"`
+	Name  string `json:"name"`
+	Node  string `json:"node"`
+	State string `json:"state"`
+	// Error says why the group is Failed (its failed resources' reasons, or the
+	// failover threshold it reached), or Pending while its failed resources recover.
+	Error string `json:"error,omitempty"`
+	// Waiting says what a pending online waits for (a registry restore held by
+	// handles under RestoreFailureAction Retry), with WaitUntil its deadline.
+	Waiting    string            `json:"waiting,omitempty"`
+	WaitUntil  *time.Time        `json:"waitUntil,omitempty"`
 	Properties []ClusterProperty `json:"properties"`
 	// PreferredOwners in order.
 	PreferredOwners []string `json:"preferredOwners"`
@@ -52,12 +61,18 @@ type ClusterGroup struct {
 
 // ClusterResource is a resource with its group, node, state and properties.
 type ClusterResource struct {
-	Name           string            `json:"name"`
-	Group          string            `json:"group"`
-	Node           string            `json:"node"`
-	State          string            `json:"state"`
-	Type           string            `json:"type"`
-	Error          string            `json:"error,omitempty"`
+	Name       string `json:"name"`
+	Group      string `json:"group"`
+	Node       string `json:"node"`
+	State      string `json:"state"`
+	Type       string `json:"type"`
+	Error      string `json:"error,omitempty"`
+	Recovering bool   `json:"recovering,omitempty"` // Failed, and being restarted or failed over
+	// Warning is a change that was stored but takes effect later: 5024 when properties
+	// of an online resource change (they apply at its next online).
+	Warning        *Error            `json:"warning,omitempty"`
+	Waiting        string            `json:"waiting,omitempty"`   // see ClusterGroup.Waiting
+	WaitUntil      *time.Time        `json:"waitUntil,omitempty"` // see ClusterGroup.WaitUntil
 	Dependencies   []string          `json:"dependencies"`
 	PossibleOwners []string          `json:"possibleOwners"`
 	Checkpoints    []string          `json:"checkpoints"`
@@ -105,6 +120,9 @@ type ClusterAction struct {
 	Value string            `json:"value,omitempty"` // adddep, removedep, addowner, …
 	List  []string          `json:"list,omitempty"`  // setowners
 	Props map[string]string `json:"props,omitempty"` // prop, priv
+	// UseDefault lists properties that prop and priv reset to their defaults (/usedefault):
+	// a private property is deleted.
+	UseDefault []string `json:"useDefault,omitempty"`
 }
 
 // ClusterService is what the cluster routes call (internal/agent's Agent).
@@ -113,6 +131,8 @@ type ClusterService interface {
 	Groups(ctx context.Context) ([]ClusterGroup, error)
 	Resources(ctx context.Context) ([]ClusterResource, error)
 	ResourceTypes(ctx context.Context) ([]ClusterResourceType, error)
+	// ResourceType returns one type with its private properties.
+	ResourceType(ctx context.Context, name string) (ClusterResourceType, error)
 	// NodeAction, GroupAction and ResourceAction carry out an action ("create", "delete",
 	// "online", …) on the named object and return the object afterwards.
 	NodeAction(ctx context.Context, name, action string, a ClusterAction) (any, error)
@@ -124,10 +144,14 @@ type ClusterService interface {
 func RegisterCluster(s *Server, c ClusterService) {
 	list := func(f func(context.Context) (any, error)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			v, err := f(r.Context())
+			ctx, stale := withStaleNote(r.Context())
+			v, err := f(ctx)
 			if err != nil {
 				WriteError(w, err)
 				return
+			}
+			if h := stale.header(); h != "" {
+				w.Header().Set("Warning", h)
 			}
 			WriteJSON(w, http.StatusOK, v)
 		}
@@ -136,6 +160,14 @@ func RegisterCluster(s *Server, c ClusterService) {
 	s.Handle("GET /v1/groups", list(func(ctx context.Context) (any, error) { return c.Groups(ctx) }))
 	s.Handle("GET /v1/resources", list(func(ctx context.Context) (any, error) { return c.Resources(ctx) }))
 	s.Handle("GET /v1/resourcetypes", list(func(ctx context.Context) (any, error) { return c.ResourceTypes(ctx) }))
+	s.Handle("GET /v1/resourcetypes/{name}", func(w http.ResponseWriter, r *http.Request) {
+		t, err := c.ResourceType(r.Context(), r.PathValue("name"))
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, t)
+	})
 
 	type actionFunc func(ctx context.Context, name, action string, a ClusterAction) (any, error)
 	act := func(f actionFunc, action string) http.HandlerFunc {
@@ -155,10 +187,14 @@ func RegisterCluster(s *Server, c ClusterService) {
 			if verb == "create" && name == "" {
 				name = a.Name
 			}
-			v, err := f(r.Context(), name, verb, a)
+			ctx, stale := withStaleNote(r.Context())
+			v, err := f(ctx, name, verb, a)
 			if err != nil {
 				WriteError(w, err)
 				return
+			}
+			if h := stale.header(); h != "" {
+				w.Header().Set("Warning", h)
 			}
 			status := http.StatusOK
 			if verb == "create" {

@@ -75,8 +75,9 @@ type RegistryHandle struct {
 
 // RegistryChange is one line of a watch stream.
 type RegistryChange struct {
-	Key    string `json:"key"`
-	Filter uint32 `json:"filter"`
+	Key    string  `json:"key"`
+	Filter uint32  `json:"filter"`
+	Value  *string `json:"value,omitempty"` // the value set or deleted, when one was
 }
 
 // RegistrySecurity is a key's security descriptor (self-relative, base64 in JSON), or
@@ -387,7 +388,11 @@ func (h *registryRoutes) watch(w http.ResponseWriter, r *http.Request) {
 	_ = rc.Flush()
 	enc := json.NewEncoder(w)
 	for c := range ch {
-		if enc.Encode(RegistryChange{Key: c.Key, Filter: c.Filter}) != nil || rc.Flush() != nil {
+		rch := RegistryChange{Key: c.Key, Filter: c.Filter}
+		if c.HasValue {
+			rch.Value = &c.Value
+		}
+		if enc.Encode(rch) != nil || rc.Flush() != nil {
 			return
 		}
 	}

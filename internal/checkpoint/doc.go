@@ -34,7 +34,7 @@
 // resource online with the live subtree (not captured, as above); Fail fails it; Retry,
 // and Force (which forcing cannot help), read and restore the newest version again every
 // RetryInterval until RestoreRetryTimeout (an etcd election or partition heals, a rollback
-// replaces a damaged version), then fail it; success after such a retry logs 1903. So
+// replaces a damaged version), then fail it; success after such a retry logs 1904. So
 // only Continue ever runs a resource without its checkpoint.
 //
 // A save that fails logs event 1081.

@@ -2,6 +2,8 @@ package checkpoint
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/eventlog"
@@ -41,4 +43,20 @@ type Resource struct {
 	Name, Group string
 	Keys        []string          // relative to HKLM, as the administrator gave them
 	Private     map[string]string // private properties (RestoreFailureAction, …)
+	// Waiting, when set, hears what BeforeOnline waits for while a restore is refused
+	// under RestoreFailureAction Retry: at the start of the wait and whenever the
+	// holders change (the agent shows it to the administrator who waits).
+	Waiting func(Wait)
+}
+
+// Wait is a restore waiting for handles to close.
+type Wait struct {
+	Key     string // relative to HKLM
+	Holders []Holder
+	Until   time.Time // RestoreRetryTimeout's end
+}
+
+// String says what the restore waits for, naming the holders.
+func (w Wait) String() string {
+	return fmt.Sprintf("waits for the handles on HKLM\\%s to close: %s", w.Key, holderList(w.Holders))
 }

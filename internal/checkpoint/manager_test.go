@@ -433,7 +433,7 @@ func TestRestoreFailureNotAboutHandles(t *testing.T) {
 }
 
 // TestRetryAfterReadError: under Retry a restore that could not read the cluster
-// database succeeds once it can, with event 1903 after the 1082.
+// database succeeds once it can, with event 1904 after the 1082.
 func TestRetryAfterReadError(t *testing.T) {
 	fx := newFixture(t, "")
 	ctx := context.Background()
@@ -454,7 +454,7 @@ func TestRetryAfterReadError(t *testing.T) {
 		t.Fatal("not restored once the database answered")
 	}
 	if ids := fx.events.ids(); !slices.Equal(ids, []uint32{eventlog.EventCheckpointRestoreError, eventlog.EventCheckpointRestoreAfterRetry}) {
-		t.Fatalf("events %v, want 1082 then 1903", ids)
+		t.Fatalf("events %v, want 1082 then 1904", ids)
 	}
 }
 

@@ -111,6 +111,28 @@ func prop(m map[string]string, name string) (string, bool) {
 	return "", false
 }
 
+// CheckPolicyProperty checks a value of one of PolicyProperties (name in any case) as
+// `/priv NAME=VALUE` sets it; the error names the values the property takes.
+func CheckPolicyProperty(name, value string) error {
+	v := strings.TrimSpace(value)
+	switch {
+	case strings.EqualFold(name, PropRestoreFailureAction):
+		_, err := ParseAction(v)
+		return err
+	case strings.EqualFold(name, PropRestoreRetryTimeout):
+		if _, err := strconv.ParseUint(v, 0, 32); err != nil {
+			return fmt.Errorf("checkpoint: RestoreRetryTimeout %q is not a number of milliseconds", value)
+		}
+	case strings.EqualFold(name, PropCheckpointHistory):
+		if n, err := strconv.ParseUint(v, 0, 16); err != nil || n < 1 || n > MaxHistory {
+			return fmt.Errorf("checkpoint: CheckpointHistory %q is not a number from 1 to %d", value, MaxHistory)
+		}
+	default:
+		return fmt.Errorf("checkpoint: %q is not a checkpoint property", name)
+	}
+	return nil
+}
+
 // PolicyProperties are the private properties that belong to the cluster's checkpoint
 // manager rather than to the resource's type: a resource type's own validation (resmon)
 // must not see them.

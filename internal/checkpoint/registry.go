@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"wolfpack/internal/registry"
 )
@@ -85,4 +86,59 @@ func (r *SessionRegistry) Watch(ctx context.Context, key string) (<-chan struct{
 		}
 	}()
 	return out, nil
+}
+
+// Resolve returns the canonical path of HKLM\key relative to HKLM, links followed
+// (SYSTEM\CurrentControlSet\Services\X is SYSTEM\ControlSet001\Services\X): for a key
+// that does not exist yet, its deepest existing ancestor's canonical path with the rest
+// of key appended.
+func (r *SessionRegistry) Resolve(key string) string {
+	parts := strings.Split(key, `\`)
+	for i := len(parts); i > 0; i-- {
+		h, err := r.s.OpenKey(registry.HKEY_LOCAL_MACHINE, strings.Join(parts[:i], `\`), 0, registry.KEY_QUERY_VALUE)
+		if err != nil {
+			continue
+		}
+		info, err := r.s.HandleInfo(h)
+		r.s.CloseKey(h)
+		if err != nil {
+			break
+		}
+		base, ok := strings.CutPrefix(info.Resolved, `HKEY_LOCAL_MACHINE\`)
+		if !ok {
+			break
+		}
+		return strings.Join(append([]string{base}, parts[i:]...), `\`)
+	}
+	return key
+}
+
+// errBigEnough stops Size's walk once a limit is passed.
+var errBigEnough = errors.New("checkpoint: subtree past the limits")
+
+// Size counts the keys and the value bytes of HKLM\key's subtree, stopping once either
+// passes its limit (then the counts are past it); a key that does not exist is empty.
+func (r *SessionRegistry) Size(key string, maxKeys int, maxBytes int64) (keys int, bytes int64, err error) {
+	h, err := r.s.OpenKey(registry.HKEY_LOCAL_MACHINE, key, 0, registry.KEY_READ)
+	if errors.Is(err, registry.ERROR_FILE_NOT_FOUND) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	defer r.s.CloseKey(h)
+	err = r.s.Walk(h, func(tk *registry.TreeKey) error {
+		keys++
+		for _, v := range tk.Values {
+			bytes += int64(len(v.Name)*2 + len(v.Data))
+		}
+		if keys > maxKeys || bytes > maxBytes {
+			return errBigEnough
+		}
+		return nil
+	})
+	if errors.Is(err, errBigEnough) {
+		err = nil
+	}
+	return keys, bytes, err
 }

@@ -76,7 +76,10 @@ func (m *Manager) restoreKey(ctx context.Context, rr *runningResource, k *keySta
 		m.restoreFailed(ctx, res, k.key, pol.Action, ferr, &rep)
 		err = ferr
 	}
-	return m.retryRestore(ctx, res, k, pol, err, &rep)
+	rr.mu.Lock()
+	waiting := rr.res.Waiting
+	rr.mu.Unlock()
+	return m.retryRestore(ctx, res, k, pol, err, &rep, waiting)
 }
 
 // restoreReports remembers which kinds of failure one restore has reported, so that
@@ -123,11 +126,21 @@ func (m *Manager) restoreLatest(ctx context.Context, res string, k *keyState, fo
 
 // retryRestore tries the restore again every RetryInterval until RestoreRetryTimeout
 // (Retry, and Force for failures that forcing cannot overcome); last is the failure so
-// far. It returns nil once the checkpoint is restored, else a *RestoreError.
-func (m *Manager) retryRestore(ctx context.Context, res string, k *keyState, pol Policy, last error, rep *restoreReports) error {
+// far. It returns nil once the checkpoint is restored, else a *RestoreError. waiting,
+// when set, hears the holders whenever handles refuse the restore and they changed.
+func (m *Manager) retryRestore(ctx context.Context, res string, k *keyState, pol Policy, last error, rep *restoreReports, waiting func(Wait)) error {
 	force := pol.Action == Force
 	start := time.Now()
 	deadline := start.Add(pol.RetryTimeout)
+	said := ""
+	tell := func(err error) {
+		var inUse *KeysInUseError
+		if waiting != nil && errors.As(err, &inUse) && holderList(inUse.Holders) != said {
+			said = holderList(inUse.Holders)
+			waiting(Wait{Key: k.key, Holders: inUse.Holders, Until: deadline})
+		}
+	}
+	tell(last)
 	for {
 		wait := min(m.cfg.RetryInterval, time.Until(deadline))
 		if wait <= 0 {
@@ -159,6 +172,7 @@ func (m *Manager) retryRestore(ctx context.Context, res string, k *keyState, pol
 			return &RestoreError{Resource: res, Key: k.key, Action: pol.Action, Err: ctx.Err()}
 		}
 		m.restoreFailed(ctx, res, k.key, pol.Action, err, rep)
+		tell(err)
 		last = err
 	}
 }

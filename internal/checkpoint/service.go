@@ -35,6 +35,7 @@ const (
 	errFileNotFound     = 2
 	errAccessDenied     = 5
 	errAlreadyExists    = 183
+	errInvalidParameter = 87
 	errResourceNotFound = 5007
 )
 
@@ -96,9 +97,20 @@ func ValidKey(key string) error {
 	return nil
 }
 
-// Add adds checkpoints; a key already there (any case) is ERROR_ALREADY_EXISTS. The
-// agent of the node that runs the resource sees the change and captures the new keys.
-func (s *Service) Add(ctx context.Context, resource string, keys []string) error {
+// Limits past which a checkpoint needs force: restoring it overwrites that much on the
+// next node.
+const (
+	BigKeys  = 10000
+	BigBytes = 16 << 20
+)
+
+// Add adds checkpoints; a key already there (any case) is ERROR_ALREADY_EXISTS. A key
+// that overlaps another checkpoint of any resource (one inside the other, through links
+// too) is refused: the restore of one would overwrite the other. Without force, a key of
+// more than BigKeys keys or BigBytes, or a whole hive root (SOFTWARE), is refused with
+// what it would overwrite. The agent of the node that runs the resource sees the change
+// and captures the new keys.
+func (s *Service) Add(ctx context.Context, resource string, keys []string, force bool) error {
 	if len(keys) == 0 {
 		return api.BadRequest("no registry key given")
 	}
@@ -110,18 +122,107 @@ func (s *Service) Add(ctx context.Context, resource string, keys []string) error
 	if _, err := s.resource(ctx, resource); err != nil {
 		return err
 	}
-	_, err := s.DB.ModifyResource(ctx, resource, func(r *clusterdb.Resource) error {
+	if !force {
+		for _, k := range keys {
+			if err := s.checkSize(k); err != nil {
+				return err
+			}
+		}
+	}
+	all, err := s.DB.Resources(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = s.DB.ModifyResource(ctx, resource, func(r *clusterdb.Resource) error {
 		for i, k := range keys {
 			if slices.ContainsFunc(r.Checkpoints, func(o string) bool { return strings.EqualFold(o, k) }) ||
 				slices.ContainsFunc(keys[:i], func(o string) bool { return strings.EqualFold(o, k) }) {
 				return &api.Error{Status: http.StatusConflict, Code: errAlreadyExists,
 					Message: fmt.Sprintf("Cannot create a file when that file already exists: %s is already a registry checkpoint of %s.", api.Clip(k), r.Name)}
 			}
+			for _, o := range all {
+				others := o.Checkpoints
+				if strings.EqualFold(o.Name, r.Name) {
+					others = r.Checkpoints
+				}
+				for _, ok := range append(slices.Clone(others), keysOf(o, *r, keys[:i])...) {
+					if rel := s.overlap(k, ok); rel != "" {
+						return &api.Error{Status: http.StatusConflict, Code: errInvalidParameter,
+							Message: fmt.Sprintf("The parameter is incorrect. (%s %s %s, a registry checkpoint of resource '%s': the restore of one would overwrite the other)",
+								api.Clip(k), rel, api.Clip(ok), o.Name)}
+					}
+				}
+			}
 		}
 		r.Checkpoints = append(r.Checkpoints, keys...)
 		return nil
 	})
 	return err
+}
+
+// keysOf is the keys of this request that come before the one checked, for resource r.
+func keysOf(o, r clusterdb.Resource, earlier []string) []string {
+	if strings.EqualFold(o.Name, r.Name) {
+		return earlier
+	}
+	return nil
+}
+
+// resolver and sizer are what the node's registry tells of a key (SessionRegistry).
+type resolver interface{ Resolve(key string) string }
+type sizer interface {
+	Size(key string, maxKeys int, maxBytes int64) (int, int64, error)
+}
+
+// overlap says how key a lies relative to key b ("is inside", "holds", "is the same
+// key as"), both canonical through the node's links; "" when they are apart.
+func (s *Service) overlap(a, b string) string {
+	ca, cb := a, b
+	if s.Manager != nil {
+		if r, ok := s.Manager.cfg.Registry.(resolver); ok {
+			ca, cb = r.Resolve(a), r.Resolve(b)
+		}
+	}
+	ua, ub := strings.ToUpper(ca), strings.ToUpper(cb)
+	switch {
+	case ua == ub:
+		return "is the same key as"
+	case strings.HasPrefix(ua, ub+`\`):
+		return "is inside"
+	case strings.HasPrefix(ub, ua+`\`):
+		return "holds"
+	}
+	return ""
+}
+
+// checkSize refuses, without force, a key that restoring would make a big overwrite.
+func (s *Service) checkSize(key string) error {
+	tooBig := func(what string) error {
+		return &api.Error{Status: http.StatusConflict, Code: errInvalidParameter,
+			Message: fmt.Sprintf("The parameter is incorrect. (%s %s: restoring it on the next node overwrites everything under it there; add it with /force if that is meant)",
+				api.Clip(key), what)}
+	}
+	if !strings.Contains(key, `\`) {
+		return tooBig("is a whole hive root")
+	}
+	if s.Manager == nil {
+		return nil
+	}
+	z, ok := s.Manager.cfg.Registry.(sizer)
+	if !ok {
+		return nil
+	}
+	n, b, err := z.Size(key, BigKeys, BigBytes)
+	if err != nil {
+		return nil // the node's registry cannot tell: the key may be on another node
+	}
+	switch {
+	case n > BigKeys:
+		return tooBig(fmt.Sprintf("holds more than %d keys", BigKeys))
+	case b > BigBytes:
+		return tooBig(fmt.Sprintf("holds more than %d MiB of values", BigBytes>>20))
+	}
+	return nil
 }
 
 // Remove removes checkpoints and their stored versions.

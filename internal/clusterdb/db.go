@@ -134,6 +134,26 @@ func (db *DB) RegisterNode(ctx context.Context, n Node) (Node, error) {
 	return n, objErr("node", n.Name, ErrConflict)
 }
 
+// LeaveCleanly records that node's cluster service stops cleanly and ends its
+// membership in one transaction, so that the other nodes see both together: a node that
+// left this way was stopped, not lost (no EVENT_NODE_DOWN for it).
+func (db *DB) LeaveCleanly(ctx context.Context, node string) error {
+	for range 5 {
+		n, rev, err := db.Node(ctx, node)
+		if err != nil {
+			break // evicted meanwhile: just end the membership
+		}
+		n.Stopped = true
+		if _, err = db.put(ctx, NodeKey(node), n, rev, clientv3.OpDelete(MemberKey(node))); err == nil {
+			return nil
+		} else if err != ErrConflict {
+			return err
+		}
+	}
+	_, err := db.cli.Delete(ctx, MemberKey(node))
+	return err
+}
+
 // UpdateNode writes a node record read at rev.
 func (db *DB) UpdateNode(ctx context.Context, n Node, rev int64) (int64, error) {
 	r, err := db.put(ctx, NodeKey(n.Name), n, rev)

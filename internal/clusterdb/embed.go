@@ -146,6 +146,16 @@ func ClientTLSInfo(p pki.Paths) transport.TLSInfo {
 	return transport.TLSInfo{CertFile: p.NodeCert, KeyFile: p.NodeKey, TrustedCAFile: p.CACert, ServerName: pki.ServerName}
 }
 
+// Stopped is closed when the member's server has stopped: by Close, or by itself (it was
+// removed from the cluster, or failed).
+func (e *Embedded) Stopped() <-chan struct{} { return e.Etcd.Server.StopNotify() }
+
+// Removed reports whether this member was removed from the cluster (the node was
+// evicted): its server then stops by itself.
+func (e *Embedded) Removed() bool {
+	return e.Etcd.Server.Cluster().Member(e.Etcd.Server.MemberID()) == nil
+}
+
 // Close stops the member; later calls do nothing.
 func (e *Embedded) Close() {
 	e.once.Do(func() {

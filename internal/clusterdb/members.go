@@ -96,9 +96,24 @@ func RemoveMember(ctx context.Context, cli *clientv3.Client, id uint64) error {
 	if id == 0 {
 		return nil
 	}
-	_, err := cli.MemberRemove(ctx, id)
-	if err != nil && !errors.Is(err, rpctypes.ErrMemberNotFound) && !errors.Is(err, rpctypes.ErrGRPCMemberNotFound) {
-		return fmt.Errorf("clusterdb: remove member %x: %w", id, err)
+	for {
+		_, err := cli.MemberRemove(ctx, id)
+		switch {
+		case err == nil || errors.Is(err, rpctypes.ErrMemberNotFound) || errors.Is(err, rpctypes.ErrGRPCMemberNotFound):
+			return nil
+		case errors.Is(err, rpctypes.ErrGRPCUnhealthy) || errors.Is(err, rpctypes.ErrUnhealthy):
+			// etcd removes a voting member only once the others have been connected
+			// for a few seconds (a node that just joined or restarted): wait for that,
+			// as long as the caller lets us.
+			t := time.NewTimer(500 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Errorf("clusterdb: remove member %x: the cluster's members have not been connected long enough to remove one (%w); try again in a few seconds", id, err)
+			case <-t.C:
+			}
+		default:
+			return fmt.Errorf("clusterdb: remove member %x: %w", id, err)
+		}
 	}
-	return nil
 }

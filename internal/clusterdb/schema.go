@@ -53,6 +53,9 @@ type Node struct {
 	Witness bool   `json:"witness,omitempty"`
 	Paused  bool   `json:"paused,omitempty"`
 	Evicted bool   `json:"evicted,omitempty"`
+	// Stopped: the node's cluster service was stopped cleanly (its groups were handed
+	// over); cleared when it registers again at its next start.
+	Stopped bool `json:"stopped,omitempty"`
 	// EtcdMemberID is the node's embedded etcd member (0 with an external etcd).
 	EtcdMemberID uint64 `json:"etcdMemberID,omitempty"`
 }
@@ -126,8 +129,10 @@ type Resource struct {
 	// PersistentState: 1 when the administrator wants the resource online.
 	PersistentState uint32            `json:"persistentState"`
 	Private         map[string]string `json:"private,omitempty"`
-	// OnlineSeq and FailSeq count administrator requests (/online, /fail) so that the
-	// owner acts on each once: /online retries a failed resource, /fail fails it.
+	// OnlineSeq and FailSeq count administrator requests (/online and /offline, /fail)
+	// so that the owner acts on each once: /online retries a failed resource, /offline
+	// clears its failure, /fail fails it. The owner's state report carries the OnlineSeq
+	// it acted on (ResourceState.Seq): until then the request is pending.
 	OnlineSeq int64 `json:"onlineSeq,omitempty"`
 	FailSeq   int64 `json:"failSeq,omitempty"`
 	// Checkpoints are registry keys relative to HKLM whose subtrees follow the resource
@@ -179,6 +184,15 @@ type ResourceState struct {
 	Session int64     `json:"session,omitempty"`
 	Error   string    `json:"error,omitempty"`
 	Since   time.Time `json:"since"`
+	// Seq is the resource's OnlineSeq the owner had acted on when it wrote the report.
+	Seq int64 `json:"seq,omitempty"`
+	// Recovering: the resource is Failed and the owner restarts it or fails its group
+	// over (its restart policy); a Failed report without it is final.
+	Recovering bool `json:"recovering,omitempty"`
+	// Waiting says what an Online Pending resource waits for (handles that hold a
+	// registry restore back under RestoreFailureAction Retry), until WaitUntil.
+	Waiting   string    `json:"waiting,omitempty"`
+	WaitUntil time.Time `json:"waitUntil,omitzero"`
 }
 
 // GroupState is what the owner reports for a group (state/groups/<name>), plus the
@@ -191,6 +205,9 @@ type GroupState struct {
 	Failovers []time.Time `json:"failovers,omitempty"`
 	// FailedOn is the node the group last failed on; placement avoids it when it can.
 	FailedOn string `json:"failedOn,omitempty"`
+	// Error says why the group is Failed when no resource's failure says it (the
+	// failover threshold was reached).
+	Error string `json:"error,omitempty"`
 }
 
 // Move is a request to move a group (moves/<group>), carried out by the owner.

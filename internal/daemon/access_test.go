@@ -219,6 +219,7 @@ var getSamples = map[string]struct {
 	"GET /v1/resources/{name}/checkpoints/history": {path: "/v1/resources/R1/checkpoints/history?key=" + url.QueryEscape(testKey)},
 	"GET /v1/resources/{name}/checkpoints/verify":  {path: "/v1/resources/R1/checkpoints/verify"},
 	"GET /v1/resourcetypes":                        {path: "/v1/resourcetypes"},
+	"GET /v1/resourcetypes/{name}":                 {path: "/v1/resourcetypes/Generic%20Application"},
 	"GET /v1/routes":                               {path: "/v1/routes"},
 }
 

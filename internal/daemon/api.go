@@ -24,9 +24,7 @@ func (n *Node) newAPI() error {
 		return err
 	}
 	n.API = api.New(api.ServerOptions{NodeName: n.Cfg.Name, NodeToken: tok, Log: n.Log.With("part", "api")})
-	n.API.Handle("GET /v1/health", func(w http.ResponseWriter, r *http.Request) {
-		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "node": n.Cfg.Name})
-	})
+	n.API.Handle("GET /v1/health", n.serveHealth)
 	return nil
 }
 
@@ -50,11 +48,7 @@ func (n *Node) startAPI(ctx context.Context) error {
 	scheme := "https"
 	base := scheme + "://" + ln.Addr().String()
 	addrFile := filepath.Join(n.Cfg.DataDir, api.AddrFile)
-	if err := writeFileAtomic(addrFile, []byte(base+"\n"), 0o644); err != nil {
-		ln.Close()
-		return err
-	}
-	n.APIBase = base
+	n.APIBase = base // api.addr is written when the node is ready (ready)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {

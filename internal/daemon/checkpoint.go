@@ -72,7 +72,11 @@ func (n *Node) checkpointEvents() checkpoint.Reporter {
 type agentCheckpointer struct{ m *checkpoint.Manager }
 
 func cpRes(r agent.CheckpointResource) checkpoint.Resource {
-	return checkpoint.Resource{Name: r.Name, Group: r.Group, Keys: r.Keys, Private: r.Private}
+	cr := checkpoint.Resource{Name: r.Name, Group: r.Group, Keys: r.Keys, Private: r.Private}
+	if r.Waiting != nil {
+		cr.Waiting = func(w checkpoint.Wait) { r.Waiting(w.String(), w.Until) }
+	}
+	return cr
 }
 
 func (a agentCheckpointer) BeforeOnline(ctx context.Context, r agent.CheckpointResource, f clusterdb.Fence) error {

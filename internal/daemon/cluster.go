@@ -72,6 +72,7 @@ func (n *Node) prepareCluster(ctx context.Context) error {
 		}
 		n.Log.Info("new cluster: CA and join token made; give the join-token file to new nodes (--token-file)",
 			"ca", p.CACert, "join-token", filepath.Join(cfg.DataDir, clusterdb.JoinTokenFile))
+		n.printJoinCommand()
 	}
 	ca, err := p.LoadCA()
 	if err != nil {
@@ -288,6 +289,7 @@ func (n *Node) startCluster(ctx context.Context) error {
 		Report:        n.reportClusterEvent,
 		Log:           n.Log.With("part", "cluster"),
 		ValidType:     agent.KnownType,
+		OnEvicted:     func() { n.evict("its node record was removed from the cluster (cluster node " + cfg.Name + " /evict)") },
 		Embedded:      embedded != nil,
 		ResourceTypes: agent.ResourceTypes(),
 	})
@@ -303,6 +305,7 @@ func (n *Node) startCluster(ctx context.Context) error {
 	api.RegisterJoin(n.API, &joinService{n: n, agent: a, cli: cli, external: embedded == nil})
 	if embedded != nil {
 		go n.watchJoinSecret(actx, cli)
+		go n.watchEviction(actx, embedded)
 	}
 	n.onStop(func() {
 		stopAgent()
@@ -318,6 +321,7 @@ func (n *Node) startCluster(ctx context.Context) error {
 	}
 	n.Cluster = a
 	n.Etcd = cli
+	n.rejoined()
 	return nil
 }
 
@@ -424,4 +428,15 @@ func (n *Node) reportClusterEvent(ctx context.Context, id uint32, level int, str
 	if _, err := n.Events.Report(context.WithoutCancel(ctx), e); err != nil {
 		n.Log.Warn("cannot write a cluster event to the System log", "id", id, "err", err)
 	}
+}
+
+// printJoinCommand prints, once when the first node makes the cluster, the command that
+// adds a node, ready to paste on the new machine (its own name and addresses filled in).
+func (n *Node) printJoinCommand() {
+	if n.JoinHelp == nil {
+		return
+	}
+	fmt.Fprintf(n.JoinHelp, "To add a node to this cluster, copy %s to the new machine (keep it mode 0600) and run there:\n"+
+		"    wolfpackd --name NAME --data-dir DIR --api ADDR:PORT --peer ADDR:PORT --client ADDR:PORT --join %s --token-file join-token\n",
+		filepath.Join(n.Cfg.DataDir, clusterdb.JoinTokenFile), strings.TrimPrefix(n.clusterAPIURL(), "https://"))
 }

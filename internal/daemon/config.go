@@ -33,6 +33,7 @@ type Config struct {
 	TLSCert       string
 	TLSKey        string
 	LogLevel      slog.Level
+	Version       bool // --version: print the build and exit
 }
 
 // TokenEnv is the environment variable that may hold the join token. wolfpackd removes it
@@ -70,6 +71,7 @@ func ParseConfig(args []string, stderr io.Writer) (*Config, error) {
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate for the API (PEM)")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS key for the API (PEM)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
+	fs.BoolVar(&c.Version, "version", false, "print the build (module version and VCS revision) and exit")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -9,9 +9,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"syscall"
 
+	"wolfpack/internal/cli/buildinfo"
 	"wolfpack/internal/reshost"
 )
 
@@ -28,6 +28,10 @@ func Main(args []string) int {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "wolfpackd: %v\n", err)
 		return 2
+	}
+	if cfg.Version {
+		fmt.Println(buildinfo.Version("wolfpackd"))
+		return 0
 	}
 	// The resources that the node starts do not inherit the join token.
 	os.Unsetenv(TokenEnv)
@@ -48,33 +52,60 @@ func Main(args []string) int {
 	return 0
 }
 
-// Run starts a node and serves until ctx ends.
+// Run starts a node and serves until ctx ends, or until the node is evicted from its
+// cluster (then it stops its parts, puts its etcd member aside and returns nil).
 func Run(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	n := &Node{Cfg: cfg, Log: log}
-	defer n.stop()
-	pidFile := filepath.Join(cfg.DataDir, "wolfpackd.pid")
-	if err := writeFileAtomic(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+	release, err := lockDataDir(cfg.DataDir)
+	if err != nil {
 		return err
 	}
-	n.onStop(func() { os.Remove(pidFile) })
-	if err := n.prepareCluster(ctx); err != nil { // TLS files and API token, from the cluster on a join
+	rctx, quit := context.WithCancel(ctx)
+	defer quit()
+	n := &Node{Cfg: cfg, Log: log, quit: quit, JoinHelp: os.Stderr}
+	defer n.stop()
+	n.onStop(release) // last: the directory is this process's until everything stopped
+	n.onStop(func() {
+		if why := n.evictedBecause(); why != "" {
+			rec, err := retire(cfg.DataDir, cfg.Name, why)
+			if err != nil {
+				log.Error("evicted: cannot put the etcd member aside", "err", err)
+				return
+			}
+			log.Error("this node was evicted from its cluster; its cluster service stopped. To join again, start it with --join HOST:PORT and the join token (--token-file FILE); its registry and event logs are kept",
+				"node", cfg.Name, "because", why, "old-member", rec.Member)
+		}
+	})
+	if err := n.checkEvicted(); err != nil {
+		return err
+	}
+	if err := n.prepareCluster(rctx); err != nil { // TLS files and API token, from the cluster on a join
 		return err
 	}
 	if err := n.newAPI(); err != nil {
 		return err
 	}
 	for _, p := range n.parts() {
-		if err := p.start(ctx); err != nil {
+		n.partStates.set(p.name, "starting")
+	}
+	for _, p := range n.parts() {
+		if err := p.start(rctx); err != nil {
 			return fmt.Errorf("start %s: %w", p.name, err)
 		}
+		n.partStates.set(p.name, "ok")
 		log.Debug("started", "part", p.name)
 	}
-	log.Info("node ready", "name", cfg.Name, "data", cfg.DataDir)
-	<-ctx.Done()
+	if err := n.ready(); err != nil {
+		return err
+	}
+	<-rctx.Done()
 	log.Info("shutting down", "name", cfg.Name)
+	for _, p := range n.parts() {
+		n.partStates.set(p.name, "stopping")
+	}
+	sdNotify("STOPPING=1")
 	return nil
 }
 

@@ -2,8 +2,13 @@ package daemon
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"sync"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -18,10 +23,12 @@ import (
 // Node is one running wolfpackd: its configuration and its parts. Each part's file adds
 // the part's field here and sets it in its start function.
 type Node struct {
-	Cfg     *Config
-	Log     *slog.Logger
-	API     *api.Server
-	APIBase string // the API's URL once it listens
+	Cfg *Config
+	Log *slog.Logger
+	// JoinHelp receives the join command the first node prints (wolfpackd: stderr).
+	JoinHelp io.Writer
+	API      *api.Server
+	APIBase  string // the API's URL once it listens
 
 	Events *eventlog.Service // the node's event logs (eventlog.go)
 
@@ -36,6 +43,14 @@ type Node struct {
 	Checkpoints *checkpoint.Manager // the registry checkpoint manager (checkpoint.go)
 
 	stops []func()
+
+	partStates partStates // each part's state for /v1/health (ready.go)
+	wasReady   bool       // every part ran (the stop logs the service's stop)
+
+	quit      context.CancelFunc // stops Run (eviction)
+	evictMu   sync.Mutex
+	evictWhy  string // why the node was evicted ("" while it was not)
+	rejoining bool   // the data directory is an evicted node's, joining again
 }
 
 // onStop registers f to run at shutdown; parts stop in the reverse order of their start.
@@ -64,4 +79,23 @@ func (n *Node) parts() []part {
 type part struct {
 	name  string
 	start func(context.Context) error
+}
+
+// ready says once that every part runs: api.addr (which the CLIs wait for, see
+// internal/nodestate), the log line, and sd_notify.
+func (n *Node) ready() error {
+	if n.APIBase != "" {
+		if err := writeFileAtomic(filepath.Join(n.Cfg.DataDir, api.AddrFile), []byte(n.APIBase+"\n"), 0o644); err != nil {
+			return err
+		}
+	}
+	n.Log.Info("node ready", "name", n.Cfg.Name, "data", n.Cfg.DataDir, "api", n.APIBase)
+	n.wasReady = true
+	if n.Events != nil {
+		n.serviceEvent("running")
+	}
+	if err := sdNotify("READY=1\nSTATUS=node " + n.Cfg.Name + " ready\nMAINPID=" + strconv.Itoa(os.Getpid())); err != nil {
+		n.Log.Warn("sd_notify READY=1 failed", "err", err)
+	}
+	return nil
 }

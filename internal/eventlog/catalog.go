@@ -10,6 +10,9 @@ import (
 const (
 	SourceCluster  = "ClusSvc"                    // the cluster service, as on Windows NT 4.0
 	SourceEventlog = "Microsoft-Windows-Eventlog" // the event log service itself
+	// SourceServiceControlManager reports services entering the running and stopped
+	// states (event 7036), as Windows' does for the Cluster Service.
+	SourceServiceControlManager = "Service Control Manager"
 )
 
 // Categories (tasks) of the catalog's messages. The checkpoint manager's is 64, as the
@@ -29,12 +32,13 @@ const (
 	EventCheckpointRestoreError     uint32 = 1082 // %1 resource, %2 key under HKLM, %3 error (not a handle conflict)
 	EventCheckpointRestoreForced    uint32 = 1901 // %1 resource, %2 key, %3 holders; data: Holders
 	EventCheckpointRestoreAfterWait uint32 = 1902 // %1 resource, %2 key, %3 seconds waited
+	EventNodeStopped                uint32 = 1903 // %1 node whose Cluster service was stopped cleanly
 	// %1 resource, %2 key, %3 seconds of retrying after a failure other than handles (1082)
-	EventCheckpointRestoreAfterRetry uint32 = 1903
+	EventCheckpointRestoreAfterRetry uint32 = 1904
 
 	// Resources and groups (clustered roles).
 	EventResourceOnlineFailed uint32 = 1065 // %1 resource, %2 error
-	EventResourceFailed       uint32 = 1069 // %1 resource, %2 group, %3 resource type
+	EventResourceFailed       uint32 = 1069 // %1 resource, %2 group, %3 resource type, %4 why
 	EventGenericAppFailed     uint32 = 1039 // %1 resource, %2 error
 	EventResourceDeadlock     uint32 = 1230 // %1 resource, %2 type, %3 DLL / program
 	EventGenericScriptTimeout uint32 = 1232 // %1 resource, %2 entry point
@@ -59,6 +63,11 @@ const (
 // Event log service event IDs (source Microsoft-Windows-Eventlog).
 const (
 	EventLogCleared uint32 = 104 // %1 log name; written to the System log
+)
+
+// Service Control Manager event IDs.
+const (
+	EventServiceState uint32 = 7036 // %1 service name, %2 state ("running", "stopped")
 )
 
 // Message is one entry of the catalog: the text Windows' message file holds for
@@ -209,12 +218,12 @@ func DefaultCatalog() *Catalog {
 
 // Text after the first sentence of several Windows messages, kept once.
 const (
-	validateNetwork = "Run the Validate a Configuration wizard to check your network configuration. " +
+	validateNetwork = "Check the nodes with the cluster node command and the network between them (the nodes' --peer and --api addresses). " +
 		"If the condition persists, check for hardware or software errors related to the network adapters on this node. " +
 		"Also check for failures in any other network components to which the node is connected such as hubs, switches, or bridges."
 	failurePolicy = "Based on the failure policies for the resource and role, the cluster service may try to bring the resource " +
 		"online on this node or move the group to another node of the cluster and then restart it. " +
-		"Check the resource and group state using Failover Cluster Manager or the cluster resource command."
+		"Check the resource and group state, and why the resource failed, with the cluster resource and cluster group commands (or in the web console)."
 )
 
 var defaultMessages = []Message{
@@ -248,7 +257,7 @@ var defaultMessages = []Message{
 	{SourceCluster, EventResourceOnlineFailed, "", TypeError, 0, CategoryNone,
 		`Cluster resource '%1' failed to come online. The error code was '%2'.`},
 	{SourceCluster, EventResourceFailed, "RCM_RESOURCE_FAILURE_WITH_TYPENAME", TypeError, 0, CategoryNone,
-		`Cluster resource '%1' of type '%3' in clustered role '%2' failed. ` + failurePolicy},
+		`Cluster resource '%1' of type '%3' in clustered role '%2' failed. The error was '%4'. ` + failurePolicy},
 	{SourceCluster, EventResourceDeadlock, "RCM_DEADLOCK_OR_CRASH_DETECTED", TypeError, 0, CategoryNone,
 		`A component on the server did not respond in a timely fashion. This caused the cluster resource '%1' ` +
 			`(resource type '%2', DLL '%3') to exceed its time-out threshold. As part of cluster health detection, ` +
@@ -295,6 +304,14 @@ var defaultMessages = []Message{
 	{SourceCluster, EventQuorumLost, "MM_EVENT_ARBITRATION_FAILED", TypeError, LevelCritical, CategoryNone,
 		`The Cluster service is shutting down because quorum was lost. ` +
 			`This could be due to the loss of network connectivity between some or all nodes in the cluster, or a failover of the witness disk. ` + validateNetwork},
+
+	{SourceCluster, EventNodeStopped, "", TypeInformation, 0, CategoryNone,
+		`Cluster node '%1' left the active failover cluster membership because its Cluster service was stopped. ` +
+			`Its clustered roles were taken offline there and handed to the other nodes.`},
+
+	// The Service Control Manager: the Cluster service's own start and stop.
+	{SourceServiceControlManager, EventServiceState, "", TypeInformation, 0, CategoryNone,
+		`The %1 service entered the %2 state.`},
 
 	// The event log service.
 	{SourceEventlog, EventLogCleared, "", TypeInformation, 0, CategoryLogClear,

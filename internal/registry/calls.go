@@ -231,9 +231,14 @@ func (s *Session) CreateKey(parent Handle, path string, o CreateOptions) (Handle
 
 // DeleteKey deletes the key at path below parent (RegDeleteKey); path "" deletes the
 // handle's own key, which needs DELETE access on the handle (KEY_ALL_ACCESS has it,
-// KEY_WRITE does not); a key named by path needs DELETE from its descriptor. Links on the path are followed, the last one too, as RegDeleteKey
-// does (open a link with REG_OPTION_OPEN_LINK and delete it with path "" to remove the
-// link itself). A key with subkeys is not deleted: ERROR_ACCESS_DENIED, as on Windows.
+// KEY_WRITE does not); a key named by path needs DELETE from its descriptor. Links on the
+// path are followed, but a path whose last component is a link is refused
+// (ERROR_ACCESS_DENIED): deleting through it would delete the link's target (all of
+// ControlSet001 through CurrentControlSet). Open a link with REG_OPTION_OPEN_LINK and
+// delete it with path "" to remove the link itself. A key with subkeys is not deleted:
+// ERROR_ACCESS_DENIED, as on Windows. Keys the system needs (HKLM\SYSTEM,
+// HKLM\SOFTWARE, SYSTEM\Select, the current control set and its link) are never
+// deleted (KEY_NO_DELETE).
 // Open handles to the key answer ERROR_KEY_DELETED from then on.
 func (s *Session) DeleteKey(parent Handle, path string) error {
 	return s.deleteKey("delete", parent, path, false)
@@ -271,8 +276,11 @@ func (s *Session) deleteKey(op string, parent Handle, path string, tree bool) er
 	k := ph.k
 	if !self {
 		hops := 0
-		if k, err = r.walkPath(ph.k, path, false, &hops); err != nil {
+		if k, err = r.walkPath(ph.k, path, true, &hops); err != nil {
 			return fail(err)
+		}
+		if k.link {
+			return fail(ERROR_ACCESS_DENIED) // the link itself only through REG_OPTION_OPEN_LINK
 		}
 	}
 	if tree && self {
@@ -323,7 +331,7 @@ func (s *Session) mayDeleteTree(k *key) error {
 		if len(c.subkeys) > 0 {
 			need |= KEY_ENUMERATE_SUB_KEYS | KEY_QUERY_VALUE
 		}
-		if denied == nil && s.maxAllowed(c)&need != need {
+		if denied == nil && (c.noDelete || c.mountRoot || s.maxAllowed(c)&need != need) {
 			denied = c
 		}
 		return denied == nil
@@ -408,7 +416,7 @@ func (s *Session) SetValue(h Handle, name string, typ uint32, data []byte) error
 	k.setValue(name, typ, d)
 	k.lastWrite = r.now()
 	r.logSetValue(k, name, typ, d)
-	r.notify(k, k, REG_NOTIFY_CHANGE_LAST_SET)
+	r.notifyValue(k, k, REG_NOTIFY_CHANGE_LAST_SET, &name)
 	return nil
 }
 
@@ -465,7 +473,7 @@ func (s *Session) DeleteValue(h Handle, name string) error {
 	k.deleteValue(k.values[i].upper)
 	k.lastWrite = r.now()
 	r.logDeleteValue(k, stored)
-	r.notify(k, k, REG_NOTIFY_CHANGE_LAST_SET)
+	r.notifyValue(k, k, REG_NOTIFY_CHANGE_LAST_SET, &stored)
 	return nil
 }
 

@@ -10,6 +10,11 @@ import (
 type Change struct {
 	Key    string // resolved path of the key that changed (for REG_NOTIFY_CHANGE_NAME the subkey added or deleted)
 	Filter uint32 // REG_NOTIFY_CHANGE_NAME, _ATTRIBUTES, _LAST_SET or _SECURITY: which kind
+	// Value names the value a REG_NOTIFY_CHANGE_LAST_SET change set or deleted, when
+	// one value changed (HasValue; "" is the default value). Windows' notification
+	// does not say it; Wolfpack's does, and reg watch prints it.
+	Value    string
+	HasValue bool
 }
 
 // Delivery policy. A writer never waits for a watcher: it adds the change to the
@@ -248,6 +253,11 @@ func (w *watcher) quiet() bool {
 // notify tells the watchers of container (and the subtree watchers above it) that
 // changed changed in the way filter says. The caller holds Registry.mu for writing.
 func (r *Registry) notify(container, changed *key, filter uint32) {
+	r.notifyValue(container, changed, filter, nil)
+}
+
+// notifyValue is notify for a change of one value (its name in value).
+func (r *Registry) notifyValue(container, changed *key, filter uint32, value *string) {
 	if r.watchers.Load() == 0 {
 		return
 	}
@@ -262,7 +272,11 @@ func (r *Registry) notify(container, changed *key, filter uint32) {
 				if path == "" {
 					path = changed.path()
 				}
-				w.deliver(Change{Key: path, Filter: filter})
+				c := Change{Key: path, Filter: filter}
+				if value != nil {
+					c.Value, c.HasValue = *value, true
+				}
+				w.deliver(c)
 			}
 		}
 	}

@@ -264,6 +264,7 @@ func (r *Registry) ensureDefaults() {
 	system := r.ensureKey(hklm, "SYSTEM", false)
 	system.noDelete = true
 	sel := r.ensureKey(system, "Select", false)
+	sel.noDelete = true // the control sets' selection: the system needs it
 	for _, v := range []struct {
 		name string
 		val  uint32
@@ -285,6 +286,7 @@ func (r *Registry) ensureDefaults() {
 	if cur := system.child((name)); cur == nil {
 		r.ensureKey(system, name, false)
 	}
+	system.child(name).noDelete = true // the current control set
 	if c := system.child(("CurrentControlSet")); c != nil {
 		if !c.volatile || !c.link {
 			r.log.Warn("registry: HKLM\\SYSTEM\\CurrentControlSet is a stored key, not the volatile link; left as is")
@@ -293,7 +295,7 @@ func (r *Registry) ensureDefaults() {
 		r.removeKey(c)
 	}
 	link := r.ensureKey(system, "CurrentControlSet", true)
-	link.link = true
+	link.link, link.noDelete = true, true
 	target, _ := EncodeLinkTarget(`\REGISTRY\MACHINE\SYSTEM\` + name)
 	r.setValueInternal(link, SymbolicLinkValue, REG_LINK, target)
 }

@@ -397,16 +397,54 @@ func TestWindowsSemantics(t *testing.T) {
 			return s.DeleteKey(HKEY_LOCAL_MACHINE, `SYSTEM\CurrentControlSet`)
 		}, ERROR_ACCESS_DENIED},
 		{"a link opened with REG_OPTION_OPEN_LINK is deleted itself", func(t *testing.T, s *Session) error {
-			h, err := s.OpenKey(HKEY_LOCAL_MACHINE, `SYSTEM\CurrentControlSet`, REG_OPTION_OPEN_LINK, KEY_ALL_ACCESS)
+			l, _, err := s.CreatePath(`HKLM\SOFTWARE\ToServices`, CreateOptions{Options: REG_OPTION_CREATE_LINK})
+			if err != nil {
+				t.Fatal(err)
+			}
+			target, _ := EncodeLinkTarget(`\REGISTRY\MACHINE\SYSTEM\ControlSet001\Services`)
+			if err := s.SetValue(l, SymbolicLinkValue, REG_LINK, target); err != nil {
+				t.Fatal(err)
+			}
+			h, err := s.OpenKey(HKEY_LOCAL_MACHINE, `SOFTWARE\ToServices`, REG_OPTION_OPEN_LINK, KEY_ALL_ACCESS)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if err := s.DeleteKey(h, ""); err != nil {
 				return err
 			}
+			if _, err := s.OpenPath(`HKLM\SOFTWARE\ToServices`); !errors.Is(err, ERROR_FILE_NOT_FOUND) {
+				t.Errorf("the link is still there: %v", err)
+			}
 			_, err = s.OpenPath(`HKLM\SYSTEM\ControlSet001\Services`)
 			return err
 		}, nil},
+		{"RegDeleteTree of a path that ends at a link (CurrentControlSet): ERROR_ACCESS_DENIED, the target stays", func(t *testing.T, s *Session) error {
+			err := s.DeleteTree(HKEY_LOCAL_MACHINE, `SYSTEM\CurrentControlSet`)
+			if _, oerr := s.OpenPath(`HKLM\SYSTEM\ControlSet001\Services`); oerr != nil {
+				t.Errorf("the link's target was deleted: %v", oerr)
+			}
+			return err
+		}, ERROR_ACCESS_DENIED},
+		{"the CurrentControlSet link itself is KEY_NO_DELETE: ERROR_ACCESS_DENIED", func(t *testing.T, s *Session) error {
+			h, err := s.OpenKey(HKEY_LOCAL_MACHINE, `SYSTEM\CurrentControlSet`, REG_OPTION_OPEN_LINK, KEY_ALL_ACCESS)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s.DeleteKey(h, "")
+		}, ERROR_ACCESS_DENIED},
+		{"the current control set is KEY_NO_DELETE: ERROR_ACCESS_DENIED", func(t *testing.T, s *Session) error {
+			return s.DeleteTree(HKEY_LOCAL_MACHINE, `SYSTEM\ControlSet001`)
+		}, ERROR_ACCESS_DENIED},
+		{"SYSTEM\\Select is KEY_NO_DELETE: ERROR_ACCESS_DENIED", func(t *testing.T, s *Session) error {
+			return s.DeleteTree(HKEY_LOCAL_MACHINE, `SYSTEM\Select`)
+		}, ERROR_ACCESS_DENIED},
+		{"clearing HKLM\\SYSTEM (RegDeleteTree with no path) would delete keys the system needs: ERROR_ACCESS_DENIED", func(t *testing.T, s *Session) error {
+			h, err := s.OpenKey(HKEY_LOCAL_MACHINE, `SYSTEM`, 0, KEY_ALL_ACCESS)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s.DeleteTree(h, "")
+		}, ERROR_ACCESS_DENIED},
 		{"keys created through a link land in the target", func(t *testing.T, s *Session) error {
 			mustCreate(t, s, `HKLM\SYSTEM\CurrentControlSet\Services\Svc`)
 			_, err := s.OpenPath(`HKLM\SYSTEM\ControlSet001\Services\Svc`)

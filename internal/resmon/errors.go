@@ -40,6 +40,7 @@ type PropertyError struct {
 	Property string // private property name, e.g. "CommandLine"
 	Value    string // the offending value ("" when missing)
 	Msg      string
+	Unknown  bool // the type has no property of that name
 }
 
 func (e *PropertyError) Error() string {

@@ -180,6 +180,19 @@ func (a *genericApp) killLeftovers() error {
 	return killGroup(g, syscall.SIGKILL)
 }
 
+// endedChan is closed when the process Online started has ended (exitWatcher): the
+// monitor fails the resource at once instead of at its next LooksAlive.
+func (a *genericApp) endedChan() <-chan struct{} {
+	_, exited := a.running()
+	if exited == nil {
+		// Ended already (or never started): a closed channel says so at once.
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return exited
+}
+
 // LooksAlive: the process has not exited.
 func (a *genericApp) LooksAlive(ctx context.Context) bool {
 	p, _ := a.running()

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -298,4 +299,49 @@ func TestGenericApplicationLeftoversKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitGone(t, child)
+}
+
+// A Generic Application whose process dies is failed at once, from the process's exit,
+// not at the next LooksAlive (here an hour away); the failure, with the signal, is noted
+// in the resource's log next to the program's output.
+func TestGenericApplicationExitNoticedAtOnce(t *testing.T) {
+	rec := newRecorder()
+	m := newTestMonitor(t, rec)
+	p := fastPolicy()
+	p.LooksAlivePollInterval, p.IsAlivePollInterval = time.Hour, time.Hour
+	p.RestartAction = RestartDontRestart
+	if err := m.Add(Spec{Name: "App", Type: TypeGenericApplication, Policy: p,
+		Private: map[string]string{"CommandLine": `/bin/sh -c 'printf "no%snewline" " "; exec sleep 1000'`}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Online(ctxT(t), "App"); err != nil {
+		t.Fatal(err)
+	}
+	rec.expect(t, "App", StateOffline, StateOnlinePending)
+	rec.expect(t, "App", StateOnlinePending, StateOnline)
+	logPath := filepath.Join(m.env.logDir, logFileName("App"))
+	waitFor(t, "the program's output", func() bool {
+		b, _ := os.ReadFile(logPath)
+		return strings.HasSuffix(string(b), "\nno newline")
+	})
+	pid := appPID(t, m, "App")
+	killed := time.Now()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	e := rec.expect(t, "App", StateOnline, StateFailed)
+	if took := time.Since(killed); took > time.Second {
+		t.Errorf("the kill was noticed after %v", took)
+	}
+	errIs(t, e.Err, ErrNotAlive)
+	if !strings.Contains(e.Err.Error(), "signal: killed") {
+		t.Errorf("failure %q does not name the signal", e.Err)
+	}
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^no newline\n--- \S+ wolfpack: failed: resmon: resource is not alive: process ended: signal: killed$`).Match(b) {
+		t.Errorf("log does not note the failure on its own line:\n%s", b)
+	}
 }

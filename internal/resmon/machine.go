@@ -42,6 +42,9 @@ type machine struct {
 	results  chan result
 	looks    alarm // next LooksAlive
 	is       alarm // next IsAlive
+	// ended is closed when the process of an Online resource ends (exitWatcher); nil
+	// when the type has none or the resource is not Online.
+	ended    <-chan struct{}
 	restart  alarm // next restart (or retry after RetryPeriodOnFailure)
 	retry    bool  // restart alarm is the RetryPeriodOnFailure retry
 	restarts []time.Time
@@ -123,6 +126,11 @@ func (a *alarm) stop() {
 // interval (OCF passes it to monitor as OCF_RESKEY_CRM_meta_interval).
 type intervalSetter interface{ setInterval(time.Duration) }
 
+// exitWatcher is implemented by resource types that run one process (Generic
+// Application): the channel is closed when the process that Online started has ended,
+// nil when none runs. The monitor fails the resource at once, not at the next poll.
+type exitWatcher interface{ endedChan() <-chan struct{} }
+
 // failureReporter is implemented by resource types that can say why their last check
 // failed; the monitor puts it into the failure's error.
 type failureReporter interface{ lastFailure() error }
@@ -165,6 +173,12 @@ func (mc *machine) run() {
 			mc.opTimer.c = nil
 			if mc.op != opNone {
 				mc.timedOut()
+			}
+		case <-mc.ended:
+			mc.ended = nil
+			if mc.state == StateOnline {
+				mc.endOp() // a check in flight says nothing more
+				mc.fail(mc.processEnded())
 			}
 		case <-mc.looks.c:
 			mc.looks.c = nil
@@ -340,11 +354,25 @@ func (mc *machine) poll(kind opKind, a *alarm, every time.Duration) {
 func (mc *machine) armChecks() {
 	mc.looks.set(mc.policy.LooksAlivePollInterval)
 	mc.is.set(mc.policy.IsAlivePollInterval)
+	if w, ok := mc.res.(exitWatcher); ok {
+		mc.ended = w.endedChan()
+	}
 }
 
 func (mc *machine) stopChecks() {
 	mc.looks.stop()
 	mc.is.stop()
+	mc.ended = nil
+}
+
+// processEnded is the failure of an Online resource whose process ended.
+func (mc *machine) processEnded() error {
+	if fr, ok := mc.res.(failureReporter); ok {
+		if why := fr.lastFailure(); why != nil {
+			return fmt.Errorf("%w: %w", ErrNotAlive, why)
+		}
+	}
+	return fmt.Errorf("%w: its process ended", ErrNotAlive)
 }
 
 // terminate calls the Terminate entry point, bounded by PendingTimeout.
@@ -500,6 +528,7 @@ func (mc *machine) setState(s State, ev Event) {
 	if s == StateFailed {
 		mc.m.log.Warn("resmon: resource failed", "resource", mc.name, "from", old.String(), "err", ev.Err,
 			"restarting", ev.Restarting, "failover", ev.Failover)
+		mc.m.Note(mc.name, failureNote(ev))
 	} else {
 		mc.m.log.Info("resmon: resource state", "resource", mc.name, "from", old.String(), "to", s.String())
 	}
@@ -518,4 +547,19 @@ func (mc *machine) replyOffline(err error) {
 		w <- err
 	}
 	mc.offlineW = nil
+}
+
+// failureNote is the line a failure leaves in the resource's log.
+func failureNote(ev Event) string {
+	why := "failed"
+	if ev.Err != nil {
+		why = "failed: " + ev.Err.Error()
+	}
+	switch {
+	case ev.Restarting:
+		why += " (restarting)"
+	case ev.Failover:
+		why += " (its group fails over)"
+	}
+	return why
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -232,6 +233,43 @@ func (m *Monitor) Remove(ctx context.Context, name string) error {
 	delete(m.machines, name)
 	m.mu.Unlock()
 	return nil
+}
+
+// Note appends a line about resource name to its log (LogDir/<name>.log), as the
+// monitor's own lines are written there ("--- TIME wolfpack: TEXT"): the failures the
+// monitor saw, and those its caller saw (a registry restore that was refused), end up
+// next to the program's own output. Without a LogDir it does nothing; a log that cannot
+// be written is logged, never an error of the caller's operation.
+func (m *Monitor) Note(name, text string) {
+	if m.env.logDir == "" {
+		return
+	}
+	f, err := openLog(m.env.logDir, name, m.env.maxLog)
+	if err == nil {
+		sep := ""
+		if fi, serr := f.Stat(); serr == nil && fi.Size() > 0 {
+			// The program's output may end without a newline: the note starts a line.
+			last := make([]byte, 1)
+			if r, rerr := os.Open(f.Name()); rerr == nil {
+				if _, rerr := r.ReadAt(last, fi.Size()-1); rerr == nil && last[0] != '\n' {
+					sep = "\n"
+				}
+				r.Close()
+			}
+		}
+		_, err = fmt.Fprintf(f, "%s--- %s wolfpack: %s\n", sep, time.Now().UTC().Format(time.RFC3339), oneLine(text))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		m.log.Warn("resmon: cannot write the resource's log", "resource", name, "err", err)
+	}
+}
+
+// oneLine keeps a note on one line of the log.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r\n", " | ", "\n", " | ", "\r", " | ").Replace(s)
 }
 
 // Status is a resource's current state as the Monitor sees it.

@@ -1,9 +1,11 @@
 package resmon
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -36,6 +38,45 @@ type PropertyInfo struct {
 	Default     string // "" when none
 	Required    bool
 	Description string
+	Allowed     []string // the values it takes, when it takes only these (any case)
+	// check, when set, checks a value beyond its format (a CommandLine that splits, an
+	// absolute path): what can be known without the node that will run it.
+	check func(string) error
+}
+
+// Check checks a value of the property: its format, its allowed values, and what the
+// type itself checks of it (e.g. that a CommandLine splits into words). A value the
+// property cannot take is a *PropertyError of type typeName.
+func (pi PropertyInfo) Check(typeName, value string) error {
+	bad := func(msg string) error {
+		return &PropertyError{Type: typeName, Property: pi.Name, Value: value, Msg: msg}
+	}
+	v := strings.TrimSpace(value)
+	if pi.Required && v == "" {
+		return &PropertyError{Type: typeName, Property: pi.Name, Msg: "required, cannot be empty"}
+	}
+	if pi.Format == "DWORD" && v != "" {
+		if _, err := strconv.ParseUint(v, 0, 32); err != nil {
+			return bad("not a DWORD (a number from 0 to 4294967295)")
+		}
+	}
+	if len(pi.Allowed) > 0 && v != "" && !slices.ContainsFunc(pi.Allowed, func(a string) bool { return strings.EqualFold(a, v) }) {
+		return bad("must be one of " + orList(pi.Allowed))
+	}
+	if pi.check != nil && v != "" {
+		if err := pi.check(value); err != nil {
+			return bad(err.Error())
+		}
+	}
+	return nil
+}
+
+// orList is "A, B or C".
+func orList(names []string) string {
+	if len(names) <= 1 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // env is what a resource instance needs from the Monitor that runs it.
@@ -63,16 +104,18 @@ var builtinTypes = []typeDef{
 		Name:        TypeGenericApplication,
 		Description: "Runs a program as a supervised process; online while the process runs.",
 		Properties: []PropertyInfo{
-			{Name: "CommandLine", Format: "String", Required: true, Description: "program and arguments, split into words like a POSIX shell but without expansion, redirection or pipes"},
-			{Name: "CurrentDirectory", Format: "String", Description: "working directory of the process (default: the daemon's)"},
-			{Name: "Environment", Format: "MultiString", Description: "K=V entries (one per line) added to the daemon's environment"},
+			{Name: "CommandLine", Format: "String", Required: true, Description: "program and arguments, split into words like a POSIX shell but without expansion, redirection or pipes",
+				check: checkCommandLine},
+			{Name: "CurrentDirectory", Format: "String", Description: "working directory of the process (default: the daemon's)", check: checkAbsolute},
+			{Name: "Environment", Format: "MultiString", Description: "K=V entries (one per line) added to the daemon's environment",
+				check: checkEnvironment},
 		},
 	}, open: openGenericApp},
 	{info: TypeInfo{
 		Name:        TypeGenericScript,
 		Description: "Runs a script as `script online|offline|looksalive|isalive|terminate`; exit status 0 is success (alive).",
 		Properties: []PropertyInfo{
-			{Name: "ScriptFilePath", Format: "String", Required: true, Description: "absolute path of the executable script"},
+			{Name: "ScriptFilePath", Format: "String", Required: true, Description: "absolute path of the executable script", check: checkAbsolute},
 		},
 		OpenProperties: true,
 	}, open: openGenericScript},
@@ -80,7 +123,8 @@ var builtinTypes = []typeDef{
 		Name:        TypeOCF,
 		Description: "Runs an OCF resource agent (start, stop, monitor); other private properties become OCF_RESKEY_<name>.",
 		Properties: []PropertyInfo{
-			{Name: "Agent", Format: "String", Required: true, Description: "provider:agent as in /usr/lib/ocf/resource.d/<provider>/<agent>, e.g. heartbeat:Dummy (an ocf: prefix is accepted)"},
+			{Name: "Agent", Format: "String", Required: true, Description: "provider:agent as in /usr/lib/ocf/resource.d/<provider>/<agent>, e.g. heartbeat:Dummy (an ocf: prefix is accepted)",
+				check: checkAgent},
 		},
 		OpenProperties: true,
 	}, open: openOCF},
@@ -90,9 +134,17 @@ var builtinTypes = []typeDef{
 		Properties: []PropertyInfo{
 			{Name: "OnlineDelay", Format: "DWORD", Default: "0", Description: "milliseconds Online takes"},
 			{Name: "OfflineDelay", Format: "DWORD", Default: "0", Description: "milliseconds Offline takes"},
-			{Name: "FailOnline", Format: "DWORD", Default: "0", Description: "1: Online fails"},
+			{Name: "FailOnline", Format: "DWORD", Default: "0", Description: "1: Online fails", Allowed: []string{"0", "1"}},
 		},
 	}, open: openTest},
+}
+
+func typeNames() []string {
+	out := make([]string, len(builtinTypes))
+	for i, t := range builtinTypes {
+		out[i] = t.info.Name
+	}
+	return out
 }
 
 // Types lists the resource types with their private properties.
@@ -103,6 +155,78 @@ func Types() []TypeInfo {
 		out[i].Properties = slices.Clone(t.info.Properties)
 	}
 	return out
+}
+
+// Per-property checks (PropertyInfo.check).
+func checkCommandLine(v string) error {
+	argv, err := SplitCommandLine(v)
+	if err == nil && len(argv) == 0 {
+		err = errors.New("no program named")
+	}
+	return err
+}
+
+func checkAbsolute(v string) error {
+	if !filepath.IsAbs(strings.TrimSpace(v)) {
+		return errors.New("must be an absolute path")
+	}
+	return nil
+}
+
+func checkEnvironment(v string) error {
+	for _, kv := range (props{m: map[string]string{"e": v}}).multi("e") {
+		if k, _, ok := strings.Cut(kv, "="); !ok || !envName.MatchString(k) {
+			return fmt.Errorf("entry %q is not NAME=VALUE", kv)
+		}
+	}
+	return nil
+}
+
+func checkAgent(v string) error {
+	if _, _, ok := parseAgent(strings.TrimPrefix(strings.TrimSpace(v), "ocf:")); !ok {
+		return errors.New("want provider:agent, e.g. heartbeat:Dummy")
+	}
+	return nil
+}
+
+// LookupType returns the type a name (any case, or "ocf:provider:agent") names, or
+// ErrUnknownType listing the known ones.
+func LookupType(name string) (TypeInfo, error) {
+	t, _, err := lookupType(name)
+	if err != nil {
+		return TypeInfo{}, err
+	}
+	info := t.info
+	info.Properties = slices.Clone(t.info.Properties)
+	return info, nil
+}
+
+// CheckProperty checks one private property as `cluster resource R /priv NAME=VALUE`
+// sets it: an unknown name (for a type that takes only its own) or a value the property
+// cannot take is a *PropertyError that names what the type knows. It does not look at
+// the node (an OCF agent's program, a directory): the node that runs the resource does.
+func CheckProperty(typeName, name, value string) error {
+	info, err := LookupType(typeName)
+	if err != nil {
+		return err
+	}
+	for _, pi := range info.Properties {
+		if strings.EqualFold(pi.Name, name) {
+			return pi.Check(info.Name, value)
+		}
+	}
+	if info.OpenProperties {
+		if !envName.MatchString(name) {
+			return &PropertyError{Type: info.Name, Property: name, Msg: "the name can only hold letters, digits and _ (it is passed in the environment)"}
+		}
+		return nil
+	}
+	known := make([]string, len(info.Properties))
+	for i, pi := range info.Properties {
+		known[i] = pi.Name
+	}
+	return &PropertyError{Type: info.Name, Property: name, Msg: "unknown private property; the type's are " + strings.Join(known, ", "),
+		Unknown: true}
 }
 
 // lookupType finds a type by name, case-insensitively. "ocf:provider:agent" (or
@@ -120,7 +244,7 @@ func lookupType(name string) (typeDef, string, error) {
 			}
 		}
 	}
-	return typeDef{}, "", fmt.Errorf("%w %q (known: Generic Application, Generic Script, OCF, ocf:<provider>:<agent>, Test)", ErrUnknownType, name)
+	return typeDef{}, "", fmt.Errorf("%w %q (known: %s, ocf:<provider>:<agent>)", ErrUnknownType, name, strings.Join(typeNames(), ", "))
 }
 
 // ValidateProperties checks a type name and its private properties as the Monitor's Add

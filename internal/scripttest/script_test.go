@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,6 +31,7 @@ func TestMain(m *testing.M) {
 		"wevtutil":    func() { os.Exit(wevtutilcmd.Main(os.Args[1:])) },
 		"eventcreate": func() { os.Exit(wevtutilcmd.EventcreateMain(os.Args[1:])) },
 		"etcdprobe":   func() { os.Exit(etcdProbe(os.Args[1:])) },
+		"notifysock":  func() { os.Exit(notifySock(os.Args[1:])) },
 	})
 }
 
@@ -203,4 +205,39 @@ func freePort() (int, error) {
 		return p, nil
 	}
 	return 0, fmt.Errorf("no free loopback port in 20000-26999")
+}
+
+// notifySock is the scenarios' notifysock command: notifysock SOCKET OUT listens on the
+// unix datagram socket SOCKET, as systemd does for a Type=notify service
+// ($NOTIFY_SOCKET), and appends each message it gets to OUT, followed by a line "--",
+// until it gets one with STOPPING=1 or is killed.
+func notifySock(args []string) int {
+	if len(args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: notifysock SOCKET OUT")
+		return 2
+	}
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: args[0], Net: "unixgram"})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "notifysock:", err)
+		return 1
+	}
+	defer c.Close()
+	buf := make([]byte, 4096)
+	for {
+		n, err := c.Read(buf)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "notifysock:", err)
+			return 1
+		}
+		f, err := os.OpenFile(args[1], os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "notifysock:", err)
+			return 1
+		}
+		fmt.Fprintf(f, "%s\n--\n", buf[:n])
+		f.Close()
+		if strings.Contains(string(buf[:n]), "STOPPING=1") {
+			return 0
+		}
+	}
 }

@@ -228,6 +228,17 @@ func TestConsole(t *testing.T) {
 	}
 	b.shot("02-cluster")
 
+	// A keyboard user on N2's Pause button keeps the focus there while a live update
+	// redraws the view (N3 paused and resumed by the CLI).
+	b.do("focus N2's Pause", 5*time.Second, chromedp.Evaluate[chromedp.Void](`document.querySelector('#nodes-table tr[data-node=N2] button').focus(); undefined`))
+	c.must(n1, "cluster", "node", "N3", "/pause")
+	b.wait("N3 Paused (live)", 30*time.Second, `document.querySelector('#nodes-table tr[data-node=N3] .node-state').textContent.includes('Paused')`)
+	if kept := mustEval[bool](b, `(() => { const a = document.activeElement; return a && a.tagName === 'BUTTON' && a.closest('tr[data-node=N2]') !== null; })()`); !kept {
+		t.Error("a live update of the cluster view took the keyboard focus away from N2's Pause button")
+	}
+	c.must(n1, "cluster", "node", "N3", "/resume")
+	b.wait("N3 Up again", 30*time.Second, `document.querySelector('#nodes-table tr[data-node=N3] .node-state').textContent.includes('Up')`)
+
 	// The resource's checkpoint history, and the .reg difference of its two versions.
 	b.goTo("#/resource/" + strings.ReplaceAll(res, " ", "%20"))
 	b.wait("checkpoint versions", 20*time.Second, `document.querySelectorAll('#versions-table tbody tr').length >= 2`)

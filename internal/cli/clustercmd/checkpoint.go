@@ -30,7 +30,7 @@ import (
 //
 // With asJSON (/f:json) it prints the API's answer as indented JSON instead of the text
 // (no progress lines), with the same exit status.
-func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writer, resource, option, value string, asJSON bool) int {
+func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writer, resource, option, value string, asJSON, force bool) int {
 	if resource == "" && option == "checkpoints" {
 		return allCheckpoints(ctx, c, out, errOut, asJSON)
 	}
@@ -44,10 +44,7 @@ func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writ
 		return 2
 	}
 	base := "/v1/resources/" + url.PathEscape(resource) + "/checkpoints"
-	fail := func(err error) int {
-		systemError(errOut, err)
-		return 1
-	}
+	fail := func(err error) int { return report(out, errOut, asJSON, err) }
 	switch option {
 	case "addcheckpoints", "removecheckpoints":
 		keys, err := splitCheckpointList(value)
@@ -60,7 +57,7 @@ func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writ
 			for _, k := range keys {
 				say("Adding registry checkpoint '%s' for resource '%s'...\n", k, resource)
 			}
-			err = c.Do(ctx, http.MethodPost, base, api.CheckpointKeys{Keys: keys}, &list)
+			err = c.Do(ctx, http.MethodPost, base, api.CheckpointKeys{Keys: keys, Force: force}, &list)
 		} else {
 			for _, k := range keys {
 				say("Removing registry checkpoint '%s' for resource '%s'...\n", k, resource)
@@ -222,8 +219,7 @@ func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writ
 func allCheckpoints(ctx context.Context, c *api.Client, out, errOut io.Writer, asJSON bool) int {
 	var rs []api.ClusterResource
 	if err := c.Do(ctx, http.MethodGet, "/v1/resources", nil, &rs); err != nil {
-		systemError(errOut, err)
-		return 1
+		return report(out, errOut, asJSON, err)
 	}
 	all := map[string][]api.CheckpointInfo{}
 	var names []string
@@ -233,8 +229,7 @@ func allCheckpoints(ctx context.Context, c *api.Client, out, errOut io.Writer, a
 		}
 		var list []api.CheckpointInfo
 		if err := c.Do(ctx, http.MethodGet, "/v1/resources/"+url.PathEscape(r.Name)+"/checkpoints", nil, &list); err != nil {
-			systemError(errOut, err)
-			return 1
+			return report(out, errOut, asJSON, err)
 		}
 		all[r.Name] = list
 		names = append(names, r.Name)

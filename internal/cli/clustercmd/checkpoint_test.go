@@ -109,7 +109,7 @@ func TestCheckpointOptionsJSON(t *testing.T) {
 		}},
 	} {
 		var out, errOut bytes.Buffer
-		st := checkpointCommandAs(context.Background(), c, &out, &errOut, tc.resource, tc.option, tc.value, true)
+		st := checkpointCommandAs(context.Background(), c, &out, &errOut, tc.resource, tc.option, tc.value, true, false)
 		if st != tc.status {
 			t.Errorf("/%s: status %d, want %d (stderr %q)", tc.option, st, tc.status, errOut.String())
 		}
@@ -123,7 +123,7 @@ func TestCheckpointOptionsJSON(t *testing.T) {
 	}
 	// Without /f:json the same answers print as text.
 	var out bytes.Buffer
-	if st := checkpointCommandAs(context.Background(), c, &out, io.Discard, "App", "checkpoints", "", false); st != 0 ||
+	if st := checkpointCommandAs(context.Background(), c, &out, io.Discard, "App", "checkpoints", "", false, false); st != 0 ||
 		!strings.Contains(out.String(), "Listing registry checkpoints for resource 'App'...") {
 		t.Errorf("text: status %d\n%s", st, out.String())
 	}

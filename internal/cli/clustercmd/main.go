@@ -2,6 +2,7 @@ package clustercmd
 
 import (
 	"context"
+	"slices"
 
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"wolfpack/internal/api"
+	"wolfpack/internal/cli/buildinfo"
 )
 
 // Main runs `cluster` with the process's arguments and streams; it returns the exit code.
@@ -26,34 +28,58 @@ func Main(args []string) int {
 
 // Run runs one command line; connect finds the node's API.
 func Run(ctx context.Context, args []string, out, errOut io.Writer, connect func() (*api.Client, error)) int {
+	if len(args) == 1 && buildinfo.IsVersionFlag(args[0]) {
+		fmt.Fprintln(out, buildinfo.Version("cluster"))
+		return 0
+	}
+	args = slices.Clone(args)
+	for i, a := range args {
+		if buildinfo.IsHelpFlag(a) {
+			args[i] = "/?" // --help and -h work as /? does
+		}
+		if a == "-o" && i+1 < len(args) && strings.EqualFold(args[i+1], "json") {
+			args[i], args[i+1] = "/f:json", "" // -o json, as the other CLIs take it
+		}
+	}
+	args = slices.DeleteFunc(args, func(a string) bool { return a == "" })
 	cmd, err := parse(args)
 	if err != nil {
 		fmt.Fprintf(errOut, "cluster: %v\n", err)
-		fmt.Fprint(errOut, usage)
+		fmt.Fprintf(errOut, "Type \"cluster %s/?\" for the usage.\n", objectWord(cmd))
 		return 2
 	}
 	if cmd.object == "help" || cmd.action.name == "?" || cmd.action.name == "help" {
-		fmt.Fprint(out, usage)
+		fmt.Fprint(out, usageOf(cmd.object))
 		return 0
+	}
+	asJSON := false
+	for _, name := range []string{"f", "format"} {
+		if f, ok := cmd.mod(name); ok {
+			asJSON = strings.EqualFold(f.value, "json")
+		}
 	}
 	c, err := connect()
 	if err != nil {
+		if asJSON {
+			return report(out, errOut, true, err)
+		}
 		fmt.Fprintf(errOut, "cluster: %v\n", err)
 		return 1
 	}
-	if m, ok := cmd.mod("node"); ok && m.value != "" && cmd.object != "node" {
-		if c, err = c.Node(ctx, m.value); err != nil {
-			systemError(errOut, err)
-			return 1
+	warned := map[string]bool{}
+	c.OnWarning = func(w string) {
+		// An answer from the node's own view (quorum lost): said once per command.
+		if !warned[w] {
+			warned[w] = true
+			fmt.Fprintf(errOut, "Warning: %s\n", w)
 		}
 	}
-	r := &runner{ctx: ctx, c: c, cmd: cmd, out: out, errOut: errOut}
-	if f, ok := cmd.mod("f"); ok {
-		r.json = strings.EqualFold(f.value, "json")
+	if m, ok := cmd.mod("node"); ok && m.value != "" && cmd.object != "node" {
+		if c, err = c.Node(ctx, m.value); err != nil {
+			return report(out, errOut, asJSON, err)
+		}
 	}
-	if f, ok := cmd.mod("format"); ok {
-		r.json = strings.EqualFold(f.value, "json")
-	}
+	r := &runner{ctx: ctx, c: c, cmd: cmd, out: out, errOut: errOut, json: asJSON}
 	switch cmd.object {
 	case "node":
 		return r.node()
@@ -69,21 +95,6 @@ func Run(ctx context.Context, args []string, out, errOut io.Writer, connect func
 	return 2
 }
 
-const usage = `Usage:
-  cluster node [NAME] [/status | /pause | /resume | /evict | /prop]
-  cluster group [NAME] [/status | /create | /delete | /rename:NEW | /online[:NODE] |
-          /offline | /moveto[:NODE] | /setowners:N1,N2 | /listowners | /prop [K=V ...]]
-  cluster resource [NAME] [/status | /create /group:G /type:TYPE | /delete | /online |
-          /offline | /fail | /moveto:GROUP | /prop [K=V ...] | /priv [K=V ...] |
-          /adddep:R | /removedep:R | /listdep | /addowner:N | /removeowner:N | /listowners |
-          /addcheckpoints:KEY | /removecheckpoints:KEY | /checkpoints]
-  cluster resourcetype [/list]
-  cluster /grant:NAME /level:ReadOnly|Full | /revoke:NAME | /listaccess
-Options: /wait[:SECONDS] with /online, /offline, /moveto; /f:json for JSON output;
-/node:NAME to ask another node. The API token is the node's own (root), else
-$WOLFPACK_API_TOKEN or the file $WOLFPACK_API_TOKEN_FILE names.
-`
-
 type runner struct {
 	ctx    context.Context
 	c      *api.Client
@@ -94,31 +105,58 @@ type runner struct {
 }
 
 func (r *runner) fail(err error) int {
+	if r.json {
+		return r.failWith(err, nil, false)
+	}
 	systemError(r.errOut, err)
 	return 1
 }
 
+// failWith prints a failure as the one JSON document of the command (-o json): the
+// error's message and Windows code, and the object as it ended when there is one.
+func (r *runner) failWith(err error, obj any, withObj bool) int {
+	printJSON(r.out, jsonError(err, obj, withObj))
+	return 1
+}
+
 func (r *runner) usage(format string, args ...any) int {
+	if r.json {
+		printJSON(r.out, jsonErrorDoc{Error: fmt.Sprintf(format, args...), Code: 87})
+		return 2
+	}
 	fmt.Fprintf(r.errOut, "cluster: "+format+"\n", args...)
+	fmt.Fprintf(r.errOut, "Type \"cluster %s/?\" for the usage.\n", objectWord(r.cmd))
 	return 2
 }
 
 func esc(name string) string { return url.PathEscape(name) }
 
-// props parses K=V arguments of /prop and /priv.
-func (r *runner) props() (map[string]string, error) {
+// props parses the arguments of /prop and /priv: K=V pairs, or names with /usedefault
+// (reset to the default). Both nil: a listing.
+func (r *runner) props() (map[string]string, []string, error) {
 	if len(r.cmd.props) == 0 {
-		return nil, nil
+		if _, ok := r.cmd.mod("usedefault"); ok {
+			return nil, nil, &api.Error{Code: 87, Message: "The parameter is incorrect. (/usedefault needs the names of the properties to reset)"}
+		}
+		return nil, nil, nil
+	}
+	if _, ok := r.cmd.mod("usedefault"); ok {
+		for _, p := range r.cmd.props {
+			if strings.Contains(p, "=") {
+				return nil, nil, &api.Error{Code: 87, Message: fmt.Sprintf("The parameter is incorrect. (/usedefault takes property names, not %s)", p)}
+			}
+		}
+		return nil, r.cmd.props, nil
 	}
 	m := map[string]string{}
 	for _, p := range r.cmd.props {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok || k == "" {
-			return nil, &api.Error{Code: 87, Message: "The parameter is incorrect."}
+			return nil, nil, &api.Error{Code: 87, Message: fmt.Sprintf("The parameter is incorrect. (%q is not NAME=VALUE; use NAME /usedefault to reset a property)", p)}
 		}
 		m[k] = v
 	}
-	return m, nil
+	return m, nil, nil
 }
 
 // waitLimit returns how long /wait waits (0: no /wait).
@@ -135,32 +173,6 @@ func (r *runner) waitLimit() time.Duration {
 		return 10 * time.Minute
 	}
 	return time.Duration(s) * time.Second
-}
-
-var errWaitTimeout = &api.Error{Code: 258, Message: "The wait operation timed out."}
-
-// wait polls get until done says the object reached its final state, or the limit.
-func wait[T any](r *runner, get func() (T, error), done func(T) bool) (T, error) {
-	limit := r.waitLimit()
-	v, err := get()
-	if err != nil || limit == 0 {
-		return v, err
-	}
-	deadline := time.Now().Add(limit)
-	for !done(v) {
-		if time.Now().After(deadline) {
-			return v, errWaitTimeout
-		}
-		select {
-		case <-r.ctx.Done():
-			return v, r.ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-		if v, err = get(); err != nil {
-			return v, err
-		}
-	}
-	return v, nil
 }
 
 func (r *runner) do(method, path string, in, out any) error {
@@ -316,19 +328,8 @@ func (r *runner) group() int {
 		if before, err = r.getGroup(name); err == nil {
 			err = r.do(http.MethodPost, path+"/move", api.ClusterAction{Node: a.value}, &g)
 		}
-		if err == nil {
-			target := a.value
-			// A group that was online is moved when it is online again on the target
-			// (or failed there): right after the owner changes it is Offline there,
-			// until the new owner has started bringing it up.
-			wasOnline := before.State == "Online" || before.State == "PartialOnline"
-			g, err = wait(r, func() (api.ClusterGroup, error) { return r.getGroup(g.Name) }, func(x api.ClusterGroup) bool {
-				moved := !strings.EqualFold(x.Node, before.Node) && x.Node != ""
-				if target != "" {
-					moved = strings.EqualFold(x.Node, target)
-				}
-				return moved && x.State != "Pending" && !(wasOnline && x.State == "Offline")
-			})
+		if err == nil && r.waitLimit() > 0 {
+			g, err = r.waitMove(before, a.value)
 		}
 	case "setowners":
 		owners := splitList(a.value)
@@ -343,17 +344,17 @@ func (r *runner) group() int {
 			return 0
 		}
 	case "properties":
-		props, perr := r.props()
+		props, reset, perr := r.props()
 		if perr != nil {
 			return r.fail(perr)
 		}
-		if props == nil {
+		if props == nil && reset == nil {
 			g, err = r.getGroup(name) // a listing is a read: a ReadOnly token may do it
 		} else {
-			err = r.do(http.MethodPost, path+"/prop", api.ClusterAction{Props: props}, &g)
+			err = r.do(http.MethodPost, path+"/prop", api.ClusterAction{Props: props, UseDefault: reset}, &g)
 		}
 		if err == nil && !r.json {
-			if props != nil {
+			if props != nil || reset != nil {
 				return 0
 			}
 			fmt.Fprintf(r.out, "Listing properties for '%s':\n\n", g.Name)
@@ -363,25 +364,21 @@ func (r *runner) group() int {
 	default:
 		return r.usage("/%s is not an option of cluster group", a.name)
 	}
-	if err == nil && final != "" {
-		left := g.State != "Failed" // a Failed group is retried: wait for it to leave Failed first
-		g, err = wait(r, func() (api.ClusterGroup, error) { return r.getGroup(g.Name) }, func(x api.ClusterGroup) bool {
-			left = left || x.State != "Failed"
-			return x.State == final || (x.State == "Failed" && left)
-		})
-		if err == nil && g.State != final {
-			err = &api.Error{Code: 5023, Message: "The group or resource is not in the correct state to perform the requested operation."}
+	if err == nil && final != "" && r.waitLimit() > 0 {
+		g, err = waitState(r, "group", g, final, r.getGroup, groupView)
+	}
+	if r.json {
+		if err != nil {
+			return r.failWith(err, g, g.Name != "")
 		}
+		printJSON(r.out, g)
+		return 0
 	}
 	if g.Name != "" {
-		if r.json {
-			printJSON(r.out, g)
-		} else {
-			groupTable(r.out, []api.ClusterGroup{g})
-		}
+		groupTable(r.out, []api.ClusterGroup{g})
 	}
 	if err != nil {
-		if g.Name != "" && !r.json {
+		if g.Name != "" {
 			fmt.Fprintln(r.out)
 		}
 		return r.fail(err)
@@ -412,7 +409,7 @@ func (r *runner) resource() int {
 	if cmd.name == "" {
 		if cmd.action.name == "checkpoints" {
 			// Every resource's checkpoints (checkpoint.go).
-			return checkpointCommandAs(r.ctx, r.c, r.out, r.errOut, "", cmd.action.name, cmd.action.value, r.json)
+			return checkpointCommandAs(r.ctx, r.c, r.out, r.errOut, "", cmd.action.name, cmd.action.value, r.json, false)
 		}
 		if cmd.action.name != "status" {
 			return r.usage("/%s needs a resource name", cmd.action.name)
@@ -542,7 +539,7 @@ func (r *runner) resource() int {
 			return 0
 		}
 	case "properties", "privproperties":
-		props, perr := r.props()
+		props, reset, perr := r.props()
 		if perr != nil {
 			return r.fail(perr)
 		}
@@ -550,18 +547,21 @@ func (r *runner) resource() int {
 		if a.name == "privproperties" {
 			action = "priv"
 		}
-		if props == nil {
+		if props == nil && reset == nil {
 			x, err = r.getResource(name) // a listing is a read: a ReadOnly token may do it
 		} else {
-			post(action, api.ClusterAction{Props: props})
+			post(action, api.ClusterAction{Props: props, UseDefault: reset})
+		}
+		if err == nil && x.Warning != nil {
+			systemWarning(r.errOut, x.Warning)
 		}
 		if err == nil && !r.json {
-			if props != nil {
+			if props != nil || reset != nil {
 				return 0
 			}
 			list := x.Properties
 			if action == "priv" {
-				list = x.Private
+				list = r.withDefaults(x)
 				fmt.Fprintf(r.out, "Listing private properties for '%s':\n\n", x.Name)
 			} else {
 				fmt.Fprintf(r.out, "Listing properties for '%s':\n\n", x.Name)
@@ -571,26 +571,23 @@ func (r *runner) resource() int {
 		}
 	case "addcheckpoints", "removecheckpoints", "checkpoints", "checkpointhistory", "checkpointdiff",
 		"checkpointrollback", "checkpointverify":
-		return checkpointCommandAs(r.ctx, r.c, r.out, r.errOut, name, a.name, a.value, r.json)
+		_, force := cmd.mod("force")
+		return checkpointCommandAs(r.ctx, r.c, r.out, r.errOut, name, a.name, a.value, r.json, force)
 	default:
 		return r.usage("/%s is not an option of cluster resource", a.name)
 	}
-	if err == nil && final != "" {
-		left := x.State != "Failed"
-		x, err = wait(r, func() (api.ClusterResource, error) { return r.getResource(x.Name) }, func(v api.ClusterResource) bool {
-			left = left || v.State != "Failed"
-			return v.State == final || (v.State == "Failed" && left)
-		})
-		if err == nil && x.State != final {
-			err = &api.Error{Code: 5023, Message: "The group or resource is not in the correct state to perform the requested operation."}
+	if err == nil && final != "" && r.waitLimit() > 0 {
+		x, err = waitState(r, "resource", x, final, r.getResource, resourceView)
+	}
+	if r.json {
+		if err != nil {
+			return r.failWith(err, x, x.Name != "")
 		}
+		printJSON(r.out, x)
+		return 0
 	}
 	if x.Name != "" {
-		if r.json {
-			printJSON(r.out, x)
-		} else {
-			resourceTable(r.out, []api.ClusterResource{x})
-		}
+		resourceTable(r.out, []api.ClusterResource{x})
 	}
 	if err != nil {
 		if x.Name != "" && !r.json {
@@ -601,9 +598,37 @@ func (r *runner) resource() int {
 	return 0
 }
 
+// withDefaults is a resource's private properties as /priv lists them: those set, and
+// the ones its type declares with their defaults.
+func (r *runner) withDefaults(x api.ClusterResource) []api.ClusterProperty {
+	list := slices.Clone(x.Private)
+	var t api.ClusterResourceType
+	if err := r.do(http.MethodGet, "/v1/resourcetypes/"+esc(x.Type), nil, &t); err != nil {
+		return list
+	}
+	for _, p := range t.Properties {
+		set := slices.ContainsFunc(list, func(q api.ClusterProperty) bool { return strings.EqualFold(q.Name, p.Name) })
+		if !set {
+			list = append(list, api.ClusterProperty{Name: p.Name, Type: formatLetter(p.Format), Value: p.Default})
+		}
+	}
+	for i, q := range list {
+		// Set properties show their declared type.
+		for _, p := range t.Properties {
+			if strings.EqualFold(q.Name, p.Name) {
+				list[i].Type = formatLetter(p.Format)
+			}
+		}
+	}
+	return list
+}
+
 // ---- resource types
 
 func (r *runner) resourceTypes() int {
+	if r.cmd.name != "" {
+		return r.resourceType()
+	}
 	if r.cmd.action.name != "list" && r.cmd.action.name != "status" {
 		return r.usage("/%s is not an option of cluster resourcetype", r.cmd.action.name)
 	}
@@ -622,4 +647,71 @@ func (r *runner) resourceTypes() int {
 		fmt.Fprintf(r.out, "%-36s %s\n", t.DisplayName, t.Name)
 	}
 	return 0
+}
+
+// resourceType is `cluster resourcetype NAME [/priv | /status]`.
+func (r *runner) resourceType() int {
+	switch r.cmd.action.name {
+	case "list", "status", "privproperties":
+	default:
+		return r.usage("/%s is not an option of cluster resourcetype NAME (use /priv or /status)", r.cmd.action.name)
+	}
+	var t api.ClusterResourceType
+	if err := r.do(http.MethodGet, "/v1/resourcetypes/"+esc(r.cmd.name), nil, &t); err != nil {
+		return r.fail(err)
+	}
+	if r.json {
+		printJSON(r.out, t)
+		return 0
+	}
+	if r.cmd.action.name != "privproperties" {
+		fmt.Fprintf(r.out, "Listing resource type '%s':\n\n", t.Name)
+		fmt.Fprintf(r.out, "%-36s %s\n", "Display Name", "Resource Type Name")
+		fmt.Fprintf(r.out, "%s %s\n", strings.Repeat("-", 36), strings.Repeat("-", 36))
+		fmt.Fprintf(r.out, "%-36s %s\n", t.DisplayName, t.Name)
+		if t.Description != "" {
+			fmt.Fprintf(r.out, "\n%s\n", t.Description)
+		}
+		return 0
+	}
+	fmt.Fprintf(r.out, "Listing private properties for '%s':\n\n", t.Name)
+	props := make([]api.ClusterProperty, len(t.Properties))
+	for i, p := range t.Properties {
+		props[i] = api.ClusterProperty{Name: p.Name, Type: formatLetter(p.Format), Value: p.Default}
+	}
+	propTable(r.out, "Resource Type", t.Name, props)
+	fmt.Fprintln(r.out)
+	for _, p := range t.Properties {
+		line := p.Description
+		if p.Required {
+			line = "required; " + line
+		}
+		if len(p.Values) > 0 {
+			line += " (" + strings.Join(p.Values, ", ") + ")"
+		}
+		fmt.Fprintf(r.out, "%s: %s\n", p.Name, line)
+	}
+	if t.OpenProperties {
+		fmt.Fprintf(r.out, "\nOther properties are passed to the resource's program.\n")
+	}
+	return 0
+}
+
+// objectWord is "group " for a command line about groups, "" when no object was named.
+func objectWord(cmd *command) string {
+	if cmd == nil || cmd.object == "" || cmd.object == "help" {
+		return ""
+	}
+	return cmd.object + " "
+}
+
+// formatLetter is a property format as /prop lists it: D (DWORD), M (MultiString), S.
+func formatLetter(format string) string {
+	switch format {
+	case "DWORD":
+		return "D"
+	case "MultiString":
+		return "M"
+	}
+	return "S"
 }

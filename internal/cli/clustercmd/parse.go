@@ -16,7 +16,7 @@ var options = []option{
 	{"listdependencies", "listdep"}, {"addowner", "addowner"}, {"removeowner", "removeowner"},
 	{"pause", "pause"}, {"resume", "resume"}, {"evict", "evict"}, {"list", "list"},
 	{"group", "group"}, {"type", "type"}, {"wait", "wait"}, {"f", "f"}, {"format", "format"},
-	{"node", "node"}, {"cluster", "cluster"}, {"?", "?"}, {"help", "help"},
+	{"node", "node"}, {"cluster", "cluster"}, {"?", "?"}, {"help", "help"}, {"usedefault", "usedef"}, {"force", "force"},
 	// Registry checkpoints (internal/cli/clustercmd/checkpoint.go).
 	{"addcheckpoints", "addcheck"}, {"removecheckpoints", "removecheck"}, {"checkpoints", "checkpoints"},
 	{"checkpointhistory", "checkpointhistory"}, {"checkpointdiff", "checkpointdiff"},
@@ -84,13 +84,15 @@ var objects = map[string]string{
 
 // modifiers are options that qualify the action rather than being one.
 var modifiers = map[string]bool{"group": true, "type": true, "wait": true, "f": true, "format": true, "node": true, "cluster": true,
-	"level": true}
+	"level": true, "usedefault": true, "force": true}
 
 // usageError is a command line cluster.exe would not accept.
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
+// parse parses a command line; on a usage error the command returned names the object
+// (for its usage) as far as it was parsed.
 func parse(args []string) (*command, error) {
 	c := &command{}
 	i := 0
@@ -142,12 +144,12 @@ func parse(args []string) (*command, error) {
 				c.props = append(c.props, a)
 				continue
 			}
-			return nil, &usageError{fmt.Sprintf("unexpected argument %q", a)}
+			return c, &usageError{fmt.Sprintf("unexpected argument %q", a)}
 		}
 		name, value, set := strings.Cut(a[1:], ":")
 		n, ok := canonical(name)
 		if !ok {
-			return nil, &usageError{fmt.Sprintf("unknown option %q", a)}
+			return c, &usageError{fmt.Sprintf("unknown option %q", a)}
 		}
 		o := opt{name: n, value: value, set: set}
 		if modifiers[n] {
@@ -155,7 +157,7 @@ func parse(args []string) (*command, error) {
 			continue
 		}
 		if c.action.name != "" {
-			return nil, &usageError{fmt.Sprintf("options /%s and /%s cannot be used together", c.action.name, n)}
+			return c, &usageError{fmt.Sprintf("options /%s and /%s cannot be used together", c.action.name, n)}
 		}
 		c.action = o
 		inProps = n == "properties" || n == "privproperties"

@@ -60,6 +60,21 @@ func (r *runner) delete() (int, error) {
 	if err != nil {
 		return 1, err
 	}
+	if c.Link {
+		if c.HasValue || c.AllValues {
+			return 1, &SyntaxError{Op: OpDelete, Msg: "Invalid syntax."}
+		}
+		if !c.Force && !r.confirm("Delete the registry link "+c.Key.String()+" (Yes/No)? ") {
+			return r.cancelled()
+		}
+		if err := s.DeleteLink(c.Key); err != nil {
+			if errors.Is(err, registry.ERROR_ACCESS_DENIED) && systemKey(c.Key) != "" {
+				return 1, &systemKeyError{key: c.Key.String(), what: systemKey(c.Key)}
+			}
+			return 1, err
+		}
+		return r.success()
+	}
 	kd, err := s.ReadKey(c.Key)
 	if err != nil {
 		return 1, err
@@ -85,10 +100,17 @@ func (r *runner) delete() (int, error) {
 			}
 		}
 	default:
+		if target, isLink, _ := s.LinkTarget(c.Key); isLink {
+			// Deleting through the link would delete its target, named otherwise.
+			return 1, &linkError{key: c.Key.String(), target: target}
+		}
 		if !c.Force && !r.confirm("Delete the registry key "+c.Key.String()+" (Yes/No)? ") {
 			return r.cancelled()
 		}
 		if err := s.DeleteKey(c.Key); err != nil {
+			if errors.Is(err, registry.ERROR_ACCESS_DENIED) && systemKey(c.Key) != "" {
+				return 1, &systemKeyError{key: c.Key.String(), what: systemKey(c.Key)}
+			}
 			return 1, err
 		}
 	}
@@ -186,4 +208,39 @@ func (r *runner) copyTree(dst Store, k KeyName, t *tree) error {
 		}
 	}
 	return nil
+}
+
+// linkError is reg delete of a key whose last component is a symbolic link.
+type linkError struct{ key, target string }
+
+func (e *linkError) Error() string { return e.key + " is a symbolic link to " + e.target }
+
+// notLinkError is reg delete /link of a key that is no link.
+type notLinkError struct{ key string }
+
+func (e *notLinkError) Error() string { return e.key + " is not a symbolic link" }
+
+// systemKeyError is a refused delete of a key the system needs.
+type systemKeyError struct{ key, what string }
+
+func (e *systemKeyError) Error() string { return e.key + " is " + e.what }
+
+// systemKey says what k is when it is one of the keys the node never deletes
+// (internal/registry's KEY_NO_DELETE keys), "" otherwise; for the error message only.
+func systemKey(k KeyName) string {
+	if k.Root != HKLM {
+		return ""
+	}
+	p := strings.ToUpper(strings.Trim(k.Path, `\`))
+	switch {
+	case p == "SYSTEM" || p == "SOFTWARE":
+		return "a hive root"
+	case p == `SYSTEM\SELECT`:
+		return "the selection of the control sets"
+	case p == `SYSTEM\CURRENTCONTROLSET`:
+		return "the link to the current control set"
+	case strings.HasPrefix(p, `SYSTEM\CONTROLSET`) && !strings.Contains(p[len(`SYSTEM\`):], `\`):
+		return "a control set (the current one)"
+	}
+	return ""
 }

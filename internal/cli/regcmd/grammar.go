@@ -97,6 +97,7 @@ type Command struct {
 	View       int    // /reg:32, /reg:64 (accepted, no effect: the registry has one view)
 	Output     string // -o json
 	CompareOut string // /oa /od /os /on (COMPARE)
+	Link       bool   // /link (DELETE): the link key itself, not its target
 	SDDL       string // /set SDDL (ACL): the descriptor to set
 	HasSDDL    bool
 }
@@ -104,14 +105,18 @@ type Command struct {
 // SyntaxError is a command line that does not parse. Its message is reg.exe's; Op says
 // which usage to point at ("" for reg /?).
 type SyntaxError struct {
-	Op  Op
-	Msg string // "Invalid syntax.", "Invalid key name.", …
+	Op   Op
+	Msg  string // "Invalid syntax.", "Invalid key name.", …
+	Hint string // what was wrong, beyond reg.exe's message ("" when it says all)
 }
 
 func (e *SyntaxError) Error() string {
 	help := "REG /?"
 	if e.Op != "" {
 		help = "REG " + string(e.Op) + " /?"
+	}
+	if e.Hint != "" {
+		return fmt.Sprintf("ERROR: %s\n%s\nType \"%s\" for usage.", e.Msg, e.Hint, help)
 	}
 	return fmt.Sprintf("ERROR: %s\nType \"%s\" for usage.", e.Msg, help)
 }
@@ -241,9 +246,28 @@ func (p *parser) key() (KeyName, error) {
 	}
 	k, ok := ParseKey(s)
 	if !ok {
+		if hint := rootHint(s); hint != "" {
+			return KeyName{}, &SyntaxError{Op: p.op, Msg: "Invalid key name.", Hint: hint}
+		}
 		return KeyName{}, badKey(p.op)
 	}
 	return k, nil
+}
+
+// rootHint says which roots exist when s names one Windows has and a node has not.
+func rootHint(s string) string {
+	if rest, ok := strings.CutPrefix(s, `\\`); ok {
+		_, s, _ = strings.Cut(rest, `\`)
+	}
+	root, _, _ := strings.Cut(s, `\`)
+	names := map[string]string{"HKCU": "HKEY_CURRENT_USER", "HKCR": "HKEY_CLASSES_ROOT", "HKCC": "HKEY_CURRENT_CONFIG",
+		"HKEY_CURRENT_USER": "HKEY_CURRENT_USER", "HKEY_CLASSES_ROOT": "HKEY_CLASSES_ROOT", "HKEY_CURRENT_CONFIG": "HKEY_CURRENT_CONFIG",
+		"HKEY_PERFORMANCE_DATA": "HKEY_PERFORMANCE_DATA"}
+	full, ok := names[strings.ToUpper(root)]
+	if !ok {
+		return ""
+	}
+	return full + " does not exist on a Wolfpack node: its roots are HKLM (HKEY_LOCAL_MACHINE) and HKU (HKEY_USERS)."
 }
 
 // isOption reports whether s is a switch: /x or -x (reg.exe takes both).
@@ -471,6 +495,8 @@ func (p *parser) delete(c *Command) error {
 			c.AllValues = true
 		case "f":
 			c.Force = true
+		case "link":
+			c.Link = true
 		default:
 			if !p.view(c, o) {
 				return syntax(p.op)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -62,15 +61,13 @@ func (r *runner) handles() (int, error) {
 		r.printf("No open handles.\n")
 		return 0, nil
 	}
+	// Path is the name the handle was opened by, and -> the key it refers to (the
+	// target, through links): both are named, also when they are the same.
 	tw := tabwriter.NewWriter(r.env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "Handle\tPID\tProcess\tUID\tAccess\tOpened\tPath")
 	for _, h := range all {
-		path := h.OpenedAs
-		if !strings.EqualFold(h.OpenedAs, h.Resolved) {
-			path += " -> " + h.Resolved
-		}
-		fmt.Fprintf(tw, "0x%x\t%d\t%s\t%d\t0x%x\t%s\t%s\n", h.ID, h.PID, h.Exe, h.UID, h.Access,
-			h.Opened.Local().Format("2006-01-02 15:04:05"), path)
+		fmt.Fprintf(tw, "0x%x\t%d\t%s\t%d\t0x%x\t%s\t%s -> %s\n", h.ID, h.PID, h.Exe, h.UID, h.Access,
+			h.Opened.Local().Format("2006-01-02 15:04:05"), h.OpenedAs, h.Resolved)
 	}
 	return 0, tw.Flush()
 }
@@ -93,6 +90,10 @@ func (r *runner) watch() (int, error) {
 	}
 	r.printf("Watching %s (%s). Press Ctrl+C to stop.\n", c.Key, what)
 	for ch := range ch {
+		if ch.HasValue {
+			r.printf("%s  %s  %s  %s\n", time.Now().Format("15:04:05.000"), filterName(ch.Filter), ch.Key, valueLabel(ch.Value))
+			continue
+		}
 		r.printf("%s  %s  %s\n", time.Now().Format("15:04:05.000"), filterName(ch.Filter), ch.Key)
 	}
 	if r.ctx.Err() != nil {

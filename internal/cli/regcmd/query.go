@@ -44,6 +44,9 @@ func (r *runner) query() (int, error) {
 	case c.HasFind:
 		q.find(c.Key, kd, true)
 		r.printf("End of search: %d match(es) found.\n", q.matches)
+		if q.matches == 0 {
+			return q.finish(1, nil) // as reg.exe: a search that found nothing fails
+		}
 		return q.finish(0, nil)
 	case c.HasValue:
 		code, err := q.value(c.Key, kd)

@@ -98,6 +98,14 @@ func (s *remoteStore) DeleteKey(k KeyName) error {
 	return s.do(http.MethodDelete, "/v1/registry/key?"+s.query(k), nil, nil)
 }
 
+// LinkTarget is not known through the API: the node refuses a delete through a link
+// all the same.
+func (s *remoteStore) LinkTarget(k KeyName) (string, bool, error) { return "", false, nil }
+
+func (s *remoteStore) DeleteLink(k KeyName) error {
+	return errors.New("reg delete /link works on the local node only")
+}
+
 func (s *remoteStore) Handles(k KeyName, subtree bool) ([]registry.HandleInfo, error) {
 	var hs []api.RegistryHandle
 	if err := s.do(http.MethodGet, "/v1/registry/handles?"+s.query(k, "subtree", boolString(subtree)), nil, &hs); err != nil {
@@ -127,7 +135,7 @@ func (s *remoteStore) Watch(ctx context.Context, k KeyName, subtree bool) (<-cha
 				return
 			}
 			select {
-			case ch <- registry.Change{Key: c.Key, Filter: c.Filter}:
+			case ch <- remoteChange(c):
 			case <-ctx.Done():
 				return
 			}
@@ -182,4 +190,12 @@ func boolString(b bool) string {
 		return "1"
 	}
 	return "0"
+}
+
+func remoteChange(c api.RegistryChange) registry.Change {
+	ch := registry.Change{Key: c.Key, Filter: c.Filter}
+	if c.Value != nil {
+		ch.Value, ch.HasValue = *c.Value, true
+	}
+	return ch
 }

@@ -3,6 +3,7 @@ package regcmd
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"wolfpack/internal/api"
+	"wolfpack/internal/cli/buildinfo"
 	"wolfpack/registry"
 )
 
@@ -28,7 +30,8 @@ const (
 type Env struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
-	// Interactive reports whether prompts can be answered (stdin is a terminal).
+	// Interactive reports whether stdin is a terminal (which echoes the answer); a pipe
+	// answers prompts too.
 	Interactive bool
 	// Progress reports whether big transfers are announced (stderr is a terminal).
 	Progress bool
@@ -73,8 +76,15 @@ func OpenStore(ctx context.Context, node string) (Store, error) {
 
 // Run runs one reg command line and returns its exit code.
 func Run(ctx context.Context, env *Env, args []string) int {
+	if len(args) == 1 && buildinfo.IsVersionFlag(args[0]) {
+		fmt.Fprintln(env.Stdout, buildinfo.Version("reg"))
+		return 0
+	}
 	cmd, err := Parse(args)
 	if err != nil {
+		if jsonAsked(args) {
+			return writeJSONError(env.Stdout, err.Error(), 87)
+		}
 		fmt.Fprintln(env.Stderr, err)
 		return 1
 	}
@@ -86,10 +96,56 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	defer r.close()
 	code, err := r.run()
 	if err != nil {
+		if cmd.Output == "json" {
+			return writeJSONError(env.Stdout, r.message(err), errorCode(err))
+		}
 		fmt.Fprintln(env.Stderr, r.message(err))
 		return 1
 	}
 	return code
+}
+
+// jsonAsked reports whether a command line that did not parse asked for -o json.
+func jsonAsked(args []string) bool {
+	for i := 0; i+1 < len(args); i++ {
+		if (args[i] == "-o" || args[i] == "/o") && strings.EqualFold(args[i+1], "json") {
+			return true
+		}
+	}
+	return false
+}
+
+// writeJSONError prints a failure as the command's one JSON document (-o json):
+// {"error": MESSAGE, "code": N}, N the Windows error number.
+func writeJSONError(w io.Writer, msg string, code uint32) int {
+	msg = strings.TrimPrefix(strings.ReplaceAll(msg, "\nERROR: ", "\n"), "ERROR: ")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(struct {
+		Error string `json:"error"`
+		Code  uint32 `json:"code"`
+	}{msg, code})
+	return 1
+}
+
+// errorCode is the Windows error number of a failure (87 when it has none).
+func errorCode(err error) uint32 {
+	var errno registry.Errno
+	var ae *api.Error
+	var se *SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return 87
+	case errors.Is(err, registry.ErrNotExist):
+		return 2
+	case errors.As(err, &errno):
+		return uint32(errno)
+	case errors.As(err, &ae) && ae.Code != 0:
+		return ae.Code
+	case errors.Is(err, registry.ERROR_ACCESS_DENIED):
+		return 5
+	}
+	return 87
 }
 
 type runner struct {
@@ -133,7 +189,17 @@ func (r *runner) message(err error) string {
 	var ce *connectError
 	var inUse *registry.KeysInUseError
 	var denied *deniedError
+	var le *linkError
+	var ske *systemKeyError
+	var nle *notLinkError
 	switch {
+	case errors.As(err, &le):
+		return fmt.Sprintf("ERROR: Access is denied.\n%s is a symbolic link to %s: deleting it would delete the link's target.\n"+
+			"Delete the target by its own name, or the link itself with REG DELETE %s /link.", le.key, le.target, le.key)
+	case errors.As(err, &ske):
+		return fmt.Sprintf("ERROR: Access is denied.\n%s is %s: the system needs it, and it cannot be deleted.", ske.key, ske.what)
+	case errors.As(err, &nle):
+		return fmt.Sprintf("ERROR: %s is not a symbolic link: /link deletes a link key only.", nle.key)
 	case errors.As(err, &se):
 		return se.Error()
 	case errors.As(err, &denied):
@@ -223,11 +289,17 @@ func (r *runner) success() (int, error) {
 }
 
 // confirm asks a (Yes/No) question; without a terminal the answer is No.
+// confirm asks question and reads the answer from the standard input, a terminal or a
+// pipe (echo y | reg delete K /va), as reg.exe does; no answer (end of input) is No.
 func (r *runner) confirm(question string) bool {
 	r.printf("%s", question)
-	if !r.env.Interactive {
+	if r.env.Stdin == nil {
 		r.printf("\n")
 		return false
+	}
+	if !r.env.Interactive {
+		// A piped answer is not echoed by a terminal: end the prompt's line.
+		defer r.printf("\n")
 	}
 	if r.in == nil {
 		r.in = bufio.NewReader(r.env.Stdin)

@@ -142,9 +142,9 @@ HKEY_LOCAL_MACHINE\SOFTWARE\App
 
 End of search: 1 match(es) found.
 `, "")
-	h.expect(`query HKLM\SOFTWARE\App /f WORLD /d /c`, 0, "\nEnd of search: 0 match(es) found.\n", "")
+	h.expect(`query HKLM\SOFTWARE\App /f WORLD /d /c`, 1, "\nEnd of search: 0 match(es) found.\n", "")
 	// /e: the whole name or data, not a substring; without /k /v /d every kind is searched.
-	h.expect(`query HKLM\SOFTWARE\App /f hello /e /d`, 0, "\nEnd of search: 0 match(es) found.\n", "")
+	h.expect(`query HKLM\SOFTWARE\App /f hello /e /d`, 1, "\nEnd of search: 0 match(es) found.\n", "")
 	h.expect(`query HKLM\SOFTWARE\App /f hello~world /e /d`, 0, `
 HKEY_LOCAL_MACHINE\SOFTWARE\App
     Name    REG_SZ    hello world
@@ -420,4 +420,54 @@ func TestFileErrors(t *testing.T) {
 	h.expect(`restore HKLM\SOFTWARE\X `+bad, 1, "", "ERROR: The system has attempted to load or restore a file into the registry, but the specified file is not in a registry file format.\n")
 	h.expect(`unload HKLM\Nope`, 1, "", notFound)
 	h.expect(`unload HKLM\SOFTWARE`, 1, "", "ERROR: The parameter is incorrect.\n")
+}
+
+// reg delete of a key whose name ends at a symbolic link deletes nothing (it would
+// delete the link's target, named otherwise) and says what the key is; /link deletes
+// the link itself. Keys the system needs are never deleted, and the refusal says why.
+func TestDeleteThroughLinkRefused(t *testing.T) {
+	h := newHarness(t)
+	h.ok(`add HKLM\SOFTWARE\Vendor /v Version /t REG_DWORD /d 3 /f`)
+	c, err := registry.Dial(context.Background(), h.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	l, _, err := registry.CreateKeyEx(c.LocalMachine(), `SOFTWARE\Alias`, "", registry.REG_OPTION_CREATE_LINK, registry.ALL_ACCESS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, _ := engine.EncodeLinkTarget(`\REGISTRY\MACHINE\SOFTWARE\Vendor`)
+	if err := l.SetValue("SymbolicLinkValue", registry.LINK, target); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+
+	h.expect(`delete HKLM\SOFTWARE\Alias /f`, 1, "",
+		"ERROR: Access is denied.\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Alias is a symbolic link to HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor: deleting it would delete the link's target.\n"+
+			"Delete the target by its own name, or the link itself with REG DELETE HKEY_LOCAL_MACHINE\\SOFTWARE\\Alias /link.\n")
+	if out := h.ok(`query HKLM\SOFTWARE\Vendor /v Version`); !strings.Contains(out, "0x3") {
+		t.Fatalf("the target was touched:\n%s", out)
+	}
+	h.expect(`delete HKLM\SOFTWARE\Vendor /link /f`, 1, "",
+		"ERROR: HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor is not a symbolic link: /link deletes a link key only.\n")
+	h.ok(`delete HKLM\SOFTWARE\Alias /link /f`)
+	if code, _, _ := h.run(`query HKLM\SOFTWARE\Alias`, "", false); code != 1 {
+		t.Fatalf("the link is still there (exit %d)", code)
+	}
+	h.ok(`query HKLM\SOFTWARE\Vendor /v Version`)
+
+	h.expect(`delete HKLM\SYSTEM\CurrentControlSet /f`, 1, "",
+		"ERROR: Access is denied.\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet is a symbolic link to HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001: deleting it would delete the link's target.\n"+
+			"Delete the target by its own name, or the link itself with REG DELETE HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet /link.\n")
+	for key, what := range map[string]string{
+		`HKLM\SYSTEM\CurrentControlSet /link`: "the link to the current control set",
+		`HKLM\SYSTEM\ControlSet001`:           "a control set (the current one)",
+		`HKLM\SYSTEM\Select`:                  "the selection of the control sets",
+		`HKLM\SOFTWARE`:                       "a hive root",
+	} {
+		name := "HKEY_LOCAL_MACHINE" + strings.TrimSuffix(strings.TrimPrefix(key, "HKLM"), " /link")
+		h.expect(`delete `+key+` /f`, 1, "", "ERROR: Access is denied.\n"+name+" is "+what+": the system needs it, and it cannot be deleted.\n")
+	}
+	h.ok(`query HKLM\SYSTEM\CurrentControlSet\Services`)
 }

@@ -3,6 +3,8 @@ package regcmd
 import (
 	"context"
 	"errors"
+	"strings"
+	"unicode/utf16"
 
 	"wolfpack/registry"
 )
@@ -17,6 +19,10 @@ type Store interface {
 	SetValue(k KeyName, name string, typ uint32, data []byte) error
 	DeleteValue(k KeyName, name string) error
 	DeleteKey(k KeyName) error // the key and everything below it
+	// LinkTarget says whether the last component of k is a symbolic link, and its
+	// target (HKEY_LOCAL_MACHINE\…); DeleteLink deletes such a link itself.
+	LinkTarget(k KeyName) (target string, isLink bool, err error)
+	DeleteLink(k KeyName) error
 	Handles(k KeyName, subtree bool) ([]registry.HandleInfo, error)
 	Watch(ctx context.Context, k KeyName, subtree bool) (<-chan registry.Change, error)
 	Save(k KeyName) ([]byte, error)
@@ -118,6 +124,50 @@ func (s localStore) DeleteValue(k KeyName, name string) error {
 
 func (s localStore) DeleteKey(k KeyName) error {
 	return registry.DeleteTree(s.root(k), k.Path)
+}
+
+func (s localStore) LinkTarget(k KeyName) (string, bool, error) {
+	key, err := registry.OpenKeyEx(s.root(k), k.Path, registry.REG_OPTION_OPEN_LINK, registry.QUERY_VALUE)
+	if err != nil {
+		return "", false, err
+	}
+	defer key.Close()
+	buf := make([]byte, 2048)
+	n, typ, err := key.GetValue("SymbolicLinkValue", buf)
+	if err != nil || typ != registry.LINK {
+		return "", false, nil
+	}
+	return linkTargetName(buf[:min(n, len(buf))]), true, nil
+}
+
+func (s localStore) DeleteLink(k KeyName) error {
+	key, err := registry.OpenKeyEx(s.root(k), k.Path, registry.REG_OPTION_OPEN_LINK, registry.ALL_ACCESS)
+	if err != nil {
+		return err
+	}
+	defer key.Close()
+	if _, isLink, err := s.LinkTarget(k); err != nil {
+		return err
+	} else if !isLink {
+		return &notLinkError{key: k.String()}
+	}
+	return registry.DeleteKey(key, "")
+}
+
+// linkTargetName turns a link's target (UTF-16LE \REGISTRY\MACHINE\…) into the
+// name reg prints (HKEY_LOCAL_MACHINE\…).
+func linkTargetName(b []byte) string {
+	u := make([]uint16, len(b)/2)
+	for i := range u {
+		u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
+	}
+	t := strings.TrimRight(string(utf16.Decode(u)), "\x00")
+	for _, p := range []struct{ from, to string }{{`\REGISTRY\MACHINE`, "HKEY_LOCAL_MACHINE"}, {`\REGISTRY\USER`, "HKEY_USERS"}} {
+		if len(t) >= len(p.from) && strings.EqualFold(t[:len(p.from)], p.from) {
+			return p.to + t[len(p.from):]
+		}
+	}
+	return t
 }
 
 func (s localStore) Handles(k KeyName, subtree bool) ([]registry.HandleInfo, error) {

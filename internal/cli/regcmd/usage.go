@@ -140,7 +140,7 @@ Examples:
     Adds a value (name: MRU, type: REG_MULTI_SZ, data: fax\0mail\0\0)
 `,
 	OpDelete: `
-REG DELETE KeyName [/v ValueName | /ve | /va] [/f] [/reg:32 | /reg:64]
+REG DELETE KeyName [/v ValueName | /ve | /va | /link] [/f] [/reg:32 | /reg:64]
 
 ` + keyHelp + `
   ValueName  The value name, under the selected Key, to delete.
@@ -149,6 +149,13 @@ REG DELETE KeyName [/v ValueName | /ve | /va] [/f] [/reg:32 | /reg:64]
   /ve        delete the value of empty value name (Default).
 
   /va        delete all values under this key.
+
+  /link      Deletes the key, a symbolic link, itself (REG_OPTION_OPEN_LINK):
+             without it a key whose name ends at a link is not deleted, as
+             that would delete the link's target (Wolfpack's addition).
+
+             Keys the system needs (HKLM\SYSTEM, HKLM\SOFTWARE, SYSTEM\Select,
+             the current control set and CurrentControlSet) are never deleted.
 
   /f         Forcefully deletes registry value without prompt.
 

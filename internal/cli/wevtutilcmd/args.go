@@ -132,7 +132,7 @@ func parseArgs(args []string) (*invocation, error) {
 }
 
 func isHelp(a string) bool {
-	return a == "/?" || a == "-?" || strings.EqualFold(a, "/help") || a == "--help"
+	return a == "/?" || a == "-?" || strings.EqualFold(a, "/help") || a == "--help" || a == "-h"
 }
 
 // boolOpt returns option name as a boolean: true when written without a value.

@@ -8,6 +8,7 @@ import (
 
 	"wolfpack/internal/api"
 	"wolfpack/internal/eventlog"
+	"wolfpack/internal/nodestate"
 )
 
 // Windows error numbers the commands answer with.
@@ -18,6 +19,7 @@ const (
 	errFileExists       = 80
 	errInvalidParameter = 87
 	errLogFull          = 1502
+	errRPCUnavailable   = 1722 // the node does not run (RPC_S_SERVER_UNAVAILABLE)
 	errInvalidQuery     = 15001
 	errChannelNotFound  = 15007
 )
@@ -30,6 +32,7 @@ var windowsMessages = map[uint32]string{
 	errFileExists:       "The file exists.",
 	errInvalidParameter: "The parameter is incorrect.",
 	errLogFull:          "The event log file is full.",
+	errRPCUnavailable:   "The RPC server is unavailable.",
 	errInvalidQuery:     "The specified query is invalid.",
 	15005:               "The event data raised by the publisher is not compatible with the event template definition in the publisher's manifest.",
 	errChannelNotFound:  "The specified channel could not be found.",
@@ -54,6 +57,10 @@ func codeOf(err error) uint32 {
 	var ae *api.Error
 	if errors.As(err, &ae) && ae.Code != 0 {
 		return ae.Code
+	}
+	var ne *nodestate.Error
+	if errors.As(err, &ne) {
+		return errRPCUnavailable
 	}
 	var c api.Coder
 	if errors.As(err, &c) {

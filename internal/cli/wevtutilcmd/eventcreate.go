@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"wolfpack/internal/api"
+	"wolfpack/internal/cli/buildinfo"
 	"wolfpack/internal/eventlog"
 )
 
@@ -65,9 +66,13 @@ func Eventcreate(ctx context.Context, env *Env, args []string) int {
 	}
 	known := map[string]bool{"/s": true, "/id": true, "/l": true, "/so": true, "/t": true, "/d": true, "/u": true, "/p": true}
 	opts := map[string]string{}
+	if len(args) == 1 && buildinfo.IsVersionFlag(args[0]) {
+		fmt.Fprintln(env.Stdout, buildinfo.Version("eventcreate"))
+		return 0
+	}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		if a == "/?" || a == "-?" {
+		if buildinfo.IsHelpFlag(a) {
 			fmt.Fprint(env.Stdout, eventcreateUsage)
 			return 0
 		}

@@ -2,7 +2,9 @@ package wevtutilcmd
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"wolfpack/internal/api"
+	"wolfpack/internal/cli/buildinfo"
 	"wolfpack/internal/eventlog"
 )
 
@@ -38,6 +41,10 @@ func Main(args []string) int {
 
 // Run runs one wevtutil command line.
 func Run(ctx context.Context, env *Env, args []string) int {
+	if len(args) == 1 && buildinfo.IsVersionFlag(args[0]) {
+		fmt.Fprintln(env.Stdout, buildinfo.Version("wevtutil"))
+		return 0
+	}
 	inv, err := parseArgs(args)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
@@ -76,6 +83,30 @@ type runner struct {
 }
 
 func (r *runner) fail(what string, err error) int {
+	if strings.EqualFold(r.inv.opts["f"], "json") {
+		// JSON output: the failure is the command's one JSON document.
+		r.out.Reset(r.env.Stdout) // nothing half-written goes out before it
+		code := codeOf(err)
+		msg, ok := windowsMessages[code]
+		if !ok {
+			msg = fmt.Sprintf("Error %d.", code)
+		}
+		detail := err.Error()
+		var ae *api.Error
+		if errors.As(err, &ae) {
+			detail = ae.Message
+		}
+		if detail != "" && detail != msg {
+			msg += " " + detail
+		}
+		enc := json.NewEncoder(r.env.Stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(struct {
+			Error string `json:"error"`
+			Code  uint32 `json:"code"`
+		}{what + " " + msg, code})
+		return exitStatus(code)
+	}
 	r.out.Flush()
 	return report(r.env.Stderr, what, err)
 }
@@ -203,8 +234,31 @@ func (r *runner) clearLog(ctx context.Context) int {
 	if _, err := os.Stat(backup); err == nil {
 		return r.fail(what, &cmdError{code: errFileExists, detail: backup})
 	}
+	format, err := exportFormat(backup)
+	if err != nil {
+		return r.fail(what, err)
+	}
 	err = writeFileVia(backup, func(w io.Writer) error {
-		return c.Do(ctx, http.MethodPost, logPath(r.inv.args[0])+"/clear?backup=1", nil, w)
+		if format == formatJSONL {
+			return c.Do(ctx, http.MethodPost, logPath(r.inv.args[0])+"/clear?backup=1", nil, w)
+		}
+		var buf bytes.Buffer
+		if err := c.Do(ctx, http.MethodPost, logPath(r.inv.args[0])+"/clear?backup=1", nil, &buf); err != nil {
+			return err
+		}
+		raw := buf.Bytes()
+		_, recs, err := eventlog.ReadExport(bytes.NewReader(raw), nil)
+		if err == nil {
+			err = eventlog.WriteEVTX(w, recs)
+		}
+		if err != nil {
+			// The log is cleared already: keep its records as they came.
+			keep := backup + ".jsonl"
+			if werr := writeFileVia(keep, func(w io.Writer) error { _, err := w.Write(raw); return err }); werr == nil {
+				return fmt.Errorf("%w (the cleared records are in %s)", err, keep)
+			}
+		}
+		return err
 	})
 	if err != nil {
 		return r.fail(what, err)
@@ -229,6 +283,10 @@ func (r *runner) exportLog(ctx context.Context) int {
 		}
 	}
 	target := r.inv.args[1]
+	format, err := exportFormat(target)
+	if err != nil {
+		return r.fail(what, err)
+	}
 	if _, err := os.Stat(target); err == nil && !ow {
 		return r.fail(what, &cmdError{code: errFileExists, detail: target + " (use /ow:true to overwrite it)"})
 	}
@@ -237,7 +295,12 @@ func (r *runner) exportLog(ctx context.Context) int {
 		if err != nil {
 			return r.fail(what, err)
 		}
-		err = writeFileVia(target, func(w io.Writer) error { return writeExport(w, h, recs) })
+		err = writeFileVia(target, func(w io.Writer) error {
+			if format == formatEVTX {
+				return eventlog.WriteEVTX(w, recs)
+			}
+			return writeExport(w, h, recs)
+		})
 		if err != nil {
 			return r.fail(what, err)
 		}
@@ -247,13 +310,43 @@ func (r *runner) exportLog(ctx context.Context) int {
 	if err != nil {
 		return r.fail(what, err)
 	}
+	path := logPath(r.inv.args[0]) + "/export?q=" + url.QueryEscape(qs)
 	err = writeFileVia(target, func(w io.Writer) error {
-		return c.Do(ctx, http.MethodGet, logPath(r.inv.args[0])+"/export?q="+url.QueryEscape(qs), nil, w)
+		if format == formatJSONL {
+			return c.Do(ctx, http.MethodGet, path, nil, w)
+		}
+		// Windows' format: the node's export (JSON Lines), written as EVTX here.
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(c.Do(ctx, http.MethodGet, path, nil, pw)) }()
+		_, recs, err := eventlog.ReadExport(pr, nil)
+		pr.CloseWithError(err)
+		if err != nil {
+			return err
+		}
+		return eventlog.WriteEVTX(w, recs)
 	})
 	if err != nil {
 		return r.fail(what, err)
 	}
 	return 0
+}
+
+// Export formats, by the file name's extension.
+const (
+	formatJSONL = "jsonl" // .jsonl (or .evtj): a header line, then one JSON record per line
+	formatEVTX  = "evtx"  // .evtx: Windows' EVTX, read by Event Viewer, libevtx, python-evtx
+)
+
+// exportFormat is the format a file name asks for; other extensions are refused.
+func exportFormat(name string) (string, error) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".evtx":
+		return formatEVTX, nil
+	case ".jsonl", ".evtj":
+		return formatJSONL, nil
+	}
+	return "", &cmdError{code: errInvalidParameter, detail: fmt.Sprintf(
+		"%s: the file name says which format to write: .evtx (Windows' event log format) or .jsonl (JSON Lines, which qe /lf:true reads back).", name)}
 }
 
 func (r *runner) queryEvents(ctx context.Context) int {
@@ -358,6 +451,11 @@ func (r *runner) queryEvents(ctx context.Context) int {
 	if hasRoot {
 		fmt.Fprintf(r.out, "<%s>\n", root)
 	}
+	if format == "json" {
+		// One JSON document per command, as every CLI's /f:json: an array of the
+		// events, one per line.
+		fmt.Fprint(r.out, "[\n")
+	}
 	for i := range recs {
 		var err error
 		switch format {
@@ -366,7 +464,14 @@ func (r *runner) queryEvents(ctx context.Context) int {
 		case "xml", "renderedxml":
 			err = eventlog.WriteXML(r.out, &recs[i], r.env.Catalog, format == "renderedxml")
 		case "json":
-			err = eventlog.WriteJSON(r.out, &recs[i], r.env.Catalog)
+			var b bytes.Buffer
+			if err = eventlog.WriteJSON(&b, &recs[i], r.env.Catalog); err == nil {
+				sep := ",\n"
+				if i == len(recs)-1 {
+					sep = "\n"
+				}
+				_, err = fmt.Fprint(r.out, strings.TrimSuffix(b.String(), "\n")+sep)
+			}
 		}
 		if err != nil {
 			return r.fail(what, err)
@@ -374,6 +479,9 @@ func (r *runner) queryEvents(ctx context.Context) int {
 	}
 	if hasRoot {
 		fmt.Fprintf(r.out, "</%s>\n", root)
+	}
+	if format == "json" {
+		fmt.Fprintln(r.out, "]")
 	}
 	if sbm, ok := r.inv.opts["sbm"]; ok && len(recs) > 0 {
 		last := recs[len(recs)-1]
@@ -414,6 +522,10 @@ func fileError(err error) error {
 // readExportFile reads an export file and returns the records that qs (for the
 // file's log) selects after record number after.
 func readExportFile(path, qs string, after uint64) (eventlog.ExportHeader, []eventlog.Record, error) {
+	if strings.EqualFold(filepath.Ext(path), ".evtx") {
+		return eventlog.ExportHeader{}, nil, &cmdError{code: errInvalidData, detail: fmt.Sprintf(
+			"%s: wevtutil reads back the .jsonl files it exports; .evtx files are for Windows' tools (Event Viewer, evtxexport).", path)}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return eventlog.ExportHeader{}, nil, fileError(err)

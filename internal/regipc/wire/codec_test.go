@@ -153,6 +153,7 @@ func TestReplyPayloads(t *testing.T) {
 	b = AppendU32(b, 1)
 	b = AppendHandleInfo(b, hi)
 	b = AppendChange(b, Change{Key: `HKEY_LOCAL_MACHINE\SOFTWARE`, Filter: 4})
+	b = AppendChange(b, Change{Key: `HKEY_LOCAL_MACHINE\SOFTWARE`, Filter: 4, Value: "Port", HasValue: true})
 	b = AppendError(b, "denied", []HandleInfo{hi})
 	b = EndFrame(b, start)
 
@@ -177,8 +178,11 @@ func TestReplyPayloads(t *testing.T) {
 	if got := d.HandleInfos(); !reflect.DeepEqual(got, []HandleInfo{hi}) {
 		t.Errorf("handles %+v", got)
 	}
-	if got := d.Change(); got != (Change{`HKEY_LOCAL_MACHINE\SOFTWARE`, 4}) {
+	if got := d.Change(); got != (Change{Key: `HKEY_LOCAL_MACHINE\SOFTWARE`, Filter: 4}) {
 		t.Errorf("change %+v", got)
+	}
+	if got := d.Change(); got != (Change{Key: `HKEY_LOCAL_MACHINE\SOFTWARE`, Filter: 4, Value: "Port", HasValue: true}) {
+		t.Errorf("change of a value %+v", got)
 	}
 	if got := d.ErrorPayload(); got.Message != "denied" || !reflect.DeepEqual(got.Holders, []HandleInfo{hi}) {
 		t.Errorf("error payload %+v", got)

@@ -37,8 +37,10 @@ type HandleInfo struct {
 
 // Change is a pushed notification.
 type Change struct {
-	Key    string // resolved path of the changed key
-	Filter uint32 // REG_NOTIFY_CHANGE_* bit of the change
+	Key      string // resolved path of the changed key
+	Filter   uint32 // REG_NOTIFY_CHANGE_* bit of the change
+	Value    string // the value set or deleted, with HasValue
+	HasValue bool
 }
 
 // AppendStrings appends n:u32 n×str.
@@ -139,12 +141,24 @@ func (d *Decoder) HandleInfos() []HandleInfo {
 // AppendChange appends a change push's payload.
 func AppendChange(b []byte, c Change) []byte {
 	b = AppendString(b, c.Key)
-	return AppendU32(b, c.Filter)
+	b = AppendU32(b, c.Filter)
+	if !c.HasValue {
+		return AppendU32(b, 0)
+	}
+	b = AppendU32(b, changeHasValue)
+	return AppendString(b, c.Value)
 }
 
-// Change decodes a change push's payload.
+// changeHasValue flags a change push that names the value that changed.
+const changeHasValue = 1
+
+// Change decodes a change push's payload: key:str filter:u32 flags:u32 [value:str].
 func (d *Decoder) Change() Change {
-	return Change{Key: d.String(), Filter: d.U32()}
+	c := Change{Key: d.String(), Filter: d.U32()}
+	if d.U32()&changeHasValue != 0 {
+		c.Value, c.HasValue = d.String(), true
+	}
+	return c
 }
 
 // ErrorPayload is the payload of a failed reply.

@@ -307,6 +307,29 @@ function tile(key, value, detail, cls, id) {
   return h('div', { class: 'tile ' + (cls || ''), id }, h('div', { class: 'k', text: key }), h('div', { class: 'v', text: value }), h('div', { class: 'd', text: detail }));
 }
 
+// keepFocus runs draw, which rebuilds root, and gives the keyboard focus back to the
+// control that had it — found again by its row and its label, else the first control of
+// its row (a Pause that became Resume) — so that a live update never throws a keyboard
+// user back to the top of the page.
+function keepFocus(root, draw) {
+  const rowOf = (e) => e.closest('tr[data-node], tr[data-group], tr[data-resource]');
+  const a = document.activeElement;
+  let want = null;
+  if (a && a !== document.body && root.contains(a)) {
+    const row = rowOf(a);
+    want = { tag: a.tagName, id: a.id, text: a.textContent, row: row ? JSON.stringify({ ...row.dataset }) : null };
+  }
+  draw();
+  if (!want) return;
+  const sameRow = (e) => {
+    const r = rowOf(e);
+    return want.row === null ? r === null : r !== null && JSON.stringify({ ...r.dataset }) === want.row;
+  };
+  const all = [...root.querySelectorAll('button, a[href], input, select, textarea')].filter(sameRow);
+  const hit = all.find((e) => e.tagName === want.tag && (want.id ? e.id === want.id : e.textContent === want.text)) || (want.row !== null && all[0]);
+  if (hit) hit.focus();
+}
+
 function renderCluster(main) {
   const nodes = S.nodes;
   const up = nodes.filter((n) => n.state === 'Up').length;
@@ -365,7 +388,7 @@ function renderCluster(main) {
         h('td', { class: 'num', text: m.raftTerm ? m.raftTerm + ' / ' + m.raftIndex : '–' }),
         h('td', { class: 'mono', text: (m.clientURLs || []).join(' ') })))))));
   }
-  main.replaceChildren(...out);
+  keepFocus(main, () => main.replaceChildren(...out));
   if (!S.painted) {
     S.painted = true;
     // Mark once the frame with the data has been painted (measured by the browser test).
