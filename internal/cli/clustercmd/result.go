@@ -113,6 +113,10 @@ func (r *runner) waitMove(before api.ClusterGroup, target string) (api.ClusterGr
 	}, func(v view) bool { return moved(v) && (v.state == want || (partial && v.state == "PartialOnline")) })
 }
 
+// onlineSettle is how long an Online state must hold before a wait for Online ends: far
+// longer than a resource's exit takes to reach the cluster database (milliseconds).
+const onlineSettle = 500 * time.Millisecond
+
 // waitFor polls get until done, /wait's limit or the command's end; it prints what a
 // pending online waits for whenever that changes, and every 5 s the time left. ok says
 // whether the state at the end is the one asked for.
@@ -122,7 +126,7 @@ func waitFor[T any](r *runner, kind string, cur T, want string, get func(string)
 	start := time.Now()
 	name := see(cur).name
 	var said, failure string
-	var saidAt time.Time
+	var saidAt, heldSince time.Time
 	for {
 		x, err := get(name)
 		if err != nil {
@@ -140,12 +144,24 @@ func waitFor[T any](r *runner, kind string, cur T, want string, get func(string)
 			failure = v.reason
 		}
 		if done(v) {
-			if ok(v) {
+			if !ok(v) {
+				return cur, &stateError{kind: kind, v: v, want: want}
+			}
+			// Online is the end only when it holds: a program that exits right after it
+			// started is Online for a few milliseconds, then restarting or Failed.
+			if want != "Online" || !heldSince.IsZero() && time.Since(heldSince) >= onlineSettle {
 				return cur, nil
 			}
-			return cur, &stateError{kind: kind, v: v, want: want}
+			if heldSince.IsZero() {
+				heldSince = time.Now()
+			}
+		} else {
+			heldSince = time.Time{}
 		}
 		if time.Since(start) >= limit {
+			if !heldSince.IsZero() {
+				return cur, nil // reached, and held until the end of /wait
+			}
 			return cur, &stateError{kind: kind, v: v, want: want, timeout: limit}
 		}
 		select {
