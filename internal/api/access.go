@@ -66,10 +66,12 @@ func (l *Level) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// Caller is who sent a request: its token's name and level.
+// Caller is who sent a request: its token's name and level, and whether the token is a
+// node's own (the local node's, or node:<NAME> of another node).
 type Caller struct {
 	Name  string
 	Level Level
+	Node  bool
 }
 
 type callerKey struct{}

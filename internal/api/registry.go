@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +14,7 @@ import (
 )
 
 // Remote registry access for `reg \\NODE\...`. Every request is stateless: it opens a
-// session (owner "remote <address>"), does its work and closes the session, so no handle
+// session (owned by the caller: RemoteOwner), does its work and closes the session, so no handle
 // outlives a request — except for the watch stream, whose handle lives as long as the
 // stream. Keys are full paths (HKLM\SOFTWARE\X, HKEY_USERS\...), in the query parameter
 // path; values travel as JSON with data in base64.
@@ -34,9 +35,14 @@ import (
 //	GET    /v1/registry/security?path=P[&info=N] → RegistrySecurity (RegGetKeySecurity; info 7 by default)
 //	PUT    /v1/registry/security RegistrySecurity  (RegSetKeySecurity)
 //
-// A remote request is made with the node's API token, which is the cluster's
-// administrator: its session is root's (uid 0, Administrators) for the keys' security
-// descriptors.
+// Who holds a remote session's handles (what `reg handles` and event 1024 show) is the
+// request's authenticated caller (RemoteOwner): process "http:<token name> (<address>)",
+// pid 0, and uid TokenUID — an API token is no local user — except for a node's own
+// token, which is root's on that node (uid 0). A request that a node forwarded with its
+// token on behalf of a caller (X-Wolfpack-Forwarded) is that caller's: "http:<caller>
+// via node:<NAME>", uid TokenUID. For the keys' security descriptors every API caller
+// is an administrator (Administrators, privileged), as root is: the token's level
+// decides what it may do (a ReadOnly token reaches the GET routes only).
 //
 // Errors carry the Windows code ({"error":…, "code":2}); a restore blocked by open
 // handles is 409 with code 5 and detail {"key":…, "holders":[RegistryHandle…]}.
@@ -158,7 +164,26 @@ type registryRoutes struct {
 }
 
 func (h *registryRoutes) session(r *http.Request) *registry.Session {
-	return h.reg.NewSession(registry.Owner{Exe: "remote " + r.RemoteAddr})
+	return h.reg.NewSession(RemoteOwner(r))
+}
+
+// TokenUID is the uid that registry sessions of API callers other than nodes carry: the
+// overflow uid (nobody), which Linux shows for an identity it cannot map to a local user.
+const TokenUID = 65534
+
+// RemoteOwner is the registry client of an authenticated HTTP request (see the routes'
+// description above).
+func RemoteOwner(r *http.Request) registry.Owner {
+	c, _ := CallerFrom(r.Context())
+	o := registry.Owner{UID: TokenUID, Admin: true, Exe: fmt.Sprintf("http:%s (%s)", cmp.Or(c.Name, "-"), r.RemoteAddr)}
+	if c.Node {
+		if on := r.Header.Get(forwardedHeader); on != "" && on != "-" {
+			o.Exe = fmt.Sprintf("http:%s via %s", Clip(on), c.Name)
+		} else {
+			o.UID = 0
+		}
+	}
+	return o
 }
 
 // open opens the key named by the path parameter.

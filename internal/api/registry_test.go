@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
 	"wolfpack/internal/api"
@@ -114,4 +115,140 @@ func TestRegistryRoutes(t *testing.T) {
 	if err := c.Do(ctx, http.MethodGet, "/v1/registry/key?"+q("path", path), nil, &key); !api.IsCode(err, 2) {
 		t.Errorf("deleted key: %v", err)
 	}
+}
+
+// tokens is an Authenticator with fixed tokens.
+type tokens map[string]api.Caller
+
+func (f tokens) Authenticate(_ context.Context, tok string) (api.Caller, error) {
+	if c, ok := f[tok]; ok {
+		return c, nil
+	}
+	return api.Caller{}, api.ErrUnknownToken
+}
+
+// TestRegistryHoldersNameTheCaller: a handle opened through the API belongs to the
+// request's authenticated caller — "http:<token name>" with uid TokenUID for a named
+// token, uid 0 for a node's own token, the caller a node names when it forwards — and
+// that is what a refused restore reports as its holders. A named Full token still acts
+// as an administrator in the keys' descriptors: its keys get the same descriptor as
+// root's.
+func TestRegistryHoldersNameTheCaller(t *testing.T) {
+	reg := registry.OpenMemory(registry.Options{})
+	t.Cleanup(func() { reg.Close() })
+	srv := api.New(api.ServerOptions{NodeName: "N1", NodeToken: "n1-secret"})
+	srv.SetAuthenticator(tokens{
+		"ops-secret": {Name: "ops", Level: api.LevelFull},
+		"mon-secret": {Name: "monitoring", Level: api.LevelReadOnly},
+		"n2-secret":  {Name: "node:N2", Level: api.LevelFull, Node: true},
+	})
+	api.RegisterRegistry(srv, reg, t.TempDir())
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const parent = `HKLM\SOFTWARE\Held`
+
+	// Keys made by root locally and by the ops token remotely get the same descriptor.
+	root := reg.NewSession(registry.Owner{Exe: "test"})
+	defer root.Close()
+	if _, _, err := root.CreatePath(parent+`\ByRoot`, registry.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ops := api.NewClient(ts.URL, "ops-secret", nil)
+	if err := ops.Do(ctx, http.MethodPost, "/v1/registry/key", map[string]string{"path": parent + `\ByToken`}, nil); err != nil {
+		t.Fatalf("create with a Full token: %v", err)
+	}
+	sd := func(path string) string {
+		h, err := root.OpenPath(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer root.CloseKey(h)
+		b, err := root.GetSecurity(h, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if sd(parent+`\ByToken`) != sd(parent+`\ByRoot`) {
+		t.Errorf("a key created with a Full token has another descriptor than root's")
+	}
+
+	// Watches hold a handle on the key for as long as their stream is open.
+	watch := func(token, forwardedFor string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL+"/v1/registry/watch?"+url.Values{"path": {parent}}.Encode(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		if forwardedFor != "" {
+			req.Header.Set("X-Wolfpack-Forwarded", forwardedFor)
+		}
+		resp, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("watch with %s: %s", token, resp.Status)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+	}
+	watch("ops-secret", "")
+	watch("mon-secret", "")
+	watch("n1-secret", "")
+	watch("n2-secret", "alice")
+	watch("n2-secret", "")
+
+	type holder struct {
+		exe string
+		uid int
+	}
+	want := []holder{
+		{"http:ops (", api.TokenUID},
+		{"http:monitoring (", api.TokenUID},
+		{"http:node:N1 (", 0},
+		{"http:alice via node:N2", api.TokenUID},
+		{"http:node:N2 (", 0},
+	}
+	check := func(what string, got []holder) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d holders %+v, want %d", what, len(got), got, len(want))
+		}
+		for i, w := range want {
+			if !strings.HasPrefix(got[i].exe, w.exe) || got[i].uid != w.uid {
+				t.Errorf("%s: holder %d is %q uid %d, want %q… uid %d", what, i, got[i].exe, got[i].uid, w.exe, w.uid)
+			}
+		}
+	}
+	var hs []api.RegistryHandle
+	if err := api.NewClient(ts.URL, "mon-secret", nil).Do(ctx, http.MethodGet, "/v1/registry/handles?"+url.Values{"path": {parent}}.Encode(), nil, &hs); err != nil {
+		t.Fatal(err)
+	}
+	var listed []holder
+	for _, h := range hs {
+		listed = append(listed, holder{h.Exe, h.UID})
+	}
+	check("GET /v1/registry/handles", listed)
+
+	// A restore refused by those handles names the same holders (as event 1024 will).
+	h, err := root.OpenPath(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := root.Save(h, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inUse *registry.KeysInUseError
+	if err := root.Restore(ctx, h, saved, 0); !errors.As(err, &inUse) {
+		t.Fatalf("restore under the watches' handles: %v", err)
+	}
+	var refused []holder
+	for _, hi := range inUse.Holders {
+		refused = append(refused, holder{hi.Owner.Exe, hi.Owner.UID})
+	}
+	check("KeysInUseError", refused)
 }

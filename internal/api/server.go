@@ -304,7 +304,7 @@ func (s *Server) logRequest(r *http.Request, pattern string, c Caller, status in
 		slog.Duration("took", time.Since(start)),
 		slog.String("remote", r.RemoteAddr),
 	}
-	if on := r.Header.Get(forwardedHeader); on != "" && strings.HasPrefix(c.Name, "node") {
+	if on := r.Header.Get(forwardedHeader); on != "" && c.Node {
 		attrs = append(attrs, slog.String("on_behalf_of", Clip(on)))
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "api request", attrs...)
@@ -320,7 +320,7 @@ func (s *Server) authenticate(r *http.Request) (Caller, error) {
 		return Caller{}, errUnauthorized
 	}
 	if s.nodeToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.nodeToken)) == 1 {
-		return Caller{Name: s.nodeName, Level: LevelFull}, nil
+		return Caller{Name: s.nodeName, Level: LevelFull, Node: true}, nil
 	}
 	box := s.auth.Load()
 	if box == nil {

@@ -28,7 +28,16 @@
 //	Force     restore with REG_FORCE_RESTORE: the holders' handles go stale; a warning
 //	          event names them.
 //
-// A save that fails logs event 1081; a restore that fails for another reason logs 1082.
+// A restore that fails for another reason — the checkpoint cannot be read from the
+// cluster database, the stored version is damaged, the registry refuses its hive or
+// cannot write — logs event 1082 and follows the same property: Continue brings the
+// resource online with the live subtree (not captured, as above); Fail fails it; Retry,
+// and Force (which forcing cannot help), read and restore the newest version again every
+// RetryInterval until RestoreRetryTimeout (an etcd election or partition heals, a rollback
+// replaces a damaged version), then fail it; success after such a retry logs 1904. So
+// only Continue ever runs a resource without its checkpoint.
+//
+// A save that fails logs event 1081.
 //
 // The package talks to the registry, the store and the event log through small
 // interfaces (Registry, Store, Reporter), so that its tests run on in-memory fakes;

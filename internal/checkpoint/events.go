@@ -51,6 +51,20 @@ func restoreAfterWaitEvent(res, key string, waitedSeconds float64) eventlog.Even
 	}
 }
 
+// restoreAfterRetryEvent says that a restore that had failed for another reason than
+// handles (event 1082) succeeded when it was tried again.
+func restoreAfterRetryEvent(res, key string, waitedSeconds float64) eventlog.Event {
+	return eventlog.Event{
+		Log:      eventlog.LogSystem,
+		Source:   eventlog.SourceCluster,
+		EventID:  eventlog.EventCheckpointRestoreAfterRetry,
+		Type:     eventlog.TypeInformation,
+		Category: eventlog.CategoryCheckpoint,
+		PID:      os.Getpid(),
+		Strings:  []string{res, key, strconv.FormatFloat(waitedSeconds, 'f', 1, 64)},
+	}
+}
+
 // saveFailedEvent is event 1081.
 func saveFailedEvent(res, key string, err error) eventlog.Event {
 	return errorEvent(eventlog.EventCheckpointSaveFailed, res, key, err)

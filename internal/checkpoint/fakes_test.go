@@ -128,10 +128,12 @@ func (r *fakeRegistry) hold(key string, hs ...Holder) {
 
 // fakeStore keeps versions in memory and checks fences against owners.
 type fakeStore struct {
-	mu       sync.Mutex
-	owners   map[string]Fence // group → current ownership
-	versions map[string][]storedVersion
-	puts     int
+	mu        sync.Mutex
+	owners    map[string]Fence // group → current ownership
+	versions  map[string][]storedVersion
+	puts      int
+	latestErr error // Latest fails with it (the cluster database out of reach)
+	latests   int   // calls of Latest
 }
 
 type storedVersion struct {
@@ -174,6 +176,10 @@ func (s *fakeStore) Put(ctx context.Context, f Fence, resource, key string, data
 func (s *fakeStore) Latest(ctx context.Context, resource, key string) (clusterdb.CheckpointVersion, []byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.latests++
+	if s.latestErr != nil {
+		return clusterdb.CheckpointVersion{}, nil, s.latestErr
+	}
 	vs := s.versions[fold(resource)+"|"+fold(key)]
 	if len(vs) == 0 {
 		return clusterdb.CheckpointVersion{}, nil, clusterdb.ErrNoCheckpoint
@@ -229,6 +235,17 @@ func (e *fakeEvents) ids() []uint32 {
 		ids = append(ids, ev.EventID)
 	}
 	return ids
+}
+
+// count is how many events id were reported.
+func (e *fakeEvents) count(id uint32) int {
+	n := 0
+	for _, x := range e.ids() {
+		if x == id {
+			n++
+		}
+	}
+	return n
 }
 
 func (e *fakeEvents) find(id uint32) (eventlog.Event, bool) {

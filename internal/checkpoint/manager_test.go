@@ -361,19 +361,100 @@ func TestSaveFailureLogs1081Once(t *testing.T) {
 	}
 }
 
-func TestOtherRestoreErrorLogs1082(t *testing.T) {
-	fx := newFixture(t, "Fail")
+// TestRestoreFailureNotAboutHandles: a restore that fails for another reason than open
+// handles — the checkpoint cannot be read from the cluster database, or the registry
+// refuses its hive — writes event 1082 (once, however often it is retried; never 1024)
+// and then follows RestoreFailureAction: Continue goes online with the live subtree,
+// Fail fails the resource at once, Retry and Force (which forcing cannot help) try again
+// until RestoreRetryTimeout and then fail it — Force forcing its attempts.
+func TestRestoreFailureNotAboutHandles(t *testing.T) {
+	causes := map[string]func(fx *fixture){
+		"etcd-read": func(fx *fixture) { fx.store.latestErr = errors.New("etcdserver: request timed out") },
+		"bad-hive":  func(fx *fixture) { fx.reg.restErr = errors.New("not a registry file") },
+	}
+	for _, cause := range []string{"etcd-read", "bad-hive"} {
+		for _, action := range []Action{Continue, Retry, Fail, Force} {
+			t.Run(cause+"/"+action.String(), func(t *testing.T) {
+				fx := newFixture(t, action.String())
+				fx.res.Private[PropRestoreRetryTimeout] = "200"
+				ctx := context.Background()
+				fx.store.seed(fx.res.Name, imcKey, "node1 values")
+				fx.reg.set(imcKey, "live node2 values")
+				causes[cause](fx)
+				start := time.Now()
+				err := fx.m.BeforeOnline(ctx, fx.res, fx.fence)
+				took := time.Since(start)
+				if n := fx.events.count(eventlog.EventCheckpointRestoreError); n != 1 {
+					t.Errorf("%d events 1082 (events %v), want 1", n, fx.events.ids())
+				}
+				if _, ok := fx.events.find(eventlog.EventCheckpointRestoreFailed); ok {
+					t.Error("1024 for a failure that is not about handles")
+				}
+				if fx.reg.get(imcKey) != "live node2 values" {
+					t.Errorf("the key holds %q", fx.reg.get(imcKey))
+				}
+				attempts := fx.store.latests
+				if cause == "bad-hive" {
+					attempts = len(fx.reg.restores)
+				}
+				if action == Continue {
+					if err != nil {
+						t.Fatalf("Continue failed the resource: %v", err)
+					}
+					// The live subtree is not captured over the checkpoint.
+					fx.m.Online(ctx, fx.res, fx.fence)
+					fx.reg.set(imcKey, "live + edit")
+					time.Sleep(150 * time.Millisecond)
+					fx.m.Offline(ctx, fx.res, fx.fence)
+					if _, c := fx.store.latest(fx.res.Name, imcKey); c != "node1 values" || attempts != 1 {
+						t.Fatalf("checkpoint %q after %d attempts", c, attempts)
+					}
+					return
+				}
+				var re *RestoreError
+				if !errors.As(err, &re) || re.Action != action || re.ErrorCode() != 1016 {
+					t.Fatalf("BeforeOnline = %v, want a RestoreError of %s with ERROR_REGISTRY_IO_FAILED", err, action)
+				}
+				if action == Fail {
+					if attempts != 1 {
+						t.Fatalf("Fail tried %d times", attempts)
+					}
+					return
+				}
+				if took < 200*time.Millisecond || attempts < 3 {
+					t.Fatalf("%s gave up after %v and %d attempts, before RestoreRetryTimeout", action, took, attempts)
+				}
+				if cause == "bad-hive" && action == Force && !strings.HasSuffix(fx.reg.restores[len(fx.reg.restores)-1], "force=true") {
+					t.Fatalf("Force's attempts are not forced: %v", fx.reg.restores)
+				}
+			})
+		}
+	}
+}
+
+// TestRetryAfterReadError: under Retry a restore that could not read the cluster
+// database succeeds once it can, with event 1904 after the 1082.
+func TestRetryAfterReadError(t *testing.T) {
+	fx := newFixture(t, "")
+	ctx := context.Background()
 	fx.store.seed(fx.res.Name, imcKey, "node1 values")
-	fx.reg.restErr = errors.New("not a registry file")
-	if err := fx.m.BeforeOnline(context.Background(), fx.res, fx.fence); err != nil {
-		t.Fatalf("a non-handle failure failed the resource: %v", err)
+	fx.store.mu.Lock()
+	fx.store.latestErr = errors.New("etcdserver: leader changed")
+	fx.store.mu.Unlock()
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		fx.store.mu.Lock()
+		fx.store.latestErr = nil
+		fx.store.mu.Unlock()
+	}()
+	if err := fx.m.BeforeOnline(ctx, fx.res, fx.fence); err != nil {
+		t.Fatal(err)
 	}
-	ev, ok := fx.events.find(eventlog.EventCheckpointRestoreError)
-	if !ok || ev.Strings[0] != fx.res.Name || ev.Strings[1] != imcKey {
-		t.Fatalf("no event 1082: %v", fx.events.ids())
+	if fx.reg.get(imcKey) != "node1 values" {
+		t.Fatal("not restored once the database answered")
 	}
-	if _, ok := fx.events.find(eventlog.EventCheckpointRestoreFailed); ok {
-		t.Fatal("1024 for a failure that is not a handle conflict")
+	if ids := fx.events.ids(); !slices.Equal(ids, []uint32{eventlog.EventCheckpointRestoreError, eventlog.EventCheckpointRestoreAfterRetry}) {
+		t.Fatalf("events %v, want 1082 then 1904", ids)
 	}
 }
 

@@ -47,7 +47,7 @@ func (t tokenAuthenticator) Authenticate(_ context.Context, secret string) (api.
 	if err != nil {
 		return api.Caller{}, err
 	}
-	return api.Caller{Name: tok.Name, Level: apiLevel(tok.Level)}, nil
+	return api.Caller{Name: tok.Name, Level: apiLevel(tok.Level), Node: clusterdb.IsNodeTokenName(tok.Name)}, nil
 }
 
 func apiLevel(l clusterdb.AccessLevel) api.Level {

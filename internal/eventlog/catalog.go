@@ -33,6 +33,8 @@ const (
 	EventCheckpointRestoreForced    uint32 = 1901 // %1 resource, %2 key, %3 holders; data: Holders
 	EventCheckpointRestoreAfterWait uint32 = 1902 // %1 resource, %2 key, %3 seconds waited
 	EventNodeStopped                uint32 = 1903 // %1 node whose Cluster service was stopped cleanly
+	// %1 resource, %2 key, %3 seconds of retrying after a failure other than handles (1082)
+	EventCheckpointRestoreAfterRetry uint32 = 1904
 
 	// Resources and groups (clustered roles).
 	EventResourceOnlineFailed uint32 = 1065 // %1 resource, %2 error
@@ -243,6 +245,9 @@ var defaultMessages = []Message{
 	{SourceCluster, EventCheckpointRestoreAfterWait, "", TypeInformation, 0, CategoryCheckpoint,
 		`The registry checkpoint for cluster resource %1 was restored to registry key HKEY_LOCAL_MACHINE\%2 ` +
 			`after the processes that had open handles to registry keys in this registry subtree closed them (waited %3 seconds).`},
+	{SourceCluster, EventCheckpointRestoreAfterRetry, "", TypeInformation, 0, CategoryCheckpoint,
+		`The registry checkpoint for cluster resource %1 was restored to registry key HKEY_LOCAL_MACHINE\%2 ` +
+			`when it was tried again after an error (retried for %3 seconds).`},
 
 	// Resources and groups.
 	{SourceCluster, EventGenericAppFailed, "RES_GENAPP_CREATE_FAILED", TypeError, 0, CategoryNone,

@@ -130,11 +130,31 @@ type logFile struct {
 	subs *hub
 
 	commits, committed atomic.Uint64 // batches and records written, for metrics
+
+	syncFile syncFunc // fileSync; a recorder in durability_test.go
 }
 
-func openLog(dir, name string, defaultMax int64, log *slog.Logger, subs *hub) (*logFile, error) {
+// syncFunc makes what was written to f durable: fdatasync(2) when dataOnly (the file's
+// size did not change, so its metadata need not be committed), else fsync(2). Every sync
+// of a segment goes through the log's syncFile, which is fileSync except in the test
+// that records syncs to prove that no Report returns before its sync
+// (durability_test.go).
+type syncFunc func(f *os.File, dataOnly bool) error
+
+// fileSync is the syncFunc of production.
+func fileSync(f *os.File, dataOnly bool) error {
+	if dataOnly {
+		return unix.Fdatasync(int(f.Fd()))
+	}
+	return f.Sync()
+}
+
+func openLog(dir, name string, defaultMax int64, log *slog.Logger, subs *hub, sync syncFunc) (*logFile, error) {
+	if sync == nil {
+		sync = fileSync
+	}
 	l := &logFile{name: name, dir: dir, log: log.With("log", name), x: newIndex(name),
-		wake: make(chan struct{}, 1), stopped: make(chan struct{}), subs: subs}
+		wake: make(chan struct{}, 1), stopped: make(chan struct{}), subs: subs, syncFile: sync}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("eventlog: %w", err)
 	}
@@ -236,7 +256,7 @@ func (l *logFile) loadSegment(seq uint64, last bool) (*segment, error) {
 		}
 		s.size = int64(len(segmentMagic))
 		s.alloc = s.size
-		return s, f.Sync()
+		return s, l.syncFile(f, false)
 	}
 	off := int64(len(segmentMagic))
 	hdr := make([]byte, frameHeaderSize)
@@ -301,7 +321,7 @@ func (l *logFile) loadSegment(seq uint64, last bool) (*segment, error) {
 			f.Close()
 			return nil, fmt.Errorf("eventlog: truncate %s: %w", path, err)
 		}
-		if err := f.Sync(); err != nil {
+		if err := l.syncFile(f, false); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("eventlog: %w", err)
 		}
@@ -321,7 +341,7 @@ func (l *logFile) newSegment(seq uint64) error {
 		f.Close()
 		return fmt.Errorf("eventlog: %w", err)
 	}
-	if err := f.Sync(); err != nil {
+	if err := l.syncFile(f, false); err != nil {
 		f.Close()
 		return fmt.Errorf("eventlog: %w", err)
 	}
@@ -334,7 +354,7 @@ func (l *logFile) newSegment(seq uint64) error {
 		f.Close()
 		return err
 	}
-	if err := unix.Fdatasync(int(f.Fd())); err != nil {
+	if err := l.syncFile(f, true); err != nil {
 		f.Close()
 		return fmt.Errorf("eventlog: sync %s: %w", path, err)
 	}
@@ -560,7 +580,7 @@ func (l *logFile) commitLocked(recs []Record) error {
 	if _, err := active.f.WriteAt(buf, active.size); err != nil {
 		return fail("write", err)
 	}
-	if err := unix.Fdatasync(int(active.f.Fd())); err != nil {
+	if err := l.syncFile(active.f, true); err != nil {
 		return fail("sync", err)
 	}
 	off := active.size

@@ -19,6 +19,8 @@ type Options struct {
 	Catalog  *Catalog // default DefaultCatalog()
 	Logger   *slog.Logger
 	Logs     []string // default System and Application
+
+	syncFile syncFunc // tests: records the segments' syncs (nil: fileSync)
 }
 
 // Service is a node's event logs. Its methods are safe for concurrent use.
@@ -59,7 +61,7 @@ func Open(dir string, opts Options) (*Service, error) {
 			s.Close()
 			return nil, &ConfigError{Msg: fmt.Sprintf("bad log name %q", name)}
 		}
-		l, err := openLog(filepath.Join(dir, name), name, opts.MaxSize, opts.Logger, s.hub)
+		l, err := openLog(filepath.Join(dir, name), name, opts.MaxSize, opts.Logger, s.hub, opts.syncFile)
 		if err != nil {
 			s.Close()
 			return nil, err

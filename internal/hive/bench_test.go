@@ -83,7 +83,12 @@ func BenchmarkWrite(b *testing.B) {
 	}
 }
 
-// benchPeer times an external reader of the same file, output discarded.
+// benchPeer times an external tool that reads the same file and prints all of it (output
+// discarded). These are not Read's like-for-like peers: Read only decodes the tree into
+// memory, while hivexml and regfexport decode it and print every key and value as text.
+// They are kept as a reference for reading; the like-for-like comparison, a hive file
+// printed as .reg text by Wolfpack, is internal/cli/regcmd's BenchmarkExportHive and
+// BenchmarkRegExportHiveFile beside the same two tools.
 func benchPeer(b *testing.B, name string) {
 	path, data := benchFile(b)
 	if _, err := exec.LookPath(name); err != nil {
@@ -99,8 +104,10 @@ func benchPeer(b *testing.B, name string) {
 	}
 }
 
-// BenchmarkPeerHivexml runs hivex's hivexml (XML dump of the whole hive).
+// BenchmarkPeerHivexml runs hivex's hivexml (XML dump of the whole hive: decode and
+// print, not decode only; see benchPeer).
 func BenchmarkPeerHivexml(b *testing.B) { benchPeer(b, "hivexml") }
 
-// BenchmarkPeerRegfexport runs libregf's regfexport (text dump of the whole hive).
+// BenchmarkPeerRegfexport runs libregf's regfexport (text dump of the whole hive: decode
+// and print, not decode only; see benchPeer).
 func BenchmarkPeerRegfexport(b *testing.B) { benchPeer(b, "regfexport") }

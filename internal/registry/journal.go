@@ -92,6 +92,7 @@ type journal struct {
 	alloc int64 // the file is zero-filled up to here
 	// noPrealloc appends instead of writing into zero-filled space (benchmark peer).
 	noPrealloc bool
+	syncFile   syncFunc // fileSync; a recorder in durability_test.go
 
 	mu          sync.Mutex
 	buf         []byte
@@ -105,6 +106,10 @@ type journal struct {
 	inflight    int          // fdatasyncs running
 	err         error        // sticky write error
 	stopped     bool
+
+	// held is how long the last compaction's snapshot held the tree's read lock (the
+	// writers' pause; writer only, read by BenchmarkCompact100k after compact returns).
+	held time.Duration
 
 	lazyDue bool       // writer only: the lazy flush timer fired
 	saving  chan error // writer only: the running snapshot save, nil when none
@@ -152,6 +157,11 @@ func readJournal(path string, gen uint64) (recs [][]byte, good int64, torn bool,
 	if err != nil {
 		return nil, 0, false, err
 	}
+	return parseJournal(data, path, gen)
+}
+
+// parseJournal is readJournal of the file path's bytes data.
+func parseJournal(data []byte, path string, gen uint64) (recs [][]byte, good int64, torn bool, err error) {
 	if len(data) < journalHeaderLen {
 		return nil, 0, len(data) > 0, nil
 	}
@@ -184,8 +194,23 @@ func readJournal(path string, gen uint64) (recs [][]byte, good int64, torn bool,
 	return recs, int64(off), torn, nil
 }
 
+// syncFunc makes what was written to f durable: fdatasync(2) when dataOnly (the file's
+// size did not change, so its metadata need not be committed), else fsync(2). Every sync
+// of a journal file goes through the journal's syncFile, which is fileSync except in
+// the test that records syncs to prove that no acknowledgement comes before its sync
+// (durability_test.go).
+type syncFunc func(f *os.File, dataOnly bool) error
+
+// fileSync is the syncFunc of production.
+func fileSync(f *os.File, dataOnly bool) error {
+	if dataOnly {
+		return unix.Fdatasync(int(f.Fd()))
+	}
+	return f.Sync()
+}
+
 // createJournal makes a new, empty journal file and makes its existence durable.
-func createJournal(dir string, gen uint64) (*os.File, error) {
+func createJournal(dir string, gen uint64, sync syncFunc) (*os.File, error) {
 	path := filepath.Join(dir, journalName(gen))
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -198,7 +223,7 @@ func createJournal(dir string, gen uint64) (*os.File, error) {
 		f.Close()
 		return nil, err
 	}
-	if err := f.Sync(); err != nil {
+	if err := sync(f, false); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -211,9 +236,9 @@ func createJournal(dir string, gen uint64) (*os.File, error) {
 
 // openJournalAt opens an existing journal file for appending after its good part,
 // cutting a torn tail, or recreates it when its header was torn.
-func openJournalAt(dir string, gen uint64, good int64) (*os.File, int64, error) {
+func openJournalAt(dir string, gen uint64, good int64, sync syncFunc) (*os.File, int64, error) {
 	if good < journalHeaderLen {
-		f, err := createJournal(dir, gen)
+		f, err := createJournal(dir, gen, sync)
 		return f, journalHeaderLen, err
 	}
 	f, err := os.OpenFile(filepath.Join(dir, journalName(gen)), os.O_RDWR, 0o600)
@@ -230,7 +255,7 @@ func openJournalAt(dir string, gen uint64, good int64) (*os.File, int64, error) 
 			f.Close()
 			return nil, 0, err
 		}
-		if err := f.Sync(); err != nil {
+		if err := sync(f, false); err != nil {
 			f.Close()
 			return nil, 0, err
 		}
@@ -427,8 +452,10 @@ func (j *journal) pump() {
 // called, with the tree read-locked, at the very point where the buffer is taken, so that
 // the snapshot it makes covers exactly the records taken.
 func (j *journal) commit(snap func()) {
+	var locked time.Time
 	if snap != nil {
 		j.lockTree()
+		locked = time.Now()
 	}
 	j.mu.Lock()
 	buf := j.buf
@@ -443,6 +470,7 @@ func (j *journal) commit(snap func()) {
 	if snap != nil {
 		snap()
 		j.unlockTree()
+		j.held = time.Since(locked)
 	}
 	if len(buf) == 0 {
 		// Everything the waiters appended is in batches already taken.
@@ -466,7 +494,7 @@ func (j *journal) commit(snap func()) {
 	j.mu.Unlock()
 	f := j.f
 	go func() {
-		err := unix.Fdatasync(int(f.Fd()))
+		err := j.syncFile(f, true)
 		j.mu.Lock()
 		j.inflight--
 		j.advance(last, err)
@@ -552,7 +580,7 @@ func (j *journal) write(buf []byte) error {
 			}
 			off += n
 		}
-		if err := j.f.Sync(); err != nil {
+		if err := j.syncFile(j.f, false); err != nil {
 			return err
 		}
 		j.alloc = next
@@ -585,7 +613,7 @@ func (j *journal) rotate(wait bool) error {
 		return err
 	}
 	next := j.gen + 1
-	nf, err := createJournal(j.dir, next)
+	nf, err := createJournal(j.dir, next, j.syncFile)
 	if err != nil {
 		return fmt.Errorf("registry: start journal %d: %w", next, err)
 	}

@@ -26,9 +26,10 @@ type Options struct {
 	// benchmarks that measure what the checks cost (BENCHMARKS.md); nothing else sets it.
 	NoAccessChecks bool
 
-	noPrealloc bool // benchmark peer: append to the journal instead of writing into zeros
-	syncDepth  int  // benchmark peer: fdatasyncs at once
-	noGather   bool // benchmark peer: commit at once, without yielding to gather a batch
+	noPrealloc bool     // benchmark peer: append to the journal instead of writing into zeros
+	syncDepth  int      // benchmark peer: fdatasyncs at once
+	noGather   bool     // benchmark peer: commit at once, without yielding to gather a batch
+	syncFile   syncFunc // tests: records the journal's syncs (nil: fileSync)
 }
 
 // Registry is one node's registry. It is safe for concurrent use by many sessions.
@@ -134,7 +135,10 @@ func Open(ctx context.Context, dir string, opts Options) (*Registry, error) {
 		return fail(fmt.Errorf("registry: %w", err))
 	}
 	j := &journal{dir: dir, log: r.log, lazy: r.opts.LazyFlush, compactBytes: r.opts.CompactBytes, st: st,
-		snapshot: r.snapshot, lockTree: r.mu.RLock, unlockTree: r.mu.RUnlock, gen: gen}
+		snapshot: r.snapshot, lockTree: r.mu.RLock, unlockTree: r.mu.RUnlock, gen: gen, syncFile: fileSync}
+	if r.opts.syncFile != nil {
+		j.syncFile = r.opts.syncFile
+	}
 	replayed, good := 0, int64(0)
 	for _, g := range gens {
 		path := filepath.Join(dir, journalName(g))
@@ -160,7 +164,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Registry, error) {
 			r.log.Warn("registry: cut torn journal tail (writes that were never acknowledged)", "file", path, "offset", n)
 		}
 	}
-	f, size, err := openJournalAt(dir, j.gen, good)
+	f, size, err := openJournalAt(dir, j.gen, good, j.syncFile)
 	if err != nil {
 		return fail(fmt.Errorf("registry: journal: %w", err))
 	}

@@ -237,13 +237,14 @@ func (r *Registry) fillSecurity(k *key) {
 // tokenFor makes the token of a session's owner. The daemon's components (Owner.System)
 // are SYSTEM. Others are the Unix user of their uid with its groups; uid 0 and the
 // daemon's own uid (a daemon run by an ordinary user trusts that user, who owns its
-// files anyway) are Administrators with the privileges.
+// files anyway) are Administrators with the privileges, and so is an Owner with Admin
+// set (an API token's caller) whatever its uid.
 func (r *Registry) tokenFor(o Owner) *secdesc.Token {
 	if o.System {
 		return r.system
 	}
 	t := &secdesc.Token{User: secdesc.UnixUser(uint32(o.UID)), Owner: secdesc.UnixUser(uint32(o.UID))}
-	admin := o.UID == 0 || o.UID == r.uid
+	admin := o.UID == 0 || o.UID == r.uid || o.Admin
 	if admin {
 		t.Groups = append(t.Groups, secdesc.Administrators)
 		t.Owner = secdesc.Administrators // as Windows gives administrators' objects to the group

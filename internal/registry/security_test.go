@@ -96,7 +96,7 @@ func TestSecurityOldStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Generation 1's journal: the create record of the old format (flags 0, no descriptor).
-	f, err := createJournal(dir, 1)
+	f, err := createJournal(dir, 1, fileSync)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,11 +24,14 @@ const (
 // Owner is the client a session belongs to: a process. The daemon's own components use
 // DaemonOwner(). Its identity decides what the session may do (see security.go): the
 // Unix user UID in the groups GIDs (primary first), or SYSTEM when System is set.
+// Admin puts a user who is not root in Administrators: a client that the daemon
+// authenticated as an administrator by other means than its uid (an API token).
 type Owner struct {
 	PID, UID int
 	GIDs     []int
 	Exe      string
 	System   bool
+	Admin    bool
 }
 
 // HandleInfo describes one open handle, as Handles lists them.

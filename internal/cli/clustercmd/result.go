@@ -93,15 +93,29 @@ func (r *runner) waitMove(before api.ClusterGroup, target string) (api.ClusterGr
 		}
 		return v.node != "" && !strings.EqualFold(v.node, before.Node)
 	}
+	// A group that was Partially Online (a resource taken offline on purpose) settles
+	// Partially Online on the target.
+	partial := before.State == "PartialOnline"
 	// Right after the owner changes the group shows Offline on the target until the new
-	// owner starts bringing it up: that is not the end of the move.
+	// owner starts bringing it up, and Partially Online between one resource coming online
+	// and the next one starting: neither is the end of the move of an online group.
 	return waitFor(r, "group", before, want, r.getGroup, groupView, func(v view) bool {
 		if v.state == "Failed" && !strings.EqualFold(v.node, before.Node) {
 			return true
 		}
-		return moved(v) && v.state != "Pending" && !(wasOnline && v.state == "Offline")
-	}, func(v view) bool { return moved(v) && (v.state == want || (wasOnline && v.state == "PartialOnline")) })
+		if !moved(v) || v.state == "Pending" {
+			return false
+		}
+		if wasOnline && !partial {
+			return v.state == "Online"
+		}
+		return !(wasOnline && v.state == "Offline")
+	}, func(v view) bool { return moved(v) && (v.state == want || (partial && v.state == "PartialOnline")) })
 }
+
+// onlineSettle is how long an Online state must hold before a wait for Online ends: far
+// longer than a resource's exit takes to reach the cluster database (milliseconds).
+const onlineSettle = 500 * time.Millisecond
 
 // waitFor polls get until done, /wait's limit or the command's end; it prints what a
 // pending online waits for whenever that changes, and every 5 s the time left. ok says
@@ -112,7 +126,7 @@ func waitFor[T any](r *runner, kind string, cur T, want string, get func(string)
 	start := time.Now()
 	name := see(cur).name
 	var said, failure string
-	var saidAt time.Time
+	var saidAt, heldSince time.Time
 	for {
 		x, err := get(name)
 		if err != nil {
@@ -130,12 +144,24 @@ func waitFor[T any](r *runner, kind string, cur T, want string, get func(string)
 			failure = v.reason
 		}
 		if done(v) {
-			if ok(v) {
+			if !ok(v) {
+				return cur, &stateError{kind: kind, v: v, want: want}
+			}
+			// Online is the end only when it holds: a program that exits right after it
+			// started is Online for a few milliseconds, then restarting or Failed.
+			if want != "Online" || !heldSince.IsZero() && time.Since(heldSince) >= onlineSettle {
 				return cur, nil
 			}
-			return cur, &stateError{kind: kind, v: v, want: want}
+			if heldSince.IsZero() {
+				heldSince = time.Now()
+			}
+		} else {
+			heldSince = time.Time{}
 		}
 		if time.Since(start) >= limit {
+			if !heldSince.IsZero() {
+				return cur, nil // reached, and held until the end of /wait
+			}
 			return cur, &stateError{kind: kind, v: v, want: want, timeout: limit}
 		}
 		select {

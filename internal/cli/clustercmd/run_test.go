@@ -40,7 +40,8 @@ func TestRunResourceCheckpointsWithoutName(t *testing.T) {
 
 // `cluster group G1 /moveto:N3 /wait` of an online group waits until it is online on N3:
 // right after the owner changes the group shows Offline there (the new owner has not
-// started it yet), which is not the end of the move.
+// started it yet), and Partially Online between its first resource coming online and the
+// next one starting; neither is the end of the move.
 func TestRunGroupMoveWaitsForOnline(t *testing.T) {
 	var mu sync.Mutex
 	states := []api.ClusterGroup{{Name: "G1", Node: "N1", State: "Online"}} // before the move
@@ -49,6 +50,8 @@ func TestRunGroupMoveWaitsForOnline(t *testing.T) {
 		{Name: "G1", Node: "N1", State: "Online"},
 		{Name: "G1", Node: "N3", State: "Offline"},
 		{Name: "G1", Node: "N3", State: "Offline"},
+		{Name: "G1", Node: "N3", State: "PartialOnline"},
+		{Name: "G1", Node: "N3", State: "PartialOnline"},
 		{Name: "G1", Node: "N3", State: "Online"},
 	}
 	mux := http.NewServeMux()
@@ -76,6 +79,48 @@ func TestRunGroupMoveWaitsForOnline(t *testing.T) {
 	st := Run(context.Background(), []string{"group", "G1", "/moveto:N3", "/wait:30"}, &out, &errOut,
 		func() (*api.Client, error) { return api.NewClient(srv.URL, "t", nil), nil })
 	if st != 0 || !regexp.MustCompile(`(?m)^G1 +N3 +Online$`).MatchString(out.String()) {
+		t.Errorf("status %d\nstdout:\n%s\nstderr:\n%s", st, out.String(), errOut.String())
+	}
+}
+
+// A move whose group is Online on the target for an instant and then Failed (a program
+// that exits as soon as it started, and whose restart fails too) ends Failed: Online is
+// the end of a wait only when it holds.
+func TestRunGroupMoveOnlineThatDoesNotHold(t *testing.T) {
+	var mu sync.Mutex
+	moved := false
+	after := []api.ClusterGroup{
+		{Name: "G1", Node: "N2", State: "Online"},
+		{Name: "G1", Node: "N2", State: "Pending"},
+		{Name: "G1", Node: "N2", State: "Online"},
+		{Name: "G1", Node: "N2", State: "Failed", Error: "resource 'App' failed: exit status 3"},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/groups/G1", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		g := api.ClusterGroup{Name: "G1", Node: "N1", State: "Online"}
+		if moved {
+			g = after[0]
+			if len(after) > 1 {
+				after = after[1:]
+			}
+		}
+		json.NewEncoder(w).Encode(g)
+	})
+	mux.HandleFunc("POST /v1/groups/G1/move", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		moved = true
+		mu.Unlock()
+		json.NewEncoder(w).Encode(api.ClusterGroup{Name: "G1", Node: "N1", State: "Online"})
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	var out, errOut bytes.Buffer
+	st := Run(context.Background(), []string{"group", "G1", "/moveto:N2", "/wait:30"}, &out, &errOut,
+		func() (*api.Client, error) { return api.NewClient(srv.URL, "t", nil), nil })
+	if st == 0 || !regexp.MustCompile(`(?m)^G1 +N2 +Failed$`).MatchString(out.String()) ||
+		!strings.Contains(errOut.String(), "is Failed on node N2, not Online: resource 'App' failed") {
 		t.Errorf("status %d\nstdout:\n%s\nstderr:\n%s", st, out.String(), errOut.String())
 	}
 }
