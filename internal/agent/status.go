@@ -117,11 +117,12 @@ func groupStatus(s *clusterdb.Snapshot, g clusterdb.Group) api.ClusterGroup {
 	}
 	state := GroupStateOf(states, g.PersistentState)
 	gs, hasGS := s.GroupStates[k]
-	if hasGS && gs.State == clusterdb.StateFailed && strings.EqualFold(gs.Node, own.Node) && !requested {
+	// The group's own failure (its failover threshold reached) is in its state record; a
+	// resource's failure is in that resource's report, which is newer than the record
+	// when the owner has acted on a request (the record follows in a later write).
+	if hasGS && gs.State == clusterdb.StateFailed && gs.Error != "" && strings.EqualFold(gs.Node, own.Node) && !requested {
 		state = clusterdb.StateFailed
-		if gs.Error != "" {
-			reasons = append([]string{gs.Error}, reasons...)
-		}
+		reasons = append([]string{gs.Error}, reasons...)
 	}
 	if own.Node == "" {
 		if len(states) > 0 && g.PersistentState == 1 {
