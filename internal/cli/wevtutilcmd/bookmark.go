@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"wolfpack/internal/winerr"
 )
 
 // A bookmark file (qe /bm and /sbm) is Windows' bookmark XML:
@@ -31,14 +33,14 @@ func readBookmark(path, log string, file bool) (uint64, error) {
 	}
 	var bl bookmarkList
 	if err := xml.Unmarshal(b, &bl); err != nil {
-		return 0, &cmdError{code: errInvalidData, detail: fmt.Sprintf("%s is not a bookmark file: %v", path, err)}
+		return 0, &cmdError{code: winerr.ERROR_INVALID_DATA, detail: fmt.Sprintf("%s is not a bookmark file: %v", path, err)}
 	}
 	for _, bm := range bl.Bookmarks {
 		if file || strings.EqualFold(bm.Channel, log) {
 			return bm.RecordID, nil
 		}
 	}
-	return 0, &cmdError{code: errInvalidParameter, detail: fmt.Sprintf("The bookmark in %s is not for log %s.", path, log)}
+	return 0, &cmdError{code: winerr.ERROR_INVALID_PARAMETER, detail: fmt.Sprintf("The bookmark in %s is not for log %s.", path, log)}
 }
 
 // writeBookmark saves a bookmark of record id of channel.
