@@ -8,22 +8,23 @@ import (
 	"unicode/utf16"
 
 	"wolfpack/internal/regipc/wire"
+	"wolfpack/internal/regtype"
 )
 
-// Value types, as in x/sys/windows/registry.
+// Value types, as x/sys/windows/registry names them (winnt.h's REG_* of internal/regtype).
 const (
-	NONE                       = 0
-	SZ                         = 1
-	EXPAND_SZ                  = 2
-	BINARY                     = 3
-	DWORD                      = 4
-	DWORD_BIG_ENDIAN           = 5
-	LINK                       = 6
-	MULTI_SZ                   = 7
-	RESOURCE_LIST              = 8
-	FULL_RESOURCE_DESCRIPTOR   = 9
-	RESOURCE_REQUIREMENTS_LIST = 10
-	QWORD                      = 11
+	NONE                       = regtype.REG_NONE
+	SZ                         = regtype.REG_SZ
+	EXPAND_SZ                  = regtype.REG_EXPAND_SZ
+	BINARY                     = regtype.REG_BINARY
+	DWORD                      = regtype.REG_DWORD
+	DWORD_BIG_ENDIAN           = regtype.REG_DWORD_BIG_ENDIAN
+	LINK                       = regtype.REG_LINK
+	MULTI_SZ                   = regtype.REG_MULTI_SZ
+	RESOURCE_LIST              = regtype.REG_RESOURCE_LIST
+	FULL_RESOURCE_DESCRIPTOR   = regtype.REG_FULL_RESOURCE_DESCRIPTOR
+	RESOURCE_REQUIREMENTS_LIST = regtype.REG_RESOURCE_REQUIREMENTS_LIST
+	QWORD                      = regtype.REG_QWORD
 )
 
 // queryValue returns a value's type and a copy of its data.

@@ -114,22 +114,6 @@ const (
 	VALUE_TOMBSTONE = 0x0002
 )
 
-// Value data types (any other number is allowed too).
-const (
-	REG_NONE                       = 0
-	REG_SZ                         = 1
-	REG_EXPAND_SZ                  = 2
-	REG_BINARY                     = 3
-	REG_DWORD                      = 4
-	REG_DWORD_BIG_ENDIAN           = 5
-	REG_LINK                       = 6
-	REG_MULTI_SZ                   = 7
-	REG_RESOURCE_LIST              = 8
-	REG_FULL_RESOURCE_DESCRIPTOR   = 9
-	REG_RESOURCE_REQUIREMENTS_LIST = 10
-	REG_QWORD                      = 11
-)
-
 // Key security (sk) field offsets, from the start of the cell data.
 const (
 	skSignature      = 0

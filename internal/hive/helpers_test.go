@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf16"
+
+	"wolfpack/internal/regtype"
 )
 
 // sharedHives returns the shared folder of test hives (read-only: tests that need
@@ -102,28 +104,28 @@ func testTree(manySubkeys int) *Key {
 		big[i] = byte(i*7 + i/251)
 	}
 	types := &Key{Name: "Types", LastWrite: ts, Class: "TypesClass", Values: []Value{
-		{Name: "", Type: REG_SZ, Data: utf16z("default value")},
-		{Name: "none", Type: REG_NONE, Data: []byte{}},
-		{Name: "sz", Type: REG_SZ, Data: utf16z("hello, world")},
-		{Name: "expand", Type: REG_EXPAND_SZ, Data: utf16z(`%SystemRoot%\system32`)},
-		{Name: "binary", Type: REG_BINARY, Data: []byte{1, 2, 3, 4, 5, 6, 7, 8, 9}},
-		{Name: "dword", Type: REG_DWORD, Data: []byte{0x78, 0x56, 0x34, 0x12}},
-		{Name: "dwordbe", Type: REG_DWORD_BIG_ENDIAN, Data: []byte{0x12, 0x34, 0x56, 0x78}},
-		{Name: "link", Type: REG_LINK, Data: utf16z(`\Registry\Machine\Software`)[:50]},
-		{Name: "multi", Type: REG_MULTI_SZ, Data: append(utf16z("one"), utf16z("two\x00")...)},
-		{Name: "reslist", Type: REG_RESOURCE_LIST, Data: bytes.Repeat([]byte{0xAB}, 40)},
-		{Name: "fullres", Type: REG_FULL_RESOURCE_DESCRIPTOR, Data: bytes.Repeat([]byte{0xCD}, 33)},
-		{Name: "resreq", Type: REG_RESOURCE_REQUIREMENTS_LIST, Data: bytes.Repeat([]byte{0xEF}, 64)},
-		{Name: "qword", Type: REG_QWORD, Data: []byte{1, 2, 3, 4, 5, 6, 7, 8}},
+		{Name: "", Type: regtype.REG_SZ, Data: utf16z("default value")},
+		{Name: "none", Type: regtype.REG_NONE, Data: []byte{}},
+		{Name: "sz", Type: regtype.REG_SZ, Data: utf16z("hello, world")},
+		{Name: "expand", Type: regtype.REG_EXPAND_SZ, Data: utf16z(`%SystemRoot%\system32`)},
+		{Name: "binary", Type: regtype.REG_BINARY, Data: []byte{1, 2, 3, 4, 5, 6, 7, 8, 9}},
+		{Name: "dword", Type: regtype.REG_DWORD, Data: []byte{0x78, 0x56, 0x34, 0x12}},
+		{Name: "dwordbe", Type: regtype.REG_DWORD_BIG_ENDIAN, Data: []byte{0x12, 0x34, 0x56, 0x78}},
+		{Name: "link", Type: regtype.REG_LINK, Data: utf16z(`\Registry\Machine\Software`)[:50]},
+		{Name: "multi", Type: regtype.REG_MULTI_SZ, Data: append(utf16z("one"), utf16z("two\x00")...)},
+		{Name: "reslist", Type: regtype.REG_RESOURCE_LIST, Data: bytes.Repeat([]byte{0xAB}, 40)},
+		{Name: "fullres", Type: regtype.REG_FULL_RESOURCE_DESCRIPTOR, Data: bytes.Repeat([]byte{0xCD}, 33)},
+		{Name: "resreq", Type: regtype.REG_RESOURCE_REQUIREMENTS_LIST, Data: bytes.Repeat([]byte{0xEF}, 64)},
+		{Name: "qword", Type: regtype.REG_QWORD, Data: []byte{1, 2, 3, 4, 5, 6, 7, 8}},
 		{Name: "odd type", Type: 0x12345, Data: []byte{9, 8, 7}},
-		{Name: "short", Type: REG_BINARY, Data: []byte{0xFF}},
-		{Name: "big", Type: REG_BINARY, Data: big},
-		{Name: "exactly16344", Type: REG_BINARY, Data: big[:BigDataSegment]},
-		{Name: "16345", Type: REG_BINARY, Data: big[:BigDataSegment+1]},
+		{Name: "short", Type: regtype.REG_BINARY, Data: []byte{0xFF}},
+		{Name: "big", Type: regtype.REG_BINARY, Data: big},
+		{Name: "exactly16344", Type: regtype.REG_BINARY, Data: big[:BigDataSegment]},
+		{Name: "16345", Type: regtype.REG_BINARY, Data: big[:BigDataSegment+1]},
 	}}
 	names := &Key{Name: "Names", LastWrite: ts, Subkeys: []*Key{
-		{Name: "Ünïcödé Ŝtråñgé", LastWrite: ts, Values: []Value{{Name: "Ω значение 値", Type: REG_SZ, Data: utf16z("ünicode ✓")}}},
-		{Name: "Latin-1 ÀÉÎÕÜ ßÿ", LastWrite: ts, Class: "Klasse ñ", Values: []Value{{Name: "café", Type: REG_DWORD, Data: []byte{1, 0, 0, 0}}}},
+		{Name: "Ünïcödé Ŝtråñgé", LastWrite: ts, Values: []Value{{Name: "Ω значение 値", Type: regtype.REG_SZ, Data: utf16z("ünicode ✓")}}},
+		{Name: "Latin-1 ÀÉÎÕÜ ßÿ", LastWrite: ts, Class: "Klasse ñ", Values: []Value{{Name: "café", Type: regtype.REG_DWORD, Data: []byte{1, 0, 0, 0}}}},
 		{Name: "日本語キー", LastWrite: ts},
 		{Name: "emoji 😀", LastWrite: ts},
 		{Name: "abc", LastWrite: ts},
@@ -136,7 +138,7 @@ func testTree(manySubkeys int) *Key {
 		many.Subkeys = append(many.Subkeys, &Key{Name: fmt.Sprintf("Sub%05d", (i*7919)%manySubkeys), LastWrite: ts})
 	}
 	link := &Key{Name: "Link", LastWrite: ts, Flags: KEY_SYM_LINK, Values: []Value{
-		{Name: "SymbolicLinkValue", Type: REG_LINK, Data: utf16z(`\Registry\Machine\Software\Types`)[:62]},
+		{Name: "SymbolicLinkValue", Type: regtype.REG_LINK, Data: utf16z(`\Registry\Machine\Software\Types`)[:62]},
 	}}
 	return &Key{Name: "ROOT", LastWrite: ts, Subkeys: []*Key{types, names, many, link}}
 }

@@ -3,6 +3,8 @@ package regcmd
 import (
 	"fmt"
 	"strings"
+
+	"wolfpack/internal/regtype"
 )
 
 // Op is a reg operation.
@@ -462,7 +464,7 @@ func (p *parser) add(c *Command) error {
 		return syntax(p.op)
 	}
 	if c.Separator != "" {
-		if t, _ := typeByName(c.Type); t != regMultiSZ {
+		if t, _ := typeByName(c.Type); t != regtype.REG_MULTI_SZ {
 			return syntax(p.op)
 		}
 	}
