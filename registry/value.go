@@ -9,6 +9,7 @@ import (
 
 	"wolfpack/internal/regipc/wire"
 	"wolfpack/internal/regtype"
+	"wolfpack/internal/utf16le"
 )
 
 // Value types, as x/sys/windows/registry names them (winnt.h's REG_* of internal/regtype).
@@ -65,7 +66,7 @@ func (k Key) GetStringValue(name string) (val string, valtype uint32, err error)
 	if typ != SZ && typ != EXPAND_SZ {
 		return "", typ, ErrUnexpectedType
 	}
-	return utf16String(data), typ, nil
+	return utf16le.DecodeZ(data), typ, nil
 }
 
 // GetMUIStringValue is GetStringValue: Wolfpack has no MUI resources to redirect to.
@@ -162,7 +163,7 @@ func (k Key) SetStringsValue(name string, value []string) error {
 		u = append(append(u, utf16.Encode([]rune(s))...), 0)
 	}
 	u = append(u, 0)
-	return k.SetValue(name, MULTI_SZ, utf16Bytes(u))
+	return k.SetValue(name, MULTI_SZ, utf16le.FromUnits(u))
 }
 
 // SetBinaryValue sets the value name to BINARY data.
@@ -207,12 +208,12 @@ func StringData(s string) ([]byte, error) {
 	if strings.IndexByte(s, 0) >= 0 {
 		return nil, errors.New("string cannot have 0 inside")
 	}
-	return utf16Bytes(append(utf16.Encode([]rune(s)), 0)), nil
+	return utf16le.EncodeZ(s), nil
 }
 
 // MultiString decodes MULTI_SZ data into its strings.
 func MultiString(data []byte) []string {
-	u := bytesUTF16(data)
+	u := utf16le.Units(data)
 	if len(u) > 0 && u[len(u)-1] == 0 {
 		u = u[:len(u)-1]
 	}
@@ -231,32 +232,4 @@ func MultiString(data []byte) []string {
 		out = append(out, string(utf16.Decode(u[from:])))
 	}
 	return out
-}
-
-// utf16String decodes string data up to its first NUL.
-func utf16String(data []byte) string {
-	u := bytesUTF16(data)
-	for i, c := range u {
-		if c == 0 {
-			u = u[:i]
-			break
-		}
-	}
-	return string(utf16.Decode(u))
-}
-
-func bytesUTF16(b []byte) []uint16 {
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
-	return u
-}
-
-func utf16Bytes(u []uint16) []byte {
-	b := make([]byte, 0, 2*len(u))
-	for _, c := range u {
-		b = binary.LittleEndian.AppendUint16(b, c)
-	}
-	return b
 }

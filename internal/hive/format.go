@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"time"
 	"unicode"
-	"unicode/utf16"
 )
 
 // Sizes and limits of the format.
@@ -279,31 +278,6 @@ func timeToFiletime(t time.Time) uint64 {
 		return 1<<64 - 1
 	}
 	return uint64(sec)*1e7 + uint64(t.Nanosecond()/100)
-}
-
-// decodeUTF16 decodes little-endian UTF-16 (odd trailing byte ignored).
-func decodeUTF16(b []byte) string {
-	n := len(b) / 2
-	// Fast path: all code units below 0x80.
-	ascii := true
-	for i := 0; i < n; i++ {
-		if b[2*i+1] != 0 || b[2*i] >= 0x80 {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		s := make([]byte, n)
-		for i := range s {
-			s[i] = b[2*i]
-		}
-		return string(s)
-	}
-	u := make([]uint16, n)
-	for i := range u {
-		u[i] = le16(b, 2*i)
-	}
-	return string(utf16.Decode(u))
 }
 
 // decodeLatin1 decodes a compressed ("extended ASCII") name.

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"wolfpack/internal/regtype"
+	"wolfpack/internal/utf16le"
 	"wolfpack/registry"
 )
 
@@ -283,7 +284,7 @@ type jsonValue struct {
 func jsonData(v registry.Value) any {
 	switch v.Type {
 	case regtype.REG_SZ, regtype.REG_EXPAND_SZ, regtype.REG_LINK:
-		return utf16String(v.Data)
+		return utf16le.DecodeZ(v.Data)
 	case regtype.REG_MULTI_SZ:
 		ss := multiString(v.Data)
 		if ss == nil {

@@ -9,6 +9,7 @@ import (
 	"unicode/utf16"
 
 	"wolfpack/internal/regtype"
+	"wolfpack/internal/utf16le"
 )
 
 // TypeName is the REG_* name of a type, or 0x… for a type Windows does not name.
@@ -38,7 +39,7 @@ func addableType(t uint32) bool {
 func EncodeData(t uint32, data, sep string) ([]byte, error) {
 	switch t {
 	case regtype.REG_SZ, regtype.REG_EXPAND_SZ:
-		return utf16z(data), nil
+		return utf16le.EncodeZ(data), nil
 	case regtype.REG_MULTI_SZ:
 		if sep == "" {
 			sep = `\0`
@@ -50,7 +51,7 @@ func EncodeData(t uint32, data, sep string) ([]byte, error) {
 					// reg.exe refuses empty strings inside REG_MULTI_SZ data.
 					return nil, errInvalidData
 				}
-				out = append(out, utf16z(s)...)
+				out = append(out, utf16le.EncodeZ(s)...)
 			}
 		}
 		return append(out, 0, 0), nil
@@ -108,7 +109,7 @@ func parseNumber(s string, bits int) (uint64, error) {
 func FormatData(t uint32, data []byte, sep string) string {
 	switch t {
 	case regtype.REG_SZ, regtype.REG_EXPAND_SZ, regtype.REG_LINK:
-		return utf16String(data)
+		return utf16le.DecodeZ(data)
 	case regtype.REG_MULTI_SZ:
 		if sep == "" {
 			sep = `\0`
@@ -130,36 +131,8 @@ func FormatData(t uint32, data []byte, sep string) string {
 	return strings.ToUpper(hex.EncodeToString(data))
 }
 
-func utf16z(s string) []byte {
-	u := utf16.Encode([]rune(s))
-	b := make([]byte, 0, 2*len(u)+2)
-	for _, c := range u {
-		b = binary.LittleEndian.AppendUint16(b, c)
-	}
-	return append(b, 0, 0)
-}
-
-func decodeUTF16(data []byte) []uint16 {
-	u := make([]uint16, len(data)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(data[2*i:])
-	}
-	return u
-}
-
-func utf16String(data []byte) string {
-	u := decodeUTF16(data)
-	for i, c := range u {
-		if c == 0 {
-			u = u[:i]
-			break
-		}
-	}
-	return string(utf16.Decode(u))
-}
-
 func multiString(data []byte) []string {
-	u := decodeUTF16(data)
+	u := utf16le.Units(data)
 	for len(u) > 0 && u[len(u)-1] == 0 {
 		u = u[:len(u)-1]
 	}
