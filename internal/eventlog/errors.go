@@ -53,6 +53,17 @@ func (e *EventError) ErrorCode() uint32 { return uint32(winerr.ERROR_EVT_INVALID
 // HTTPStatus is 400.
 func (e *EventError) HTTPStatus() int { return http.StatusBadRequest }
 
+// LogFullError is a report refused because the log is full and set to retain events.
+type LogFullError struct{ Log string }
+
+func (e *LogFullError) Error() string { return fmt.Sprintf("The event log file is full: %s.", e.Log) }
+
+// ErrorCode is Windows' ERROR_LOG_FILE_FULL.
+func (e *LogFullError) ErrorCode() uint32 { return uint32(winerr.ERROR_LOG_FILE_FULL) }
+
+// HTTPStatus is 507 Insufficient Storage.
+func (e *LogFullError) HTTPStatus() int { return http.StatusInsufficientStorage }
+
 // ConfigError is a log setting out of range.
 type ConfigError struct{ Msg string }
 
