@@ -16,12 +16,14 @@ import (
 //	  <Bookmark Channel="System" RecordId="1234" IsCurrent="true"/>
 //	</BookmarkList>
 type bookmarkList struct {
-	XMLName   xml.Name `xml:"BookmarkList"`
-	Bookmarks []struct {
-		Channel   string `xml:"Channel,attr"`
-		RecordID  uint64 `xml:"RecordId,attr"`
-		IsCurrent bool   `xml:"IsCurrent,attr"`
-	} `xml:"Bookmark"`
+	XMLName   xml.Name   `xml:"BookmarkList"`
+	Bookmarks []bookmark `xml:"Bookmark"`
+}
+
+type bookmark struct {
+	Channel   string `xml:"Channel,attr"`
+	RecordID  uint64 `xml:"RecordId,attr"`
+	IsCurrent bool   `xml:"IsCurrent,attr"`
 }
 
 // readBookmark returns the record number a bookmark file holds for log (any channel
@@ -46,7 +48,12 @@ func readBookmark(path, log string, file bool) (uint64, error) {
 // writeBookmark saves a bookmark of record id of channel.
 func writeBookmark(path, channel string, id uint64) error {
 	return writeFileVia(path, func(w io.Writer) error {
-		_, err := fmt.Fprintf(w, "<BookmarkList>\n  <Bookmark Channel=\"%s\" RecordId=\"%d\" IsCurrent=\"true\"/>\n</BookmarkList>\n", xmlEscape(channel), id)
+		b, err := xml.MarshalIndent(bookmarkList{Bookmarks: []bookmark{{channel, id, true}}}, "", "  ")
+		if err != nil {
+			return err
+		}
+		// Windows writes the empty Bookmark element self-closed; encoding/xml cannot.
+		_, err = fmt.Fprintf(w, "%s\n", strings.Replace(string(b), "></Bookmark>", "/>", 1))
 		return err
 	})
 }

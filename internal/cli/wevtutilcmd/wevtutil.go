@@ -152,7 +152,9 @@ func (r *runner) getLog(ctx context.Context) int {
 	if rc != 0 {
 		return rc
 	}
-	writeLogConfig(r.out, in, format == "xml")
+	if err := writeLogConfig(r.out, in, format == "xml"); err != nil {
+		return r.fail("Failed to read configuration for log "+r.inv.args[0]+".", err)
+	}
 	return 0
 }
 
