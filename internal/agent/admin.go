@@ -65,7 +65,7 @@ func (a *Agent) NodeAction(ctx context.Context, name, action string, act api.Clu
 		if err := a.db.DeleteNode(ctx, n.Name); err != nil {
 			return nil, err
 		}
-		a.opt.Report(ctx, EventNodeEvicted, LevelWarning, n.Name)
+		a.opt.Report(ctx, EventNodeEvicted, n.Name)
 		n.Evicted = true
 		return api.ClusterNode{Name: n.Name, ID: n.ID, State: "Evicted"}, nil
 	default:

@@ -420,25 +420,14 @@ func (n *Node) clusterAPIURL() string {
 }
 
 // reportClusterEvent writes the agent's events (source ClusSvc) to the System log, and
-// to the daemon's log. An event the catalog knows gets its type, level and category
-// from the catalog (1135 and 1177 are Critical there); level is used only for an ID
-// outside the catalog.
-func (n *Node) reportClusterEvent(ctx context.Context, id uint32, level int, strs ...string) {
-	n.Log.Info("cluster event", "source", eventlog.SourceCluster, "id", id, "level", level, "strings", strs)
+// to the daemon's log. The catalog gives each event its type, level and category (1135
+// and 1177 are Critical there); an ID outside it is Information.
+func (n *Node) reportClusterEvent(ctx context.Context, id uint32, strs ...string) {
+	n.Log.Info("cluster event", "source", eventlog.SourceCluster, "id", id, "strings", strs)
 	if n.Events == nil {
 		return
 	}
 	e := eventlog.Event{Log: eventlog.LogSystem, Source: eventlog.SourceCluster, EventID: id, Strings: strs}
-	if _, known := n.Events.Catalog().Lookup(eventlog.SourceCluster, id); !known {
-		e.Type = eventlog.TypeInformation
-		switch level {
-		case agent.LevelError:
-			e.Type = eventlog.TypeError
-		case agent.LevelWarning:
-			e.Type = eventlog.TypeWarning
-		}
-		e.Level = eventlog.Level(level)
-	}
 	if _, err := n.Events.Report(context.WithoutCancel(ctx), e); err != nil {
 		n.Log.Warn("cannot write a cluster event to the System log", "id", id, "err", err)
 	}

@@ -4,15 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-)
 
-// Windows error numbers the event log answers with.
-const (
-	codeFileNotFound     = 2     // ERROR_FILE_NOT_FOUND
-	codeInvalidParameter = 87    // ERROR_INVALID_PARAMETER
-	codeInvalidQuery     = 15001 // ERROR_EVT_INVALID_QUERY
-	codeChannelNotFound  = 15007 // ERROR_EVT_CHANNEL_NOT_FOUND
-	codeInvalidEventData = 15005 // ERROR_EVT_INVALID_EVENT_DATA
+	"wolfpack/internal/winerr"
 )
 
 // ErrClosed is returned by calls on a closed Service.
@@ -26,7 +19,7 @@ func (e *LogNotFoundError) Error() string {
 }
 
 // ErrorCode is Windows' ERROR_EVT_CHANNEL_NOT_FOUND.
-func (e *LogNotFoundError) ErrorCode() uint32 { return codeChannelNotFound }
+func (e *LogNotFoundError) ErrorCode() uint32 { return uint32(winerr.ERROR_EVT_CHANNEL_NOT_FOUND) }
 
 // HTTPStatus is 404.
 func (e *LogNotFoundError) HTTPStatus() int { return http.StatusNotFound }
@@ -44,7 +37,7 @@ func (e *QueryError) Error() string {
 }
 
 // ErrorCode is Windows' ERROR_EVT_INVALID_QUERY.
-func (e *QueryError) ErrorCode() uint32 { return codeInvalidQuery }
+func (e *QueryError) ErrorCode() uint32 { return uint32(winerr.ERROR_EVT_INVALID_QUERY) }
 
 // HTTPStatus is 400.
 func (e *QueryError) HTTPStatus() int { return http.StatusBadRequest }
@@ -55,10 +48,21 @@ type EventError struct{ Msg string }
 func (e *EventError) Error() string { return "eventlog: invalid event: " + e.Msg }
 
 // ErrorCode is Windows' ERROR_EVT_INVALID_EVENT_DATA.
-func (e *EventError) ErrorCode() uint32 { return codeInvalidEventData }
+func (e *EventError) ErrorCode() uint32 { return uint32(winerr.ERROR_EVT_INVALID_EVENT_DATA) }
 
 // HTTPStatus is 400.
 func (e *EventError) HTTPStatus() int { return http.StatusBadRequest }
+
+// LogFullError is a report refused because the log is full and set to retain events.
+type LogFullError struct{ Log string }
+
+func (e *LogFullError) Error() string { return fmt.Sprintf("The event log file is full: %s.", e.Log) }
+
+// ErrorCode is Windows' ERROR_LOG_FILE_FULL.
+func (e *LogFullError) ErrorCode() uint32 { return uint32(winerr.ERROR_LOG_FILE_FULL) }
+
+// HTTPStatus is 507 Insufficient Storage.
+func (e *LogFullError) HTTPStatus() int { return http.StatusInsufficientStorage }
 
 // ConfigError is a log setting out of range.
 type ConfigError struct{ Msg string }
@@ -66,7 +70,7 @@ type ConfigError struct{ Msg string }
 func (e *ConfigError) Error() string { return "eventlog: " + e.Msg }
 
 // ErrorCode is Windows' ERROR_INVALID_PARAMETER.
-func (e *ConfigError) ErrorCode() uint32 { return codeInvalidParameter }
+func (e *ConfigError) ErrorCode() uint32 { return uint32(winerr.ERROR_INVALID_PARAMETER) }
 
 // HTTPStatus is 400.
 func (e *ConfigError) HTTPStatus() int { return http.StatusBadRequest }
