@@ -221,6 +221,7 @@ func (a *Agent) ClusterProperties(ctx context.Context, props map[string]string, 
 		{Name: "VoterReplaceAfter", Type: "D", Value: strconv.Itoa(p.VoterReplaceAfter)},
 		{Name: "VotingMembers", Type: "D", Value: strconv.Itoa(voters)},
 		{Name: "ClusterEnforcedAntiAffinity", Type: "D", Value: strconv.Itoa(int(b2u(p.EnforcedAntiAffinity)))},
+		a.schemaProperty(ctx),
 	}, nil
 }
 
@@ -746,6 +747,9 @@ func closure(s *clusterdb.Snapshot, name string, next func(clusterdb.Resource) [
 func (a *Agent) Join(ctx context.Context, req api.ClusterJoinRequest) (api.ClusterJoinAnswer, error) {
 	if err := validName(req.Name); err != nil || req.PeerURL == "" {
 		return api.ClusterJoinAnswer{}, badParam("join needs a node name and a peer URL")
+	}
+	if err := a.checkJoinSchema(ctx, req); err != nil {
+		return api.ClusterJoinAnswer{}, err
 	}
 	if !a.opt.Embedded {
 		return api.ClusterJoinAnswer{}, badParam("this cluster uses an external etcd: start the node with --etcd-endpoints")

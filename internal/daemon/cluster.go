@@ -116,7 +116,8 @@ func (n *Node) join(ctx context.Context, hosts []string) error {
 	if err != nil {
 		return err
 	}
-	req := api.ClusterJoinRequest{Name: cfg.Name, PeerURL: "https://" + cfg.Peer, Witness: cfg.Witness, Secret: tok.Secret, CSR: string(csr)}
+	req := api.ClusterJoinRequest{Name: cfg.Name, PeerURL: "https://" + cfg.Peer, Witness: cfg.Witness, Secret: tok.Secret, CSR: string(csr),
+		SchemaMin: clusterdb.BuildSchema().Min, SchemaMax: clusterdb.BuildSchema().Max}
 	jctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	var ans api.ClusterJoinAnswer
@@ -131,6 +132,9 @@ func (n *Node) join(ctx context.Context, hosts []string) error {
 		var ae *api.Error
 		if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
 			return fmt.Errorf("join %s refused: wrong join token (it is the content of the %s file of a node of the cluster, current since the last rotation)", cfg.Join, clusterdb.JoinTokenFile)
+		}
+		if errors.As(err, &ae) && ae.Code == agent.ErrorIncompatibleVersions {
+			return fmt.Errorf("join %s refused (error %d): %s", cfg.Join, ae.Code, ae.Message)
 		}
 		// etcd adds a member only to a cluster whose members have all been connected
 		// for a few seconds, and one learner at a time: wait for that.
