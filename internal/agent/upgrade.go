@@ -10,6 +10,8 @@ import (
 
 	"wolfpack/internal/api"
 	"wolfpack/internal/clusterdb"
+	"wolfpack/internal/eventlog"
+	"wolfpack/internal/winerr"
 )
 
 // Rolling upgrade (clusterdb/version.go): a node runs only when its build runs the
@@ -19,11 +21,11 @@ import (
 
 // ErrorIncompatibleVersions is winerror.h's ERROR_CLUSTER_INCOMPATIBLE_VERSIONS: a join
 // refused because the builds cannot run together.
-const ErrorIncompatibleVersions = 5075
+const ErrorIncompatibleVersions = uint32(winerr.ERROR_CLUSTER_INCOMPATIBLE_VERSIONS)
 
 // EventSchemaRaised is Wolfpack's own ClusSvc event (WSFC documents none for an update
 // of the cluster functional level): %1 the old schema version, %2 the new one.
-const EventSchemaRaised uint32 = 1905
+const EventSchemaRaised = eventlog.EventSchemaRaised
 
 // SchemaRefusal is the detail of a join refused with ErrorIncompatibleVersions.
 type SchemaRefusal struct {
@@ -113,7 +115,7 @@ func (a *Agent) upgradeSchema(ctx context.Context, s *clusterdb.Snapshot) {
 		case ok:
 			a.log.Info("cluster schema version raised: every node runs a build that supports it",
 				"from", r.From, "to", r.To, "lowest", r.Lowest)
-			a.opt.Report(ctx, EventSchemaRaised, LevelInformation, strconv.Itoa(r.From), strconv.Itoa(r.To))
+			a.opt.Report(ctx, EventSchemaRaised, strconv.Itoa(r.From), strconv.Itoa(r.To))
 		}
 		a.schemaVersion.Store(int64(cs.Version))
 	}

@@ -36,7 +36,7 @@ func TestRollingUpgrade(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var events []string
-	report := func(_ context.Context, id uint32, _ int, s ...string) {
+	report := func(_ context.Context, id uint32, s ...string) {
 		mu.Lock()
 		events = append(events, fmt.Sprint(id, s))
 		mu.Unlock()

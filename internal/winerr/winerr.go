@@ -65,6 +65,7 @@ const (
 	ERROR_CLUSTER_NODE_DOWN               Errno = 5050
 	ERROR_DEPENDENCY_NOT_ALLOWED          Errno = 5069
 	ERROR_CLUSTER_NODE_CANT_HOST_RESOURCE Errno = 5071
+	ERROR_CLUSTER_INCOMPATIBLE_VERSIONS   Errno = 5075
 	ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND Errno = 5078
 )
 
@@ -128,6 +129,7 @@ var facts = map[Errno]fact{
 	ERROR_CIRCULAR_DEPENDENCY:             {"ERROR_CIRCULAR_DEPENDENCY", "A circular dependency cannot be made."},
 	ERROR_CLUSTER_NODE_DOWN:               {"ERROR_CLUSTER_NODE_DOWN", "The cluster node is down."},
 	ERROR_DEPENDENCY_NOT_ALLOWED:          {"ERROR_DEPENDENCY_NOT_ALLOWED", "The cluster resources must be in the same group."},
+	ERROR_CLUSTER_INCOMPATIBLE_VERSIONS:   {"ERROR_CLUSTER_INCOMPATIBLE_VERSIONS", "The cluster node's version is incompatible with the cluster's version."},
 	ERROR_CLUSTER_NODE_CANT_HOST_RESOURCE: {"ERROR_CLUSTER_NODE_CANT_HOST_RESOURCE", "The cluster node cannot host the resource."},
 	ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND: {"ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND", "The specified resource type was not found."},
 
