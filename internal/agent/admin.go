@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 )
 
@@ -21,7 +20,7 @@ import (
 type ValidType func(name string) bool
 
 // NodeAction carries out `cluster node NAME /action`.
-func (a *Agent) NodeAction(ctx context.Context, name, action string, act api.ClusterAction) (any, error) {
+func (a *Agent) NodeAction(ctx context.Context, name, action string, act wire.ClusterAction) (any, error) {
 	if action == "status" || (action == "prop" && len(act.Props) == 0 && len(act.UseDefault) == 0) {
 		s, stale, err := a.viewStale(ctx)
 		if err != nil {
@@ -60,14 +59,14 @@ func (a *Agent) NodeAction(ctx context.Context, name, action string, act api.Clu
 		err = clusterdb.RemoveMember(rctx, a.cli, n.EtcdMemberID)
 		cancel()
 		if err != nil {
-			return nil, &Error{Code: ErrorInvalidState, Status: http.StatusConflict, Msg: messages[ErrorInvalidState], Detail: err.Error()}
+			return nil, &Error{Code: ErrorInvalidState, Status: wire.StatusConflict, Msg: messages[ErrorInvalidState], Detail: err.Error()}
 		}
 		if err := a.db.DeleteNode(ctx, n.Name); err != nil {
 			return nil, err
 		}
 		a.opt.Report(ctx, EventNodeEvicted, LevelWarning, n.Name)
 		n.Evicted = true
-		return api.ClusterNode{Name: n.Name, ID: n.ID, State: "Evicted"}, nil
+		return wire.ClusterNode{Name: n.Name, ID: n.ID, State: "Evicted"}, nil
 	default:
 		return nil, badParam("unknown node action %q", action)
 	}
@@ -153,7 +152,7 @@ func parseFlag(name, v string) (bool, error) {
 // (seconds a voter's node may be gone before another node votes in its place) and
 // ClusterEnforcedAntiAffinity (WSFC's: 1 keeps a group offline rather than beside a
 // group of a common AntiAffinityClassNames entry). VotingMembers is read-only.
-func (a *Agent) ClusterProperties(ctx context.Context, props map[string]string, useDefault []string) ([]api.ClusterProperty, error) {
+func (a *Agent) ClusterProperties(ctx context.Context, props map[string]string, useDefault []string) ([]wire.ClusterProperty, error) {
 	d := clusterdb.DefaultProperties()
 	props = withDefaults(props, useDefault, map[string]string{"voters": strconv.Itoa(d.Voters),
 		"voterreplaceafter": strconv.Itoa(d.VoterReplaceAfter), "clusterenforcedantiaffinity": "0"})
@@ -216,7 +215,7 @@ func (a *Agent) ClusterProperties(ctx context.Context, props map[string]string, 
 			voters++
 		}
 	}
-	return []api.ClusterProperty{
+	return []wire.ClusterProperty{
 		{Name: "Voters", Type: "D", Value: strconv.Itoa(p.Voters)},
 		{Name: "VoterReplaceAfter", Type: "D", Value: strconv.Itoa(p.VoterReplaceAfter)},
 		{Name: "VotingMembers", Type: "D", Value: strconv.Itoa(voters)},
@@ -224,19 +223,19 @@ func (a *Agent) ClusterProperties(ctx context.Context, props map[string]string, 
 	}, nil
 }
 
-func (a *Agent) groupStatusNow(ctx context.Context, name string) (api.ClusterGroup, error) {
+func (a *Agent) groupStatusNow(ctx context.Context, name string) (wire.ClusterGroup, error) {
 	s, err := a.freshSnapshot(ctx)
 	if err != nil {
-		return api.ClusterGroup{}, err
+		return wire.ClusterGroup{}, err
 	}
 	g, ok := s.Groups[clusterdb.Key(name)]
 	if !ok {
-		return api.ClusterGroup{}, errCode(ErrorGroupNotFound, name)
+		return wire.ClusterGroup{}, errCode(ErrorGroupNotFound, name)
 	}
 	return groupStatus(s, g), nil
 }
 
-func (a *Agent) resourceStatusNow(ctx context.Context, name string) (api.ClusterResource, error) {
+func (a *Agent) resourceStatusNow(ctx context.Context, name string) (wire.ClusterResource, error) {
 	vctx, cancel := context.WithTimeout(ctx, ViewTimeout)
 	s, err := a.db.ResourceView(vctx, name)
 	cancel()
@@ -244,10 +243,10 @@ func (a *Agent) resourceStatusNow(ctx context.Context, name string) (api.Cluster
 		s, err = a.view(ctx) // the database does not answer: this node's own view
 	}
 	if err != nil {
-		return api.ClusterResource{}, dbErr(err)
+		return wire.ClusterResource{}, dbErr(err)
 	}
 	if _, ok := s.Resources[clusterdb.Key(name)]; !ok {
-		return api.ClusterResource{}, errCode(ErrorResourceNotFound, name)
+		return wire.ClusterResource{}, errCode(ErrorResourceNotFound, name)
 	}
 	return resourceStatus(s, s.Resources[clusterdb.Key(name)]), nil
 }
@@ -284,7 +283,7 @@ func (a *Agent) checkNode(ctx context.Context, node string) (string, error) {
 }
 
 // GroupAction carries out `cluster group NAME /action`.
-func (a *Agent) GroupAction(ctx context.Context, name, action string, act api.ClusterAction) (any, error) {
+func (a *Agent) GroupAction(ctx context.Context, name, action string, act wire.ClusterAction) (any, error) {
 	switch action {
 	case "create":
 		if err := validName(name); err != nil {
@@ -348,7 +347,7 @@ func (a *Agent) GroupAction(ctx context.Context, name, action string, act api.Cl
 		if err := a.db.DeleteGroup(ctx, g.Name, rev); err != nil {
 			return nil, dbErr(err)
 		}
-		return api.ClusterGroup{Name: g.Name, State: "Deleted"}, nil
+		return wire.ClusterGroup{Name: g.Name, State: "Deleted"}, nil
 	case "rename":
 		if err := validName(act.Name); err != nil {
 			return nil, err
@@ -489,7 +488,7 @@ func (a *Agent) findResource(ctx context.Context, name string) (clusterdb.Resour
 }
 
 // ResourceAction carries out `cluster resource NAME /action`.
-func (a *Agent) ResourceAction(ctx context.Context, name, action string, act api.ClusterAction) (any, error) {
+func (a *Agent) ResourceAction(ctx context.Context, name, action string, act wire.ClusterAction) (any, error) {
 	switch action {
 	case "create":
 		if err := validName(name); err != nil {
@@ -567,7 +566,7 @@ func (a *Agent) ResourceAction(ctx context.Context, name, action string, act api
 		if err := a.db.DeleteResource(ctx, r.Name, rev); err != nil {
 			return nil, dbErr(err)
 		}
-		return api.ClusterResource{Name: r.Name, Group: r.Group, State: "Deleted"}, nil
+		return wire.ClusterResource{Name: r.Name, Group: r.Group, State: "Deleted"}, nil
 	case "online":
 		s, err := a.freshSnapshot(ctx)
 		if err != nil {
@@ -743,20 +742,20 @@ func closure(s *clusterdb.Snapshot, name string, next func(clusterdb.Resource) [
 // Join admits a node to the cluster's embedded etcd (POST /v1/cluster/join): as a learner
 // that it promotes once it has caught up, while the cluster has fewer voters than it wants
 // (a witness always: it exists to vote), else as a non-voter, a client of the voters.
-func (a *Agent) Join(ctx context.Context, req api.ClusterJoinRequest) (api.ClusterJoinAnswer, error) {
+func (a *Agent) Join(ctx context.Context, req wire.ClusterJoinRequest) (wire.ClusterJoinAnswer, error) {
 	if err := validName(req.Name); err != nil || req.PeerURL == "" {
-		return api.ClusterJoinAnswer{}, badParam("join needs a node name and a peer URL")
+		return wire.ClusterJoinAnswer{}, badParam("join needs a node name and a peer URL")
 	}
 	if !a.opt.Embedded {
-		return api.ClusterJoinAnswer{}, badParam("this cluster uses an external etcd: start the node with --etcd-endpoints")
+		return wire.ClusterJoinAnswer{}, badParam("this cluster uses an external etcd: start the node with --etcd-endpoints")
 	}
 	cfg, err := a.db.Voting(ctx)
 	if err != nil {
-		return api.ClusterJoinAnswer{}, err
+		return wire.ClusterJoinAnswer{}, err
 	}
 	members, err := clusterdb.Members(ctx, a.cli)
 	if err != nil {
-		return api.ClusterJoinAnswer{}, err
+		return wire.ClusterJoinAnswer{}, err
 	}
 	// A member left by an earlier, failed join of this node does not count.
 	counted := 0
@@ -771,12 +770,12 @@ func (a *Agent) Join(ctx context.Context, req api.ClusterJoinRequest) (api.Clust
 	}
 	if !req.Witness && (noVote || counted >= cfg.Voters) {
 		a.log.Info("node joining as a non-voter", "node", req.Name, "voters", counted)
-		return api.ClusterJoinAnswer{Role: clusterdb.RoleNonVoter, Endpoints: clusterdb.VoterClientURLs(members)}, nil
+		return wire.ClusterJoinAnswer{Role: clusterdb.RoleNonVoter, Endpoints: clusterdb.VoterClientURLs(members)}, nil
 	}
 	ans, err := clusterdb.AddLearner(ctx, a.cli, clusterdb.JoinRequest{Name: req.Name, PeerURL: req.PeerURL, Witness: req.Witness})
 	if err != nil {
-		return api.ClusterJoinAnswer{}, &Error{Code: ErrorInvalidState, Status: 409, Msg: err.Error()}
+		return wire.ClusterJoinAnswer{}, &Error{Code: ErrorInvalidState, Status: 409, Msg: err.Error()}
 	}
 	a.log.Info("node joining as a voter", "node", req.Name, "peer", req.PeerURL, "witness", req.Witness)
-	return api.ClusterJoinAnswer{Role: clusterdb.RoleVoter, MemberID: ans.MemberID, InitialCluster: ans.InitialCluster, Endpoints: ans.Endpoints}, nil
+	return wire.ClusterJoinAnswer{Role: clusterdb.RoleVoter, MemberID: ans.MemberID, InitialCluster: ans.InitialCluster, Endpoints: ans.Endpoints}, nil
 }

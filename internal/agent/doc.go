@@ -25,7 +25,7 @@
 // (the System log, source ClusSvc): 1069 resource failed, 1065 online failed, 1153
 // failover, 1205/1254 group failed, 1062/1135 node joined/left, 1177 quorum lost.
 //
-// The exported methods of Agent (status.go, admin.go) implement api.ClusterService, the
+// The exported methods of Agent (status.go, admin.go) implement internal/api's ClusterService, the
 // HTTP API of `cluster`; errors carry Windows' cluster error numbers. Collector gives
 // the Prometheus gauges.
 package agent

@@ -9,7 +9,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 )
 
@@ -19,7 +19,7 @@ import (
 const ViewTimeout = time.Second
 
 // view returns a snapshot for a read: a fresh one, or the agent's last one with the
-// answer marked stale (api.MarkStale) when the database does not answer in time.
+// answer marked stale (wire.MarkStale) when the database does not answer in time.
 func (a *Agent) view(ctx context.Context) (*clusterdb.Snapshot, error) {
 	s, _, err := a.viewStale(ctx)
 	return s, err
@@ -49,7 +49,7 @@ func (a *Agent) viewStale(ctx context.Context) (*clusterdb.Snapshot, bool, error
 	if last == nil {
 		return nil, false, err
 	}
-	api.MarkStale(ctx, fmt.Sprintf("%s; this is node %s's own view as of %s, and the state may be stale",
+	wire.MarkStale(ctx, fmt.Sprintf("%s; this is node %s's own view as of %s, and the state may be stale",
 		a.quorumText(ctx), a.opt.Name, at.UTC().Format("15:04:05 UTC")))
 	return last, true, nil
 }

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/regipc"
 	"wolfpack/internal/registry"
 )
@@ -47,53 +47,6 @@ import (
 // Errors carry the Windows code ({"error":…, "code":2}); a restore blocked by open
 // handles is 409 with code 5 and detail {"key":…, "holders":[RegistryHandle…]}.
 
-// RegistryValue is a value in the registry routes.
-type RegistryValue struct {
-	Path string `json:"path,omitempty"` // PUT only
-	Name string `json:"name"`
-	Type uint32 `json:"type"`
-	Data []byte `json:"data"`
-}
-
-// RegistryKey is a key's values (stored order) and subkey names.
-type RegistryKey struct {
-	Values  []RegistryValue `json:"values"`
-	Subkeys []string        `json:"subkeys"`
-}
-
-// RegistryHandle is one open handle.
-type RegistryHandle struct {
-	ID       uint64    `json:"id"`
-	PID      int       `json:"pid"`
-	UID      int       `json:"uid"`
-	Exe      string    `json:"exe"`
-	OpenedAs string    `json:"openedAs"`
-	Resolved string    `json:"resolved"`
-	Access   uint32    `json:"access"`
-	Opened   time.Time `json:"opened"`
-}
-
-// RegistryChange is one line of a watch stream.
-type RegistryChange struct {
-	Key    string  `json:"key"`
-	Filter uint32  `json:"filter"`
-	Value  *string `json:"value,omitempty"` // the value set or deleted, when one was
-}
-
-// RegistrySecurity is a key's security descriptor (self-relative, base64 in JSON), or
-// the parts info (SECURITY_INFORMATION) names.
-type RegistrySecurity struct {
-	Path string `json:"path,omitempty"` // PUT only
-	Info uint32 `json:"info"`
-	SD   []byte `json:"sd"`
-}
-
-// RegistryInUse is the detail of a restore refused because of open handles.
-type RegistryInUse struct {
-	Key     string           `json:"key"`
-	Holders []RegistryHandle `json:"holders"`
-}
-
 // RegisterRegistry adds the /v1/registry routes for reg. loadDir keeps hives loaded
 // through the API (see regipc.Server.LoadDir).
 func RegisterRegistry(s *Server, reg *registry.Registry, loadDir string) {
@@ -121,7 +74,7 @@ func (h *registryRoutes) getSecurity(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("info"); v != "" {
 		var err error
 		if info, err = strconv.ParseUint(v, 10, 32); err != nil {
-			WriteError(w, BadRequest("info: not a number of SECURITY_INFORMATION bits: %s", Clip(v)))
+			WriteError(w, wire.BadRequest("info: not a number of SECURITY_INFORMATION bits: %s", wire.Clip(v)))
 			return
 		}
 	}
@@ -136,11 +89,11 @@ func (h *registryRoutes) getSecurity(w http.ResponseWriter, r *http.Request) {
 		registryError(w, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, RegistrySecurity{Info: uint32(info), SD: sd})
+	WriteJSON(w, http.StatusOK, wire.RegistrySecurity{Info: uint32(info), SD: sd})
 }
 
 func (h *registryRoutes) setSecurity(w http.ResponseWriter, r *http.Request) {
-	var in RegistrySecurity
+	var in wire.RegistrySecurity
 	if err := ReadJSON(r, &in); err != nil {
 		WriteError(w, err)
 		return
@@ -178,7 +131,7 @@ func RemoteOwner(r *http.Request) registry.Owner {
 	o := registry.Owner{UID: TokenUID, Admin: true, Exe: fmt.Sprintf("http:%s (%s)", cmp.Or(c.Name, "-"), r.RemoteAddr)}
 	if c.Node {
 		if on := r.Header.Get(forwardedHeader); on != "" && on != "-" {
-			o.Exe = fmt.Sprintf("http:%s via %s", Clip(on), c.Name)
+			o.Exe = fmt.Sprintf("http:%s via %s", wire.Clip(on), c.Name)
 		} else {
 			o.UID = 0
 		}
@@ -190,7 +143,7 @@ func RemoteOwner(r *http.Request) registry.Owner {
 func (h *registryRoutes) open(s *registry.Session, r *http.Request, access uint32) (registry.Handle, error) {
 	p := r.URL.Query().Get("path")
 	if p == "" {
-		return 0, BadRequest("missing path")
+		return 0, wire.BadRequest("missing path")
 	}
 	return s.OpenPathAccess(p, 0, access)
 }
@@ -199,8 +152,8 @@ func (h *registryRoutes) open(s *registry.Session, r *http.Request, access uint3
 func registryError(w http.ResponseWriter, err error) {
 	var inUse *registry.KeysInUseError
 	if errors.As(err, &inUse) {
-		detail, _ := json.Marshal(RegistryInUse{Key: inUse.Key, Holders: apiHandles(inUse.Holders)})
-		WriteError(w, &Error{Status: http.StatusConflict, Code: uint32(registry.ERROR_ACCESS_DENIED), Message: errorMessage(err), Detail: detail})
+		detail, _ := json.Marshal(wire.RegistryInUse{Key: inUse.Key, Holders: apiHandles(inUse.Holders)})
+		WriteError(w, &wire.Error{Status: http.StatusConflict, Code: uint32(registry.ERROR_ACCESS_DENIED), Message: errorMessage(err), Detail: detail})
 		return
 	}
 	var errno registry.Errno
@@ -212,16 +165,16 @@ func registryError(w http.ResponseWriter, err error) {
 		case registry.ERROR_ACCESS_DENIED:
 			status = http.StatusForbidden
 		}
-		WriteError(w, &Error{Status: status, Code: uint32(errno), Message: errorMessage(err)})
+		WriteError(w, &wire.Error{Status: status, Code: uint32(errno), Message: errorMessage(err)})
 		return
 	}
 	WriteError(w, err)
 }
 
-func apiHandles(hs []registry.HandleInfo) []RegistryHandle {
-	out := make([]RegistryHandle, len(hs))
+func apiHandles(hs []registry.HandleInfo) []wire.RegistryHandle {
+	out := make([]wire.RegistryHandle, len(hs))
 	for i, x := range hs {
-		out[i] = RegistryHandle{ID: uint64(x.ID), PID: x.Owner.PID, UID: x.Owner.UID, Exe: x.Owner.Exe,
+		out[i] = wire.RegistryHandle{ID: uint64(x.ID), PID: x.Owner.PID, UID: x.Owner.UID, Exe: x.Owner.Exe,
 			OpenedAs: x.OpenedAs, Resolved: x.Resolved, Access: x.Access, Opened: x.Opened}
 	}
 	return out
@@ -245,12 +198,12 @@ func (h *registryRoutes) getKey(w http.ResponseWriter, r *http.Request) {
 		registryError(w, err)
 		return
 	}
-	out := RegistryKey{Values: make([]RegistryValue, len(vals)), Subkeys: subs}
+	out := wire.RegistryKey{Values: make([]wire.RegistryValue, len(vals)), Subkeys: subs}
 	if out.Subkeys == nil {
 		out.Subkeys = []string{}
 	}
 	for i, v := range vals {
-		out.Values[i] = RegistryValue{Name: v.Name, Type: v.Type, Data: v.Data}
+		out.Values[i] = wire.RegistryValue{Name: v.Name, Type: v.Type, Data: v.Data}
 	}
 	WriteJSON(w, http.StatusOK, out)
 }
@@ -304,11 +257,11 @@ func (h *registryRoutes) getValue(w http.ResponseWriter, r *http.Request) {
 		registryError(w, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, RegistryValue{Name: name, Type: typ, Data: data})
+	WriteJSON(w, http.StatusOK, wire.RegistryValue{Name: name, Type: typ, Data: data})
 }
 
 func (h *registryRoutes) setValue(w http.ResponseWriter, r *http.Request) {
-	var in RegistryValue
+	var in wire.RegistryValue
 	if err := ReadJSON(r, &in); err != nil {
 		WriteError(w, err)
 		return
@@ -388,7 +341,7 @@ func (h *registryRoutes) watch(w http.ResponseWriter, r *http.Request) {
 	_ = rc.Flush()
 	enc := json.NewEncoder(w)
 	for c := range ch {
-		rch := RegistryChange{Key: c.Key, Filter: c.Filter}
+		rch := wire.RegistryChange{Key: c.Key, Filter: c.Filter}
 		if c.HasValue {
 			rch.Value = &c.Value
 		}

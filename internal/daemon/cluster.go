@@ -18,6 +18,8 @@ import (
 
 	"wolfpack/internal/agent"
 	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/eventlog"
 	"wolfpack/internal/fencing"
@@ -32,7 +34,7 @@ import (
 //
 //   - A node that joins (--join, and no etcd member in its data directory yet) sends its
 //     request to the node it joins over a TLS connection pinned to the CA hash of its join
-//     token (api.JoinCluster): the secret goes out only once that node has shown the
+//     token (client.JoinCluster): the secret goes out only once that node has shown the
 //     cluster's CA. From the answer it writes its certificate and the CA, and keeps the
 //     etcd membership for startEtcd. Nothing is written when the join fails, and
 //     the join token never is.
@@ -116,19 +118,19 @@ func (n *Node) join(ctx context.Context, hosts []string) error {
 	if err != nil {
 		return err
 	}
-	req := api.ClusterJoinRequest{Name: cfg.Name, PeerURL: "https://" + cfg.Peer, Witness: cfg.Witness, Secret: tok.Secret, CSR: string(csr)}
+	req := wire.ClusterJoinRequest{Name: cfg.Name, PeerURL: "https://" + cfg.Peer, Witness: cfg.Witness, Secret: tok.Secret, CSR: string(csr)}
 	jctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
-	var ans api.ClusterJoinAnswer
+	var ans wire.ClusterJoinAnswer
 	for {
-		ans, err = api.JoinCluster(jctx, base, tok.CAHash, req)
+		ans, err = client.JoinCluster(jctx, base, tok.CAHash, req)
 		if err == nil {
 			break
 		}
 		if errors.Is(err, pki.ErrPin) {
 			return fmt.Errorf("join %s refused before sending the token's secret: the node's CA is not the one the token pins (the token is of another cluster, or %s is not a node of the token's cluster): %w", cfg.Join, cfg.Join, err)
 		}
-		var ae *api.Error
+		var ae *wire.Error
 		if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
 			return fmt.Errorf("join %s refused: wrong join token (it is the content of the %s file of a node of the cluster, current since the last rotation)", cfg.Join, clusterdb.JoinTokenFile)
 		}

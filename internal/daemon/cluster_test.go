@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
 	"wolfpack/internal/cli/clustercmd"
 	"wolfpack/internal/daemon"
 	"wolfpack/internal/pki"
@@ -95,7 +95,7 @@ func startNode(t *testing.T, args ...string) (dataDir string) {
 	})
 	end := time.Now().Add(time.Minute)
 	for {
-		if _, err := os.Stat(filepath.Join(dataDir, api.AddrFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(dataDir, client.AddrFile)); err == nil {
 			return dataDir
 		}
 		select {
@@ -113,13 +113,13 @@ func startNode(t *testing.T, args ...string) (dataDir string) {
 func cluster(t *testing.T, dataDir string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	st := clustercmd.Run(context.Background(), args, &out, &errOut, func() (*api.Client, error) { return api.FromDataDir(dataDir) })
+	st := clustercmd.Run(context.Background(), args, &out, &errOut, func() (*client.Client, error) { return client.FromDataDir(dataDir) })
 	return st, out.String(), errOut.String()
 }
 
 func readAddr(t *testing.T, dataDir string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dataDir, api.AddrFile))
+	b, err := os.ReadFile(filepath.Join(dataDir, client.AddrFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestClusterTLSAndMetrics(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("/metrics without the token: status %d, want 401", resp.StatusCode)
 	}
-	c, err := api.FromDataDir(n1)
+	c, err := client.FromDataDir(n1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/web"
 )
@@ -31,7 +32,7 @@ func (n *Node) startConsole(ctx context.Context) error {
 // consoleBackend reads the cluster for the console routes.
 type consoleBackend struct{ n *Node }
 
-func (b *consoleBackend) View(ctx context.Context) (api.ClusterView, error) {
+func (b *consoleBackend) View(ctx context.Context) (wire.ClusterView, error) {
 	return b.n.Cluster.View(ctx)
 }
 
@@ -40,8 +41,8 @@ func (b *consoleBackend) View(ctx context.Context) (api.ClusterView, error) {
 const memberTimeout = time.Second
 
 // Etcd lists the database's members and asks each for its status, all at once.
-func (b *consoleBackend) Etcd(ctx context.Context) (api.EtcdHealth, error) {
-	h := api.EtcdHealth{External: b.n.external != nil, Members: []api.EtcdMember{}}
+func (b *consoleBackend) Etcd(ctx context.Context) (wire.EtcdHealth, error) {
+	h := wire.EtcdHealth{External: b.n.external != nil, Members: []wire.EtcdMember{}}
 	lctx, cancel := context.WithTimeout(ctx, 2*memberTimeout)
 	defer cancel()
 	list, err := b.n.Etcd.MemberList(lctx)
@@ -49,10 +50,10 @@ func (b *consoleBackend) Etcd(ctx context.Context) (api.EtcdHealth, error) {
 		h.Error = "cannot list the database's members: " + err.Error()
 		return h, nil
 	}
-	h.Members = make([]api.EtcdMember, len(list.Members))
+	h.Members = make([]wire.EtcdMember, len(list.Members))
 	var wg sync.WaitGroup
 	for i, m := range list.Members {
-		em := api.EtcdMember{ID: fmt.Sprintf("%x", m.ID), Name: m.Name, PeerURLs: m.PeerURLs,
+		em := wire.EtcdMember{ID: fmt.Sprintf("%x", m.ID), Name: m.Name, PeerURLs: m.PeerURLs,
 			ClientURLs: m.ClientURLs, Learner: m.IsLearner}
 		if em.PeerURLs == nil {
 			em.PeerURLs = []string{}
@@ -96,7 +97,7 @@ func (b *consoleBackend) Etcd(ctx context.Context) (api.EtcdHealth, error) {
 	}
 	h.Quorum.Needed = h.Quorum.Voters/2 + 1
 	h.Quorum.Has = h.Quorum.Voters > 0 && h.Quorum.Healthy >= h.Quorum.Needed
-	slices.SortFunc(h.Members, func(x, y api.EtcdMember) int { return strings.Compare(x.Name, y.Name) })
+	slices.SortFunc(h.Members, func(x, y wire.EtcdMember) int { return strings.Compare(x.Name, y.Name) })
 	return h, nil
 }
 

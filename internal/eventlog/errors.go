@@ -3,8 +3,11 @@ package eventlog
 import (
 	"errors"
 	"fmt"
-	"net/http"
 )
+
+// The errors below carry a Windows error number (ErrorCode) and the class of failure as
+// an HTTP status number (HTTPStatus), which internal/api sends as they are: the log names
+// the class without speaking HTTP (the numbers are written out, not net/http's names).
 
 // Windows error numbers the event log answers with.
 const (
@@ -29,7 +32,7 @@ func (e *LogNotFoundError) Error() string {
 func (e *LogNotFoundError) ErrorCode() uint32 { return codeChannelNotFound }
 
 // HTTPStatus is 404.
-func (e *LogNotFoundError) HTTPStatus() int { return http.StatusNotFound }
+func (e *LogNotFoundError) HTTPStatus() int { return 404 }
 
 // QueryError is a query the parser does not accept; Pos is the byte offset (0-based)
 // where it stopped understanding.
@@ -47,7 +50,7 @@ func (e *QueryError) Error() string {
 func (e *QueryError) ErrorCode() uint32 { return codeInvalidQuery }
 
 // HTTPStatus is 400.
-func (e *QueryError) HTTPStatus() int { return http.StatusBadRequest }
+func (e *QueryError) HTTPStatus() int { return 400 }
 
 // EventError says that a reported event breaks a limit or lacks a field.
 type EventError struct{ Msg string }
@@ -58,7 +61,7 @@ func (e *EventError) Error() string { return "eventlog: invalid event: " + e.Msg
 func (e *EventError) ErrorCode() uint32 { return codeInvalidEventData }
 
 // HTTPStatus is 400.
-func (e *EventError) HTTPStatus() int { return http.StatusBadRequest }
+func (e *EventError) HTTPStatus() int { return 400 }
 
 // ConfigError is a log setting out of range.
 type ConfigError struct{ Msg string }
@@ -69,7 +72,7 @@ func (e *ConfigError) Error() string { return "eventlog: " + e.Msg }
 func (e *ConfigError) ErrorCode() uint32 { return codeInvalidParameter }
 
 // HTTPStatus is 400.
-func (e *ConfigError) HTTPStatus() int { return http.StatusBadRequest }
+func (e *ConfigError) HTTPStatus() int { return 400 }
 
 // FormatError is damage in a log segment or an export file: what and where.
 type FormatError struct {
