@@ -239,7 +239,7 @@ func (w *groupWorker) step(s *clusterdb.Snapshot) {
 		w.mu.Unlock()
 		for _, r := range s.GroupResources(g.Name) {
 			if slices.Contains(online, clusterdb.Key(r.Name)) {
-				a.checkpointer().Online(w.ctx, checkpointResource(r), w.fence)
+				a.checkpointer().StartCapture(w.ctx, r, w.fence)
 			}
 		}
 		w.cpFence = w.fence
@@ -449,7 +449,7 @@ func (w *groupWorker) startable(s *clusterdb.Snapshot, r clusterdb.Resource, dep
 	if lr.running && state != clusterdb.StateFailed {
 		if state == clusterdb.StateOnline && !slices.Equal(lr.keys, r.Checkpoints) {
 			lr.keys = slices.Clone(r.Checkpoints)
-			a.checkpointer().KeysChanged(w.ctx, checkpointResource(r), w.getFence())
+			a.checkpointer().CheckpointKeysChanged(w.ctx, r, w.getFence())
 		}
 		return nil
 	}
@@ -513,9 +513,8 @@ func (w *groupWorker) onlineWave(wave []*localResource) {
 func (w *groupWorker) startOne(lr *localResource) {
 	a := w.a
 	r := lr.rec
-	cr := checkpointResource(r)
-	cr.Waiting = func(what string, until time.Time) { w.setWaiting(lr, what, until) }
-	if err := a.checkpointer().BeforeOnline(w.ctx, cr, w.fence); err != nil {
+	waiting := func(what string, until time.Time) { w.setWaiting(lr, what, until) }
+	if err := a.checkpointer().RestoreCheckpoints(w.ctx, r, w.fence, waiting); err != nil {
 		w.onlineFailed(lr, fmt.Errorf("registry checkpoint restore: %w", err))
 		return
 	}
@@ -557,7 +556,7 @@ func (w *groupWorker) startOne(lr *localResource) {
 		w.deferLocked(lr, clusterdb.StateOnline, "")
 	}
 	w.mu.Unlock()
-	a.checkpointer().Online(w.ctx, cr, w.fence)
+	a.checkpointer().StartCapture(w.ctx, r, w.fence)
 }
 
 // onlineFailed applies the restart policy to a resource that could not come online.
@@ -629,7 +628,7 @@ func (w *groupWorker) offline(lr *localResource, terminate bool) {
 			// Bounded: the final capture must not hold the node's shutdown when etcd is
 			// out of reach.
 			cctx, ccancel := context.WithTimeout(ctx, min(pt, 30*time.Second))
-			if err := a.checkpointer().Offline(cctx, checkpointResource(r), f); err != nil {
+			if err := a.checkpointer().StopCapture(cctx, r, f); err != nil {
 				a.log.Warn("final checkpoint failed", "resource", r.Name, "err", err)
 			}
 			ccancel()

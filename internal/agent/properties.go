@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"wolfpack/internal/api/wire"
-	"wolfpack/internal/checkpoint"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/resmon"
 )
@@ -19,24 +18,13 @@ import (
 // CheckpointHistory, which every type takes). /priv NAME=VALUE is checked against them
 // when it is set, so that a move never finds a bad value first.
 
-// policyProperties declares the checkpoint manager's properties.
-var policyProperties = []resmon.PropertyInfo{
-	{Name: checkpoint.PropRestoreFailureAction, Format: "String", Default: checkpoint.Retry.String(),
-		Allowed:     []string{checkpoint.Retry.String(), checkpoint.Continue.String(), checkpoint.Fail.String(), checkpoint.Force.String()},
-		Description: "what a registry checkpoint restore refused by open handles does: wait for them (Retry), go on with the old values (Continue), fail the resource (Fail) or restore anyway (Force)"},
-	{Name: checkpoint.PropRestoreRetryTimeout, Format: "DWORD", Default: fmt.Sprint(checkpoint.DefaultRestoreRetryTimeout.Milliseconds()),
-		Description: "milliseconds a Retry restore waits for the handles to close"},
-	{Name: checkpoint.PropCheckpointHistory, Format: "DWORD", Default: fmt.Sprint(checkpoint.DefaultHistory),
-		Description: fmt.Sprintf("versions kept of each registry checkpoint (1 to %d)", checkpoint.MaxHistory)},
-}
-
 // typeInfo returns what a type name declares, the cluster service's properties added.
 func typeInfo(name string) (resmon.TypeInfo, error) {
 	info, err := resmon.LookupType(name)
 	if err != nil {
 		return info, err
 	}
-	info.Properties = append(info.Properties, policyProperties...)
+	info.Properties = append(info.Properties, resmon.CheckpointProperties...)
 	return info, nil
 }
 
@@ -106,14 +94,14 @@ func checkPrivate(typ string, props map[string]string, reset []string) error {
 	})
 	for _, k := range names {
 		v := props[k]
-		if checkpoint.IsPolicyProperty(k) {
-			if err := checkpoint.CheckPolicyProperty(k, v); err != nil {
-				for _, p := range policyProperties {
+		if resmon.IsCheckpointProperty(k) {
+			if err := resmon.CheckCheckpointProperty(k, v); err != nil {
+				for _, p := range resmon.CheckpointProperties {
 					if strings.EqualFold(p.Name, k) && len(p.Allowed) > 0 {
 						return propertyError(fmt.Sprintf("%s '%s' is not one of %s", p.Name, wire.Clip(v), strings.Join(p.Allowed, ", ")))
 					}
 				}
-				return propertyError(strings.TrimPrefix(wire.Clip(err.Error()), "checkpoint: "))
+				return propertyError(wire.Clip(err.Error()))
 			}
 			continue
 		}

@@ -15,7 +15,7 @@ import (
 
 // newCheckpointer creates the registry checkpoint manager (n.Checkpoints) on a registry
 // session of its own and the cluster database's etcd client, and returns it as the
-// agent's Checkpointer. cluster.go may call it to pass agent.Options.Checkpointer, so
+// agent's Checkpointer (the Manager is one). cluster.go may call it to pass agent.Options.Checkpointer, so
 // that no resource comes online before the manager is in place; otherwise
 // startCheckpoint plugs it in right after the agent starts.
 func (n *Node) newCheckpointer(cli *clientv3.Client) agent.Checkpointer {
@@ -28,7 +28,7 @@ func (n *Node) newCheckpointer(cli *clientv3.Client) agent.Checkpointer {
 		Log:      n.Log,
 		Metrics:  checkpoint.NewMetrics(n.API.Metrics),
 	})
-	return agentCheckpointer{n.Checkpoints}
+	return n.Checkpoints
 }
 
 // startCheckpoint plugs the checkpoint manager into the agent (unless cluster.go did),
@@ -66,31 +66,4 @@ func (n *Node) checkpointEvents() checkpoint.Reporter {
 		return nil
 	}
 	return n.Events
-}
-
-// agentCheckpointer adapts the Manager to the agent's Checkpointer.
-type agentCheckpointer struct{ m *checkpoint.Manager }
-
-func cpRes(r agent.CheckpointResource) checkpoint.Resource {
-	cr := checkpoint.Resource{Name: r.Name, Group: r.Group, Keys: r.Keys, Private: r.Private}
-	if r.Waiting != nil {
-		cr.Waiting = func(w checkpoint.Wait) { r.Waiting(w.String(), w.Until) }
-	}
-	return cr
-}
-
-func (a agentCheckpointer) BeforeOnline(ctx context.Context, r agent.CheckpointResource, f clusterdb.Fence) error {
-	return a.m.BeforeOnline(ctx, cpRes(r), f)
-}
-
-func (a agentCheckpointer) Online(ctx context.Context, r agent.CheckpointResource, f clusterdb.Fence) {
-	a.m.Online(ctx, cpRes(r), f)
-}
-
-func (a agentCheckpointer) Offline(ctx context.Context, r agent.CheckpointResource, f clusterdb.Fence) error {
-	return a.m.Offline(ctx, cpRes(r), f)
-}
-
-func (a agentCheckpointer) KeysChanged(ctx context.Context, r agent.CheckpointResource, f clusterdb.Fence) {
-	a.m.KeysChanged(ctx, cpRes(r), f)
 }

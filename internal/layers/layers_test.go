@@ -70,7 +70,6 @@ var pending = map[string]bool{
 	"internal/agent imports go.etcd.io/etcd/api/v3/v3rpc/rpctypes": true,
 	"internal/agent imports go.etcd.io/etcd/client/v3":             true,
 	"internal/agent imports go.etcd.io/etcd/client/v3/concurrency": true,
-	"internal/agent imports wolfpack/internal/checkpoint":          true,
 	"internal/checkpoint imports go.etcd.io/etcd/client/v3":        true,
 	"internal/daemon imports go.etcd.io/etcd/client/v3":            true,
 }
