@@ -161,7 +161,7 @@ func (db *DB) newNodeID(ctx context.Context, n Node) (int, error) {
 	} else {
 		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(counterNodeIDKey), "=", counterRev))
 	}
-	tr, err := db.cli.Txn(ctx).If(cmps...).Then(OpPutJSON(NodeKey(n.Name), n), clientv3.OpPut(counterNodeIDKey, fmt.Sprint(id))).Commit()
+	tr, err := db.cli.Txn(ctx).If(cmps...).Then(opPutJSON(NodeKey(n.Name), n), clientv3.OpPut(counterNodeIDKey, fmt.Sprint(id))).Commit()
 	if err != nil {
 		return 0, fmt.Errorf("clusterdb: register node %s: %w", n.Name, err)
 	}
@@ -280,13 +280,13 @@ func (db *DB) CreateGroupWithResources(ctx context.Context, g Group, rs []Resour
 		g.ID = hex.EncodeToString(b[:])
 	}
 	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(GroupKey(g.Name)), "=", 0)}
-	ops := []clientv3.Op{OpPutJSON(GroupKey(g.Name), g)}
+	ops := []clientv3.Op{opPutJSON(GroupKey(g.Name), g)}
 	for _, r := range rs {
 		if keyName(r.Group) != keyName(g.Name) {
 			return fmt.Errorf("clusterdb: create group %s: resource %s is of group %s", g.Name, r.Name, r.Group)
 		}
 		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(ResourceKey(r.Name)), "=", 0))
-		ops = append(ops, OpPutJSON(ResourceKey(r.Name), r))
+		ops = append(ops, opPutJSON(ResourceKey(r.Name), r))
 	}
 	resp, err := db.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
 	if err != nil {

@@ -104,7 +104,7 @@ func (db *DB) RequestRole(ctx context.Context, node string, r RoleRequest, el El
 	if el.Key != "" {
 		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(el.Key), "=", el.Rev))
 	}
-	resp, err := db.cli.Txn(ctx).If(cmps...).Then(OpPutJSON(RoleKey(node), r)).Commit()
+	resp, err := db.cli.Txn(ctx).If(cmps...).Then(opPutJSON(RoleKey(node), r)).Commit()
 	if err != nil {
 		return fmt.Errorf("clusterdb: role request for %s: %w", node, err)
 	}
