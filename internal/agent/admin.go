@@ -56,7 +56,7 @@ func (a *Agent) NodeAction(ctx context.Context, name, action string, act wire.Cl
 			return nil, errCode(ErrorInvalidState, "cannot evict the last node")
 		}
 		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		err = clusterdb.RemoveMember(rctx, a.cli, n.EtcdMemberID)
+		err = a.db.RemoveMember(rctx, n.EtcdMemberID)
 		cancel()
 		if err != nil {
 			return nil, &Error{Code: ErrorInvalidState, Status: wire.StatusConflict, Msg: messages[ErrorInvalidState], Detail: err.Error()}
@@ -753,7 +753,7 @@ func (a *Agent) Join(ctx context.Context, req wire.ClusterJoinRequest) (wire.Clu
 	if err != nil {
 		return wire.ClusterJoinAnswer{}, err
 	}
-	members, err := clusterdb.Members(ctx, a.cli)
+	members, err := a.db.Members(ctx)
 	if err != nil {
 		return wire.ClusterJoinAnswer{}, err
 	}
@@ -772,7 +772,12 @@ func (a *Agent) Join(ctx context.Context, req wire.ClusterJoinRequest) (wire.Clu
 		a.log.Info("node joining as a non-voter", "node", req.Name, "voters", counted)
 		return wire.ClusterJoinAnswer{Role: clusterdb.RoleNonVoter, Endpoints: clusterdb.VoterClientURLs(members)}, nil
 	}
-	ans, err := clusterdb.AddLearner(ctx, a.cli, clusterdb.JoinRequest{Name: req.Name, PeerURL: req.PeerURL, Witness: req.Witness})
+	ans, err := a.db.AddLearner(ctx, clusterdb.JoinRequest{Name: req.Name, PeerURL: req.PeerURL, Witness: req.Witness})
+	if clusterdb.IsMembershipBusy(err) {
+		// etcd adds a member only to a cluster whose members have all been connected for
+		// a few seconds, and one learner at a time: the joining node tries again.
+		return wire.ClusterJoinAnswer{}, &Error{Code: ErrorRetry, Status: wire.StatusServiceUnavailable, Msg: err.Error()}
+	}
 	if err != nil {
 		return wire.ClusterJoinAnswer{}, &Error{Code: ErrorInvalidState, Status: 409, Msg: err.Error()}
 	}

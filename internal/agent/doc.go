@@ -1,10 +1,10 @@
 // Package agent is a node's cluster agent: membership, placement and failover of
 // resource groups, in the manner of Windows Server Failover Clustering's cluster service.
 //
-// Every node keeps an etcd session (concurrency.Session, a lease kept alive) and puts
-// members/<name> under it: the node is up while the key exists. One node, elected with
-// concurrency.Election, is the coordinator: it places groups that have no live owner
-// (preferred owners first, then the least loaded possible owner), which covers new
+// Every node keeps a session of the cluster database (clusterdb.Session: a lease kept
+// alive, etcd's concurrency.Session) and puts members/<name> under it: the node is up
+// while the key exists. One node, elected under its session (Session.Campaign), is the
+// coordinator: it places groups that have no live owner (preferred owners first, then the least loaded possible owner), which covers new
 // groups, groups released after a failure and the groups of a node that left.
 //
 // The node named in owners/<group> runs the group's resources through a Runner (the

@@ -12,6 +12,7 @@ import (
 const (
 	ErrorInvalidParameter         = 87
 	ErrorDirNotEmpty              = 145
+	ErrorRetry                    = 1237 // the cluster cannot take the change now: try again
 	ErrorDependentExists          = 5001
 	ErrorDependencyNotFound       = 5002
 	ErrorDependencyExists         = 5003

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 )
@@ -45,7 +43,7 @@ func (a *Agent) etcdMembers(ctx context.Context) []clusterdb.EtcdMember {
 	}
 	ctx, cancel := context.WithTimeout(ctx, ViewTimeout/2)
 	defer cancel()
-	members, err := clusterdb.Members(ctx, a.cli, clientv3.WithSerializable())
+	members, err := a.db.LocalMembers(ctx)
 	if err != nil {
 		return nil
 	}
@@ -358,15 +356,9 @@ func (a *Agent) View(ctx context.Context) (wire.ClusterView, error) {
 func (a *Agent) coordinatorName(ctx context.Context) string {
 	ctx, cancel := context.WithTimeout(ctx, ViewTimeout/2)
 	defer cancel()
-	resp, err := a.cli.Get(ctx, clusterdb.ElectionPrefix+"/", withFirstCreate()...)
-	if err != nil || len(resp.Kvs) == 0 {
+	name, err := a.db.Coordinator(ctx)
+	if err != nil {
 		return ""
 	}
-	return string(resp.Kvs[0].Value)
-}
-
-// mustJSON encodes a plain record, which cannot fail.
-func mustJSON(v any) []byte {
-	b, _ := jsonMarshal(v)
-	return b
+	return name
 }

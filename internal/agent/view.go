@@ -3,11 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
-
-	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
@@ -66,34 +62,11 @@ func (a *Agent) viewCoordinator(ctx context.Context, stale bool) string {
 // quorumText says how many of the cluster's voting members this node reaches, asking
 // each at once (bounded: the listing must answer within about two seconds).
 func (a *Agent) quorumText(ctx context.Context) string {
-	mctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-	ml, err := a.cli.MemberList(mctx, clientv3.WithSerializable())
-	cancel()
-	if err != nil {
+	reached, voters := a.db.ReachableVoters(ctx, 200*time.Millisecond, 300*time.Millisecond)
+	if voters == 0 {
 		return "the cluster database does not answer"
 	}
-	var voters, reached atomic.Int32
-	var wg sync.WaitGroup
-	for _, m := range ml.Members {
-		if m.IsLearner || len(m.ClientURLs) == 0 {
-			continue
-		}
-		voters.Add(1)
-		wg.Add(1)
-		go func(url string) {
-			defer wg.Done()
-			sctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-			defer cancel()
-			if _, err := a.cli.Status(sctx, url); err == nil {
-				reached.Add(1)
-			}
-		}(m.ClientURLs[0])
-	}
-	wg.Wait()
-	if voters.Load() == 0 {
-		return "the cluster database does not answer"
-	}
-	return fmt.Sprintf("quorum lost: %d of %d voters reachable", reached.Load(), voters.Load())
+	return fmt.Sprintf("quorum lost: %d of %d voters reachable", reached, voters)
 }
 
 // viewNode finds a node in a snapshot by name.

@@ -2,15 +2,12 @@ package checkpoint
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
 	"time"
-
-	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
@@ -358,12 +355,8 @@ func (s *Service) Locate(ctx context.Context, resource string) (wire.CheckpointO
 	if n, _, err := s.DB.Node(ctx, o.Node); err == nil {
 		own.API = n.API
 	}
-	resp, err := s.DB.Client().Get(ctx, clusterdb.ResourceStateKey(r.Name))
-	if err == nil && len(resp.Kvs) == 1 {
-		var st clusterdb.ResourceState
-		if json.Unmarshal(resp.Kvs[0].Value, &st) == nil {
-			own.Online = st.State == clusterdb.StateOnline
-		}
+	if st, ok, err := s.DB.ResourceState(ctx, r.Name); err == nil && ok {
+		own.Online = st.State == clusterdb.StateOnline
 	}
 	return own, nil
 }
@@ -430,10 +423,9 @@ func (s *Service) RunJanitor(ctx context.Context) {
 	s.sweep(ctx)
 	tick := time.NewTicker(SweepInterval)
 	defer tick.Stop()
-	cli := s.DB.Client()
 	for ctx.Err() == nil {
-		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-		wch := cli.Watch(wctx, clusterdb.ResourcesPrefix, clientv3.WithPrefix(), clientv3.WithFilterPut())
+		wctx, cancel := context.WithCancel(ctx)
+		deleted := s.DB.ResourceDeletions(wctx)
 	watch:
 		for {
 			select {
@@ -441,15 +433,12 @@ func (s *Service) RunJanitor(ctx context.Context) {
 				break watch
 			case <-tick.C:
 				s.sweep(ctx)
-			case wr, ok := <-wch:
-				if !ok || wr.Err() != nil {
+			case name, ok := <-deleted:
+				if !ok {
 					break watch
 				}
-				for _, ev := range wr.Events {
-					name := strings.TrimPrefix(string(ev.Kv.Key), clusterdb.ResourcesPrefix)
-					if err := s.Store.DeleteResource(ctx, name); err != nil && ctx.Err() == nil {
-						s.Log.Warn("cannot delete the checkpoints of a deleted resource", "resource", name, "err", err)
-					}
+				if err := s.Store.DeleteResource(ctx, name); err != nil && ctx.Err() == nil {
+					s.Log.Warn("cannot delete the checkpoints of a deleted resource", "resource", name, "err", err)
 				}
 			}
 		}

@@ -505,3 +505,39 @@ func (db *DB) GroupStates(ctx context.Context) (map[string]GroupState, error) {
 	}
 	return out, nil
 }
+
+// ResourceState returns the state record of a resource (false when there is none).
+func (db *DB) ResourceState(ctx context.Context, name string) (ResourceState, bool, error) {
+	var st ResourceState
+	if _, err := db.get(ctx, ResourceStateKey(name), &st); err != nil {
+		if isNotFound(err) {
+			return st, false, nil
+		}
+		return st, false, err
+	}
+	return st, true, nil
+}
+
+// ResourceDeletions sends the key names (Key) of the resource records deleted from now
+// on. The channel is closed when ctx ends or the watch fails (etcd without a leader, a
+// compaction): a caller that must not miss one looks at the whole set and watches again.
+func (db *DB) ResourceDeletions(ctx context.Context) <-chan string {
+	out := make(chan string)
+	wch := db.cli.Watch(clientv3.WithRequireLeader(ctx), ResourcesPrefix, clientv3.WithPrefix(), clientv3.WithFilterPut())
+	go func() {
+		defer close(out)
+		for wr := range wch {
+			if wr.Err() != nil {
+				return
+			}
+			for _, ev := range wr.Events {
+				select {
+				case out <- strings.TrimPrefix(string(ev.Kv.Key), ResourcesPrefix):
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out
+}

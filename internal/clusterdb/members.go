@@ -78,10 +78,9 @@ func Promote(ctx context.Context, cli *clientv3.Client, id uint64) error {
 		if err == nil || errors.Is(err, rpctypes.ErrGRPCMemberNotLearner) || errors.Is(err, rpctypes.ErrMemberNotLearner) {
 			return nil
 		}
-		if !strings.Contains(err.Error(), "not in sync") && !strings.Contains(err.Error(), "not ready") {
-			if ctx.Err() != nil {
-				return fmt.Errorf("clusterdb: promote member %x: %w", id, err)
-			}
+		notReady := errors.Is(err, rpctypes.ErrGRPCLearnerNotReady) || errors.Is(rpctypes.Error(err), rpctypes.ErrMemberLearnerNotReady)
+		if !notReady && ctx.Err() != nil {
+			return fmt.Errorf("clusterdb: promote member %x: %w", id, err)
 		}
 		select {
 		case <-ctx.Done():

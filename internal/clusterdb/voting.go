@@ -195,20 +195,21 @@ func RemoveLearner(ctx context.Context, cli *clientv3.Client, id uint64) error {
 
 // IsMembershipBusy reports whether err is etcd's refusal of a membership change that may
 // pass later: a second learner (etcd admits one learner at a time), a cluster that is
-// unhealthy or has too few started members. The change is retried.
+// unhealthy or has too few started members. The change is retried. The errors are
+// compared as etcd's typed errors (a gRPC status the client passed on as it is is first
+// read as etcd's own client does, rpctypes.Error), never by their text.
 func IsMembershipBusy(err error) bool {
 	if err == nil {
 		return false
 	}
+	typed := rpctypes.Error(err)
 	for _, e := range []error{rpctypes.ErrGRPCTooManyLearners, rpctypes.ErrTooManyLearners, rpctypes.ErrGRPCUnhealthy,
 		rpctypes.ErrUnhealthy, rpctypes.ErrGRPCMemberNotEnoughStarted, rpctypes.ErrMemberNotEnoughStarted} {
-		if errors.Is(err, e) {
+		if errors.Is(err, e) || errors.Is(typed, e) {
 			return true
 		}
 	}
-	msg := err.Error()
-	return strings.Contains(msg, "too many learner") || strings.Contains(msg, "unhealthy cluster") ||
-		strings.Contains(msg, "not enough started members")
+	return false
 }
 
 // EndpointsFile is the file in a node's data directory that lists the client URLs of

@@ -135,12 +135,12 @@ func (n *Node) join(ctx context.Context, hosts []string) error {
 			return fmt.Errorf("join %s refused: wrong join token (it is the content of the %s file of a node of the cluster, current since the last rotation)", cfg.Join, clusterdb.JoinTokenFile)
 		}
 		// etcd adds a member only to a cluster whose members have all been connected
-		// for a few seconds, and one learner at a time: wait for that.
-		msg := err.Error()
-		if !strings.Contains(msg, "unhealthy cluster") && !strings.Contains(msg, "learner") && !strings.Contains(msg, "not started") {
+		// for a few seconds, and one learner at a time: the node that admits this one
+		// says so with ERROR_RETRY (agent.Join), and this node waits for it.
+		if !wire.IsCode(err, agent.ErrorRetry) {
 			return fmt.Errorf("join %s: %w", cfg.Join, err)
 		}
-		n.Log.Info("waiting for the cluster to accept a new member", "reason", msg)
+		n.Log.Info("waiting for the cluster to accept a new member", "reason", err.Error())
 		select {
 		case <-jctx.Done():
 			return fmt.Errorf("join %s: %w", cfg.Join, err)
