@@ -161,7 +161,7 @@ func TestNodeIDsAndRestart(t *testing.T) {
 			t.Fatalf("register %s: ID %d, want %d", name, n.ID, want)
 		}
 	}
-	db.Client().Close()
+	db.cli.Close()
 	e.Close()
 	if !HasData(dir) {
 		t.Fatal("HasData is false after a run")

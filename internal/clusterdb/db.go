@@ -16,12 +16,9 @@ type DB struct {
 	cli *clientv3.Client
 }
 
-// New returns a DB on cli. The caller keeps ownership of cli.
+// New returns a DB on cli (a test's own client, typically); the caller keeps ownership of
+// cli. The daemon dials its DB (Dial), which it closes.
 func New(cli *clientv3.Client) *DB { return &DB{cli: cli} }
-
-// Client returns the etcd client, for the packages that keep their own keys under
-// Prefix through this package (internal/clusterdb/checkpoints.go) and for sessions.
-func (db *DB) Client() *clientv3.Client { return db.cli }
 
 // get reads key into v and returns its ModRevision; ErrNotFound when absent.
 func (db *DB) get(ctx context.Context, key string, v any) (int64, error) {

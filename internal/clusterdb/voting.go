@@ -131,9 +131,10 @@ type EtcdMember struct {
 	Learner    bool
 }
 
-// Members lists the etcd cluster's members (opts: clientv3.WithSerializable for the list of
+// members lists the etcd cluster's members (opts: clientv3.WithSerializable for the list of
 // the member the client talks to, without a round of the quorum).
-func Members(ctx context.Context, cli *clientv3.Client, opts ...clientv3.OpOption) ([]EtcdMember, error) {
+func (db *DB) members(ctx context.Context, opts ...clientv3.OpOption) ([]EtcdMember, error) {
+	cli := db.cli
 	resp, err := cli.MemberList(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("clusterdb: member list: %w", err)
@@ -177,8 +178,8 @@ func VoterClientURLs(members []EtcdMember) []string {
 
 // RemoveLearner removes a learner; a member that is not (or no longer) there is success.
 // A voting member is never removed by this function.
-func RemoveLearner(ctx context.Context, cli *clientv3.Client, id uint64) error {
-	ms, err := Members(ctx, cli)
+func (db *DB) RemoveLearner(ctx context.Context, id uint64) error {
+	ms, err := db.Members(ctx)
 	if err != nil {
 		return err
 	}
@@ -187,7 +188,7 @@ func RemoveLearner(ctx context.Context, cli *clientv3.Client, id uint64) error {
 			if !m.Learner {
 				return fmt.Errorf("clusterdb: member %x is a voter, not a learner", id)
 			}
-			return RemoveMember(ctx, cli, id)
+			return db.RemoveMember(ctx, id)
 		}
 	}
 	return nil

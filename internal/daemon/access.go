@@ -19,7 +19,7 @@ import (
 // Full), starts the cache of the cluster's tokens that the API checks requests against,
 // and registers the token routes (cluster /grant, /revoke, /listaccess).
 func (n *Node) startAccess(ctx context.Context) error {
-	db := clusterdb.New(n.Etcd)
+	db := n.DB
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := db.PutNodeToken(sctx, n.Cfg.Name, clusterdb.HashToken(n.API.NodeToken())); err != nil {

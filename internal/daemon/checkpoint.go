@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"wolfpack/internal/agent"
 	"wolfpack/internal/api"
 	"wolfpack/internal/checkpoint"
@@ -14,16 +12,16 @@ import (
 )
 
 // newCheckpointer creates the registry checkpoint manager (n.Checkpoints) on a registry
-// session of its own and the cluster database's etcd client, and returns it as the
+// session of its own and the cluster database, and returns it as the
 // agent's Checkpointer (the Manager is one). cluster.go may call it to pass agent.Options.Checkpointer, so
 // that no resource comes online before the manager is in place; otherwise
 // startCheckpoint plugs it in right after the agent starts.
-func (n *Node) newCheckpointer(cli *clientv3.Client) agent.Checkpointer {
+func (n *Node) newCheckpointer(db *clusterdb.DB) agent.Checkpointer {
 	sess := n.Registry.NewSession(registry.DaemonOwner())
 	n.Checkpoints = checkpoint.New(checkpoint.Config{
 		Node:     n.Cfg.Name,
 		Registry: checkpoint.NewSessionRegistry(sess),
-		Store:    clusterdb.NewCheckpointStore(cli),
+		Store:    db.CheckpointStore(),
 		Events:   n.checkpointEvents(),
 		Log:      n.Log,
 		Metrics:  checkpoint.NewMetrics(n.API.Metrics),
@@ -35,14 +33,14 @@ func (n *Node) newCheckpointer(cli *clientv3.Client) agent.Checkpointer {
 // registers the checkpoint routes, and runs the janitor that removes the checkpoints of
 // deleted resources.
 func (n *Node) startCheckpoint(ctx context.Context) error {
-	if n.Registry == nil || n.Cluster == nil || n.Etcd == nil {
+	if n.Registry == nil || n.Cluster == nil || n.DB == nil {
 		return errors.New("checkpoint: needs the registry and the cluster parts")
 	}
 	if n.Checkpoints == nil {
-		n.Cluster.SetCheckpointer(n.newCheckpointer(n.Etcd))
+		n.Cluster.SetCheckpointer(n.newCheckpointer(n.DB))
 	}
 	log := n.Log.With("part", "checkpoint")
-	svc := &checkpoint.Service{Node: n.Cfg.Name, DB: n.Cluster.DB(), Store: clusterdb.NewCheckpointStore(n.Etcd),
+	svc := &checkpoint.Service{Node: n.Cfg.Name, DB: n.Cluster.DB(), Store: n.DB.CheckpointStore(),
 		Manager: n.Checkpoints, Log: log}
 	api.RegisterCheckpoint(n.API, svc)
 	jctx, stopJanitor := context.WithCancel(context.WithoutCancel(ctx))

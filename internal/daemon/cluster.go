@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -13,8 +12,6 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/client/pkg/v3/transport"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"wolfpack/internal/agent"
 	"wolfpack/internal/api"
@@ -178,22 +175,22 @@ func (n *Node) join(ctx context.Context, hosts []string) error {
 // certificate, and takes the cluster CA from there (the first node stores it).
 func (n *Node) prepareExternal(ctx context.Context, hosts []string) error {
 	cfg := n.Cfg
-	cli, err := newEtcdClient(cfg.EtcdEndpoints, transport.TLSInfo{CertFile: cfg.EtcdCert, KeyFile: cfg.EtcdKey, TrustedCAFile: cfg.EtcdCA})
+	db, err := clusterdb.Dial(cfg.EtcdEndpoints, transport.TLSInfo{CertFile: cfg.EtcdCert, KeyFile: cfg.EtcdKey, TrustedCAFile: cfg.EtcdCA})
 	if err != nil {
 		return err
 	}
 	ok := false
 	defer func() {
 		if !ok {
-			cli.Close()
+			db.Close()
 		}
 	}()
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := cli.Get(sctx, clusterdb.Prefix+"probe"); err != nil {
+	if err := db.Probe(sctx); err != nil {
 		return fmt.Errorf("external etcd %s: %w", strings.Join(cfg.EtcdEndpoints, ","), err)
 	}
-	rec, err := clusterdb.LoadOrCreateCA(sctx, cli, func() (clusterdb.CARecord, error) {
+	rec, err := db.LoadOrCreateCA(sctx, func() (clusterdb.CARecord, error) {
 		ca, err := pki.NewCA(time.Now())
 		if err != nil {
 			return clusterdb.CARecord{}, err
@@ -211,7 +208,7 @@ func (n *Node) prepareExternal(ctx context.Context, hosts []string) error {
 	if err := pki.PathsIn(cfg.DataDir).WriteCA(ca); err != nil {
 		return err
 	}
-	n.external = cli
+	n.external = db
 	ok = true
 	return nil
 }
@@ -223,24 +220,24 @@ func (n *Node) startCluster(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	var (
-		cli    *clientv3.Client
+		db     *clusterdb.DB
 		member *etcdMember
 	)
 	if n.external != nil {
-		cli = n.external
+		db = n.external
 	} else {
 		var err error
 		if member, err = n.openEtcd(sctx); err != nil {
 			return err
 		}
-		cli = member.cli
+		db = member.db
 		if n.restored {
-			if err := n.adoptRestored(sctx, cli); err != nil {
+			if err := n.adoptRestored(sctx, db); err != nil {
 				member.close()
 				return err
 			}
 		}
-		if err := n.initJoinSecret(sctx, cli); err != nil {
+		if err := n.initJoinSecret(sctx, db); err != nil {
 			member.close()
 			return err
 		}
@@ -249,7 +246,7 @@ func (n *Node) startCluster(ctx context.Context) error {
 		if member != nil {
 			member.close()
 		} else {
-			cli.Close()
+			db.Close()
 		}
 	}
 	var memberID uint64
@@ -258,7 +255,7 @@ func (n *Node) startCluster(ctx context.Context) error {
 		memberID, peerURL = member.memberID(), member.peer
 	}
 	timing := fencing.ForTTL(time.Duration(cfg.SessionTTL) * time.Second)
-	host, err := n.startHost(ctx, cli, timing)
+	host, err := n.startHost(ctx, db, timing)
 	if err != nil {
 		closeDB()
 		return err
@@ -285,7 +282,7 @@ func (n *Node) startCluster(ctx context.Context) error {
 	// comes online without its checkpoints restored.
 	var cp agent.Checkpointer
 	if n.Registry != nil {
-		cp = n.newCheckpointer(cli)
+		cp = n.newCheckpointer(db)
 	}
 	a, err := agent.New(agent.Options{
 		Name:          cfg.Name,
@@ -296,7 +293,7 @@ func (n *Node) startCluster(ctx context.Context) error {
 		Permit:        host.Grant,
 		EtcdMemberID:  memberID,
 		PeerURL:       peerURL,
-		DB:            clusterdb.New(cli),
+		DB:            db,
 		Runner:        mrunner,
 		Report:        n.reportClusterEvent,
 		Log:           n.Log.With("part", "cluster"),
@@ -314,10 +311,10 @@ func (n *Node) startCluster(ctx context.Context) error {
 	api.RegisterCluster(n.API, a)
 	n.API.Metrics.MustRegister(a.Collector())
 	actx, stopAgent := context.WithCancel(context.WithoutCancel(ctx))
-	api.RegisterJoin(n.API, &joinService{n: n, agent: a, cli: cli, external: member == nil})
-	api.RegisterBackup(n.API, &backupService{n: n, cli: cli})
+	api.RegisterJoin(n.API, &joinService{n: n, agent: a, db: db, external: member == nil})
+	api.RegisterBackup(n.API, &backupService{n: n, db: db})
 	if member != nil {
-		go n.watchJoinSecret(actx, cli)
+		go n.watchJoinSecret(actx, db)
 	}
 	n.onStop(func() {
 		stopAgent()
@@ -335,7 +332,7 @@ func (n *Node) startCluster(ctx context.Context) error {
 		go member.run(actx, a)
 	}
 	n.Cluster = a
-	n.Etcd = cli
+	n.DB = db
 	n.rejoined()
 	return nil
 }
@@ -358,9 +355,9 @@ func (n *Node) startEtcd(ctx context.Context) (*clusterdb.Embedded, uint64, erro
 	}
 	id := uint64(e.Etcd.Server.MemberID())
 	if ans != nil {
-		pc, err := newEtcdClient(ans.Endpoints, clusterdb.ClientTLSInfo(ec.TLS))
+		pc, err := clusterdb.Dial(ans.Endpoints, clusterdb.ClientTLSInfo(ec.TLS))
 		if err == nil {
-			err = clusterdb.Promote(ctx, pc, ans.MemberID)
+			err = pc.Promote(ctx, ans.MemberID)
 			pc.Close()
 		}
 		// The local member serves clients once it has applied its own promotion.
@@ -379,30 +376,6 @@ func (n *Node) startEtcd(ctx context.Context) (*clusterdb.Embedded, uint64, erro
 		n.Log.Info("joined cluster as a voting member", "member", fmt.Sprintf("%x", id))
 	}
 	return e, id, nil
-}
-
-// newEtcdClient connects to etcd with tlsInfo: the node's certificate for the embedded
-// members, the administrator's for an external etcd (empty: plain http).
-func newEtcdClient(endpoints []string, tlsInfo transport.TLSInfo) (*clientv3.Client, error) {
-	var tlsConfig *tls.Config
-	if !tlsInfo.Empty() || tlsInfo.TrustedCAFile != "" {
-		var err error
-		if tlsConfig, err = tlsInfo.ClientConfig(); err != nil {
-			return nil, fmt.Errorf("etcd client TLS: %w", err)
-		}
-	}
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:            endpoints,
-		TLS:                  tlsConfig,
-		DialTimeout:          5 * time.Second,
-		DialKeepAliveTime:    2 * time.Second,
-		DialKeepAliveTimeout: 2 * time.Second,
-		Logger:               zap.NewNop(),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("etcd client %s: %w", strings.Join(endpoints, ","), err)
-	}
-	return cli, nil
 }
 
 // clusterAPIURL is the URL the other nodes reach this node's API at, published in the

@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"wolfpack/internal/agent"
 	"wolfpack/internal/api/client"
 	"wolfpack/internal/api/wire"
@@ -23,7 +21,7 @@ import (
 type joinService struct {
 	n        *Node
 	agent    *agent.Agent
-	cli      *clientv3.Client
+	db       *clusterdb.DB
 	external bool // the cluster is on an external etcd: no joins, no join token
 }
 
@@ -39,7 +37,7 @@ func (j *joinService) Join(ctx context.Context, req wire.ClusterJoinRequest) (wi
 	if j.external {
 		return ans, errExternal
 	}
-	if err := clusterdb.CheckJoinSecret(ctx, j.cli, req.Secret); err != nil {
+	if err := j.db.CheckJoinSecret(ctx, req.Secret); err != nil {
 		if errors.Is(err, clusterdb.ErrJoinToken) {
 			j.n.Log.Warn("join refused: wrong join token", "node", req.Name)
 			return ans, &wire.Error{Status: http.StatusUnauthorized, Code: 5, Message: "wrong join token"}
@@ -85,7 +83,7 @@ func (j *joinService) RotateToken(ctx context.Context) (wire.RotateTokenAnswer, 
 	if err != nil {
 		return wire.RotateTokenAnswer{}, err
 	}
-	if err := clusterdb.SetJoinSecret(ctx, j.cli, tok.Secret); err != nil {
+	if err := j.db.SetJoinSecret(ctx, tok.Secret); err != nil {
 		return wire.RotateTokenAnswer{}, err
 	}
 	if err := clusterdb.WriteJoinToken(j.n.Cfg.DataDir, tok); err != nil {
@@ -99,7 +97,7 @@ func (j *joinService) RotateToken(ctx context.Context) (wire.RotateTokenAnswer, 
 // initJoinSecret stores the hash of this node's join secret in etcd the first time (the
 // first node of a new cluster). A join-token file whose secret is no longer the cluster's
 // (rotated on another node) is removed, so that no stale token is left to hand out.
-func (n *Node) initJoinSecret(ctx context.Context, cli *clientv3.Client) error {
+func (n *Node) initJoinSecret(ctx context.Context, db *clusterdb.DB) error {
 	path := filepath.Join(n.Cfg.DataDir, clusterdb.JoinTokenFile)
 	tok, err := clusterdb.ReadJoinToken(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -108,7 +106,7 @@ func (n *Node) initJoinSecret(ctx context.Context, cli *clientv3.Client) error {
 	if err != nil {
 		return err
 	}
-	current, err := clusterdb.InitJoinSecret(ctx, cli, tok.Secret)
+	current, err := db.InitJoinSecret(ctx, tok.Secret)
 	if err != nil {
 		return err
 	}
@@ -120,14 +118,14 @@ func (n *Node) initJoinSecret(ctx context.Context, cli *clientv3.Client) error {
 
 // watchJoinSecret removes this node's join-token file when the token is rotated on
 // another node.
-func (n *Node) watchJoinSecret(ctx context.Context, cli *clientv3.Client) {
+func (n *Node) watchJoinSecret(ctx context.Context, db *clusterdb.DB) {
 	path := filepath.Join(n.Cfg.DataDir, clusterdb.JoinTokenFile)
-	for range cli.Watch(clientv3.WithRequireLeader(ctx), clusterdb.JoinSecretKey) {
+	for range db.Changes(ctx, clusterdb.JoinSecretKey, false) {
 		tok, err := clusterdb.ReadJoinToken(path)
 		if err != nil {
 			continue
 		}
-		if err := clusterdb.CheckJoinSecret(ctx, cli, tok.Secret); errors.Is(err, clusterdb.ErrJoinToken) {
+		if err := db.CheckJoinSecret(ctx, tok.Secret); errors.Is(err, clusterdb.ErrJoinToken) {
 			n.removeStaleJoinToken(path)
 		}
 	}

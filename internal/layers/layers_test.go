@@ -4,7 +4,6 @@ package layers
 
 import (
 	"go/build"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -63,13 +62,6 @@ var rules = []rule{
 	},
 }
 
-// pending are the breaches that the restructuring of doc/LAYERS.md has yet to remove,
-// as "package imports path". The list only shrinks: an entry that no longer happens is
-// an error too, so that it is struck off when its breach goes.
-var pending = map[string]bool{
-	"internal/daemon imports go.etcd.io/etcd/client/v3": true,
-}
-
 // TestLayers checks every package of the module (test files aside: a test may start an
 // etcd or an API server) against the rules.
 func TestLayers(t *testing.T) {
@@ -77,7 +69,6 @@ func TestLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	left := maps.Clone(pending)
 	seen := 0
 	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -101,21 +92,13 @@ func TestLayers(t *testing.T) {
 				if !r.applies(pkg) || !r.forbidden(imp) {
 					continue
 				}
-				breach := pkg + " imports " + imp
-				if left[breach] {
-					delete(left, breach)
-					continue
-				}
-				t.Errorf("%s: %s", breach, r.why)
+				t.Errorf("%s imports %s: %s", pkg, imp, r.why)
 			}
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	for breach := range left {
-		t.Errorf("%s no longer happens: strike it off the pending list", breach)
 	}
 	if seen < 20 {
 		t.Fatalf("read %d packages under %s; expected the whole module", seen, root)

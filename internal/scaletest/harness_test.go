@@ -398,7 +398,7 @@ func (c *cluster) etcdClient(n *node) *clientv3.Client {
 func (c *cluster) voters(cli *clientv3.Client) (voters, learners []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ms, err := clusterdb.Members(ctx, cli)
+	ms, err := clusterdb.New(cli).Members(ctx)
 	if err != nil {
 		return nil, nil
 	}
