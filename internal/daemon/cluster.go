@@ -209,12 +209,15 @@ func (n *Node) prepareExternal(ctx context.Context, hosts []string) error {
 		return err
 	}
 	n.external = db
+	n.onStop(func() { db.Close() })
 	ok = true
 	return nil
 }
 
 // startCluster starts (or joins) the cluster database, the resource monitor and the
-// agent, and registers the cluster routes.
+// agent, and registers the cluster routes. Each thing it starts registers its stop at
+// once (onStop), so that a later step's failure releases what ran before, in the
+// reverse order, when Run stops the node.
 func (n *Node) startCluster(ctx context.Context) error {
 	cfg := n.Cfg
 	sctx, cancel := context.WithTimeout(ctx, 90*time.Second)
@@ -224,29 +227,21 @@ func (n *Node) startCluster(ctx context.Context) error {
 		member *etcdMember
 	)
 	if n.external != nil {
-		db = n.external
+		db = n.external // closed by the stop prepareExternal registered
 	} else {
 		var err error
 		if member, err = n.openEtcd(sctx); err != nil {
 			return err
 		}
+		n.onStop(member.close)
 		db = member.db
 		if n.restored {
 			if err := n.adoptRestored(sctx, db); err != nil {
-				member.close()
 				return err
 			}
 		}
 		if err := n.initJoinSecret(sctx, db); err != nil {
-			member.close()
 			return err
-		}
-	}
-	closeDB := func() {
-		if member != nil {
-			member.close()
-		} else {
-			db.Close()
 		}
 	}
 	var memberID uint64
@@ -257,14 +252,13 @@ func (n *Node) startCluster(ctx context.Context) error {
 	timing := fencing.ForTTL(time.Duration(cfg.SessionTTL) * time.Second)
 	host, err := n.startHost(ctx, db, timing)
 	if err != nil {
-		closeDB()
 		return err
 	}
-	closeHost := func() {
+	n.onStop(func() {
 		cctx, c := context.WithTimeout(context.Background(), 10*time.Second)
 		host.Close(cctx)
 		c()
-	}
+	})
 	mrunner := agent.NewMonitorRunner()
 	mon, err := resmon.NewMonitor(resmon.Options{
 		LogDir:   filepath.Join(cfg.DataDir, "resources"),
@@ -274,10 +268,13 @@ func (n *Node) startCluster(ctx context.Context) error {
 		Env:      []string{"WOLFPACK_NODE=" + cfg.Name},
 	})
 	if err != nil {
-		closeHost()
-		closeDB()
 		return err
 	}
+	n.onStop(func() {
+		cctx, c := context.WithTimeout(context.Background(), 15*time.Second)
+		mon.Close(cctx)
+		c()
+	})
 	// The checkpoint manager is in place before the agent starts, so that no resource
 	// comes online without its checkpoints restored.
 	var cp agent.Checkpointer
@@ -303,8 +300,6 @@ func (n *Node) startCluster(ctx context.Context) error {
 		ResourceTypes: agent.ResourceTypes(),
 	})
 	if err != nil {
-		closeHost()
-		closeDB()
 		return err
 	}
 	mrunner.Attach(mon, a)
@@ -319,11 +314,6 @@ func (n *Node) startCluster(ctx context.Context) error {
 	n.onStop(func() {
 		stopAgent()
 		a.Wait()
-		cctx, c := context.WithTimeout(context.Background(), 15*time.Second)
-		mon.Close(cctx)
-		c()
-		closeHost()
-		closeDB()
 	})
 	if err := a.Start(actx); err != nil {
 		return err

@@ -221,3 +221,60 @@ func TestClusterTLSAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+// A start that fails at a late step (the API's address is taken, after the event log, the
+// registry, the etcd member, the resource host, the agent and the checkpoint manager
+// started) releases what ran before: Run returns the error, and the same data directory
+// and ports start a node at once afterwards (the directory's lock, the registry's and
+// the event log's files, etcd's ports and data are free again).
+func TestFailedStartReleases(t *testing.T) {
+	dataDir := t.TempDir()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := taken.Addr().String()
+	args := []string{"--data-dir", dataDir, "--api", api, "--peer", freeAddr(t), "--client", freeAddr(t), "--log-level", "warn"}
+	cfg, err := daemon.ParseConfig(args, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	err = daemon.Run(ctx, cfg, log)
+	if err == nil || !strings.Contains(err.Error(), "start api") {
+		t.Fatalf("Run with the API's address taken = %v, want the api part's failure", err)
+	}
+	taken.Close()
+
+	cfg, err = daemon.ParseConfig(args, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- daemon.Run(rctx, cfg, log) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("second start: %v", err)
+		}
+	}()
+	for {
+		if _, err := os.Stat(filepath.Join(dataDir, client.AddrFile)); err == nil {
+			break
+		}
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("the second start failed: %v", err)
+		case <-ctx.Done():
+			t.Fatal("the second start was not ready in time")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if st, out, errOut := cluster(t, dataDir, "node"); st != 0 {
+		t.Fatalf("cluster node after the second start: %d %s %s", st, out, errOut)
+	}
+}
