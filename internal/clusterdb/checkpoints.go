@@ -91,7 +91,8 @@ type CheckpointStore struct {
 	ChunkSize int
 }
 
-// NewCheckpointStore returns a store on cli (see DB.Client). The caller keeps cli.
+// NewCheckpointStore returns a store on cli (DB.CheckpointStore gives the DB's). The
+// caller keeps cli.
 func NewCheckpointStore(cli *clientv3.Client) *CheckpointStore {
 	return &CheckpointStore{cli: cli, ChunkSize: DefaultCheckpointChunkSize}
 }
