@@ -105,3 +105,12 @@ type ClusterAction struct {
 	// a private property is deleted.
 	UseDefault []string `json:"useDefault,omitempty"`
 }
+
+// NodeInfo is one entry of GET /v1/nodes.
+type NodeInfo struct {
+	Name    string `json:"name"`
+	API     string `json:"api"`
+	State   string `json:"state"`
+	Witness bool   `json:"witness,omitempty"`
+	Paused  bool   `json:"paused,omitempty"`
+}

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"unicode/utf8"
 )
@@ -68,4 +69,10 @@ func BadRequest(format string, args ...any) *Error {
 // NotFound is an *Error with status 404 and the given Windows error number.
 func NotFound(code uint32, format string, args ...any) *Error {
 	return &Error{Status: StatusNotFound, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// IsCode reports whether err is an API error with the given Windows error number.
+func IsCode(err error, code uint32) bool {
+	var ae *Error
+	return errors.As(err, &ae) && ae.Code == code
 }
