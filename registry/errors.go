@@ -9,36 +9,35 @@ import (
 	"wolfpack/internal/winerr"
 )
 
-// Errno is a Win32 error code returned by the node, with Windows' message.
-type Errno uint32
+// Errno is a Win32 error code returned by the node, with Windows' message (Error) and
+// symbolic name (Name).
+type Errno = winerr.Errno
 
 // Win32 error codes of the registry calls.
 const (
-	ERROR_FILE_NOT_FOUND         Errno = 2
-	ERROR_ACCESS_DENIED          Errno = 5
-	ERROR_INVALID_HANDLE         Errno = 6
-	ERROR_GEN_FAILURE            Errno = 31
-	ERROR_INVALID_PARAMETER      Errno = 87
-	ERROR_BAD_PATHNAME           Errno = 161
-	ERROR_ALREADY_EXISTS         Errno = 183
-	ERROR_MORE_DATA              Errno = 234
-	ERROR_NO_MORE_ITEMS          Errno = 259
-	ERROR_BADDB                  Errno = 1009
-	ERROR_BADKEY                 Errno = 1010
-	ERROR_CANTOPEN               Errno = 1011
-	ERROR_CANTREAD               Errno = 1012
-	ERROR_CANTWRITE              Errno = 1013
-	ERROR_NOT_REGISTRY_FILE      Errno = 1017
-	ERROR_KEY_DELETED            Errno = 1018
-	ERROR_KEY_HAS_CHILDREN       Errno = 1020
-	ERROR_CHILD_MUST_BE_VOLATILE Errno = 1021
-	ERROR_INVALID_OWNER          Errno = 1307
-	ERROR_PRIVILEGE_NOT_HELD     Errno = 1314
-	ERROR_INVALID_SECURITY_DESCR Errno = 1338
+	ERROR_FILE_NOT_FOUND         = winerr.ERROR_FILE_NOT_FOUND
+	ERROR_ACCESS_DENIED          = winerr.ERROR_ACCESS_DENIED
+	ERROR_INVALID_HANDLE         = winerr.ERROR_INVALID_HANDLE
+	ERROR_GEN_FAILURE            = winerr.ERROR_GEN_FAILURE
+	ERROR_INVALID_PARAMETER      = winerr.ERROR_INVALID_PARAMETER
+	ERROR_BAD_PATHNAME           = winerr.ERROR_BAD_PATHNAME
+	ERROR_ALREADY_EXISTS         = winerr.ERROR_ALREADY_EXISTS
+	ERROR_MORE_DATA              = winerr.ERROR_MORE_DATA
+	ERROR_NO_MORE_ITEMS          = winerr.ERROR_NO_MORE_ITEMS
+	ERROR_BADDB                  = winerr.ERROR_BADDB
+	ERROR_BADKEY                 = winerr.ERROR_BADKEY
+	ERROR_CANTOPEN               = winerr.ERROR_CANTOPEN
+	ERROR_CANTREAD               = winerr.ERROR_CANTREAD
+	ERROR_CANTWRITE              = winerr.ERROR_CANTWRITE
+	ERROR_NOT_REGISTRY_FILE      = winerr.ERROR_NOT_REGISTRY_FILE
+	ERROR_KEY_DELETED            = winerr.ERROR_KEY_DELETED
+	ERROR_KEY_HAS_CHILDREN       = winerr.ERROR_KEY_HAS_CHILDREN
+	ERROR_CHILD_MUST_BE_VOLATILE = winerr.ERROR_CHILD_MUST_BE_VOLATILE
+	ERROR_INVALID_OWNER          = winerr.ERROR_INVALID_OWNER
+	ERROR_PRIVILEGE_NOT_HELD     = winerr.ERROR_PRIVILEGE_NOT_HELD
+	ERROR_INVALID_SECURITY_DESCR = winerr.ERROR_INVALID_SECURITY_DESCR
+	ERROR_BAD_NETPATH            = winerr.ERROR_BAD_NETPATH
 )
-
-// Error returns Windows' message text for the code.
-func (e Errno) Error() string { return winerr.Message(uint32(e)) }
 
 // The errors of golang.org/x/sys/windows/registry.
 var (

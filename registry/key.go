@@ -63,9 +63,6 @@ var (
 
 func (k Key) predefined() bool { return k.h >= hkeyClassesRoot && k.h <= hkeyCurrentConfig }
 
-// ERROR_BAD_NETPATH is OpenRemoteKey's answer for another computer.
-const ERROR_BAD_NETPATH Errno = 53
-
 // OpenRemoteKey is x/sys's RegConnectRegistry. With pcname "" it returns k (on the default
 // connection); other nodes are not reached through this socket but through their HTTP API
 // (reg \\NODE\...), so any other name is ERROR_BAD_NETPATH.

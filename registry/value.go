@@ -8,22 +8,24 @@ import (
 	"unicode/utf16"
 
 	"wolfpack/internal/regipc/wire"
+	"wolfpack/internal/regtype"
+	"wolfpack/internal/utf16le"
 )
 
-// Value types, as in x/sys/windows/registry.
+// Value types, as x/sys/windows/registry names them (winnt.h's REG_* of internal/regtype).
 const (
-	NONE                       = 0
-	SZ                         = 1
-	EXPAND_SZ                  = 2
-	BINARY                     = 3
-	DWORD                      = 4
-	DWORD_BIG_ENDIAN           = 5
-	LINK                       = 6
-	MULTI_SZ                   = 7
-	RESOURCE_LIST              = 8
-	FULL_RESOURCE_DESCRIPTOR   = 9
-	RESOURCE_REQUIREMENTS_LIST = 10
-	QWORD                      = 11
+	NONE                       = regtype.REG_NONE
+	SZ                         = regtype.REG_SZ
+	EXPAND_SZ                  = regtype.REG_EXPAND_SZ
+	BINARY                     = regtype.REG_BINARY
+	DWORD                      = regtype.REG_DWORD
+	DWORD_BIG_ENDIAN           = regtype.REG_DWORD_BIG_ENDIAN
+	LINK                       = regtype.REG_LINK
+	MULTI_SZ                   = regtype.REG_MULTI_SZ
+	RESOURCE_LIST              = regtype.REG_RESOURCE_LIST
+	FULL_RESOURCE_DESCRIPTOR   = regtype.REG_FULL_RESOURCE_DESCRIPTOR
+	RESOURCE_REQUIREMENTS_LIST = regtype.REG_RESOURCE_REQUIREMENTS_LIST
+	QWORD                      = regtype.REG_QWORD
 )
 
 // queryValue returns a value's type and a copy of its data.
@@ -64,7 +66,7 @@ func (k Key) GetStringValue(name string) (val string, valtype uint32, err error)
 	if typ != SZ && typ != EXPAND_SZ {
 		return "", typ, ErrUnexpectedType
 	}
-	return utf16String(data), typ, nil
+	return utf16le.DecodeZ(data), typ, nil
 }
 
 // GetMUIStringValue is GetStringValue: Wolfpack has no MUI resources to redirect to.
@@ -161,7 +163,7 @@ func (k Key) SetStringsValue(name string, value []string) error {
 		u = append(append(u, utf16.Encode([]rune(s))...), 0)
 	}
 	u = append(u, 0)
-	return k.SetValue(name, MULTI_SZ, utf16Bytes(u))
+	return k.SetValue(name, MULTI_SZ, utf16le.FromUnits(u))
 }
 
 // SetBinaryValue sets the value name to BINARY data.
@@ -206,12 +208,12 @@ func StringData(s string) ([]byte, error) {
 	if strings.IndexByte(s, 0) >= 0 {
 		return nil, errors.New("string cannot have 0 inside")
 	}
-	return utf16Bytes(append(utf16.Encode([]rune(s)), 0)), nil
+	return utf16le.EncodeZ(s), nil
 }
 
 // MultiString decodes MULTI_SZ data into its strings.
 func MultiString(data []byte) []string {
-	u := bytesUTF16(data)
+	u := utf16le.Units(data)
 	if len(u) > 0 && u[len(u)-1] == 0 {
 		u = u[:len(u)-1]
 	}
@@ -230,32 +232,4 @@ func MultiString(data []byte) []string {
 		out = append(out, string(utf16.Decode(u[from:])))
 	}
 	return out
-}
-
-// utf16String decodes string data up to its first NUL.
-func utf16String(data []byte) string {
-	u := bytesUTF16(data)
-	for i, c := range u {
-		if c == 0 {
-			u = u[:i]
-			break
-		}
-	}
-	return string(utf16.Decode(u))
-}
-
-func bytesUTF16(b []byte) []uint16 {
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
-	return u
-}
-
-func utf16Bytes(u []uint16) []byte {
-	b := make([]byte, 0, 2*len(u))
-	for _, c := range u {
-		b = binary.LittleEndian.AppendUint16(b, c)
-	}
-	return b
 }

@@ -64,7 +64,7 @@ func (a *Agent) NodeAction(ctx context.Context, name, action string, act wire.Cl
 		if err := a.db.DeleteNode(ctx, n.Name); err != nil {
 			return nil, err
 		}
-		a.opt.Report(ctx, EventNodeEvicted, LevelWarning, n.Name)
+		a.opt.Report(ctx, EventNodeEvicted, n.Name)
 		n.Evicted = true
 		return wire.ClusterNode{Name: n.Name, ID: n.ID, State: "Evicted"}, nil
 	default:
@@ -220,6 +220,7 @@ func (a *Agent) ClusterProperties(ctx context.Context, props map[string]string, 
 		{Name: "VoterReplaceAfter", Type: "D", Value: strconv.Itoa(p.VoterReplaceAfter)},
 		{Name: "VotingMembers", Type: "D", Value: strconv.Itoa(voters)},
 		{Name: "ClusterEnforcedAntiAffinity", Type: "D", Value: strconv.Itoa(int(b2u(p.EnforcedAntiAffinity)))},
+		a.schemaProperty(ctx),
 	}, nil
 }
 
@@ -837,6 +838,9 @@ func closure(s *clusterdb.Snapshot, name string, next func(clusterdb.Resource) [
 func (a *Agent) Join(ctx context.Context, req wire.ClusterJoinRequest) (wire.ClusterJoinAnswer, error) {
 	if err := validName(req.Name); err != nil || req.PeerURL == "" {
 		return wire.ClusterJoinAnswer{}, badParam("join needs a node name and a peer URL")
+	}
+	if err := a.checkJoinSchema(ctx, req); err != nil {
+		return wire.ClusterJoinAnswer{}, err
 	}
 	if !a.opt.Embedded {
 		return wire.ClusterJoinAnswer{}, badParam("this cluster uses an external etcd: start the node with --etcd-endpoints")

@@ -47,6 +47,8 @@ type Options struct {
 	// OnEvicted is called once when this node's record disappears from the database
 	// (the node was evicted); the daemon stops the node.
 	OnEvicted func()
+	// Schema is the range of schema versions the node runs (zero: clusterdb.BuildSchema).
+	Schema clusterdb.SchemaRange
 }
 
 // Agent is one node's cluster agent. Its exported methods (admin.go) are the cluster
@@ -106,6 +108,9 @@ type Agent struct {
 	groupStates func(context.Context) (map[string]clusterdb.GroupState, error)
 	lease       atomic.Int64 // the current session's lease, stamped on state reports
 	wg          sync.WaitGroup
+
+	// schemaVersion is the cluster's schema version as this node last read it (upgrade.go).
+	schemaVersion atomic.Int64
 }
 
 type cpHolder struct{ c Checkpointer }
@@ -182,8 +187,16 @@ func (a *Agent) FailoversTotal() int64 { return a.failovers.Load() }
 func (a *Agent) Start(ctx context.Context) error {
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := a.db.RegisterNode(rctx, clusterdb.Node{Name: a.opt.Name, API: a.opt.API, Witness: a.opt.Witness, EtcdMemberID: a.opt.EtcdMemberID, PeerURL: a.opt.PeerURL}); err != nil {
+	if err := a.checkSchema(rctx); err != nil {
+		return fmt.Errorf("agent: node %s: %w", a.opt.Name, err)
+	}
+	sr := a.schemaRange()
+	if _, err := a.db.RegisterNode(rctx, clusterdb.Node{Name: a.opt.Name, API: a.opt.API, Witness: a.opt.Witness, EtcdMemberID: a.opt.EtcdMemberID, PeerURL: a.opt.PeerURL,
+		SchemaMin: sr.Min, SchemaMax: sr.Max}); err != nil {
 		return fmt.Errorf("agent: register node %s: %w", a.opt.Name, err)
+	}
+	if err := a.recheckSchema(rctx); err != nil {
+		return fmt.Errorf("agent: node %s: %w", a.opt.Name, err)
 	}
 	for _, t := range a.opt.ResourceTypes {
 		if err := a.db.PutResourceType(rctx, t); err != nil {
@@ -301,6 +314,7 @@ func (a *Agent) reconcile(ctx context.Context, snap *clusterdb.Snapshot) {
 	}
 	if a.leader.Load() && a.live.Load() && !a.suspended.Load() {
 		a.coordinate(ctx, prev, snap)
+		a.upgradeSchema(ctx, snap)
 	}
 	// Workers follow a group by its ID, so that a renamed group keeps its worker and
 	// its resources keep running.

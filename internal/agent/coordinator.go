@@ -28,7 +28,7 @@ func (a *Agent) reportMembership(ctx context.Context, prev, s *clusterdb.Snapsho
 	for k, m := range s.Members {
 		if _, ok := prev.Members[k]; !ok && k != self {
 			a.log.Info("node joined the cluster", "node", m.Name)
-			a.opt.Report(ctx, EventNodeJoined, LevelInformation, m.Name, "wolfpack")
+			a.opt.Report(ctx, EventNodeJoined, m.Name, "wolfpack")
 		}
 	}
 	for k, m := range prev.Members {
@@ -36,14 +36,14 @@ func (a *Agent) reportMembership(ctx context.Context, prev, s *clusterdb.Snapsho
 			if n, ok := s.Nodes[k]; ok && n.Stopped {
 				// Its cluster service was stopped: a planned leave, not a failure.
 				a.log.Info("node left the cluster: its cluster service was stopped", "node", m.Name)
-				a.opt.Report(ctx, EventNodeStopped, LevelInformation, m.Name)
+				a.opt.Report(ctx, EventNodeStopped, m.Name)
 				continue
 			}
 			if _, ok := s.Nodes[k]; !ok {
 				continue // evicted: EventNodeEvicted was reported
 			}
 			a.log.Warn("node left the cluster", "node", m.Name)
-			a.opt.Report(ctx, EventNodeRemoved, LevelError, m.Name)
+			a.opt.Report(ctx, EventNodeRemoved, m.Name)
 		}
 	}
 }
@@ -147,7 +147,7 @@ func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
 		if dead {
 			a.failovers.Add(1)
 			a.log.Warn("group failed over from a node that left", "group", g.Name, "from", own.Node, "to", target)
-			a.opt.Report(ctx, EventGroupFailover, LevelWarning, g.Name, own.Node, target)
+			a.opt.Report(ctx, EventGroupFailover, g.Name, own.Node, target)
 		} else {
 			a.log.Info("group placed", "group", g.Name, "node", target)
 		}

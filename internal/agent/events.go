@@ -1,32 +1,31 @@
 package agent
 
-import "context"
+import (
+	"context"
 
-// ClusSvc event IDs the agent reports (the numbers of internal/eventlog's catalog).
-const (
-	EventResourceOnlineFailed uint32 = 1065 // %1 resource, %2 error
-	EventResourceFailed       uint32 = 1069 // %1 resource, %2 group, %3 resource type, %4 why
-	EventGroupFailover        uint32 = 1153 // %1 group, %2 from node, %3 to node
-	EventGroupFailed          uint32 = 1205 // %1 group
-	EventGroupFailoverLimit   uint32 = 1254 // %1 group
-	EventNodeEvicted          uint32 = 1011 // %1 node
-	EventNodeJoined           uint32 = 1062 // %1 node, %2 cluster
-	EventNodeRemoved          uint32 = 1135 // %1 node
-	EventNodeStopped          uint32 = 1903 // %1 node (left because its cluster service was stopped)
-	EventGroupMoving          uint32 = 1641 // %1 group, %2 from node, %3 to node
-	EventGroupOffline         uint32 = 1204 // %1 group
-	EventQuorumLost           uint32 = 1177
+	"wolfpack/internal/eventlog"
 )
 
-// Event levels (Windows' numbers).
+// ClusSvc event IDs the agent reports: internal/eventlog's catalog, which gives each its
+// message, type and level.
 const (
-	LevelError       = 2
-	LevelWarning     = 3
-	LevelInformation = 4
+	EventResourceOnlineFailed = eventlog.EventResourceOnlineFailed // %1 resource, %2 error
+	EventResourceFailed       = eventlog.EventResourceFailed       // %1 resource, %2 group, %3 resource type, %4 why
+	EventGroupFailover        = eventlog.EventGroupFailover        // %1 group, %2 from node, %3 to node
+	EventGroupFailed          = eventlog.EventGroupFailed          // %1 group
+	EventGroupFailoverLimit   = eventlog.EventGroupFailoverLimit   // %1 group
+	EventNodeEvicted          = eventlog.EventNodeEvicted          // %1 node
+	EventNodeJoined           = eventlog.EventNodeJoined           // %1 node, %2 cluster
+	EventNodeRemoved          = eventlog.EventNodeRemoved          // %1 node
+	EventNodeStopped          = eventlog.EventNodeStopped          // %1 node (left because its cluster service was stopped)
+	EventGroupMoving          = eventlog.EventGroupMoving          // %1 group, %2 from node, %3 to node
+	EventGroupOffline         = eventlog.EventGroupOffline         // %1 group
+	EventQuorumLost           = eventlog.EventQuorumLost
 )
 
 // Reporter writes a ClusSvc event to the node's System log (internal/eventlog, wired by
-// the daemon). Strings are the insertion strings %1, %2, ….
-type Reporter func(ctx context.Context, id uint32, level int, strings ...string)
+// the daemon), with the type and level the catalog gives id. Strings are the insertion
+// strings %1, %2, ….
+type Reporter func(ctx context.Context, id uint32, strings ...string)
 
-func nopReporter(context.Context, uint32, int, ...string) {}
+func nopReporter(context.Context, uint32, ...string) {}

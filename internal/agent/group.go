@@ -538,7 +538,7 @@ func (w *groupWorker) startOne(lr *localResource) {
 			return
 		}
 		// The runner reports the failure and decides on restarts through its events.
-		a.opt.Report(w.ctx, EventResourceOnlineFailed, LevelError, r.Name, err.Error())
+		a.opt.Report(w.ctx, EventResourceOnlineFailed, r.Name, err.Error())
 		w.mu.Lock()
 		pending := lr.state == clusterdb.StateOnlinePending
 		w.mu.Unlock()
@@ -561,7 +561,7 @@ func (w *groupWorker) startOne(lr *localResource) {
 func (w *groupWorker) onlineFailed(lr *localResource, err error) {
 	a := w.a
 	r := lr.rec
-	a.opt.Report(w.ctx, EventResourceOnlineFailed, LevelError, r.Name, err.Error())
+	a.opt.Report(w.ctx, EventResourceOnlineFailed, r.Name, err.Error())
 	if n, ok := a.opt.Runner.(Noter); ok {
 		// The runner's own failures are in the resource's log already; this one
 		// happened before the runner was asked.
@@ -598,7 +598,7 @@ func (w *groupWorker) resourceFailed(lr *localResource, err error) {
 	lr.failed = true
 	w.setState(lr, clusterdb.StateFailed, err.Error())
 	w.a.log.Warn("resource failed", "resource", lr.rec.Name, "group", lr.rec.Group, "err", err)
-	w.a.opt.Report(w.ctx, EventResourceFailed, LevelError, lr.rec.Name, lr.rec.Group, lr.rec.Type, err.Error())
+	w.a.opt.Report(w.ctx, EventResourceFailed, lr.rec.Name, lr.rec.Group, lr.rec.Type, err.Error())
 }
 
 // offline takes one resource offline (terminate: at once, without a final checkpoint).
@@ -705,7 +705,7 @@ func (w *groupWorker) leave() {
 	}
 	w.a.log.Info("group handed over: the cluster service stops", "group", f.Group)
 	if wasOnline {
-		w.a.opt.Report(ctx, EventGroupOffline, LevelInformation, f.Group)
+		w.a.opt.Report(ctx, EventGroupOffline, f.Group)
 	}
 }
 
@@ -727,7 +727,7 @@ func (w *groupWorker) handOver(s *clusterdb.Snapshot, g clusterdb.Group, mv clus
 	)
 	if err == nil {
 		a.log.Info("group moved", "group", g.Name, "from", a.opt.Name, "to", target)
-		a.opt.Report(w.ctx, EventGroupMoving, LevelInformation, g.Name, a.opt.Name, target)
+		a.opt.Report(w.ctx, EventGroupMoving, g.Name, a.opt.Name, target)
 	}
 }
 
@@ -745,8 +745,8 @@ func (w *groupWorker) failover(s *clusterdb.Snapshot, g clusterdb.Group, cause s
 	if uint32(len(recent)) >= g.FailoverThreshold {
 		w.groupFailed = true
 		a.log.Error("group failed: failover threshold reached", "group", g.Name, "resource", cause)
-		a.opt.Report(w.ctx, EventGroupFailoverLimit, LevelWarning, g.Name)
-		a.opt.Report(w.ctx, EventGroupFailed, LevelError, g.Name)
+		a.opt.Report(w.ctx, EventGroupFailoverLimit, g.Name)
+		a.opt.Report(w.ctx, EventGroupFailed, g.Name)
 		gs.Failovers = recent
 		w.groupErr = fmt.Sprintf("failover threshold reached (%d failovers within %d hours, FailoverThreshold %d) after resource '%s' failed",
 			len(recent), g.FailoverPeriod, g.FailoverThreshold, cause)
@@ -1008,7 +1008,7 @@ func (w *groupWorker) event(ev RunnerEvent) {
 		w.mu.Unlock()
 		w.setState(lr, clusterdb.StateFailed, errText)
 		w.a.log.Warn("resource failed", "resource", ev.Resource, "restarting", ev.Restarting, "failover", ev.Failover, "err", errText)
-		w.a.opt.Report(w.ctx, EventResourceFailed, LevelError, lr.rec.Name, lr.rec.Group, lr.rec.Type, errText)
+		w.a.opt.Report(w.ctx, EventResourceFailed, lr.rec.Name, lr.rec.Group, lr.rec.Type, errText)
 	case clusterdb.StateOnline, clusterdb.StateOnlinePending:
 		// Only the runner's own restarts: the agent records the states it asked for.
 		w.mu.Lock()

@@ -14,8 +14,8 @@ import (
 // the first snapshot.
 func TestReportMembership(t *testing.T) {
 	var got []string
-	report := func(_ context.Context, id uint32, level int, strs ...string) {
-		got = append(got, fmt.Sprint(id, level, strs))
+	report := func(_ context.Context, id uint32, strs ...string) {
+		got = append(got, fmt.Sprint(id, strs))
 	}
 	a, err := New(Options{Name: "N2", DB: clusterdb.New(nil), Runner: nopRunner{}, Report: report})
 	if err != nil {
@@ -31,8 +31,8 @@ func TestReportMembership(t *testing.T) {
 	a.reportMembership(context.Background(), s1, s2)
 	slices.Sort(got)
 	want := []string{
-		fmt.Sprint(EventNodeJoined, LevelInformation, []string{"N3", "wolfpack"}),
-		fmt.Sprint(EventNodeRemoved, LevelError, []string{"N1"}),
+		fmt.Sprint(EventNodeJoined, []string{"N3", "wolfpack"}),
+		fmt.Sprint(EventNodeRemoved, []string{"N1"}),
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("reported %q, want %q", got, want)

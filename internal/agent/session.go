@@ -188,5 +188,5 @@ func (a *Agent) sessionLost(ctx context.Context, why string) {
 	a.suspended.Store(false)
 	a.log.Error("cluster session lost: stopping this node's resources", "why", why)
 	a.terminateAll(context.WithoutCancel(ctx))
-	a.opt.Report(context.WithoutCancel(ctx), EventQuorumLost, LevelError)
+	a.opt.Report(context.WithoutCancel(ctx), EventQuorumLost)
 }

@@ -27,7 +27,8 @@ func (a *Agent) nodeStatus(s *clusterdb.Snapshot, n clusterdb.Node, coordinator 
 		}
 	}
 	cn := wire.ClusterNode{Name: n.Name, ID: n.ID, API: n.API, State: st, Witness: n.Witness, Paused: n.Paused,
-		Coordinator: strings.EqualFold(coordinator, n.Name), NodeWeight: uint32(b2u(!n.NoVote)), PinnedVoter: n.PinnedVoter}
+		Coordinator: strings.EqualFold(coordinator, n.Name), NodeWeight: uint32(b2u(!n.NoVote)), PinnedVoter: n.PinnedVoter,
+		SchemaMin: clusterdb.NodeSchema(n).Min, SchemaMax: clusterdb.NodeSchema(n).Max}
 	if members != nil || !a.opt.Embedded {
 		cn.Role = Role(members, n, a.opt.Embedded)
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+
 	"wolfpack/internal/clusterdb"
 )
 
@@ -78,17 +80,18 @@ func (m *Manager) captureLoop(ctx context.Context, rr *runningResource, k *keySt
 // watchKey turns registry notifications into signals; it watches again when the
 // registry ends a watch (the key was deleted or restored by force) and captures then.
 func (m *Manager) watchKey(ctx context.Context, k *keyState) {
-	backoff := 10 * time.Millisecond
+	// A failed watch is tried again after 10 ms, doubling up to 2 s; one that ended after
+	// it was in place starts the series again.
+	wait := backoff.ExponentialBackOff{InitialInterval: 10 * time.Millisecond, Multiplier: 2, MaxInterval: 2 * time.Second}
 	for ctx.Err() == nil {
 		ch, err := m.cfg.Registry.Watch(ctx, k.key)
 		if err != nil {
 			m.log.Warn("cannot watch checkpointed key", "key", k.key, "err", err)
-			backoff = min(backoff*2, 2*time.Second)
 		} else {
 			// Changes made before the watch was in place are caught by a capture now;
 			// the digest keeps it from committing what is already committed.
 			k.signal()
-			backoff = 10 * time.Millisecond
+			wait.Reset()
 			for range ch {
 				k.signal()
 			}
@@ -96,7 +99,7 @@ func (m *Manager) watchKey(ctx context.Context, k *keyState) {
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(backoff):
+		case <-time.After(wait.NextBackOff()):
 		}
 	}
 }

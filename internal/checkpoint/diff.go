@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
-	"unicode/utf16"
 
 	"wolfpack/internal/hive"
 	"wolfpack/internal/regfile"
+	"wolfpack/internal/utf16le"
 )
 
 // Diff returns the .reg file that turns the subtree in hive a into the one in hive b,
@@ -105,9 +105,5 @@ func RegText(f *regfile.File) (string, error) {
 	}
 	b := buf.Bytes()
 	b = bytes.TrimPrefix(b, []byte{0xff, 0xfe})
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
-	}
-	return strings.ReplaceAll(string(utf16.Decode(u)), "\r\n", "\n"), nil
+	return strings.ReplaceAll(utf16le.Decode(b), "\r\n", "\n"), nil
 }

@@ -15,6 +15,8 @@ var (
 	ErrFenced = errors.New("clusterdb: fenced: this node no longer owns the group")
 	// ErrJoinToken: the join token is missing or wrong.
 	ErrJoinToken = errors.New("clusterdb: wrong or missing join token")
+	// ErrSchema: the node's build cannot run the cluster's schema version (*SchemaError).
+	ErrSchema = errors.New("clusterdb: the cluster's schema version is not one this build runs")
 )
 
 // ObjectError says which object an error is about ("resource", "R1").

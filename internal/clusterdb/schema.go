@@ -1,6 +1,7 @@
 package clusterdb
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 )
@@ -66,6 +67,10 @@ type Node struct {
 	NoVote bool `json:"noVote,omitempty"`
 	// PinnedVoter: the administrator wants this node to vote whenever it is up.
 	PinnedVoter bool `json:"pinnedVoter,omitempty"`
+	// SchemaMin and SchemaMax: the schema versions the node's build runs (version.go;
+	// none recorded: SchemaInitial).
+	SchemaMin int `json:"schemaMin,omitempty"`
+	SchemaMax int `json:"schemaMax,omitempty"`
 }
 
 // Member is the value of members/<name>, attached to the node's session lease.
@@ -99,6 +104,12 @@ type Group struct {
 	// AntiAffinityClassNames: groups that share an entry avoid running on one node
 	// (WSFC's property of the same name; see the cluster's EnforcedAntiAffinity).
 	AntiAffinityClassNames []string `json:"antiAffinityClassNames,omitempty"`
+	// groupNext: the fields of the next schema version, in a build that runs it
+	// (version_next.go).
+	groupNext
+	// Unknown keeps the fields of a newer schema that this build does not know, written
+	// back as they were (unknown.go).
+	Unknown map[string]json.RawMessage `json:"-"`
 }
 
 // NewGroup returns a group with WSFC's defaults (Windows Server 2003's FailoverThreshold 10

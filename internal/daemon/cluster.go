@@ -115,7 +115,8 @@ func (n *Node) join(ctx context.Context, hosts []string) error {
 	if err != nil {
 		return err
 	}
-	req := wire.ClusterJoinRequest{Name: cfg.Name, PeerURL: "https://" + cfg.Peer, Witness: cfg.Witness, Secret: tok.Secret, CSR: string(csr)}
+	req := wire.ClusterJoinRequest{Name: cfg.Name, PeerURL: "https://" + cfg.Peer, Witness: cfg.Witness, Secret: tok.Secret, CSR: string(csr),
+		SchemaMin: clusterdb.BuildSchema().Min, SchemaMax: clusterdb.BuildSchema().Max}
 	jctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	var ans wire.ClusterJoinAnswer
@@ -130,6 +131,9 @@ func (n *Node) join(ctx context.Context, hosts []string) error {
 		var ae *wire.Error
 		if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
 			return fmt.Errorf("join %s refused: wrong join token (it is the content of the %s file of a node of the cluster, current since the last rotation)", cfg.Join, clusterdb.JoinTokenFile)
+		}
+		if errors.As(err, &ae) && ae.Code == agent.ErrorIncompatibleVersions {
+			return fmt.Errorf("join %s refused (error %d): %s", cfg.Join, ae.Code, ae.Message)
 		}
 		// etcd adds a member only to a cluster whose members have all been connected
 		// for a few seconds, and one learner at a time: the node that admits this one
@@ -385,25 +389,14 @@ func (n *Node) clusterAPIURL() string {
 }
 
 // reportClusterEvent writes the agent's events (source ClusSvc) to the System log, and
-// to the daemon's log. An event the catalog knows gets its type, level and category
-// from the catalog (1135 and 1177 are Critical there); level is used only for an ID
-// outside the catalog.
-func (n *Node) reportClusterEvent(ctx context.Context, id uint32, level int, strs ...string) {
-	n.Log.Info("cluster event", "source", eventlog.SourceCluster, "id", id, "level", level, "strings", strs)
+// to the daemon's log. The catalog gives each event its type, level and category (1135
+// and 1177 are Critical there); an ID outside it is Information.
+func (n *Node) reportClusterEvent(ctx context.Context, id uint32, strs ...string) {
+	n.Log.Info("cluster event", "source", eventlog.SourceCluster, "id", id, "strings", strs)
 	if n.Events == nil {
 		return
 	}
 	e := eventlog.Event{Log: eventlog.LogSystem, Source: eventlog.SourceCluster, EventID: id, Strings: strs}
-	if _, known := n.Events.Catalog().Lookup(eventlog.SourceCluster, id); !known {
-		e.Type = eventlog.TypeInformation
-		switch level {
-		case agent.LevelError:
-			e.Type = eventlog.TypeError
-		case agent.LevelWarning:
-			e.Type = eventlog.TypeWarning
-		}
-		e.Level = eventlog.Level(level)
-	}
 	if _, err := n.Events.Report(context.WithoutCancel(ctx), e); err != nil {
 		n.Log.Warn("cannot write a cluster event to the System log", "id", id, "err", err)
 	}

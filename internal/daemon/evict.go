@@ -28,7 +28,7 @@ func (n *Node) evict(because string) {
 		return
 	}
 	n.Log.Error("this node was evicted from the cluster: stopping its cluster service", "node", n.Cfg.Name, "because", because)
-	n.reportClusterEvent(context.Background(), agent.EventNodeEvicted, agent.LevelWarning, n.Cfg.Name)
+	n.reportClusterEvent(context.Background(), agent.EventNodeEvicted, n.Cfg.Name)
 	n.quit()
 }
 

@@ -35,6 +35,10 @@ const (
 	EventNodeStopped                uint32 = 1903 // %1 node whose Cluster service was stopped cleanly
 	// %1 resource, %2 key, %3 seconds of retrying after a failure other than handles (1082)
 	EventCheckpointRestoreAfterRetry uint32 = 1904
+	// %1 old schema version, %2 new one: the cluster's schema version was raised (a
+	// rolling upgrade finished). Wolfpack's own: WSFC documents no event for an update of
+	// its cluster functional level.
+	EventSchemaRaised uint32 = 1905
 
 	// Resources and groups (clustered roles).
 	EventResourceOnlineFailed uint32 = 1065 // %1 resource, %2 error
@@ -308,6 +312,9 @@ var defaultMessages = []Message{
 	{SourceCluster, EventNodeStopped, "", TypeInformation, 0, CategoryNone,
 		`Cluster node '%1' left the active failover cluster membership because its Cluster service was stopped. ` +
 			`Its clustered roles were taken offline there and handed to the other nodes.`},
+	{SourceCluster, EventSchemaRaised, "", TypeInformation, 0, CategoryNone,
+		`The cluster database schema version was raised from %1 to %2: every node of the failover cluster runs a build that supports version %2. ` +
+			`The change is permanent: a node whose build cannot run version %2 can no longer join the cluster or start in it.`},
 
 	// The Service Control Manager: the Cluster service's own start and stop.
 	{SourceServiceControlManager, EventServiceState, "", TypeInformation, 0, CategoryNone,

@@ -19,4 +19,14 @@
 // every 4096 index entries, so a long one never holds reports back. When a log would grow past
 // its maximum size the oldest segment is deleted (Windows' "overwrite events as needed",
 // at segment granularity: a full log holds between 7/8 of its maximum size and all of it).
+//
+// Files of a log, one concept each:
+//
+//	log.go      logFile, its invariants, open and close
+//	segment.go  segment files: load and repair at open, new segments, reading a record
+//	commit.go   group commit: reporters queue records, one writer commits a batch per sync
+//	sync.go     fdatasync and fsync, the directory sync and atomic file replacement
+//	scan.go     visiting the records a query selects, a page of the index at a time
+//	clear.go    clearing a log (with a backup first)
+//	config.go   a log's configuration (wevtutil sl) and description (wevtutil gl, gli)
 package eventlog

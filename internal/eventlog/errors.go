@@ -3,20 +3,13 @@ package eventlog
 import (
 	"errors"
 	"fmt"
+
+	"wolfpack/internal/winerr"
 )
 
 // The errors below carry a Windows error number (ErrorCode) and the class of failure as
 // an HTTP status number (HTTPStatus), which internal/api sends as they are: the log names
 // the class without speaking HTTP (the numbers are written out, not net/http's names).
-
-// Windows error numbers the event log answers with.
-const (
-	codeFileNotFound     = 2     // ERROR_FILE_NOT_FOUND
-	codeInvalidParameter = 87    // ERROR_INVALID_PARAMETER
-	codeInvalidQuery     = 15001 // ERROR_EVT_INVALID_QUERY
-	codeChannelNotFound  = 15007 // ERROR_EVT_CHANNEL_NOT_FOUND
-	codeInvalidEventData = 15005 // ERROR_EVT_INVALID_EVENT_DATA
-)
 
 // ErrClosed is returned by calls on a closed Service.
 var ErrClosed = errors.New("eventlog: service closed")
@@ -29,7 +22,7 @@ func (e *LogNotFoundError) Error() string {
 }
 
 // ErrorCode is Windows' ERROR_EVT_CHANNEL_NOT_FOUND.
-func (e *LogNotFoundError) ErrorCode() uint32 { return codeChannelNotFound }
+func (e *LogNotFoundError) ErrorCode() uint32 { return uint32(winerr.ERROR_EVT_CHANNEL_NOT_FOUND) }
 
 // HTTPStatus is 404.
 func (e *LogNotFoundError) HTTPStatus() int { return 404 }
@@ -47,7 +40,7 @@ func (e *QueryError) Error() string {
 }
 
 // ErrorCode is Windows' ERROR_EVT_INVALID_QUERY.
-func (e *QueryError) ErrorCode() uint32 { return codeInvalidQuery }
+func (e *QueryError) ErrorCode() uint32 { return uint32(winerr.ERROR_EVT_INVALID_QUERY) }
 
 // HTTPStatus is 400.
 func (e *QueryError) HTTPStatus() int { return 400 }
@@ -58,10 +51,21 @@ type EventError struct{ Msg string }
 func (e *EventError) Error() string { return "eventlog: invalid event: " + e.Msg }
 
 // ErrorCode is Windows' ERROR_EVT_INVALID_EVENT_DATA.
-func (e *EventError) ErrorCode() uint32 { return codeInvalidEventData }
+func (e *EventError) ErrorCode() uint32 { return uint32(winerr.ERROR_EVT_INVALID_EVENT_DATA) }
 
 // HTTPStatus is 400.
 func (e *EventError) HTTPStatus() int { return 400 }
+
+// LogFullError is a report refused because the log is full and set to retain events.
+type LogFullError struct{ Log string }
+
+func (e *LogFullError) Error() string { return fmt.Sprintf("The event log file is full: %s.", e.Log) }
+
+// ErrorCode is Windows' ERROR_LOG_FILE_FULL.
+func (e *LogFullError) ErrorCode() uint32 { return uint32(winerr.ERROR_LOG_FILE_FULL) }
+
+// HTTPStatus is 507 Insufficient Storage.
+func (e *LogFullError) HTTPStatus() int { return 507 }
 
 // ConfigError is a log setting out of range.
 type ConfigError struct{ Msg string }
@@ -69,7 +73,7 @@ type ConfigError struct{ Msg string }
 func (e *ConfigError) Error() string { return "eventlog: " + e.Msg }
 
 // ErrorCode is Windows' ERROR_INVALID_PARAMETER.
-func (e *ConfigError) ErrorCode() uint32 { return codeInvalidParameter }
+func (e *ConfigError) ErrorCode() uint32 { return uint32(winerr.ERROR_INVALID_PARAMETER) }
 
 // HTTPStatus is 400.
 func (e *ConfigError) HTTPStatus() int { return 400 }

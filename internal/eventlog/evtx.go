@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf16"
+
+	"wolfpack/internal/utf16le"
 )
 
 // Windows' EVTX format ("Windows XML Event Log"), as libyal's libevtx documents it: a
@@ -70,7 +72,7 @@ type evtxValue struct {
 	data []byte
 }
 
-func evtxString(s string) evtxValue { return evtxValue{evtStringType, utf16le(s)} }
+func evtxString(s string) evtxValue { return evtxValue{evtStringType, utf16le.Encode(s)} }
 func evtxU8(v uint8) evtxValue      { return evtxValue{evtUInt8Type, []byte{v}} }
 func evtxU16(v uint16) evtxValue {
 	return evtxValue{evtUInt16Type, binary.LittleEndian.AppendUint16(nil, v)}
@@ -95,15 +97,6 @@ func fileTime(t time.Time) uint64 {
 		return 0
 	}
 	return uint64(t.UnixNano()/100) + epochDiff
-}
-
-func utf16le(s string) []byte {
-	u := utf16.Encode([]rune(s))
-	b := make([]byte, 2*len(u))
-	for i, c := range u {
-		binary.LittleEndian.PutUint16(b[2*i:], c)
-	}
-	return b
 }
 
 // nameHash is the hash a name structure stores: hash = hash*65599 + character, over the
@@ -443,7 +436,7 @@ func (c *evtxChunk) appendName(b []byte, base int, name string) []byte {
 	b = binary.LittleEndian.AppendUint32(b, c.strBkt[bkt]) // next name in the bucket
 	c.strBkt[bkt] = off
 	c.names[name] = off
-	u := utf16le(name)
+	u := utf16le.Encode(name)
 	b = binary.LittleEndian.AppendUint16(b, h)
 	b = binary.LittleEndian.AppendUint16(b, uint16(len(u)/2))
 	b = append(b, u...)
@@ -513,7 +506,7 @@ func appendSubstitution(b []byte, index int, typ byte, optional bool) []byte {
 }
 
 func appendText(b []byte, s string) []byte {
-	u := utf16le(s)
+	u := utf16le.Encode(s)
 	b = append(b, bxValue, evtStringType)
 	b = binary.LittleEndian.AppendUint16(b, uint16(len(u)/2))
 	return append(b, u...)

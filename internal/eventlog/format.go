@@ -3,6 +3,7 @@ package eventlog
 import (
 	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
@@ -86,73 +87,119 @@ func hexWords(p []byte) string {
 	return b.String()
 }
 
-// xmlText escapes s for XML character data and attributes, dropping characters XML 1.0
-// cannot carry.
-func xmlText(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if !(r == 0x9 || r == 0xA || r == 0xD || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF) {
-			continue
+// eventXML is Windows' event XML (the event schema, EventNamespace) as wevtutil qe
+// /f:xml and /f:RenderedXml print it.
+type eventXML struct {
+	XMLName       xml.Name          `xml:"Event"`
+	Xmlns         string            `xml:"xmlns,attr"`
+	System        systemXML         `xml:"System"`
+	EventData     *eventDataXML     `xml:"EventData,omitempty"`
+	RenderingInfo *renderingInfoXML `xml:"RenderingInfo,omitempty"`
+}
+
+type systemXML struct {
+	Provider struct {
+		Name string `xml:"Name,attr"`
+	} `xml:"Provider"`
+	EventID struct {
+		Qualifiers uint16 `xml:"Qualifiers,attr"`
+		ID         uint32 `xml:",chardata"`
+	} `xml:"EventID"`
+	Version     int    `xml:"Version"`
+	Level       uint8  `xml:"Level"`
+	Task        uint16 `xml:"Task"`
+	Opcode      int    `xml:"Opcode"`
+	Keywords    string `xml:"Keywords"`
+	TimeCreated struct {
+		SystemTime string `xml:"SystemTime,attr"`
+	} `xml:"TimeCreated"`
+	EventRecordID uint64   `xml:"EventRecordID"`
+	Correlation   struct{} `xml:"Correlation"`
+	Execution     struct {
+		ProcessID int `xml:"ProcessID,attr"`
+		ThreadID  int `xml:"ThreadID,attr"`
+	} `xml:"Execution"`
+	Channel  string `xml:"Channel"`
+	Computer string `xml:"Computer"`
+	Security struct {
+		UserID string `xml:"UserID,attr,omitempty"`
+	} `xml:"Security"`
+}
+
+type eventDataXML struct {
+	Data   []dataXML `xml:"Data"`
+	Binary string    `xml:"Binary,omitempty"`
+}
+
+// dataXML is an insertion string (no Name) or a named data item.
+type dataXML struct {
+	Name  *string `xml:"Name,attr"`
+	Value string  `xml:",chardata"`
+}
+
+type renderingInfoXML struct {
+	Culture  string   `xml:"Culture,attr"`
+	Message  string   `xml:"Message"`
+	Level    string   `xml:"Level"`
+	Task     string   `xml:"Task"`
+	Opcode   string   `xml:"Opcode"`
+	Channel  string   `xml:"Channel"`
+	Provider string   `xml:"Provider"`
+	Keywords []string `xml:"Keywords>Keyword"`
+}
+
+// emptyElements are the schema's elements that carry attributes only; wevtutil writes
+// them self-closed, which encoding/xml does not do.
+var emptyElements = strings.NewReplacer("></Provider>", "/>", "></TimeCreated>", "/>",
+	"></Correlation>", "/>", "></Execution>", "/>", "></Security>", "/>")
+
+// xmlChars drops the characters XML 1.0 cannot carry (encoding/xml would write U+FFFD
+// for them).
+func xmlChars(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == 0x9 || r == 0xA || r == 0xD || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF {
+			return r
 		}
-		switch r {
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			b.WriteString("&amp;")
-		case '\'':
-			b.WriteString("&apos;")
-		case '"':
-			b.WriteString("&quot;")
-		case '\r':
-			b.WriteString("&#xD;")
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
+		return -1
+	}, s)
 }
 
 // WriteXML writes r as Windows' event XML (one <Event> element, no newline inside, as
 // wevtutil qe /f:xml prints it). With rendered, it adds RenderingInfo with the message,
 // as /f:RenderedXml does.
 func WriteXML(w io.Writer, r *Record, cat *Catalog, rendered bool) error {
-	var b strings.Builder
-	b.WriteString(`<Event xmlns="` + EventNamespace + `"><System>`)
-	fmt.Fprintf(&b, `<Provider Name="%s"/>`, xmlText(r.Source))
-	fmt.Fprintf(&b, `<EventID Qualifiers="%d">%d</EventID>`, r.Qualifiers, r.EventID)
-	fmt.Fprintf(&b, `<Version>0</Version><Level>%d</Level><Task>%d</Task><Opcode>0</Opcode>`, r.Level, r.Category)
-	fmt.Fprintf(&b, `<Keywords>0x%x</Keywords>`, uint64(r.Keywords))
-	fmt.Fprintf(&b, `<TimeCreated SystemTime="%s"/>`, r.TimeCreated.UTC().Format("2006-01-02T15:04:05.0000000Z"))
-	fmt.Fprintf(&b, `<EventRecordID>%d</EventRecordID><Correlation/>`, r.RecordID)
-	fmt.Fprintf(&b, `<Execution ProcessID="%d" ThreadID="%d"/>`, r.PID, r.TID)
-	fmt.Fprintf(&b, `<Channel>%s</Channel><Computer>%s</Computer>`, xmlText(r.Log), xmlText(r.Computer))
-	if r.User != "" {
-		fmt.Fprintf(&b, `<Security UserID="%s"/>`, xmlText(r.User))
-	} else {
-		b.WriteString(`<Security/>`)
-	}
-	b.WriteString(`</System>`)
+	e := eventXML{Xmlns: EventNamespace}
+	s := &e.System
+	s.Provider.Name = xmlChars(r.Source)
+	s.EventID.Qualifiers, s.EventID.ID = r.Qualifiers, r.EventID
+	s.Level, s.Task = uint8(r.Level), r.Category
+	s.Keywords = fmt.Sprintf("0x%x", uint64(r.Keywords))
+	s.TimeCreated.SystemTime = r.TimeCreated.UTC().Format("2006-01-02T15:04:05.0000000Z")
+	s.EventRecordID = r.RecordID
+	s.Execution.ProcessID, s.Execution.ThreadID = r.PID, r.TID
+	s.Channel, s.Computer = xmlChars(r.Log), xmlChars(r.Computer)
+	s.Security.UserID = xmlChars(r.User)
 	if len(r.Strings) > 0 || len(r.Data) > 0 || len(r.Binary) > 0 {
-		b.WriteString(`<EventData>`)
-		for _, s := range r.Strings {
-			fmt.Fprintf(&b, `<Data>%s</Data>`, xmlText(s))
+		d := &eventDataXML{Binary: strings.ToUpper(hex.EncodeToString(r.Binary))}
+		for _, str := range r.Strings {
+			d.Data = append(d.Data, dataXML{Value: xmlChars(str)})
 		}
-		for _, d := range r.Data {
-			fmt.Fprintf(&b, `<Data Name="%s">%s</Data>`, xmlText(d.Name), xmlText(d.Value))
+		for _, item := range r.Data {
+			name := xmlChars(item.Name)
+			d.Data = append(d.Data, dataXML{Name: &name, Value: xmlChars(item.Value)})
 		}
-		if len(r.Binary) > 0 {
-			fmt.Fprintf(&b, `<Binary>%s</Binary>`, strings.ToUpper(hex.EncodeToString(r.Binary)))
-		}
-		b.WriteString(`</EventData>`)
+		e.EventData = d
 	}
 	if rendered {
-		fmt.Fprintf(&b, `<RenderingInfo Culture="en-US"><Message>%s</Message><Level>%s</Level><Task>%s</Task><Opcode>Info</Opcode><Channel>%s</Channel><Provider>%s</Provider><Keywords><Keyword>Classic</Keyword></Keywords></RenderingInfo>`,
-			xmlText(cat.Render(&r.Event)), xmlText(r.TypeName()), xmlText(CategoryName(r.Category)), xmlText(r.Log), xmlText(r.Source))
+		e.RenderingInfo = &renderingInfoXML{Culture: "en-US", Message: xmlChars(cat.Render(&r.Event)),
+			Level: r.TypeName(), Task: CategoryName(r.Category), Opcode: "Info",
+			Channel: xmlChars(r.Log), Provider: xmlChars(r.Source), Keywords: []string{"Classic"}}
 	}
-	b.WriteString("</Event>\n")
-	_, err := io.WriteString(w, b.String())
+	b, err := xml.Marshal(e)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, emptyElements.Replace(string(b))+"\n")
 	return err
 }
 

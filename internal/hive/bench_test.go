@@ -10,6 +10,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"wolfpack/internal/regtype"
+	"wolfpack/internal/utf16le"
 )
 
 // The benchmark hive: 100 keys of 1,000 subkeys each (100,101 keys with the
@@ -24,11 +27,11 @@ var benchTree = sync.OnceValue(func() *Key {
 			q := make([]byte, 8)
 			binary.LittleEndian.PutUint64(q, uint64(n)*0x9E3779B97F4A7C15)
 			group.Subkeys[j] = &Key{Name: fmt.Sprintf("Key %06d", n), LastWrite: ts, Values: []Value{
-				{Name: "", Type: REG_SZ, Data: utf16z(fmt.Sprintf("default value of key %d", n))},
-				{Name: "DisplayName", Type: REG_SZ, Data: utf16z(fmt.Sprintf("Component number %d", n))},
-				{Name: "Start", Type: REG_DWORD, Data: []byte{byte(n), byte(n >> 8), 0, 0}},
-				{Name: "ImagePath", Type: REG_EXPAND_SZ, Data: utf16z(fmt.Sprintf(`%%SystemRoot%%\system32\drivers\d%d.sys`, n))},
-				{Name: "Stamp", Type: REG_QWORD, Data: q},
+				{Name: "", Type: regtype.REG_SZ, Data: utf16le.EncodeZ(fmt.Sprintf("default value of key %d", n))},
+				{Name: "DisplayName", Type: regtype.REG_SZ, Data: utf16le.EncodeZ(fmt.Sprintf("Component number %d", n))},
+				{Name: "Start", Type: regtype.REG_DWORD, Data: []byte{byte(n), byte(n >> 8), 0, 0}},
+				{Name: "ImagePath", Type: regtype.REG_EXPAND_SZ, Data: utf16le.EncodeZ(fmt.Sprintf(`%%SystemRoot%%\system32\drivers\d%d.sys`, n))},
+				{Name: "Stamp", Type: regtype.REG_QWORD, Data: q},
 			}}
 		}
 		root.Subkeys = append(root.Subkeys, group)

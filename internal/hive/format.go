@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"time"
 	"unicode"
-	"unicode/utf16"
 )
 
 // Sizes and limits of the format.
@@ -112,22 +111,6 @@ const (
 const (
 	VALUE_COMP_NAME = 0x0001 // name is Latin-1 ("extended ASCII"), else UTF-16LE
 	VALUE_TOMBSTONE = 0x0002
-)
-
-// Value data types (any other number is allowed too).
-const (
-	REG_NONE                       = 0
-	REG_SZ                         = 1
-	REG_EXPAND_SZ                  = 2
-	REG_BINARY                     = 3
-	REG_DWORD                      = 4
-	REG_DWORD_BIG_ENDIAN           = 5
-	REG_LINK                       = 6
-	REG_MULTI_SZ                   = 7
-	REG_RESOURCE_LIST              = 8
-	REG_FULL_RESOURCE_DESCRIPTOR   = 9
-	REG_RESOURCE_REQUIREMENTS_LIST = 10
-	REG_QWORD                      = 11
 )
 
 // Key security (sk) field offsets, from the start of the cell data.
@@ -295,31 +278,6 @@ func timeToFiletime(t time.Time) uint64 {
 		return 1<<64 - 1
 	}
 	return uint64(sec)*1e7 + uint64(t.Nanosecond()/100)
-}
-
-// decodeUTF16 decodes little-endian UTF-16 (odd trailing byte ignored).
-func decodeUTF16(b []byte) string {
-	n := len(b) / 2
-	// Fast path: all code units below 0x80.
-	ascii := true
-	for i := 0; i < n; i++ {
-		if b[2*i+1] != 0 || b[2*i] >= 0x80 {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		s := make([]byte, n)
-		for i := range s {
-			s[i] = b[2*i]
-		}
-		return string(s)
-	}
-	u := make([]uint16, n)
-	for i := range u {
-		u[i] = le16(b, 2*i)
-	}
-	return string(utf16.Decode(u))
 }
 
 // decodeLatin1 decodes a compressed ("extended ASCII") name.

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf16"
+
+	"wolfpack/internal/regtype"
+	"wolfpack/internal/utf16le"
 )
 
 // sharedHives returns the shared folder of test hives (read-only: tests that need
@@ -39,16 +41,6 @@ func readHiveFile(t testing.TB, path string) (*Hive, error) {
 		t.Fatal(err)
 	}
 	return Read(f, st.Size())
-}
-
-// utf16z encodes s as UTF-16LE with a terminating NUL, as REG_SZ data is stored.
-func utf16z(s string) []byte {
-	u := utf16.Encode([]rune(s + "\x00"))
-	b := make([]byte, 2*len(u))
-	for i, c := range u {
-		b[2*i], b[2*i+1] = byte(c), byte(c>>8)
-	}
-	return b
 }
 
 // diffTrees describes the first difference between two trees ("" when equal):
@@ -102,28 +94,28 @@ func testTree(manySubkeys int) *Key {
 		big[i] = byte(i*7 + i/251)
 	}
 	types := &Key{Name: "Types", LastWrite: ts, Class: "TypesClass", Values: []Value{
-		{Name: "", Type: REG_SZ, Data: utf16z("default value")},
-		{Name: "none", Type: REG_NONE, Data: []byte{}},
-		{Name: "sz", Type: REG_SZ, Data: utf16z("hello, world")},
-		{Name: "expand", Type: REG_EXPAND_SZ, Data: utf16z(`%SystemRoot%\system32`)},
-		{Name: "binary", Type: REG_BINARY, Data: []byte{1, 2, 3, 4, 5, 6, 7, 8, 9}},
-		{Name: "dword", Type: REG_DWORD, Data: []byte{0x78, 0x56, 0x34, 0x12}},
-		{Name: "dwordbe", Type: REG_DWORD_BIG_ENDIAN, Data: []byte{0x12, 0x34, 0x56, 0x78}},
-		{Name: "link", Type: REG_LINK, Data: utf16z(`\Registry\Machine\Software`)[:50]},
-		{Name: "multi", Type: REG_MULTI_SZ, Data: append(utf16z("one"), utf16z("two\x00")...)},
-		{Name: "reslist", Type: REG_RESOURCE_LIST, Data: bytes.Repeat([]byte{0xAB}, 40)},
-		{Name: "fullres", Type: REG_FULL_RESOURCE_DESCRIPTOR, Data: bytes.Repeat([]byte{0xCD}, 33)},
-		{Name: "resreq", Type: REG_RESOURCE_REQUIREMENTS_LIST, Data: bytes.Repeat([]byte{0xEF}, 64)},
-		{Name: "qword", Type: REG_QWORD, Data: []byte{1, 2, 3, 4, 5, 6, 7, 8}},
+		{Name: "", Type: regtype.REG_SZ, Data: utf16le.EncodeZ("default value")},
+		{Name: "none", Type: regtype.REG_NONE, Data: []byte{}},
+		{Name: "sz", Type: regtype.REG_SZ, Data: utf16le.EncodeZ("hello, world")},
+		{Name: "expand", Type: regtype.REG_EXPAND_SZ, Data: utf16le.EncodeZ(`%SystemRoot%\system32`)},
+		{Name: "binary", Type: regtype.REG_BINARY, Data: []byte{1, 2, 3, 4, 5, 6, 7, 8, 9}},
+		{Name: "dword", Type: regtype.REG_DWORD, Data: []byte{0x78, 0x56, 0x34, 0x12}},
+		{Name: "dwordbe", Type: regtype.REG_DWORD_BIG_ENDIAN, Data: []byte{0x12, 0x34, 0x56, 0x78}},
+		{Name: "link", Type: regtype.REG_LINK, Data: utf16le.EncodeZ(`\Registry\Machine\Software`)[:50]},
+		{Name: "multi", Type: regtype.REG_MULTI_SZ, Data: append(utf16le.EncodeZ("one"), utf16le.EncodeZ("two\x00")...)},
+		{Name: "reslist", Type: regtype.REG_RESOURCE_LIST, Data: bytes.Repeat([]byte{0xAB}, 40)},
+		{Name: "fullres", Type: regtype.REG_FULL_RESOURCE_DESCRIPTOR, Data: bytes.Repeat([]byte{0xCD}, 33)},
+		{Name: "resreq", Type: regtype.REG_RESOURCE_REQUIREMENTS_LIST, Data: bytes.Repeat([]byte{0xEF}, 64)},
+		{Name: "qword", Type: regtype.REG_QWORD, Data: []byte{1, 2, 3, 4, 5, 6, 7, 8}},
 		{Name: "odd type", Type: 0x12345, Data: []byte{9, 8, 7}},
-		{Name: "short", Type: REG_BINARY, Data: []byte{0xFF}},
-		{Name: "big", Type: REG_BINARY, Data: big},
-		{Name: "exactly16344", Type: REG_BINARY, Data: big[:BigDataSegment]},
-		{Name: "16345", Type: REG_BINARY, Data: big[:BigDataSegment+1]},
+		{Name: "short", Type: regtype.REG_BINARY, Data: []byte{0xFF}},
+		{Name: "big", Type: regtype.REG_BINARY, Data: big},
+		{Name: "exactly16344", Type: regtype.REG_BINARY, Data: big[:BigDataSegment]},
+		{Name: "16345", Type: regtype.REG_BINARY, Data: big[:BigDataSegment+1]},
 	}}
 	names := &Key{Name: "Names", LastWrite: ts, Subkeys: []*Key{
-		{Name: "Ünïcödé Ŝtråñgé", LastWrite: ts, Values: []Value{{Name: "Ω значение 値", Type: REG_SZ, Data: utf16z("ünicode ✓")}}},
-		{Name: "Latin-1 ÀÉÎÕÜ ßÿ", LastWrite: ts, Class: "Klasse ñ", Values: []Value{{Name: "café", Type: REG_DWORD, Data: []byte{1, 0, 0, 0}}}},
+		{Name: "Ünïcödé Ŝtråñgé", LastWrite: ts, Values: []Value{{Name: "Ω значение 値", Type: regtype.REG_SZ, Data: utf16le.EncodeZ("ünicode ✓")}}},
+		{Name: "Latin-1 ÀÉÎÕÜ ßÿ", LastWrite: ts, Class: "Klasse ñ", Values: []Value{{Name: "café", Type: regtype.REG_DWORD, Data: []byte{1, 0, 0, 0}}}},
 		{Name: "日本語キー", LastWrite: ts},
 		{Name: "emoji 😀", LastWrite: ts},
 		{Name: "abc", LastWrite: ts},
@@ -136,7 +128,7 @@ func testTree(manySubkeys int) *Key {
 		many.Subkeys = append(many.Subkeys, &Key{Name: fmt.Sprintf("Sub%05d", (i*7919)%manySubkeys), LastWrite: ts})
 	}
 	link := &Key{Name: "Link", LastWrite: ts, Flags: KEY_SYM_LINK, Values: []Value{
-		{Name: "SymbolicLinkValue", Type: REG_LINK, Data: utf16z(`\Registry\Machine\Software\Types`)[:62]},
+		{Name: "SymbolicLinkValue", Type: regtype.REG_LINK, Data: utf16le.EncodeZ(`\Registry\Machine\Software\Types`)[:62]},
 	}}
 	return &Key{Name: "ROOT", LastWrite: ts, Subkeys: []*Key{types, names, many, link}}
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"wolfpack/internal/regtype"
 )
 
 // Hand-damaged hives: each must be refused with a FormatError naming the
@@ -52,9 +54,9 @@ func hostileBase(t *testing.T) []byte {
 	t.Helper()
 	tree := &Key{Name: "root", Subkeys: []*Key{
 		{Name: "a", Values: []Value{
-			{Name: "small", Type: REG_BINARY, Data: []byte("0123456789")},
-			{Name: "big", Type: REG_BINARY, Data: bytes.Repeat([]byte{7}, BigDataSegment+10)},
-			{Name: "list", Type: REG_BINARY, Data: make([]byte, 16000)},
+			{Name: "small", Type: regtype.REG_BINARY, Data: []byte("0123456789")},
+			{Name: "big", Type: regtype.REG_BINARY, Data: bytes.Repeat([]byte{7}, BigDataSegment+10)},
+			{Name: "list", Type: regtype.REG_BINARY, Data: make([]byte, 16000)},
 		}, Subkeys: []*Key{{Name: "child"}}},
 		{Name: "b"},
 	}}

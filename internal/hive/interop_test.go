@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"wolfpack/internal/regtype"
+	"wolfpack/internal/utf16le"
 )
 
 // Interoperability with the peers installed from Debian: hivex (libhivex-bin),
@@ -157,9 +160,9 @@ func TestInteropSambaRegtree(t *testing.T) {
 	tree := &Key{Name: "ROOT", LastWrite: ts, Subkeys: []*Key{
 		{Name: "Software", LastWrite: ts, Subkeys: []*Key{
 			{Name: "Vendor", LastWrite: ts, Class: "cls", Values: []Value{
-				{Name: "sz", Type: REG_SZ, Data: utf16z("hello, world")},
-				{Name: "dword", Type: REG_DWORD, Data: []byte{0x78, 0x56, 0x34, 0x12}},
-				{Name: "", Type: REG_SZ, Data: utf16z("default")},
+				{Name: "sz", Type: regtype.REG_SZ, Data: utf16le.EncodeZ("hello, world")},
+				{Name: "dword", Type: regtype.REG_DWORD, Data: []byte{0x78, 0x56, 0x34, 0x12}},
+				{Name: "", Type: regtype.REG_SZ, Data: utf16le.EncodeZ("default")},
 			}},
 			{Name: "Other", LastWrite: ts},
 		}},

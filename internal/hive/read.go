@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"unsafe"
+
+	"wolfpack/internal/utf16le"
 )
 
 // Limits that keep a hostile hive from making the reader loop or allocate without bound.
@@ -136,7 +138,7 @@ func fileName(b []byte) string {
 	for n+1 < len(b) && (b[n] != 0 || b[n+1] != 0) {
 		n += 2
 	}
-	return decodeUTF16(b[:n])
+	return utf16le.Decode(b[:n])
 }
 
 // checkHiveBins walks the hbin headers: each must carry its own offset and a size
@@ -228,7 +230,7 @@ func (r *reader) name(b []byte, compressed bool) string {
 		// The buffer is ours and never written again: share it.
 		return unsafe.String(&b[0], len(b))
 	}
-	return decodeUTF16(b)
+	return utf16le.Decode(b)
 }
 
 // readKey decodes the nk cell at off into k, then its values and subkeys.
@@ -266,7 +268,7 @@ func (r *reader) readKey(off uint32, k *Key, depth int) error {
 		if err := r.spend(int64(n), off); err != nil {
 			return err
 		}
-		k.Class = decodeUTF16(cc[:n])
+		k.Class = utf16le.Decode(cc[:n])
 	}
 
 	if soff := nk.KeySecurityOffset; soff != CellOffsetNil {

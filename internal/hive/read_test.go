@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"wolfpack/internal/utf16le"
 )
 
 // TestSharedHives reads every hive of the shared folder. The counts are those
@@ -121,7 +123,7 @@ func TestSharedHiveContents(t *testing.T) {
 	// Latin-1 (compressed) and UTF-16 names, as hivexml decodes them.
 	ext := read("ExtendedASCIIHive").Subkeys[0]
 	if ext.Name != "ëigenaardig" || len(ext.Values) != 1 || ext.Values[0].Name != "ëigenaardig" ||
-		string(ext.Values[0].Data) != string(utf16z("ëigenaardig")) {
+		string(ext.Values[0].Data) != string(utf16le.EncodeZ("ëigenaardig")) {
 		t.Errorf("ExtendedASCIIHive: key %q values %+v", ext.Name, ext.Values)
 	}
 	uni := read("UnicodeHive")

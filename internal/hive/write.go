@@ -5,6 +5,8 @@ import (
 	"io"
 	"slices"
 	"unicode/utf16"
+
+	"wolfpack/internal/utf16le"
 )
 
 // WriteOptions tune Write and Marshal.
@@ -274,7 +276,7 @@ func (w *writer) key(k *Key, parent uint32, depth int) (uint32, error) {
 			w.names = appendUpcase(w.names, s.Name)
 			u := w.names[n:len(w.names):len(w.names)]
 			nk.LargestSubkeyNameLength = max(nk.LargestSubkeyNameLength, uint32(2*len(u)))
-			nk.LargestSubkeyClassNameLength = max(nk.LargestSubkeyClassNameLength, uint32(2*utf16Len(s.Class)))
+			nk.LargestSubkeyClassNameLength = max(nk.LargestSubkeyClassNameLength, uint32(2*utf16le.Len(s.Class)))
 			subs[i] = subkey{k: s, up: u}
 		}
 		slices.SortFunc(subs, func(a, b subkey) int { return slices.Compare(a.up, b.up) })
@@ -562,15 +564,6 @@ func appendUpcase(dst []uint16, s string) []uint16 {
 		dst[i] = upcase16(dst[i])
 	}
 	return dst
-}
-
-// utf16Len is the length of s in UTF-16 code units.
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
 }
 
 // estimateSize guesses the size of the hive bins a tree needs, so that the

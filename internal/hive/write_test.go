@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 	"unicode/utf16"
+
+	"wolfpack/internal/regtype"
+	"wolfpack/internal/utf16le"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -17,11 +20,11 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 func goldenTree() *Key {
 	ts := time.Date(2020, 5, 17, 8, 0, 0, 0, time.UTC)
 	return &Key{Name: "Golden", LastWrite: ts, Values: []Value{
-		{Name: "", Type: REG_SZ, Data: utf16z("root default")},
+		{Name: "", Type: regtype.REG_SZ, Data: utf16le.EncodeZ("root default")},
 	}, Subkeys: []*Key{
 		{Name: "beta", LastWrite: ts, Class: "Klasse", Values: []Value{
-			{Name: "dword", Type: REG_DWORD, Data: []byte{1, 0, 0, 0}},
-			{Name: "bin", Type: REG_BINARY, Data: []byte("0123456789")},
+			{Name: "dword", Type: regtype.REG_DWORD, Data: []byte{1, 0, 0, 0}},
+			{Name: "bin", Type: regtype.REG_BINARY, Data: []byte("0123456789")},
 		}},
 		{Name: "Alpha", LastWrite: ts, Subkeys: []*Key{{Name: "Ключ", LastWrite: ts}}},
 		{Name: "Ünïcode", LastWrite: ts, Security: DefaultSecurityDescriptor()[:len(DefaultSecurityDescriptor())]},
@@ -144,7 +147,7 @@ func TestWriteStructure(t *testing.T) {
 				for i := range nv {
 					vk := cell(le32(list, int(4*i)))
 					vname := r.name(vk[vkName:vkName+int(le16(vk, vkNameLen))], le16(vk, vkFlags)&VALUE_COMP_NAME != 0)
-					maxVName = max(maxVName, uint32(2*utf16Len(vname)))
+					maxVName = max(maxVName, uint32(2*utf16le.Len(vname)))
 					size := le32(vk, vkDataSize)
 					n := size &^ DataSizeInline
 					maxVData = max(maxVData, n)

@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
+
+	"wolfpack/internal/regtype"
 )
 
 // benchFile is the .reg export of internal/hive's benchmark hive: the root
@@ -31,11 +33,11 @@ func benchFile(groups int) *File {
 			f.Keys = append(f.Keys, Key{
 				Path: fmt.Sprintf(`%s\Key %06d`, group, n),
 				Values: []Value{
-					{Name: "", Type: REG_SZ, Data: sz(fmt.Sprintf("default value of key %d", n))},
-					{Name: "DisplayName", Type: REG_SZ, Data: sz(fmt.Sprintf("Component number %d", n))},
-					{Name: "Start", Type: REG_DWORD, Data: []byte{byte(n), byte(n >> 8), 0, 0}},
-					{Name: "ImagePath", Type: REG_EXPAND_SZ, Data: sz(fmt.Sprintf(`%%SystemRoot%%\system32\drivers\d%d.sys`, n))},
-					{Name: "Stamp", Type: REG_QWORD, Data: []byte{byte(q), byte(q >> 8), byte(q >> 16), byte(q >> 24), byte(q >> 32), byte(q >> 40), byte(q >> 48), byte(q >> 56)}},
+					{Name: "", Type: regtype.REG_SZ, Data: sz(fmt.Sprintf("default value of key %d", n))},
+					{Name: "DisplayName", Type: regtype.REG_SZ, Data: sz(fmt.Sprintf("Component number %d", n))},
+					{Name: "Start", Type: regtype.REG_DWORD, Data: []byte{byte(n), byte(n >> 8), 0, 0}},
+					{Name: "ImagePath", Type: regtype.REG_EXPAND_SZ, Data: sz(fmt.Sprintf(`%%SystemRoot%%\system32\drivers\d%d.sys`, n))},
+					{Name: "Stamp", Type: regtype.REG_QWORD, Data: []byte{byte(q), byte(q >> 8), byte(q >> 16), byte(q >> 24), byte(q >> 32), byte(q >> 40), byte(q >> 48), byte(q >> 56)}},
 				},
 			})
 		}
@@ -140,17 +142,17 @@ func naiveWrite(w io.Writer, f *File) error {
 			}
 			bw.WriteString(name)
 			switch {
-			case v.Type == REG_SZ && cleanString(v.Data, false):
+			case v.Type == regtype.REG_SZ && cleanString(v.Data, false):
 				u := make([]uint16, len(v.Data)/2-1)
 				for i := range u {
 					u[i] = uint16(v.Data[2*i]) | uint16(v.Data[2*i+1])<<8
 				}
 				fmt.Fprintf(bw, `"%s"`, esc.Replace(string(utf16.Decode(u))))
-			case v.Type == REG_DWORD && len(v.Data) == 4:
+			case v.Type == regtype.REG_DWORD && len(v.Data) == 4:
 				fmt.Fprintf(bw, "dword:%08x", uint32(v.Data[0])|uint32(v.Data[1])<<8|uint32(v.Data[2])<<16|uint32(v.Data[3])<<24)
 			default:
 				prefix := "hex:"
-				if v.Type != REG_BINARY {
+				if v.Type != regtype.REG_BINARY {
 					prefix = fmt.Sprintf("hex(%x):", v.Type)
 				}
 				bw.WriteString(prefix)

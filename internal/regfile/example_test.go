@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"wolfpack/internal/regfile"
+	"wolfpack/internal/regtype"
 )
 
 func ExampleParse() {
@@ -45,9 +46,9 @@ func ExampleWriter() {
 	var buf bytes.Buffer
 	w := regfile.NewWriter(&buf, regfile.Regedit4) // Regedit5 writes the same lines in UTF-16LE with a BOM
 	w.WriteKey(`HKEY_LOCAL_MACHINE\SOFTWARE\Wolfpack`)
-	w.WriteValue("Path", regfile.REG_SZ, []byte("C\x00:\x00\\\x00\x00\x00"))
-	w.WriteValue("Retries", regfile.REG_DWORD, []byte{3, 0, 0, 0})
-	w.WriteValue("Blob", regfile.REG_BINARY, bytes.Repeat([]byte{0xab}, 30))
+	w.WriteValue("Path", regtype.REG_SZ, []byte("C\x00:\x00\\\x00\x00\x00"))
+	w.WriteValue("Retries", regtype.REG_DWORD, []byte{3, 0, 0, 0})
+	w.WriteValue("Blob", regtype.REG_BINARY, bytes.Repeat([]byte{0xab}, 30))
 	w.DeleteValue("Old")
 	w.DeleteKey(`HKEY_LOCAL_MACHINE\SOFTWARE\Obsolete`)
 	if err := w.Close(); err != nil {

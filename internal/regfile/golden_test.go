@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"wolfpack/internal/regtype"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -24,35 +26,35 @@ func everyType(format Format) *File {
 	}
 	return &File{Format: format, Keys: []Key{
 		{Path: `HKEY_LOCAL_MACHINE\SOFTWARE\Wolfpack`, Values: []Value{
-			{Name: "", Type: REG_SZ, Data: sz("default value")},
-			{Name: "String", Type: REG_SZ, Data: sz(`C:\Program Files\Wolfpack "quoted"`)},
-			{Name: "EmptyString", Type: REG_SZ, Data: sz("")},
-			{Name: `Back\slash "Name"`, Type: REG_SZ, Data: sz(`\\server\share\`)},
-			{Name: "ExpandSz", Type: REG_EXPAND_SZ, Data: sz(`%SystemRoot%\system32;%ProgramFiles%\Wolfpack`)},
-			{Name: "EmptyExpandSz", Type: REG_EXPAND_SZ, Data: sz("")},
-			{Name: "MultiSz", Type: REG_MULTI_SZ, Data: multi("first", "second", "third with spaces")},
-			{Name: "EmptyMultiSz", Type: REG_MULTI_SZ, Data: multi()},
-			{Name: "Binary", Type: REG_BINARY, Data: bin},
-			{Name: "EmptyBinary", Type: REG_BINARY},
-			{Name: "Dword", Type: REG_DWORD, Data: []byte{0x1f, 0, 0, 0}},
-			{Name: "DwordMax", Type: REG_DWORD, Data: []byte{0xff, 0xff, 0xff, 0xff}},
-			{Name: "DwordBigEndian", Type: REG_DWORD_BIG_ENDIAN, Data: []byte{0, 0, 0, 1}},
-			{Name: "Qword", Type: REG_QWORD, Data: []byte{0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01}},
-			{Name: "None", Type: REG_NONE, Data: []byte{0xde, 0xad}},
-			{Name: "EmptyNone", Type: REG_NONE},
-			{Name: "Link", Type: REG_LINK, Data: u16(`\Registry\Machine\SOFTWARE\Target`)},
-			{Name: "ResourceList", Type: REG_RESOURCE_LIST, Data: []byte{1, 0, 0, 0}},
-			{Name: "FullResourceDescriptor", Type: REG_FULL_RESOURCE_DESCRIPTOR, Data: []byte{2, 0, 0, 0}},
-			{Name: "ResourceRequirementsList", Type: REG_RESOURCE_REQUIREMENTS_LIST, Data: []byte{3, 0, 0, 0}},
+			{Name: "", Type: regtype.REG_SZ, Data: sz("default value")},
+			{Name: "String", Type: regtype.REG_SZ, Data: sz(`C:\Program Files\Wolfpack "quoted"`)},
+			{Name: "EmptyString", Type: regtype.REG_SZ, Data: sz("")},
+			{Name: `Back\slash "Name"`, Type: regtype.REG_SZ, Data: sz(`\\server\share\`)},
+			{Name: "ExpandSz", Type: regtype.REG_EXPAND_SZ, Data: sz(`%SystemRoot%\system32;%ProgramFiles%\Wolfpack`)},
+			{Name: "EmptyExpandSz", Type: regtype.REG_EXPAND_SZ, Data: sz("")},
+			{Name: "MultiSz", Type: regtype.REG_MULTI_SZ, Data: multi("first", "second", "third with spaces")},
+			{Name: "EmptyMultiSz", Type: regtype.REG_MULTI_SZ, Data: multi()},
+			{Name: "Binary", Type: regtype.REG_BINARY, Data: bin},
+			{Name: "EmptyBinary", Type: regtype.REG_BINARY},
+			{Name: "Dword", Type: regtype.REG_DWORD, Data: []byte{0x1f, 0, 0, 0}},
+			{Name: "DwordMax", Type: regtype.REG_DWORD, Data: []byte{0xff, 0xff, 0xff, 0xff}},
+			{Name: "DwordBigEndian", Type: regtype.REG_DWORD_BIG_ENDIAN, Data: []byte{0, 0, 0, 1}},
+			{Name: "Qword", Type: regtype.REG_QWORD, Data: []byte{0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01}},
+			{Name: "None", Type: regtype.REG_NONE, Data: []byte{0xde, 0xad}},
+			{Name: "EmptyNone", Type: regtype.REG_NONE},
+			{Name: "Link", Type: regtype.REG_LINK, Data: u16(`\Registry\Machine\SOFTWARE\Target`)},
+			{Name: "ResourceList", Type: regtype.REG_RESOURCE_LIST, Data: []byte{1, 0, 0, 0}},
+			{Name: "FullResourceDescriptor", Type: regtype.REG_FULL_RESOURCE_DESCRIPTOR, Data: []byte{2, 0, 0, 0}},
+			{Name: "ResourceRequirementsList", Type: regtype.REG_RESOURCE_REQUIREMENTS_LIST, Data: []byte{3, 0, 0, 0}},
 			{Name: "OtherType", Type: 0x12345, Data: []byte{0x42}},
-			{Name: "SzWithoutNul", Type: REG_SZ, Data: u16("no terminator")},
-			{Name: "ShortDword", Type: REG_DWORD, Data: []byte{1, 2}},
-			{Name: "ARatherLongValueNameThatPushesTheHexDataFarToTheRightOfTheLine", Type: REG_BINARY, Data: bin[:40]},
+			{Name: "SzWithoutNul", Type: regtype.REG_SZ, Data: u16("no terminator")},
+			{Name: "ShortDword", Type: regtype.REG_DWORD, Data: []byte{1, 2}},
+			{Name: "ARatherLongValueNameThatPushesTheHexDataFarToTheRightOfTheLine", Type: regtype.REG_BINARY, Data: bin[:40]},
 			{Name: "Removed", Delete: true},
 		}},
 		{Path: `HKEY_LOCAL_MACHINE\SOFTWARE\Wolfpack\` + uni, Values: []Value{
-			{Name: uniName, Type: REG_SZ, Data: sz(uni)},
-			{Name: uniName + " expand", Type: REG_EXPAND_SZ, Data: sz("%" + uni + "%")},
+			{Name: uniName, Type: regtype.REG_SZ, Data: sz(uni)},
+			{Name: uniName + " expand", Type: regtype.REG_EXPAND_SZ, Data: sz("%" + uni + "%")},
 			{Delete: true},
 		}},
 		{Path: `HKEY_LOCAL_MACHINE\SOFTWARE\Wolfpack\Empty`},

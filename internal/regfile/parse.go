@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"unicode/utf8"
+
+	"wolfpack/internal/regtype"
 )
 
 // Parse reads a .reg file. The format is found from the byte-order mark and
@@ -250,7 +252,7 @@ func (p *parser) value() (Value, error) {
 			return v, err
 		}
 		p.text = append(u, 0, 0)
-		v.Type, v.Data = REG_SZ, p.keep(p.text)
+		v.Type, v.Data = regtype.REG_SZ, p.keep(p.text)
 	case c == '-':
 		p.i++
 		v.Delete = true
@@ -261,10 +263,10 @@ func (p *parser) value() (Value, error) {
 			return v, err
 		}
 		p.bytes = append(p.bytes[:0], byte(d), byte(d>>8), byte(d>>16), byte(d>>24))
-		v.Type, v.Data = REG_DWORD, p.keep(p.bytes)
+		v.Type, v.Data = regtype.REG_DWORD, p.keep(p.bytes)
 	case p.hasPrefix("hex:"):
 		p.i += len("hex:")
-		v.Type = REG_BINARY
+		v.Type = regtype.REG_BINARY
 		return v, p.hexData(&v)
 	case p.hasPrefix("hex("):
 		p.i += len("hex(")
@@ -405,7 +407,7 @@ func (p *parser) hexData(v *Value) error {
 		}
 	}
 	p.bytes = b
-	if p.ansi && (v.Type == REG_EXPAND_SZ || v.Type == REG_MULTI_SZ) {
+	if p.ansi && (v.Type == regtype.REG_EXPAND_SZ || v.Type == regtype.REG_MULTI_SZ) {
 		v.Data = p.widen(b)
 		return nil
 	}

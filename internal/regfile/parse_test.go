@@ -3,6 +3,8 @@ package regfile
 import (
 	"errors"
 	"testing"
+
+	"wolfpack/internal/regtype"
 )
 
 const h5 = "Windows Registry Editor Version 5.00\n\n"
@@ -23,41 +25,41 @@ func TestParseSyntax(t *testing.T) {
 		{"delete key", h5 + "[-" + k + "]\n", &File{Keys: []Key{{Path: k, Delete: true}}}},
 		{"key name with ]", h5 + "[HKLM\\a]b]\n", &File{Keys: []Key{{Path: `HKLM\a]b`}}}},
 		{"two keys", h5 + "[A]\n\"x\"=\"1\"\n\n[B]\n\"y\"=\"2\"\n", &File{Keys: []Key{
-			{Path: "A", Values: []Value{{Name: "x", Type: REG_SZ, Data: sz("1")}}},
-			{Path: "B", Values: []Value{{Name: "y", Type: REG_SZ, Data: sz("2")}}},
+			{Path: "A", Values: []Value{{Name: "x", Type: regtype.REG_SZ, Data: sz("1")}}},
+			{Path: "B", Values: []Value{{Name: "y", Type: regtype.REG_SZ, Data: sz("2")}}},
 		}}},
-		{"string", h5 + "[" + k + "]\n\"Name\"=\"Value\"\n", one(Value{Name: "Name", Type: REG_SZ, Data: sz("Value")})},
-		{"empty string", h5 + "[" + k + "]\n\"e\"=\"\"\n", one(Value{Name: "e", Type: REG_SZ, Data: sz("")})},
+		{"string", h5 + "[" + k + "]\n\"Name\"=\"Value\"\n", one(Value{Name: "Name", Type: regtype.REG_SZ, Data: sz("Value")})},
+		{"empty string", h5 + "[" + k + "]\n\"e\"=\"\"\n", one(Value{Name: "e", Type: regtype.REG_SZ, Data: sz("")})},
 		{"escapes", h5 + "[" + k + "]\n\"a\\\\b\\\"c\"=\"C:\\\\Program Files\\\\\\\"x\\\"\"\n",
-			one(Value{Name: `a\b"c`, Type: REG_SZ, Data: sz(`C:\Program Files\"x"`)})},
-		{"unknown escape kept", h5 + "[" + k + "]\n\"p\"=\"C:\\Windows\\n\"\n", one(Value{Name: "p", Type: REG_SZ, Data: sz(`C:\Windows\n`)})},
-		{"default value", h5 + "[" + k + "]\n@=\"def\"\n", one(Value{Name: "", Type: REG_SZ, Data: sz("def")})},
-		{"value named @", h5 + "[" + k + "]\n\"@\"=\"at\"\n", one(Value{Name: "@", Type: REG_SZ, Data: sz("at")})},
-		{"blanks around =", h5 + "[" + k + "]\n\"a\" = \"b\"\t\n", one(Value{Name: "a", Type: REG_SZ, Data: sz("b")})},
-		{"comment after value", h5 + "[" + k + "]\n\"a\"=\"b\" ; note\n", one(Value{Name: "a", Type: REG_SZ, Data: sz("b")})},
-		{"dword", h5 + "[" + k + "]\n\"d\"=dword:0000001f\n", one(Value{Name: "d", Type: REG_DWORD, Data: []byte{0x1f, 0, 0, 0}})},
-		{"dword short upper", h5 + "[" + k + "]\n\"d\"=dword:ABC\n", one(Value{Name: "d", Type: REG_DWORD, Data: []byte{0xbc, 0x0a, 0, 0}})},
-		{"dword max", h5 + "[" + k + "]\n\"d\"=dword:ffffffff\n", one(Value{Name: "d", Type: REG_DWORD, Data: []byte{0xff, 0xff, 0xff, 0xff}})},
-		{"binary", h5 + "[" + k + "]\n\"b\"=hex:00,01,fe,FF\n", one(Value{Name: "b", Type: REG_BINARY, Data: []byte{0, 1, 0xfe, 0xff}})},
-		{"binary one-digit bytes and blanks", h5 + "[" + k + "]\n\"b\"=hex: 1 , a,0b\n", one(Value{Name: "b", Type: REG_BINARY, Data: []byte{1, 0xa, 0xb}})},
-		{"empty binary", h5 + "[" + k + "]\n\"b\"=hex:\n", one(Value{Name: "b", Type: REG_BINARY})},
-		{"trailing comma", h5 + "[" + k + "]\n\"b\"=hex:01,02,\n", one(Value{Name: "b", Type: REG_BINARY, Data: []byte{1, 2}})},
-		{"continuation", h5 + "[" + k + "]\n\"b\"=hex:01,02,\\\n  03,04\n", one(Value{Name: "b", Type: REG_BINARY, Data: []byte{1, 2, 3, 4}})},
-		{"continuation, CRLF and blanks", h5 + "[" + k + "]\r\n\"b\"=hex:01,\\  \r\n\t03,\\\r\n04\r\n", one(Value{Name: "b", Type: REG_BINARY, Data: []byte{1, 3, 4}})},
-		{"comment after hex", h5 + "[" + k + "]\n\"b\"=hex:01,02 ;x\n", one(Value{Name: "b", Type: REG_BINARY, Data: []byte{1, 2}})},
-		{"hex(0)", h5 + "[" + k + "]\n\"n\"=hex(0):\n", one(Value{Name: "n", Type: REG_NONE})},
-		{"hex(1)", h5 + "[" + k + "]\n\"s\"=hex(1):61,00\n", one(Value{Name: "s", Type: REG_SZ, Data: []byte{'a', 0}})},
-		{"hex(2)", h5 + "[" + k + "]\n\"e\"=hex(2):25,00,00,00\n", one(Value{Name: "e", Type: REG_EXPAND_SZ, Data: sz("%")})},
-		{"hex(4)", h5 + "[" + k + "]\n\"d\"=hex(4):01,02\n", one(Value{Name: "d", Type: REG_DWORD, Data: []byte{1, 2}})},
-		{"hex(7)", h5 + "[" + k + "]\n\"m\"=hex(7):61,00,00,00,00,00\n", one(Value{Name: "m", Type: REG_MULTI_SZ, Data: multi("a")})},
-		{"hex(b)", h5 + "[" + k + "]\n\"q\"=hex(b):01,00,00,00,00,00,00,00\n", one(Value{Name: "q", Type: REG_QWORD, Data: []byte{1, 0, 0, 0, 0, 0, 0, 0}})},
-		{"hex(B) upper", h5 + "[" + k + "]\n\"q\"=hex(B):\n", one(Value{Name: "q", Type: REG_QWORD})},
+			one(Value{Name: `a\b"c`, Type: regtype.REG_SZ, Data: sz(`C:\Program Files\"x"`)})},
+		{"unknown escape kept", h5 + "[" + k + "]\n\"p\"=\"C:\\Windows\\n\"\n", one(Value{Name: "p", Type: regtype.REG_SZ, Data: sz(`C:\Windows\n`)})},
+		{"default value", h5 + "[" + k + "]\n@=\"def\"\n", one(Value{Name: "", Type: regtype.REG_SZ, Data: sz("def")})},
+		{"value named @", h5 + "[" + k + "]\n\"@\"=\"at\"\n", one(Value{Name: "@", Type: regtype.REG_SZ, Data: sz("at")})},
+		{"blanks around =", h5 + "[" + k + "]\n\"a\" = \"b\"\t\n", one(Value{Name: "a", Type: regtype.REG_SZ, Data: sz("b")})},
+		{"comment after value", h5 + "[" + k + "]\n\"a\"=\"b\" ; note\n", one(Value{Name: "a", Type: regtype.REG_SZ, Data: sz("b")})},
+		{"dword", h5 + "[" + k + "]\n\"d\"=dword:0000001f\n", one(Value{Name: "d", Type: regtype.REG_DWORD, Data: []byte{0x1f, 0, 0, 0}})},
+		{"dword short upper", h5 + "[" + k + "]\n\"d\"=dword:ABC\n", one(Value{Name: "d", Type: regtype.REG_DWORD, Data: []byte{0xbc, 0x0a, 0, 0}})},
+		{"dword max", h5 + "[" + k + "]\n\"d\"=dword:ffffffff\n", one(Value{Name: "d", Type: regtype.REG_DWORD, Data: []byte{0xff, 0xff, 0xff, 0xff}})},
+		{"binary", h5 + "[" + k + "]\n\"b\"=hex:00,01,fe,FF\n", one(Value{Name: "b", Type: regtype.REG_BINARY, Data: []byte{0, 1, 0xfe, 0xff}})},
+		{"binary one-digit bytes and blanks", h5 + "[" + k + "]\n\"b\"=hex: 1 , a,0b\n", one(Value{Name: "b", Type: regtype.REG_BINARY, Data: []byte{1, 0xa, 0xb}})},
+		{"empty binary", h5 + "[" + k + "]\n\"b\"=hex:\n", one(Value{Name: "b", Type: regtype.REG_BINARY})},
+		{"trailing comma", h5 + "[" + k + "]\n\"b\"=hex:01,02,\n", one(Value{Name: "b", Type: regtype.REG_BINARY, Data: []byte{1, 2}})},
+		{"continuation", h5 + "[" + k + "]\n\"b\"=hex:01,02,\\\n  03,04\n", one(Value{Name: "b", Type: regtype.REG_BINARY, Data: []byte{1, 2, 3, 4}})},
+		{"continuation, CRLF and blanks", h5 + "[" + k + "]\r\n\"b\"=hex:01,\\  \r\n\t03,\\\r\n04\r\n", one(Value{Name: "b", Type: regtype.REG_BINARY, Data: []byte{1, 3, 4}})},
+		{"comment after hex", h5 + "[" + k + "]\n\"b\"=hex:01,02 ;x\n", one(Value{Name: "b", Type: regtype.REG_BINARY, Data: []byte{1, 2}})},
+		{"hex(0)", h5 + "[" + k + "]\n\"n\"=hex(0):\n", one(Value{Name: "n", Type: regtype.REG_NONE})},
+		{"hex(1)", h5 + "[" + k + "]\n\"s\"=hex(1):61,00\n", one(Value{Name: "s", Type: regtype.REG_SZ, Data: []byte{'a', 0}})},
+		{"hex(2)", h5 + "[" + k + "]\n\"e\"=hex(2):25,00,00,00\n", one(Value{Name: "e", Type: regtype.REG_EXPAND_SZ, Data: sz("%")})},
+		{"hex(4)", h5 + "[" + k + "]\n\"d\"=hex(4):01,02\n", one(Value{Name: "d", Type: regtype.REG_DWORD, Data: []byte{1, 2}})},
+		{"hex(7)", h5 + "[" + k + "]\n\"m\"=hex(7):61,00,00,00,00,00\n", one(Value{Name: "m", Type: regtype.REG_MULTI_SZ, Data: multi("a")})},
+		{"hex(b)", h5 + "[" + k + "]\n\"q\"=hex(b):01,00,00,00,00,00,00,00\n", one(Value{Name: "q", Type: regtype.REG_QWORD, Data: []byte{1, 0, 0, 0, 0, 0, 0, 0}})},
+		{"hex(B) upper", h5 + "[" + k + "]\n\"q\"=hex(B):\n", one(Value{Name: "q", Type: regtype.REG_QWORD})},
 		{"any type number", h5 + "[" + k + "]\n\"u\"=hex(ffff0001):aa\n", one(Value{Name: "u", Type: 0xffff0001, Data: []byte{0xaa}})},
 		{"delete value", h5 + "[" + k + "]\n\"gone\"=-\n", one(Value{Name: "gone", Delete: true})},
 		{"delete default", h5 + "[" + k + "]\n@=-\n", one(Value{Name: "", Delete: true})},
-		{"comments and blank lines", h5 + "; top\n\n[" + k + "]\n  ; inside\n\n\"a\"=\"b\"\n;end", one(Value{Name: "a", Type: REG_SZ, Data: sz("b")})},
-		{"LF-only and CR-only line ends", "Windows Registry Editor Version 5.00\r[" + k + "]\n\"a\"=\"b\"\r", one(Value{Name: "a", Type: REG_SZ, Data: sz("b")})},
-		{"unicode", h5 + "[HKLM\\Ключ 鍵]\n\"Nämé 😀\"=\"ü€😀\"\n", &File{Keys: []Key{{Path: "HKLM\\Ключ 鍵", Values: []Value{{Name: "Nämé 😀", Type: REG_SZ, Data: sz("ü€😀")}}}}}},
+		{"comments and blank lines", h5 + "; top\n\n[" + k + "]\n  ; inside\n\n\"a\"=\"b\"\n;end", one(Value{Name: "a", Type: regtype.REG_SZ, Data: sz("b")})},
+		{"LF-only and CR-only line ends", "Windows Registry Editor Version 5.00\r[" + k + "]\n\"a\"=\"b\"\r", one(Value{Name: "a", Type: regtype.REG_SZ, Data: sz("b")})},
+		{"unicode", h5 + "[HKLM\\Ключ 鍵]\n\"Nämé 😀\"=\"ü€😀\"\n", &File{Keys: []Key{{Path: "HKLM\\Ключ 鍵", Values: []Value{{Name: "Nämé 😀", Type: regtype.REG_SZ, Data: sz("ü€😀")}}}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,8 +167,8 @@ func TestParseEncodingErrors(t *testing.T) {
 
 func TestParseEncodings(t *testing.T) {
 	want := &File{Keys: []Key{{Path: `HKLM\Café`, Values: []Value{
-		{Name: "€", Type: REG_SZ, Data: sz("ü")},
-		{Name: "e", Type: REG_EXPAND_SZ, Data: sz("%A%")},
+		{Name: "€", Type: regtype.REG_SZ, Data: sz("ü")},
+		{Name: "e", Type: regtype.REG_EXPAND_SZ, Data: sz("%A%")},
 	}}}}
 	body := "[HKLM\\Café]\n\"€\"=\"ü\"\n\"e\"=hex(2):25,00,41,00,25,00,00,00\n"
 	be := func(s string) []byte {
@@ -208,11 +210,11 @@ func TestParseRegedit4(t *testing.T) {
 		"\"Raw\"=hex(1):e9,00\r\n" +
 		"\"Bin\"=hex:e9\r\n"
 	want := &File{Format: Regedit4, Keys: []Key{{Path: "HKEY_LOCAL_MACHINE\\Café", Values: []Value{
-		{Name: "€", Type: REG_SZ, Data: sz("é\u0081")},
-		{Name: "Exp", Type: REG_EXPAND_SZ, Data: sz("%A%")},
-		{Name: "Multi", Type: REG_MULTI_SZ, Data: multi("a", "é")},
-		{Name: "Raw", Type: REG_SZ, Data: []byte{0xe9, 0}}, // only hex(2) and hex(7) are narrow
-		{Name: "Bin", Type: REG_BINARY, Data: []byte{0xe9}},
+		{Name: "€", Type: regtype.REG_SZ, Data: sz("é\u0081")},
+		{Name: "Exp", Type: regtype.REG_EXPAND_SZ, Data: sz("%A%")},
+		{Name: "Multi", Type: regtype.REG_MULTI_SZ, Data: multi("a", "é")},
+		{Name: "Raw", Type: regtype.REG_SZ, Data: []byte{0xe9, 0}}, // only hex(2) and hex(7) are narrow
+		{Name: "Bin", Type: regtype.REG_BINARY, Data: []byte{0xe9}},
 	}}}}
 	got, err := Parse([]byte(in))
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"wolfpack/internal/regtype"
 )
 
 // randomTree builds a file with keys and values of every type: names with
@@ -48,31 +50,31 @@ func randomTree(r *rand.Rand, format Format, keys int) *File {
 			}
 			switch r.IntN(12) {
 			case 0:
-				v.Type, v.Data = REG_SZ, sz(str(r.IntN(40)))
+				v.Type, v.Data = regtype.REG_SZ, sz(str(r.IntN(40)))
 			case 1:
-				v.Type, v.Data = REG_SZ, bin(r.IntN(9)) // not a clean string
+				v.Type, v.Data = regtype.REG_SZ, bin(r.IntN(9)) // not a clean string
 			case 2:
-				v.Type, v.Data = REG_EXPAND_SZ, sz("%"+str(r.IntN(30))+"%")
+				v.Type, v.Data = regtype.REG_EXPAND_SZ, sz("%"+str(r.IntN(30))+"%")
 			case 3:
-				v.Type, v.Data = REG_MULTI_SZ, multi(str(r.IntN(10)), str(r.IntN(10)), "")
+				v.Type, v.Data = regtype.REG_MULTI_SZ, multi(str(r.IntN(10)), str(r.IntN(10)), "")
 			case 4:
-				v.Type, v.Data = REG_BINARY, bin(r.IntN(3000))
+				v.Type, v.Data = regtype.REG_BINARY, bin(r.IntN(3000))
 			case 5:
-				v.Type, v.Data = REG_DWORD, bin(4)
+				v.Type, v.Data = regtype.REG_DWORD, bin(4)
 			case 6:
-				v.Type, v.Data = REG_DWORD, bin(r.IntN(4))
+				v.Type, v.Data = regtype.REG_DWORD, bin(r.IntN(4))
 			case 7:
-				v.Type, v.Data = REG_QWORD, bin(8)
+				v.Type, v.Data = regtype.REG_QWORD, bin(8)
 			case 8:
-				v.Type, v.Data = REG_NONE, bin(r.IntN(3))
+				v.Type, v.Data = regtype.REG_NONE, bin(r.IntN(3))
 			case 9:
 				v.Type, v.Data = r.Uint32(), bin(r.IntN(100))
 			case 10:
-				v.Type, v.Data = REG_BINARY, bin(64<<10) // long data
+				v.Type, v.Data = regtype.REG_BINARY, bin(64<<10) // long data
 			case 11:
 				v.Delete = true
 			}
-			if format == Regedit5 && v.Type == REG_EXPAND_SZ && r.IntN(3) == 0 {
+			if format == Regedit5 && v.Type == regtype.REG_EXPAND_SZ && r.IntN(3) == 0 {
 				v.Data = bin(r.IntN(20)) // any bytes survive hex(2) in 5.00
 			}
 			key.Values = append(key.Values, v)

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"wolfpack/internal/regtype"
 )
 
 // The sample files under testdata/ read as they should; the two written in
@@ -18,35 +20,35 @@ func TestSampleFiles(t *testing.T) {
 	}{
 		{"handwritten_utf8.reg", &File{Keys: []Key{
 			{Path: `HKEY_LOCAL_MACHINE\SOFTWARE\Wolfpack\Handwritten`, Values: []Value{
-				{Name: "", Type: REG_SZ, Data: sz("Default – with an en dash")},
-				{Name: "Path", Type: REG_SZ, Data: sz(`C:\Program Files\Wolfpack\`)},
-				{Name: "Quote", Type: REG_SZ, Data: sz(`say "hi"`)},
-				{Name: "Timeout", Type: REG_DWORD, Data: []byte{0x60, 0xea, 0, 0}},
-				{Name: "Blob", Type: REG_BINARY, Data: []byte{0xde, 0xad, 0xbe, 0xef, 0, 1, 2}},
-				{Name: "Env", Type: REG_EXPAND_SZ, Data: env("%TEMP%")},
+				{Name: "", Type: regtype.REG_SZ, Data: sz("Default – with an en dash")},
+				{Name: "Path", Type: regtype.REG_SZ, Data: sz(`C:\Program Files\Wolfpack\`)},
+				{Name: "Quote", Type: regtype.REG_SZ, Data: sz(`say "hi"`)},
+				{Name: "Timeout", Type: regtype.REG_DWORD, Data: []byte{0x60, 0xea, 0, 0}},
+				{Name: "Blob", Type: regtype.REG_BINARY, Data: []byte{0xde, 0xad, 0xbe, 0xef, 0, 1, 2}},
+				{Name: "Env", Type: regtype.REG_EXPAND_SZ, Data: env("%TEMP%")},
 				{Name: "Old", Delete: true},
 			}},
 			{Path: `HKEY_LOCAL_MACHINE\SOFTWARE\Wolfpack\Obsolete`, Delete: true},
 		}}, false},
 		{"regedit_export_5.reg", &File{Keys: []Key{
 			{Path: `HKEY_CURRENT_USER\Environment`, Values: []Value{
-				{Name: "Path", Type: REG_EXPAND_SZ, Data: env(`%USERPROFILE%\AppData\Local\Microsoft\WindowsApps`)},
-				{Name: "TEMP", Type: REG_EXPAND_SZ, Data: env(`%USERPROFILE%\AppData\Local\Temp`)},
-				{Name: "OneDrive", Type: REG_SZ, Data: sz(`C:\Users\Zoë\OneDrive`)},
+				{Name: "Path", Type: regtype.REG_EXPAND_SZ, Data: env(`%USERPROFILE%\AppData\Local\Microsoft\WindowsApps`)},
+				{Name: "TEMP", Type: regtype.REG_EXPAND_SZ, Data: env(`%USERPROFILE%\AppData\Local\Temp`)},
+				{Name: "OneDrive", Type: regtype.REG_SZ, Data: sz(`C:\Users\Zoë\OneDrive`)},
 			}},
 			{Path: `HKEY_CURRENT_USER\Software\Wolfpack`, Values: []Value{
-				{Name: "Count", Type: REG_DWORD, Data: []byte{3, 0, 0, 0}},
-				{Name: "Big", Type: REG_QWORD, Data: []byte{0, 0x10, 0, 0, 0, 0, 0, 0}},
-				{Name: "Names", Type: REG_MULTI_SZ, Data: multi("a", "b")},
+				{Name: "Count", Type: regtype.REG_DWORD, Data: []byte{3, 0, 0, 0}},
+				{Name: "Big", Type: regtype.REG_QWORD, Data: []byte{0, 0x10, 0, 0, 0, 0, 0, 0}},
+				{Name: "Names", Type: regtype.REG_MULTI_SZ, Data: multi("a", "b")},
 			}},
 		}}, true},
 		{"regedit_export_4.reg", &File{Format: Regedit4, Keys: []Key{
 			{Path: `HKEY_LOCAL_MACHINE\SOFTWARE\Café`, Values: []Value{
-				{Name: "", Type: REG_SZ, Data: sz("€ price")},
-				{Name: "Dir", Type: REG_SZ, Data: sz(`C:\Café`)},
-				{Name: "Expand", Type: REG_EXPAND_SZ, Data: env(`%windir%\Café`)},
-				{Name: "List", Type: REG_MULTI_SZ, Data: multi("one", "two")},
-				{Name: "Flags", Type: REG_DWORD, Data: []byte{1, 0, 0, 0}},
+				{Name: "", Type: regtype.REG_SZ, Data: sz("€ price")},
+				{Name: "Dir", Type: regtype.REG_SZ, Data: sz(`C:\Café`)},
+				{Name: "Expand", Type: regtype.REG_EXPAND_SZ, Data: env(`%windir%\Café`)},
+				{Name: "List", Type: regtype.REG_MULTI_SZ, Data: multi("one", "two")},
+				{Name: "Flags", Type: regtype.REG_DWORD, Data: []byte{1, 0, 0, 0}},
 			}},
 		}}, true},
 	}

@@ -29,22 +29,6 @@ func (f Format) String() string {
 	return fmt.Sprintf("Format(%d)", int(f))
 }
 
-// Value types of the registry, as winnt.h names them.
-const (
-	REG_NONE                       = 0
-	REG_SZ                         = 1
-	REG_EXPAND_SZ                  = 2
-	REG_BINARY                     = 3
-	REG_DWORD                      = 4
-	REG_DWORD_BIG_ENDIAN           = 5
-	REG_LINK                       = 6
-	REG_MULTI_SZ                   = 7
-	REG_RESOURCE_LIST              = 8
-	REG_FULL_RESOURCE_DESCRIPTOR   = 9
-	REG_RESOURCE_REQUIREMENTS_LIST = 10
-	REG_QWORD                      = 11
-)
-
 // File is a parsed .reg file: its keys in file order.
 type File struct {
 	Format Format

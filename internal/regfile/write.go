@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"wolfpack/internal/regtype"
 )
 
 // Write writes f in regedit's layout: the header, then for each key a blank
@@ -151,16 +153,16 @@ func (w *Writer) WriteValue(name string, typ uint32, data []byte) error {
 		return err
 	}
 	switch {
-	case typ == REG_SZ && cleanString(data, !w.wide):
+	case typ == regtype.REG_SZ && cleanString(data, !w.wide):
 		w.ascii(`"`)
 		w.stringData(data[:len(data)-2])
 		w.ascii(`"`)
-	case typ == REG_DWORD && len(data) == 4:
+	case typ == regtype.REG_DWORD && len(data) == 4:
 		w.ascii("dword:")
 		for i := 3; i >= 0; i-- {
 			w.hexByte(data[i])
 		}
-	case !w.wide && (typ == REG_EXPAND_SZ || typ == REG_MULTI_SZ):
+	case !w.wide && (typ == regtype.REG_EXPAND_SZ || typ == regtype.REG_MULTI_SZ):
 		narrow, ok := narrowData(data)
 		if !ok && w.Strict {
 			return w.fail(&EncodeError{Path: w.path, Name: name, Msg: "string data has characters that REGEDIT4 (code page 1252) cannot hold"})
@@ -410,7 +412,7 @@ const maxHexCol = 77
 // hexData appends "hex:" or "hex(N):" and the bytes; col is the length of the
 // line so far (the value name and '=').
 func (w *Writer) hexData(col int, typ uint32, d []byte) {
-	if typ == REG_BINARY {
+	if typ == regtype.REG_BINARY {
 		w.ascii("hex:")
 		col += 4
 	} else {

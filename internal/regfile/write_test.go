@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"wolfpack/internal/regtype"
 )
 
 // valueText writes one value under key K and returns its line(s) as text,
@@ -26,36 +28,36 @@ func TestWriteValueForms(t *testing.T) {
 		v      Value
 		want   string
 	}{
-		{"REG_SZ", Regedit5, Value{Name: "s", Type: REG_SZ, Data: sz("text")}, `"s"="text"`},
-		{"default", Regedit5, Value{Type: REG_SZ, Data: sz("d")}, `@="d"`},
-		{"escapes", Regedit5, Value{Name: `a"\b`, Type: REG_SZ, Data: sz(`C:\x "y"\`)}, `"a\"\\b"="C:\\x \"y\"\\"`},
-		{"empty REG_SZ", Regedit5, Value{Name: "e", Type: REG_SZ, Data: sz("")}, `"e"=""`},
-		{"unicode", Regedit5, Value{Name: "ключ😀", Type: REG_SZ, Data: sz("鍵😀")}, `"ключ😀"="鍵😀"`},
-		{"REG_SZ without NUL", Regedit5, Value{Name: "s", Type: REG_SZ, Data: u16("ab")}, `"s"=hex(1):61,00,62,00`},
-		{"REG_SZ no data", Regedit5, Value{Name: "s", Type: REG_SZ}, `"s"=hex(1):`},
-		{"REG_SZ odd length", Regedit5, Value{Name: "s", Type: REG_SZ, Data: []byte{'a', 0, 0}}, `"s"=hex(1):61,00,00`},
-		{"REG_SZ embedded NUL", Regedit5, Value{Name: "s", Type: REG_SZ, Data: sz("a\x00b")}, `"s"=hex(1):61,00,00,00,62,00,00,00`},
-		{"REG_SZ line break", Regedit5, Value{Name: "s", Type: REG_SZ, Data: sz("a\nb")}, `"s"=hex(1):61,00,0a,00,62,00,00,00`},
-		{"REG_SZ lone surrogate", Regedit5, Value{Name: "s", Type: REG_SZ, Data: []byte{0x00, 0xd8, 0, 0}}, `"s"=hex(1):00,d8,00,00`},
-		{"REG_DWORD", Regedit5, Value{Name: "d", Type: REG_DWORD, Data: []byte{0x1f, 0, 0, 0}}, `"d"=dword:0000001f`},
-		{"REG_DWORD high", Regedit5, Value{Name: "d", Type: REG_DWORD, Data: []byte{0x78, 0x56, 0x34, 0x12}}, `"d"=dword:12345678`},
-		{"REG_DWORD short", Regedit5, Value{Name: "d", Type: REG_DWORD, Data: []byte{1, 2}}, `"d"=hex(4):01,02`},
-		{"REG_BINARY", Regedit5, Value{Name: "b", Type: REG_BINARY, Data: []byte{0, 0xab, 0xff}}, `"b"=hex:00,ab,ff`},
-		{"empty REG_BINARY", Regedit5, Value{Name: "b", Type: REG_BINARY}, `"b"=hex:`},
-		{"REG_NONE", Regedit5, Value{Name: "n", Type: REG_NONE, Data: []byte{1}}, `"n"=hex(0):01`},
-		{"REG_EXPAND_SZ", Regedit5, Value{Name: "e", Type: REG_EXPAND_SZ, Data: sz("%A%")}, `"e"=hex(2):25,00,41,00,25,00,00,00`},
-		{"REG_MULTI_SZ", Regedit5, Value{Name: "m", Type: REG_MULTI_SZ, Data: multi("a", "b")}, `"m"=hex(7):61,00,00,00,62,00,00,00,00,00`},
-		{"REG_QWORD", Regedit5, Value{Name: "q", Type: REG_QWORD, Data: []byte{1, 2, 3, 4, 5, 6, 7, 8}}, `"q"=hex(b):01,02,03,04,05,06,07,08`},
+		{"REG_SZ", Regedit5, Value{Name: "s", Type: regtype.REG_SZ, Data: sz("text")}, `"s"="text"`},
+		{"default", Regedit5, Value{Type: regtype.REG_SZ, Data: sz("d")}, `@="d"`},
+		{"escapes", Regedit5, Value{Name: `a"\b`, Type: regtype.REG_SZ, Data: sz(`C:\x "y"\`)}, `"a\"\\b"="C:\\x \"y\"\\"`},
+		{"empty REG_SZ", Regedit5, Value{Name: "e", Type: regtype.REG_SZ, Data: sz("")}, `"e"=""`},
+		{"unicode", Regedit5, Value{Name: "ключ😀", Type: regtype.REG_SZ, Data: sz("鍵😀")}, `"ключ😀"="鍵😀"`},
+		{"REG_SZ without NUL", Regedit5, Value{Name: "s", Type: regtype.REG_SZ, Data: u16("ab")}, `"s"=hex(1):61,00,62,00`},
+		{"REG_SZ no data", Regedit5, Value{Name: "s", Type: regtype.REG_SZ}, `"s"=hex(1):`},
+		{"REG_SZ odd length", Regedit5, Value{Name: "s", Type: regtype.REG_SZ, Data: []byte{'a', 0, 0}}, `"s"=hex(1):61,00,00`},
+		{"REG_SZ embedded NUL", Regedit5, Value{Name: "s", Type: regtype.REG_SZ, Data: sz("a\x00b")}, `"s"=hex(1):61,00,00,00,62,00,00,00`},
+		{"REG_SZ line break", Regedit5, Value{Name: "s", Type: regtype.REG_SZ, Data: sz("a\nb")}, `"s"=hex(1):61,00,0a,00,62,00,00,00`},
+		{"REG_SZ lone surrogate", Regedit5, Value{Name: "s", Type: regtype.REG_SZ, Data: []byte{0x00, 0xd8, 0, 0}}, `"s"=hex(1):00,d8,00,00`},
+		{"REG_DWORD", Regedit5, Value{Name: "d", Type: regtype.REG_DWORD, Data: []byte{0x1f, 0, 0, 0}}, `"d"=dword:0000001f`},
+		{"REG_DWORD high", Regedit5, Value{Name: "d", Type: regtype.REG_DWORD, Data: []byte{0x78, 0x56, 0x34, 0x12}}, `"d"=dword:12345678`},
+		{"REG_DWORD short", Regedit5, Value{Name: "d", Type: regtype.REG_DWORD, Data: []byte{1, 2}}, `"d"=hex(4):01,02`},
+		{"REG_BINARY", Regedit5, Value{Name: "b", Type: regtype.REG_BINARY, Data: []byte{0, 0xab, 0xff}}, `"b"=hex:00,ab,ff`},
+		{"empty REG_BINARY", Regedit5, Value{Name: "b", Type: regtype.REG_BINARY}, `"b"=hex:`},
+		{"REG_NONE", Regedit5, Value{Name: "n", Type: regtype.REG_NONE, Data: []byte{1}}, `"n"=hex(0):01`},
+		{"REG_EXPAND_SZ", Regedit5, Value{Name: "e", Type: regtype.REG_EXPAND_SZ, Data: sz("%A%")}, `"e"=hex(2):25,00,41,00,25,00,00,00`},
+		{"REG_MULTI_SZ", Regedit5, Value{Name: "m", Type: regtype.REG_MULTI_SZ, Data: multi("a", "b")}, `"m"=hex(7):61,00,00,00,62,00,00,00,00,00`},
+		{"REG_QWORD", Regedit5, Value{Name: "q", Type: regtype.REG_QWORD, Data: []byte{1, 2, 3, 4, 5, 6, 7, 8}}, `"q"=hex(b):01,02,03,04,05,06,07,08`},
 		{"REG_RESOURCE_REQUIREMENTS_LIST", Regedit5, Value{Name: "r", Type: 10, Data: []byte{9}}, `"r"=hex(a):09`},
 		{"big type number", Regedit5, Value{Name: "x", Type: 0xffff0001, Data: []byte{9}}, `"x"=hex(ffff0001):09`},
 		{"delete", Regedit5, Value{Name: "gone", Delete: true}, `"gone"=-`},
 		{"delete default", Regedit5, Value{Delete: true}, `@=-`},
-		{"REGEDIT4 REG_SZ", Regedit4, Value{Name: "Café", Type: REG_SZ, Data: sz("€\\")}, "\"Caf\xe9\"=\"\x80\\\\\""},
-		{"REGEDIT4 REG_SZ outside 1252", Regedit4, Value{Name: "s", Type: REG_SZ, Data: sz("鍵")}, `"s"=hex(1):75,93,00,00`},
-		{"REGEDIT4 REG_EXPAND_SZ narrow", Regedit4, Value{Name: "e", Type: REG_EXPAND_SZ, Data: sz("%é%")}, `"e"=hex(2):25,e9,25,00`},
-		{"REGEDIT4 REG_MULTI_SZ narrow", Regedit4, Value{Name: "m", Type: REG_MULTI_SZ, Data: multi("a", "b")}, `"m"=hex(7):61,00,62,00,00`},
-		{"REGEDIT4 lossy narrow", Regedit4, Value{Name: "e", Type: REG_EXPAND_SZ, Data: sz("鍵")}, `"e"=hex(2):3f,00`},
-		{"REGEDIT4 lossy name", Regedit4, Value{Name: "鍵😀", Type: REG_DWORD, Data: []byte{0, 0, 0, 0}}, `"??"=dword:00000000`},
+		{"REGEDIT4 REG_SZ", Regedit4, Value{Name: "Café", Type: regtype.REG_SZ, Data: sz("€\\")}, "\"Caf\xe9\"=\"\x80\\\\\""},
+		{"REGEDIT4 REG_SZ outside 1252", Regedit4, Value{Name: "s", Type: regtype.REG_SZ, Data: sz("鍵")}, `"s"=hex(1):75,93,00,00`},
+		{"REGEDIT4 REG_EXPAND_SZ narrow", Regedit4, Value{Name: "e", Type: regtype.REG_EXPAND_SZ, Data: sz("%é%")}, `"e"=hex(2):25,e9,25,00`},
+		{"REGEDIT4 REG_MULTI_SZ narrow", Regedit4, Value{Name: "m", Type: regtype.REG_MULTI_SZ, Data: multi("a", "b")}, `"m"=hex(7):61,00,62,00,00`},
+		{"REGEDIT4 lossy narrow", Regedit4, Value{Name: "e", Type: regtype.REG_EXPAND_SZ, Data: sz("鍵")}, `"e"=hex(2):3f,00`},
+		{"REGEDIT4 lossy name", Regedit4, Value{Name: "鍵😀", Type: regtype.REG_DWORD, Data: []byte{0, 0, 0, 0}}, `"??"=dword:00000000`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,7 +72,7 @@ func TestWriteValueForms(t *testing.T) {
 // (REG_EXPAND_SZ "%SystemRoot%\system32;%SystemRoot%"): 21 bytes after
 // "Path"=hex(2): then 25 bytes on each continuation line.
 func TestWriteWrapLikeRegedit(t *testing.T) {
-	got := valueText(t, Regedit5, Value{Name: "Path", Type: REG_EXPAND_SZ, Data: sz(`%SystemRoot%\system32;%SystemRoot%`)})
+	got := valueText(t, Regedit5, Value{Name: "Path", Type: regtype.REG_EXPAND_SZ, Data: sz(`%SystemRoot%\system32;%SystemRoot%`)})
 	want := `"Path"=hex(2):25,00,53,00,79,00,73,00,74,00,65,00,6d,00,52,00,6f,00,6f,00,74,\` + "\r\n" +
 		`  00,25,00,5c,00,73,00,79,00,73,00,74,00,65,00,6d,00,33,00,32,00,3b,00,25,00,\` + "\r\n" +
 		`  53,00,79,00,73,00,74,00,65,00,6d,00,52,00,6f,00,6f,00,74,00,25,00,00,00`
@@ -88,7 +90,7 @@ func TestWriteWrapWidths(t *testing.T) {
 	}
 	for _, format := range []Format{Regedit5, Regedit4} {
 		for n := 0; n < 90; n++ {
-			v := Value{Name: strings.Repeat("n", n), Type: REG_BINARY, Data: data}
+			v := Value{Name: strings.Repeat("n", n), Type: regtype.REG_BINARY, Data: data}
 			text := valueText(t, format, v)
 			lines := strings.Split(text, "\r\n")
 			for i, l := range lines {
@@ -120,7 +122,7 @@ func TestWriteWrapWidths(t *testing.T) {
 
 func TestWriteLayout(t *testing.T) {
 	f := &File{Keys: []Key{
-		{Path: `HKEY_LOCAL_MACHINE\SOFTWARE\A`, Values: []Value{{Name: "x", Type: REG_DWORD, Data: []byte{1, 0, 0, 0}}}},
+		{Path: `HKEY_LOCAL_MACHINE\SOFTWARE\A`, Values: []Value{{Name: "x", Type: regtype.REG_DWORD, Data: []byte{1, 0, 0, 0}}}},
 		{Path: `HKEY_LOCAL_MACHINE\SOFTWARE\B`, Delete: true},
 		{Path: `HKEY_LOCAL_MACHINE\SOFTWARE\C`},
 	}}
@@ -156,7 +158,7 @@ func TestWriteErrors(t *testing.T) {
 		{"empty path", &File{Keys: []Key{{Path: ""}}}, `regfile: key "": empty key path`},
 		{"path starting with -", &File{Keys: []Key{{Path: "-K"}}}, `regfile: key "-K": a key path starting with '-' reads back as a deletion`},
 		{"line break in path", &File{Keys: []Key{{Path: "K\nL"}}}, `regfile: key "K\nL": line break in name`},
-		{"line break in value name", &File{Keys: []Key{{Path: "K", Values: []Value{{Name: "a\rb", Type: REG_SZ}}}}},
+		{"line break in value name", &File{Keys: []Key{{Path: "K", Values: []Value{{Name: "a\rb", Type: regtype.REG_SZ}}}}},
 			`regfile: key "K", value "a\rb": line break in name`},
 	}
 	for _, tt := range tests {
@@ -171,7 +173,7 @@ func TestWriteErrors(t *testing.T) {
 
 	t.Run("value outside a key", func(t *testing.T) {
 		w := NewWriter(&bytes.Buffer{}, Regedit5)
-		err := w.WriteValue("a", REG_SZ, sz("b"))
+		err := w.WriteValue("a", regtype.REG_SZ, sz("b"))
 		if err == nil || err.Error() != `regfile: key "", value "a": value outside a key` {
 			t.Errorf("WriteValue: %v", err)
 		}
@@ -206,20 +208,20 @@ func TestWriteErrors(t *testing.T) {
 		if err := w.WriteKey("K"); err != nil {
 			t.Fatal(err)
 		}
-		if err := w.WriteValue("😀", REG_DWORD, []byte{0, 0, 0, 0}); err == nil || err.Error() != `regfile: key "K", value "😀": character U+1F600 not in code page 1252` {
+		if err := w.WriteValue("😀", regtype.REG_DWORD, []byte{0, 0, 0, 0}); err == nil || err.Error() != `regfile: key "K", value "😀": character U+1F600 not in code page 1252` {
 			t.Errorf("WriteValue name: %v", err)
 		}
 		w = NewWriter(&bytes.Buffer{}, Regedit4)
 		w.Strict = true
 		w.WriteKey("K")
-		if err := w.WriteValue("e", REG_EXPAND_SZ, sz("鍵")); err == nil || err.Error() != `regfile: key "K", value "e": string data has characters that REGEDIT4 (code page 1252) cannot hold` {
+		if err := w.WriteValue("e", regtype.REG_EXPAND_SZ, sz("鍵")); err == nil || err.Error() != `regfile: key "K", value "e": string data has characters that REGEDIT4 (code page 1252) cannot hold` {
 			t.Errorf("WriteValue data: %v", err)
 		}
 		// A REG_SZ outside the code page is not an error: hex(1): keeps it.
 		w = NewWriter(&bytes.Buffer{}, Regedit4)
 		w.Strict = true
 		w.WriteKey("K")
-		if err := w.WriteValue("s", REG_SZ, sz("鍵")); err != nil {
+		if err := w.WriteValue("s", regtype.REG_SZ, sz("鍵")); err != nil {
 			t.Errorf("WriteValue REG_SZ: %v", err)
 		}
 	})
@@ -247,7 +249,7 @@ func TestWriterClose(t *testing.T) {
 	if got := buf.String(); got != "REGEDIT4\r\n\r\n[K]\r\n\r\n" {
 		t.Errorf("output %q", got)
 	}
-	if err := w.WriteValue("a", REG_SZ, sz("b")); !errors.Is(err, ErrClosed) {
+	if err := w.WriteValue("a", regtype.REG_SZ, sz("b")); !errors.Is(err, ErrClosed) {
 		t.Errorf("WriteValue after Close: %v", err)
 	}
 	if err := w.WriteKey("L"); !errors.Is(err, ErrClosed) {

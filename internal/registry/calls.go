@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"wolfpack/internal/utf16le"
 )
 
 // CreateOptions are RegCreateKeyEx's arguments beyond the path.
@@ -542,11 +544,11 @@ func (s *Session) QueryInfo(h Handle) (KeyInfo, error) {
 	in := KeyInfo{Class: k.class, SubKeys: len(k.subkeys), Values: len(k.values), LastWrite: k.lastWrite,
 		Volatile: k.volatile, Link: k.link}
 	for _, c := range k.subkeys {
-		in.MaxSubKeyLen = max(in.MaxSubKeyLen, utf16Len(c.name))
-		in.MaxClassLen = max(in.MaxClassLen, utf16Len(c.class))
+		in.MaxSubKeyLen = max(in.MaxSubKeyLen, utf16le.Len(c.name))
+		in.MaxClassLen = max(in.MaxClassLen, utf16le.Len(c.class))
 	}
 	for _, v := range k.values {
-		in.MaxValueNameLen = max(in.MaxValueNameLen, utf16Len(v.name))
+		in.MaxValueNameLen = max(in.MaxValueNameLen, utf16le.Len(v.name))
 		in.MaxValueLen = max(in.MaxValueLen, len(v.data))
 	}
 	return in, nil

@@ -1,19 +1,21 @@
 package registry
 
-// Value types (winnt.h). Any other uint32 is accepted and kept as is.
+import "wolfpack/internal/regtype"
+
+// Value types (winnt.h), from internal/regtype. Any other uint32 is accepted and kept as is.
 const (
-	REG_NONE                       uint32 = 0
-	REG_SZ                         uint32 = 1
-	REG_EXPAND_SZ                  uint32 = 2
-	REG_BINARY                     uint32 = 3
-	REG_DWORD                      uint32 = 4
-	REG_DWORD_BIG_ENDIAN           uint32 = 5
-	REG_LINK                       uint32 = 6
-	REG_MULTI_SZ                   uint32 = 7
-	REG_RESOURCE_LIST              uint32 = 8
-	REG_FULL_RESOURCE_DESCRIPTOR   uint32 = 9
-	REG_RESOURCE_REQUIREMENTS_LIST uint32 = 10
-	REG_QWORD                      uint32 = 11
+	REG_NONE                       uint32 = regtype.REG_NONE
+	REG_SZ                         uint32 = regtype.REG_SZ
+	REG_EXPAND_SZ                  uint32 = regtype.REG_EXPAND_SZ
+	REG_BINARY                     uint32 = regtype.REG_BINARY
+	REG_DWORD                      uint32 = regtype.REG_DWORD
+	REG_DWORD_BIG_ENDIAN           uint32 = regtype.REG_DWORD_BIG_ENDIAN
+	REG_LINK                       uint32 = regtype.REG_LINK
+	REG_MULTI_SZ                   uint32 = regtype.REG_MULTI_SZ
+	REG_RESOURCE_LIST              uint32 = regtype.REG_RESOURCE_LIST
+	REG_FULL_RESOURCE_DESCRIPTOR   uint32 = regtype.REG_FULL_RESOURCE_DESCRIPTOR
+	REG_RESOURCE_REQUIREMENTS_LIST uint32 = regtype.REG_RESOURCE_REQUIREMENTS_LIST
+	REG_QWORD                      uint32 = regtype.REG_QWORD
 )
 
 // Options of RegCreateKeyEx / RegOpenKeyEx (winnt.h).

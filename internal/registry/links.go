@@ -1,10 +1,9 @@
 package registry
 
 import (
-	"encoding/binary"
 	"errors"
 	"strings"
-	"unicode/utf16"
+	"wolfpack/internal/utf16le"
 )
 
 // A link key (created with REG_OPTION_CREATE_LINK) holds its target in the REG_LINK value
@@ -30,7 +29,7 @@ func EncodeLinkTarget(target string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return utf16le(kp), nil
+	return utf16le.Encode(kp), nil
 }
 
 // KernelPath converts HKEY_LOCAL_MACHINE\X (or HKLM\X, HKU\X, or a kernel path) to
@@ -53,25 +52,8 @@ func KernelPath(p string) (string, error) {
 	return kp, nil
 }
 
-func utf16le(s string) []byte {
-	u := utf16.Encode([]rune(s))
-	b := make([]byte, 2*len(u))
-	for i, c := range u {
-		binary.LittleEndian.PutUint16(b[2*i:], c)
-	}
-	return b
-}
-
-func fromUTF16le(b []byte) string {
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
-	for len(u) > 0 && u[len(u)-1] == 0 { // tolerate a NUL written by careless tools
-		u = u[:len(u)-1]
-	}
-	return string(utf16.Decode(u))
-}
+// fromUTF16le decodes a link's target, tolerating a NUL written by careless tools.
+func fromUTF16le(b []byte) string { return strings.TrimRight(utf16le.Decode(b), "\x00") }
 
 // linkTarget follows one link key to the key it names. The caller holds Registry.mu.
 func (r *Registry) linkTarget(l *key, hops *int) (*key, error) {

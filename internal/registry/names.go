@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"wolfpack/internal/utf16le"
 )
 
 // fold upper-cases a name the way Windows compares registry names: each UTF-16 unit is
@@ -99,27 +101,6 @@ func upcase(r rune) rune {
 	return u
 }
 
-// utf16Len is the length of s in UTF-16 units, the unit of Windows' name limits.
-func utf16Len(s string) int {
-	n := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			n++
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		if r > 0xFFFF {
-			n += 2
-		} else {
-			n++
-		}
-	}
-	return n
-}
-
 // compareFolded orders two folded names as Windows orders subkeys: by UTF-16 unit.
 // Byte order of UTF-8 equals code point order, which differs from UTF-16 order only
 // between U+E000..U+FFFF and the supplementary planes.
@@ -161,7 +142,7 @@ func checkKeyName(name string) error {
 	if name == "" {
 		return &LimitError{Limit: "empty key name", Err: ERROR_BADKEY}
 	}
-	if n := utf16Len(name); n > MaxKeyNameLen {
+	if n := utf16le.Len(name); n > MaxKeyNameLen {
 		return &LimitError{Limit: "key name length", Max: MaxKeyNameLen, Got: n, Err: ERROR_INVALID_PARAMETER}
 	}
 	if strings.IndexByte(name, '\\') >= 0 {
@@ -177,7 +158,7 @@ func checkKeyName(name string) error {
 // backslash included, as Windows allows).
 func checkValueName(name string) error {
 	if len(name) > MaxValueNameLen { // bytes ≥ units: only long names need counting
-		if n := utf16Len(name); n > MaxValueNameLen {
+		if n := utf16le.Len(name); n > MaxValueNameLen {
 			return &LimitError{Limit: "value name length", Max: MaxValueNameLen, Got: n, Err: ERROR_INVALID_PARAMETER}
 		}
 	}

@@ -20,6 +20,7 @@ import (
 
 	"wolfpack/internal/hive"
 	"wolfpack/internal/secdesc"
+	"wolfpack/internal/utf16le"
 )
 
 // crash stops a registry as kill -9 would as far as the store is concerned: no last
@@ -437,7 +438,7 @@ func TestCurrentControlSetFromSelect(t *testing.T) {
 		t.Errorf("resolved %s", in.Resolved)
 	}
 	l, _ := s.OpenKey(HKEY_LOCAL_MACHINE, `SYSTEM\CurrentControlSet`, REG_OPTION_OPEN_LINK, KEY_READ)
-	if _, data, _ := s.QueryValue(l, SymbolicLinkValue); !bytes.Equal(data, utf16le(`\REGISTRY\MACHINE\SYSTEM\ControlSet002`)) {
+	if _, data, _ := s.QueryValue(l, SymbolicLinkValue); !bytes.Equal(data, utf16le.Encode(`\REGISTRY\MACHINE\SYSTEM\ControlSet002`)) {
 		t.Errorf("link target %q", fromUTF16le(data))
 	}
 }

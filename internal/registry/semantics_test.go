@@ -7,11 +7,13 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"wolfpack/internal/utf16le"
 )
 
 func dword(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
 
-func sz(s string) []byte { return append(utf16le(s), 0, 0) }
+func sz(s string) []byte { return append(utf16le.Encode(s), 0, 0) }
 
 func newTestSession(t testing.TB) (*Registry, *Session) {
 	t.Helper()
@@ -346,7 +348,7 @@ func TestWindowsSemantics(t *testing.T) {
 				return err
 			}
 			typ, data, err := s.QueryValue(h, SymbolicLinkValue)
-			if typ != REG_LINK || !bytes.Equal(data, utf16le(`\REGISTRY\MACHINE\SYSTEM\ControlSet001`)) {
+			if typ != REG_LINK || !bytes.Equal(data, utf16le.Encode(`\REGISTRY\MACHINE\SYSTEM\ControlSet001`)) {
 				t.Errorf("SymbolicLinkValue = %d %q", typ, data)
 			}
 			in, _ := s.QueryInfo(h)
@@ -589,7 +591,7 @@ func TestFold(t *testing.T) {
 		if got := fold(in); got != want {
 			t.Errorf("fold(%q) = %q, want %q", in, got, want)
 		}
-		if utf16Len(fold(in)) != utf16Len(in) {
+		if utf16le.Len(fold(in)) != utf16le.Len(in) {
 			t.Errorf("fold(%q) changes the UTF-16 length", in)
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+
 	"wolfpack/internal/fencing"
 	"wolfpack/internal/resmon"
 )
@@ -118,7 +120,8 @@ func NewClient(ctx context.Context, opt ClientOptions) (*Client, error) {
 // started.
 func (c *Client) supervise(first chan<- error) {
 	defer close(c.stopped)
-	backoff := 100 * time.Millisecond
+	// Restarts wait 100 ms, doubling up to 5 s; a host that ran 10 s starts the series again.
+	wait := backoff.ExponentialBackOff{InitialInterval: 100 * time.Millisecond, Multiplier: 2, MaxInterval: 5 * time.Second}
 	for n := 0; ; n++ {
 		started := time.Now()
 		conn, cmd, err := c.spawn()
@@ -140,10 +143,9 @@ func (c *Client) supervise(first chan<- error) {
 			return
 		}
 		if time.Since(started) > 10*time.Second {
-			backoff = 100 * time.Millisecond
+			wait.Reset()
 		}
-		time.Sleep(backoff)
-		backoff = min(2*backoff, 5*time.Second)
+		time.Sleep(wait.NextBackOff())
 		c.mu.Lock()
 		closed = c.closed
 		c.mu.Unlock()

@@ -21,6 +21,10 @@ type ClusterNode struct {
 	NodeWeight uint32 `json:"nodeWeight"`
 	// PinnedVoter: the administrator wants the node to vote whenever it is up.
 	PinnedVoter bool `json:"pinnedVoter,omitempty"`
+	// SchemaMin and SchemaMax: the cluster database schema versions the node's build
+	// runs (rolling upgrade).
+	SchemaMin int `json:"schemaMin,omitempty"`
+	SchemaMax int `json:"schemaMax,omitempty"`
 }
 
 // ClusterGroup is a group with its owner, state and properties.

@@ -10,6 +10,10 @@ type ClusterJoinRequest struct {
 	// CSR is a PEM certificate request for the joining node's own key: the node's
 	// certificate is issued from it, and its key never leaves it.
 	CSR string `json:"csr"`
+	// SchemaMin and SchemaMax: the cluster database schema versions the joining node's
+	// build runs; a join outside the cluster's version is refused (code 5075).
+	SchemaMin int `json:"schemaMin,omitempty"`
+	SchemaMax int `json:"schemaMax,omitempty"`
 }
 
 // ClusterJoinAnswer tells the joining node how to start its etcd member, and gives it its

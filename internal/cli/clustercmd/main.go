@@ -264,6 +264,8 @@ func (r *runner) node() int {
 			{Name: "DynamicWeight", Type: "D", Value: b01(n.Role == "Voter")},
 			{Name: "PinnedVoter", Type: "D", Value: b01(n.PinnedVoter)},
 			{Name: "Role", Type: "S", Value: n.Role},
+			{Name: "SchemaVersionMin", Type: "D", Value: strconv.Itoa(max(n.SchemaMin, 1))},
+			{Name: "SchemaVersionMax", Type: "D", Value: strconv.Itoa(max(n.SchemaMax, 1))},
 		})
 		return 0
 	}

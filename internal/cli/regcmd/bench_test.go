@@ -15,6 +15,7 @@ import (
 
 	"wolfpack/internal/hive"
 	"wolfpack/internal/regfile"
+	"wolfpack/internal/regtype"
 	"wolfpack/registry"
 )
 
@@ -44,11 +45,11 @@ var benchHive = sync.OnceValues(func() ([]byte, error) {
 			n := i*1000 + j
 			q := binary.LittleEndian.AppendUint64(nil, uint64(n)*0x9E3779B97F4A7C15)
 			group.Subkeys[j] = &hive.Key{Name: fmt.Sprintf("Key %06d", n), LastWrite: ts, Values: []hive.Value{
-				{Name: "", Type: hive.REG_SZ, Data: sz(fmt.Sprintf("default value of key %d", n))},
-				{Name: "DisplayName", Type: hive.REG_SZ, Data: sz(fmt.Sprintf("Component number %d", n))},
-				{Name: "Start", Type: hive.REG_DWORD, Data: []byte{byte(n), byte(n >> 8), 0, 0}},
-				{Name: "ImagePath", Type: hive.REG_EXPAND_SZ, Data: sz(fmt.Sprintf(`%%SystemRoot%%\system32\drivers\d%d.sys`, n))},
-				{Name: "Stamp", Type: hive.REG_QWORD, Data: q},
+				{Name: "", Type: regtype.REG_SZ, Data: sz(fmt.Sprintf("default value of key %d", n))},
+				{Name: "DisplayName", Type: regtype.REG_SZ, Data: sz(fmt.Sprintf("Component number %d", n))},
+				{Name: "Start", Type: regtype.REG_DWORD, Data: []byte{byte(n), byte(n >> 8), 0, 0}},
+				{Name: "ImagePath", Type: regtype.REG_EXPAND_SZ, Data: sz(fmt.Sprintf(`%%SystemRoot%%\system32\drivers\d%d.sys`, n))},
+				{Name: "Stamp", Type: regtype.REG_QWORD, Data: q},
 			}}
 		}
 		root.Subkeys = append(root.Subkeys, group)

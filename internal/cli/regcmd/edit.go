@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"wolfpack/internal/regtype"
 	"wolfpack/registry"
 )
 
@@ -16,7 +17,7 @@ func (r *runner) add() (int, error) {
 		return 1, err
 	}
 	var data []byte
-	typ := regSZ
+	var typ uint32 = regtype.REG_SZ
 	if c.HasValue {
 		if c.Type != "" {
 			typ, _ = typeByName(c.Type)

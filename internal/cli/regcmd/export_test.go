@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"wolfpack/internal/utf16le"
 	"wolfpack/registry"
 )
 
@@ -61,17 +62,9 @@ func TestExportSnapshotMatchesWalk(t *testing.T) {
 			t.Errorf("export %s: the snapshot wrote %d bytes, the walk %d, and they differ", key, len(files[0]), len(files[1]))
 		}
 		for _, want := range []string{"Volatile", "Mounted", "Ünïcode", "CurrentControlSet"} {
-			if key == `HKLM` && !bytes.Contains(files[0], utf16le(want)) {
+			if key == `HKLM` && !bytes.Contains(files[0], utf16le.Encode(want)) {
 				t.Errorf("export HKLM lacks %s", want)
 			}
 		}
 	}
-}
-
-func utf16le(s string) []byte {
-	var b []byte
-	for _, r := range s {
-		b = append(b, byte(r), byte(r>>8))
-	}
-	return b
 }

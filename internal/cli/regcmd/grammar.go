@@ -3,6 +3,8 @@ package regcmd
 import (
 	"fmt"
 	"strings"
+
+	"wolfpack/internal/regtype"
 )
 
 // Op is a reg operation.
@@ -217,6 +219,7 @@ type parser struct {
 	op   Op
 	args []string
 	i    int
+	seen seen // the switches given, for operations that take each once
 }
 
 func (p *parser) more() bool { return p.i < len(p.args) }
@@ -321,79 +324,174 @@ func (p *parser) outputFormat(c *Command, s string) (bool, error) {
 	return true, nil
 }
 
-func (p *parser) query(c *Command) error {
+// A setter applies one switch (arg, as typed) to the command, reading the switch's
+// operand from p when it takes one.
+type setter func(p *parser, c *Command, arg string) error
+
+// switches is what an operation accepts after its positional operands.
+type switches struct {
+	set     map[string]setter // by name, lower case, without the / or -; "name:" is name:VALUE
+	once    bool              // a switch given twice is invalid syntax
+	view    bool              // /reg:32 and /reg:64 are accepted
+	output  bool              // -o json|text is accepted
+	named   bool              // an unknown switch is "Invalid option: ARG." (else invalid syntax)
+	operand setter            // a non-switch argument; nil: too many parameters
+	oneOf   []string          // switches of which at most one may be given (with once)
+}
+
+// keyAndSwitches parses KEY followed by the switches sw.
+func (p *parser) keyAndSwitches(c *Command, sw *switches) error {
 	var err error
 	if c.Key, err = p.key(); err != nil {
 		return err
 	}
-	s := seen{}
+	return p.parse(c, sw)
+}
+
+// parse reads the switches up to the end of the arguments.
+func (p *parser) parse(c *Command, sw *switches) error {
+	p.seen = seen{}
 	for p.more() {
 		a := p.next()
-		if ok, err := p.outputFormat(c, a); ok {
-			if err != nil {
+		if sw.output {
+			if ok, err := p.outputFormat(c, a); ok {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		o, ok := option(a)
+		if !ok {
+			if sw.operand == nil {
+				return tooMany(p.op)
+			}
+			if err := sw.operand(p, c, a); err != nil {
 				return err
 			}
 			continue
 		}
-		o, ok := option(a)
-		if !ok {
-			return tooMany(p.op)
+		if sw.once {
+			if err := p.seen.once(p.op, o); err != nil {
+				return err
+			}
 		}
-		if err := s.once(p.op, o); err != nil {
-			return err
+		set, ok := sw.set[o]
+		if name, _, colon := strings.Cut(o, ":"); !ok && colon {
+			set, ok = sw.set[name+":"]
 		}
-		switch o {
-		case "v":
-			// After /f, a bare /v means "search value names"; otherwise it names a value.
-			if s["f"] && (!p.more() || isOption(p.args[p.i])) {
-				c.FindValues = true
-				continue
-			}
-			if c.Value, err = p.operand(); err != nil {
+		switch {
+		case ok:
+			if err := set(p, c, a); err != nil {
 				return err
 			}
-			c.HasValue = true
-		case "ve":
-			c.HasValue, c.Value = true, ""
-		case "s":
-			c.Recurse = true
-		case "f":
-			if c.Find, err = p.operand(); err != nil {
-				return err
-			}
-			c.HasFind = true
-		case "k":
-			c.FindKeys = true
-		case "d":
-			c.FindData = true
-		case "c":
-			c.CaseSens = true
-		case "e":
-			c.Exact = true
-		case "t":
-			if c.Type, err = p.operand(); err != nil {
-				return err
-			}
-			for _, t := range strings.Split(c.Type, ",") {
-				if _, ok := typeByName(t); !ok {
-					return badOption(p.op, "/t "+t)
-				}
-			}
-		case "se":
-			if c.Separator, err = p.operand(); err != nil {
-				return err
-			}
-			if len([]rune(c.Separator)) != 1 {
-				return syntax(p.op)
-			}
+		case sw.view && p.view(c, o):
+		case sw.named:
+			return badOption(p.op, a)
 		default:
-			if !p.view(c, o) {
-				return syntax(p.op)
-			}
+			return syntax(p.op)
 		}
 	}
-	if s["v"] && s["ve"] {
+	n := 0
+	for _, o := range sw.oneOf {
+		if p.seen[o] {
+			n++
+		}
+	}
+	if n > 1 {
 		return syntax(p.op)
+	}
+	return nil
+}
+
+// operandTo is the setter of a switch with an operand: it stores the operand in the
+// string field and then turns the bool field on.
+func operandTo(fields func(c *Command) (*string, *bool)) setter {
+	return func(p *parser, c *Command, _ string) error {
+		str, has := fields(c)
+		var err error
+		if *str, err = p.operand(); err != nil {
+			return err
+		}
+		*has = true
+		return nil
+	}
+}
+
+// turnOn is the setter of a switch that turns the field on.
+func turnOn(field func(c *Command) *bool) setter {
+	return func(_ *parser, c *Command, _ string) error {
+		*field(c) = true
+		return nil
+	}
+}
+
+// Setters shared by several operations.
+var (
+	setValue        = operandTo(func(c *Command) (*string, *bool) { return &c.Value, &c.HasValue })
+	setDefaultValue = func(_ *parser, c *Command, _ string) error {
+		c.HasValue, c.Value = true, ""
+		return nil
+	}
+	setRecurse = turnOn(func(c *Command) *bool { return &c.Recurse })
+	setForce   = turnOn(func(c *Command) *bool { return &c.Force })
+	// setForceOnce is the /y or /force of SAVE, EXPORT and RESTORE, whose other switches
+	// may repeat.
+	setForceOnce = func(p *parser, c *Command, _ string) error {
+		if c.Force {
+			return syntax(p.op)
+		}
+		c.Force = true
+		return nil
+	}
+)
+
+// separator reads the one-character separator of /s (ADD) or /se (QUERY).
+func separator(p *parser, c *Command, _ string) error {
+	var err error
+	if c.Separator, err = p.operand(); err != nil {
+		return err
+	}
+	if len([]rune(c.Separator)) != 1 {
+		return syntax(p.op)
+	}
+	return nil
+}
+
+var querySwitches = switches{once: true, view: true, output: true, oneOf: []string{"v", "ve"}, set: map[string]setter{
+	"v": func(p *parser, c *Command, _ string) error {
+		// After /f, a bare /v means "search value names"; otherwise it names a value.
+		if p.seen["f"] && (!p.more() || isOption(p.args[p.i])) {
+			c.FindValues = true
+			return nil
+		}
+		return setValue(p, c, "")
+	},
+	"ve": setDefaultValue,
+	"s":  setRecurse,
+	"f":  operandTo(func(c *Command) (*string, *bool) { return &c.Find, &c.HasFind }),
+	"k":  turnOn(func(c *Command) *bool { return &c.FindKeys }),
+	"d":  turnOn(func(c *Command) *bool { return &c.FindData }),
+	"c":  turnOn(func(c *Command) *bool { return &c.CaseSens }),
+	"e":  turnOn(func(c *Command) *bool { return &c.Exact }),
+	"t": func(p *parser, c *Command, _ string) error {
+		var err error
+		if c.Type, err = p.operand(); err != nil {
+			return err
+		}
+		for _, t := range strings.Split(c.Type, ",") {
+			if _, ok := typeByName(t); !ok {
+				return badOption(p.op, "/t "+t)
+			}
+		}
+		return nil
+	},
+	"se": separator,
+}}
+
+func (p *parser) query(c *Command) error {
+	if err := p.keyAndSwitches(c, &querySwitches); err != nil {
+		return err
 	}
 	// /k /d /c /e /v-search only make sense with /f.
 	if !c.HasFind && (c.FindKeys || c.FindData || c.CaseSens || c.Exact) {
@@ -405,115 +503,51 @@ func (p *parser) query(c *Command) error {
 	return nil
 }
 
-func (p *parser) add(c *Command) error {
-	var err error
-	if c.Key, err = p.key(); err != nil {
-		return err
-	}
-	s := seen{}
-	for p.more() {
-		o, ok := option(p.next())
-		if !ok {
-			return tooMany(p.op)
-		}
-		if err := s.once(p.op, o); err != nil {
+var addSwitches = switches{once: true, view: true, oneOf: []string{"v", "ve"}, set: map[string]setter{
+	"v":  setValue,
+	"ve": setDefaultValue,
+	"t": func(p *parser, c *Command, _ string) error {
+		var err error
+		if c.Type, err = p.operand(); err != nil {
 			return err
 		}
-		switch o {
-		case "v":
-			if c.Value, err = p.operand(); err != nil {
-				return err
-			}
-			c.HasValue = true
-		case "ve":
-			c.HasValue, c.Value = true, ""
-		case "t":
-			if c.Type, err = p.operand(); err != nil {
-				return err
-			}
-			if _, ok := typeByName(c.Type); !ok {
-				return syntax(p.op)
-			}
-		case "s":
-			if c.Separator, err = p.operand(); err != nil {
-				return err
-			}
-			if len([]rune(c.Separator)) != 1 {
-				return syntax(p.op)
-			}
-		case "d":
-			if c.Data, err = p.operand(); err != nil {
-				return err
-			}
-			c.HasData = true
-		case "f":
-			c.Force = true
-		default:
-			if !p.view(c, o) {
-				return syntax(p.op)
-			}
+		if _, ok := typeByName(c.Type); !ok {
+			return syntax(p.op)
 		}
-	}
-	if s["v"] && s["ve"] {
-		return syntax(p.op)
+		return nil
+	},
+	"s": separator,
+	"d": operandTo(func(c *Command) (*string, *bool) { return &c.Data, &c.HasData }),
+	"f": setForce,
+}}
+
+func (p *parser) add(c *Command) error {
+	if err := p.keyAndSwitches(c, &addSwitches); err != nil {
+		return err
 	}
 	if (c.Type != "" || c.HasData || c.Separator != "") && !c.HasValue {
 		// reg.exe treats data without a value name as the default value only with /ve.
 		return syntax(p.op)
 	}
 	if c.Separator != "" {
-		if t, _ := typeByName(c.Type); t != regMultiSZ {
+		if t, _ := typeByName(c.Type); t != regtype.REG_MULTI_SZ {
 			return syntax(p.op)
 		}
 	}
 	return nil
 }
 
-func (p *parser) delete(c *Command) error {
-	var err error
-	if c.Key, err = p.key(); err != nil {
-		return err
-	}
-	s := seen{}
-	for p.more() {
-		o, ok := option(p.next())
-		if !ok {
-			return tooMany(p.op)
-		}
-		if err := s.once(p.op, o); err != nil {
-			return err
-		}
-		switch o {
-		case "v":
-			if c.Value, err = p.operand(); err != nil {
-				return err
-			}
-			c.HasValue = true
-		case "ve":
-			c.HasValue, c.Value = true, ""
-		case "va":
-			c.AllValues = true
-		case "f":
-			c.Force = true
-		case "link":
-			c.Link = true
-		default:
-			if !p.view(c, o) {
-				return syntax(p.op)
-			}
-		}
-	}
-	n := 0
-	for _, o := range []string{"v", "ve", "va"} {
-		if s[o] {
-			n++
-		}
-	}
-	if n > 1 {
-		return syntax(p.op)
-	}
-	return nil
-}
+var deleteSwitches = switches{once: true, view: true, oneOf: []string{"v", "ve", "va"}, set: map[string]setter{
+	"v":    setValue,
+	"ve":   setDefaultValue,
+	"va":   turnOn(func(c *Command) *bool { return &c.AllValues }),
+	"f":    setForce,
+	"link": turnOn(func(c *Command) *bool { return &c.Link }),
+}}
+
+func (p *parser) delete(c *Command) error { return p.keyAndSwitches(c, &deleteSwitches) }
+
+var copySwitches = switches{once: true, view: true, set: map[string]setter{"s": setRecurse, "f": setForce}}
 
 func (p *parser) copy(c *Command) error {
 	var err error
@@ -523,28 +557,34 @@ func (p *parser) copy(c *Command) error {
 	if c.Key2, err = p.key(); err != nil {
 		return err
 	}
-	s := seen{}
-	for p.more() {
-		o, ok := option(p.next())
-		if !ok {
-			return tooMany(p.op)
-		}
-		if err := s.once(p.op, o); err != nil {
-			return err
-		}
-		switch o {
-		case "s":
-			c.Recurse = true
-		case "f":
-			c.Force = true
-		default:
-			if !p.view(c, o) {
-				return syntax(p.op)
-			}
-		}
+	return p.parse(c, &copySwitches)
+}
+
+// compareOut is /oa, /od, /os or /on: which differences COMPARE prints.
+func compareOut(p *parser, c *Command, arg string) error {
+	if c.CompareOut != "" {
+		return syntax(p.op)
 	}
+	c.CompareOut, _ = option(arg)
 	return nil
 }
+
+var compareSwitches = switches{once: true, view: true, oneOf: []string{"v", "ve"}, set: map[string]setter{
+	"v": func(p *parser, c *Command, _ string) error {
+		// /v NAME compares one value; a bare /v (last or followed by a switch)
+		// compares every value, the default.
+		if p.more() && !isOption(p.args[p.i]) {
+			c.Value, c.HasValue, c.AllValues = p.next(), true, false
+		}
+		return nil
+	},
+	"ve": func(_ *parser, c *Command, _ string) error {
+		c.Value, c.HasValue, c.AllValues = "", true, false
+		return nil
+	},
+	"s":  setRecurse,
+	"oa": compareOut, "od": compareOut, "os": compareOut, "on": compareOut,
+}}
 
 func (p *parser) compare(c *Command) error {
 	var err error
@@ -561,45 +601,29 @@ func (p *parser) compare(c *Command) error {
 	} else if c.Key2, err = p.key(); err != nil {
 		return err
 	}
-	s := seen{}
 	c.AllValues = true
-	for p.more() {
-		o, ok := option(p.next())
-		if !ok {
-			return tooMany(p.op)
-		}
-		if err := s.once(p.op, o); err != nil {
-			return err
-		}
-		switch o {
-		case "v":
-			// /v NAME compares one value; a bare /v (last or followed by a switch)
-			// compares every value, the default.
-			if p.more() && !isOption(p.args[p.i]) {
-				c.Value, c.HasValue, c.AllValues = p.next(), true, false
-			}
-		case "ve":
-			c.Value, c.HasValue, c.AllValues = "", true, false
-		case "s":
-			c.Recurse = true
-		case "oa", "od", "os", "on":
-			if c.CompareOut != "" {
-				return syntax(p.op)
-			}
-			c.CompareOut = o
-		default:
-			if !p.view(c, o) {
-				return syntax(p.op)
-			}
-		}
-	}
-	if s["v"] && s["ve"] {
-		return syntax(p.op)
+	if err := p.parse(c, &compareSwitches); err != nil {
+		return err
 	}
 	if c.CompareOut == "" {
 		c.CompareOut = "od"
 	}
 	return nil
+}
+
+// keyFileSwitches are the switches of SAVE (/y), EXPORT (/y, /hive:FILE), RESTORE
+// (/force) and LOAD, by operation.
+var keyFileSwitches = map[Op]*switches{
+	OpSave: {view: true, set: map[string]setter{"y": setForceOnce}},
+	OpExport: {view: true, set: map[string]setter{"y": setForceOnce, "hive:": func(p *parser, c *Command, arg string) error {
+		if len(arg) <= len("/hive:") || c.Hive != "" {
+			return syntax(p.op)
+		}
+		c.Hive = arg[len("/hive:"):] // the file name keeps its case
+		return nil
+	}}},
+	OpRestore: {view: true, set: map[string]setter{"force": setForceOnce}},
+	OpLoad:    {view: true},
 }
 
 // keyFile parses KEY FILE [/flag] for SAVE (/y), EXPORT (/y), RESTORE (/force), LOAD.
@@ -612,23 +636,7 @@ func (p *parser) keyFile(c *Command, flag string) error {
 		return syntax(p.op)
 	}
 	c.File = p.next()
-	for p.more() {
-		raw := p.next()
-		o, ok := option(raw)
-		if !ok {
-			return tooMany(p.op)
-		}
-		switch {
-		case flag != "" && o == flag && !c.Force:
-			c.Force = true
-		case p.op == OpExport && strings.HasPrefix(o, "hive:") && len(o) > len("hive:") && c.Hive == "":
-			c.Hive = raw[len("/hive:"):] // the file name keeps its case
-		case p.view(c, o):
-		default:
-			return syntax(p.op)
-		}
-	}
-	return nil
+	return p.parse(c, keyFileSwitches[p.op])
 }
 
 // isSwitch reports whether a file operand is one of the operation's switches rather than
@@ -638,121 +646,43 @@ func (p *parser) isSwitch(s, flag string) bool {
 	return ok && (o == "?" || o == "reg:32" || o == "reg:64" || (flag != "" && o == flag))
 }
 
-func (p *parser) keyOnly(c *Command) error {
-	var err error
-	if c.Key, err = p.key(); err != nil {
-		return err
-	}
-	for p.more() {
-		o, ok := option(p.next())
-		if !ok {
-			return tooMany(p.op)
-		}
-		if !p.view(c, o) {
-			return syntax(p.op)
-		}
-	}
-	return nil
-}
+// viewOnly is UNLOAD's and IMPORT's: /reg:32 and /reg:64, as often as given.
+var viewOnly = switches{view: true}
+
+func (p *parser) keyOnly(c *Command) error { return p.keyAndSwitches(c, &viewOnly) }
 
 func (p *parser) importFile(c *Command) error {
 	if !p.more() || p.isSwitch(p.args[p.i], "") {
 		return syntax(p.op)
 	}
 	c.File = p.next()
-	for p.more() {
-		o, ok := option(p.next())
-		if !ok {
-			return tooMany(p.op)
-		}
-		if !p.view(c, o) {
-			return syntax(p.op)
-		}
-	}
-	return nil
+	return p.parse(c, &viewOnly)
 }
 
-// handles parses [KEY] [/s] [-o json].
-func (p *parser) handles(c *Command) error {
-	s := seen{}
-	for p.more() {
-		a := p.next()
-		if ok, err := p.outputFormat(c, a); ok {
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		if o, ok := option(a); ok {
-			if err := s.once(p.op, o); err != nil {
-				return err
-			}
-			if o != "s" {
-				return syntax(p.op)
-			}
-			c.Recurse = true
-			continue
-		}
+var handlesSwitches = switches{once: true, output: true, set: map[string]setter{"s": setRecurse},
+	operand: func(p *parser, c *Command, arg string) error {
 		if c.Key.Root != "" {
 			return tooMany(p.op)
 		}
-		k, ok := ParseKey(a)
+		k, ok := ParseKey(arg)
 		if !ok {
 			return badKey(p.op)
 		}
 		c.Key = k
-	}
-	return nil
-}
+		return nil
+	}}
+
+// handles parses [KEY] [/s] [-o json].
+func (p *parser) handles(c *Command) error { return p.parse(c, &handlesSwitches) }
+
+var watchSwitches = switches{once: true, set: map[string]setter{"s": setRecurse}}
 
 // watch parses KEY [/s].
-func (p *parser) watch(c *Command) error {
-	var err error
-	if c.Key, err = p.key(); err != nil {
-		return err
-	}
-	for p.more() {
-		o, ok := option(p.next())
-		if !ok {
-			return tooMany(p.op)
-		}
-		if o != "s" || c.Recurse {
-			return syntax(p.op)
-		}
-		c.Recurse = true
-	}
-	return nil
-}
+func (p *parser) watch(c *Command) error { return p.keyAndSwitches(c, &watchSwitches) }
+
+var aclSwitches = switches{once: true, output: true, named: true, set: map[string]setter{
+	"set": operandTo(func(c *Command) (*string, *bool) { return &c.SDDL, &c.HasSDDL }),
+}}
 
 // acl parses KEY [/set SDDL] [-o json].
-func (p *parser) acl(c *Command) error {
-	var err error
-	if c.Key, err = p.key(); err != nil {
-		return err
-	}
-	s := seen{}
-	for p.more() {
-		a := p.next()
-		if ok, err := p.outputFormat(c, a); ok {
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		o, ok := option(a)
-		if !ok {
-			return tooMany(p.op)
-		}
-		if err := s.once(p.op, o); err != nil {
-			return err
-		}
-		if o != "set" {
-			return badOption(p.op, a)
-		}
-		if c.SDDL, err = p.operand(); err != nil {
-			return err
-		}
-		c.HasSDDL = true
-	}
-	return nil
-}
+func (p *parser) acl(c *Command) error { return p.keyAndSwitches(c, &aclSwitches) }

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"wolfpack/internal/regtype"
 )
 
 func TestParse(t *testing.T) {
@@ -123,19 +125,19 @@ func TestEncodeAndFormatData(t *testing.T) {
 		raw       []byte
 		formatted string
 	}{
-		{regSZ, "hi", "", []byte{'h', 0, 'i', 0, 0, 0}, "hi"},
-		{regExpandSZ, "%P%", "", []byte{'%', 0, 'P', 0, '%', 0, 0, 0}, "%P%"},
-		{regDWord, "0x1F", "", []byte{0x1f, 0, 0, 0}, "0x1f"},
-		{regDWord, "4294967295", "", []byte{0xff, 0xff, 0xff, 0xff}, "0xffffffff"},
-		{regDWord, "", "", []byte{0, 0, 0, 0}, "0x0"},
-		{regDWordBigEndian, "1", "", []byte{0, 0, 0, 1}, "0x1"},
-		{regQWord, "0x100000000", "", []byte{0, 0, 0, 0, 1, 0, 0, 0}, "0x100000000"},
-		{regBinary, "fe340ead", "", []byte{0xfe, 0x34, 0x0e, 0xad}, "FE340EAD"},
-		{regBinary, "abc", "", []byte{0x0a, 0xbc}, "0ABC"},
-		{regNone, "", "", []byte{}, ""},
-		{regMultiSZ, `fax\0mail`, "", []byte{'f', 0, 'a', 0, 'x', 0, 0, 0, 'm', 0, 'a', 0, 'i', 0, 'l', 0, 0, 0, 0, 0}, `fax\0mail`},
-		{regMultiSZ, "a,b", ",", []byte{'a', 0, 0, 0, 'b', 0, 0, 0, 0, 0}, "a,b"},
-		{regMultiSZ, "", "", []byte{0, 0}, ""},
+		{regtype.REG_SZ, "hi", "", []byte{'h', 0, 'i', 0, 0, 0}, "hi"},
+		{regtype.REG_EXPAND_SZ, "%P%", "", []byte{'%', 0, 'P', 0, '%', 0, 0, 0}, "%P%"},
+		{regtype.REG_DWORD, "0x1F", "", []byte{0x1f, 0, 0, 0}, "0x1f"},
+		{regtype.REG_DWORD, "4294967295", "", []byte{0xff, 0xff, 0xff, 0xff}, "0xffffffff"},
+		{regtype.REG_DWORD, "", "", []byte{0, 0, 0, 0}, "0x0"},
+		{regtype.REG_DWORD_BIG_ENDIAN, "1", "", []byte{0, 0, 0, 1}, "0x1"},
+		{regtype.REG_QWORD, "0x100000000", "", []byte{0, 0, 0, 0, 1, 0, 0, 0}, "0x100000000"},
+		{regtype.REG_BINARY, "fe340ead", "", []byte{0xfe, 0x34, 0x0e, 0xad}, "FE340EAD"},
+		{regtype.REG_BINARY, "abc", "", []byte{0x0a, 0xbc}, "0ABC"},
+		{regtype.REG_NONE, "", "", []byte{}, ""},
+		{regtype.REG_MULTI_SZ, `fax\0mail`, "", []byte{'f', 0, 'a', 0, 'x', 0, 0, 0, 'm', 0, 'a', 0, 'i', 0, 'l', 0, 0, 0, 0, 0}, `fax\0mail`},
+		{regtype.REG_MULTI_SZ, "a,b", ",", []byte{'a', 0, 0, 0, 'b', 0, 0, 0, 0, 0}, "a,b"},
+		{regtype.REG_MULTI_SZ, "", "", []byte{0, 0}, ""},
 	}
 	for _, tt := range tests {
 		raw, err := EncodeData(tt.typ, tt.in, tt.sep)
@@ -153,7 +155,7 @@ func TestEncodeAndFormatData(t *testing.T) {
 	for _, bad := range []struct {
 		typ uint32
 		in  string
-	}{{regDWord, "4294967296"}, {regDWord, "12x"}, {regDWord, "-1"}, {regQWord, "0x1g"}, {regBinary, "zz"}, {regMultiSZ, `a\0\0b`}} {
+	}{{regtype.REG_DWORD, "4294967296"}, {regtype.REG_DWORD, "12x"}, {regtype.REG_DWORD, "-1"}, {regtype.REG_QWORD, "0x1g"}, {regtype.REG_BINARY, "zz"}, {regtype.REG_MULTI_SZ, `a\0\0b`}} {
 		if _, err := EncodeData(bad.typ, bad.in, ""); err == nil || !strings.HasPrefix(err.Error(), "ERROR: Invalid syntax.") {
 			t.Errorf("EncodeData(%s, %q) = %v, want invalid syntax", TypeName(bad.typ), bad.in, err)
 		}

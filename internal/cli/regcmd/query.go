@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"wolfpack/internal/regtype"
+	"wolfpack/internal/utf16le"
 	"wolfpack/registry"
 )
 
@@ -213,7 +215,7 @@ func lastName(p string) string {
 
 func (q *querier) matchData(v registry.Value) bool {
 	switch v.Type {
-	case regSZ, regExpandSZ, regMultiSZ:
+	case regtype.REG_SZ, regtype.REG_EXPAND_SZ, regtype.REG_MULTI_SZ:
 		return q.match(FormatData(v.Type, v.Data, q.sep))
 	}
 	return q.match(FormatData(v.Type, v.Data, ""))
@@ -281,23 +283,23 @@ type jsonValue struct {
 
 func jsonData(v registry.Value) any {
 	switch v.Type {
-	case regSZ, regExpandSZ, regLink:
-		return utf16String(v.Data)
-	case regMultiSZ:
+	case regtype.REG_SZ, regtype.REG_EXPAND_SZ, regtype.REG_LINK:
+		return utf16le.DecodeZ(v.Data)
+	case regtype.REG_MULTI_SZ:
 		ss := multiString(v.Data)
 		if ss == nil {
 			ss = []string{}
 		}
 		return ss
-	case regDWord:
+	case regtype.REG_DWORD:
 		if len(v.Data) == 4 {
 			return binary.LittleEndian.Uint32(v.Data)
 		}
-	case regDWordBigEndian:
+	case regtype.REG_DWORD_BIG_ENDIAN:
 		if len(v.Data) == 4 {
 			return binary.BigEndian.Uint32(v.Data)
 		}
-	case regQWord:
+	case regtype.REG_QWORD:
 		if len(v.Data) == 8 {
 			return binary.LittleEndian.Uint64(v.Data)
 		}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"unicode/utf16"
 
+	"wolfpack/internal/utf16le"
 	"wolfpack/registry"
 )
 
@@ -157,11 +157,7 @@ func (s localStore) DeleteLink(k KeyName) error {
 // linkTargetName turns a link's target (UTF-16LE \REGISTRY\MACHINE\…) into the
 // name reg prints (HKEY_LOCAL_MACHINE\…).
 func linkTargetName(b []byte) string {
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
-	}
-	t := strings.TrimRight(string(utf16.Decode(u)), "\x00")
+	t := strings.TrimRight(utf16le.Decode(b), "\x00")
 	for _, p := range []struct{ from, to string }{{`\REGISTRY\MACHINE`, "HKEY_LOCAL_MACHINE"}, {`\REGISTRY\USER`, "HKEY_USERS"}} {
 		if len(t) >= len(p.from) && strings.EqualFold(t[:len(p.from)], p.from) {
 			return p.to + t[len(p.from):]

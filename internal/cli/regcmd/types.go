@@ -7,35 +7,14 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
-)
 
-// Value types (winnt.h).
-const (
-	regNone           uint32 = 0
-	regSZ             uint32 = 1
-	regExpandSZ       uint32 = 2
-	regBinary         uint32 = 3
-	regDWord          uint32 = 4
-	regDWordBigEndian uint32 = 5
-	regLink           uint32 = 6
-	regMultiSZ        uint32 = 7
-	regResourceList   uint32 = 8
-	regFullResource   uint32 = 9
-	regResourceReqs   uint32 = 10
-	regQWord          uint32 = 11
+	"wolfpack/internal/regtype"
+	"wolfpack/internal/utf16le"
 )
-
-var typeNames = map[uint32]string{
-	regNone: "REG_NONE", regSZ: "REG_SZ", regExpandSZ: "REG_EXPAND_SZ", regBinary: "REG_BINARY",
-	regDWord: "REG_DWORD", regDWordBigEndian: "REG_DWORD_BIG_ENDIAN", regLink: "REG_LINK",
-	regMultiSZ: "REG_MULTI_SZ", regResourceList: "REG_RESOURCE_LIST",
-	regFullResource: "REG_FULL_RESOURCE_DESCRIPTOR", regResourceReqs: "REG_RESOURCE_REQUIREMENTS_LIST",
-	regQWord: "REG_QWORD",
-}
 
 // TypeName is the REG_* name of a type, or 0x… for a type Windows does not name.
 func TypeName(t uint32) string {
-	if s, ok := typeNames[t]; ok {
+	if s := regtype.Name(t); s != "" {
 		return s
 	}
 	return fmt.Sprintf("0x%x", t)
@@ -44,23 +23,12 @@ func TypeName(t uint32) string {
 // typeByName parses a /t operand. reg add accepts REG_SZ, REG_MULTI_SZ, REG_EXPAND_SZ,
 // REG_DWORD, REG_QWORD, REG_BINARY, REG_NONE, REG_DWORD_LITTLE_ENDIAN and
 // REG_DWORD_BIG_ENDIAN; reg query /t accepts every name.
-func typeByName(s string) (uint32, bool) {
-	u := strings.ToUpper(s)
-	if u == "REG_DWORD_LITTLE_ENDIAN" {
-		return regDWord, true
-	}
-	for t, n := range typeNames {
-		if n == u {
-			return t, true
-		}
-	}
-	return 0, false
-}
+func typeByName(s string) (uint32, bool) { return regtype.ByName(s) }
 
 // addableType reports whether reg add can write the type.
 func addableType(t uint32) bool {
 	switch t {
-	case regNone, regSZ, regExpandSZ, regBinary, regDWord, regDWordBigEndian, regMultiSZ, regQWord:
+	case regtype.REG_NONE, regtype.REG_SZ, regtype.REG_EXPAND_SZ, regtype.REG_BINARY, regtype.REG_DWORD, regtype.REG_DWORD_BIG_ENDIAN, regtype.REG_MULTI_SZ, regtype.REG_QWORD:
 		return true
 	}
 	return false
@@ -70,9 +38,9 @@ func addableType(t uint32) bool {
 // separator ("" means reg.exe's default, the two characters \0).
 func EncodeData(t uint32, data, sep string) ([]byte, error) {
 	switch t {
-	case regSZ, regExpandSZ:
-		return utf16z(data), nil
-	case regMultiSZ:
+	case regtype.REG_SZ, regtype.REG_EXPAND_SZ:
+		return utf16le.EncodeZ(data), nil
+	case regtype.REG_MULTI_SZ:
 		if sep == "" {
 			sep = `\0`
 		}
@@ -83,11 +51,11 @@ func EncodeData(t uint32, data, sep string) ([]byte, error) {
 					// reg.exe refuses empty strings inside REG_MULTI_SZ data.
 					return nil, errInvalidData
 				}
-				out = append(out, utf16z(s)...)
+				out = append(out, utf16le.EncodeZ(s)...)
 			}
 		}
 		return append(out, 0, 0), nil
-	case regDWord, regDWordBigEndian:
+	case regtype.REG_DWORD, regtype.REG_DWORD_BIG_ENDIAN:
 		if data == "" {
 			data = "0"
 		}
@@ -95,11 +63,11 @@ func EncodeData(t uint32, data, sep string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if t == regDWordBigEndian {
+		if t == regtype.REG_DWORD_BIG_ENDIAN {
 			return binary.BigEndian.AppendUint32(nil, uint32(v)), nil
 		}
 		return binary.LittleEndian.AppendUint32(nil, uint32(v)), nil
-	case regQWord:
+	case regtype.REG_QWORD:
 		if data == "" {
 			data = "0"
 		}
@@ -108,7 +76,7 @@ func EncodeData(t uint32, data, sep string) ([]byte, error) {
 			return nil, err
 		}
 		return binary.LittleEndian.AppendUint64(nil, v), nil
-	case regBinary, regNone:
+	case regtype.REG_BINARY, regtype.REG_NONE:
 		if len(data)%2 == 1 {
 			data = "0" + data
 		}
@@ -140,22 +108,22 @@ func parseNumber(s string, bits int) (uint64, error) {
 // strings ("" is reg.exe's default, the two characters \0).
 func FormatData(t uint32, data []byte, sep string) string {
 	switch t {
-	case regSZ, regExpandSZ, regLink:
-		return utf16String(data)
-	case regMultiSZ:
+	case regtype.REG_SZ, regtype.REG_EXPAND_SZ, regtype.REG_LINK:
+		return utf16le.DecodeZ(data)
+	case regtype.REG_MULTI_SZ:
 		if sep == "" {
 			sep = `\0`
 		}
 		return strings.Join(multiString(data), sep)
-	case regDWord:
+	case regtype.REG_DWORD:
 		if len(data) == 4 {
 			return fmt.Sprintf("0x%x", binary.LittleEndian.Uint32(data))
 		}
-	case regDWordBigEndian:
+	case regtype.REG_DWORD_BIG_ENDIAN:
 		if len(data) == 4 {
 			return fmt.Sprintf("0x%x", binary.BigEndian.Uint32(data))
 		}
-	case regQWord:
+	case regtype.REG_QWORD:
 		if len(data) == 8 {
 			return fmt.Sprintf("0x%x", binary.LittleEndian.Uint64(data))
 		}
@@ -163,36 +131,8 @@ func FormatData(t uint32, data []byte, sep string) string {
 	return strings.ToUpper(hex.EncodeToString(data))
 }
 
-func utf16z(s string) []byte {
-	u := utf16.Encode([]rune(s))
-	b := make([]byte, 0, 2*len(u)+2)
-	for _, c := range u {
-		b = binary.LittleEndian.AppendUint16(b, c)
-	}
-	return append(b, 0, 0)
-}
-
-func decodeUTF16(data []byte) []uint16 {
-	u := make([]uint16, len(data)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(data[2*i:])
-	}
-	return u
-}
-
-func utf16String(data []byte) string {
-	u := decodeUTF16(data)
-	for i, c := range u {
-		if c == 0 {
-			u = u[:i]
-			break
-		}
-	}
-	return string(utf16.Decode(u))
-}
-
 func multiString(data []byte) []string {
-	u := decodeUTF16(data)
+	u := utf16le.Units(data)
 	for len(u) > 0 && u[len(u)-1] == 0 {
 		u = u[:len(u)-1]
 	}

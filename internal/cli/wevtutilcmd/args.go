@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"wolfpack/internal/winerr"
 )
 
 // command describes one wevtutil command: its names, how many arguments it takes and
@@ -87,7 +89,7 @@ func parseArgs(args []string) (*invocation, error) {
 	}
 	c := lookupCommand(args[0])
 	if c == nil {
-		return nil, &cmdError{code: errInvalidParameter, detail: fmt.Sprintf("Unknown command %s. Type \"wevtutil /?\" for the commands.", args[0])}
+		return nil, &cmdError{code: winerr.ERROR_INVALID_PARAMETER, detail: fmt.Sprintf("Unknown command %s. Type \"wevtutil /?\" for the commands.", args[0])}
 	}
 	inv := &invocation{cmd: c, opts: map[string]string{}}
 	for _, a := range args[1:] {
@@ -103,16 +105,16 @@ func parseArgs(args []string) (*invocation, error) {
 					inv.args = append(inv.args, a)
 					continue
 				}
-				return nil, &cmdError{code: errInvalidParameter, detail: fmt.Sprintf("Invalid option %s for command %s. Type \"wevtutil %s /?\" for its options.", a, c.short, c.short)}
+				return nil, &cmdError{code: winerr.ERROR_INVALID_PARAMETER, detail: fmt.Sprintf("Invalid option %s for command %s. Type \"wevtutil %s /?\" for its options.", a, c.short, c.short)}
 			}
 			if why, ok := unsupportedOption(c.short, short); ok {
 				if why == "" {
 					why = "Wolfpack's logs do not have this setting"
 				}
-				return nil, &cmdError{code: errInvalidParameter, detail: fmt.Sprintf("Option /%s is not supported: %s.", name, why)}
+				return nil, &cmdError{code: winerr.ERROR_INVALID_PARAMETER, detail: fmt.Sprintf("Option /%s is not supported: %s.", name, why)}
 			}
 			if _, dup := inv.opts[short]; dup {
-				return nil, &cmdError{code: errInvalidParameter, detail: fmt.Sprintf("Option /%s is given more than once.", name)}
+				return nil, &cmdError{code: winerr.ERROR_INVALID_PARAMETER, detail: fmt.Sprintf("Option /%s is given more than once.", name)}
 			}
 			inv.opts[short] = value
 			continue
@@ -123,10 +125,10 @@ func parseArgs(args []string) (*invocation, error) {
 		return inv, nil
 	}
 	if len(inv.args) < len(c.args) {
-		return nil, &cmdError{code: errInvalidParameter, detail: fmt.Sprintf("Missing argument %s. Usage: wevtutil %s %s [OPTIONS]", c.args[len(inv.args)], c.short, strings.Join(c.args, " "))}
+		return nil, &cmdError{code: winerr.ERROR_INVALID_PARAMETER, detail: fmt.Sprintf("Missing argument %s. Usage: wevtutil %s %s [OPTIONS]", c.args[len(inv.args)], c.short, strings.Join(c.args, " "))}
 	}
 	if len(inv.args) > len(c.args) {
-		return nil, &cmdError{code: errInvalidParameter, detail: fmt.Sprintf("Unexpected argument %q. Usage: wevtutil %s %s [OPTIONS]", inv.args[len(c.args)], c.short, strings.Join(c.args, " "))}
+		return nil, &cmdError{code: winerr.ERROR_INVALID_PARAMETER, detail: fmt.Sprintf("Unexpected argument %q. Usage: wevtutil %s %s [OPTIONS]", inv.args[len(c.args)], c.short, strings.Join(c.args, " "))}
 	}
 	return inv, nil
 }
@@ -147,7 +149,7 @@ func (inv *invocation) boolOpt(name string) (bool, error) {
 	case "false":
 		return false, nil
 	}
-	return false, &cmdError{code: errInvalidParameter, detail: fmt.Sprintf("Invalid value %q for option /%s: use true or false.", v, name)}
+	return false, &cmdError{code: winerr.ERROR_INVALID_PARAMETER, detail: fmt.Sprintf("Invalid value %q for option /%s: use true or false.", v, name)}
 }
 
 // intOpt returns option name as a non-negative integer; ok is false when absent.
@@ -158,7 +160,7 @@ func (inv *invocation) intOpt(name string) (int64, bool, error) {
 	}
 	n, err := strconv.ParseInt(v, 0, 64)
 	if err != nil || n < 0 {
-		return 0, false, &cmdError{code: errInvalidParameter, detail: fmt.Sprintf("Invalid value %q for option /%s: expected a number.", v, name)}
+		return 0, false, &cmdError{code: winerr.ERROR_INVALID_PARAMETER, detail: fmt.Sprintf("Invalid value %q for option /%s: expected a number.", v, name)}
 	}
 	return n, true, nil
 }

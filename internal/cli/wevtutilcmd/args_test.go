@@ -4,6 +4,8 @@ import (
 	"errors"
 	"slices"
 	"testing"
+
+	"wolfpack/internal/winerr"
 )
 
 func TestParseArgs(t *testing.T) {
@@ -12,7 +14,7 @@ func TestParseArgs(t *testing.T) {
 		cmd      string
 		pos      []string
 		opts     map[string]string
-		errCode  uint32
+		errCode  winerr.Errno
 		wantHelp bool
 	}{
 		{args: []string{"qe", "System", "/q:*[System[(EventID=1024)]]", "/c:5", "/rd:true", "/f:text"}, cmd: "qe",

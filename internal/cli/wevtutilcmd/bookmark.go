@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"wolfpack/internal/winerr"
 )
 
 // A bookmark file (qe /bm and /sbm) is Windows' bookmark XML:
@@ -14,12 +16,14 @@ import (
 //	  <Bookmark Channel="System" RecordId="1234" IsCurrent="true"/>
 //	</BookmarkList>
 type bookmarkList struct {
-	XMLName   xml.Name `xml:"BookmarkList"`
-	Bookmarks []struct {
-		Channel   string `xml:"Channel,attr"`
-		RecordID  uint64 `xml:"RecordId,attr"`
-		IsCurrent bool   `xml:"IsCurrent,attr"`
-	} `xml:"Bookmark"`
+	XMLName   xml.Name   `xml:"BookmarkList"`
+	Bookmarks []bookmark `xml:"Bookmark"`
+}
+
+type bookmark struct {
+	Channel   string `xml:"Channel,attr"`
+	RecordID  uint64 `xml:"RecordId,attr"`
+	IsCurrent bool   `xml:"IsCurrent,attr"`
 }
 
 // readBookmark returns the record number a bookmark file holds for log (any channel
@@ -31,20 +35,25 @@ func readBookmark(path, log string, file bool) (uint64, error) {
 	}
 	var bl bookmarkList
 	if err := xml.Unmarshal(b, &bl); err != nil {
-		return 0, &cmdError{code: errInvalidData, detail: fmt.Sprintf("%s is not a bookmark file: %v", path, err)}
+		return 0, &cmdError{code: winerr.ERROR_INVALID_DATA, detail: fmt.Sprintf("%s is not a bookmark file: %v", path, err)}
 	}
 	for _, bm := range bl.Bookmarks {
 		if file || strings.EqualFold(bm.Channel, log) {
 			return bm.RecordID, nil
 		}
 	}
-	return 0, &cmdError{code: errInvalidParameter, detail: fmt.Sprintf("The bookmark in %s is not for log %s.", path, log)}
+	return 0, &cmdError{code: winerr.ERROR_INVALID_PARAMETER, detail: fmt.Sprintf("The bookmark in %s is not for log %s.", path, log)}
 }
 
 // writeBookmark saves a bookmark of record id of channel.
 func writeBookmark(path, channel string, id uint64) error {
 	return writeFileVia(path, func(w io.Writer) error {
-		_, err := fmt.Fprintf(w, "<BookmarkList>\n  <Bookmark Channel=\"%s\" RecordId=\"%d\" IsCurrent=\"true\"/>\n</BookmarkList>\n", xmlEscape(channel), id)
+		b, err := xml.MarshalIndent(bookmarkList{Bookmarks: []bookmark{{channel, id, true}}}, "", "  ")
+		if err != nil {
+			return err
+		}
+		// Windows writes the empty Bookmark element self-closed; encoding/xml cannot.
+		_, err = fmt.Fprintf(w, "%s\n", strings.Replace(string(b), "></Bookmark>", "/>", 1))
 		return err
 	})
 }

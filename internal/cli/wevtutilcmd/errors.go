@@ -9,39 +9,12 @@ import (
 	"wolfpack/internal/api/wire"
 	"wolfpack/internal/eventlog"
 	"wolfpack/internal/nodestate"
+	"wolfpack/internal/winerr"
 )
-
-// Windows error numbers the commands answer with.
-const (
-	errFileNotFound     = 2
-	errAccessDenied     = 5
-	errInvalidData      = 13
-	errFileExists       = 80
-	errInvalidParameter = 87
-	errLogFull          = 1502
-	errRPCUnavailable   = 1722 // the node does not run (RPC_S_SERVER_UNAVAILABLE)
-	errInvalidQuery     = 15001
-	errChannelNotFound  = 15007
-)
-
-// windowsMessages are FormatMessage's texts for those numbers.
-var windowsMessages = map[uint32]string{
-	errFileNotFound:     "The system cannot find the file specified.",
-	errAccessDenied:     "Access is denied.",
-	errInvalidData:      "The data is invalid.",
-	errFileExists:       "The file exists.",
-	errInvalidParameter: "The parameter is incorrect.",
-	errLogFull:          "The event log file is full.",
-	errRPCUnavailable:   "The RPC server is unavailable.",
-	errInvalidQuery:     "The specified query is invalid.",
-	15005:               "The event data raised by the publisher is not compatible with the event template definition in the publisher's manifest.",
-	errChannelNotFound:  "The specified channel could not be found.",
-	5042:                "The cluster node was not found.",
-}
 
 // cmdError is a failure with its Windows error number and what to print.
 type cmdError struct {
-	code   uint32
+	code   winerr.Errno
 	detail string
 }
 
@@ -52,7 +25,7 @@ func (e *cmdError) Error() string { return e.detail }
 func codeOf(err error) uint32 {
 	var ce *cmdError
 	if errors.As(err, &ce) {
-		return ce.code
+		return uint32(ce.code)
 	}
 	var ae *wire.Error
 	if errors.As(err, &ae) && ae.Code != 0 {
@@ -60,7 +33,7 @@ func codeOf(err error) uint32 {
 	}
 	var ne *nodestate.Error
 	if errors.As(err, &ne) {
-		return errRPCUnavailable
+		return uint32(winerr.RPC_S_SERVER_UNAVAILABLE)
 	}
 	var c wire.Coder
 	if errors.As(err, &c) {
@@ -68,19 +41,24 @@ func codeOf(err error) uint32 {
 	}
 	var fe *eventlog.FormatError
 	if errors.As(err, &fe) {
-		return errInvalidData
+		return uint32(winerr.ERROR_INVALID_DATA)
 	}
-	return errInvalidParameter
+	return uint32(winerr.ERROR_INVALID_PARAMETER)
+}
+
+// windowsMessage is FormatMessage's text for code, or "Error N." for a code winerr lacks.
+func windowsMessage(code uint32) string {
+	if msg, ok := winerr.Lookup(code); ok {
+		return msg
+	}
+	return fmt.Sprintf("Error %d.", code)
 }
 
 // report prints "what. <Windows message>" and, when err says more, that on the next
 // line; it returns the exit status.
 func report(w io.Writer, what string, err error) int {
 	code := codeOf(err)
-	msg, ok := windowsMessages[code]
-	if !ok {
-		msg = fmt.Sprintf("Error %d.", code)
-	}
+	msg := windowsMessage(code)
 	fmt.Fprintf(w, "%s %s\n", what, msg)
 	var qe *eventlog.QueryError
 	switch {

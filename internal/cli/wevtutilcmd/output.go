@@ -2,6 +2,7 @@ package wevtutilcmd
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"maps"
@@ -12,13 +13,33 @@ import (
 	"wolfpack/internal/eventlog"
 )
 
+// channelXML is wevtutil gl /f:xml's document: the channel's configuration.
+type channelXML struct {
+	XMLName   xml.Name `xml:"channel"`
+	Name      string   `xml:"name,attr"`
+	Enabled   bool     `xml:"enabled,attr"`
+	Type      string   `xml:"type,attr"`
+	Isolation string   `xml:"isolation,attr"`
+	Logging   struct {
+		LogFileName string `xml:"logFileName"`
+		Retention   bool   `xml:"retention"`
+		AutoBackup  bool   `xml:"autoBackup"`
+		MaxSize     int64  `xml:"maxSize"`
+	} `xml:"logging"`
+	FileMax int `xml:"publishing>fileMax"`
+}
+
 // writeLogConfig prints a log's configuration as wevtutil gl does (text or XML).
-func writeLogConfig(w io.Writer, in eventlog.LogInfo, asXML bool) {
+func writeLogConfig(w io.Writer, in eventlog.LogInfo, asXML bool) error {
 	if asXML {
-		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>`+"\n")
-		fmt.Fprintf(w, `<channel name="%s" enabled="%t" type="%s" isolation="Application"><logging><logFileName>%s</logFileName><retention>%t</retention><autoBackup>%t</autoBackup><maxSize>%d</maxSize></logging><publishing><fileMax>1</fileMax></publishing></channel>`+"\n",
-			xmlEscape(in.Name), in.Enabled, in.Type, xmlEscape(in.LogFileName), in.Retention, in.AutoBackup, in.MaxSize)
-		return
+		c := channelXML{Name: in.Name, Enabled: in.Enabled, Type: in.Type, Isolation: "Application", FileMax: 1}
+		c.Logging.LogFileName, c.Logging.Retention, c.Logging.AutoBackup, c.Logging.MaxSize = in.LogFileName, in.Retention, in.AutoBackup, in.MaxSize
+		b, err := xml.Marshal(c)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s%s\n", xml.Header, b)
+		return err
 	}
 	fmt.Fprintf(w, "name: %s\n", in.Name)
 	fmt.Fprintf(w, "enabled: %t\n", in.Enabled)
@@ -31,7 +52,8 @@ func writeLogConfig(w io.Writer, in eventlog.LogInfo, asXML bool) {
 	fmt.Fprintf(w, "  autoBackup: %t\n", in.AutoBackup)
 	fmt.Fprintf(w, "  maxSize: %d\n", in.MaxSize)
 	fmt.Fprintf(w, "publishing:\n")
-	fmt.Fprintf(w, "  fileMax: 1\n")
+	_, err := fmt.Fprintf(w, "  fileMax: 1\n")
+	return err
 }
 
 // writeLogInfo prints a log's status as wevtutil gli does.
@@ -45,10 +67,6 @@ func writeLogInfo(w io.Writer, in eventlog.LogInfo) {
 	fmt.Fprintf(w, "attributes: 32\n")
 	fmt.Fprintf(w, "numberOfLogRecords: %d\n", in.NumberOfLogRecords)
 	fmt.Fprintf(w, "oldestRecordNumber: %d\n", in.OldestRecordNumber)
-}
-
-func xmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
 }
 
 func writeJSONLine(w io.Writer, v any) error {

@@ -22,6 +22,7 @@ import (
 	"wolfpack/internal/api/wire"
 	"wolfpack/internal/cli/buildinfo"
 	"wolfpack/internal/eventlog"
+	"wolfpack/internal/winerr"
 )
 
 // Env is what a command run needs from outside; tests replace it.
@@ -88,10 +89,7 @@ func (r *runner) fail(what string, err error) int {
 		// JSON output: the failure is the command's one JSON document.
 		r.out.Reset(r.env.Stdout) // nothing half-written goes out before it
 		code := codeOf(err)
-		msg, ok := windowsMessages[code]
-		if !ok {
-			msg = fmt.Sprintf("Error %d.", code)
-		}
+		msg := windowsMessage(code)
 		detail := err.Error()
 		var ae *wire.Error
 		if errors.As(err, &ae) {
@@ -149,13 +147,15 @@ func (r *runner) getLog(ctx context.Context) int {
 	format := strings.ToLower(r.inv.opts["f"])
 	if format != "" && format != "text" && format != "xml" {
 		return r.fail("Failed to read configuration for log "+r.inv.args[0]+".",
-			&cmdError{code: errInvalidParameter, detail: fmt.Sprintf("Invalid format %q: use text or xml.", r.inv.opts["f"])})
+			&cmdError{code: winerr.ERROR_INVALID_PARAMETER, detail: fmt.Sprintf("Invalid format %q: use text or xml.", r.inv.opts["f"])})
 	}
 	in, rc := r.info(ctx, "Failed to read configuration for log "+r.inv.args[0]+".")
 	if rc != 0 {
 		return rc
 	}
-	writeLogConfig(r.out, in, format == "xml")
+	if err := writeLogConfig(r.out, in, format == "xml"); err != nil {
+		return r.fail("Failed to read configuration for log "+r.inv.args[0]+".", err)
+	}
 	return 0
 }
 
@@ -218,7 +218,7 @@ func (r *runner) clearLog(ctx context.Context) int {
 	what := "Failed to clear log " + r.inv.args[0] + "."
 	backup, hasBackup := r.inv.opts["bu"]
 	if hasBackup && backup == "" {
-		return r.fail(what, &cmdError{code: errInvalidParameter, detail: "Option /bu needs a file name."})
+		return r.fail(what, &cmdError{code: winerr.ERROR_INVALID_PARAMETER, detail: "Option /bu needs a file name."})
 	}
 	c, err := r.client(ctx)
 	if err != nil {
@@ -233,7 +233,7 @@ func (r *runner) clearLog(ctx context.Context) int {
 	// The backup is written here, through a temporary file in its directory; the log
 	// is cleared only once the node has sent all of it.
 	if _, err := os.Stat(backup); err == nil {
-		return r.fail(what, &cmdError{code: errFileExists, detail: backup})
+		return r.fail(what, &cmdError{code: winerr.ERROR_FILE_EXISTS, detail: backup})
 	}
 	format, err := exportFormat(backup)
 	if err != nil {
@@ -289,7 +289,7 @@ func (r *runner) exportLog(ctx context.Context) int {
 		return r.fail(what, err)
 	}
 	if _, err := os.Stat(target); err == nil && !ow {
-		return r.fail(what, &cmdError{code: errFileExists, detail: target + " (use /ow:true to overwrite it)"})
+		return r.fail(what, &cmdError{code: winerr.ERROR_FILE_EXISTS, detail: target + " (use /ow:true to overwrite it)"})
 	}
 	if lf {
 		h, recs, err := readExportFile(r.inv.args[0], qs, 0)
@@ -346,7 +346,7 @@ func exportFormat(name string) (string, error) {
 	case ".jsonl", ".evtj":
 		return formatJSONL, nil
 	}
-	return "", &cmdError{code: errInvalidParameter, detail: fmt.Sprintf(
+	return "", &cmdError{code: winerr.ERROR_INVALID_PARAMETER, detail: fmt.Sprintf(
 		"%s: the file name says which format to write: .evtx (Windows' event log format) or .jsonl (JSON Lines, which qe /lf:true reads back).", name)}
 }
 
@@ -370,11 +370,11 @@ func (r *runner) queryEvents(ctx context.Context) int {
 		format = "xml" // wevtutil's default
 	case "text", "xml", "renderedxml", "json":
 	default:
-		return r.fail(what, &cmdError{code: errInvalidParameter, detail: fmt.Sprintf("Invalid format %q: use text, xml, RenderedXml or json.", r.inv.opts["f"])})
+		return r.fail(what, &cmdError{code: winerr.ERROR_INVALID_PARAMETER, detail: fmt.Sprintf("Invalid format %q: use text, xml, RenderedXml or json.", r.inv.opts["f"])})
 	}
 	root, hasRoot := r.inv.opts["e"]
 	if hasRoot && (format != "xml" && format != "renderedxml" || !validElementName(root)) {
-		return r.fail(what, &cmdError{code: errInvalidParameter, detail: "Option /e takes an XML element name and needs /f:xml."})
+		return r.fail(what, &cmdError{code: winerr.ERROR_INVALID_PARAMETER, detail: "Option /e takes an XML element name and needs /f:xml."})
 	}
 	sq, err := r.inv.boolOpt("sq")
 	if err != nil {
@@ -393,7 +393,7 @@ func (r *runner) queryEvents(ctx context.Context) int {
 	if sq {
 		// With /sq:true the argument is a file holding a structured query (QueryList).
 		if lf || qs != "" {
-			return r.fail(what, &cmdError{code: errInvalidParameter, detail: "With /sq:true the argument is a structured query file: /q and /lf do not apply."})
+			return r.fail(what, &cmdError{code: winerr.ERROR_INVALID_PARAMETER, detail: "With /sq:true the argument is a structured query file: /q and /lf do not apply."})
 		}
 		b, err := os.ReadFile(r.inv.args[0])
 		if err != nil {
@@ -513,9 +513,9 @@ func validElementName(s string) bool {
 func fileError(err error) error {
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return &cmdError{code: errFileNotFound, detail: err.Error()}
+		return &cmdError{code: winerr.ERROR_FILE_NOT_FOUND, detail: err.Error()}
 	case errors.Is(err, os.ErrPermission):
-		return &cmdError{code: errAccessDenied, detail: err.Error()}
+		return &cmdError{code: winerr.ERROR_ACCESS_DENIED, detail: err.Error()}
 	}
 	return err
 }
@@ -524,7 +524,7 @@ func fileError(err error) error {
 // file's log) selects after record number after.
 func readExportFile(path, qs string, after uint64) (eventlog.ExportHeader, []eventlog.Record, error) {
 	if strings.EqualFold(filepath.Ext(path), ".evtx") {
-		return eventlog.ExportHeader{}, nil, &cmdError{code: errInvalidData, detail: fmt.Sprintf(
+		return eventlog.ExportHeader{}, nil, &cmdError{code: winerr.ERROR_INVALID_DATA, detail: fmt.Sprintf(
 			"%s: wevtutil reads back the .jsonl files it exports; .evtx files are for Windows' tools (Event Viewer, evtxexport).", path)}
 	}
 	f, err := os.Open(path)
@@ -534,7 +534,7 @@ func readExportFile(path, qs string, after uint64) (eventlog.ExportHeader, []eve
 	defer f.Close()
 	h, recs, err := eventlog.ReadExport(f, nil)
 	if err != nil {
-		return h, nil, &cmdError{code: errInvalidData, detail: fmt.Sprintf("%s: %v", path, err)}
+		return h, nil, &cmdError{code: winerr.ERROR_INVALID_DATA, detail: fmt.Sprintf("%s: %v", path, err)}
 	}
 	q, err := eventlog.ParseQueryFor(h.Log, qs)
 	if err != nil {
