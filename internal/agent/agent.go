@@ -10,9 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/client/v3/concurrency"
-
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/fencing"
 )
@@ -59,7 +56,6 @@ type Options struct {
 type Agent struct {
 	opt Options
 	db  *clusterdb.DB
-	cli *clientv3.Client
 	log *slog.Logger
 
 	cp atomic.Pointer[cpHolder]
@@ -134,7 +130,7 @@ func New(opt Options) (*Agent, error) {
 		opt.SessionTTL = DefaultSessionTTL
 	}
 	a := &Agent{
-		opt: opt, db: opt.DB, cli: opt.DB.Client(), log: opt.Log,
+		opt: opt, db: opt.DB, log: opt.Log,
 		kick:      make(chan struct{}, 1),
 		voterKick: make(chan struct{}, 1),
 		learners:  map[uint64]time.Time{},
@@ -145,7 +141,7 @@ func New(opt Options) (*Agent, error) {
 		timing:    fencing.ForTTL(time.Duration(opt.SessionTTL) * time.Second),
 		gone:      map[string]time.Time{},
 	}
-	a.follow = clusterdb.NewFollower(a.cli, opt.Log, a.poke)
+	a.follow = a.db.NewFollower(opt.Log, a.poke)
 	a.groupStates = a.db.GroupStates
 	if err := a.timing.Validate(); err != nil {
 		return nil, fmt.Errorf("agent: --session-ttl %d: %w", opt.SessionTTL, err)
@@ -225,9 +221,9 @@ func (a *Agent) Start(ctx context.Context) error {
 func (a *Agent) Wait() { a.wg.Wait() }
 
 // campaign runs for coordinator; while elected, the loop coordinates.
-func (a *Agent) campaign(ctx context.Context, s *concurrency.Session) {
-	e := concurrency.NewElection(s, clusterdb.ElectionPrefix)
-	if err := e.Campaign(ctx, a.opt.Name); err != nil {
+func (a *Agent) campaign(ctx context.Context, s *clusterdb.Session) {
+	e, err := s.Campaign(ctx, a.opt.Name)
+	if err != nil {
 		return
 	}
 	// The coordinator follows the groups' states (their failover history), and
@@ -241,7 +237,8 @@ func (a *Agent) campaign(ctx context.Context, s *concurrency.Session) {
 	case <-s.Done():
 		return
 	}
-	a.election.Store(&clusterdb.Election{Key: e.Key(), Rev: e.Rev()})
+	el := e.Election()
+	a.election.Store(&el)
 	a.leader.Store(true)
 	a.log.Info("elected cluster coordinator", "node", a.opt.Name)
 	a.poke()

@@ -13,7 +13,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/pki"
 )
@@ -98,18 +98,18 @@ func waitFor(t *testing.T, what string, f func() bool) {
 	}
 }
 
-func groupState(t *testing.T, a *Agent, name string) api.ClusterGroup {
-	g, err := a.GroupAction(context.Background(), name, "status", api.ClusterAction{})
+func groupState(t *testing.T, a *Agent, name string) wire.ClusterGroup {
+	g, err := a.GroupAction(context.Background(), name, "status", wire.ClusterAction{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return g.(api.ClusterGroup)
+	return g.(wire.ClusterGroup)
 }
 
 func TestDependencyOrderAndHandOver(t *testing.T) {
 	a, run, cli := startAgent(t)
 	ctx := context.Background()
-	do := func(kind, name, action string, act api.ClusterAction) {
+	do := func(kind, name, action string, act wire.ClusterAction) {
 		t.Helper()
 		var err error
 		switch kind {
@@ -122,31 +122,31 @@ func TestDependencyOrderAndHandOver(t *testing.T) {
 			t.Fatalf("%s %s /%s: %v", kind, name, action, err)
 		}
 	}
-	do("group", "G", "create", api.ClusterAction{})
+	do("group", "G", "create", wire.ClusterAction{})
 	for _, r := range []string{"App", "IP", "Disk"} {
-		do("resource", r, "create", api.ClusterAction{Group: "G", Type: "Test"})
+		do("resource", r, "create", wire.ClusterAction{Group: "G", Type: "Test"})
 	}
-	do("resource", "App", "adddep", api.ClusterAction{Value: "IP"})
-	do("resource", "IP", "adddep", api.ClusterAction{Value: "Disk"})
-	if _, err := a.ResourceAction(ctx, "Disk", "adddep", api.ClusterAction{Value: "App"}); !isCode(err, ErrorCircularDependency) {
+	do("resource", "App", "adddep", wire.ClusterAction{Value: "IP"})
+	do("resource", "IP", "adddep", wire.ClusterAction{Value: "Disk"})
+	if _, err := a.ResourceAction(ctx, "Disk", "adddep", wire.ClusterAction{Value: "App"}); !isCode(err, ErrorCircularDependency) {
 		t.Fatalf("a dependency cycle: %v, want error %d", err, ErrorCircularDependency)
 	}
 
-	do("group", "G", "online", api.ClusterAction{})
+	do("group", "G", "online", wire.ClusterAction{})
 	waitFor(t, "group online", func() bool { return groupState(t, a, "G").State == "Online" })
 	if got, want := run.take(), []string{"online Disk", "online IP", "online App"}; !slices.Equal(got, want) {
 		t.Fatalf("online calls %v, want %v", got, want)
 	}
 
 	// Offline of the bottom resource takes its dependents down first.
-	do("resource", "Disk", "offline", api.ClusterAction{})
+	do("resource", "Disk", "offline", wire.ClusterAction{})
 	waitFor(t, "group offline", func() bool { return groupState(t, a, "G").State == "Offline" })
 	if got, want := run.take(), []string{"offline App", "offline IP", "offline Disk"}; !slices.Equal(got, want) {
 		t.Fatalf("offline calls %v, want %v", got, want)
 	}
 
 	// Online of the top resource brings its dependencies up.
-	do("resource", "App", "online", api.ClusterAction{})
+	do("resource", "App", "online", wire.ClusterAction{})
 	waitFor(t, "group online again", func() bool { return groupState(t, a, "G").State == "Online" })
 	run.take()
 
@@ -167,7 +167,7 @@ func TestDependencyOrderAndHandOver(t *testing.T) {
 	if _, err := cli.Put(ctx, clusterdb.MemberKey("N2"), `{"name":"N2","lease":1}`, clientv3.WithLease(lease.ID)); err != nil {
 		t.Fatal(err)
 	}
-	do("group", "G", "move", api.ClusterAction{Node: "N2"})
+	do("group", "G", "move", wire.ClusterAction{Node: "N2"})
 	waitFor(t, "owner N2", func() bool { return groupState(t, a, "G").Node == "N2" })
 	waitFor(t, "offline calls", func() bool {
 		run.mu.Lock()
@@ -209,11 +209,11 @@ func isCode(err error, code uint32) bool {
 func TestOnlineOnOtherNode(t *testing.T) {
 	a, run, cli := startAgent(t)
 	ctx := context.Background()
-	if _, err := a.GroupAction(ctx, "G", "create", api.ClusterAction{}); err != nil {
+	if _, err := a.GroupAction(ctx, "G", "create", wire.ClusterAction{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range []string{"App", "Disk"} {
-		if _, err := a.ResourceAction(ctx, r, "create", api.ClusterAction{Group: "G", Type: "Test"}); err != nil {
+		if _, err := a.ResourceAction(ctx, r, "create", wire.ClusterAction{Group: "G", Type: "Test"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -231,7 +231,7 @@ func TestOnlineOnOtherNode(t *testing.T) {
 	if _, err := cli.Put(ctx, clusterdb.MemberKey("N2"), `{"name":"N2","lease":1}`, clientv3.WithLease(lease.ID)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.GroupAction(ctx, "G", "online", api.ClusterAction{Node: "N2"}); err != nil {
+	if _, err := a.GroupAction(ctx, "G", "online", wire.ClusterAction{Node: "N2"}); err != nil {
 		t.Fatalf("group G /online:N2: %v", err)
 	}
 	waitFor(t, "owner N2", func() bool { return groupState(t, a, "G").Node == "N2" })

@@ -7,42 +7,31 @@ import (
 	"wolfpack/internal/clusterdb"
 )
 
-// CheckpointResource is what the agent tells the checkpoint manager about a resource.
-type CheckpointResource struct {
-	Name, Group string
-	Keys        []string // registry keys relative to HKLM
-	Private     map[string]string
-	// Waiting hears what BeforeOnline waits for (a restore held back by handles), until
-	// when; the worker shows it in the resource's state.
-	Waiting func(what string, until time.Time)
-}
-
-// Checkpointer is the registry checkpoint manager as the agent drives it, on the node
-// that runs the resource (internal/checkpoint's Manager, plugged in by the daemon).
+// Checkpointer is what the agent needs of the registry checkpoint manager on the node
+// that runs a resource (internal/checkpoint's Manager, which the daemon plugs in). It
+// speaks of resources as the cluster database stores them.
 type Checkpointer interface {
-	// BeforeOnline restores every checkpoint; an error fails the resource (event 1069)
-	// and its failover policy applies.
-	BeforeOnline(ctx context.Context, r CheckpointResource, f clusterdb.Fence) error
-	// Online starts capturing changes once the resource is online.
-	Online(ctx context.Context, r CheckpointResource, f clusterdb.Fence)
-	// Offline takes a final copy and stops capturing when the resource goes offline.
-	Offline(ctx context.Context, r CheckpointResource, f clusterdb.Fence) error
-	// KeysChanged is called when the checkpoint keys of an online resource changed.
-	KeysChanged(ctx context.Context, r CheckpointResource, f clusterdb.Fence)
+	// RestoreCheckpoints restores every checkpoint of r before it comes online; waiting
+	// hears what a restore held back by handles waits for, and until when. An error
+	// fails the resource (event 1069) and its failover policy applies.
+	RestoreCheckpoints(ctx context.Context, r clusterdb.Resource, f clusterdb.Fence, waiting func(what string, until time.Time)) error
+	// StartCapture starts capturing changes once the resource is online.
+	StartCapture(ctx context.Context, r clusterdb.Resource, f clusterdb.Fence)
+	// StopCapture takes a final copy and stops capturing when the resource goes offline.
+	StopCapture(ctx context.Context, r clusterdb.Resource, f clusterdb.Fence) error
+	// CheckpointKeysChanged is called when the checkpoint keys of an online resource
+	// changed.
+	CheckpointKeysChanged(ctx context.Context, r clusterdb.Resource, f clusterdb.Fence)
 }
 
 // NopCheckpointer does nothing: the default until a checkpoint manager is plugged in.
 type NopCheckpointer struct{}
 
-func (NopCheckpointer) BeforeOnline(context.Context, CheckpointResource, clusterdb.Fence) error {
+func (NopCheckpointer) RestoreCheckpoints(context.Context, clusterdb.Resource, clusterdb.Fence, func(string, time.Time)) error {
 	return nil
 }
-func (NopCheckpointer) Online(context.Context, CheckpointResource, clusterdb.Fence) {}
-func (NopCheckpointer) Offline(context.Context, CheckpointResource, clusterdb.Fence) error {
+func (NopCheckpointer) StartCapture(context.Context, clusterdb.Resource, clusterdb.Fence) {}
+func (NopCheckpointer) StopCapture(context.Context, clusterdb.Resource, clusterdb.Fence) error {
 	return nil
 }
-func (NopCheckpointer) KeysChanged(context.Context, CheckpointResource, clusterdb.Fence) {}
-
-func checkpointResource(r clusterdb.Resource) CheckpointResource {
-	return CheckpointResource{Name: r.Name, Group: r.Group, Keys: r.Checkpoints, Private: r.Private}
-}
+func (NopCheckpointer) CheckpointKeysChanged(context.Context, clusterdb.Resource, clusterdb.Fence) {}

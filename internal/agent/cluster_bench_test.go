@@ -16,12 +16,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/reshost"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
-	"wolfpack/internal/api"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/daemon"
 	"wolfpack/internal/pki"
@@ -80,7 +81,7 @@ func startCluster(t testing.TB, n int) []*node {
 
 func (nd *node) start(t testing.TB, firstDir string) {
 	t.Helper()
-	os.Remove(filepath.Join(nd.dir, api.AddrFile))
+	os.Remove(filepath.Join(nd.dir, client.AddrFile))
 	args := []string{"--name", nd.name, "--data-dir", nd.dir, "--api", nd.api, "--peer", nd.peer, "--client", nd.client, "--log-level", "warn"}
 	if nd.join != "" {
 		args = append(args, "--join", nd.join, "--token-file", filepath.Join(firstDir, "join-token"))
@@ -102,7 +103,7 @@ func (nd *node) start(t testing.TB, firstDir string) {
 	go func(c *exec.Cmd, done chan struct{}) { c.Wait(); logf.Close(); close(done) }(nd.cmd, nd.done)
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		if _, err := os.Stat(filepath.Join(nd.dir, api.AddrFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(nd.dir, client.AddrFile)); err == nil {
 			return
 		}
 		select {
@@ -154,9 +155,9 @@ func (nd *node) rssMB() float64 {
 	return 0
 }
 
-func client(t testing.TB, nd *node) *api.Client {
+func apiClient(t testing.TB, nd *node) *client.Client {
 	t.Helper()
-	c, err := api.FromDataDir(nd.dir)
+	c, err := client.FromDataDir(nd.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,11 +171,11 @@ func must(t testing.TB, err error) {
 	}
 }
 
-func waitGroup(t testing.TB, c *api.Client, group string, ok func(api.ClusterGroup) bool, limit time.Duration) api.ClusterGroup {
+func waitGroup(t testing.TB, c *client.Client, group string, ok func(wire.ClusterGroup) bool, limit time.Duration) wire.ClusterGroup {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
-		var g api.ClusterGroup
+		var g wire.ClusterGroup
 		err := c.Do(context.Background(), http.MethodGet, "/v1/groups/"+group, nil, &g)
 		if err == nil && ok(g) {
 			return g
@@ -201,17 +202,17 @@ func percentile(d []time.Duration, p float64) time.Duration {
 // of a planned move of the same group (offline here, online there).
 func BenchmarkFailover(b *testing.B) {
 	nodes := startCluster(b, 3)
-	c := client(b, nodes[0])
+	c := apiClient(b, nodes[0])
 	ctx := context.Background()
-	must(b, c.Do(ctx, http.MethodPost, "/v1/groups", api.ClusterAction{Name: "G"}, nil))
-	must(b, c.Do(ctx, http.MethodPost, "/v1/resources", api.ClusterAction{Name: "App", Group: "G", Type: "Generic Application"}, nil))
-	must(b, c.Do(ctx, http.MethodPost, "/v1/resources/App/priv", api.ClusterAction{Props: map[string]string{"CommandLine": "sleep 3600"}}, nil))
+	must(b, c.Do(ctx, http.MethodPost, "/v1/groups", wire.ClusterAction{Name: "G"}, nil))
+	must(b, c.Do(ctx, http.MethodPost, "/v1/resources", wire.ClusterAction{Name: "App", Group: "G", Type: "Generic Application"}, nil))
+	must(b, c.Do(ctx, http.MethodPost, "/v1/resources/App/priv", wire.ClusterAction{Props: map[string]string{"CommandLine": "sleep 3600"}}, nil))
 	must(b, c.Do(ctx, http.MethodPost, "/v1/groups/G/online", nil, nil))
 	byName := map[string]*node{}
 	for _, nd := range nodes {
 		byName[nd.name] = nd
 	}
-	online := func(g api.ClusterGroup) bool { return g.State == "Online" }
+	online := func(g wire.ClusterGroup) bool { return g.State == "Online" }
 	waitGroup(b, c, "G", online, 30*time.Second)
 	var fails, moves []time.Duration
 	b.ResetTimer()
@@ -225,8 +226,8 @@ func BenchmarkFailover(b *testing.B) {
 			target = nodes[(i+1)%len(nodes)].name
 		}
 		start := time.Now()
-		must(b, c.Do(ctx, http.MethodPost, "/v1/groups/G/move", api.ClusterAction{Node: target}, nil))
-		waitGroup(b, c, "G", func(x api.ClusterGroup) bool { return x.Node == target && x.State == "Online" }, 30*time.Second)
+		must(b, c.Do(ctx, http.MethodPost, "/v1/groups/G/move", wire.ClusterAction{Node: target}, nil))
+		waitGroup(b, c, "G", func(x wire.ClusterGroup) bool { return x.Node == target && x.State == "Online" }, 30*time.Second)
 		moves = append(moves, time.Since(start))
 		// Then SIGKILL of the owner; the observer is another node.
 		victim := byName[target]
@@ -237,15 +238,15 @@ func BenchmarkFailover(b *testing.B) {
 				break
 			}
 		}
-		oc := client(b, obs)
+		oc := apiClient(b, obs)
 		b.StartTimer()
 		start = time.Now()
 		victim.kill()
-		waitGroup(b, oc, "G", func(x api.ClusterGroup) bool { return x.Node != victim.name && x.State == "Online" }, 60*time.Second)
+		waitGroup(b, oc, "G", func(x wire.ClusterGroup) bool { return x.Node != victim.name && x.State == "Online" }, 60*time.Second)
 		fails = append(fails, time.Since(start))
 		b.StopTimer()
 		victim.start(b, nodes[0].dir)
-		c = client(b, nodes[0])
+		c = apiClient(b, nodes[0])
 		if nodes[0] == victim {
 			c = oc
 		}
@@ -270,7 +271,7 @@ func BenchmarkStartAllOnline(b *testing.B) {
 		groups = 100
 	}
 	nodes := startCluster(b, 3)
-	c := client(b, nodes[0])
+	c := apiClient(b, nodes[0])
 	ctx := context.Background()
 	// The groups and resources are written straight into the cluster database (the API
 	// would take a while for a thousand); all of them want to be online.
@@ -313,8 +314,8 @@ func BenchmarkStartAllOnline(b *testing.B) {
 	for err := range errc {
 		b.Fatal(err)
 	}
-	allOnline := func(c *api.Client) bool {
-		var rs []api.ClusterResource
+	allOnline := func(c *client.Client) bool {
+		var rs []wire.ClusterResource
 		if c.Do(ctx, http.MethodGet, "/v1/resources", nil, &rs) != nil || len(rs) != groups*per {
 			return false
 		}
@@ -325,7 +326,7 @@ func BenchmarkStartAllOnline(b *testing.B) {
 		}
 		return true
 	}
-	waitAll := func(c *api.Client, limit time.Duration) {
+	waitAll := func(c *client.Client, limit time.Duration) {
 		deadline := time.Now().Add(limit)
 		for !allOnline(c) {
 			if time.Now().After(deadline) {
@@ -354,7 +355,7 @@ func BenchmarkStartAllOnline(b *testing.B) {
 		}
 		wg.Wait()
 		ups = append(ups, time.Since(start))
-		c = client(b, nodes[0])
+		c = apiClient(b, nodes[0])
 		waitAll(c, 120*time.Second)
 		starts = append(starts, time.Since(start))
 		b.StopTimer()

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"wolfpack/internal/clusterdb"
 )
 
@@ -109,7 +107,7 @@ func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
 			target = pl.pick(g, s.GroupStates[k].FailedOn)
 		}
 		dead := own.Node != ""
-		var extra []clientv3.Op
+		var extra []clusterdb.Op
 		if dead {
 			// The dead owner's resources died with it: say so. (The coordinator does
 			// not follow the resources' states; it writes them all, a bounded number.)
@@ -117,15 +115,13 @@ func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
 				if len(extra) >= maxStateWrites {
 					break // the rest show Offline anyway: their reporter is not the owner
 				}
-				extra = append(extra, clusterdb.OpPutJSON(clusterdb.ResourceStateKey(r.Name),
-					clusterdb.ResourceState{State: clusterdb.StateOffline, Node: own.Node, Since: time.Now().UTC()}))
+				extra = append(extra, clusterdb.OpPutResourceState(r.Name, clusterdb.ResourceState{State: clusterdb.StateOffline, Node: own.Node, Since: time.Now().UTC()}))
 			}
 		}
 		if target == "" {
 			if len(extra) > 0 {
 				// No node can take the group: record it as offline, unowned.
-				extra = append(extra, clusterdb.OpPutJSON(clusterdb.GroupStateKey(g.Name),
-					clusterdb.GroupState{State: clusterdb.StateOffline, Since: time.Now().UTC(), Failovers: s.GroupStates[k].Failovers}))
+				extra = append(extra, clusterdb.OpPutGroupState(g.Name, clusterdb.GroupState{State: clusterdb.StateOffline, Since: time.Now().UTC(), Failovers: s.GroupStates[k].Failovers}))
 				if _, err := a.db.Place(ctx, clusterdb.Placement{Group: g.Name, Prev: own.Revision, DeadOwner: own.Node, Election: *el}, extra...); err != nil {
 					a.log.Debug("release group of dead node", "group", g.Name, "err", err)
 				}
@@ -143,7 +139,7 @@ func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
 			}
 			continue
 		}
-		extra = append(extra, clientv3.OpDelete(clusterdb.MoveKey(g.Name)))
+		extra = append(extra, clusterdb.OpDeleteMove(g.Name))
 		if _, err := a.db.Place(ctx, p, extra...); err != nil {
 			a.log.Debug("place group", "group", g.Name, "err", err)
 			continue
@@ -169,7 +165,7 @@ func (a *Agent) placeBatch(ctx context.Context, ps []clusterdb.Placement) {
 		return
 	}
 	for _, p := range ps {
-		if _, err := a.db.Place(ctx, p, clientv3.OpDelete(clusterdb.MoveKey(p.Group))); err != nil {
+		if _, err := a.db.Place(ctx, p, clusterdb.OpDeleteMove(p.Group)); err != nil {
 			a.log.Debug("place group", "group", p.Group, "err", err)
 			continue
 		}

@@ -3,9 +3,8 @@ package agent
 import (
 	"errors"
 	"fmt"
-	"net/http"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 )
 
@@ -13,6 +12,7 @@ import (
 const (
 	ErrorInvalidParameter         = 87
 	ErrorDirNotEmpty              = 145
+	ErrorRetry                    = 1237 // the cluster cannot take the change now: try again
 	ErrorDependentExists          = 5001
 	ErrorDependencyNotFound       = 5002
 	ErrorDependencyExists         = 5003
@@ -73,27 +73,27 @@ func (e *Error) ErrorCode() uint32 { return e.Code }
 func (e *Error) HTTPStatus() int   { return e.Status }
 
 // errCode returns the error code with Windows' message; detail (an object's name, as the
-// request gave it) is cut by api.Clip, since the API sends it back to the caller.
+// request gave it) is cut by wire.Clip, since the API sends it back to the caller.
 func errCode(code uint32, detail string) *Error {
-	st := http.StatusBadRequest
+	st := wire.StatusBadRequest
 	switch code {
 	case ErrorResourceNotFound, ErrorGroupNotFound, ErrorNodeNotFound, ErrorResourceTypeNotFound, ErrorDependencyNotFound:
-		st = http.StatusNotFound
+		st = wire.StatusNotFound
 	case ErrorObjectExists, ErrorInvalidState, ErrorResourceOnline, ErrorDirNotEmpty, ErrorDependentExists, ErrorDependencyExists:
-		st = http.StatusConflict
+		st = wire.StatusConflict
 	}
-	return &Error{Code: code, Status: st, Msg: messages[code], Detail: api.Clip(detail)}
+	return &Error{Code: code, Status: st, Msg: messages[code], Detail: wire.Clip(detail)}
 }
 
 // badParam is ERROR_INVALID_PARAMETER with a detail; string arguments (names and values
-// from the request) are cut by api.Clip.
+// from the request) are cut by wire.Clip.
 func badParam(format string, args ...any) *Error {
 	for i, a := range args {
 		if s, ok := a.(string); ok {
-			args[i] = api.Clip(s)
+			args[i] = wire.Clip(s)
 		}
 	}
-	return &Error{Code: ErrorInvalidParameter, Status: http.StatusBadRequest, Msg: messages[ErrorInvalidParameter],
+	return &Error{Code: ErrorInvalidParameter, Status: wire.StatusBadRequest, Msg: messages[ErrorInvalidParameter],
 		Detail: fmt.Sprintf(format, args...)}
 }
 

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"wolfpack/internal/clusterdb"
 )
 
@@ -197,7 +195,7 @@ func (w *groupWorker) step(s *clusterdb.Snapshot) {
 			// the coordinator, which places a live owner's groups only once released.
 			ctx, cancel := context.WithTimeout(w.ctx, 5*time.Second)
 			f := clusterdb.Fence{Node: a.opt.Name, Group: g.Name, Revision: own.Revision}
-			if _, err := a.db.FencedTxn(ctx, f, clientv3.OpPut(clusterdb.OwnerKey(g.Name), "")); err == nil {
+			if _, err := a.db.FencedTxn(ctx, f, clusterdb.OpSetOwner(g.Name, "")); err == nil {
 				a.log.Warn("released a group this node may no longer own", "group", g.Name)
 			}
 			cancel()
@@ -239,7 +237,7 @@ func (w *groupWorker) step(s *clusterdb.Snapshot) {
 		w.mu.Unlock()
 		for _, r := range s.GroupResources(g.Name) {
 			if slices.Contains(online, clusterdb.Key(r.Name)) {
-				a.checkpointer().Online(w.ctx, checkpointResource(r), w.fence)
+				a.checkpointer().StartCapture(w.ctx, r, w.fence)
 			}
 		}
 		w.cpFence = w.fence
@@ -252,7 +250,7 @@ func (w *groupWorker) step(s *clusterdb.Snapshot) {
 			w.handOver(s, g, mv)
 			return
 		}
-		w.fencedWrite(clientv3.OpDelete(clusterdb.MoveKey(g.Name)))
+		w.fencedWrite(clusterdb.OpDeleteMove(g.Name))
 	}
 	w.mu.Lock()
 	fo, cause := w.failoverWanted, w.failoverCause
@@ -449,7 +447,7 @@ func (w *groupWorker) startable(s *clusterdb.Snapshot, r clusterdb.Resource, dep
 	if lr.running && state != clusterdb.StateFailed {
 		if state == clusterdb.StateOnline && !slices.Equal(lr.keys, r.Checkpoints) {
 			lr.keys = slices.Clone(r.Checkpoints)
-			a.checkpointer().KeysChanged(w.ctx, checkpointResource(r), w.getFence())
+			a.checkpointer().CheckpointKeysChanged(w.ctx, r, w.getFence())
 		}
 		return nil
 	}
@@ -513,9 +511,8 @@ func (w *groupWorker) onlineWave(wave []*localResource) {
 func (w *groupWorker) startOne(lr *localResource) {
 	a := w.a
 	r := lr.rec
-	cr := checkpointResource(r)
-	cr.Waiting = func(what string, until time.Time) { w.setWaiting(lr, what, until) }
-	if err := a.checkpointer().BeforeOnline(w.ctx, cr, w.fence); err != nil {
+	waiting := func(what string, until time.Time) { w.setWaiting(lr, what, until) }
+	if err := a.checkpointer().RestoreCheckpoints(w.ctx, r, w.fence, waiting); err != nil {
 		w.onlineFailed(lr, fmt.Errorf("registry checkpoint restore: %w", err))
 		return
 	}
@@ -557,7 +554,7 @@ func (w *groupWorker) startOne(lr *localResource) {
 		w.deferLocked(lr, clusterdb.StateOnline, "")
 	}
 	w.mu.Unlock()
-	a.checkpointer().Online(w.ctx, cr, w.fence)
+	a.checkpointer().StartCapture(w.ctx, r, w.fence)
 }
 
 // onlineFailed applies the restart policy to a resource that could not come online.
@@ -629,7 +626,7 @@ func (w *groupWorker) offline(lr *localResource, terminate bool) {
 			// Bounded: the final capture must not hold the node's shutdown when etcd is
 			// out of reach.
 			cctx, ccancel := context.WithTimeout(ctx, min(pt, 30*time.Second))
-			if err := a.checkpointer().Offline(cctx, checkpointResource(r), f); err != nil {
+			if err := a.checkpointer().StopCapture(cctx, r, f); err != nil {
 				a.log.Warn("final checkpoint failed", "resource", r.Name, "err", err)
 			}
 			ccancel()
@@ -703,7 +700,7 @@ func (w *groupWorker) leave() {
 	gs := clusterdb.GroupState{State: clusterdb.StatePending, Since: time.Now().UTC()}
 	old, _ := w.groupState()
 	gs.Failovers, gs.FailedOn = old.Failovers, old.FailedOn
-	if err := w.fencedWrite(clientv3.OpPut(clusterdb.OwnerKey(f.Group), ""), clusterdb.OpPutJSON(clusterdb.GroupStateKey(f.Group), gs)); err != nil {
+	if err := w.fencedWrite(clusterdb.OpSetOwner(f.Group, ""), clusterdb.OpPutGroupState(f.Group, gs)); err != nil {
 		return
 	}
 	w.a.log.Info("group handed over: the cluster service stops", "group", f.Group)
@@ -724,9 +721,9 @@ func (w *groupWorker) handOver(s *clusterdb.Snapshot, g clusterdb.Group, mv clus
 	gs, _ := w.groupState()
 	gs.State, gs.Node, gs.Since = clusterdb.StatePending, target, time.Now().UTC()
 	err := w.fencedWrite(
-		clientv3.OpPut(clusterdb.OwnerKey(g.Name), target),
-		clientv3.OpDelete(clusterdb.MoveKey(g.Name)),
-		clusterdb.OpPutJSON(clusterdb.GroupStateKey(g.Name), gs),
+		clusterdb.OpSetOwner(g.Name, target),
+		clusterdb.OpDeleteMove(g.Name),
+		clusterdb.OpPutGroupState(g.Name, gs),
 	)
 	if err == nil {
 		a.log.Info("group moved", "group", g.Name, "from", a.opt.Name, "to", target)
@@ -778,8 +775,8 @@ func (w *groupWorker) failover(s *clusterdb.Snapshot, g clusterdb.Group, cause s
 	gs.FailedOn = a.opt.Name
 	gs.State, gs.Node, gs.Since = clusterdb.StatePending, "", now
 	if err := w.fencedWrite(
-		clientv3.OpPut(clusterdb.OwnerKey(g.Name), ""),
-		clusterdb.OpPutJSON(clusterdb.GroupStateKey(g.Name), gs),
+		clusterdb.OpSetOwner(g.Name, ""),
+		clusterdb.OpPutGroupState(g.Name, gs),
 	); err == nil {
 		a.failovers.Add(1)
 		a.log.Warn("group failing over", "group", g.Name, "resource", cause, "from", a.opt.Name)
@@ -829,7 +826,7 @@ func (w *groupWorker) deferLocked(lr *localResource, state, errText string) {
 
 // writeStates writes resource state reports (by key name) with the deferred ones and
 // extra ops, in one fenced transaction, and records them as the database's on success.
-func (w *groupWorker) writeStates(reports map[string]report, extra ...clientv3.Op) error {
+func (w *groupWorker) writeStates(reports map[string]report, extra ...clusterdb.Op) error {
 	w.mu.Lock()
 	f := w.fence
 	all := map[string]report{}
@@ -848,9 +845,9 @@ func (w *groupWorker) writeStates(reports map[string]report, extra ...clientv3.O
 	if w.ctx.Err() != nil {
 		return w.ctx.Err()
 	}
-	ops := make([]clientv3.Op, 0, len(all)+len(extra))
+	ops := make([]clusterdb.Op, 0, len(all)+len(extra))
 	for k, r := range all {
-		ops = append(ops, clusterdb.OpPutJSON(clusterdb.ResourceStatePrefix+k, r.st))
+		ops = append(ops, clusterdb.OpPutResourceState(k, r.st))
 	}
 	ops = append(ops, extra...)
 	if len(ops) == 0 {
@@ -889,7 +886,7 @@ func (w *groupWorker) setWaiting(lr *localResource, what string, until time.Time
 	w.a.log.Info("resource waiting", "resource", lr.rec.Name, "waiting", what, "until", until)
 	st := clusterdb.ResourceState{State: clusterdb.StateOnlinePending, Node: w.a.opt.Name, Since: time.Now().UTC(),
 		Session: w.a.lease.Load(), Seq: seq, Waiting: what, WaitUntil: until.UTC()}
-	w.fencedWrite(clusterdb.OpPutJSON(clusterdb.ResourceStateKey(lr.rec.Name), st))
+	w.fencedWrite(clusterdb.OpPutResourceState(lr.rec.Name, st))
 }
 
 // GroupStateOf derives a group's state from its resources' states.
@@ -963,7 +960,7 @@ func (w *groupWorker) writeGroupStateRecord(gs clusterdb.GroupState, state strin
 	if state == clusterdb.StateFailed && w.groupFailed {
 		gs.Error = w.groupErr
 	}
-	if w.writeStates(nil, clusterdb.OpPutJSON(clusterdb.GroupStateKey(w.getFence().Group), gs)) == nil {
+	if w.writeStates(nil, clusterdb.OpPutGroupState(w.getFence().Group, gs)) == nil {
 		w.lastState = state
 		w.mu.Lock()
 		w.dbGroup, w.dbGroupOK = gs, true
@@ -972,7 +969,7 @@ func (w *groupWorker) writeGroupStateRecord(gs clusterdb.GroupState, state strin
 }
 
 // fencedWrite runs ops only while this node still owns the group.
-func (w *groupWorker) fencedWrite(ops ...clientv3.Op) error {
+func (w *groupWorker) fencedWrite(ops ...clusterdb.Op) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 5*time.Second)
 	defer cancel()
 	f := w.getFence()

@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"reflect"
 	"slices"
 	"strings"
 
-	"wolfpack/internal/api"
-	"wolfpack/internal/checkpoint"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/resmon"
 )
@@ -20,33 +18,22 @@ import (
 // CheckpointHistory, which every type takes). /priv NAME=VALUE is checked against them
 // when it is set, so that a move never finds a bad value first.
 
-// policyProperties declares the checkpoint manager's properties.
-var policyProperties = []resmon.PropertyInfo{
-	{Name: checkpoint.PropRestoreFailureAction, Format: "String", Default: checkpoint.Retry.String(),
-		Allowed:     []string{checkpoint.Retry.String(), checkpoint.Continue.String(), checkpoint.Fail.String(), checkpoint.Force.String()},
-		Description: "what a registry checkpoint restore refused by open handles does: wait for them (Retry), go on with the old values (Continue), fail the resource (Fail) or restore anyway (Force)"},
-	{Name: checkpoint.PropRestoreRetryTimeout, Format: "DWORD", Default: fmt.Sprint(checkpoint.DefaultRestoreRetryTimeout.Milliseconds()),
-		Description: "milliseconds a Retry restore waits for the handles to close"},
-	{Name: checkpoint.PropCheckpointHistory, Format: "DWORD", Default: fmt.Sprint(checkpoint.DefaultHistory),
-		Description: fmt.Sprintf("versions kept of each registry checkpoint (1 to %d)", checkpoint.MaxHistory)},
-}
-
 // typeInfo returns what a type name declares, the cluster service's properties added.
 func typeInfo(name string) (resmon.TypeInfo, error) {
 	info, err := resmon.LookupType(name)
 	if err != nil {
 		return info, err
 	}
-	info.Properties = append(info.Properties, policyProperties...)
+	info.Properties = append(info.Properties, resmon.CheckpointProperties...)
 	return info, nil
 }
 
 // ResourceType returns one resource type with its private properties (GET
 // /v1/resourcetypes/{name}).
-func (a *Agent) ResourceType(ctx context.Context, name string) (api.ClusterResourceType, error) {
+func (a *Agent) ResourceType(ctx context.Context, name string) (wire.ClusterResourceType, error) {
 	info, err := typeInfo(name)
 	if err != nil {
-		return api.ClusterResourceType{}, unknownType(name)
+		return wire.ClusterResourceType{}, unknownType(name)
 	}
 	rec := clusterdb.ResourceType{Name: info.Name, DisplayName: info.Name, DLL: "resmon"}
 	if ts, err := a.db.ResourceTypes(ctx); err == nil {
@@ -60,11 +47,11 @@ func (a *Agent) ResourceType(ctx context.Context, name string) (api.ClusterResou
 }
 
 // apiType is a type's declaration as the API gives it.
-func apiType(info resmon.TypeInfo, rec clusterdb.ResourceType) api.ClusterResourceType {
-	out := api.ClusterResourceType{Name: rec.Name, DisplayName: rec.DisplayName, DLL: rec.DLL, Description: info.Description,
+func apiType(info resmon.TypeInfo, rec clusterdb.ResourceType) wire.ClusterResourceType {
+	out := wire.ClusterResourceType{Name: rec.Name, DisplayName: rec.DisplayName, DLL: rec.DLL, Description: info.Description,
 		OpenProperties: info.OpenProperties}
 	for _, p := range info.Properties {
-		out.Properties = append(out.Properties, api.ClusterTypeProperty{Name: p.Name, Format: p.Format,
+		out.Properties = append(out.Properties, wire.ClusterTypeProperty{Name: p.Name, Format: p.Format,
 			Default: p.Default, Required: p.Required, Values: p.Allowed, Description: p.Description})
 	}
 	return out
@@ -78,13 +65,13 @@ func unknownType(name string) *Error {
 		names = append(names, t.Name)
 	}
 	e.Detail = fmt.Sprintf("no resource type '%s'; the types are %s, and ocf:<provider>:<agent> for an OCF agent",
-		api.Clip(name), strings.Join(names, ", "))
+		wire.Clip(name), strings.Join(names, ", "))
 	return e
 }
 
 // propertyError is ERROR_INVALID_PARAMETER with what was wrong.
 func propertyError(detail string) *Error {
-	return &Error{Code: ErrorInvalidParameter, Status: http.StatusBadRequest, Msg: messages[ErrorInvalidParameter], Detail: detail}
+	return &Error{Code: ErrorInvalidParameter, Status: wire.StatusBadRequest, Msg: messages[ErrorInvalidParameter], Detail: detail}
 }
 
 // checkPrivate checks /priv NAME=VALUE pairs for a resource of type typ, and /priv NAME
@@ -107,14 +94,14 @@ func checkPrivate(typ string, props map[string]string, reset []string) error {
 	})
 	for _, k := range names {
 		v := props[k]
-		if checkpoint.IsPolicyProperty(k) {
-			if err := checkpoint.CheckPolicyProperty(k, v); err != nil {
-				for _, p := range policyProperties {
+		if resmon.IsCheckpointProperty(k) {
+			if err := resmon.CheckCheckpointProperty(k, v); err != nil {
+				for _, p := range resmon.CheckpointProperties {
 					if strings.EqualFold(p.Name, k) && len(p.Allowed) > 0 {
-						return propertyError(fmt.Sprintf("%s '%s' is not one of %s", p.Name, api.Clip(v), strings.Join(p.Allowed, ", ")))
+						return propertyError(fmt.Sprintf("%s '%s' is not one of %s", p.Name, wire.Clip(v), strings.Join(p.Allowed, ", ")))
 					}
 				}
-				return propertyError(strings.TrimPrefix(api.Clip(err.Error()), "checkpoint: "))
+				return propertyError(wire.Clip(err.Error()))
 			}
 			continue
 		}
@@ -122,18 +109,18 @@ func checkPrivate(typ string, props map[string]string, reset []string) error {
 			var pe *resmon.PropertyError
 			if errors.As(err, &pe) && pe.Unknown {
 				return propertyError(fmt.Sprintf("resource type '%s' has no private property '%s'; its properties are %s",
-					info.Name, api.Clip(k), strings.Join(known, ", ")))
+					info.Name, wire.Clip(k), strings.Join(known, ", ")))
 			}
 			if errors.As(err, &pe) {
-				return propertyError(fmt.Sprintf("%s '%s': %s", pe.Property, api.Clip(v), pe.Msg))
+				return propertyError(fmt.Sprintf("%s '%s': %s", pe.Property, wire.Clip(v), pe.Msg))
 			}
-			return propertyError(api.Clip(err.Error()))
+			return propertyError(wire.Clip(err.Error()))
 		}
 	}
 	for _, k := range reset {
 		if !info.OpenProperties && !slices.ContainsFunc(known, func(n string) bool { return strings.EqualFold(n, k) }) {
 			return propertyError(fmt.Sprintf("resource type '%s' has no private property '%s'; its properties are %s",
-				info.Name, api.Clip(k), strings.Join(known, ", ")))
+				info.Name, wire.Clip(k), strings.Join(known, ", ")))
 		}
 	}
 	return nil
@@ -203,7 +190,7 @@ func resetProperties(rec, def any, names []string) error {
 			}
 		}
 		if !found {
-			return propertyError(fmt.Sprintf("no property '%s'; the properties are %s", api.Clip(name),
+			return propertyError(fmt.Sprintf("no property '%s'; the properties are %s", wire.Clip(name),
 				strings.Join(propertyNames(d.Interface()), ", ")))
 		}
 	}
@@ -212,7 +199,7 @@ func resetProperties(rec, def any, names []string) error {
 
 // storedNotice is 5024 for a change to an online resource that applies at its next
 // online; nil when the resource is offline or failed, or only its Description changed.
-func storedNotice(s *clusterdb.Snapshot, r clusterdb.Resource, changed []string) *api.Error {
+func storedNotice(s *clusterdb.Snapshot, r clusterdb.Resource, changed []string) *wire.Error {
 	st, _, _ := resourceState(s, r)
 	if st == clusterdb.StateOffline || st == clusterdb.StateFailed {
 		return nil
@@ -220,5 +207,5 @@ func storedNotice(s *clusterdb.Snapshot, r clusterdb.Resource, changed []string)
 	if !slices.ContainsFunc(changed, func(n string) bool { return !strings.EqualFold(n, "Description") }) {
 		return nil
 	}
-	return &api.Error{Code: ErrorResourcePropertiesStored, Message: messages[ErrorResourcePropertiesStored]}
+	return &wire.Error{Code: ErrorResourcePropertiesStored, Message: messages[ErrorResourcePropertiesStored]}
 }

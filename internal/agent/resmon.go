@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"wolfpack/internal/checkpoint"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/resmon"
 )
@@ -88,7 +87,7 @@ func (m *MonitorRunner) Online(ctx context.Context, r clusterdb.Resource) error 
 	// service, not to the resource's type, which would refuse them as unknown. The
 	// epoch is the session the resource comes online under: the resource host starts
 	// its processes (restarts included) only while that session's permit holds.
-	spec := resmon.Spec{Name: r.Name, Type: r.Type, Private: checkpoint.TypeProperties(r.Private), Policy: PolicyOf(r)}
+	spec := resmon.Spec{Name: r.Name, Type: r.Type, Private: resmon.TypeProperties(r.Private), Policy: PolicyOf(r)}
 	if a != nil {
 		spec.Epoch = a.lease.Load()
 	}

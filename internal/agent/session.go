@@ -7,10 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/client/v3/concurrency"
-
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/fencing"
 )
@@ -31,7 +27,7 @@ func (a *Agent) sessions(ctx context.Context) {
 		// lease is being granted (etcd out of reach) must not wait for etcd.
 		sctx, scancel := context.WithCancel(context.WithoutCancel(ctx))
 		stopGrant := context.AfterFunc(ctx, scancel)
-		s, err := concurrency.NewSession(a.cli, concurrency.WithTTL(a.opt.SessionTTL), concurrency.WithContext(sctx))
+		s, err := a.db.NewSession(sctx, a.opt.SessionTTL)
 		stopGrant()
 		if err != nil {
 			scancel()
@@ -39,9 +35,9 @@ func (a *Agent) sessions(ctx context.Context) {
 			sleep(ctx, 500*time.Millisecond)
 			continue
 		}
-		m := clusterdb.Member{Name: a.opt.Name, Since: time.Now().UTC(), Lease: int64(s.Lease())}
+		m := clusterdb.Member{Name: a.opt.Name, Since: time.Now().UTC()}
 		pctx, cancel := context.WithTimeout(ctx, a.timing.Window)
-		_, err = a.cli.Put(pctx, clusterdb.MemberKey(a.opt.Name), string(mustJSON(m)), clientv3.WithLease(s.Lease()))
+		err = s.RegisterMember(pctx, m)
 		cancel()
 		if err != nil {
 			a.log.Warn("cannot register membership", "err", err)
@@ -50,8 +46,8 @@ func (a *Agent) sessions(ctx context.Context) {
 			sleep(ctx, 500*time.Millisecond)
 			continue
 		}
-		a.lease.Store(int64(s.Lease()))
-		a.grant(int64(s.Lease()), born)
+		a.lease.Store(s.Lease())
+		a.grant(s.Lease(), born)
 		a.live.Store(true)
 		once.Do(func() { close(a.ready) })
 		a.poke()
@@ -123,7 +119,7 @@ func (a *Agent) grant(lease int64, sent fencing.Instant) {
 // that succeeds later (the lease still alive) resumes everything where it stopped.
 // guard returns when ctx ends or the lease is gone: expired, revoked, or possibly
 // expired (no renewal for a TTL) — then the resources are terminated.
-func (a *Agent) guard(ctx context.Context, s *concurrency.Session, born fencing.Instant) {
+func (a *Agent) guard(ctx context.Context, s *clusterdb.Session, born fencing.Instant) {
 	t := a.timing
 	lease := s.Lease()
 	last := born // send time of the last renewal that succeeded
@@ -142,13 +138,9 @@ func (a *Agent) guard(ctx context.Context, s *concurrency.Session, born fencing.
 		sent := fencing.Now()
 		go func() {
 			cctx, cancel := context.WithTimeout(ctx, t.Window)
-			resp, err := a.cli.KeepAliveOnce(cctx, lease)
+			ttl, err := s.Renew(cctx)
 			cancel()
-			r := result{sent: sent, err: err}
-			if err == nil {
-				r.ttl = resp.TTL
-			}
-			results <- r
+			results <- result{sent: sent, ttl: ttl, err: err}
 		}()
 	}
 	nextRenew := fencing.Now().Add(t.Renew)
@@ -162,12 +154,12 @@ func (a *Agent) guard(ctx context.Context, s *concurrency.Session, born fencing.
 		case r := <-results:
 			inflight = false
 			switch {
-			case errors.Is(r.err, rpctypes.ErrLeaseNotFound):
+			case errors.Is(r.err, clusterdb.ErrLeaseGone):
 				a.sessionLost(ctx, "the lease expired or was revoked")
 				return
 			case r.err == nil && r.ttl > 0 && r.sent > last:
 				last = r.sent
-				a.grant(int64(lease), r.sent)
+				a.grant(lease, r.sent)
 				if a.suspended.Swap(false) {
 					a.poke()
 					a.log.Warn("cluster session renewed again: this node's resources continue")

@@ -9,9 +9,7 @@ import (
 	"strings"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 )
 
@@ -20,7 +18,7 @@ func (a *Agent) freshSnapshot(ctx context.Context) (*clusterdb.Snapshot, error) 
 	return a.db.Snapshot(ctx)
 }
 
-func (a *Agent) nodeStatus(s *clusterdb.Snapshot, n clusterdb.Node, coordinator string, members []clusterdb.EtcdMember) api.ClusterNode {
+func (a *Agent) nodeStatus(s *clusterdb.Snapshot, n clusterdb.Node, coordinator string, members []clusterdb.EtcdMember) wire.ClusterNode {
 	st := "Down"
 	if s.Alive(n.Name) {
 		st = "Up"
@@ -28,7 +26,7 @@ func (a *Agent) nodeStatus(s *clusterdb.Snapshot, n clusterdb.Node, coordinator 
 			st = "Paused"
 		}
 	}
-	cn := api.ClusterNode{Name: n.Name, ID: n.ID, API: n.API, State: st, Witness: n.Witness, Paused: n.Paused,
+	cn := wire.ClusterNode{Name: n.Name, ID: n.ID, API: n.API, State: st, Witness: n.Witness, Paused: n.Paused,
 		Coordinator: strings.EqualFold(coordinator, n.Name), NodeWeight: uint32(b2u(!n.NoVote)), PinnedVoter: n.PinnedVoter,
 		SchemaMin: clusterdb.NodeSchema(n).Min, SchemaMax: clusterdb.NodeSchema(n).Max}
 	if members != nil || !a.opt.Embedded {
@@ -46,7 +44,7 @@ func (a *Agent) etcdMembers(ctx context.Context) []clusterdb.EtcdMember {
 	}
 	ctx, cancel := context.WithTimeout(ctx, ViewTimeout/2)
 	defer cancel()
-	members, err := clusterdb.Members(ctx, a.cli, clientv3.WithSerializable())
+	members, err := a.db.LocalMembers(ctx)
 	if err != nil {
 		return nil
 	}
@@ -88,7 +86,7 @@ func resourceReport(s *clusterdb.Snapshot, r clusterdb.Resource) (rep clusterdb.
 	return st, own.Node
 }
 
-func groupStatus(s *clusterdb.Snapshot, g clusterdb.Group) api.ClusterGroup {
+func groupStatus(s *clusterdb.Snapshot, g clusterdb.Group) wire.ClusterGroup {
 	k := clusterdb.Key(g.Name)
 	own := s.Owners[k]
 	var states, reasons, waits []string
@@ -135,7 +133,7 @@ func groupStatus(s *clusterdb.Snapshot, g clusterdb.Group) api.ClusterGroup {
 	if _, moving := s.Moves[k]; moving {
 		state = clusterdb.StatePending
 	}
-	out := api.ClusterGroup{Name: g.Name, Node: own.Node, State: state, Properties: properties(g),
+	out := wire.ClusterGroup{Name: g.Name, Node: own.Node, State: state, Properties: properties(g),
 		PreferredOwners: nonNil(g.PreferredOwners)}
 	if state == clusterdb.StateFailed || state == clusterdb.StatePending {
 		out.Error = strings.Join(reasons, "; ")
@@ -149,14 +147,14 @@ func groupStatus(s *clusterdb.Snapshot, g clusterdb.Group) api.ClusterGroup {
 	return out
 }
 
-func resourceStatus(s *clusterdb.Snapshot, r clusterdb.Resource) api.ClusterResource {
+func resourceStatus(s *clusterdb.Snapshot, r clusterdb.Resource) wire.ClusterResource {
 	rep, node := resourceReport(s, r)
-	priv := make([]api.ClusterProperty, 0, len(r.Private))
+	priv := make([]wire.ClusterProperty, 0, len(r.Private))
 	for k, v := range r.Private {
-		priv = append(priv, api.ClusterProperty{Name: k, Type: "S", Value: v})
+		priv = append(priv, wire.ClusterProperty{Name: k, Type: "S", Value: v})
 	}
-	slices.SortFunc(priv, func(x, y api.ClusterProperty) int { return strings.Compare(x.Name, y.Name) })
-	out := api.ClusterResource{Name: r.Name, Group: r.Group, Node: node, State: rep.State, Type: r.Type, Error: rep.Error,
+	slices.SortFunc(priv, func(x, y wire.ClusterProperty) int { return strings.Compare(x.Name, y.Name) })
+	out := wire.ClusterResource{Name: r.Name, Group: r.Group, Node: node, State: rep.State, Type: r.Type, Error: rep.Error,
 		Recovering: rep.Recovering, Waiting: rep.Waiting,
 		Dependencies: nonNil(r.Dependencies), PossibleOwners: nonNil(r.PossibleOwners), Checkpoints: nonNil(r.Checkpoints),
 		Properties: properties(r), Private: priv}
@@ -176,10 +174,10 @@ func nonNil(s []string) []string {
 // Common properties are the records' exported scalar fields, named as WSFC names them.
 var notProperties = map[string]bool{"Name": true, "ID": true, "Type": true, "Group": true, "OnlineSeq": true, "FailSeq": true}
 
-func properties(rec any) []api.ClusterProperty {
+func properties(rec any) []wire.ClusterProperty {
 	v := reflect.ValueOf(rec)
 	t := v.Type()
-	var out []api.ClusterProperty
+	var out []wire.ClusterProperty
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if notProperties[f.Name] {
@@ -188,14 +186,14 @@ func properties(rec any) []api.ClusterProperty {
 		fv := v.Field(i)
 		switch fv.Kind() {
 		case reflect.String:
-			out = append(out, api.ClusterProperty{Name: f.Name, Type: "S", Value: fv.String()})
+			out = append(out, wire.ClusterProperty{Name: f.Name, Type: "S", Value: fv.String()})
 		case reflect.Uint32:
-			out = append(out, api.ClusterProperty{Name: f.Name, Type: "D", Value: strconv.FormatUint(fv.Uint(), 10)})
+			out = append(out, wire.ClusterProperty{Name: f.Name, Type: "D", Value: strconv.FormatUint(fv.Uint(), 10)})
 		case reflect.Int32:
-			out = append(out, api.ClusterProperty{Name: f.Name, Type: "I", Value: strconv.FormatInt(fv.Int(), 10)})
+			out = append(out, wire.ClusterProperty{Name: f.Name, Type: "I", Value: strconv.FormatInt(fv.Int(), 10)})
 		case reflect.Slice:
 			if multiStrings[f.Name] {
-				out = append(out, api.ClusterProperty{Name: f.Name, Type: "M", Value: strings.Join(fv.Interface().([]string), ",")})
+				out = append(out, wire.ClusterProperty{Name: f.Name, Type: "M", Value: strings.Join(fv.Interface().([]string), ",")})
 			}
 		}
 	}
@@ -221,7 +219,7 @@ func setProperties(rec any, props map[string]string) error {
 			}
 		}
 		if !found {
-			return propertyError(fmt.Sprintf("no property '%s'; the properties are %s", api.Clip(name), strings.Join(propertyNames(v.Interface()), ", ")))
+			return propertyError(fmt.Sprintf("no property '%s'; the properties are %s", wire.Clip(name), strings.Join(propertyNames(v.Interface()), ", ")))
 		}
 		fv := v.FieldByIndex(f.Index)
 		switch fv.Kind() {
@@ -258,48 +256,48 @@ func setProperties(rec any, props map[string]string) error {
 }
 
 // Nodes lists the cluster's nodes (GET /v1/nodes).
-func (a *Agent) Nodes(ctx context.Context) ([]api.ClusterNode, error) {
+func (a *Agent) Nodes(ctx context.Context) ([]wire.ClusterNode, error) {
 	s, stale, err := a.viewStale(ctx)
 	if err != nil {
 		return nil, err
 	}
 	coord := a.viewCoordinator(ctx, stale)
 	members := a.etcdMembers(ctx)
-	out := make([]api.ClusterNode, 0, len(s.Nodes))
+	out := make([]wire.ClusterNode, 0, len(s.Nodes))
 	for _, n := range s.Nodes {
 		out = append(out, a.nodeStatus(s, n, coord, members))
 	}
-	slices.SortFunc(out, func(x, y api.ClusterNode) int { return x.ID - y.ID })
+	slices.SortFunc(out, func(x, y wire.ClusterNode) int { return x.ID - y.ID })
 	return out, nil
 }
 
 // Groups lists the groups (GET /v1/groups).
-func (a *Agent) Groups(ctx context.Context) ([]api.ClusterGroup, error) {
+func (a *Agent) Groups(ctx context.Context) ([]wire.ClusterGroup, error) {
 	s, err := a.view(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]api.ClusterGroup, 0, len(s.Groups))
+	out := make([]wire.ClusterGroup, 0, len(s.Groups))
 	for _, g := range s.Groups {
 		out = append(out, groupStatus(s, g))
 	}
-	slices.SortFunc(out, func(x, y api.ClusterGroup) int {
+	slices.SortFunc(out, func(x, y wire.ClusterGroup) int {
 		return strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name))
 	})
 	return out, nil
 }
 
 // Resources lists the resources (GET /v1/resources).
-func (a *Agent) Resources(ctx context.Context) ([]api.ClusterResource, error) {
+func (a *Agent) Resources(ctx context.Context) ([]wire.ClusterResource, error) {
 	s, err := a.view(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]api.ClusterResource, 0, len(s.Resources))
+	out := make([]wire.ClusterResource, 0, len(s.Resources))
 	for _, r := range s.Resources {
 		out = append(out, resourceStatus(s, r))
 	}
-	slices.SortFunc(out, func(x, y api.ClusterResource) int {
+	slices.SortFunc(out, func(x, y wire.ClusterResource) int {
 		return strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name))
 	})
 	return out, nil
@@ -307,49 +305,49 @@ func (a *Agent) Resources(ctx context.Context) ([]api.ClusterResource, error) {
 
 // ResourceTypes lists the resource types with their private properties (GET
 // /v1/resourcetypes).
-func (a *Agent) ResourceTypes(ctx context.Context) ([]api.ClusterResourceType, error) {
+func (a *Agent) ResourceTypes(ctx context.Context) ([]wire.ClusterResourceType, error) {
 	ts, err := a.db.ResourceTypes(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]api.ClusterResourceType, 0, len(ts))
+	out := make([]wire.ClusterResourceType, 0, len(ts))
 	for _, t := range ts {
-		rt := api.ClusterResourceType{Name: t.Name, DisplayName: t.DisplayName, DLL: t.DLL}
+		rt := wire.ClusterResourceType{Name: t.Name, DisplayName: t.DisplayName, DLL: t.DLL}
 		if info, err := typeInfo(t.Name); err == nil {
 			rt = apiType(info, t)
 		}
 		out = append(out, rt)
 	}
-	slices.SortFunc(out, func(x, y api.ClusterResourceType) int { return strings.Compare(x.Name, y.Name) })
+	slices.SortFunc(out, func(x, y wire.ClusterResourceType) int { return strings.Compare(x.Name, y.Name) })
 	return out, nil
 }
 
 // View reads the nodes, groups and resources from one snapshot (the web console).
-func (a *Agent) View(ctx context.Context) (api.ClusterView, error) {
+func (a *Agent) View(ctx context.Context) (wire.ClusterView, error) {
 	s, err := a.freshSnapshot(ctx)
 	if err != nil {
-		return api.ClusterView{}, err
+		return wire.ClusterView{}, err
 	}
 	coord := a.coordinatorName(ctx)
-	v := api.ClusterView{Revision: s.Revision,
-		Nodes:     make([]api.ClusterNode, 0, len(s.Nodes)),
-		Groups:    make([]api.ClusterGroup, 0, len(s.Groups)),
-		Resources: make([]api.ClusterResource, 0, len(s.Resources))}
+	v := wire.ClusterView{Revision: s.Revision,
+		Nodes:     make([]wire.ClusterNode, 0, len(s.Nodes)),
+		Groups:    make([]wire.ClusterGroup, 0, len(s.Groups)),
+		Resources: make([]wire.ClusterResource, 0, len(s.Resources))}
 	members := a.etcdMembers(ctx)
 	for _, n := range s.Nodes {
 		v.Nodes = append(v.Nodes, a.nodeStatus(s, n, coord, members))
 	}
-	slices.SortFunc(v.Nodes, func(x, y api.ClusterNode) int { return x.ID - y.ID })
+	slices.SortFunc(v.Nodes, func(x, y wire.ClusterNode) int { return x.ID - y.ID })
 	for _, g := range s.Groups {
 		v.Groups = append(v.Groups, groupStatus(s, g))
 	}
-	slices.SortFunc(v.Groups, func(x, y api.ClusterGroup) int {
+	slices.SortFunc(v.Groups, func(x, y wire.ClusterGroup) int {
 		return strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name))
 	})
 	for _, r := range s.Resources {
 		v.Resources = append(v.Resources, resourceStatus(s, r))
 	}
-	slices.SortFunc(v.Resources, func(x, y api.ClusterResource) int {
+	slices.SortFunc(v.Resources, func(x, y wire.ClusterResource) int {
 		return strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name))
 	})
 	return v, nil
@@ -359,15 +357,9 @@ func (a *Agent) View(ctx context.Context) (api.ClusterView, error) {
 func (a *Agent) coordinatorName(ctx context.Context) string {
 	ctx, cancel := context.WithTimeout(ctx, ViewTimeout/2)
 	defer cancel()
-	resp, err := a.cli.Get(ctx, clusterdb.ElectionPrefix+"/", withFirstCreate()...)
-	if err != nil || len(resp.Kvs) == 0 {
+	name, err := a.db.Coordinator(ctx)
+	if err != nil {
 		return ""
 	}
-	return string(resp.Kvs[0].Value)
-}
-
-// mustJSON encodes a plain record, which cannot fail.
-func mustJSON(v any) []byte {
-	b, _ := jsonMarshal(v)
-	return b
+	return name
 }

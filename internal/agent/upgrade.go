@@ -4,11 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"strconv"
 	"time"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/eventlog"
 	"wolfpack/internal/winerr"
@@ -72,7 +71,7 @@ func (a *Agent) recheckSchema(ctx context.Context) error {
 
 // checkJoinSchema refuses a join of a node whose build cannot run the cluster's schema
 // version, before the node is given anything.
-func (a *Agent) checkJoinSchema(ctx context.Context, req api.ClusterJoinRequest) error {
+func (a *Agent) checkJoinSchema(ctx context.Context, req wire.ClusterJoinRequest) error {
 	r := clusterdb.SchemaRange{Min: req.SchemaMin, Max: req.SchemaMax}
 	if r.Max == 0 {
 		r = clusterdb.NodeSchema(clusterdb.Node{}) // a build from before schema versions
@@ -84,10 +83,10 @@ func (a *Agent) checkJoinSchema(ctx context.Context, req api.ClusterJoinRequest)
 	if r.Contains(s.Version) {
 		return nil
 	}
-	se := &clusterdb.SchemaError{Node: api.Clip(req.Name), Range: r, Cluster: s.Version}
+	se := &clusterdb.SchemaError{Node: wire.Clip(req.Name), Range: r, Cluster: s.Version}
 	a.log.Warn("join refused: schema version", "node", se.Node, "build", r.String(), "cluster", s.Version)
 	detail, _ := json.Marshal(SchemaRefusal{Node: se.Node, SchemaMin: r.Min, SchemaMax: r.Max, Cluster: s.Version})
-	return &api.Error{Status: http.StatusConflict, Code: ErrorIncompatibleVersions, Message: se.Error(), Detail: detail}
+	return &wire.Error{Status: wire.StatusConflict, Code: ErrorIncompatibleVersions, Message: se.Error(), Detail: detail}
 }
 
 // upgradeSchema is the coordinator's part of a rolling upgrade, on each pass: raise the
@@ -136,8 +135,8 @@ func (a *Agent) SchemaVersion(ctx context.Context) (int, error) {
 
 // schemaProperty is the cluster's schema version as cluster /prop lists it (WSFC's
 // ClusterFunctionalLevel plays its part there); "?" when it cannot be read.
-func (a *Agent) schemaProperty(ctx context.Context) api.ClusterProperty {
-	p := api.ClusterProperty{Name: "ClusterSchemaVersion", Type: "D", Value: "?"}
+func (a *Agent) schemaProperty(ctx context.Context) wire.ClusterProperty {
+	p := wire.ClusterProperty{Name: "ClusterSchemaVersion", Type: "D", Value: "?"}
 	if v, err := a.SchemaVersion(ctx); err == nil {
 		p.Value = strconv.Itoa(v)
 	}

@@ -14,7 +14,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/pki"
 )
@@ -79,8 +79,8 @@ func TestRollingUpgrade(t *testing.T) {
 		t.Fatalf("an old build's start: %v", err)
 	}
 	// … and at join, with a typed error.
-	_, err = a1.Join(ctx, api.ClusterJoinRequest{Name: "N5", PeerURL: "https://127.0.0.1:1", SchemaMin: 1, SchemaMax: 1})
-	var ae *api.Error
+	_, err = a1.Join(ctx, wire.ClusterJoinRequest{Name: "N5", PeerURL: "https://127.0.0.1:1", SchemaMin: 1, SchemaMax: 1})
+	var ae *wire.Error
 	if !errors.As(err, &ae) || ae.Code != ErrorIncompatibleVersions || !strings.Contains(ae.Message, "schema version 2") {
 		t.Fatalf("an old build's join: %v", err)
 	}

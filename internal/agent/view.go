@@ -3,13 +3,9 @@ package agent
 import (
 	"context"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 )
 
@@ -19,7 +15,7 @@ import (
 const ViewTimeout = time.Second
 
 // view returns a snapshot for a read: a fresh one, or the agent's last one with the
-// answer marked stale (api.MarkStale) when the database does not answer in time.
+// answer marked stale (wire.MarkStale) when the database does not answer in time.
 func (a *Agent) view(ctx context.Context) (*clusterdb.Snapshot, error) {
 	s, _, err := a.viewStale(ctx)
 	return s, err
@@ -49,7 +45,7 @@ func (a *Agent) viewStale(ctx context.Context) (*clusterdb.Snapshot, bool, error
 	if last == nil {
 		return nil, false, err
 	}
-	api.MarkStale(ctx, fmt.Sprintf("%s; this is node %s's own view as of %s, and the state may be stale",
+	wire.MarkStale(ctx, fmt.Sprintf("%s; this is node %s's own view as of %s, and the state may be stale",
 		a.quorumText(ctx), a.opt.Name, at.UTC().Format("15:04:05 UTC")))
 	return last, true, nil
 }
@@ -66,34 +62,11 @@ func (a *Agent) viewCoordinator(ctx context.Context, stale bool) string {
 // quorumText says how many of the cluster's voting members this node reaches, asking
 // each at once (bounded: the listing must answer within about two seconds).
 func (a *Agent) quorumText(ctx context.Context) string {
-	mctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-	ml, err := a.cli.MemberList(mctx, clientv3.WithSerializable())
-	cancel()
-	if err != nil {
+	reached, voters := a.db.ReachableVoters(ctx, 200*time.Millisecond, 300*time.Millisecond)
+	if voters == 0 {
 		return "the cluster database does not answer"
 	}
-	var voters, reached atomic.Int32
-	var wg sync.WaitGroup
-	for _, m := range ml.Members {
-		if m.IsLearner || len(m.ClientURLs) == 0 {
-			continue
-		}
-		voters.Add(1)
-		wg.Add(1)
-		go func(url string) {
-			defer wg.Done()
-			sctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-			defer cancel()
-			if _, err := a.cli.Status(sctx, url); err == nil {
-				reached.Add(1)
-			}
-		}(m.ClientURLs[0])
-	}
-	wg.Wait()
-	if voters.Load() == 0 {
-		return "the cluster database does not answer"
-	}
-	return fmt.Sprintf("quorum lost: %d of %d voters reachable", reached.Load(), voters.Load())
+	return fmt.Sprintf("quorum lost: %d of %d voters reachable", reached, voters)
 }
 
 // viewNode finds a node in a snapshot by name.

@@ -256,7 +256,7 @@ func (a *Agent) voterStep(ctx context.Context, excessSince time.Time) (voterActi
 	}
 	a.props.Store(&props)
 	cfg := props.Voting()
-	members, err := clusterdb.Members(ctx, a.cli)
+	members, err := a.db.Members(ctx)
 	if err != nil {
 		return voterAction{}, false, err
 	}
@@ -313,9 +313,9 @@ func (a *Agent) voterStep(ctx context.Context, excessSince time.Time) (voterActi
 		}
 		err = a.db.RequestRole(ctx, act.Node, clusterdb.RoleRequest{Role: role, Since: time.Now().UTC(), By: a.opt.Name}, *el)
 	case actRemove:
-		err = clusterdb.RemoveMember(ctx, a.cli, act.Member)
+		err = a.db.RemoveMember(ctx, act.Member)
 	case actRemoveLearner:
-		err = clusterdb.RemoveLearner(ctx, a.cli, act.Member)
+		err = a.db.RemoveLearner(ctx, act.Member)
 	case actCancel:
 		err = a.db.DeleteRoleRequest(ctx, act.Node)
 	}

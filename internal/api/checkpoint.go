@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
+	"wolfpack/internal/api/wire"
 )
 
 // The registry checkpoint routes (owner: internal/checkpoint, wired by
@@ -28,89 +28,20 @@ import (
 // Verify and restore run on the node that owns the resource's group: another node
 // forwards them there.
 
-// CheckpointInfo is one checkpointed key with its newest version (Version 0: none yet).
-type CheckpointInfo struct {
-	Key     string    `json:"key"`
-	Version int       `json:"version"`
-	Time    time.Time `json:"time,omitzero"`
-	Node    string    `json:"node,omitempty"`
-	Size    int64     `json:"size"`
-}
-
-// CheckpointVersion is one kept version of a key.
-type CheckpointVersion struct {
-	Number         int       `json:"number"`
-	Time           time.Time `json:"time"`
-	Node           string    `json:"node"`
-	Size           int64     `json:"size"`
-	Hash           string    `json:"hash"`
-	RolledBackFrom int       `json:"rolledBackFrom,omitempty"`
-}
-
-// CheckpointKeys is the body of add, remove and restore.
-type CheckpointKeys struct {
-	Keys []string `json:"keys"`
-	// Force adds a key that is big (past 10,000 keys or 16 MiB) or a whole hive root:
-	// without it such a key is refused with what restoring it would overwrite.
-	Force bool `json:"force,omitempty"`
-}
-
-// CheckpointDiff is the difference of two versions as .reg text (UTF-8, LF).
-type CheckpointDiff struct {
-	Key  string `json:"key"`
-	V1   int    `json:"v1"`
-	V2   int    `json:"v2"`
-	Text string `json:"text"`
-}
-
-// CheckpointRollback asks to make a version the newest.
-type CheckpointRollback struct {
-	Key     string `json:"key"`
-	Version int    `json:"version"`
-}
-
-// CheckpointRollbackAnswer says what the rollback did: the new newest version, and
-// whether it was restored on the node that runs the resource.
-type CheckpointRollbackAnswer struct {
-	Version  CheckpointVersion `json:"version"`
-	Restored bool              `json:"restored"`
-	Node     string            `json:"node,omitempty"`
-	// RestoreError says why the restore on the running node failed (handles held, …).
-	RestoreError string `json:"restoreError,omitempty"`
-}
-
-// CheckpointDrift compares the owner's live subtree with the newest checkpoint.
-type CheckpointDrift struct {
-	Key     string `json:"key"`
-	Node    string `json:"node"`
-	Version int    `json:"version"` // 0: never captured
-	InSync  bool   `json:"inSync"`
-	// Diff turns the newest checkpoint into the live subtree (.reg text); "" in sync.
-	Diff string `json:"diff,omitempty"`
-}
-
-// CheckpointOwner says where a resource runs.
-type CheckpointOwner struct {
-	Node   string // owner of the resource's group, "" when none
-	API    string // its API URL
-	Local  bool   // this node
-	Online bool   // the resource is online (with capture running, when local)
-}
-
 // CheckpointService is what the checkpoint routes call (internal/checkpoint's Service).
 type CheckpointService interface {
-	List(ctx context.Context, resource string) ([]CheckpointInfo, error)
+	List(ctx context.Context, resource string) ([]wire.CheckpointInfo, error)
 	Add(ctx context.Context, resource string, keys []string, force bool) error
 	Remove(ctx context.Context, resource string, keys []string) error
-	History(ctx context.Context, resource, key string) ([]CheckpointVersion, error)
-	Diff(ctx context.Context, resource, key string, v1, v2 int) (CheckpointDiff, error)
+	History(ctx context.Context, resource, key string) ([]wire.CheckpointVersion, error)
+	Diff(ctx context.Context, resource, key string, v1, v2 int) (wire.CheckpointDiff, error)
 	// Rollback makes a copy of version v the newest (in the cluster database only).
-	Rollback(ctx context.Context, resource, key string, v int) (CheckpointVersion, error)
-	Locate(ctx context.Context, resource string) (CheckpointOwner, error)
+	Rollback(ctx context.Context, resource, key string, v int) (wire.CheckpointVersion, error)
+	Locate(ctx context.Context, resource string) (wire.CheckpointOwner, error)
 	// RestoreLocal restores the newest version into the running resource here.
-	RestoreLocal(ctx context.Context, resource, key string) (CheckpointVersion, error)
+	RestoreLocal(ctx context.Context, resource, key string) (wire.CheckpointVersion, error)
 	// VerifyLocal compares this node's live subtrees with the newest versions.
-	VerifyLocal(ctx context.Context, resource string) ([]CheckpointDrift, error)
+	VerifyLocal(ctx context.Context, resource string) ([]wire.CheckpointDrift, error)
 }
 
 // codeNotOnline is the error number of a restore asked of a node where the resource is
@@ -135,7 +66,7 @@ func RegisterCheckpoint(s *Server, c CheckpointService) {
 		answer(w, v, err)
 	})
 	s.Handle("POST /v1/resources/{name}/checkpoints", func(w http.ResponseWriter, r *http.Request) {
-		var body CheckpointKeys
+		var body wire.CheckpointKeys
 		if err := ReadJSON(r, &body); err != nil {
 			WriteError(w, err)
 			return
@@ -150,7 +81,7 @@ func RegisterCheckpoint(s *Server, c CheckpointService) {
 	s.Handle("DELETE /v1/resources/{name}/checkpoints", func(w http.ResponseWriter, r *http.Request) {
 		keys := r.URL.Query()["key"]
 		if len(keys) == 0 {
-			WriteError(w, BadRequest("name the checkpoint to remove with key="))
+			WriteError(w, wire.BadRequest("name the checkpoint to remove with key="))
 			return
 		}
 		if err := c.Remove(r.Context(), r.PathValue("name"), keys); err != nil {
@@ -172,14 +103,14 @@ func RegisterCheckpoint(s *Server, c CheckpointService) {
 			v2, err2 = 0, nil
 		}
 		if err1 != nil || err2 != nil || v1 < 1 || v2 < 0 {
-			WriteError(w, BadRequest("v1 must be a version number and v2 a version number or absent"))
+			WriteError(w, wire.BadRequest("v1 must be a version number and v2 a version number or absent"))
 			return
 		}
 		v, err := c.Diff(r.Context(), r.PathValue("name"), q.Get("key"), v1, v2)
 		answer(w, v, err)
 	})
 	s.Handle("POST /v1/resources/{name}/checkpoints/rollback", func(w http.ResponseWriter, r *http.Request) {
-		var body CheckpointRollback
+		var body wire.CheckpointRollback
 		if err := ReadJSON(r, &body); err != nil {
 			WriteError(w, err)
 			return
@@ -190,30 +121,30 @@ func RegisterCheckpoint(s *Server, c CheckpointService) {
 			WriteError(w, err)
 			return
 		}
-		ans := CheckpointRollbackAnswer{Version: v}
+		ans := wire.CheckpointRollbackAnswer{Version: v}
 		// The node that owns the group restores the version if the resource runs there.
 		own, err := c.Locate(r.Context(), name)
 		if err == nil && own.Node != "" {
 			_, err = forward(r.Context(), s, own, r, func(ctx context.Context) (any, error) {
 				return c.RestoreLocal(ctx, name, body.Key)
-			}, http.MethodPost, "/v1/resources/"+url.PathEscape(name)+"/checkpoints/restore", CheckpointKeys{Keys: []string{body.Key}}, &CheckpointVersion{})
+			}, http.MethodPost, "/v1/resources/"+url.PathEscape(name)+"/checkpoints/restore", wire.CheckpointKeys{Keys: []string{body.Key}}, &wire.CheckpointVersion{})
 			switch {
 			case err == nil:
 				ans.Restored, ans.Node = true, own.Node
-			case !IsCode(err, codeNotOnline):
+			case !wire.IsCode(err, codeNotOnline):
 				ans.RestoreError, ans.Node = err.Error(), own.Node
 			}
 		}
 		WriteJSON(w, http.StatusOK, ans)
 	})
 	s.Handle("POST /v1/resources/{name}/checkpoints/restore", func(w http.ResponseWriter, r *http.Request) {
-		var body CheckpointKeys
+		var body wire.CheckpointKeys
 		if err := ReadJSON(r, &body); err != nil {
 			WriteError(w, err)
 			return
 		}
 		if len(body.Keys) != 1 {
-			WriteError(w, BadRequest("restore takes one key"))
+			WriteError(w, wire.BadRequest("restore takes one key"))
 			return
 		}
 		name := r.PathValue("name")
@@ -224,7 +155,7 @@ func RegisterCheckpoint(s *Server, c CheckpointService) {
 		}
 		v, err := forward(r.Context(), s, own, r, func(ctx context.Context) (any, error) {
 			return c.RestoreLocal(ctx, name, body.Keys[0])
-		}, http.MethodPost, r.URL.Path, body, &CheckpointVersion{})
+		}, http.MethodPost, r.URL.Path, body, &wire.CheckpointVersion{})
 		answer(w, v, err)
 	})
 	s.Handle("GET /v1/resources/{name}/checkpoints/verify", func(w http.ResponseWriter, r *http.Request) {
@@ -234,7 +165,7 @@ func RegisterCheckpoint(s *Server, c CheckpointService) {
 			WriteError(w, err)
 			return
 		}
-		var out []CheckpointDrift
+		var out []wire.CheckpointDrift
 		v, err := forward(r.Context(), s, own, r, func(ctx context.Context) (any, error) {
 			return c.VerifyLocal(ctx, name)
 		}, http.MethodGet, r.URL.Path, nil, &out)
@@ -245,22 +176,22 @@ func RegisterCheckpoint(s *Server, c CheckpointService) {
 // forward runs local on this node when it owns the resource's group, else sends the
 // request to the owner's API (once: a forwarded request is never forwarded again) and
 // decodes its answer into out.
-func forward(ctx context.Context, s *Server, own CheckpointOwner, r *http.Request,
+func forward(ctx context.Context, s *Server, own wire.CheckpointOwner, r *http.Request,
 	local func(context.Context) (any, error), method, path string, in, out any) (any, error) {
 	if own.Local {
 		return local(ctx)
 	}
 	if own.Node == "" {
-		return nil, &Error{Status: http.StatusConflict, Code: 5015, // ERROR_HOST_NODE_NOT_RESOURCE_OWNER
+		return nil, &wire.Error{Status: http.StatusConflict, Code: 5015, // ERROR_HOST_NODE_NOT_RESOURCE_OWNER
 			Message: "The resource's group is not online on any node."}
 	}
 	if r.Header.Get(forwardedHeader) != "" || own.API == "" {
-		return nil, &Error{Status: http.StatusBadGateway, Code: 5050, // ERROR_CLUSTER_NODE_DOWN
+		return nil, &wire.Error{Status: http.StatusBadGateway, Code: 5050, // ERROR_CLUSTER_NODE_DOWN
 			Message: "Cannot reach node " + own.Node + ", which owns the resource's group."}
 	}
 	// The token goes to the owner over TLS only, verified against the cluster CA.
 	if !strings.HasPrefix(own.API, "https://") {
-		return nil, &Error{Status: http.StatusBadGateway, Code: 5050,
+		return nil, &wire.Error{Status: http.StatusBadGateway, Code: 5050,
 			Message: "Cannot reach node " + own.Node + ", which owns the resource's group: its API address is not https."}
 	}
 	var body io.Reader
@@ -288,7 +219,7 @@ func forward(ctx context.Context, s *Server, own CheckpointOwner, r *http.Reques
 	}
 	resp, err := s.peerClient().Do(req)
 	if err != nil {
-		return nil, &Error{Status: http.StatusBadGateway, Code: 5050,
+		return nil, &wire.Error{Status: http.StatusBadGateway, Code: 5050,
 			Message: "Cannot reach node " + own.Node + ", which owns the resource's group: " + err.Error()}
 	}
 	defer resp.Body.Close()
@@ -297,7 +228,7 @@ func forward(ctx context.Context, s *Server, own CheckpointOwner, r *http.Reques
 		return nil, fmt.Errorf("read answer of node %s: %w", own.Node, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		ae := &Error{Status: resp.StatusCode}
+		ae := &wire.Error{Status: resp.StatusCode}
 		if json.Unmarshal(b, ae) != nil || ae.Message == "" {
 			ae.Message = fmt.Sprintf("node %s: %s", own.Node, strings.TrimSpace(string(b)))
 		}

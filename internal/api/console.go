@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/eventlog"
 )
 
@@ -37,99 +38,12 @@ import (
 // the Authorization header, never in a URL): "event: KIND\ndata: JSON\n\n", and a
 // comment line every 15 s that keeps idle connections open.
 
-// ClusterView is the cluster's nodes, groups and resources read at one revision of the
-// cluster database.
-type ClusterView struct {
-	Revision  int64             `json:"revision"`
-	Nodes     []ClusterNode     `json:"nodes"`
-	Groups    []ClusterGroup    `json:"groups"`
-	Resources []ClusterResource `json:"resources"`
-}
-
-// EtcdMember is one member of the cluster database with its health as this node sees
-// it (a status request to its client URL).
-type EtcdMember struct {
-	ID         string   `json:"id"` // hex, as etcdctl shows it
-	Name       string   `json:"name"`
-	PeerURLs   []string `json:"peerURLs"`
-	ClientURLs []string `json:"clientURLs"`
-	Learner    bool     `json:"learner,omitempty"`
-	Leader     bool     `json:"leader,omitempty"`
-	Healthy    bool     `json:"healthy"`
-	Error      string   `json:"error,omitempty"` // why it is not healthy
-	Version    string   `json:"version,omitempty"`
-	DBSize     int64    `json:"dbSize,omitempty"`
-	RaftTerm   uint64   `json:"raftTerm,omitempty"`
-	RaftIndex  uint64   `json:"raftIndex,omitempty"`
-}
-
-// Quorum says whether a majority of the database's voting members answer.
-type Quorum struct {
-	Voters  int  `json:"voters"`
-	Healthy int  `json:"healthy"` // voters that answered
-	Needed  int  `json:"needed"`  // a majority of Voters
-	Has     bool `json:"has"`
-}
-
-// EtcdHealth is the cluster database's members and quorum.
-type EtcdHealth struct {
-	Members  []EtcdMember `json:"members"`
-	Quorum   Quorum       `json:"quorum"`
-	External bool         `json:"external,omitempty"` // an external etcd (--etcd-endpoints)
-	Error    string       `json:"error,omitempty"`    // the member list could not be read
-}
-
-// ClusterSummary is the console's cluster view: who answered, the nodes, the database.
-type ClusterSummary struct {
-	Node        string        `json:"node"` // the node that answered: the one the browser is connected to
-	Coordinator string        `json:"coordinator"`
-	Nodes       []ClusterNode `json:"nodes"`
-	Etcd        EtcdHealth    `json:"etcd"`
-}
-
-// ClusterState is the first message of the watch stream: the whole view.
-type ClusterState struct {
-	Node string `json:"node"`
-	ClusterView
-}
-
-// ClusterChange is what changed between two views of the watch stream: the node list
-// whole when any node changed, groups and resources that are new or changed, and the
-// names of those that are gone.
-type ClusterChange struct {
-	Revision         int64             `json:"revision"`
-	Nodes            []ClusterNode     `json:"nodes,omitempty"`
-	Groups           []ClusterGroup    `json:"groups,omitempty"`
-	Resources        []ClusterResource `json:"resources,omitempty"`
-	RemovedGroups    []string          `json:"removedGroups,omitempty"`
-	RemovedResources []string          `json:"removedResources,omitempty"`
-}
-
-// NodeEvent is an event record of one node's log with its description rendered.
-type NodeEvent struct {
-	Node    string `json:"node"`
-	Message string `json:"message"`
-	eventlog.Record
-}
-
-// NodeError says why a node's part of a cluster-wide answer is missing.
-type NodeError struct {
-	Node  string `json:"node"`
-	Error string `json:"error"`
-}
-
-// ClusterEvents is the answer of GET /v1/cluster/events.
-type ClusterEvents struct {
-	Events      []NodeEvent `json:"events"`
-	Unreachable []NodeError `json:"unreachable,omitempty"`
-}
-
 // ConsoleBackend is what the console routes read (the daemon's).
 type ConsoleBackend interface {
 	// View reads the nodes, groups and resources at one revision.
-	View(ctx context.Context) (ClusterView, error)
+	View(ctx context.Context) (wire.ClusterView, error)
 	// Etcd reports the database's members, their health and the quorum.
-	Etcd(ctx context.Context) (EtcdHealth, error)
+	Etcd(ctx context.Context) (wire.EtcdHealth, error)
 	// Changes signals changes of the cluster database from the call on, coalesced,
 	// until ctx ends (then it is closed).
 	Changes(ctx context.Context) <-chan struct{}
@@ -174,7 +88,7 @@ type console struct {
 	events *eventlog.Service
 }
 
-func coordinatorOf(nodes []ClusterNode) string {
+func coordinatorOf(nodes []wire.ClusterNode) string {
 	for _, n := range nodes {
 		if n.Coordinator {
 			return n.Name
@@ -194,7 +108,7 @@ func (c *console) summary(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, ClusterSummary{Node: c.node, Coordinator: coordinatorOf(v.Nodes), Nodes: v.Nodes, Etcd: h})
+	WriteJSON(w, http.StatusOK, wire.ClusterSummary{Node: c.node, Coordinator: coordinatorOf(v.Nodes), Nodes: v.Nodes, Etcd: h})
 }
 
 // sse writes server-sent events; the first write error sticks.
@@ -247,12 +161,12 @@ func (c *console) watch(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	out := &sse{w: bufio.NewWriterSize(w, 64<<10), rc: http.NewResponseController(w)}
-	out.send("state", ClusterState{Node: c.node, ClusterView: view})
+	out.send("state", wire.ClusterState{Node: c.node, ClusterView: view})
 
-	records := make(chan NodeEvent, 256)
+	records := make(chan wire.NodeEvent, 256)
 	f := &eventFollower{c: c, ctx: ctx, out: records, started: map[string]bool{}}
 	f.follow(view.Nodes)
-	health := make(chan EtcdHealth, 1)
+	health := make(chan wire.EtcdHealth, 1)
 	go c.pollEtcd(ctx, health)
 	ping := time.NewTicker(watchPing)
 	defer ping.Stop()
@@ -292,12 +206,12 @@ func (c *console) watch(w http.ResponseWriter, r *http.Request) {
 }
 
 // pollEtcd sends the database's health at once and then whenever it changes.
-func (c *console) pollEtcd(ctx context.Context, out chan<- EtcdHealth) {
+func (c *console) pollEtcd(ctx context.Context, out chan<- wire.EtcdHealth) {
 	var last []byte
 	for {
 		h, err := c.b.Etcd(ctx)
 		if err != nil {
-			h = EtcdHealth{Error: err.Error()}
+			h = wire.EtcdHealth{Error: err.Error()}
 		}
 		b, _ := json.Marshal(h)
 		if !bytes.Equal(b, last) {
@@ -317,13 +231,13 @@ func (c *console) pollEtcd(ctx context.Context, out chan<- EtcdHealth) {
 }
 
 // diffViews returns what changed from a to b.
-func diffViews(a, b ClusterView) (ClusterChange, bool) {
-	ch := ClusterChange{Revision: b.Revision}
+func diffViews(a, b wire.ClusterView) (wire.ClusterChange, bool) {
+	ch := wire.ClusterChange{Revision: b.Revision}
 	if !jsonEqual(a.Nodes, b.Nodes) {
 		ch.Nodes = b.Nodes
 	}
-	ch.Groups, ch.RemovedGroups = diffByName(a.Groups, b.Groups, func(g ClusterGroup) string { return g.Name })
-	ch.Resources, ch.RemovedResources = diffByName(a.Resources, b.Resources, func(r ClusterResource) string { return r.Name })
+	ch.Groups, ch.RemovedGroups = diffByName(a.Groups, b.Groups, func(g wire.ClusterGroup) string { return g.Name })
+	ch.Resources, ch.RemovedResources = diffByName(a.Resources, b.Resources, func(r wire.ClusterResource) string { return r.Name })
 	changed := ch.Nodes != nil || len(ch.Groups)+len(ch.RemovedGroups)+len(ch.Resources)+len(ch.RemovedResources) > 0
 	return ch, changed
 }
@@ -359,12 +273,12 @@ func jsonEqual(a, b any) bool {
 type eventFollower struct {
 	c       *console
 	ctx     context.Context
-	out     chan<- NodeEvent
+	out     chan<- wire.NodeEvent
 	started map[string]bool // by node name (lower case)
 }
 
 // follow starts following the nodes of the list it has not followed yet.
-func (f *eventFollower) follow(nodes []ClusterNode) {
+func (f *eventFollower) follow(nodes []wire.ClusterNode) {
 	for _, n := range nodes {
 		k := strings.ToLower(n.Name)
 		if f.started[k] {
@@ -384,7 +298,7 @@ func (f *eventFollower) follow(nodes []ClusterNode) {
 	}
 }
 
-func (f *eventFollower) deliver(ev NodeEvent) bool {
+func (f *eventFollower) deliver(ev wire.NodeEvent) bool {
 	select {
 	case f.out <- ev:
 		return true
@@ -395,7 +309,7 @@ func (f *eventFollower) deliver(ev NodeEvent) bool {
 
 func (f *eventFollower) local() {
 	for rec := range f.c.events.Subscribe(f.ctx, "") {
-		if !f.deliver(NodeEvent{Node: f.c.node, Message: f.c.events.Render(rec), Record: rec}) {
+		if !f.deliver(wire.NodeEvent{Node: f.c.node, Message: f.c.events.Render(rec), Record: rec}) {
 			return
 		}
 	}
@@ -437,7 +351,7 @@ func (f *eventFollower) remoteOnce(node, base string) {
 		if f.c.events != nil {
 			msg = f.c.events.Render(rec)
 		}
-		if !f.deliver(NodeEvent{Node: node, Message: msg, Record: rec}) {
+		if !f.deliver(wire.NodeEvent{Node: node, Message: msg, Record: rec}) {
 			return
 		}
 	}
@@ -464,8 +378,8 @@ type eventFilter struct {
 
 var levelNames = map[string]string{
 	"critical": "Level=1", "error": "Level=2", "warning": "Level=3",
-	"information": "(Level=0 or Level=4)", "verbose": "Level=5",
-	"1": "Level=1", "2": "Level=2", "3": "Level=3", "4": "(Level=0 or Level=4)", "5": "Level=5",
+	"information": "(wire.Level=0 or wire.Level=4)", "verbose": "Level=5",
+	"1": "Level=1", "2": "Level=2", "3": "Level=3", "4": "(wire.Level=0 or wire.Level=4)", "5": "Level=5",
 }
 
 func (c *console) parseEventFilter(q url.Values) (eventFilter, error) {
@@ -473,7 +387,7 @@ func (c *console) parseEventFilter(q url.Values) (eventFilter, error) {
 	if s := q.Get("c"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxEventCount {
-			return f, BadRequest("c: a count from 1 to %d, not %q", MaxEventCount, Clip(s))
+			return f, wire.BadRequest("c: a count from 1 to %d, not %q", MaxEventCount, wire.Clip(s))
 		}
 		f.count = n
 	}
@@ -483,28 +397,28 @@ func (c *console) parseEventFilter(q url.Values) (eventFilter, error) {
 	if l := q.Get("log"); l != "" {
 		i := slices.IndexFunc(f.logs, func(x string) bool { return strings.EqualFold(x, l) })
 		if i < 0 {
-			return f, &Error{Status: http.StatusNotFound, Code: 15007, Message: fmt.Sprintf("The specified channel could not be found: %s", Clip(l))}
+			return f, &wire.Error{Status: http.StatusNotFound, Code: 15007, Message: fmt.Sprintf("The specified channel could not be found: %s", wire.Clip(l))}
 		}
 		f.logs = []string{f.logs[i]}
 	}
 	var terms []string
 	if s := q.Get("source"); s != "" {
 		if strings.ContainsAny(s, `'"[]`) {
-			return f, BadRequest("source: a name without quotes or brackets, not %q", Clip(s))
+			return f, wire.BadRequest("source: a name without quotes or brackets, not %q", wire.Clip(s))
 		}
 		terms = append(terms, "Provider[@Name='"+s+"']")
 	}
 	if s := q.Get("id"); s != "" {
 		id, err := strconv.ParseUint(s, 10, 32)
 		if err != nil {
-			return f, BadRequest("id: an event ID, not %q", Clip(s))
+			return f, wire.BadRequest("id: an event ID, not %q", wire.Clip(s))
 		}
 		terms = append(terms, "(EventID="+strconv.FormatUint(id, 10)+")")
 	}
 	if s := q.Get("level"); s != "" {
 		t, ok := levelNames[strings.ToLower(s)]
 		if !ok {
-			return f, BadRequest("level: Critical, Error, Warning, Information or Verbose, not %q", Clip(s))
+			return f, wire.BadRequest("level: Critical, wire.Error, Warning, Information or Verbose, not %q", wire.Clip(s))
 		}
 		terms = append(terms, t)
 	}
@@ -525,19 +439,19 @@ func (c *console) clusterEvents(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, err)
 		return
 	}
-	var nodes []ClusterNode
+	var nodes []wire.ClusterNode
 	for _, n := range view.Nodes {
 		if f.node == "" || strings.EqualFold(n.Name, f.node) {
 			nodes = append(nodes, n)
 		}
 	}
 	if len(nodes) == 0 {
-		WriteError(w, &Error{Status: http.StatusNotFound, Code: 5042, Message: fmt.Sprintf("The cluster node was not found: %s", Clip(f.node))})
+		WriteError(w, &wire.Error{Status: http.StatusNotFound, Code: 5042, Message: fmt.Sprintf("The cluster node was not found: %s", wire.Clip(f.node))})
 		return
 	}
 	var (
 		mu  sync.Mutex
-		ans = ClusterEvents{Events: []NodeEvent{}}
+		ans = wire.ClusterEvents{Events: []wire.NodeEvent{}}
 		wg  sync.WaitGroup
 	)
 	for _, n := range nodes {
@@ -548,27 +462,27 @@ func (c *console) clusterEvents(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				ans.Unreachable = append(ans.Unreachable, NodeError{Node: n.Name, Error: err.Error()})
+				ans.Unreachable = append(ans.Unreachable, wire.NodeError{Node: n.Name, Error: err.Error()})
 				return
 			}
 			ans.Events = append(ans.Events, evs...)
 		}()
 	}
 	wg.Wait()
-	slices.SortFunc(ans.Events, func(a, b NodeEvent) int {
+	slices.SortFunc(ans.Events, func(a, b wire.NodeEvent) int {
 		return cmp.Or(b.TimeCreated.Compare(a.TimeCreated), strings.Compare(a.Node, b.Node), cmp.Compare(b.RecordID, a.RecordID))
 	})
 	if len(ans.Events) > f.count {
 		ans.Events = ans.Events[:f.count]
 	}
-	slices.SortFunc(ans.Unreachable, func(a, b NodeError) int { return strings.Compare(a.Node, b.Node) })
+	slices.SortFunc(ans.Unreachable, func(a, b wire.NodeError) int { return strings.Compare(a.Node, b.Node) })
 	WriteJSON(w, http.StatusOK, ans)
 }
 
 // nodeEvents queries node n's logs: here through the service, elsewhere through its
 // API. A node that is down is reported, not asked.
-func (c *console) nodeEvents(r *http.Request, n ClusterNode, f eventFilter) ([]NodeEvent, error) {
-	var out []NodeEvent
+func (c *console) nodeEvents(r *http.Request, n wire.ClusterNode, f eventFilter) ([]wire.NodeEvent, error) {
+	var out []wire.NodeEvent
 	if strings.EqualFold(n.Name, c.node) {
 		if c.events == nil {
 			return nil, fmt.Errorf("this node keeps no event logs")
@@ -579,7 +493,7 @@ func (c *console) nodeEvents(r *http.Request, n ClusterNode, f eventFilter) ([]N
 				return nil, err
 			}
 			for _, rec := range recs {
-				out = append(out, NodeEvent{Node: n.Name, Message: c.events.Render(rec), Record: rec})
+				out = append(out, wire.NodeEvent{Node: n.Name, Message: c.events.Render(rec), Record: rec})
 			}
 		}
 		return out, nil
@@ -610,7 +524,7 @@ func (c *console) nodeEvents(r *http.Request, n ClusterNode, f eventFilter) ([]N
 			return nil, fmt.Errorf("node %s: %w", n.Name, err)
 		}
 		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("node %s answered %s: %s", n.Name, resp.Status, Clip(strings.TrimSpace(string(b))))
+			return nil, fmt.Errorf("node %s answered %s: %s", n.Name, resp.Status, wire.Clip(strings.TrimSpace(string(b))))
 		}
 		var recs []eventlog.Record
 		if err := json.Unmarshal(b, &recs); err != nil {
@@ -621,7 +535,7 @@ func (c *console) nodeEvents(r *http.Request, n ClusterNode, f eventFilter) ([]N
 			if c.events != nil {
 				msg = c.events.Render(rec)
 			}
-			out = append(out, NodeEvent{Node: n.Name, Message: msg, Record: rec})
+			out = append(out, wire.NodeEvent{Node: n.Name, Message: msg, Record: rec})
 		}
 	}
 	return out, nil
@@ -641,7 +555,7 @@ func (c *console) relay(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	p := path.Clean("/" + r.PathValue("path"))
 	if !slices.ContainsFunc(relayPrefixes, func(x string) bool { return strings.HasPrefix(p, x) }) {
-		WriteError(w, &Error{Status: http.StatusNotFound, Code: 87,
+		WriteError(w, &wire.Error{Status: http.StatusNotFound, Code: 87,
 			Message: "a relay reaches a node's /v1/registry/ and /v1/eventlog/ routes only"})
 		return
 	}
@@ -654,7 +568,7 @@ func (c *console) relay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Header.Get(forwardedHeader) != "" {
-		WriteError(w, &Error{Status: http.StatusBadGateway, Code: 5050, Message: "a relayed request is not relayed again"})
+		WriteError(w, &wire.Error{Status: http.StatusBadGateway, Code: 5050, Message: "a relayed request is not relayed again"})
 		return
 	}
 	view, err := c.b.View(r.Context())
@@ -662,14 +576,14 @@ func (c *console) relay(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, err)
 		return
 	}
-	i := slices.IndexFunc(view.Nodes, func(n ClusterNode) bool { return strings.EqualFold(n.Name, name) })
+	i := slices.IndexFunc(view.Nodes, func(n wire.ClusterNode) bool { return strings.EqualFold(n.Name, name) })
 	if i < 0 {
-		WriteError(w, &Error{Status: http.StatusNotFound, Code: 5042, Message: "The cluster node was not found: " + Clip(name)})
+		WriteError(w, &wire.Error{Status: http.StatusNotFound, Code: 5042, Message: "The cluster node was not found: " + wire.Clip(name)})
 		return
 	}
 	n := view.Nodes[i]
 	if !strings.HasPrefix(n.API, "https://") {
-		WriteError(w, &Error{Status: http.StatusBadGateway, Code: 5050, Message: "node " + n.Name + " has no https API address"})
+		WriteError(w, &wire.Error{Status: http.StatusBadGateway, Code: 5050, Message: "node " + n.Name + " has no https API address"})
 		return
 	}
 	u := strings.TrimRight(n.API, "/") + p
@@ -695,7 +609,7 @@ func (c *console) relay(w http.ResponseWriter, r *http.Request) {
 	c.s.setPeerHeaders(r.Context(), req)
 	resp, err := c.s.peerClient().Do(req)
 	if err != nil {
-		WriteError(w, &Error{Status: http.StatusBadGateway, Code: 5050, Message: "Cannot reach node " + n.Name + ": " + Clip(err.Error())})
+		WriteError(w, &wire.Error{Status: http.StatusBadGateway, Code: 5050, Message: "Cannot reach node " + n.Name + ": " + wire.Clip(err.Error())})
 		return
 	}
 	defer resp.Body.Close()

@@ -1,10 +1,13 @@
 // Package api is Wolfpack's HTTP/JSON interface: the server that every node runs on its
-// --api address, and the client that the CLIs (reg, cluster, wevtutil) and the other nodes
-// use to reach it.
+// --api address. It is the outer layer of the daemon (doc/LAYERS.md): it calls the
+// parts (internal/agent, internal/checkpoint, internal/registry, internal/eventlog)
+// through the interfaces it states (ClusterService, CheckpointService, …), and no part
+// imports it. The types the routes take and answer, and the error they send, are in
+// internal/api/wire; the client that the CLIs use is internal/api/client.
 //
-// The server speaks TLS with the node's certificate from the cluster CA. The client
-// trusts the data directory's cluster CA alone, for pki.ServerName, and so does a node
-// that forwards a request to another (peer.go).
+// The server speaks TLS with the node's certificate from the cluster CA. A node that
+// forwards a request to another trusts the cluster CA alone, for pki.ServerName
+// (peer.go), as the client does.
 //
 // Every request but the join carries "Authorization: Bearer TOKEN". TOKEN is the node's
 // own token (the token file, mode 0600, in its data directory: what root's CLIs send, and

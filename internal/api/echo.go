@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/eventlog"
 	"wolfpack/internal/registry"
 )
@@ -22,28 +23,28 @@ func errorMessage(err error) string {
 	switch {
 	case errors.As(err, &op):
 		c := *op
-		c.Key, c.Name = Clip(c.Key), Clip(c.Name)
+		c.Key, c.Name = wire.Clip(c.Key), wire.Clip(c.Name)
 		if c.Err != nil {
 			c.Err = messageError(errorMessage(c.Err))
 		}
 		return c.Error()
 	case errors.As(err, &iu):
 		c := *iu
-		c.Key = Clip(c.Key)
+		c.Key = wire.Clip(c.Key)
 		c.Holders = make([]registry.HandleInfo, len(iu.Holders))
 		for i, h := range iu.Holders {
-			h.OpenedAs, h.Resolved, h.Owner.Exe = Clip(h.OpenedAs), Clip(h.Resolved), Clip(h.Owner.Exe)
+			h.OpenedAs, h.Resolved, h.Owner.Exe = wire.Clip(h.OpenedAs), wire.Clip(h.Resolved), wire.Clip(h.Owner.Exe)
 			c.Holders[i] = h
 		}
 		return c.Error()
 	case errors.As(err, &pe):
 		// A file named after the input (a hive loaded as a key of that name).
-		return (&fs.PathError{Op: pe.Op, Path: Clip(pe.Path), Err: messageError(errorMessage(pe.Err))}).Error()
+		return (&fs.PathError{Op: pe.Op, Path: wire.Clip(pe.Path), Err: messageError(errorMessage(pe.Err))}).Error()
 	case errors.As(err, &nf):
-		return (&eventlog.LogNotFoundError{Log: Clip(nf.Log)}).Error()
+		return (&eventlog.LogNotFoundError{Log: wire.Clip(nf.Log)}).Error()
 	case errors.As(err, &qe):
 		c := *qe
-		c.Query, c.Msg = Clip(c.Query), Clip(c.Msg)
+		c.Query, c.Msg = wire.Clip(c.Query), wire.Clip(c.Msg)
 		return c.Error()
 	}
 	return err.Error()

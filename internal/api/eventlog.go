@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/eventlog"
 )
 
@@ -27,19 +28,6 @@ import (
 // Errors carry Windows' numbers: 15007 for an unknown log, 15001 for a query the parser
 // does not accept (the message says at which position), 87 for bad settings.
 
-// EventlogConfig is the body of PUT /v1/eventlog/logs/{log}; absent fields keep their
-// value.
-type EventlogConfig struct {
-	MaxSize   *int64 `json:"maxSize,omitempty"`
-	Retention *bool  `json:"retention,omitempty"`
-}
-
-// EventlogReported is the answer to POST …/events.
-type EventlogReported struct {
-	Log      string `json:"log"`
-	RecordID uint64 `json:"recordId"`
-}
-
 // RegisterEventlog serves svc's logs and adds their counters to the server's metrics.
 func RegisterEventlog(s *Server, svc *eventlog.Service) {
 	registerEventlogMetrics(s, svc)
@@ -55,7 +43,7 @@ func RegisterEventlog(s *Server, svc *eventlog.Service) {
 		WriteJSON(w, http.StatusOK, in)
 	})
 	s.Handle("PUT /v1/eventlog/logs/{log}", func(w http.ResponseWriter, r *http.Request) {
-		var c EventlogConfig
+		var c wire.EventlogConfig
 		if err := ReadJSON(r, &c); err != nil {
 			WriteError(w, err)
 			return
@@ -84,7 +72,7 @@ func RegisterEventlog(s *Server, svc *eventlog.Service) {
 		if c := q.Get("c"); c != "" {
 			n, err := strconv.Atoi(c)
 			if err != nil || n < 0 {
-				WriteError(w, BadRequest("bad count %q", Clip(c)))
+				WriteError(w, wire.BadRequest("bad count %q", wire.Clip(c)))
 				return
 			}
 			opts.Count = n
@@ -92,7 +80,7 @@ func RegisterEventlog(s *Server, svc *eventlog.Service) {
 		if after := q.Get("after"); after != "" {
 			n, err := strconv.ParseUint(after, 10, 64)
 			if err != nil {
-				WriteError(w, BadRequest("bad bookmark record number %q", Clip(after)))
+				WriteError(w, wire.BadRequest("bad bookmark record number %q", wire.Clip(after)))
 				return
 			}
 			opts.After = n
@@ -100,7 +88,7 @@ func RegisterEventlog(s *Server, svc *eventlog.Service) {
 		if rd := q.Get("rd"); rd != "" {
 			b, err := strconv.ParseBool(rd)
 			if err != nil {
-				WriteError(w, BadRequest("bad reverse direction %q", Clip(rd)))
+				WriteError(w, wire.BadRequest("bad reverse direction %q", wire.Clip(rd)))
 				return
 			}
 			opts.Reverse = b
@@ -128,7 +116,7 @@ func RegisterEventlog(s *Server, svc *eventlog.Service) {
 			return
 		}
 		in, _ := svc.Info(e.Log)
-		WriteJSON(w, http.StatusCreated, EventlogReported{Log: in.Name, RecordID: id})
+		WriteJSON(w, http.StatusCreated, wire.EventlogReported{Log: in.Name, RecordID: id})
 	})
 	s.Handle("GET /v1/eventlog/logs/{log}/export", func(w http.ResponseWriter, r *http.Request) {
 		log := r.PathValue("log")

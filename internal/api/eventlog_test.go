@@ -9,10 +9,12 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/eventlog"
 )
 
-func eventlogServer(t *testing.T) (*Client, *eventlog.Service) {
+func eventlogServer(t *testing.T) (*client.Client, *eventlog.Service) {
 	t.Helper()
 	svc, err := eventlog.Open(t.TempDir(), eventlog.Options{Computer: "N1"})
 	if err != nil {
@@ -23,7 +25,7 @@ func eventlogServer(t *testing.T) (*Client, *eventlog.Service) {
 	RegisterEventlog(s, svc)
 	hs := httptest.NewServer(s)
 	t.Cleanup(hs.Close)
-	return NewClient(hs.URL, "tok", nil), svc
+	return client.New(hs.URL, "tok", nil), svc
 }
 
 func TestEventlogRoutes(t *testing.T) {
@@ -39,7 +41,7 @@ func TestEventlogRoutes(t *testing.T) {
 	}
 	defer stream.Close()
 
-	var rep EventlogReported
+	var rep wire.EventlogReported
 	ev := eventlog.Event{Source: "ClusSvc", EventID: eventlog.EventCheckpointRestoreFailed, Strings: []string{"R", `SOFTWARE\X`}}
 	if err := c.Do(ctx, http.MethodPost, "/v1/eventlog/logs/system/events", ev, &rep); err != nil {
 		t.Fatal(err)
@@ -62,22 +64,22 @@ func TestEventlogRoutes(t *testing.T) {
 	}
 
 	err = c.Do(ctx, http.MethodGet, "/v1/eventlog/logs/System/events?q=*%5BSystem", nil, &recs)
-	if ae, ok := err.(*Error); !ok || ae.Status != 400 || ae.Code != 15001 {
+	if ae, ok := err.(*wire.Error); !ok || ae.Status != 400 || ae.Code != 15001 {
 		t.Fatalf("bad query: %v", err)
 	}
 	err = c.Do(ctx, http.MethodGet, "/v1/eventlog/logs/Security", nil, nil)
-	if ae, ok := err.(*Error); !ok || ae.Status != 404 || ae.Code != 15007 {
+	if ae, ok := err.(*wire.Error); !ok || ae.Status != 404 || ae.Code != 15007 {
 		t.Fatalf("unknown log: %v", err)
 	}
 
 	size := int64(1 << 20)
 	var in eventlog.LogInfo
-	if err := c.Do(ctx, http.MethodPut, "/v1/eventlog/logs/System", EventlogConfig{MaxSize: &size}, &in); err != nil || in.MaxSize != size || in.NumberOfLogRecords != 1 {
+	if err := c.Do(ctx, http.MethodPut, "/v1/eventlog/logs/System", wire.EventlogConfig{MaxSize: &size}, &in); err != nil || in.MaxSize != size || in.NumberOfLogRecords != 1 {
 		t.Fatalf("set-log: %+v %v", in, err)
 	}
 	small := int64(10)
-	err = c.Do(ctx, http.MethodPut, "/v1/eventlog/logs/System", EventlogConfig{MaxSize: &small}, &in)
-	if ae, ok := err.(*Error); !ok || ae.Code != 87 {
+	err = c.Do(ctx, http.MethodPut, "/v1/eventlog/logs/System", wire.EventlogConfig{MaxSize: &small}, &in)
+	if ae, ok := err.(*wire.Error); !ok || ae.Code != 87 {
 		t.Fatalf("tiny size: %v", err)
 	}
 

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/pki"
 )
 
@@ -21,8 +23,8 @@ type ownerAt struct {
 	api string
 }
 
-func (o ownerAt) Locate(context.Context, string) (CheckpointOwner, error) {
-	return CheckpointOwner{Node: "N2", API: o.api, Online: true}, nil
+func (o ownerAt) Locate(context.Context, string) (wire.CheckpointOwner, error) {
+	return wire.CheckpointOwner{Node: "N2", API: o.api, Online: true}, nil
 }
 
 // tlsNode is an https server with a node certificate of the CA in dataDir, counting the
@@ -38,7 +40,7 @@ func tlsNode(t *testing.T, dataDir string) (*httptest.Server, *atomic.Int32, *at
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
 		auth.Store(r.Header.Get("Authorization"))
-		WriteJSON(w, http.StatusOK, []CheckpointDrift{})
+		WriteJSON(w, http.StatusOK, []wire.CheckpointDrift{})
 	}))
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are the point
@@ -77,8 +79,8 @@ func TestForwardVerifiesOwner(t *testing.T) {
 		RegisterCheckpoint(s, ownerAt{api: ownerAPI})
 		hs := httptest.NewServer(s)
 		defer hs.Close()
-		var out []CheckpointDrift
-		return NewClient(hs.URL, "tok", nil).Do(context.Background(), http.MethodGet, "/v1/resources/R/checkpoints/verify", nil, &out)
+		var out []wire.CheckpointDrift
+		return client.New(hs.URL, "tok", nil).Do(context.Background(), http.MethodGet, "/v1/resources/R/checkpoints/verify", nil, &out)
 	}
 	if err := verify(bad.URL); err == nil || badHits.Load() != 0 {
 		t.Errorf("forward to an owner of another CA: err %v, %d requests received", err, badHits.Load())
@@ -92,7 +94,7 @@ func TestForwardVerifiesOwner(t *testing.T) {
 
 	// The CLI's client, made from a data directory, trusts that CA alone too, and does not
 	// follow a node record to plain http.
-	c := NewClient(good.URL, "tok", roots)
+	c := client.New(good.URL, "tok", roots)
 	if err := c.Do(context.Background(), http.MethodGet, "/", nil, nil); err != nil {
 		t.Errorf("a client trusting the cluster CA, to a node of it: %v", err)
 	}
@@ -100,13 +102,13 @@ func TestForwardVerifiesOwner(t *testing.T) {
 		t.Errorf("a client trusting the cluster CA, to a server of another CA: err %v, %d requests", err, badHits.Load())
 	}
 	lister := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		WriteJSON(w, http.StatusOK, []NodeInfo{{Name: "N2", API: plain.URL}})
+		WriteJSON(w, http.StatusOK, []wire.NodeInfo{{Name: "N2", API: plain.URL}})
 	}))
 	cert, _ := pki.PathsIn(cluster).ServerCertificate()
 	lister.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	lister.StartTLS()
 	t.Cleanup(lister.Close)
-	if _, err := NewClient(lister.URL, "tok", roots).Node(context.Background(), "N2"); err == nil || !strings.Contains(err.Error(), "not https") {
+	if _, err := client.New(lister.URL, "tok", roots).Node(context.Background(), "N2"); err == nil || !strings.Contains(err.Error(), "not https") {
 		t.Errorf("Node to a plain-http API address: %v", err)
 	}
 }

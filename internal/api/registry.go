@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/regipc"
 	"wolfpack/internal/registry"
 )
@@ -47,115 +47,57 @@ import (
 // Errors carry the Windows code ({"error":…, "code":2}); a restore blocked by open
 // handles is 409 with code 5 and detail {"key":…, "holders":[RegistryHandle…]}.
 
-// RegistryValue is a value in the registry routes.
-type RegistryValue struct {
-	Path string `json:"path,omitempty"` // PUT only
-	Name string `json:"name"`
-	Type uint32 `json:"type"`
-	Data []byte `json:"data"`
-}
-
-// RegistryKey is a key's values (stored order) and subkey names.
-type RegistryKey struct {
-	Values  []RegistryValue `json:"values"`
-	Subkeys []string        `json:"subkeys"`
-}
-
-// RegistryHandle is one open handle.
-type RegistryHandle struct {
-	ID       uint64    `json:"id"`
-	PID      int       `json:"pid"`
-	UID      int       `json:"uid"`
-	Exe      string    `json:"exe"`
-	OpenedAs string    `json:"openedAs"`
-	Resolved string    `json:"resolved"`
-	Access   uint32    `json:"access"`
-	Opened   time.Time `json:"opened"`
-}
-
-// RegistryChange is one line of a watch stream.
-type RegistryChange struct {
-	Key    string  `json:"key"`
-	Filter uint32  `json:"filter"`
-	Value  *string `json:"value,omitempty"` // the value set or deleted, when one was
-}
-
-// RegistrySecurity is a key's security descriptor (self-relative, base64 in JSON), or
-// the parts info (SECURITY_INFORMATION) names.
-type RegistrySecurity struct {
-	Path string `json:"path,omitempty"` // PUT only
-	Info uint32 `json:"info"`
-	SD   []byte `json:"sd"`
-}
-
-// RegistryInUse is the detail of a restore refused because of open handles.
-type RegistryInUse struct {
-	Key     string           `json:"key"`
-	Holders []RegistryHandle `json:"holders"`
-}
-
 // RegisterRegistry adds the /v1/registry routes for reg. loadDir keeps hives loaded
 // through the API (see regipc.Server.LoadDir).
 func RegisterRegistry(s *Server, reg *registry.Registry, loadDir string) {
 	h := &registryRoutes{reg: reg, loadDir: loadDir}
-	s.Handle("GET /v1/registry/key", h.getKey)
-	s.Handle("POST /v1/registry/key", h.createKey)
-	s.Handle("DELETE /v1/registry/key", h.deleteKey)
-	s.Handle("GET /v1/registry/value", h.getValue)
-	s.Handle("PUT /v1/registry/value", h.setValue, WithBodyLimit(maxValueBody))
-	s.Handle("DELETE /v1/registry/value", h.deleteValue)
-	s.Handle("GET /v1/registry/handles", h.handles)
+	s.Handle("GET /v1/registry/key", h.onKey(registry.KEY_READ, h.getKey))
+	s.Handle("POST /v1/registry/key", h.inSession(h.createKey))
+	s.Handle("DELETE /v1/registry/key", h.inSession(h.deleteKey))
+	s.Handle("GET /v1/registry/value", h.onKey(registry.KEY_QUERY_VALUE, h.getValue))
+	s.Handle("PUT /v1/registry/value", h.inSession(h.setValue), WithBodyLimit(maxValueBody))
+	s.Handle("DELETE /v1/registry/value", h.onKey(registry.KEY_SET_VALUE, h.deleteValue))
+	s.Handle("GET /v1/registry/handles", h.onKey(registry.KEY_QUERY_VALUE, h.handles))
 	s.Handle("GET /v1/registry/watch", h.watch)
 	s.Handle("GET /v1/registry/save", h.save)
-	s.Handle("POST /v1/registry/restore", h.restore, WithBodyLimit(maxHive))
-	s.Handle("POST /v1/registry/load", h.load, WithBodyLimit(maxHive))
-	s.Handle("POST /v1/registry/unload", h.unload)
-	s.Handle("POST /v1/registry/flush", h.flush)
-	s.Handle("GET /v1/registry/security", h.getSecurity)
-	s.Handle("PUT /v1/registry/security", h.setSecurity)
+	s.Handle("POST /v1/registry/restore", h.inSession(h.restore), WithBodyLimit(maxHive))
+	s.Handle("POST /v1/registry/load", h.inSession(h.load), WithBodyLimit(maxHive))
+	s.Handle("POST /v1/registry/unload", h.inSession(h.unload))
+	s.Handle("POST /v1/registry/flush", h.inSession(h.flush))
+	s.Handle("GET /v1/registry/security", h.inSession(h.getSecurity))
+	s.Handle("PUT /v1/registry/security", h.inSession(h.setSecurity))
 }
 
-func (h *registryRoutes) getSecurity(w http.ResponseWriter, r *http.Request) {
+func (h *registryRoutes) getSecurity(s *registry.Session, r *http.Request) (any, error) {
 	// info: SECURITY_INFORMATION bits; absent means owner, group and DACL (7).
 	info := uint64(7)
 	if v := r.URL.Query().Get("info"); v != "" {
 		var err error
 		if info, err = strconv.ParseUint(v, 10, 32); err != nil {
-			WriteError(w, BadRequest("info: not a number of SECURITY_INFORMATION bits: %s", Clip(v)))
-			return
+			return nil, wire.BadRequest("info: not a number of SECURITY_INFORMATION bits: %s", wire.Clip(v))
 		}
 	}
-	s := h.session(r)
-	defer s.Close()
 	k, err := h.open(s, r, registry.READ_CONTROL)
-	var sd []byte
-	if err == nil {
-		sd, err = s.GetSecurity(k, uint32(info))
-	}
 	if err != nil {
-		registryError(w, err)
-		return
+		return nil, err
 	}
-	WriteJSON(w, http.StatusOK, RegistrySecurity{Info: uint32(info), SD: sd})
+	sd, err := s.GetSecurity(k, uint32(info))
+	if err != nil {
+		return nil, err
+	}
+	return wire.RegistrySecurity{Info: uint32(info), SD: sd}, nil
 }
 
-func (h *registryRoutes) setSecurity(w http.ResponseWriter, r *http.Request) {
-	var in RegistrySecurity
+func (h *registryRoutes) setSecurity(s *registry.Session, r *http.Request) (any, error) {
+	var in wire.RegistrySecurity
 	if err := ReadJSON(r, &in); err != nil {
-		WriteError(w, err)
-		return
+		return nil, err
 	}
-	s := h.session(r)
-	defer s.Close()
 	k, err := s.OpenPathAccess(in.Path, 0, registry.SetSecurityAccess(in.Info))
-	if err == nil {
-		err = s.SetSecurity(k, in.Info, in.SD)
-	}
 	if err != nil {
-		registryError(w, err)
-		return
+		return nil, err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return nil, s.SetSecurity(k, in.Info, in.SD)
 }
 
 type registryRoutes struct {
@@ -178,7 +120,7 @@ func RemoteOwner(r *http.Request) registry.Owner {
 	o := registry.Owner{UID: TokenUID, Admin: true, Exe: fmt.Sprintf("http:%s (%s)", cmp.Or(c.Name, "-"), r.RemoteAddr)}
 	if c.Node {
 		if on := r.Header.Get(forwardedHeader); on != "" && on != "-" {
-			o.Exe = fmt.Sprintf("http:%s via %s", Clip(on), c.Name)
+			o.Exe = fmt.Sprintf("http:%s via %s", wire.Clip(on), c.Name)
 		} else {
 			o.UID = 0
 		}
@@ -186,11 +128,42 @@ func RemoteOwner(r *http.Request) registry.Owner {
 	return o
 }
 
+// inSession is a route that works in a registry session of the caller's (closed when
+// the request ends): f's answer is sent as JSON, or 204 No Content when it is nil; its
+// error as registryError maps it.
+func (h *registryRoutes) inSession(f func(s *registry.Session, r *http.Request) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s := h.session(r)
+		defer s.Close()
+		v, err := f(s, r)
+		switch {
+		case err != nil:
+			registryError(w, err)
+		case v == nil:
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			WriteJSON(w, http.StatusOK, v)
+		}
+	}
+}
+
+// onKey is inSession for a route on the key named by the path parameter, which it opens
+// with access for f.
+func (h *registryRoutes) onKey(access uint32, f func(s *registry.Session, k registry.Handle, r *http.Request) (any, error)) http.HandlerFunc {
+	return h.inSession(func(s *registry.Session, r *http.Request) (any, error) {
+		k, err := h.open(s, r, access)
+		if err != nil {
+			return nil, err
+		}
+		return f(s, k, r)
+	})
+}
+
 // open opens the key named by the path parameter.
 func (h *registryRoutes) open(s *registry.Session, r *http.Request, access uint32) (registry.Handle, error) {
 	p := r.URL.Query().Get("path")
 	if p == "" {
-		return 0, BadRequest("missing path")
+		return 0, wire.BadRequest("missing path")
 	}
 	return s.OpenPathAccess(p, 0, access)
 }
@@ -199,8 +172,8 @@ func (h *registryRoutes) open(s *registry.Session, r *http.Request, access uint3
 func registryError(w http.ResponseWriter, err error) {
 	var inUse *registry.KeysInUseError
 	if errors.As(err, &inUse) {
-		detail, _ := json.Marshal(RegistryInUse{Key: inUse.Key, Holders: apiHandles(inUse.Holders)})
-		WriteError(w, &Error{Status: http.StatusConflict, Code: uint32(registry.ERROR_ACCESS_DENIED), Message: errorMessage(err), Detail: detail})
+		detail, _ := json.Marshal(wire.RegistryInUse{Key: inUse.Key, Holders: apiHandles(inUse.Holders)})
+		WriteError(w, &wire.Error{Status: http.StatusConflict, Code: uint32(registry.ERROR_ACCESS_DENIED), Message: errorMessage(err), Detail: detail})
 		return
 	}
 	var errno registry.Errno
@@ -212,132 +185,88 @@ func registryError(w http.ResponseWriter, err error) {
 		case registry.ERROR_ACCESS_DENIED:
 			status = http.StatusForbidden
 		}
-		WriteError(w, &Error{Status: status, Code: uint32(errno), Message: errorMessage(err)})
+		WriteError(w, &wire.Error{Status: status, Code: uint32(errno), Message: errorMessage(err)})
 		return
 	}
 	WriteError(w, err)
 }
 
-func apiHandles(hs []registry.HandleInfo) []RegistryHandle {
-	out := make([]RegistryHandle, len(hs))
+func apiHandles(hs []registry.HandleInfo) []wire.RegistryHandle {
+	out := make([]wire.RegistryHandle, len(hs))
 	for i, x := range hs {
-		out[i] = RegistryHandle{ID: uint64(x.ID), PID: x.Owner.PID, UID: x.Owner.UID, Exe: x.Owner.Exe,
+		out[i] = wire.RegistryHandle{ID: uint64(x.ID), PID: x.Owner.PID, UID: x.Owner.UID, Exe: x.Owner.Exe,
 			OpenedAs: x.OpenedAs, Resolved: x.Resolved, Access: x.Access, Opened: x.Opened}
 	}
 	return out
 }
 
-func (h *registryRoutes) getKey(w http.ResponseWriter, r *http.Request) {
-	s := h.session(r)
-	defer s.Close()
-	k, err := h.open(s, r, registry.KEY_READ)
-	if err != nil {
-		registryError(w, err)
-		return
-	}
+func (h *registryRoutes) getKey(s *registry.Session, k registry.Handle, r *http.Request) (any, error) {
 	vals, err := s.EnumValues(k)
 	if err != nil {
-		registryError(w, err)
-		return
+		return nil, err
 	}
 	subs, err := s.EnumKeys(k)
 	if err != nil {
-		registryError(w, err)
-		return
+		return nil, err
 	}
-	out := RegistryKey{Values: make([]RegistryValue, len(vals)), Subkeys: subs}
+	out := wire.RegistryKey{Values: make([]wire.RegistryValue, len(vals)), Subkeys: subs}
 	if out.Subkeys == nil {
 		out.Subkeys = []string{}
 	}
 	for i, v := range vals {
-		out.Values[i] = RegistryValue{Name: v.Name, Type: v.Type, Data: v.Data}
+		out.Values[i] = wire.RegistryValue{Name: v.Name, Type: v.Type, Data: v.Data}
 	}
-	WriteJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
-func (h *registryRoutes) createKey(w http.ResponseWriter, r *http.Request) {
+func (h *registryRoutes) createKey(s *registry.Session, r *http.Request) (any, error) {
 	var in struct {
 		Path string `json:"path"`
 	}
 	if err := ReadJSON(r, &in); err != nil {
-		WriteError(w, err)
-		return
+		return nil, err
 	}
-	s := h.session(r)
-	defer s.Close()
 	_, created, err := s.CreatePath(in.Path, registry.CreateOptions{Access: registry.KEY_ALL_ACCESS})
 	if err != nil {
-		registryError(w, err)
-		return
+		return nil, err
 	}
-	WriteJSON(w, http.StatusOK, map[string]bool{"created": created})
+	return map[string]bool{"created": created}, nil
 }
 
-func (h *registryRoutes) deleteKey(w http.ResponseWriter, r *http.Request) {
-	s := h.session(r)
-	defer s.Close()
+func (h *registryRoutes) deleteKey(s *registry.Session, r *http.Request) (any, error) {
 	root, rest, err := registry.ParsePath(r.URL.Query().Get("path"))
-	if err == nil && rest == "" {
-		err = &registry.OpError{Op: "delete tree", Key: registry.RootName(root), Err: fmt.Errorf("%w (a root key is never deleted)", registry.ERROR_ACCESS_DENIED)}
-	}
-	if err == nil {
-		err = s.DeleteTree(root, rest)
-	}
 	if err != nil {
-		registryError(w, err)
-		return
+		return nil, err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	if rest == "" {
+		return nil, &registry.OpError{Op: "delete tree", Key: registry.RootName(root), Err: fmt.Errorf("%w (a root key is never deleted)", registry.ERROR_ACCESS_DENIED)}
+	}
+	return nil, s.DeleteTree(root, rest)
 }
 
-func (h *registryRoutes) getValue(w http.ResponseWriter, r *http.Request) {
-	s := h.session(r)
-	defer s.Close()
-	k, err := h.open(s, r, registry.KEY_QUERY_VALUE)
-	if err != nil {
-		registryError(w, err)
-		return
-	}
+func (h *registryRoutes) getValue(s *registry.Session, k registry.Handle, r *http.Request) (any, error) {
 	name := r.URL.Query().Get("name")
 	typ, data, err := s.QueryValue(k, name)
 	if err != nil {
-		registryError(w, err)
-		return
+		return nil, err
 	}
-	WriteJSON(w, http.StatusOK, RegistryValue{Name: name, Type: typ, Data: data})
+	return wire.RegistryValue{Name: name, Type: typ, Data: data}, nil
 }
 
-func (h *registryRoutes) setValue(w http.ResponseWriter, r *http.Request) {
-	var in RegistryValue
+func (h *registryRoutes) setValue(s *registry.Session, r *http.Request) (any, error) {
+	var in wire.RegistryValue
 	if err := ReadJSON(r, &in); err != nil {
-		WriteError(w, err)
-		return
+		return nil, err
 	}
-	s := h.session(r)
-	defer s.Close()
 	k, err := s.OpenPathAccess(in.Path, 0, registry.KEY_SET_VALUE)
-	if err == nil {
-		err = s.SetValue(k, in.Name, in.Type, in.Data)
-	}
 	if err != nil {
-		registryError(w, err)
-		return
+		return nil, err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return nil, s.SetValue(k, in.Name, in.Type, in.Data)
 }
 
-func (h *registryRoutes) deleteValue(w http.ResponseWriter, r *http.Request) {
-	s := h.session(r)
-	defer s.Close()
-	k, err := h.open(s, r, registry.KEY_SET_VALUE)
-	if err == nil {
-		err = s.DeleteValue(k, r.URL.Query().Get("name"))
-	}
-	if err != nil {
-		registryError(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+func (h *registryRoutes) deleteValue(s *registry.Session, k registry.Handle, r *http.Request) (any, error) {
+	return nil, s.DeleteValue(k, r.URL.Query().Get("name"))
 }
 
 func boolParam(r *http.Request, name string) bool {
@@ -345,18 +274,10 @@ func boolParam(r *http.Request, name string) bool {
 	return b
 }
 
-func (h *registryRoutes) handles(w http.ResponseWriter, r *http.Request) {
-	s := h.session(r)
-	defer s.Close()
-	k, err := h.open(s, r, registry.KEY_QUERY_VALUE)
-	if err != nil {
-		registryError(w, err)
-		return
-	}
+func (h *registryRoutes) handles(s *registry.Session, k registry.Handle, r *http.Request) (any, error) {
 	hs, err := s.Handles(k, boolParam(r, "subtree"))
 	if err != nil {
-		registryError(w, err)
-		return
+		return nil, err
 	}
 	// The request's own handle is not one the caller wants to see.
 	out := apiHandles(hs)[:0:0]
@@ -365,7 +286,7 @@ func (h *registryRoutes) handles(w http.ResponseWriter, r *http.Request) {
 			out = append(out, x)
 		}
 	}
-	WriteJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 func (h *registryRoutes) watch(w http.ResponseWriter, r *http.Request) {
@@ -388,7 +309,7 @@ func (h *registryRoutes) watch(w http.ResponseWriter, r *http.Request) {
 	_ = rc.Flush()
 	enc := json.NewEncoder(w)
 	for c := range ch {
-		rch := RegistryChange{Key: c.Key, Filter: c.Filter}
+		rch := wire.RegistryChange{Key: c.Key, Filter: c.Filter}
 		if c.HasValue {
 			rch.Value = &c.Value
 		}
@@ -432,68 +353,42 @@ func readHive(r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
-func (h *registryRoutes) restore(w http.ResponseWriter, r *http.Request) {
+func (h *registryRoutes) restore(s *registry.Session, r *http.Request) (any, error) {
 	hive, err := readHive(r)
 	if err != nil {
-		WriteError(w, err)
-		return
+		return nil, err
 	}
-	s := h.session(r)
-	defer s.Close()
 	k, err := h.open(s, r, registry.KEY_ALL_ACCESS)
-	if err == nil {
-		var flags uint32
-		if boolParam(r, "force") {
-			flags = registry.REG_FORCE_RESTORE
-		}
-		err = regipc.RestoreHive(r.Context(), s, k, hive, flags)
-	}
 	if err != nil {
-		registryError(w, err)
-		return
+		return nil, err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	var flags uint32
+	if boolParam(r, "force") {
+		flags = registry.REG_FORCE_RESTORE
+	}
+	return nil, regipc.RestoreHive(r.Context(), s, k, hive, flags)
 }
 
-func (h *registryRoutes) load(w http.ResponseWriter, r *http.Request) {
+func (h *registryRoutes) load(s *registry.Session, r *http.Request) (any, error) {
 	hive, err := readHive(r)
 	if err != nil {
-		WriteError(w, err)
-		return
+		return nil, err
 	}
-	s := h.session(r)
-	defer s.Close()
 	root, name, err := registry.ParsePath(r.URL.Query().Get("path"))
-	if err == nil {
-		err = regipc.LoadHive(s, root, name, hive, h.loadDir)
-	}
 	if err != nil {
-		registryError(w, err)
-		return
+		return nil, err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return nil, regipc.LoadHive(s, root, name, hive, h.loadDir)
 }
 
-func (h *registryRoutes) unload(w http.ResponseWriter, r *http.Request) {
-	s := h.session(r)
-	defer s.Close()
+func (h *registryRoutes) unload(s *registry.Session, r *http.Request) (any, error) {
 	root, name, err := registry.ParsePath(r.URL.Query().Get("path"))
-	if err == nil {
-		err = regipc.UnloadHive(s, root, name, h.loadDir)
-	}
 	if err != nil {
-		registryError(w, err)
-		return
+		return nil, err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return nil, regipc.UnloadHive(s, root, name, h.loadDir)
 }
 
-func (h *registryRoutes) flush(w http.ResponseWriter, r *http.Request) {
-	s := h.session(r)
-	defer s.Close()
-	if err := s.Flush(r.Context(), registry.HKEY_LOCAL_MACHINE); err != nil {
-		registryError(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+func (h *registryRoutes) flush(s *registry.Session, r *http.Request) (any, error) {
+	return nil, s.Flush(r.Context(), registry.HKEY_LOCAL_MACHINE)
 }

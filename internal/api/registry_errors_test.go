@@ -7,8 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 )
 
 // TestRegistryRouteErrors: every failure of the registry routes is a JSON error with
@@ -41,7 +40,7 @@ func TestRegistryRouteErrors(t *testing.T) {
 		{"delete a missing key", "DELETE", "/v1/registry/key" + q("path", `HKLM\SOFTWARE\Nope`), nil, 404, 2, `registry: delete tree HKEY_LOCAL_MACHINE\SOFTWARE\Nope: The system cannot find the file specified.`},
 		{"get a missing value", "GET", "/v1/registry/value" + q("path", `HKLM\SOFTWARE\E`, "name", "nope"), nil, 404, 2, `registry: query value HKEY_LOCAL_MACHINE\SOFTWARE\E value "nope": The system cannot find the file specified.`},
 		{"set a value with a bad body", "PUT", "/v1/registry/value", []byte("[]"), 400, 87, "bad request body: json: cannot unmarshal array"},
-		{"set a value on a missing key", "PUT", "/v1/registry/value", api.RegistryValue{Path: `HKLM\SOFTWARE\Nope`, Name: "v", Type: 1}, 404, 2, `registry: open HKEY_LOCAL_MACHINE\SOFTWARE\Nope: The system cannot find the file specified.`},
+		{"set a value on a missing key", "PUT", "/v1/registry/value", wire.RegistryValue{Path: `HKLM\SOFTWARE\Nope`, Name: "v", Type: 1}, 404, 2, `registry: open HKEY_LOCAL_MACHINE\SOFTWARE\Nope: The system cannot find the file specified.`},
 		{"delete a missing value", "DELETE", "/v1/registry/value" + q("path", `HKLM\SOFTWARE\E`, "name", "nope"), nil, 404, 2, `registry: delete value HKEY_LOCAL_MACHINE\SOFTWARE\E value "nope": The system cannot find the file specified.`},
 		{"handles of a missing key", "GET", "/v1/registry/handles" + q("path", `HKLM\SOFTWARE\Nope`), nil, 404, 2, `registry: open HKEY_LOCAL_MACHINE\SOFTWARE\Nope: The system cannot find the file specified.`},
 		{"watch a missing key", "GET", "/v1/registry/watch" + q("path", `HKLM\SOFTWARE\Nope`), nil, 404, 2, `registry: open HKEY_LOCAL_MACHINE\SOFTWARE\Nope: The system cannot find the file specified.`},
@@ -55,9 +54,9 @@ func TestRegistryRouteErrors(t *testing.T) {
 		{"unload a missing key", "POST", "/v1/registry/unload" + q("path", `HKLM\Nope`), nil, 404, 2, `registry: unload HKEY_LOCAL_MACHINE\Nope: The system cannot find the file specified.`},
 	} {
 		err := c.Do(ctx, tc.method, tc.path, tc.body, nil)
-		var ae *api.Error
+		var ae *wire.Error
 		if !errors.As(err, &ae) {
-			t.Errorf("%s: %v, want an *api.Error", tc.name, err)
+			t.Errorf("%s: %v, want an *wire.Error", tc.name, err)
 			continue
 		}
 		if ae.Status != tc.status || ae.Code != tc.code || !strings.Contains(ae.Message, tc.message) {

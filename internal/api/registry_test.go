@@ -11,10 +11,12 @@ import (
 	"testing"
 
 	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/registry"
 )
 
-func registryAPI(t *testing.T) (*api.Client, *registry.Registry) {
+func registryAPI(t *testing.T) (*client.Client, *registry.Registry) {
 	t.Helper()
 	reg := registry.OpenMemory(registry.Options{})
 	t.Cleanup(func() { reg.Close() })
@@ -22,7 +24,7 @@ func registryAPI(t *testing.T) (*api.Client, *registry.Registry) {
 	api.RegisterRegistry(srv, reg, t.TempDir())
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return api.NewClient(ts.URL, "tok", nil), reg
+	return client.New(ts.URL, "tok", nil), reg
 }
 
 func TestRegistryRoutes(t *testing.T) {
@@ -41,38 +43,38 @@ func TestRegistryRoutes(t *testing.T) {
 	if err := c.Do(ctx, http.MethodPost, "/v1/registry/key", map[string]string{"path": path}, &created); err != nil || !created.Created {
 		t.Fatalf("create: %v %v", created, err)
 	}
-	val := api.RegistryValue{Path: path, Name: "Port", Type: 4, Data: []byte{25, 0, 0, 0}}
+	val := wire.RegistryValue{Path: path, Name: "Port", Type: 4, Data: []byte{25, 0, 0, 0}}
 	if err := c.Do(ctx, http.MethodPut, "/v1/registry/value", val, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Do(ctx, http.MethodPost, "/v1/registry/flush", nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	var key api.RegistryKey
+	var key wire.RegistryKey
 	if err := c.Do(ctx, http.MethodGet, "/v1/registry/key?"+q("path", `HKEY_LOCAL_MACHINE\SYSTEM\ControlSet001\Services\X`), nil, &key); err != nil {
 		t.Fatal(err)
 	}
 	if len(key.Values) != 1 || key.Values[0].Name != "Port" || key.Values[0].Data[0] != 25 || len(key.Subkeys) != 0 {
 		t.Errorf("key through the link's target: %+v", key)
 	}
-	var v api.RegistryValue
+	var v wire.RegistryValue
 	if err := c.Do(ctx, http.MethodGet, "/v1/registry/value?"+q("path", path, "name", "port"), nil, &v); err != nil || v.Type != 4 {
 		t.Errorf("value: %+v, %v", v, err)
 	}
 
 	// Missing keys and values are 404 with ERROR_FILE_NOT_FOUND.
 	err := c.Do(ctx, http.MethodGet, "/v1/registry/key?"+q("path", `HKLM\SOFTWARE\Nope`), nil, &key)
-	var ae *api.Error
+	var ae *wire.Error
 	if !errors.As(err, &ae) || ae.Status != http.StatusNotFound || ae.Code != 2 {
 		t.Errorf("missing key: %v", err)
 	}
-	if err := c.Do(ctx, http.MethodGet, "/v1/registry/value?"+q("path", path, "name", "nope"), nil, &v); !api.IsCode(err, 2) {
+	if err := c.Do(ctx, http.MethodGet, "/v1/registry/value?"+q("path", path, "name", "nope"), nil, &v); !wire.IsCode(err, 2) {
 		t.Errorf("missing value: %v", err)
 	}
-	if err := c.Do(ctx, http.MethodGet, "/v1/registry/key?"+q("path", `HKCU\Software`), nil, &key); !api.IsCode(err, uint32(registry.ERROR_BADKEY)) {
+	if err := c.Do(ctx, http.MethodGet, "/v1/registry/key?"+q("path", `HKCU\Software`), nil, &key); !wire.IsCode(err, uint32(registry.ERROR_BADKEY)) {
 		t.Errorf("unknown root: %v", err)
 	}
-	if err := c.Do(ctx, http.MethodDelete, "/v1/registry/key?"+q("path", "HKLM"), nil, nil); !api.IsCode(err, 5) {
+	if err := c.Do(ctx, http.MethodDelete, "/v1/registry/key?"+q("path", "HKLM"), nil, nil); !wire.IsCode(err, 5) {
 		t.Errorf("deleting a root: %v", err)
 	}
 
@@ -83,7 +85,7 @@ func TestRegistryRoutes(t *testing.T) {
 	if _, err := s.OpenPath(`HKLM\SYSTEM\ControlSet001\Services\X`); err != nil {
 		t.Fatal(err)
 	}
-	var hs []api.RegistryHandle
+	var hs []wire.RegistryHandle
 	if err := c.Do(ctx, http.MethodGet, "/v1/registry/handles?"+q("path", path, "subtree", "1"), nil, &hs); err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +100,7 @@ func TestRegistryRoutes(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Status != http.StatusConflict || ae.Code != 5 {
 		t.Fatalf("restore with a holder: %v", err)
 	}
-	var inUse api.RegistryInUse
+	var inUse wire.RegistryInUse
 	if err := json.Unmarshal(ae.Detail, &inUse); err != nil || len(inUse.Holders) != 1 || inUse.Holders[0].Exe != "winlogon" {
 		t.Errorf("restore conflict detail: %s (%v)", ae.Detail, err)
 	}
@@ -112,7 +114,7 @@ func TestRegistryRoutes(t *testing.T) {
 	if err := c.Do(ctx, http.MethodDelete, "/v1/registry/key?"+q("path", path), nil, nil); err != nil {
 		t.Error(err)
 	}
-	if err := c.Do(ctx, http.MethodGet, "/v1/registry/key?"+q("path", path), nil, &key); !api.IsCode(err, 2) {
+	if err := c.Do(ctx, http.MethodGet, "/v1/registry/key?"+q("path", path), nil, &key); !wire.IsCode(err, 2) {
 		t.Errorf("deleted key: %v", err)
 	}
 }
@@ -138,9 +140,9 @@ func TestRegistryHoldersNameTheCaller(t *testing.T) {
 	t.Cleanup(func() { reg.Close() })
 	srv := api.New(api.ServerOptions{NodeName: "N1", NodeToken: "n1-secret"})
 	srv.SetAuthenticator(tokens{
-		"ops-secret": {Name: "ops", Level: api.LevelFull},
-		"mon-secret": {Name: "monitoring", Level: api.LevelReadOnly},
-		"n2-secret":  {Name: "node:N2", Level: api.LevelFull, Node: true},
+		"ops-secret": {Name: "ops", Level: wire.LevelFull},
+		"mon-secret": {Name: "monitoring", Level: wire.LevelReadOnly},
+		"n2-secret":  {Name: "node:N2", Level: wire.LevelFull, Node: true},
 	})
 	api.RegisterRegistry(srv, reg, t.TempDir())
 	ts := httptest.NewServer(srv)
@@ -155,7 +157,7 @@ func TestRegistryHoldersNameTheCaller(t *testing.T) {
 	if _, _, err := root.CreatePath(parent+`\ByRoot`, registry.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	ops := api.NewClient(ts.URL, "ops-secret", nil)
+	ops := client.New(ts.URL, "ops-secret", nil)
 	if err := ops.Do(ctx, http.MethodPost, "/v1/registry/key", map[string]string{"path": parent + `\ByToken`}, nil); err != nil {
 		t.Fatalf("create with a Full token: %v", err)
 	}
@@ -223,8 +225,8 @@ func TestRegistryHoldersNameTheCaller(t *testing.T) {
 			}
 		}
 	}
-	var hs []api.RegistryHandle
-	if err := api.NewClient(ts.URL, "mon-secret", nil).Do(ctx, http.MethodGet, "/v1/registry/handles?"+url.Values{"path": {parent}}.Encode(), nil, &hs); err != nil {
+	var hs []wire.RegistryHandle
+	if err := client.New(ts.URL, "mon-secret", nil).Do(ctx, http.MethodGet, "/v1/registry/handles?"+url.Values{"path": {parent}}.Encode(), nil, &hs); err != nil {
 		t.Fatal(err)
 	}
 	var listed []holder

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"wolfpack/internal/api/wire"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -80,7 +81,7 @@ func (a *Access) UnmarshalText(b []byte) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("api: no route access %q", Clip(string(b)))
+	return fmt.Errorf("api: no route access %q", wire.Clip(string(b)))
 }
 
 // Route is a registered route: its pattern, who may call it and how large a body it takes
@@ -182,17 +183,9 @@ func New(o ServerOptions) *Server {
 	})
 	s.Handle("GET /v1/whoami", func(w http.ResponseWriter, r *http.Request) {
 		c, _ := CallerFrom(r.Context())
-		WriteJSON(w, http.StatusOK, Whoami{Name: c.Name, Level: c.Level, Node: o.NodeName})
+		WriteJSON(w, http.StatusOK, wire.Whoami{Name: c.Name, Level: c.Level, Node: o.NodeName})
 	})
 	return s
-}
-
-// Whoami is the answer of GET /v1/whoami: the caller's token name and level, and the
-// node that answered (the web console shows actions to Full tokens only).
-type Whoami struct {
-	Name  string `json:"name"`
-	Level Level  `json:"level"`
-	Node  string `json:"node"`
 }
 
 // SetAuthenticator makes the server accept the tokens a answers for, besides the node's
@@ -277,7 +270,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt == nil || rt.Access != AccessPublic && rt.Access != AccessAsset {
 		c, err := s.authenticate(r)
 		if err != nil {
-			var ae *Error
+			var ae *wire.Error
 			if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
 				rec.Header().Set("WWW-Authenticate", `Bearer realm="wolfpack"`)
 			}
@@ -305,14 +298,14 @@ func (s *Server) logRequest(r *http.Request, pattern string, c Caller, status in
 		slog.String("remote", r.RemoteAddr),
 	}
 	if on := r.Header.Get(forwardedHeader); on != "" && c.Node {
-		attrs = append(attrs, slog.String("on_behalf_of", Clip(on)))
+		attrs = append(attrs, slog.String("on_behalf_of", wire.Clip(on)))
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "api request", attrs...)
 }
 
 // errUnauthorized is the answer to a request without a valid token. It never says which
 // of "missing", "unknown" or "revoked" it was.
-var errUnauthorized = &Error{Status: http.StatusUnauthorized, Code: 5, Message: "missing or wrong bearer token"}
+var errUnauthorized = &wire.Error{Status: http.StatusUnauthorized, Code: 5, Message: "missing or wrong bearer token"}
 
 func (s *Server) authenticate(r *http.Request) (Caller, error) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -320,7 +313,7 @@ func (s *Server) authenticate(r *http.Request) (Caller, error) {
 		return Caller{}, errUnauthorized
 	}
 	if s.nodeToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.nodeToken)) == 1 {
-		return Caller{Name: s.nodeName, Level: LevelFull, Node: true}, nil
+		return Caller{Name: s.nodeName, Level: wire.LevelFull, Node: true}, nil
 	}
 	box := s.auth.Load()
 	if box == nil {
@@ -334,7 +327,7 @@ func (s *Server) authenticate(r *http.Request) (Caller, error) {
 		return Caller{}, errUnauthorized
 	default:
 		s.log.Warn("cannot check an API token", "err", err)
-		return Caller{}, &Error{Status: http.StatusServiceUnavailable, Code: 1450, // ERROR_NO_SYSTEM_RESOURCES
+		return Caller{}, &wire.Error{Status: http.StatusServiceUnavailable, Code: 1450, // ERROR_NO_SYSTEM_RESOURCES
 			Message: "cannot check the bearer token now (the cluster database is out of reach); the node's own token still works"}
 	}
 }
@@ -344,7 +337,7 @@ func (s *Server) guard(rt *Route, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rt.Access == AccessWrite {
 			c, _ := CallerFrom(r.Context())
-			if c.Level < LevelFull {
+			if c.Level < wire.LevelFull {
 				WriteError(w, accessDenied(c))
 				return
 			}
@@ -360,9 +353,9 @@ func (s *Server) guard(rt *Route, h http.HandlerFunc) http.Handler {
 }
 
 // accessDenied is the answer to a write by a token below Full.
-func accessDenied(c Caller) *Error {
-	return &Error{Status: http.StatusForbidden, Code: 5, // ERROR_ACCESS_DENIED
-		Message: fmt.Sprintf("access denied: token '%s' has %s access; this request needs Full", Clip(c.Name), c.Level)}
+func accessDenied(c Caller) *wire.Error {
+	return &wire.Error{Status: http.StatusForbidden, Code: 5, // ERROR_ACCESS_DENIED
+		Message: fmt.Sprintf("access denied: token '%s' has %s access; this request needs Full", wire.Clip(c.Name), c.Level)}
 }
 
 // admitBody refuses a body over the route's limit and waits for room in the server's
@@ -389,7 +382,7 @@ func (s *Server) admitBody(w http.ResponseWriter, r *http.Request, rt *Route) (r
 	defer cancel()
 	if err := s.bodies.Acquire(ctx, n); err != nil {
 		w.Header().Set("Retry-After", "5")
-		return nil, &Error{Status: http.StatusServiceUnavailable, Code: 1450, // ERROR_NO_SYSTEM_RESOURCES
+		return nil, &wire.Error{Status: http.StatusServiceUnavailable, Code: 1450, // ERROR_NO_SYSTEM_RESOURCES
 			Message: "server busy: too many large request bodies at once; try again"}
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
@@ -408,8 +401,8 @@ func (s *Server) admitBody(w http.ResponseWriter, r *http.Request, rt *Route) (r
 // is done (admitBody).
 const largeBody = 8 << 20
 
-func bodyTooLarge(limit int64) *Error {
-	return &Error{Status: http.StatusRequestEntityTooLarge, Code: 87,
+func bodyTooLarge(limit int64) *wire.Error {
+	return &wire.Error{Status: http.StatusRequestEntityTooLarge, Code: 87,
 		Message: fmt.Sprintf("request body too large: this route takes at most %d bytes", limit)}
 }
 

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"wolfpack/internal/api/wire"
 )
 
 // fakeTokens is an Authenticator with fixed tokens.
@@ -29,7 +30,7 @@ func (f fakeTokens) Authenticate(_ context.Context, tok string) (Caller, error) 
 	return c, nil
 }
 
-func request(t *testing.T, url, token, method, path string, body io.Reader, length int64) (int, Error, string) {
+func request(t *testing.T, url, token, method, path string, body io.Reader, length int64) (int, wire.Error, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, url+path, body)
 	if err != nil {
@@ -47,7 +48,7 @@ func request(t *testing.T, url, token, method, path string, body io.Reader, leng
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	var ae Error
+	var ae wire.Error
 	_ = json.Unmarshal(b, &ae)
 	return resp.StatusCode, ae, string(b)
 }
@@ -59,7 +60,7 @@ func request(t *testing.T, url, token, method, path string, body io.Reader, leng
 func TestServerAccess(t *testing.T) {
 	var logs bytes.Buffer
 	s := New(ServerOptions{NodeName: "N1", NodeToken: "node-secret", Log: slog.New(slog.NewTextHandler(&logs, nil))})
-	s.SetAuthenticator(fakeTokens{"ro": {Name: "viewer", Level: LevelReadOnly}, "rw": {Name: "admin", Level: LevelFull}})
+	s.SetAuthenticator(fakeTokens{"ro": {Name: "viewer", Level: wire.LevelReadOnly}, "rw": {Name: "admin", Level: wire.LevelFull}})
 	var writes atomic.Int32
 	s.Handle("GET /v1/things/{name}", func(w http.ResponseWriter, r *http.Request) {
 		c, _ := CallerFrom(r.Context())
@@ -75,7 +76,7 @@ func TestServerAccess(t *testing.T) {
 	})
 	s.HandleUnauthenticated("POST /v1/hello", func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer join-secret" {
-			WriteError(w, &Error{Status: http.StatusUnauthorized, Code: 5, Message: "wrong join token"})
+			WriteError(w, &wire.Error{Status: http.StatusUnauthorized, Code: 5, Message: "wrong join token"})
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -193,7 +194,7 @@ func TestServerBodyLimits(t *testing.T) {
 	}
 	// Quoting: an unknown field of 100 KB is quoted by 64 bytes at most.
 	st, ae, body = request(t, hs.URL, "tok", "POST", "/v1/small", strings.NewReader(`{"`+strings.Repeat("Q", 100000)+`":1}`), -1)
-	if st != http.StatusBadRequest || strings.Count(ae.Message, "Q") > MaxEcho || len(body) > 300 {
+	if st != http.StatusBadRequest || strings.Count(ae.Message, "Q") > wire.MaxEcho || len(body) > 300 {
 		t.Errorf("unknown 100 KB field: %d %s", st, body)
 	}
 
@@ -229,7 +230,7 @@ func TestClip(t *testing.T) {
 		{strings.Repeat("a", 65), strings.Repeat("a", 64) + "…"},
 		{strings.Repeat("a", 63) + "é" + "b", strings.Repeat("a", 63) + "…"}, // é would straddle byte 64
 	} {
-		if got := Clip(tc.in); got != tc.want {
+		if got := wire.Clip(tc.in); got != tc.want {
 			t.Errorf("Clip(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}

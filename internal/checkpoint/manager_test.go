@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/eventlog"
 )
 
@@ -494,9 +495,9 @@ func TestPolicyOf(t *testing.T) {
 	}
 }
 
-func TestTypeProperties(t *testing.T) {
-	got := TypeProperties(map[string]string{"CommandLine": "x", "restorefailureaction": "Force", "CheckpointHistory": "3", "RestoreRetryTimeout": "1"})
-	if len(got) != 1 || got["CommandLine"] != "x" {
-		t.Fatalf("TypeProperties = %v", got)
+// TestDefaultHistory holds the property's default to the cluster database's.
+func TestDefaultHistory(t *testing.T) {
+	if DefaultHistory != clusterdb.DefaultCheckpointHistory {
+		t.Fatalf("CheckpointHistory's default is %d, the cluster database's %d", DefaultHistory, clusterdb.DefaultCheckpointHistory)
 	}
 }

@@ -2,22 +2,18 @@ package checkpoint
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 )
 
-// Service answers the checkpoint routes of the API (api.CheckpointService) on one node:
+// Service answers the checkpoint routes of the API (internal/api's CheckpointService) on one node:
 // the administrator's edits of a resource's checkpoint list, the history, diff and
 // rollback of versions, and, on the node that runs the resource, restore and verify.
 type Service struct {
@@ -27,8 +23,6 @@ type Service struct {
 	Manager *Manager
 	Log     *slog.Logger
 }
-
-var _ api.CheckpointService = (*Service)(nil)
 
 // Windows' error numbers the routes answer with.
 const (
@@ -42,7 +36,7 @@ const (
 func (s *Service) resource(ctx context.Context, name string) (clusterdb.Resource, error) {
 	r, _, err := s.DB.Resource(ctx, name)
 	if errors.Is(err, clusterdb.ErrNotFound) {
-		return r, api.NotFound(errResourceNotFound, "The cluster resource could not be found: %s.", api.Clip(name))
+		return r, wire.NotFound(errResourceNotFound, "The cluster resource could not be found: %s.", wire.Clip(name))
 	}
 	return r, err
 }
@@ -54,18 +48,18 @@ func findKey(r clusterdb.Resource, key string) (string, error) {
 			return k, nil
 		}
 	}
-	return "", api.NotFound(errFileNotFound, "%s is not a registry checkpoint of resource %s.", api.Clip(key), r.Name)
+	return "", wire.NotFound(errFileNotFound, "%s is not a registry checkpoint of resource %s.", wire.Clip(key), r.Name)
 }
 
 // List returns each checkpointed key with its newest version.
-func (s *Service) List(ctx context.Context, resource string) ([]api.CheckpointInfo, error) {
+func (s *Service) List(ctx context.Context, resource string) ([]wire.CheckpointInfo, error) {
 	r, err := s.resource(ctx, resource)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]api.CheckpointInfo, 0, len(r.Checkpoints))
+	out := make([]wire.CheckpointInfo, 0, len(r.Checkpoints))
 	for _, k := range r.Checkpoints {
-		info := api.CheckpointInfo{Key: k}
+		info := wire.CheckpointInfo{Key: k}
 		m, _, err := s.Store.Meta(ctx, r.Name, k)
 		switch {
 		case err == nil:
@@ -86,13 +80,13 @@ func ValidKey(key string) error {
 	up := strings.ToUpper(key)
 	switch {
 	case key == "":
-		return api.BadRequest("the registry key is empty")
+		return wire.BadRequest("the registry key is empty")
 	case strings.HasPrefix(key, `\`) || strings.HasSuffix(key, `\`) || strings.Contains(key, `\\`):
-		return api.BadRequest("registry key %q: give the path relative to HKEY_LOCAL_MACHINE, without leading or trailing backslashes", api.Clip(key))
+		return wire.BadRequest("registry key %q: give the path relative to HKEY_LOCAL_MACHINE, without leading or trailing backslashes", wire.Clip(key))
 	case strings.HasPrefix(up, `HKEY_`) || strings.HasPrefix(up, `HKLM\`) || up == "HKLM":
-		return api.BadRequest("registry key %q: give the path relative to HKEY_LOCAL_MACHINE (e.g. SYSTEM\\CurrentControlSet\\Services\\X)", api.Clip(key))
+		return wire.BadRequest("registry key %q: give the path relative to HKEY_LOCAL_MACHINE (e.g. SYSTEM\\CurrentControlSet\\Services\\X)", wire.Clip(key))
 	case len(key) > 4096:
-		return api.BadRequest("registry key longer than 4096 characters")
+		return wire.BadRequest("registry key longer than 4096 characters")
 	}
 	return nil
 }
@@ -112,7 +106,7 @@ const (
 // and captures the new keys.
 func (s *Service) Add(ctx context.Context, resource string, keys []string, force bool) error {
 	if len(keys) == 0 {
-		return api.BadRequest("no registry key given")
+		return wire.BadRequest("no registry key given")
 	}
 	for _, k := range keys {
 		if err := ValidKey(k); err != nil {
@@ -137,8 +131,8 @@ func (s *Service) Add(ctx context.Context, resource string, keys []string, force
 		for i, k := range keys {
 			if slices.ContainsFunc(r.Checkpoints, func(o string) bool { return strings.EqualFold(o, k) }) ||
 				slices.ContainsFunc(keys[:i], func(o string) bool { return strings.EqualFold(o, k) }) {
-				return &api.Error{Status: http.StatusConflict, Code: errAlreadyExists,
-					Message: fmt.Sprintf("Cannot create a file when that file already exists: %s is already a registry checkpoint of %s.", api.Clip(k), r.Name)}
+				return &wire.Error{Status: wire.StatusConflict, Code: errAlreadyExists,
+					Message: fmt.Sprintf("Cannot create a file when that file already exists: %s is already a registry checkpoint of %s.", wire.Clip(k), r.Name)}
 			}
 			for _, o := range all {
 				others := o.Checkpoints
@@ -147,9 +141,9 @@ func (s *Service) Add(ctx context.Context, resource string, keys []string, force
 				}
 				for _, ok := range append(slices.Clone(others), keysOf(o, *r, keys[:i])...) {
 					if rel := s.overlap(k, ok); rel != "" {
-						return &api.Error{Status: http.StatusConflict, Code: errInvalidParameter,
+						return &wire.Error{Status: wire.StatusConflict, Code: errInvalidParameter,
 							Message: fmt.Sprintf("The parameter is incorrect. (%s %s %s, a registry checkpoint of resource '%s': the restore of one would overwrite the other)",
-								api.Clip(k), rel, api.Clip(ok), o.Name)}
+								wire.Clip(k), rel, wire.Clip(ok), o.Name)}
 					}
 				}
 			}
@@ -198,9 +192,9 @@ func (s *Service) overlap(a, b string) string {
 // checkSize refuses, without force, a key that restoring would make a big overwrite.
 func (s *Service) checkSize(key string) error {
 	tooBig := func(what string) error {
-		return &api.Error{Status: http.StatusConflict, Code: errInvalidParameter,
+		return &wire.Error{Status: wire.StatusConflict, Code: errInvalidParameter,
 			Message: fmt.Sprintf("The parameter is incorrect. (%s %s: restoring it on the next node overwrites everything under it there; add it with /force if that is meant)",
-				api.Clip(key), what)}
+				wire.Clip(key), what)}
 	}
 	if !strings.Contains(key, `\`) {
 		return tooBig("is a whole hive root")
@@ -252,8 +246,8 @@ func (s *Service) Remove(ctx context.Context, resource string, keys []string) er
 	return nil
 }
 
-func apiVersion(v clusterdb.CheckpointVersion) api.CheckpointVersion {
-	return api.CheckpointVersion{Number: v.Number, Time: v.Time, Node: v.Node, Size: v.Size, Hash: v.Hash, RolledBackFrom: v.RolledBackFrom}
+func apiVersion(v clusterdb.CheckpointVersion) wire.CheckpointVersion {
+	return wire.CheckpointVersion{Number: v.Number, Time: v.Time, Node: v.Node, Size: v.Size, Hash: v.Hash, RolledBackFrom: v.RolledBackFrom}
 }
 
 func noVersion(err error) error {
@@ -263,16 +257,16 @@ func noVersion(err error) error {
 		var ce *clusterdb.CheckpointError
 		if errors.As(err, &ce) {
 			c := *ce
-			c.Key, c.Resource = api.Clip(c.Key), api.Clip(c.Resource)
+			c.Key, c.Resource = wire.Clip(c.Key), wire.Clip(c.Resource)
 			msg = c.Error()
 		}
-		return &api.Error{Status: http.StatusNotFound, Code: errFileNotFound, Message: msg}
+		return &wire.Error{Status: wire.StatusNotFound, Code: errFileNotFound, Message: msg}
 	}
 	return err
 }
 
 // History lists the kept versions of key, oldest first.
-func (s *Service) History(ctx context.Context, resource, key string) ([]api.CheckpointVersion, error) {
+func (s *Service) History(ctx context.Context, resource, key string) ([]wire.CheckpointVersion, error) {
 	r, err := s.resource(ctx, resource)
 	if err != nil {
 		return nil, err
@@ -282,12 +276,12 @@ func (s *Service) History(ctx context.Context, resource, key string) ([]api.Chec
 	}
 	vs, err := s.Store.History(ctx, r.Name, key)
 	if errors.Is(err, clusterdb.ErrNoCheckpoint) {
-		return []api.CheckpointVersion{}, nil
+		return []wire.CheckpointVersion{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	out := make([]api.CheckpointVersion, len(vs))
+	out := make([]wire.CheckpointVersion, len(vs))
 	for i, v := range vs {
 		out[i] = apiVersion(v)
 	}
@@ -295,62 +289,62 @@ func (s *Service) History(ctx context.Context, resource, key string) ([]api.Chec
 }
 
 // Diff returns the .reg text that turns version v1 into version v2 (0: the newest).
-func (s *Service) Diff(ctx context.Context, resource, key string, v1, v2 int) (api.CheckpointDiff, error) {
+func (s *Service) Diff(ctx context.Context, resource, key string, v1, v2 int) (wire.CheckpointDiff, error) {
 	r, err := s.resource(ctx, resource)
 	if err != nil {
-		return api.CheckpointDiff{}, err
+		return wire.CheckpointDiff{}, err
 	}
 	if key, err = findKey(r, key); err != nil {
-		return api.CheckpointDiff{}, err
+		return wire.CheckpointDiff{}, err
 	}
 	a, da, err := s.Store.Version(ctx, r.Name, key, v1)
 	if err != nil {
-		return api.CheckpointDiff{}, noVersion(fmt.Errorf("version %d: %w", v1, err))
+		return wire.CheckpointDiff{}, noVersion(fmt.Errorf("version %d: %w", v1, err))
 	}
 	b, db, err := s.Store.Version(ctx, r.Name, key, v2)
 	if err != nil {
-		return api.CheckpointDiff{}, noVersion(fmt.Errorf("version %d: %w", v2, err))
+		return wire.CheckpointDiff{}, noVersion(fmt.Errorf("version %d: %w", v2, err))
 	}
 	f, err := Diff(key, da, db)
 	if err != nil {
-		return api.CheckpointDiff{}, err
+		return wire.CheckpointDiff{}, err
 	}
 	text, err := RegText(f)
 	if err != nil {
-		return api.CheckpointDiff{}, err
+		return wire.CheckpointDiff{}, err
 	}
-	return api.CheckpointDiff{Key: key, V1: a.Number, V2: b.Number, Text: text}, nil
+	return wire.CheckpointDiff{Key: key, V1: a.Number, V2: b.Number, Text: text}, nil
 }
 
 // Rollback makes a copy of version v the newest version of key.
-func (s *Service) Rollback(ctx context.Context, resource, key string, v int) (api.CheckpointVersion, error) {
+func (s *Service) Rollback(ctx context.Context, resource, key string, v int) (wire.CheckpointVersion, error) {
 	r, err := s.resource(ctx, resource)
 	if err != nil {
-		return api.CheckpointVersion{}, err
+		return wire.CheckpointVersion{}, err
 	}
 	if key, err = findKey(r, key); err != nil {
-		return api.CheckpointVersion{}, err
+		return wire.CheckpointVersion{}, err
 	}
 	pol, _ := PolicyOf(Resource{Name: r.Name, Private: r.Private})
 	nv, err := s.Store.Rollback(ctx, r.Name, key, v, s.Node, pol.History)
 	if err != nil {
-		return api.CheckpointVersion{}, noVersion(err)
+		return wire.CheckpointVersion{}, noVersion(err)
 	}
 	s.Log.Info("checkpoint rolled back", "resource", r.Name, "key", key, "to", v, "version", nv.Number)
 	return apiVersion(nv), nil
 }
 
 // Locate says which node owns the resource's group and whether the resource is online.
-func (s *Service) Locate(ctx context.Context, resource string) (api.CheckpointOwner, error) {
+func (s *Service) Locate(ctx context.Context, resource string) (wire.CheckpointOwner, error) {
 	r, err := s.resource(ctx, resource)
 	if err != nil {
-		return api.CheckpointOwner{}, err
+		return wire.CheckpointOwner{}, err
 	}
 	o, err := s.DB.Owner(ctx, r.Group)
 	if err != nil {
-		return api.CheckpointOwner{}, err
+		return wire.CheckpointOwner{}, err
 	}
-	own := api.CheckpointOwner{Node: o.Node, Local: o.Node != "" && strings.EqualFold(o.Node, s.Node)}
+	own := wire.CheckpointOwner{Node: o.Node, Local: o.Node != "" && strings.EqualFold(o.Node, s.Node)}
 	if own.Local {
 		own.Online = s.Manager.Running(r.Name)
 		return own, nil
@@ -361,41 +355,37 @@ func (s *Service) Locate(ctx context.Context, resource string) (api.CheckpointOw
 	if n, _, err := s.DB.Node(ctx, o.Node); err == nil {
 		own.API = n.API
 	}
-	resp, err := s.DB.Client().Get(ctx, clusterdb.ResourceStateKey(r.Name))
-	if err == nil && len(resp.Kvs) == 1 {
-		var st clusterdb.ResourceState
-		if json.Unmarshal(resp.Kvs[0].Value, &st) == nil {
-			own.Online = st.State == clusterdb.StateOnline
-		}
+	if st, ok, err := s.DB.ResourceState(ctx, r.Name); err == nil && ok {
+		own.Online = st.State == clusterdb.StateOnline
 	}
 	return own, nil
 }
 
 // RestoreLocal restores the newest version of key into the resource running here.
-func (s *Service) RestoreLocal(ctx context.Context, resource, key string) (api.CheckpointVersion, error) {
+func (s *Service) RestoreLocal(ctx context.Context, resource, key string) (wire.CheckpointVersion, error) {
 	v, err := s.Manager.RestoreNow(ctx, resource, key)
 	var iu *KeysInUseError
 	switch {
 	case errors.As(err, &iu):
-		return api.CheckpointVersion{}, &api.Error{Status: http.StatusConflict, Code: errAccessDenied,
+		return wire.CheckpointVersion{}, &wire.Error{Status: wire.StatusConflict, Code: errAccessDenied,
 			Message: "Access is denied: " + iu.Error()}
 	case errors.Is(err, ErrNotOnline):
-		return api.CheckpointVersion{}, &api.Error{Status: http.StatusConflict, Code: 5023, Message: err.Error()} // ERROR_INVALID_STATE, as api expects
+		return wire.CheckpointVersion{}, &wire.Error{Status: wire.StatusConflict, Code: 5023, Message: err.Error()} // ERROR_INVALID_STATE, as api expects
 	case err != nil:
-		return api.CheckpointVersion{}, noVersion(err)
+		return wire.CheckpointVersion{}, noVersion(err)
 	}
 	return apiVersion(v), nil
 }
 
 // VerifyLocal compares this node's live subtrees with the newest checkpoints.
-func (s *Service) VerifyLocal(ctx context.Context, resource string) ([]api.CheckpointDrift, error) {
+func (s *Service) VerifyLocal(ctx context.Context, resource string) ([]wire.CheckpointDrift, error) {
 	r, err := s.resource(ctx, resource)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]api.CheckpointDrift, 0, len(r.Checkpoints))
+	out := make([]wire.CheckpointDrift, 0, len(r.Checkpoints))
 	for _, key := range r.Checkpoints {
-		d := api.CheckpointDrift{Key: key, Node: s.Node}
+		d := wire.CheckpointDrift{Key: key, Node: s.Node}
 		live, err := s.Manager.cfg.Registry.Save(ctx, key)
 		if err != nil {
 			return nil, fmt.Errorf("save HKEY_LOCAL_MACHINE\\%s: %w", key, err)
@@ -433,10 +423,9 @@ func (s *Service) RunJanitor(ctx context.Context) {
 	s.sweep(ctx)
 	tick := time.NewTicker(SweepInterval)
 	defer tick.Stop()
-	cli := s.DB.Client()
 	for ctx.Err() == nil {
-		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-		wch := cli.Watch(wctx, clusterdb.ResourcesPrefix, clientv3.WithPrefix(), clientv3.WithFilterPut())
+		wctx, cancel := context.WithCancel(ctx)
+		deleted := s.DB.ResourceDeletions(wctx)
 	watch:
 		for {
 			select {
@@ -444,15 +433,12 @@ func (s *Service) RunJanitor(ctx context.Context) {
 				break watch
 			case <-tick.C:
 				s.sweep(ctx)
-			case wr, ok := <-wch:
-				if !ok || wr.Err() != nil {
+			case name, ok := <-deleted:
+				if !ok {
 					break watch
 				}
-				for _, ev := range wr.Events {
-					name := strings.TrimPrefix(string(ev.Kv.Key), clusterdb.ResourcesPrefix)
-					if err := s.Store.DeleteResource(ctx, name); err != nil && ctx.Err() == nil {
-						s.Log.Warn("cannot delete the checkpoints of a deleted resource", "resource", name, "err", err)
-					}
+				if err := s.Store.DeleteResource(ctx, name); err != nil && ctx.Err() == nil {
+					s.Log.Warn("cannot delete the checkpoints of a deleted resource", "resource", name, "err", err)
 				}
 			}
 		}

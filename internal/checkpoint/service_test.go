@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/pki"
 	"wolfpack/internal/registry"
@@ -20,7 +22,7 @@ import (
 type apiNode struct {
 	*benchNode
 	srv *httptest.Server
-	c   *api.Client
+	c   *client.Client
 }
 
 // The nodes' API servers serve TLS with node certificates of one cluster CA, and
@@ -57,7 +59,7 @@ func newAPINode(t *testing.T, name string, db *clusterdb.DB, store *clusterdb.Ch
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &apiNode{benchNode: n, srv: srv, c: api.NewClient(srv.URL, "secret", roots)}
+	return &apiNode{benchNode: n, srv: srv, c: client.New(srv.URL, "secret", roots)}
 }
 
 func newTestCA(t *testing.T) *pki.CA {
@@ -86,8 +88,8 @@ func TestRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := "/v1/resources/R/checkpoints"
-	var list []api.CheckpointInfo
-	if err := n1.c.Do(ctx, http.MethodPost, base, api.CheckpointKeys{Keys: []string{imcKey}}, &list); err != nil {
+	var list []wire.CheckpointInfo
+	if err := n1.c.Do(ctx, http.MethodPost, base, wire.CheckpointKeys{Keys: []string{imcKey}}, &list); err != nil {
 		t.Fatal(err)
 	}
 	if len(list) != 1 || list[0].Key != imcKey || list[0].Version != 0 {
@@ -97,12 +99,12 @@ func TestRoutes(t *testing.T) {
 		keys []string
 		code uint32
 	}{{[]string{strings.ToUpper(imcKey)}, 183}, {[]string{`\SYSTEM`}, 87}, {[]string{`HKLM\SYSTEM`}, 87}, {nil, 87}} {
-		err := n1.c.Do(ctx, http.MethodPost, base, api.CheckpointKeys{Keys: bad.keys}, nil)
-		if !api.IsCode(err, bad.code) {
+		err := n1.c.Do(ctx, http.MethodPost, base, wire.CheckpointKeys{Keys: bad.keys}, nil)
+		if !wire.IsCode(err, bad.code) {
 			t.Fatalf("add %q: %v, want error %d", bad.keys, err, bad.code)
 		}
 	}
-	if err := n1.c.Do(ctx, http.MethodGet, "/v1/resources/Nope/checkpoints", nil, nil); !api.IsCode(err, 5007) {
+	if err := n1.c.Do(ctx, http.MethodGet, "/v1/resources/Nope/checkpoints", nil, nil); !wire.IsCode(err, 5007) {
 		t.Fatalf("unknown resource: %v", err)
 	}
 
@@ -130,11 +132,11 @@ func TestRoutes(t *testing.T) {
 	if err := n1.c.Do(ctx, http.MethodGet, base, nil, &list); err != nil || list[0].Version != 2 || list[0].Node != "N2" {
 		t.Fatalf("list: %+v, %v", list, err)
 	}
-	var hist []api.CheckpointVersion
+	var hist []wire.CheckpointVersion
 	if err := n1.c.Do(ctx, http.MethodGet, base+"/history?key="+strings.ToLower(imcKey), nil, &hist); err != nil || len(hist) != 2 {
 		t.Fatalf("history: %+v, %v", hist, err)
 	}
-	var d api.CheckpointDiff
+	var d wire.CheckpointDiff
 	if err := n1.c.Do(ctx, http.MethodGet, base+"/diff?key="+imcKey+"&v1=1", nil, &d); err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +145,7 @@ func TestRoutes(t *testing.T) {
 	}
 
 	// Verify asked of N1 is answered by N2, the owner.
-	var drift []api.CheckpointDrift
+	var drift []wire.CheckpointDrift
 	if err := n1.c.Do(ctx, http.MethodGet, base+"/verify", nil, &drift); err != nil {
 		t.Fatal(err)
 	}
@@ -153,8 +155,8 @@ func TestRoutes(t *testing.T) {
 
 	// Rollback asked of N1: version 1 becomes 3 and is restored on N2 at once.
 	n2.prog.CloseKey(h)
-	var rb api.CheckpointRollbackAnswer
-	if err := n1.c.Do(ctx, http.MethodPost, base+"/rollback", api.CheckpointRollback{Key: imcKey, Version: 1}, &rb); err != nil {
+	var rb wire.CheckpointRollbackAnswer
+	if err := n1.c.Do(ctx, http.MethodPost, base+"/rollback", wire.CheckpointRollback{Key: imcKey, Version: 1}, &rb); err != nil {
 		t.Fatal(err)
 	}
 	if !rb.Restored || rb.Node != "N2" || rb.Version.Number != 3 || rb.Version.RolledBackFrom != 1 {
@@ -171,7 +173,7 @@ func TestRoutes(t *testing.T) {
 	if _, err := holder.OpenPath(`HKLM\SYSTEM\ControlSet001\Services\MSExchangeIMC\Parameters`); err != nil {
 		t.Fatal(err)
 	}
-	if err := n1.c.Do(ctx, http.MethodPost, base+"/rollback", api.CheckpointRollback{Key: imcKey, Version: 2}, &rb); err != nil {
+	if err := n1.c.Do(ctx, http.MethodPost, base+"/rollback", wire.CheckpointRollback{Key: imcKey, Version: 2}, &rb); err != nil {
 		t.Fatal(err)
 	}
 	if rb.Restored || !strings.Contains(rb.RestoreError, "winlogon (pid 99") {
@@ -185,7 +187,7 @@ func TestRoutes(t *testing.T) {
 	if _, _, err := store.Latest(ctx, "R", imcKey); err == nil {
 		t.Fatal("versions left after remove")
 	}
-	if err := n1.c.Do(ctx, http.MethodDelete, base+"?key="+imcKey, nil, nil); !api.IsCode(err, 2) {
+	if err := n1.c.Do(ctx, http.MethodDelete, base+"?key="+imcKey, nil, nil); !wire.IsCode(err, 2) {
 		t.Fatalf("remove twice: %v", err)
 	}
 }

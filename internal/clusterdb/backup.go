@@ -54,7 +54,8 @@ var ErrBackup = errors.New("clusterdb: not a complete Wolfpack backup")
 
 // Backup writes a backup to w: an etcd snapshot taken through cli, and the cluster CA.
 // The snapshot goes through a file in tmpDir (the archive needs its size first).
-func Backup(ctx context.Context, cli *clientv3.Client, node string, caCert, caKey []byte, tmpDir string, w io.Writer) (BackupInfo, error) {
+func (db *DB) Backup(ctx context.Context, node string, caCert, caKey []byte, tmpDir string, w io.Writer) (BackupInfo, error) {
+	cli := db.cli
 	info := BackupInfo{Created: time.Now().UTC(), Node: node}
 	f, err := os.CreateTemp(tmpDir, ".backup-*.db")
 	if err != nil {
@@ -207,13 +208,14 @@ func RestoreBackup(file, etcdDir, name, peerURL string) (Restored, error) {
 // cluster it was taken from: its sessions' leases (the nodes' membership keys and the
 // coordinator's election key go with them, so the groups of the old nodes are placed
 // again at once) — except keep, this node's own — and the role requests in flight.
-func ForgetOldCluster(ctx context.Context, cli *clientv3.Client, keep clientv3.LeaseID) error {
+func (db *DB) ForgetOldCluster(ctx context.Context, keep int64) error {
+	cli := db.cli
 	ls, err := cli.Leases(ctx)
 	if err != nil {
 		return fmt.Errorf("clusterdb: leases of the restored database: %w", err)
 	}
 	for _, l := range ls.Leases {
-		if l.ID == keep {
+		if int64(l.ID) == keep {
 			continue
 		}
 		if _, err := cli.Revoke(ctx, l.ID); err != nil && !isLeaseNotFound(err) {

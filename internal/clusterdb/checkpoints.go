@@ -91,7 +91,8 @@ type CheckpointStore struct {
 	ChunkSize int
 }
 
-// NewCheckpointStore returns a store on cli (see DB.Client). The caller keeps cli.
+// NewCheckpointStore returns a store on cli (DB.CheckpointStore gives the DB's). The
+// caller keeps cli.
 func NewCheckpointStore(cli *clientv3.Client) *CheckpointStore {
 	return &CheckpointStore{cli: cli, ChunkSize: DefaultCheckpointChunkSize}
 }
@@ -248,7 +249,7 @@ func (s *CheckpointStore) Put(ctx context.Context, f Fence, resource, key string
 		m.Versions = append(m.Versions, v)
 		ops := []clientv3.Op{clientv3.OpPut(checkpointChunkKey(resource, key, v.Gen, v.Chunks-1), string(last))}
 		ops = append(ops, pruneOps(resource, key, &m, keep)...)
-		ops = append(ops, OpPutJSON(mk, m))
+		ops = append(ops, opPutJSON(mk, m))
 		cmps := append(f.Cmps(), metaCmp(mk, rev))
 		resp, err := s.cli.Txn(ctx).If(cmps...).Then(ops...).Else(
 			clientv3.OpGet(OwnerKey(f.Group)),
@@ -417,7 +418,7 @@ func (s *CheckpointStore) Rollback(ctx context.Context, resource, key string, n 
 		v.Number, v.Time, v.Node, v.RolledBackFrom = m.Next, time.Now().UTC(), node, old.Number
 		m.Next++
 		m.Versions = append(m.Versions, v)
-		ops := append(pruneOps(resource, key, &m, keep), OpPutJSON(mk, m))
+		ops := append(pruneOps(resource, key, &m, keep), opPutJSON(mk, m))
 		resp, err := s.cli.Txn(ctx).If(metaCmp(mk, rev)).Then(ops...).Commit()
 		if err != nil {
 			return v, fmt.Errorf("clusterdb: roll back checkpoint %s of %s: %w", key, resource, err)

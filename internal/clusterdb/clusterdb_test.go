@@ -69,7 +69,7 @@ func TestFencedWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	f1 := Fence{Node: "N1", Group: "G1", Revision: rev1}
-	if _, err := db.FencedTxn(ctx, f1, OpPutJSON(GroupStateKey("G1"), GroupState{State: StateOnline, Node: "N1"})); err != nil {
+	if _, err := db.FencedTxn(ctx, f1, OpPutGroupState("G1", GroupState{State: StateOnline, Node: "N1"})); err != nil {
 		t.Fatalf("owner's write: %v", err)
 	}
 	if _, err := db.SetOwner(ctx, "G1", "N2", 0); !errors.Is(err, ErrConflict) {
@@ -79,7 +79,7 @@ func TestFencedWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.FencedTxn(ctx, f1, OpPutJSON(GroupStateKey("G1"), GroupState{State: StateFailed})); !errors.Is(err, ErrFenced) {
+	if _, err := db.FencedTxn(ctx, f1, OpPutGroupState("G1", GroupState{State: StateFailed})); !errors.Is(err, ErrFenced) {
 		t.Fatalf("old owner's write after the move: %v, want ErrFenced", err)
 	}
 	// Same node, new ownership: the old fence no longer holds either.
@@ -161,7 +161,7 @@ func TestNodeIDsAndRestart(t *testing.T) {
 			t.Fatalf("register %s: ID %d, want %d", name, n.ID, want)
 		}
 	}
-	db.Client().Close()
+	db.cli.Close()
 	e.Close()
 	if !HasData(dir) {
 		t.Fatal("HasData is false after a run")

@@ -16,12 +16,9 @@ type DB struct {
 	cli *clientv3.Client
 }
 
-// New returns a DB on cli. The caller keeps ownership of cli.
+// New returns a DB on cli (a test's own client, typically); the caller keeps ownership of
+// cli. The daemon dials its DB (Dial), which it closes.
 func New(cli *clientv3.Client) *DB { return &DB{cli: cli} }
-
-// Client returns the etcd client, for the packages that keep their own keys under
-// Prefix through this package (internal/clusterdb/checkpoints.go) and for sessions.
-func (db *DB) Client() *clientv3.Client { return db.cli }
 
 // get reads key into v and returns its ModRevision; ErrNotFound when absent.
 func (db *DB) get(ctx context.Context, key string, v any) (int64, error) {
@@ -161,7 +158,7 @@ func (db *DB) newNodeID(ctx context.Context, n Node) (int, error) {
 	} else {
 		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(counterNodeIDKey), "=", counterRev))
 	}
-	tr, err := db.cli.Txn(ctx).If(cmps...).Then(OpPutJSON(NodeKey(n.Name), n), clientv3.OpPut(counterNodeIDKey, fmt.Sprint(id))).Commit()
+	tr, err := db.cli.Txn(ctx).If(cmps...).Then(opPutJSON(NodeKey(n.Name), n), clientv3.OpPut(counterNodeIDKey, fmt.Sprint(id))).Commit()
 	if err != nil {
 		return 0, fmt.Errorf("clusterdb: register node %s: %w", n.Name, err)
 	}
@@ -280,13 +277,13 @@ func (db *DB) CreateGroupWithResources(ctx context.Context, g Group, rs []Resour
 		g.ID = hex.EncodeToString(b[:])
 	}
 	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(GroupKey(g.Name)), "=", 0)}
-	ops := []clientv3.Op{OpPutJSON(GroupKey(g.Name), g)}
+	ops := []clientv3.Op{opPutJSON(GroupKey(g.Name), g)}
 	for _, r := range rs {
 		if keyName(r.Group) != keyName(g.Name) {
 			return fmt.Errorf("clusterdb: create group %s: resource %s is of group %s", g.Name, r.Name, r.Group)
 		}
 		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(ResourceKey(r.Name)), "=", 0))
-		ops = append(ops, OpPutJSON(ResourceKey(r.Name), r))
+		ops = append(ops, opPutJSON(ResourceKey(r.Name), r))
 	}
 	resp, err := db.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
 	if err != nil {
@@ -504,4 +501,40 @@ func (db *DB) GroupStates(ctx context.Context) (map[string]GroupState, error) {
 		}
 	}
 	return out, nil
+}
+
+// ResourceState returns the state record of a resource (false when there is none).
+func (db *DB) ResourceState(ctx context.Context, name string) (ResourceState, bool, error) {
+	var st ResourceState
+	if _, err := db.get(ctx, ResourceStateKey(name), &st); err != nil {
+		if isNotFound(err) {
+			return st, false, nil
+		}
+		return st, false, err
+	}
+	return st, true, nil
+}
+
+// ResourceDeletions sends the key names (Key) of the resource records deleted from now
+// on. The channel is closed when ctx ends or the watch fails (etcd without a leader, a
+// compaction): a caller that must not miss one looks at the whole set and watches again.
+func (db *DB) ResourceDeletions(ctx context.Context) <-chan string {
+	out := make(chan string)
+	wch := db.cli.Watch(clientv3.WithRequireLeader(ctx), ResourcesPrefix, clientv3.WithPrefix(), clientv3.WithFilterPut())
+	go func() {
+		defer close(out)
+		for wr := range wch {
+			if wr.Err() != nil {
+				return
+			}
+			for _, ev := range wr.Events {
+				select {
+				case out <- strings.TrimPrefix(string(ev.Kv.Key), ResourcesPrefix):
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out
 }

@@ -18,6 +18,14 @@
 // revision the node got when it took the group, and fail with ErrFenced when the group
 // has moved since (see Fence).
 //
+// No other package of Wolfpack's imports etcd's client (internal/layers checks it): a
+// node's session and its campaign for coordinator (session.go), the placements and
+// fenced transactions with their own write type Op (owners.go, ops.go), the follower of
+// the definitions (follow.go), watches (DB.Changes), the etcd membership (voting.go,
+// members.go, etcdmembers.go) and the connection itself (Dial) are operations here. A
+// membership change that etcd refuses for a passing reason is told by etcd's typed
+// errors (IsMembershipBusy), never by its message.
+//
 // The object model and property names follow Windows Server Failover Clustering
 // (MSCluster_ResourceGroup, MSCluster_Resource): PreferredOwners, FailoverThreshold,
 // RestartAction, PendingTimeout and so on, with WSFC's defaults.

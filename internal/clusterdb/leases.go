@@ -12,8 +12,8 @@ import (
 )
 
 // ClientURLs lists the client URLs of every voting member of the etcd cluster, sorted.
-func ClientURLs(ctx context.Context, cli *clientv3.Client) ([]string, error) {
-	resp, err := cli.MemberList(ctx)
+func (db *DB) ClientURLs(ctx context.Context) ([]string, error) {
+	resp, err := db.cli.MemberList(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("clusterdb: member list: %w", err)
 	}
@@ -31,7 +31,8 @@ func ClientURLs(ctx context.Context, cli *clientv3.Client) ([]string, error) {
 // its resources are gone). It retries until ctx ends while etcd has no leader (each try
 // bounded, so that a member that died with the daemon does not hold it); a lease already
 // gone is success.
-func RevokeLease(ctx context.Context, cli *clientv3.Client, lease int64) error {
+func (db *DB) RevokeLease(ctx context.Context, lease int64) error {
+	cli := db.cli
 	for {
 		tctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		_, err := cli.Revoke(clientv3.WithRequireLeader(tctx), clientv3.LeaseID(lease))

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
-	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 // JoinRequest is what a joining node sends to a node of the cluster (through that
@@ -28,7 +27,8 @@ type JoinAnswer struct {
 
 // AddLearner adds the joining node as a learner member of the cluster. A member of the
 // same name that never started (an earlier, failed join) is removed first.
-func AddLearner(ctx context.Context, cli *clientv3.Client, req JoinRequest) (JoinAnswer, error) {
+func (db *DB) AddLearner(ctx context.Context, req JoinRequest) (JoinAnswer, error) {
+	cli := db.cli
 	list, err := cli.MemberList(ctx)
 	if err != nil {
 		return JoinAnswer{}, fmt.Errorf("clusterdb: member list: %w", err)
@@ -72,16 +72,16 @@ func AddLearner(ctx context.Context, cli *clientv3.Client, req JoinRequest) (Joi
 }
 
 // Promote promotes the learner id to a voting member, retrying while it catches up.
-func Promote(ctx context.Context, cli *clientv3.Client, id uint64) error {
+func (db *DB) Promote(ctx context.Context, id uint64) error {
+	cli := db.cli
 	for {
 		_, err := cli.MemberPromote(ctx, id)
 		if err == nil || errors.Is(err, rpctypes.ErrGRPCMemberNotLearner) || errors.Is(err, rpctypes.ErrMemberNotLearner) {
 			return nil
 		}
-		if !strings.Contains(err.Error(), "not in sync") && !strings.Contains(err.Error(), "not ready") {
-			if ctx.Err() != nil {
-				return fmt.Errorf("clusterdb: promote member %x: %w", id, err)
-			}
+		notReady := errors.Is(err, rpctypes.ErrGRPCLearnerNotReady) || errors.Is(rpctypes.Error(err), rpctypes.ErrMemberLearnerNotReady)
+		if !notReady && ctx.Err() != nil {
+			return fmt.Errorf("clusterdb: promote member %x: %w", id, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -92,7 +92,8 @@ func Promote(ctx context.Context, cli *clientv3.Client, id uint64) error {
 }
 
 // RemoveMember removes the etcd member of an evicted node.
-func RemoveMember(ctx context.Context, cli *clientv3.Client, id uint64) error {
+func (db *DB) RemoveMember(ctx context.Context, id uint64) error {
+	cli := db.cli
 	if id == 0 {
 		return nil
 	}

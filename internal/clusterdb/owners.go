@@ -28,16 +28,17 @@ func (f Fence) Cmps() []clientv3.Cmp {
 	}
 }
 
-// FencedTxn runs ops only if f still holds; ErrFenced otherwise.
-func (db *DB) FencedTxn(ctx context.Context, f Fence, ops ...clientv3.Op) (*clientv3.TxnResponse, error) {
-	resp, err := db.cli.Txn(ctx).If(f.Cmps()...).Then(ops...).Commit()
+// FencedTxn runs ops only if f still holds (ErrFenced otherwise), and returns the
+// revision of the write.
+func (db *DB) FencedTxn(ctx context.Context, f Fence, ops ...Op) (int64, error) {
+	resp, err := db.cli.Txn(ctx).If(f.Cmps()...).Then(etcdOps(ops)...).Commit()
 	if err != nil {
-		return nil, fmt.Errorf("clusterdb: fenced write for group %s: %w", f.Group, err)
+		return 0, fmt.Errorf("clusterdb: fenced write for group %s: %w", f.Group, err)
 	}
 	if !resp.Succeeded {
-		return resp, objErr("group", f.Group, ErrFenced)
+		return 0, objErr("group", f.Group, ErrFenced)
 	}
-	return resp, nil
+	return resp.Header.Revision, nil
 }
 
 // Owner returns the owner of group and the fencing revision ("" and 0 when unowned).
@@ -54,7 +55,7 @@ func (db *DB) Owner(ctx context.Context, group string) (Owner, error) {
 
 // SetOwner makes node the owner of group if owners/<group> is still at prev (0: absent),
 // and runs extra ops in the same transaction. It returns the new fencing revision.
-func (db *DB) SetOwner(ctx context.Context, group, node string, prev int64, extra ...clientv3.Op) (int64, error) {
+func (db *DB) SetOwner(ctx context.Context, group, node string, prev int64, extra ...Op) (int64, error) {
 	return db.Place(ctx, Placement{Group: group, Node: node, Prev: prev}, extra...)
 }
 
@@ -82,7 +83,7 @@ type Election struct {
 // Place makes p.Node the owner of p.Group if every condition of p still holds, and runs
 // extra ops in the same transaction; ErrConflict otherwise. It returns the new fencing
 // revision.
-func (db *DB) Place(ctx context.Context, p Placement, extra ...clientv3.Op) (int64, error) {
+func (db *DB) Place(ctx context.Context, p Placement, extra ...Op) (int64, error) {
 	k := OwnerKey(p.Group)
 	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(GroupKey(p.Group)), ">", 0)}
 	if p.Prev == 0 {
@@ -96,7 +97,7 @@ func (db *DB) Place(ctx context.Context, p Placement, extra ...clientv3.Op) (int
 	if p.Election.Key != "" {
 		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(p.Election.Key), "=", p.Election.Rev))
 	}
-	ops := append([]clientv3.Op{clientv3.OpPut(k, p.Node)}, extra...)
+	ops := append([]clientv3.Op{clientv3.OpPut(k, p.Node)}, etcdOps(extra)...)
 	group := p.Group
 	resp, err := db.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
 	if err != nil {
@@ -148,12 +149,6 @@ func (db *DB) PlaceBatch(ctx context.Context, ps []Placement) error {
 // MaxPlaceBatch bounds PlaceBatch: three comparisons and two operations a placement,
 // within etcd's 128 of each per transaction.
 const MaxPlaceBatch = 40
-
-// OpPutJSON is a put of v as JSON, for fenced and owner transactions.
-func OpPutJSON(key string, v any) clientv3.Op {
-	b, _ := json.Marshal(v) // records are plain structs: never fails
-	return clientv3.OpPut(key, string(b))
-}
 
 func sortByName[T any](s []T, name func(T) string) {
 	slices.SortFunc(s, func(a, b T) int { return strings.Compare(keyName(name(a)), keyName(name(b))) })

@@ -32,7 +32,8 @@ type CARecord struct {
 
 // InitJoinSecret stores the hash of secret unless a hash is stored already (a restart,
 // or a rotation made elsewhere), and reports whether the stored one is secret's.
-func InitJoinSecret(ctx context.Context, cli *clientv3.Client, secret string) (current bool, err error) {
+func (db *DB) InitJoinSecret(ctx context.Context, secret string) (current bool, err error) {
+	cli := db.cli
 	v, err := json.Marshal(joinSecretRecord{SHA256: SecretHash(secret)})
 	if err != nil {
 		return false, err
@@ -46,7 +47,8 @@ func InitJoinSecret(ctx context.Context, cli *clientv3.Client, secret string) (c
 
 // SetJoinSecret replaces the stored hash by that of secret (a rotation): from now on
 // only the new token admits nodes.
-func SetJoinSecret(ctx context.Context, cli *clientv3.Client, secret string) error {
+func (db *DB) SetJoinSecret(ctx context.Context, secret string) error {
+	cli := db.cli
 	v, err := json.Marshal(joinSecretRecord{SHA256: SecretHash(secret)})
 	if err != nil {
 		return err
@@ -59,7 +61,8 @@ func SetJoinSecret(ctx context.Context, cli *clientv3.Client, secret string) err
 
 // CheckJoinSecret compares secret with the stored hash in constant time; ErrJoinToken
 // when it differs or none is stored.
-func CheckJoinSecret(ctx context.Context, cli *clientv3.Client, secret string) error {
+func (db *DB) CheckJoinSecret(ctx context.Context, secret string) error {
+	cli := db.cli
 	resp, err := cli.Get(ctx, JoinSecretKey)
 	if err != nil {
 		return fmt.Errorf("clusterdb: read the join secret: %w", err)
@@ -81,7 +84,8 @@ func matchSecret(stored, secret string) bool {
 // LoadOrCreateCA returns the CA stored at ClusterCAKey, storing the one that newCA returns
 // when there is none (the first node of a cluster on an external etcd; nodes that start
 // at the same time agree on one through the transaction).
-func LoadOrCreateCA(ctx context.Context, cli *clientv3.Client, newCA func() (CARecord, error)) (CARecord, error) {
+func (db *DB) LoadOrCreateCA(ctx context.Context, newCA func() (CARecord, error)) (CARecord, error) {
+	cli := db.cli
 	var rec CARecord
 	resp, err := cli.Get(ctx, ClusterCAKey)
 	if err != nil {

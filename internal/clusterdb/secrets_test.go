@@ -66,28 +66,28 @@ func TestJoinTokenFormat(t *testing.T) {
 func TestJoinSecret(t *testing.T) {
 	db, _ := startEmbeddedTestDB(t, filepath.Join(t.TempDir(), "etcd"))
 	ctx := context.Background()
-	if err := CheckJoinSecret(ctx, db.cli, "s1"); !errors.Is(err, ErrJoinToken) {
+	if err := db.CheckJoinSecret(ctx, "s1"); !errors.Is(err, ErrJoinToken) {
 		t.Fatalf("check before any secret: %v", err)
 	}
-	if cur, err := InitJoinSecret(ctx, db.cli, "s1"); err != nil || !cur {
+	if cur, err := db.InitJoinSecret(ctx, "s1"); err != nil || !cur {
 		t.Fatalf("InitJoinSecret(s1) = %v, %v", cur, err)
 	}
-	if cur, err := InitJoinSecret(ctx, db.cli, "s2"); err != nil || cur {
+	if cur, err := db.InitJoinSecret(ctx, "s2"); err != nil || cur {
 		t.Fatalf("InitJoinSecret(s2) after s1 = %v, %v (want false: s1 stays)", cur, err)
 	}
-	if err := CheckJoinSecret(ctx, db.cli, "s1"); err != nil {
+	if err := db.CheckJoinSecret(ctx, "s1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckJoinSecret(ctx, db.cli, "s2"); !errors.Is(err, ErrJoinToken) {
+	if err := db.CheckJoinSecret(ctx, "s2"); !errors.Is(err, ErrJoinToken) {
 		t.Fatalf("check of a wrong secret: %v", err)
 	}
-	if err := SetJoinSecret(ctx, db.cli, "s2"); err != nil {
+	if err := db.SetJoinSecret(ctx, "s2"); err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckJoinSecret(ctx, db.cli, "s1"); !errors.Is(err, ErrJoinToken) {
+	if err := db.CheckJoinSecret(ctx, "s1"); !errors.Is(err, ErrJoinToken) {
 		t.Fatalf("the old secret after rotation: %v", err)
 	}
-	if err := CheckJoinSecret(ctx, db.cli, "s2"); err != nil {
+	if err := db.CheckJoinSecret(ctx, "s2"); err != nil {
 		t.Fatal(err)
 	}
 	resp, _ := db.cli.Get(ctx, JoinSecretKey)
@@ -98,11 +98,11 @@ func TestJoinSecret(t *testing.T) {
 	// The CA of an external-etcd cluster: the first stored wins.
 	made := 0
 	mk := func() (CARecord, error) { made++; return CARecord{Cert: "C", Key: "K"}, nil }
-	rec, err := LoadOrCreateCA(ctx, db.cli, mk)
+	rec, err := db.LoadOrCreateCA(ctx, mk)
 	if err != nil || rec.Cert != "C" || made != 1 {
 		t.Fatalf("LoadOrCreateCA = %+v, %v (made %d)", rec, err, made)
 	}
-	rec, err = LoadOrCreateCA(ctx, db.cli, func() (CARecord, error) { return CARecord{Cert: "other"}, nil })
+	rec, err = db.LoadOrCreateCA(ctx, func() (CARecord, error) { return CARecord{Cert: "other"}, nil })
 	if err != nil || rec.Cert != "C" {
 		t.Fatalf("second LoadOrCreateCA = %+v, %v", rec, err)
 	}

@@ -205,7 +205,7 @@ func (db *DB) raiseSchema(ctx context.Context, by string, beforeCommit func()) (
 		// none appeared, whatever its name.
 		clientv3.Compare(clientv3.ModRevision(NodesPrefix), "<", read+1).WithPrefix(),
 	}
-	tr, err := db.cli.Txn(ctx).If(cmps...).Then(OpPutJSON(SchemaKey, next)).Commit()
+	tr, err := db.cli.Txn(ctx).If(cmps...).Then(opPutJSON(SchemaKey, next)).Commit()
 	if err != nil {
 		return r, false, s, fmt.Errorf("clusterdb: raise the schema version: %w", err)
 	}

@@ -108,7 +108,7 @@ func TestGroupKeepsUnknownFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A newer build adds fields to the record.
-	resp, err := db.Client().Get(ctx, GroupKey("G1"))
+	resp, err := db.cli.Get(ctx, GroupKey("G1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestGroupKeepsUnknownFields(t *testing.T) {
 	raw["futureField"] = json.RawMessage(`{"a":[1,2]}`)
 	raw["futureNumber"] = json.RawMessage(`3000`)
 	b, _ := json.Marshal(raw)
-	if _, err := db.Client().Put(ctx, GroupKey("G1"), string(b)); err != nil {
+	if _, err := db.cli.Put(ctx, GroupKey("G1"), string(b)); err != nil {
 		t.Fatal(err)
 	}
 	// This build changes the record, and renames the group.
@@ -133,7 +133,7 @@ func TestGroupKeepsUnknownFields(t *testing.T) {
 	if err := db.RenameGroup(ctx, g, rev, "G2"); err != nil {
 		t.Fatal(err)
 	}
-	resp, err = db.Client().Get(ctx, GroupKey("G2"))
+	resp, err = db.cli.Get(ctx, GroupKey("G2"))
 	if err != nil || len(resp.Kvs) == 0 {
 		t.Fatal("renamed group not found", err)
 	}

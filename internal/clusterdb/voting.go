@@ -104,7 +104,7 @@ func (db *DB) RequestRole(ctx context.Context, node string, r RoleRequest, el El
 	if el.Key != "" {
 		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(el.Key), "=", el.Rev))
 	}
-	resp, err := db.cli.Txn(ctx).If(cmps...).Then(OpPutJSON(RoleKey(node), r)).Commit()
+	resp, err := db.cli.Txn(ctx).If(cmps...).Then(opPutJSON(RoleKey(node), r)).Commit()
 	if err != nil {
 		return fmt.Errorf("clusterdb: role request for %s: %w", node, err)
 	}
@@ -131,9 +131,10 @@ type EtcdMember struct {
 	Learner    bool
 }
 
-// Members lists the etcd cluster's members (opts: clientv3.WithSerializable for the list of
+// members lists the etcd cluster's members (opts: clientv3.WithSerializable for the list of
 // the member the client talks to, without a round of the quorum).
-func Members(ctx context.Context, cli *clientv3.Client, opts ...clientv3.OpOption) ([]EtcdMember, error) {
+func (db *DB) members(ctx context.Context, opts ...clientv3.OpOption) ([]EtcdMember, error) {
+	cli := db.cli
 	resp, err := cli.MemberList(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("clusterdb: member list: %w", err)
@@ -177,8 +178,8 @@ func VoterClientURLs(members []EtcdMember) []string {
 
 // RemoveLearner removes a learner; a member that is not (or no longer) there is success.
 // A voting member is never removed by this function.
-func RemoveLearner(ctx context.Context, cli *clientv3.Client, id uint64) error {
-	ms, err := Members(ctx, cli)
+func (db *DB) RemoveLearner(ctx context.Context, id uint64) error {
+	ms, err := db.Members(ctx)
 	if err != nil {
 		return err
 	}
@@ -187,7 +188,7 @@ func RemoveLearner(ctx context.Context, cli *clientv3.Client, id uint64) error {
 			if !m.Learner {
 				return fmt.Errorf("clusterdb: member %x is a voter, not a learner", id)
 			}
-			return RemoveMember(ctx, cli, id)
+			return db.RemoveMember(ctx, id)
 		}
 	}
 	return nil
@@ -195,20 +196,21 @@ func RemoveLearner(ctx context.Context, cli *clientv3.Client, id uint64) error {
 
 // IsMembershipBusy reports whether err is etcd's refusal of a membership change that may
 // pass later: a second learner (etcd admits one learner at a time), a cluster that is
-// unhealthy or has too few started members. The change is retried.
+// unhealthy or has too few started members. The change is retried. The errors are
+// compared as etcd's typed errors (a gRPC status the client passed on as it is is first
+// read as etcd's own client does, rpctypes.Error), never by their text.
 func IsMembershipBusy(err error) bool {
 	if err == nil {
 		return false
 	}
+	typed := rpctypes.Error(err)
 	for _, e := range []error{rpctypes.ErrGRPCTooManyLearners, rpctypes.ErrTooManyLearners, rpctypes.ErrGRPCUnhealthy,
 		rpctypes.ErrUnhealthy, rpctypes.ErrGRPCMemberNotEnoughStarted, rpctypes.ErrMemberNotEnoughStarted} {
-		if errors.Is(err, e) {
+		if errors.Is(err, e) || errors.Is(typed, e) {
 			return true
 		}
 	}
-	msg := err.Error()
-	return strings.Contains(msg, "too many learner") || strings.Contains(msg, "unhealthy cluster") ||
-		strings.Contains(msg, "not enough started members")
+	return false
 }
 
 // EndpointsFile is the file in a node's data directory that lists the client URLs of

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 )
 
@@ -18,7 +19,7 @@ import (
 // Full), starts the cache of the cluster's tokens that the API checks requests against,
 // and registers the token routes (cluster /grant, /revoke, /listaccess).
 func (n *Node) startAccess(ctx context.Context) error {
-	db := clusterdb.New(n.Etcd)
+	db := n.DB
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := db.PutNodeToken(sctx, n.Cfg.Name, clusterdb.HashToken(n.API.NodeToken())); err != nil {
@@ -50,11 +51,11 @@ func (t tokenAuthenticator) Authenticate(_ context.Context, secret string) (api.
 	return api.Caller{Name: tok.Name, Level: apiLevel(tok.Level), Node: clusterdb.IsNodeTokenName(tok.Name)}, nil
 }
 
-func apiLevel(l clusterdb.AccessLevel) api.Level {
+func apiLevel(l clusterdb.AccessLevel) wire.Level {
 	if l == clusterdb.AccessFull {
-		return api.LevelFull
+		return wire.LevelFull
 	}
-	return api.LevelReadOnly
+	return wire.LevelReadOnly
 }
 
 // Windows error numbers of the token routes.
@@ -79,7 +80,7 @@ func (a *accessService) caughtUp(ctx context.Context, rev int64) error {
 	return a.cache.WaitRevision(ctx, rev)
 }
 
-func (a *accessService) List(ctx context.Context) ([]api.AccessToken, error) {
+func (a *accessService) List(ctx context.Context) ([]wire.AccessToken, error) {
 	toks, err := a.db.Tokens(ctx)
 	if err != nil {
 		return nil, err
@@ -88,13 +89,13 @@ func (a *accessService) List(ctx context.Context) ([]api.AccessToken, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]api.AccessToken, 0, len(toks))
+	out := make([]wire.AccessToken, 0, len(toks))
 	for _, t := range toks {
-		out = append(out, api.AccessToken{Name: t.Name, Level: apiLevel(t.Level), Created: t.Created,
+		out = append(out, wire.AccessToken{Name: t.Name, Level: apiLevel(t.Level), Created: t.Created,
 			LastUsed: clusterdb.LastUse(uses, t.Name), Node: clusterdb.IsNodeTokenName(t.Name)})
 	}
 	// People's and programs' tokens first, then the nodes'.
-	slices.SortFunc(out, func(x, y api.AccessToken) int {
+	slices.SortFunc(out, func(x, y wire.AccessToken) int {
 		if x.Node != y.Node {
 			if x.Node {
 				return 1
@@ -106,40 +107,40 @@ func (a *accessService) List(ctx context.Context) ([]api.AccessToken, error) {
 	return out, nil
 }
 
-func (a *accessService) Grant(ctx context.Context, name string, level api.Level) (api.AccessGrant, error) {
+func (a *accessService) Grant(ctx context.Context, name string, level wire.Level) (wire.AccessGrant, error) {
 	if err := validTokenName(name); err != nil {
-		return api.AccessGrant{}, err
+		return wire.AccessGrant{}, err
 	}
 	secret, err := clusterdb.NewTokenSecret()
 	if err != nil {
-		return api.AccessGrant{}, err
+		return wire.AccessGrant{}, err
 	}
 	t := clusterdb.Token{Name: name, Level: clusterdb.AccessReadOnly, Hash: clusterdb.HashToken(secret), Created: time.Now().UTC()}
-	if level == api.LevelFull {
+	if level == wire.LevelFull {
 		t.Level = clusterdb.AccessFull
 	}
 	rev, err := a.db.CreateToken(ctx, t)
 	if errors.Is(err, clusterdb.ErrExists) {
-		return api.AccessGrant{}, &api.Error{Status: http.StatusConflict, Code: errorObjectExists,
+		return wire.AccessGrant{}, &wire.Error{Status: http.StatusConflict, Code: errorObjectExists,
 			Message: fmt.Sprintf("The object already exists. (a token named '%s'; revoke it first to grant it anew)", name)}
 	}
 	if err == nil {
 		err = a.caughtUp(ctx, rev)
 	}
 	if err != nil {
-		return api.AccessGrant{}, err
+		return wire.AccessGrant{}, err
 	}
-	return api.AccessGrant{AccessToken: api.AccessToken{Name: t.Name, Level: level, Created: t.Created}, Token: secret}, nil
+	return wire.AccessGrant{AccessToken: wire.AccessToken{Name: t.Name, Level: level, Created: t.Created}, Token: secret}, nil
 }
 
 func (a *accessService) Revoke(ctx context.Context, name string) error {
 	if clusterdb.IsNodeTokenName(name) {
-		return api.BadRequest("'%s' is a node's own token: it goes when the node is evicted; to replace it, delete the token file in the node's data directory and restart the node", api.Clip(name))
+		return wire.BadRequest("'%s' is a node's own token: it goes when the node is evicted; to replace it, delete the token file in the node's data directory and restart the node", wire.Clip(name))
 	}
 	rev, err := a.db.DeleteToken(ctx, name)
 	if errors.Is(err, clusterdb.ErrNotFound) {
-		return &api.Error{Status: http.StatusNotFound, Code: errorNoSuchUser,
-			Message: fmt.Sprintf("The specified account does not exist. (no token named '%s')", api.Clip(name))}
+		return &wire.Error{Status: http.StatusNotFound, Code: errorNoSuchUser,
+			Message: fmt.Sprintf("The specified account does not exist. (no token named '%s')", wire.Clip(name))}
 	}
 	if err != nil {
 		return err
@@ -157,7 +158,7 @@ func validTokenName(name string) error {
 		}
 	}
 	if bad {
-		return api.BadRequest("token name '%s': use 1 to 64 letters, digits and . _ - @ \\", api.Clip(name))
+		return wire.BadRequest("token name '%s': use 1 to 64 letters, digits and . _ - @ \\", wire.Clip(name))
 	}
 	return nil
 }

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/reshost"
 
 	"wolfpack/internal/api"
@@ -50,7 +52,7 @@ func runNode(t *testing.T, dataDir string, args ...string) (stop func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.Remove(filepath.Join(dataDir, api.AddrFile))
+	os.Remove(filepath.Join(dataDir, client.AddrFile))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- daemon.Run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
@@ -68,7 +70,7 @@ func runNode(t *testing.T, dataDir string, args ...string) (stop func()) {
 	t.Cleanup(stop)
 	end := time.Now().Add(time.Minute)
 	for {
-		if _, err := os.Stat(filepath.Join(dataDir, api.AddrFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(dataDir, client.AddrFile)); err == nil {
 			return stop
 		}
 		select {
@@ -141,7 +143,7 @@ func clip(s string) string {
 	return s
 }
 
-func do(t *testing.T, c *api.Client, method, path string, in, out any) {
+func do(t *testing.T, c *client.Client, method, path string, in, out any) {
 	t.Helper()
 	if err := c.Do(context.Background(), method, path, in, out); err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
@@ -155,21 +157,21 @@ const (
 
 // accessFixture makes what the GET routes need to answer 200: group G1 online with
 // resource R1 (a Generic Application) checkpointing testKey, captured at least once.
-func accessFixture(t *testing.T, c *api.Client) {
+func accessFixture(t *testing.T, c *client.Client) {
 	t.Helper()
 	do(t, c, http.MethodPost, "/v1/eventlog/logs/System/events", eventlog.Event{Source: "EventCreate", EventID: 1,
 		Type: eventlog.TypeInformation, Strings: []string{"access test"}}, nil)
 	do(t, c, http.MethodPost, "/v1/registry/key", map[string]string{"path": testPath}, nil)
-	do(t, c, http.MethodPut, "/v1/registry/value", api.RegistryValue{Path: testPath, Name: "V", Type: 4, Data: []byte{1, 0, 0, 0}}, nil)
-	do(t, c, http.MethodPost, "/v1/groups", api.ClusterAction{Name: "G1"}, nil)
-	do(t, c, http.MethodPost, "/v1/resources", api.ClusterAction{Name: "R1", Group: "G1", Type: "Generic Application"}, nil)
-	do(t, c, http.MethodPost, "/v1/resources/R1/priv", api.ClusterAction{Props: map[string]string{"CommandLine": "/bin/sleep 3600"}}, nil)
-	do(t, c, http.MethodPost, "/v1/resources/R1/checkpoints", api.CheckpointKeys{Keys: []string{testKey}}, nil)
-	do(t, c, http.MethodPost, "/v1/groups/G1/online", api.ClusterAction{}, nil)
+	do(t, c, http.MethodPut, "/v1/registry/value", wire.RegistryValue{Path: testPath, Name: "V", Type: 4, Data: []byte{1, 0, 0, 0}}, nil)
+	do(t, c, http.MethodPost, "/v1/groups", wire.ClusterAction{Name: "G1"}, nil)
+	do(t, c, http.MethodPost, "/v1/resources", wire.ClusterAction{Name: "R1", Group: "G1", Type: "Generic Application"}, nil)
+	do(t, c, http.MethodPost, "/v1/resources/R1/priv", wire.ClusterAction{Props: map[string]string{"CommandLine": "/bin/sleep 3600"}}, nil)
+	do(t, c, http.MethodPost, "/v1/resources/R1/checkpoints", wire.CheckpointKeys{Keys: []string{testKey}}, nil)
+	do(t, c, http.MethodPost, "/v1/groups/G1/online", wire.ClusterAction{}, nil)
 	deadline := time.Now().Add(time.Minute)
 	for {
-		var g api.ClusterGroup
-		var cps []api.CheckpointInfo
+		var g wire.ClusterGroup
+		var cps []wire.CheckpointInfo
 		do(t, c, http.MethodGet, "/v1/groups/G1", nil, &g)
 		do(t, c, http.MethodGet, "/v1/resources/R1/checkpoints", nil, &cps)
 		if g.State == "Online" && len(cps) == 1 && cps[0].Version >= 1 {
@@ -261,15 +263,15 @@ func TestAccessLevelsOnEveryRoute(t *testing.T) {
 	n1 := t.TempDir()
 	runNode(t, n1, "--name", "N1")
 	ep := nodeEndpoint(t, n1)
-	full, err := api.FromDataDir(n1)
+	full, err := client.FromDataDir(n1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	accessFixture(t, full)
-	var grant api.AccessGrant
-	do(t, full, http.MethodPost, "/v1/access", api.AccessGrantRequest{Name: "monitor", Level: api.LevelReadOnly}, &grant)
+	var grant wire.AccessGrant
+	do(t, full, http.MethodPost, "/v1/access", wire.AccessGrantRequest{Name: "monitor", Level: wire.LevelReadOnly}, &grant)
 	ro := grant.Token
-	if ro == "" || grant.Level != api.LevelReadOnly {
+	if ro == "" || grant.Level != wire.LevelReadOnly {
 		t.Fatalf("grant: %+v", grant)
 	}
 	var logBefore eventlog.LogInfo
@@ -329,7 +331,7 @@ func TestAccessLevelsOnEveryRoute(t *testing.T) {
 			writes++
 			path := writeURL(rt)
 			st, b := ep.call(ctx, t, ro, rt.Method, path, []byte(`{"name":"G2","keys":["SOFTWARE\\X"],"level":"Full"}`))
-			var ae api.Error
+			var ae wire.Error
 			_ = json.Unmarshal(b, &ae)
 			want := "access denied: token 'monitor' has ReadOnly access; this request needs Full"
 			if st != http.StatusForbidden || ae.Code != 5 || ae.Message != want {
@@ -348,17 +350,17 @@ func TestAccessLevelsOnEveryRoute(t *testing.T) {
 
 	// Nothing changed: G1 still online with R1, the value and the log still there, the
 	// node not paused, no token added or removed.
-	var g api.ClusterGroup
+	var g wire.ClusterGroup
 	do(t, full, http.MethodGet, "/v1/groups/G1", nil, &g)
-	var n api.ClusterNode
+	var n wire.ClusterNode
 	do(t, full, http.MethodGet, "/v1/nodes/N1", nil, &n)
-	var v api.RegistryValue
+	var v wire.RegistryValue
 	do(t, full, http.MethodGet, "/v1/registry/value?name=V&path="+url.QueryEscape(testPath), nil, &v)
-	var cps []api.CheckpointInfo
+	var cps []wire.CheckpointInfo
 	do(t, full, http.MethodGet, "/v1/resources/R1/checkpoints", nil, &cps)
 	var logAfter eventlog.LogInfo
 	do(t, full, http.MethodGet, "/v1/eventlog/logs/System", nil, &logAfter)
-	var toks []api.AccessToken
+	var toks []wire.AccessToken
 	do(t, full, http.MethodGet, "/v1/access", nil, &toks)
 	if g.State != "Online" || n.Paused || len(v.Data) != 4 || len(cps) != 1 || logBefore.NumberOfLogRecords == 0 || logAfter.NumberOfLogRecords < logBefore.NumberOfLogRecords || len(toks) != 2 {
 		t.Errorf("after the refused writes: group %s, node paused %v, value %v, checkpoints %v, log records %d → %d, tokens %+v",
@@ -412,17 +414,17 @@ func TestAccessAcrossNodes(t *testing.T) {
 	ep1 := nodeEndpoint(t, n1)
 	stop2 := runNode(t, n2, "--name", "N2", "--join", ep1.base, "--token-file", filepath.Join(n1, clusterdb.JoinTokenFile))
 	ep2 := nodeEndpoint(t, n2)
-	tok1, tok2 := readToken(t, filepath.Join(n1, api.TokenFile)), readToken(t, filepath.Join(n2, api.TokenFile))
+	tok1, tok2 := readToken(t, filepath.Join(n1, client.TokenFile)), readToken(t, filepath.Join(n2, client.TokenFile))
 	if tok1 == tok2 {
 		t.Fatal("N1 and N2 have the same API token")
 	}
 	ctx := context.Background()
-	c1, err := api.FromDataDir(n1)
+	c1, err := client.FromDataDir(n1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var grant api.AccessGrant
-	do(t, c1, http.MethodPost, "/v1/access", api.AccessGrantRequest{Name: "ops", Level: api.LevelReadOnly}, &grant)
+	var grant wire.AccessGrant
+	do(t, c1, http.MethodPost, "/v1/access", wire.AccessGrantRequest{Name: "ops", Level: wire.LevelReadOnly}, &grant)
 
 	// N2's own token and the token granted on N1 open N2's and N1's APIs.
 	for _, x := range []struct {
@@ -441,7 +443,7 @@ func TestAccessAcrossNodes(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	var toks []api.AccessToken
+	var toks []wire.AccessToken
 	do(t, c1, http.MethodGet, "/v1/access", nil, &toks)
 	names := []string{}
 	for _, x := range toks {
@@ -452,7 +454,7 @@ func TestAccessAcrossNodes(t *testing.T) {
 	}
 
 	// Revoked on N2: refused by N1 within a bound (the watch; at worst the resync).
-	c2, err := api.FromDataDir(n2)
+	c2, err := client.FromDataDir(n2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -513,20 +515,20 @@ func longestRun(b []byte) int {
 	return n
 }
 
-// No error reply repeats more than api.MaxEcho bytes of an input, whichever route, part
+// No error reply repeats more than wire.MaxEcho bytes of an input, whichever route, part
 // and input: long path wildcards, query parameters, JSON fields and raw bodies, sent to
 // every route the node serves.
 func TestErrorRepliesDoNotEchoInput(t *testing.T) {
 	n1 := t.TempDir()
 	runNode(t, n1, "--name", "N1")
 	ep := nodeEndpoint(t, n1)
-	c, err := api.FromDataDir(n1)
+	c, err := client.FromDataDir(n1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tok := c.Token()
-	do(t, c, http.MethodPost, "/v1/groups", api.ClusterAction{Name: "G1"}, nil)
-	do(t, c, http.MethodPost, "/v1/resources", api.ClusterAction{Name: "R1", Group: "G1", Type: "Generic Application"}, nil)
+	do(t, c, http.MethodPost, "/v1/groups", wire.ClusterAction{Name: "G1"}, nil)
+	do(t, c, http.MethodPost, "/v1/resources", wire.ClusterAction{Name: "R1", Group: "G1", Type: "Generic Application"}, nil)
 	var routes []api.Route
 	do(t, c, http.MethodGet, "/v1/routes", nil, &routes)
 
@@ -607,10 +609,10 @@ func TestErrorRepliesDoNotEchoInput(t *testing.T) {
 					if st < 400 {
 						continue
 					}
-					if n := longestRun(b); n > api.MaxEcho || len(b) > api.MaxErrorMessage+200 {
+					if n := longestRun(b); n > wire.MaxEcho || len(b) > wire.MaxErrorMessage+200 {
 						failed++
 						// One report per kind of message (the input replaced by Q*).
-						var ae api.Error
+						var ae wire.Error
 						_ = json.Unmarshal(b, &ae)
 						shape := fmt.Sprintf("%d %d %s", st, ae.Code, qRun.ReplaceAllString(ae.Message, "Q*"))
 						if !shapes[shape] {
@@ -627,7 +629,7 @@ func TestErrorRepliesDoNotEchoInput(t *testing.T) {
 	// The streams' error paths.
 	for _, p := range []string{"/v1/registry/watch?path=" + url.QueryEscape(deep), "/v1/eventlog/subscribe?log=" + long} {
 		st, b := ep.call(ctx, t, tok, http.MethodGet, p, nil)
-		if st < 400 || longestRun(b) > api.MaxEcho {
+		if st < 400 || longestRun(b) > wire.MaxEcho {
 			t.Errorf("GET %s: %d %s", clip(p), st, clip(string(b)))
 		}
 	}

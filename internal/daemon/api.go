@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/pki"
 )
@@ -19,7 +20,7 @@ import (
 // newAPI prepares the HTTP API server (before the parts, which register routes on it),
 // with this node's own token from its data directory.
 func (n *Node) newAPI() error {
-	tok, err := loadOrCreateToken(filepath.Join(n.Cfg.DataDir, api.TokenFile))
+	tok, err := loadOrCreateToken(filepath.Join(n.Cfg.DataDir, client.TokenFile))
 	if err != nil {
 		return err
 	}
@@ -47,7 +48,7 @@ func (n *Node) startAPI(ctx context.Context) error {
 	n.API.SetPeerTLS(peer)
 	scheme := "https"
 	base := scheme + "://" + ln.Addr().String()
-	addrFile := filepath.Join(n.Cfg.DataDir, api.AddrFile)
+	addrFile := filepath.Join(n.Cfg.DataDir, client.AddrFile)
 	n.APIBase = base // api.addr is written when the node is ready (ready)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})

@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"wolfpack/internal/api"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/pki"
@@ -19,8 +17,8 @@ import (
 // data directory (mode 0600, as the CA key) and handed to the API, which sends it and
 // closes it; closing removes it.
 type backupService struct {
-	n   *Node
-	cli *clientv3.Client
+	n  *Node
+	db *clusterdb.DB
 }
 
 func (b *backupService) Backup(ctx context.Context) (io.ReadCloser, int64, error) {
@@ -37,7 +35,7 @@ func (b *backupService) Backup(ctx context.Context) (io.ReadCloser, int64, error
 	if err != nil {
 		return nil, 0, fmt.Errorf("backup: %w", err)
 	}
-	info, err := clusterdb.Backup(ctx, b.cli, b.n.Cfg.Name, caCert, caKey, b.n.Cfg.DataDir, f)
+	info, err := b.db.Backup(ctx, b.n.Cfg.Name, caCert, caKey, b.n.Cfg.DataDir, f)
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
 	}
@@ -108,13 +106,13 @@ func (n *Node) restore(hosts []string) error {
 // adoptRestored makes the restored database this cluster's: the old cluster's sessions
 // (and with them its nodes' membership) end, its pending role requests go, and the new
 // join token's secret replaces the old one.
-func (n *Node) adoptRestored(ctx context.Context, cli *clientv3.Client) error {
-	if err := clusterdb.ForgetOldCluster(ctx, cli, 0); err != nil {
+func (n *Node) adoptRestored(ctx context.Context, db *clusterdb.DB) error {
+	if err := db.ForgetOldCluster(ctx, 0); err != nil {
 		return err
 	}
 	tok, err := clusterdb.ReadJoinToken(filepath.Join(n.Cfg.DataDir, clusterdb.JoinTokenFile))
 	if err != nil {
 		return err
 	}
-	return clusterdb.SetJoinSecret(ctx, cli, tok.Secret)
+	return db.SetJoinSecret(ctx, tok.Secret)
 }

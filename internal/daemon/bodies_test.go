@@ -17,7 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 )
 
 // fillReader sends prefix, then n bytes of 'Q', then suffix, without holding them.
@@ -105,7 +106,7 @@ func startDaemonProcess(t *testing.T, dir string) *exec.Cmd {
 	})
 	deadline := time.Now().Add(time.Minute)
 	for {
-		if _, err := os.Stat(filepath.Join(dir, api.AddrFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, client.AddrFile)); err == nil {
 			return cmd
 		}
 		select {
@@ -122,12 +123,12 @@ func startDaemonProcess(t *testing.T, dir string) *exec.Cmd {
 // Eight concurrent 60 MB bodies to each kind of route (JSON routes with an invalid name,
 // with and without a Content-Length; the hive upload routes, which take large bodies,
 // with a length and chunked), 40 at once, keep a real node's peak RSS under 300 MB, and
-// every reply is a short error that quotes at most api.MaxEcho bytes of what was sent.
+// every reply is a short error that quotes at most wire.MaxEcho bytes of what was sent.
 // Without the server's budget of body bytes the peak is about 900 MB.
 func TestRequestBodiesBounded(t *testing.T) {
 	dir := t.TempDir()
 	cmd := startDaemonProcess(t, dir)
-	c, err := api.FromDataDir(dir)
+	c, err := client.FromDataDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +204,7 @@ func TestRequestBodiesBounded(t *testing.T) {
 			t.Errorf("%s: %v", r.what, r.err)
 		case r.status < 400 || r.status >= 500:
 			t.Errorf("%s: status %d %s, want a 4xx refusal", r.what, r.status, clip(string(r.body)))
-		case len(r.body) > 2048 || longestRun(r.body) > api.MaxEcho:
+		case len(r.body) > 2048 || longestRun(r.body) > wire.MaxEcho:
 			t.Errorf("%s: a reply of %d bytes that repeats %d bytes of the body: %s", r.what, len(r.body), longestRun(r.body), clip(string(r.body)))
 		}
 	}

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -13,11 +12,11 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/client/pkg/v3/transport"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"wolfpack/internal/agent"
 	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/eventlog"
 	"wolfpack/internal/fencing"
@@ -32,7 +31,7 @@ import (
 //
 //   - A node that joins (--join, and no etcd member in its data directory yet) sends its
 //     request to the node it joins over a TLS connection pinned to the CA hash of its join
-//     token (api.JoinCluster): the secret goes out only once that node has shown the
+//     token (client.JoinCluster): the secret goes out only once that node has shown the
 //     cluster's CA. From the answer it writes its certificate and the CA, and keeps the
 //     etcd membership for startEtcd. Nothing is written when the join fails, and
 //     the join token never is.
@@ -116,20 +115,20 @@ func (n *Node) join(ctx context.Context, hosts []string) error {
 	if err != nil {
 		return err
 	}
-	req := api.ClusterJoinRequest{Name: cfg.Name, PeerURL: "https://" + cfg.Peer, Witness: cfg.Witness, Secret: tok.Secret, CSR: string(csr),
+	req := wire.ClusterJoinRequest{Name: cfg.Name, PeerURL: "https://" + cfg.Peer, Witness: cfg.Witness, Secret: tok.Secret, CSR: string(csr),
 		SchemaMin: clusterdb.BuildSchema().Min, SchemaMax: clusterdb.BuildSchema().Max}
 	jctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
-	var ans api.ClusterJoinAnswer
+	var ans wire.ClusterJoinAnswer
 	for {
-		ans, err = api.JoinCluster(jctx, base, tok.CAHash, req)
+		ans, err = client.JoinCluster(jctx, base, tok.CAHash, req)
 		if err == nil {
 			break
 		}
 		if errors.Is(err, pki.ErrPin) {
 			return fmt.Errorf("join %s refused before sending the token's secret: the node's CA is not the one the token pins (the token is of another cluster, or %s is not a node of the token's cluster): %w", cfg.Join, cfg.Join, err)
 		}
-		var ae *api.Error
+		var ae *wire.Error
 		if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
 			return fmt.Errorf("join %s refused: wrong join token (it is the content of the %s file of a node of the cluster, current since the last rotation)", cfg.Join, clusterdb.JoinTokenFile)
 		}
@@ -137,12 +136,12 @@ func (n *Node) join(ctx context.Context, hosts []string) error {
 			return fmt.Errorf("join %s refused (error %d): %s", cfg.Join, ae.Code, ae.Message)
 		}
 		// etcd adds a member only to a cluster whose members have all been connected
-		// for a few seconds, and one learner at a time: wait for that.
-		msg := err.Error()
-		if !strings.Contains(msg, "unhealthy cluster") && !strings.Contains(msg, "learner") && !strings.Contains(msg, "not started") {
+		// for a few seconds, and one learner at a time: the node that admits this one
+		// says so with ERROR_RETRY (agent.Join), and this node waits for it.
+		if !wire.IsCode(err, agent.ErrorRetry) {
 			return fmt.Errorf("join %s: %w", cfg.Join, err)
 		}
-		n.Log.Info("waiting for the cluster to accept a new member", "reason", msg)
+		n.Log.Info("waiting for the cluster to accept a new member", "reason", err.Error())
 		select {
 		case <-jctx.Done():
 			return fmt.Errorf("join %s: %w", cfg.Join, err)
@@ -180,22 +179,22 @@ func (n *Node) join(ctx context.Context, hosts []string) error {
 // certificate, and takes the cluster CA from there (the first node stores it).
 func (n *Node) prepareExternal(ctx context.Context, hosts []string) error {
 	cfg := n.Cfg
-	cli, err := newEtcdClient(cfg.EtcdEndpoints, transport.TLSInfo{CertFile: cfg.EtcdCert, KeyFile: cfg.EtcdKey, TrustedCAFile: cfg.EtcdCA})
+	db, err := clusterdb.Dial(cfg.EtcdEndpoints, transport.TLSInfo{CertFile: cfg.EtcdCert, KeyFile: cfg.EtcdKey, TrustedCAFile: cfg.EtcdCA})
 	if err != nil {
 		return err
 	}
 	ok := false
 	defer func() {
 		if !ok {
-			cli.Close()
+			db.Close()
 		}
 	}()
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := cli.Get(sctx, clusterdb.Prefix+"probe"); err != nil {
+	if err := db.Probe(sctx); err != nil {
 		return fmt.Errorf("external etcd %s: %w", strings.Join(cfg.EtcdEndpoints, ","), err)
 	}
-	rec, err := clusterdb.LoadOrCreateCA(sctx, cli, func() (clusterdb.CARecord, error) {
+	rec, err := db.LoadOrCreateCA(sctx, func() (clusterdb.CARecord, error) {
 		ca, err := pki.NewCA(time.Now())
 		if err != nil {
 			return clusterdb.CARecord{}, err
@@ -213,45 +212,40 @@ func (n *Node) prepareExternal(ctx context.Context, hosts []string) error {
 	if err := pki.PathsIn(cfg.DataDir).WriteCA(ca); err != nil {
 		return err
 	}
-	n.external = cli
+	n.external = db
+	n.onStop(func() { db.Close() })
 	ok = true
 	return nil
 }
 
 // startCluster starts (or joins) the cluster database, the resource monitor and the
-// agent, and registers the cluster routes.
+// agent, and registers the cluster routes. Each thing it starts registers its stop at
+// once (onStop), so that a later step's failure releases what ran before, in the
+// reverse order, when Run stops the node.
 func (n *Node) startCluster(ctx context.Context) error {
 	cfg := n.Cfg
 	sctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	var (
-		cli    *clientv3.Client
+		db     *clusterdb.DB
 		member *etcdMember
 	)
 	if n.external != nil {
-		cli = n.external
+		db = n.external // closed by the stop prepareExternal registered
 	} else {
 		var err error
 		if member, err = n.openEtcd(sctx); err != nil {
 			return err
 		}
-		cli = member.cli
+		n.onStop(member.close)
+		db = member.db
 		if n.restored {
-			if err := n.adoptRestored(sctx, cli); err != nil {
-				member.close()
+			if err := n.adoptRestored(sctx, db); err != nil {
 				return err
 			}
 		}
-		if err := n.initJoinSecret(sctx, cli); err != nil {
-			member.close()
+		if err := n.initJoinSecret(sctx, db); err != nil {
 			return err
-		}
-	}
-	closeDB := func() {
-		if member != nil {
-			member.close()
-		} else {
-			cli.Close()
 		}
 	}
 	var memberID uint64
@@ -260,16 +254,15 @@ func (n *Node) startCluster(ctx context.Context) error {
 		memberID, peerURL = member.memberID(), member.peer
 	}
 	timing := fencing.ForTTL(time.Duration(cfg.SessionTTL) * time.Second)
-	host, err := n.startHost(ctx, cli, timing)
+	host, err := n.startHost(ctx, db, timing)
 	if err != nil {
-		closeDB()
 		return err
 	}
-	closeHost := func() {
+	n.onStop(func() {
 		cctx, c := context.WithTimeout(context.Background(), 10*time.Second)
 		host.Close(cctx)
 		c()
-	}
+	})
 	mrunner := agent.NewMonitorRunner()
 	mon, err := resmon.NewMonitor(resmon.Options{
 		LogDir:   filepath.Join(cfg.DataDir, "resources"),
@@ -279,15 +272,18 @@ func (n *Node) startCluster(ctx context.Context) error {
 		Env:      []string{"WOLFPACK_NODE=" + cfg.Name},
 	})
 	if err != nil {
-		closeHost()
-		closeDB()
 		return err
 	}
+	n.onStop(func() {
+		cctx, c := context.WithTimeout(context.Background(), 15*time.Second)
+		mon.Close(cctx)
+		c()
+	})
 	// The checkpoint manager is in place before the agent starts, so that no resource
 	// comes online without its checkpoints restored.
 	var cp agent.Checkpointer
 	if n.Registry != nil {
-		cp = n.newCheckpointer(cli)
+		cp = n.newCheckpointer(db)
 	}
 	a, err := agent.New(agent.Options{
 		Name:          cfg.Name,
@@ -298,7 +294,7 @@ func (n *Node) startCluster(ctx context.Context) error {
 		Permit:        host.Grant,
 		EtcdMemberID:  memberID,
 		PeerURL:       peerURL,
-		DB:            clusterdb.New(cli),
+		DB:            db,
 		Runner:        mrunner,
 		Report:        n.reportClusterEvent,
 		Log:           n.Log.With("part", "cluster"),
@@ -308,27 +304,20 @@ func (n *Node) startCluster(ctx context.Context) error {
 		ResourceTypes: agent.ResourceTypes(),
 	})
 	if err != nil {
-		closeHost()
-		closeDB()
 		return err
 	}
 	mrunner.Attach(mon, a)
 	api.RegisterCluster(n.API, a)
 	n.API.Metrics.MustRegister(a.Collector())
 	actx, stopAgent := context.WithCancel(context.WithoutCancel(ctx))
-	api.RegisterJoin(n.API, &joinService{n: n, agent: a, cli: cli, external: member == nil})
-	api.RegisterBackup(n.API, &backupService{n: n, cli: cli})
+	api.RegisterJoin(n.API, &joinService{n: n, agent: a, db: db, external: member == nil})
+	api.RegisterBackup(n.API, &backupService{n: n, db: db})
 	if member != nil {
-		go n.watchJoinSecret(actx, cli)
+		go n.watchJoinSecret(actx, db)
 	}
 	n.onStop(func() {
 		stopAgent()
 		a.Wait()
-		cctx, c := context.WithTimeout(context.Background(), 15*time.Second)
-		mon.Close(cctx)
-		c()
-		closeHost()
-		closeDB()
 	})
 	if err := a.Start(actx); err != nil {
 		return err
@@ -337,7 +326,7 @@ func (n *Node) startCluster(ctx context.Context) error {
 		go member.run(actx, a)
 	}
 	n.Cluster = a
-	n.Etcd = cli
+	n.DB = db
 	n.rejoined()
 	return nil
 }
@@ -360,9 +349,9 @@ func (n *Node) startEtcd(ctx context.Context) (*clusterdb.Embedded, uint64, erro
 	}
 	id := uint64(e.Etcd.Server.MemberID())
 	if ans != nil {
-		pc, err := newEtcdClient(ans.Endpoints, clusterdb.ClientTLSInfo(ec.TLS))
+		pc, err := clusterdb.Dial(ans.Endpoints, clusterdb.ClientTLSInfo(ec.TLS))
 		if err == nil {
-			err = clusterdb.Promote(ctx, pc, ans.MemberID)
+			err = pc.Promote(ctx, ans.MemberID)
 			pc.Close()
 		}
 		// The local member serves clients once it has applied its own promotion.
@@ -381,30 +370,6 @@ func (n *Node) startEtcd(ctx context.Context) (*clusterdb.Embedded, uint64, erro
 		n.Log.Info("joined cluster as a voting member", "member", fmt.Sprintf("%x", id))
 	}
 	return e, id, nil
-}
-
-// newEtcdClient connects to etcd with tlsInfo: the node's certificate for the embedded
-// members, the administrator's for an external etcd (empty: plain http).
-func newEtcdClient(endpoints []string, tlsInfo transport.TLSInfo) (*clientv3.Client, error) {
-	var tlsConfig *tls.Config
-	if !tlsInfo.Empty() || tlsInfo.TrustedCAFile != "" {
-		var err error
-		if tlsConfig, err = tlsInfo.ClientConfig(); err != nil {
-			return nil, fmt.Errorf("etcd client TLS: %w", err)
-		}
-	}
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:            endpoints,
-		TLS:                  tlsConfig,
-		DialTimeout:          5 * time.Second,
-		DialKeepAliveTime:    2 * time.Second,
-		DialKeepAliveTimeout: 2 * time.Second,
-		Logger:               zap.NewNop(),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("etcd client %s: %w", strings.Join(endpoints, ","), err)
-	}
-	return cli, nil
 }
 
 // clusterAPIURL is the URL the other nodes reach this node's API at, published in the

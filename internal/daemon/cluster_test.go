@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
 	"wolfpack/internal/cli/clustercmd"
 	"wolfpack/internal/daemon"
 	"wolfpack/internal/pki"
@@ -95,7 +95,7 @@ func startNode(t *testing.T, args ...string) (dataDir string) {
 	})
 	end := time.Now().Add(time.Minute)
 	for {
-		if _, err := os.Stat(filepath.Join(dataDir, api.AddrFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(dataDir, client.AddrFile)); err == nil {
 			return dataDir
 		}
 		select {
@@ -113,13 +113,13 @@ func startNode(t *testing.T, args ...string) (dataDir string) {
 func cluster(t *testing.T, dataDir string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	st := clustercmd.Run(context.Background(), args, &out, &errOut, func() (*api.Client, error) { return api.FromDataDir(dataDir) })
+	st := clustercmd.Run(context.Background(), args, &out, &errOut, func() (*client.Client, error) { return client.FromDataDir(dataDir) })
 	return st, out.String(), errOut.String()
 }
 
 func readAddr(t *testing.T, dataDir string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dataDir, api.AddrFile))
+	b, err := os.ReadFile(filepath.Join(dataDir, client.AddrFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestClusterTLSAndMetrics(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("/metrics without the token: status %d, want 401", resp.StatusCode)
 	}
-	c, err := api.FromDataDir(n1)
+	c, err := client.FromDataDir(n1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,5 +219,62 @@ func TestClusterTLSAndMetrics(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// A start that fails at a late step (the API's address is taken, after the event log, the
+// registry, the etcd member, the resource host, the agent and the checkpoint manager
+// started) releases what ran before: Run returns the error, and the same data directory
+// and ports start a node at once afterwards (the directory's lock, the registry's and
+// the event log's files, etcd's ports and data are free again).
+func TestFailedStartReleases(t *testing.T) {
+	dataDir := t.TempDir()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := taken.Addr().String()
+	args := []string{"--data-dir", dataDir, "--api", api, "--peer", freeAddr(t), "--client", freeAddr(t), "--log-level", "warn"}
+	cfg, err := daemon.ParseConfig(args, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	err = daemon.Run(ctx, cfg, log)
+	if err == nil || !strings.Contains(err.Error(), "start api") {
+		t.Fatalf("Run with the API's address taken = %v, want the api part's failure", err)
+	}
+	taken.Close()
+
+	cfg, err = daemon.ParseConfig(args, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- daemon.Run(rctx, cfg, log) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("second start: %v", err)
+		}
+	}()
+	for {
+		if _, err := os.Stat(filepath.Join(dataDir, client.AddrFile)); err == nil {
+			break
+		}
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("the second start failed: %v", err)
+		case <-ctx.Done():
+			t.Fatal("the second start was not ready in time")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if st, out, errOut := cluster(t, dataDir, "node"); st != 0 {
+		t.Fatalf("cluster node after the second start: %d %s %s", st, out, errOut)
 	}
 }

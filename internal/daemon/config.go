@@ -8,14 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
 )
 
 // Config is wolfpackd's command line.
 type Config struct {
 	Name          string   // node name; default: the host name
-	DataDir       string   // --data-dir; default api.DefaultDataDir()
+	DataDir       string   // --data-dir; default client.DefaultDataDir()
 	API           string   // --api address for the HTTP API
 	Peer          string   // --peer address for etcd peer traffic
 	Client        string   // --client address for etcd client traffic
@@ -54,7 +53,7 @@ func ParseConfig(args []string, stderr io.Writer) (*Config, error) {
 	fs.SetOutput(stderr)
 	host, _ := os.Hostname()
 	fs.StringVar(&c.Name, "name", host, "node name")
-	fs.StringVar(&c.DataDir, "data-dir", api.DefaultDataDir(), "data directory (default $WOLFPACK_DATA, /var/lib/wolfpack for root, else ~/.local/state/wolfpack)")
+	fs.StringVar(&c.DataDir, "data-dir", client.DefaultDataDir(), "data directory (default $WOLFPACK_DATA, /var/lib/wolfpack for root, else ~/.local/state/wolfpack)")
 	fs.StringVar(&c.API, "api", "127.0.0.1:8733", "address of the HTTP API and web console")
 	fs.StringVar(&c.Peer, "peer", "127.0.0.1:2380", "address for etcd peer traffic (embedded etcd)")
 	fs.StringVar(&c.Client, "client", "127.0.0.1:2379", "address for etcd client traffic (embedded etcd)")

@@ -9,9 +9,8 @@ import (
 	"sync"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/web"
 )
@@ -20,7 +19,7 @@ import (
 // the cluster view, its watch stream, the merged event logs and the relay to other
 // nodes' registries (internal/api/console.go).
 func (n *Node) startConsole(ctx context.Context) error {
-	if n.Cluster == nil || n.Etcd == nil {
+	if n.Cluster == nil || n.DB == nil {
 		return errors.New("console: needs the cluster part")
 	}
 	api.RegisterConsole(n.API, n.Cfg.Name, &consoleBackend{n: n}, n.Events)
@@ -31,7 +30,7 @@ func (n *Node) startConsole(ctx context.Context) error {
 // consoleBackend reads the cluster for the console routes.
 type consoleBackend struct{ n *Node }
 
-func (b *consoleBackend) View(ctx context.Context) (api.ClusterView, error) {
+func (b *consoleBackend) View(ctx context.Context) (wire.ClusterView, error) {
 	return b.n.Cluster.View(ctx)
 }
 
@@ -40,20 +39,20 @@ func (b *consoleBackend) View(ctx context.Context) (api.ClusterView, error) {
 const memberTimeout = time.Second
 
 // Etcd lists the database's members and asks each for its status, all at once.
-func (b *consoleBackend) Etcd(ctx context.Context) (api.EtcdHealth, error) {
-	h := api.EtcdHealth{External: b.n.external != nil, Members: []api.EtcdMember{}}
+func (b *consoleBackend) Etcd(ctx context.Context) (wire.EtcdHealth, error) {
+	h := wire.EtcdHealth{External: b.n.external != nil, Members: []wire.EtcdMember{}}
 	lctx, cancel := context.WithTimeout(ctx, 2*memberTimeout)
 	defer cancel()
-	list, err := b.n.Etcd.MemberList(lctx)
+	list, err := b.n.DB.Members(lctx)
 	if err != nil {
 		h.Error = "cannot list the database's members: " + err.Error()
 		return h, nil
 	}
-	h.Members = make([]api.EtcdMember, len(list.Members))
+	h.Members = make([]wire.EtcdMember, len(list))
 	var wg sync.WaitGroup
-	for i, m := range list.Members {
-		em := api.EtcdMember{ID: fmt.Sprintf("%x", m.ID), Name: m.Name, PeerURLs: m.PeerURLs,
-			ClientURLs: m.ClientURLs, Learner: m.IsLearner}
+	for i, m := range list {
+		em := wire.EtcdMember{ID: fmt.Sprintf("%x", m.ID), Name: m.Name, PeerURLs: m.PeerURLs,
+			ClientURLs: m.ClientURLs, Learner: m.Learner}
 		if em.PeerURLs == nil {
 			em.PeerURLs = []string{}
 		}
@@ -70,7 +69,7 @@ func (b *consoleBackend) Etcd(ctx context.Context) (api.EtcdHealth, error) {
 			defer wg.Done()
 			sctx, cancel := context.WithTimeout(ctx, memberTimeout)
 			defer cancel()
-			st, err := b.n.Etcd.Status(sctx, m.ClientURLs[0])
+			st, err := b.n.DB.MemberStatus(sctx, m.ClientURLs[0])
 			if err != nil {
 				h.Members[i].Error = err.Error()
 				return
@@ -81,7 +80,7 @@ func (b *consoleBackend) Etcd(ctx context.Context) (api.EtcdHealth, error) {
 				em.Error = strings.Join(st.Errors, "; ")
 			}
 			em.Leader = st.Leader == m.ID
-			em.Version, em.DBSize, em.RaftTerm, em.RaftIndex = st.Version, st.DbSize, st.RaftTerm, st.RaftIndex
+			em.Version, em.DBSize, em.RaftTerm, em.RaftIndex = st.Version, st.DBSize, st.RaftTerm, st.RaftIndex
 		}()
 	}
 	wg.Wait()
@@ -96,7 +95,7 @@ func (b *consoleBackend) Etcd(ctx context.Context) (api.EtcdHealth, error) {
 	}
 	h.Quorum.Needed = h.Quorum.Voters/2 + 1
 	h.Quorum.Has = h.Quorum.Voters > 0 && h.Quorum.Healthy >= h.Quorum.Needed
-	slices.SortFunc(h.Members, func(x, y api.EtcdMember) int { return strings.Compare(x.Name, y.Name) })
+	slices.SortFunc(h.Members, func(x, y wire.EtcdMember) int { return strings.Compare(x.Name, y.Name) })
 	return h, nil
 }
 
@@ -119,13 +118,8 @@ func (b *consoleBackend) Changes(ctx context.Context) <-chan struct{} {
 	go func() {
 		defer close(out)
 		for ctx.Err() == nil {
-			wc := b.n.Etcd.Watch(clientv3.WithRequireLeader(ctx), clusterdb.Prefix, clientv3.WithPrefix())
-			for wr := range wc {
-				if wr.Err() != nil {
-					break
-				}
-				for _, ev := range wr.Events {
-					k := string(ev.Kv.Key)
+			for keys := range b.n.DB.Changes(ctx, clusterdb.Prefix, true) {
+				for _, k := range keys {
 					if slices.ContainsFunc(viewPrefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
 						signal()
 						break

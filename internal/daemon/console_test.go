@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/eventlog"
 )
 
@@ -52,18 +53,18 @@ func TestConsoleRoutes(t *testing.T) {
 	n1 := t.TempDir()
 	runNode(t, n1, "--name", "N1")
 	ep := nodeEndpoint(t, n1)
-	full, err := api.FromDataDir(n1)
+	full, err := client.FromDataDir(n1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var grant api.AccessGrant
-	do(t, full, http.MethodPost, "/v1/access", api.AccessGrantRequest{Name: "console", Level: api.LevelReadOnly}, &grant)
+	var grant wire.AccessGrant
+	do(t, full, http.MethodPost, "/v1/access", wire.AccessGrantRequest{Name: "console", Level: wire.LevelReadOnly}, &grant)
 	ctx := context.Background()
 
-	var sum api.ClusterSummary
+	var sum wire.ClusterSummary
 	do(t, full, http.MethodGet, "/v1/cluster/summary", nil, &sum)
 	if sum.Node != "N1" || len(sum.Nodes) != 1 || sum.Nodes[0].State != "Up" || len(sum.Etcd.Members) != 1 ||
-		!sum.Etcd.Members[0].Healthy || !sum.Etcd.Members[0].Leader || sum.Etcd.Quorum != (api.Quorum{Voters: 1, Healthy: 1, Needed: 1, Has: true}) {
+		!sum.Etcd.Members[0].Healthy || !sum.Etcd.Members[0].Leader || sum.Etcd.Quorum != (wire.Quorum{Voters: 1, Healthy: 1, Needed: 1, Has: true}) {
 		t.Errorf("summary: %+v", sum)
 	}
 
@@ -97,28 +98,28 @@ func TestConsoleRoutes(t *testing.T) {
 			}
 		}
 	}
-	var state api.ClusterState
+	var state wire.ClusterState
 	if err := json.Unmarshal(next("state", func([]byte) bool { return true }), &state); err != nil || state.Node != "N1" || len(state.Nodes) != 1 {
 		t.Fatalf("first event: %+v %v", state, err)
 	}
-	do(t, full, http.MethodPost, "/v1/groups", api.ClusterAction{Name: "Web"}, nil)
+	do(t, full, http.MethodPost, "/v1/groups", wire.ClusterAction{Name: "Web"}, nil)
 	next("change", func(b []byte) bool {
-		var ch api.ClusterChange
+		var ch wire.ClusterChange
 		return json.Unmarshal(b, &ch) == nil && len(ch.Groups) == 1 && ch.Groups[0].Name == "Web" && ch.Groups[0].Node == "N1"
 	})
 	next("etcd", func(b []byte) bool {
-		var h api.EtcdHealth
+		var h wire.EtcdHealth
 		return json.Unmarshal(b, &h) == nil && h.Quorum.Has
 	})
 	do(t, full, http.MethodPost, "/v1/eventlog/logs/Application/events", eventlog.Event{Source: "ConsoleTest", EventID: 4242,
 		Type: eventlog.TypeWarning, Strings: []string{"seen live"}}, nil)
 	next("event", func(b []byte) bool {
-		var e api.NodeEvent
+		var e wire.NodeEvent
 		return json.Unmarshal(b, &e) == nil && e.Node == "N1" && e.EventID == 4242 && e.Log == "Application" && strings.Contains(e.Message, "seen live")
 	})
 
 	// The events of every node, filtered.
-	var evs api.ClusterEvents
+	var evs wire.ClusterEvents
 	do(t, full, http.MethodGet, "/v1/cluster/events?source=ConsoleTest&id=4242&level=Warning&log=Application", nil, &evs)
 	if len(evs.Events) != 1 || evs.Events[0].Node != "N1" || !strings.Contains(evs.Events[0].Message, "seen live") || len(evs.Unreachable) != 0 {
 		t.Errorf("filtered events: %+v", evs)
@@ -154,14 +155,14 @@ func TestConsoleRoutes(t *testing.T) {
 	if st, b := ep.call(ctx, t, full.Token(), http.MethodPut, "/v1/nodes/N1/api/v1/registry/value", []byte(body)); st != http.StatusNoContent {
 		t.Errorf("relayed write with the Full token: %d %s, want 204", st, b)
 	}
-	var v api.RegistryValue
+	var v wire.RegistryValue
 	do(t, full, http.MethodGet, "/v1/registry/value?name=V&path="+url.QueryEscape(`HKLM\SOFTWARE\ConsoleRelay`), nil, &v)
 	if v.Type != 4 || len(v.Data) != 4 || v.Data[0] != 1 {
 		t.Errorf("value written through the relay: %+v", v)
 	}
 
 	// The type's private property names, with the checkpoint policy's allowed values.
-	var types []api.ClusterResourceType
+	var types []wire.ClusterResourceType
 	do(t, full, http.MethodGet, "/v1/resourcetypes", nil, &types)
 	found := false
 	for _, rt := range types {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/client/pkg/v3/transport"
-	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/fencing"
@@ -17,8 +16,8 @@ import (
 
 // startHost starts the node's resource host (internal/reshost), which runs the
 // resources' processes under the permits the agent grants.
-func (n *Node) startHost(ctx context.Context, cli *clientv3.Client, t fencing.Timing) (*reshost.Client, error) {
-	hello := reshost.Hello{Node: n.Cfg.Name, Kill: t.Kill, Stop: t.Stop, Etcd: n.hostEtcdAccess(ctx, cli)}
+func (n *Node) startHost(ctx context.Context, db *clusterdb.DB, t fencing.Timing) (*reshost.Client, error) {
+	hello := reshost.Hello{Node: n.Cfg.Name, Kill: t.Kill, Stop: t.Stop, Etcd: n.hostEtcdAccess(ctx, db)}
 	if n.Cfg.Watchdog != "" {
 		hello.Watchdog = n.Cfg.Watchdog
 		hello.WatchdogTimeout = time.Second
@@ -41,7 +40,7 @@ func (n *Node) startHost(ctx context.Context, cli *clientv3.Client, t fencing.Ti
 				return
 			case <-tick.C:
 			}
-			if e := n.hostEtcdAccess(ctx, cli); !slices.Equal(e.Endpoints, last.Endpoints) {
+			if e := n.hostEtcdAccess(ctx, db); !slices.Equal(e.Endpoints, last.Endpoints) {
 				last = e
 				hc.SetEtcd(e)
 			}
@@ -52,15 +51,15 @@ func (n *Node) startHost(ctx context.Context, cli *clientv3.Client, t fencing.Ti
 
 // hostEtcdAccess is the node's own etcd access, for its host: the client URLs of every
 // member (the configured endpoints for an external etcd).
-func (n *Node) hostEtcdAccess(ctx context.Context, cli *clientv3.Client) reshost.EtcdAccess {
+func (n *Node) hostEtcdAccess(ctx context.Context, db *clusterdb.DB) reshost.EtcdAccess {
 	if len(n.Cfg.EtcdEndpoints) > 0 {
 		return reshost.EtcdAccess{Endpoints: n.Cfg.EtcdEndpoints, CertFile: n.Cfg.EtcdCert, KeyFile: n.Cfg.EtcdKey, CAFile: n.Cfg.EtcdCA}
 	}
 	p := pki.PathsIn(n.Cfg.DataDir)
-	e := reshost.EtcdAccess{Endpoints: cli.Endpoints(), CertFile: p.NodeCert, KeyFile: p.NodeKey, CAFile: p.CACert}
+	e := reshost.EtcdAccess{Endpoints: db.Endpoints(), CertFile: p.NodeCert, KeyFile: p.NodeKey, CAFile: p.CACert}
 	mctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if urls, err := clusterdb.ClientURLs(mctx, cli); err == nil && len(urls) > 0 {
+	if urls, err := db.ClientURLs(mctx); err == nil && len(urls) > 0 {
 		e.Endpoints = urls
 	}
 	return e
@@ -68,17 +67,17 @@ func (n *Node) hostEtcdAccess(ctx context.Context, cli *clientv3.Client) reshost
 
 // newHostRevoker is the host's way to etcd: a client with the node's access.
 func newHostRevoker(ctx context.Context, e reshost.EtcdAccess) (reshost.Revoker, error) {
-	cli, err := newEtcdClient(e.Endpoints, transport.TLSInfo{CertFile: e.CertFile, KeyFile: e.KeyFile, TrustedCAFile: e.CAFile})
+	db, err := clusterdb.Dial(e.Endpoints, transport.TLSInfo{CertFile: e.CertFile, KeyFile: e.KeyFile, TrustedCAFile: e.CAFile})
 	if err != nil {
 		return nil, err
 	}
-	return hostRevoker{cli}, nil
+	return hostRevoker{db}, nil
 }
 
-type hostRevoker struct{ cli *clientv3.Client }
+type hostRevoker struct{ db *clusterdb.DB }
 
 func (r hostRevoker) Revoke(ctx context.Context, lease int64) error {
-	return clusterdb.RevokeLease(ctx, r.cli, lease)
+	return r.db.RevokeLease(ctx, lease)
 }
 
-func (r hostRevoker) Close() error { return r.cli.Close() }
+func (r hostRevoker) Close() error { return r.db.Close() }

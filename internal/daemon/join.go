@@ -9,10 +9,9 @@ import (
 	"path/filepath"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"wolfpack/internal/agent"
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/pki"
 )
@@ -22,35 +21,35 @@ import (
 type joinService struct {
 	n        *Node
 	agent    *agent.Agent
-	cli      *clientv3.Client
+	db       *clusterdb.DB
 	external bool // the cluster is on an external etcd: no joins, no join token
 }
 
 // errExternal answers the join routes of a node on an external etcd.
-var errExternal = api.BadRequest("this cluster uses an external etcd: a node joins it with --etcd-endpoints and the etcd credentials, and there is no join token")
+var errExternal = wire.BadRequest("this cluster uses an external etcd: a node joins it with --etcd-endpoints and the etcd credentials, and there is no join token")
 
 // Join checks the join secret against the hash in etcd (in constant time), issues the
 // joining node's certificate from its request, adds it as an etcd learner and gives it
 // the cluster CA. It gives no API token: the joining node makes its own. The secret is checked first: a caller without it
 // learns nothing and changes nothing.
-func (j *joinService) Join(ctx context.Context, req api.ClusterJoinRequest) (api.ClusterJoinAnswer, error) {
-	var ans api.ClusterJoinAnswer
+func (j *joinService) Join(ctx context.Context, req wire.ClusterJoinRequest) (wire.ClusterJoinAnswer, error) {
+	var ans wire.ClusterJoinAnswer
 	if j.external {
 		return ans, errExternal
 	}
-	if err := clusterdb.CheckJoinSecret(ctx, j.cli, req.Secret); err != nil {
+	if err := j.db.CheckJoinSecret(ctx, req.Secret); err != nil {
 		if errors.Is(err, clusterdb.ErrJoinToken) {
 			j.n.Log.Warn("join refused: wrong join token", "node", req.Name)
-			return ans, &api.Error{Status: http.StatusUnauthorized, Code: 5, Message: "wrong join token"}
+			return ans, &wire.Error{Status: http.StatusUnauthorized, Code: 5, Message: "wrong join token"}
 		}
 		return ans, err
 	}
 	if csrName(req.CSR) != req.Name {
-		return ans, api.BadRequest("the certificate request is not for node %q", req.Name)
+		return ans, wire.BadRequest("the certificate request is not for node %q", req.Name)
 	}
 	cert, err := j.n.ca.SignCSR([]byte(req.CSR), time.Now())
 	if err != nil {
-		return ans, api.BadRequest("%v", err)
+		return ans, wire.BadRequest("%v", err)
 	}
 	caKey, err := j.n.ca.KeyPEM()
 	if err != nil {
@@ -76,29 +75,29 @@ func csrName(csrPEM string) string {
 // RotateToken makes a new join secret, stores its hash in etcd (from then on only the new
 // token admits nodes, on every node) and writes the new token to this node's join-token
 // file. Nodes already in the cluster hold certificates and need no token.
-func (j *joinService) RotateToken(ctx context.Context) (api.RotateTokenAnswer, error) {
+func (j *joinService) RotateToken(ctx context.Context) (wire.RotateTokenAnswer, error) {
 	if j.external {
-		return api.RotateTokenAnswer{}, errExternal
+		return wire.RotateTokenAnswer{}, errExternal
 	}
 	tok, err := clusterdb.NewJoinToken(j.n.ca.Hash())
 	if err != nil {
-		return api.RotateTokenAnswer{}, err
+		return wire.RotateTokenAnswer{}, err
 	}
-	if err := clusterdb.SetJoinSecret(ctx, j.cli, tok.Secret); err != nil {
-		return api.RotateTokenAnswer{}, err
+	if err := j.db.SetJoinSecret(ctx, tok.Secret); err != nil {
+		return wire.RotateTokenAnswer{}, err
 	}
 	if err := clusterdb.WriteJoinToken(j.n.Cfg.DataDir, tok); err != nil {
-		return api.RotateTokenAnswer{}, fmt.Errorf("the join token was rotated but not written (rotate again): %w", err)
+		return wire.RotateTokenAnswer{}, fmt.Errorf("the join token was rotated but not written (rotate again): %w", err)
 	}
 	file := filepath.Join(j.n.Cfg.DataDir, clusterdb.JoinTokenFile)
 	j.n.Log.Info("join token rotated", "file", file)
-	return api.RotateTokenAnswer{File: file}, nil
+	return wire.RotateTokenAnswer{File: file}, nil
 }
 
 // initJoinSecret stores the hash of this node's join secret in etcd the first time (the
 // first node of a new cluster). A join-token file whose secret is no longer the cluster's
 // (rotated on another node) is removed, so that no stale token is left to hand out.
-func (n *Node) initJoinSecret(ctx context.Context, cli *clientv3.Client) error {
+func (n *Node) initJoinSecret(ctx context.Context, db *clusterdb.DB) error {
 	path := filepath.Join(n.Cfg.DataDir, clusterdb.JoinTokenFile)
 	tok, err := clusterdb.ReadJoinToken(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -107,7 +106,7 @@ func (n *Node) initJoinSecret(ctx context.Context, cli *clientv3.Client) error {
 	if err != nil {
 		return err
 	}
-	current, err := clusterdb.InitJoinSecret(ctx, cli, tok.Secret)
+	current, err := db.InitJoinSecret(ctx, tok.Secret)
 	if err != nil {
 		return err
 	}
@@ -119,14 +118,14 @@ func (n *Node) initJoinSecret(ctx context.Context, cli *clientv3.Client) error {
 
 // watchJoinSecret removes this node's join-token file when the token is rotated on
 // another node.
-func (n *Node) watchJoinSecret(ctx context.Context, cli *clientv3.Client) {
+func (n *Node) watchJoinSecret(ctx context.Context, db *clusterdb.DB) {
 	path := filepath.Join(n.Cfg.DataDir, clusterdb.JoinTokenFile)
-	for range cli.Watch(clientv3.WithRequireLeader(ctx), clusterdb.JoinSecretKey) {
+	for range db.Changes(ctx, clusterdb.JoinSecretKey, false) {
 		tok, err := clusterdb.ReadJoinToken(path)
 		if err != nil {
 			continue
 		}
-		if err := clusterdb.CheckJoinSecret(ctx, cli, tok.Secret); errors.Is(err, clusterdb.ErrJoinToken) {
+		if err := db.CheckJoinSecret(ctx, tok.Secret); errors.Is(err, clusterdb.ErrJoinToken) {
 			n.removeStaleJoinToken(path)
 		}
 	}
@@ -143,11 +142,11 @@ func (n *Node) removeStaleJoinToken(path string) {
 // rotateToken is `wolfpackd --rotate-token`: it asks the running node of the data
 // directory to rotate the join token, and says where the new one is.
 func rotateToken(ctx context.Context, cfg *Config) error {
-	c, err := api.FromDataDir(cfg.DataDir)
+	c, err := client.FromDataDir(cfg.DataDir)
 	if err != nil {
 		return err
 	}
-	var ans api.RotateTokenAnswer
+	var ans wire.RotateTokenAnswer
 	if err := c.Do(ctx, http.MethodPost, "/v1/cluster/rotatetoken", nil, &ans); err != nil {
 		return fmt.Errorf("rotate the join token: %w", err)
 	}

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"wolfpack/internal/agent"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/pki"
@@ -27,7 +25,7 @@ import (
 type etcdMember struct {
 	n    *Node
 	log  *slog.Logger
-	cli  *clientv3.Client
+	db   *clusterdb.DB
 	tls  pki.Paths
 	dir  string // <data-dir>/etcd
 	peer string // https://--peer
@@ -81,22 +79,22 @@ func (n *Node) openEtcd(ctx context.Context) (*etcdMember, error) {
 			return nil, err
 		}
 		m.emb, m.id = e, id
-		cli, err := newEtcdClient([]string{e.ClientURL}, tlsInfo)
+		db, err := clusterdb.Dial([]string{e.ClientURL}, tlsInfo)
 		if err != nil {
 			e.Close()
 			return nil, err
 		}
-		m.cli = cli
+		m.db = db
 		go m.watchStop(e)
 		return m, nil
 	}
-	cli, err := newEtcdClient(urls, tlsInfo)
+	db, err := clusterdb.Dial(urls, tlsInfo)
 	if err != nil {
 		return nil, err
 	}
-	m.cli = cli
+	m.db = db
 	if err := clusterdb.WriteEndpoints(cfg.DataDir, urls); err != nil {
-		cli.Close()
+		db.Close()
 		return nil, err
 	}
 	return m, nil
@@ -117,14 +115,14 @@ func (m *etcdMember) removedWhileDown(ctx context.Context, urls []string) bool {
 	if len(others) == 0 {
 		return false
 	}
-	cli, err := newEtcdClient(others, clusterdb.ClientTLSInfo(m.tls))
+	cli, err := clusterdb.Dial(others, clusterdb.ClientTLSInfo(m.tls))
 	if err != nil {
 		return false
 	}
 	defer cli.Close()
 	lctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	members, err := clusterdb.Members(lctx, cli)
+	members, err := cli.Members(lctx)
 	if err != nil {
 		return false
 	}
@@ -173,14 +171,14 @@ func (m *etcdMember) syncEndpoints(ctx context.Context) {
 	var last []string
 	for {
 		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		members, err := clusterdb.Members(lctx, m.cli)
+		members, err := m.db.Members(lctx)
 		cancel()
 		if err == nil {
 			urls := clusterdb.VoterClientURLs(members)
 			if len(urls) > 0 && !slices.Equal(urls, last) {
 				m.mu.Lock()
 				if m.emb == nil && !m.changing {
-					m.cli.SetEndpoints(urls...)
+					m.db.SetEndpoints(urls...)
 				}
 				m.mu.Unlock()
 				if err := clusterdb.WriteEndpoints(m.n.Cfg.DataDir, urls); err != nil {
@@ -203,12 +201,9 @@ func (m *etcdMember) followRoleRequests(ctx context.Context) {
 	key := clusterdb.RoleKey(m.n.Cfg.Name)
 	for ctx.Err() == nil {
 		wctx, cancel := context.WithCancel(ctx)
-		wc := m.cli.Watch(clientv3.WithRequireLeader(wctx), key)
+		changes := m.db.Changes(wctx, key, false)
 		m.checkRoleRequest(ctx)
-		for wr := range wc {
-			if wr.Err() != nil {
-				break
-			}
+		for range changes {
 			m.checkRoleRequest(ctx)
 		}
 		cancel()
@@ -220,7 +215,7 @@ func (m *etcdMember) followRoleRequests(ctx context.Context) {
 }
 
 func (m *etcdMember) checkRoleRequest(ctx context.Context) {
-	db := clusterdb.New(m.cli)
+	db := m.db
 	gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	reqs, err := db.RoleRequests(gctx)
 	cancel()
@@ -271,7 +266,7 @@ func (m *etcdMember) promote(ctx context.Context) error {
 	var ans clusterdb.JoinAnswer
 	for {
 		var err error
-		ans, err = clusterdb.AddLearner(pctx, m.cli, clusterdb.JoinRequest{Name: m.n.Cfg.Name, PeerURL: m.peer})
+		ans, err = m.db.AddLearner(pctx, clusterdb.JoinRequest{Name: m.n.Cfg.Name, PeerURL: m.peer})
 		if err == nil {
 			break
 		}
@@ -281,18 +276,18 @@ func (m *etcdMember) promote(ctx context.Context) error {
 		sleepCtx(pctx, time.Second)
 	}
 	if err := m.retireDir(); err != nil {
-		clusterdb.RemoveLearner(context.WithoutCancel(ctx), m.cli, ans.MemberID)
+		m.db.RemoveLearner(context.WithoutCancel(ctx), ans.MemberID)
 		return err
 	}
 	e, err := clusterdb.StartEmbedded(pctx, clusterdb.EmbedConfig{Name: m.n.Cfg.Name, Dir: m.dir, Peer: m.n.Cfg.Peer,
 		Client: m.n.Cfg.Client, Log: m.log, TLS: m.tls, InitialCluster: ans.InitialCluster,
 		SessionTTL: time.Duration(m.n.Cfg.SessionTTL) * time.Second})
 	if err != nil {
-		clusterdb.RemoveLearner(context.WithoutCancel(ctx), m.cli, ans.MemberID)
+		m.db.RemoveLearner(context.WithoutCancel(ctx), ans.MemberID)
 		m.retireDir()
 		return err
 	}
-	err = clusterdb.Promote(pctx, m.cli, ans.MemberID)
+	err = m.db.Promote(pctx, ans.MemberID)
 	for err == nil && e.Etcd.Server.IsLearner() {
 		if !sleepCtx(pctx, 50*time.Millisecond) {
 			err = fmt.Errorf("local member still a learner: %w", pctx.Err())
@@ -300,7 +295,7 @@ func (m *etcdMember) promote(ctx context.Context) error {
 	}
 	if err != nil {
 		e.Close()
-		clusterdb.RemoveLearner(context.WithoutCancel(ctx), m.cli, ans.MemberID)
+		m.db.RemoveLearner(context.WithoutCancel(ctx), ans.MemberID)
 		m.retireDir()
 		return err
 	}
@@ -344,7 +339,7 @@ func (m *etcdMember) demote(ctx context.Context) error {
 	}()
 	dctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	members, err := clusterdb.Members(dctx, m.cli)
+	members, err := m.db.Members(dctx)
 	if err != nil {
 		return err
 	}
@@ -358,14 +353,14 @@ func (m *etcdMember) demote(ctx context.Context) error {
 		return errors.New("this node runs the only voting member: it cannot stop voting")
 	}
 	slices.Sort(others)
-	m.cli.SetEndpoints(others...)
+	m.db.SetEndpoints(others...)
 	if err := clusterdb.WriteEndpoints(m.n.Cfg.DataDir, others); err != nil {
 		return err
 	}
 	// The client reaches the others before the member goes.
 	for {
 		sctx, c := context.WithTimeout(dctx, 2*time.Second)
-		_, err := m.cli.Get(sctx, clusterdb.PropertiesKey)
+		err := m.db.Probe(sctx)
 		c()
 		if err == nil {
 			break
@@ -375,12 +370,12 @@ func (m *etcdMember) demote(ctx context.Context) error {
 		}
 	}
 	for {
-		err := clusterdb.RemoveMember(dctx, m.cli, id)
+		err := m.db.RemoveMember(dctx, id)
 		if err == nil {
 			break
 		}
 		if !clusterdb.IsMembershipBusy(err) || !sleepCtx(dctx, time.Second) {
-			m.cli.SetEndpoints(e.ClientURL)
+			m.db.SetEndpoints(e.ClientURL)
 			return err
 		}
 	}
@@ -426,7 +421,7 @@ func (m *etcdMember) watchStop(e *clusterdb.Embedded) {
 		own := e.ClientURL
 		urls = slices.DeleteFunc(urls, func(u string) bool { return u == own })
 		if len(urls) > 0 {
-			m.cli.SetEndpoints(urls...)
+			m.db.SetEndpoints(urls...)
 		}
 	}
 	m.mu.Lock()
@@ -439,13 +434,13 @@ func (m *etcdMember) watchStop(e *clusterdb.Embedded) {
 	}
 }
 
-// close stops the client and the member.
+// close closes the database and stops the member.
 func (m *etcdMember) close() {
 	m.mu.Lock()
 	m.closing = true
 	e := m.emb
 	m.mu.Unlock()
-	m.cli.Close()
+	m.db.Close()
 	if e != nil {
 		e.Close()
 	}

@@ -10,11 +10,12 @@ import (
 	"strconv"
 	"sync"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"wolfpack/internal/agent"
 	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/checkpoint"
+	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/eventlog"
 	"wolfpack/internal/pki"
 	"wolfpack/internal/registry"
@@ -34,12 +35,12 @@ type Node struct {
 
 	Registry *registry.Registry // the node's registry (registry.go)
 
-	Cluster     *agent.Agent           // the cluster agent (cluster.go)
-	Etcd        *clientv3.Client       // the cluster database's etcd client (cluster.go)
-	ca          *pki.CA                // the cluster CA (cluster.go's prepareCluster)
-	pendingJoin *api.ClusterJoinAnswer // the membership a join got, until etcd starts (cluster.go)
-	external    *clientv3.Client       // the client of an external etcd, from prepareCluster (cluster.go)
-	restored    bool                   // the database was restored from a backup at this start (backup.go)
+	Cluster     *agent.Agent            // the cluster agent (cluster.go)
+	DB          *clusterdb.DB           // the cluster database (cluster.go)
+	ca          *pki.CA                 // the cluster CA (cluster.go's prepareCluster)
+	pendingJoin *wire.ClusterJoinAnswer // the membership a join got, until etcd starts (cluster.go)
+	external    *clusterdb.DB           // an external etcd's database, from prepareCluster (cluster.go)
+	restored    bool                    // the database was restored from a backup at this start (backup.go)
 
 	Checkpoints *checkpoint.Manager // the registry checkpoint manager (checkpoint.go)
 
@@ -86,7 +87,7 @@ type part struct {
 // internal/nodestate), the log line, and sd_notify.
 func (n *Node) ready() error {
 	if n.APIBase != "" {
-		if err := writeFileAtomic(filepath.Join(n.Cfg.DataDir, api.AddrFile), []byte(n.APIBase+"\n"), 0o644); err != nil {
+		if err := writeFileAtomic(filepath.Join(n.Cfg.DataDir, client.AddrFile), []byte(n.APIBase+"\n"), 0o644); err != nil {
 			return err
 		}
 	}

@@ -14,7 +14,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/pki"
 )
@@ -142,7 +143,7 @@ func TestBackupRestore(t *testing.T) {
 	if ro := readOnlyClient(t, n1, grant); ro != nil {
 		var sink []byte
 		err := ro.Do(context.Background(), http.MethodPost, "/v1/cluster/backup", nil, &sink)
-		var ae *api.Error
+		var ae *wire.Error
 		if err == nil || !errorsAs(err, &ae) || ae.Status != http.StatusForbidden {
 			t.Errorf("a backup with a ReadOnly token: %v, want 403", err)
 		}
@@ -178,7 +179,7 @@ func TestBackupRestore(t *testing.T) {
 		t.Errorf("G1 online on %s after the restore; its checkpoint: %s", g1.Node, q)
 	}
 	ro := readOnlyClient(t, n1, grant)
-	var ns []api.ClusterNode
+	var ns []wire.ClusterNode
 	if err := ro.Do(context.Background(), http.MethodGet, "/v1/nodes", nil, &ns); err != nil || len(ns) != 4 {
 		t.Errorf("the token granted before the backup, on the restored cluster: %v (%d nodes)", err, len(ns))
 	}
@@ -240,9 +241,9 @@ func keysOf[V any](m map[string]V) []string {
 }
 
 // readOnlyClient is a client of n's API with token.
-func readOnlyClient(t *testing.T, n *node, token string) *api.Client {
+func readOnlyClient(t *testing.T, n *node, token string) *client.Client {
 	t.Helper()
-	full, err := api.FromDataDir(n.dir)
+	full, err := client.FromDataDir(n.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +251,7 @@ func readOnlyClient(t *testing.T, n *node, token string) *api.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return api.NewClient(full.Base, token, tlsc)
+	return client.New(full.Base, token, tlsc)
 }
 
-func errorsAs(err error, target **api.Error) bool { return errors.As(err, target) }
+func errorsAs(err error, target **wire.Error) bool { return errors.As(err, target) }

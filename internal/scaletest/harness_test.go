@@ -22,7 +22,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/cli/clustercmd"
 	"wolfpack/internal/cli/regcmd"
 	"wolfpack/internal/clusterdb"
@@ -185,7 +186,7 @@ func (c *cluster) launch(n *node) {
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(append(os.Environ(), "WOLFPACK_DATA="+n.dir), c.env...)
-	os.Remove(filepath.Join(n.dir, api.AddrFile))
+	os.Remove(filepath.Join(n.dir, client.AddrFile))
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)
 	}
@@ -199,7 +200,7 @@ func (c *cluster) waitStarted(n *node, limit time.Duration) {
 	c.t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
-		if _, err := os.Stat(filepath.Join(n.dir, api.AddrFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(n.dir, client.AddrFile)); err == nil {
 			return
 		}
 		select {
@@ -342,9 +343,9 @@ func (c *cluster) waitFor(d time.Duration, what string, ok func() bool) {
 }
 
 // apiClient is a client of n's API with its own token.
-func (c *cluster) apiClient(n *node) *api.Client {
+func (c *cluster) apiClient(n *node) *client.Client {
 	c.t.Helper()
-	cl, err := api.FromDataDir(n.dir)
+	cl, err := client.FromDataDir(n.dir)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -352,9 +353,9 @@ func (c *cluster) apiClient(n *node) *api.Client {
 }
 
 // nodeList returns the node list as n sees it (nil when n does not answer).
-func (c *cluster) nodeList(n *node) []api.ClusterNode {
-	var ns []api.ClusterNode
-	cl, err := api.FromDataDir(n.dir)
+func (c *cluster) nodeList(n *node) []wire.ClusterNode {
+	var ns []wire.ClusterNode
+	cl, err := client.FromDataDir(n.dir)
 	if err != nil {
 		return nil
 	}
@@ -397,7 +398,7 @@ func (c *cluster) etcdClient(n *node) *clientv3.Client {
 func (c *cluster) voters(cli *clientv3.Client) (voters, learners []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ms, err := clusterdb.Members(ctx, cli)
+	ms, err := clusterdb.New(cli).Members(ctx)
 	if err != nil {
 		return nil, nil
 	}

@@ -3,6 +3,7 @@ package scaletest
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -158,6 +159,13 @@ func runScale(tb testing.TB, spec scaleSpec) scaleResult {
 			}
 		}()
 	}
+	putJSON := func(key string, v any) clientv3.Op {
+		b, err := json.Marshal(v)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return clientv3.OpPut(key, string(b))
+	}
 	var ops []clientv3.Op
 	for gi := range spec.groups {
 		g := clusterdb.NewGroup(groupName(gi))
@@ -167,11 +175,11 @@ func runScale(tb testing.TB, spec scaleSpec) scaleResult {
 			txns <- ops
 			ops = nil
 		}
-		ops = append(ops, clusterdb.OpPutJSON(clusterdb.GroupKey(g.Name), g))
+		ops = append(ops, putJSON(clusterdb.GroupKey(g.Name), g))
 		for ri := range spec.perGroup {
 			r := clusterdb.NewResource(fmt.Sprintf("%s-R%02d", g.Name, ri), "Test", g.Name)
 			r.PersistentState = 1
-			ops = append(ops, clusterdb.OpPutJSON(clusterdb.ResourceKey(r.Name), r))
+			ops = append(ops, putJSON(clusterdb.ResourceKey(r.Name), r))
 		}
 	}
 	txns <- ops

@@ -13,7 +13,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 )
 
@@ -86,7 +87,7 @@ func TestRollingUpgrade(t *testing.T) {
 		return strings.Contains(groupRecord(t, cli, "G"), `"priority":2000`)
 	})
 	c.waitFor(30*time.Second, "G online", func() bool { return group(c, nodes[0], "G").State == "Online" })
-	var evs api.ClusterEvents
+	var evs wire.ClusterEvents
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := c.apiClient(nodes[0]).Do(ctx, http.MethodGet, "/v1/cluster/events?log=System&id=1905", nil, &evs); err != nil {
@@ -143,7 +144,7 @@ func (c *cluster) launchRefused(n *node) string {
 	case <-time.After(60 * time.Second):
 		c.t.Fatalf("%s started, or did not exit:\n%s", n.name, tail(c.logFile(n), 20))
 	}
-	if _, err := os.Stat(filepath.Join(n.dir, api.AddrFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(n.dir, client.AddrFile)); err == nil {
 		c.t.Fatalf("%s became ready", n.name)
 	}
 	b, _ := os.ReadFile(c.logFile(n))
@@ -156,7 +157,7 @@ func schemaVersion(c *cluster, n *node) string {
 	if err != nil {
 		return ""
 	}
-	var ps []api.ClusterProperty
+	var ps []wire.ClusterProperty
 	if json.Unmarshal([]byte(out), &ps) != nil {
 		return ""
 	}

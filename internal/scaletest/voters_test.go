@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 )
 
@@ -26,7 +26,7 @@ func TestVoters(t *testing.T) {
 	n1, n2, n3, n4, n5 := c.add("N1"), c.add("N2"), c.add("N3"), c.add("N4"), c.add("N5")
 	c.start(n1)
 	c.must(n1, "cluster", "/prop", "VoterReplaceAfter=3")
-	props := jsonOut[[]api.ClusterProperty](t, c.must(n1, "cluster", "/prop", "/f:json"))
+	props := jsonOut[[]wire.ClusterProperty](t, c.must(n1, "cluster", "/prop", "/f:json"))
 	if !hasProp(props, "Voters", "3") || !hasProp(props, "VoterReplaceAfter", "3") {
 		t.Fatalf("cluster properties: %+v", props)
 	}
@@ -72,7 +72,7 @@ func TestVoters(t *testing.T) {
 	}
 	killed := time.Now()
 	c.kill9(n4, false)
-	var g api.ClusterGroup
+	var g wire.ClusterGroup
 	c.waitFor(30*time.Second, "G online on another node", func() bool {
 		g = group(c, n1, "G")
 		return g.State == "Online" && g.Node != "N4"
@@ -129,7 +129,7 @@ func TestVoters(t *testing.T) {
 	}
 }
 
-func hasProp(ps []api.ClusterProperty, name, value string) bool {
+func hasProp(ps []wire.ClusterProperty, name, value string) bool {
 	for _, p := range ps {
 		if p.Name == name && p.Value == value {
 			return true
@@ -167,11 +167,11 @@ func waitRoles(c *cluster, n *node, want map[string]string) {
 }
 
 // group returns a group as n shows it.
-func group(c *cluster, n *node, name string) api.ClusterGroup {
-	var g api.ClusterGroup
+func group(c *cluster, n *node, name string) wire.ClusterGroup {
+	var g wire.ClusterGroup
 	out, err := c.run(n, "cluster", "group", name, "/f:json")
 	if err != nil {
 		return g
 	}
-	return jsonOut[api.ClusterGroup](c.t, out)
+	return jsonOut[wire.ClusterGroup](c.t, out)
 }

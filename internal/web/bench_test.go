@@ -10,7 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 )
 
 // BenchmarkConsoleFirstPaint measures the first paint of the cluster view with its
@@ -39,12 +39,12 @@ func BenchmarkConsoleFirstPaint(b *testing.B) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			name := fmt.Sprintf("G%03d", g)
-			if err := cl.Do(ctx, "POST", "/v1/groups", api.ClusterAction{Name: name}, nil); err != nil {
+			if err := cl.Do(ctx, "POST", "/v1/groups", wire.ClusterAction{Name: name}, nil); err != nil {
 				errs <- err
 				return
 			}
 			for r := range perGroup {
-				if err := cl.Do(ctx, "POST", "/v1/resources", api.ClusterAction{Name: fmt.Sprintf("%s-R%02d", name, r), Group: name, Type: "Generic Application"}, nil); err != nil {
+				if err := cl.Do(ctx, "POST", "/v1/resources", wire.ClusterAction{Name: fmt.Sprintf("%s-R%02d", name, r), Group: name, Type: "Generic Application"}, nil); err != nil {
 					errs <- err
 					return
 				}
@@ -56,7 +56,7 @@ func BenchmarkConsoleFirstPaint(b *testing.B) {
 	for err := range errs {
 		b.Fatal(err)
 	}
-	var v api.ClusterView
+	var v wire.ClusterView
 	if err := cl.Do(ctx, "GET", "/v1/resources", nil, &v.Resources); err != nil || len(v.Resources) != groups*perGroup {
 		b.Fatalf("resources: %d, %v", len(v.Resources), err)
 	}

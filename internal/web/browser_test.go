@@ -17,7 +17,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 )
 
 // artifactDir keeps the browser tests' screenshots (git-ignored); WOLFPACK_ARTIFACTS
@@ -190,7 +190,7 @@ func TestConsole(t *testing.T) {
 	cl := c.client(n1)
 	waitVersion := func(v int) {
 		c.waitFor(30*time.Second, fmt.Sprintf("checkpoint version %d", v), func() bool {
-			var cps []api.CheckpointInfo
+			var cps []wire.CheckpointInfo
 			return cl.Do(context.Background(), "GET", "/v1/resources/"+strings.ReplaceAll(res, " ", "%20")+"/checkpoints", nil, &cps) == nil &&
 				len(cps) == 1 && cps[0].Version >= v
 		})
@@ -198,8 +198,8 @@ func TestConsole(t *testing.T) {
 	waitVersion(1)
 	c.must(n1, "reg", "add", params, "/v", "SmartHost", "/d", "mail.contoso.com", "/f")
 	waitVersion(2)
-	var grant api.AccessGrant
-	if err := cl.Do(context.Background(), "POST", "/v1/access", api.AccessGrantRequest{Name: "monitoring", Level: api.LevelReadOnly}, &grant); err != nil {
+	var grant wire.AccessGrant
+	if err := cl.Do(context.Background(), "POST", "/v1/access", wire.AccessGrantRequest{Name: "monitoring", Level: wire.LevelReadOnly}, &grant); err != nil {
 		t.Fatal(err)
 	}
 	fullToken := cl.Token()

@@ -15,7 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/cli/clustercmd"
 	"wolfpack/internal/cli/regcmd"
 	"wolfpack/internal/daemon"
@@ -148,7 +149,7 @@ func (c *cluster) start(n *node, join bool) {
 			c.t.Fatalf("%s exited before it served", n.name)
 		default:
 		}
-		_, err := os.Stat(filepath.Join(n.dir, api.AddrFile))
+		_, err := os.Stat(filepath.Join(n.dir, client.AddrFile))
 		return err == nil
 	})
 }
@@ -224,9 +225,9 @@ func (c *cluster) must(n *node, prog string, args ...string) string {
 }
 
 // client is an API client of node n with its own (Full) token, as root's CLIs use.
-func (c *cluster) client(n *node) *api.Client {
+func (c *cluster) client(n *node) *client.Client {
 	c.t.Helper()
-	cl, err := api.FromDataDir(n.dir)
+	cl, err := client.FromDataDir(n.dir)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -240,7 +241,7 @@ func (c *cluster) waitUp() {
 	c.t.Helper()
 	cl := c.client(c.nodes[0])
 	c.waitFor(90*time.Second, "every node Up", func() bool {
-		var ns []api.ClusterNode
+		var ns []wire.ClusterNode
 		if cl.Do(context.Background(), "GET", "/v1/nodes", nil, &ns) != nil || len(ns) != len(c.nodes) {
 			return false
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/web"
 )
 
@@ -23,7 +24,7 @@ func newServer(t *testing.T) *httptest.Server {
 	s := api.NewServer(testToken, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	web.Register(s)
 	s.Handle("GET /v1/nodes", func(w http.ResponseWriter, r *http.Request) {
-		api.WriteJSON(w, http.StatusOK, []api.ClusterNode{{Name: "N1", State: "Up"}})
+		api.WriteJSON(w, http.StatusOK, []wire.ClusterNode{{Name: "N1", State: "Up"}})
 	})
 	ts := httptest.NewTLSServer(s)
 	t.Cleanup(ts.Close)
@@ -141,8 +142,8 @@ func TestAuthRequired(t *testing.T) {
 		}
 	}
 	_, b := get(t, ts, "/v1/whoami", map[string]string{"Authorization": "Bearer " + testToken})
-	var me api.Whoami
-	if err := json.Unmarshal(b, &me); err != nil || me.Level != api.LevelFull {
+	var me wire.Whoami
+	if err := json.Unmarshal(b, &me); err != nil || me.Level != wire.LevelFull {
 		t.Errorf("whoami: %s", b)
 	}
 	// The asset routes are listed as such (GET /v1/routes), so that the access test

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 )
 
 // API access, as WSFC's Grant-ClusterAccess, Remove-ClusterAccess and Get-ClusterAccess,
@@ -31,15 +32,15 @@ func (r *runner) access() int {
 		if !ok || m.value == "" {
 			return r.usage("/grant needs /level:ReadOnly or /level:Full")
 		}
-		level, err := api.ParseLevel(m.value)
+		level, err := wire.ParseLevel(m.value)
 		if err != nil {
 			return r.usage("/level:%s: use ReadOnly or Full", m.value)
 		}
 		if !r.json {
 			fmt.Fprintf(r.errOut, "Granting %s access to '%s'...\n", level, a.value)
 		}
-		var g api.AccessGrant
-		if err := r.do(http.MethodPost, "/v1/access", api.AccessGrantRequest{Name: a.value, Level: level}, &g); err != nil {
+		var g wire.AccessGrant
+		if err := r.do(http.MethodPost, "/v1/access", wire.AccessGrantRequest{Name: a.value, Level: level}, &g); err != nil {
 			return r.fail(err)
 		}
 		if r.json {
@@ -50,7 +51,7 @@ func (r *runner) access() int {
 		fmt.Fprintln(r.out, g.Token)
 		fmt.Fprintf(r.errOut, "This token is shown only once and cannot be recovered: keep it where only '%s' can read it.\n"+
 			"Give it to the CLIs in the file named by $%s (or in $%s), never on a command line.\n",
-			g.Name, api.TokenFileEnv, api.TokenEnv)
+			g.Name, client.TokenFileEnv, client.TokenEnv)
 		return 0
 	case "revoke":
 		if a.value == "" {
@@ -67,7 +68,7 @@ func (r *runner) access() int {
 		}
 		return 0
 	case "listaccess":
-		var toks []api.AccessToken
+		var toks []wire.AccessToken
 		if err := r.do(http.MethodGet, "/v1/access", nil, &toks); err != nil {
 			return r.fail(err)
 		}
@@ -82,7 +83,7 @@ func (r *runner) access() int {
 	return r.usage("/%s is not an option of the cluster itself", a.name)
 }
 
-func accessTable(w io.Writer, toks []api.AccessToken) {
+func accessTable(w io.Writer, toks []wire.AccessToken) {
 	fmt.Fprintf(w, "%-24s %-8s %-19s %s\n", "Name", "Access", "Created", "Last Used")
 	fmt.Fprintf(w, "%s %s %s %s\n", strings.Repeat("-", 24), strings.Repeat("-", 8), strings.Repeat("-", 19), strings.Repeat("-", 16))
 	for _, t := range toks {

@@ -12,7 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 )
 
 // checkpointCommandAs runs the registry checkpoint options of `cluster resource NAME`.
@@ -30,7 +31,7 @@ import (
 //
 // With asJSON (/f:json) it prints the API's answer as indented JSON instead of the text
 // (no progress lines), with the same exit status.
-func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writer, resource, option, value string, asJSON, force bool) int {
+func checkpointCommandAs(ctx context.Context, c *client.Client, out, errOut io.Writer, resource, option, value string, asJSON, force bool) int {
 	if resource == "" && option == "checkpoints" {
 		return allCheckpoints(ctx, c, out, errOut, asJSON)
 	}
@@ -52,12 +53,12 @@ func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writ
 			fmt.Fprintf(errOut, "cluster: /%s:\"KEY\"[,\"KEY\"…] needs registry keys relative to HKEY_LOCAL_MACHINE\n", option)
 			return 2
 		}
-		var list []api.CheckpointInfo
+		var list []wire.CheckpointInfo
 		if option == "addcheckpoints" {
 			for _, k := range keys {
 				say("Adding registry checkpoint '%s' for resource '%s'...\n", k, resource)
 			}
-			err = c.Do(ctx, http.MethodPost, base, api.CheckpointKeys{Keys: keys, Force: force}, &list)
+			err = c.Do(ctx, http.MethodPost, base, wire.CheckpointKeys{Keys: keys, Force: force}, &list)
 		} else {
 			for _, k := range keys {
 				say("Removing registry checkpoint '%s' for resource '%s'...\n", k, resource)
@@ -80,7 +81,7 @@ func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writ
 			fmt.Fprintln(errOut, "cluster: /checkpoints takes no value")
 			return 2
 		}
-		var list []api.CheckpointInfo
+		var list []wire.CheckpointInfo
 		if err := c.Do(ctx, http.MethodGet, base, nil, &list); err != nil {
 			return fail(err)
 		}
@@ -97,7 +98,7 @@ func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writ
 			fmt.Fprintln(errOut, `cluster: /checkpointhistory:"KEY" needs one registry key`)
 			return 2
 		}
-		var vs []api.CheckpointVersion
+		var vs []wire.CheckpointVersion
 		if err := c.Do(ctx, http.MethodGet, base+"/history?"+url.Values{"key": keys}.Encode(), nil, &vs); err != nil {
 			return fail(err)
 		}
@@ -134,7 +135,7 @@ func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writ
 				return 2
 			}
 		}
-		var d api.CheckpointDiff
+		var d wire.CheckpointDiff
 		if err := c.Do(ctx, http.MethodGet, base+"/diff?"+q.Encode(), nil, &d); err != nil {
 			return fail(err)
 		}
@@ -155,8 +156,8 @@ func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writ
 			fmt.Fprintln(errOut, `cluster: /checkpointrollback:"KEY",V needs a registry key and a version number`)
 			return 2
 		}
-		var ans api.CheckpointRollbackAnswer
-		if err := c.Do(ctx, http.MethodPost, base+"/rollback", api.CheckpointRollback{Key: parts[0], Version: v}, &ans); err != nil {
+		var ans wire.CheckpointRollbackAnswer
+		if err := c.Do(ctx, http.MethodPost, base+"/rollback", wire.CheckpointRollback{Key: parts[0], Version: v}, &ans); err != nil {
 			return fail(err)
 		}
 		if asJSON {
@@ -180,13 +181,13 @@ func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writ
 		}
 		return 0
 	case "checkpointverify":
-		var ds []api.CheckpointDrift
+		var ds []wire.CheckpointDrift
 		if err := c.Do(ctx, http.MethodGet, base+"/verify", nil, &ds); err != nil {
 			return fail(err)
 		}
 		if asJSON {
 			printJSON(out, ds)
-			if slices.ContainsFunc(ds, func(d api.CheckpointDrift) bool { return !d.InSync }) {
+			if slices.ContainsFunc(ds, func(d wire.CheckpointDrift) bool { return !d.InSync }) {
 				return 1
 			}
 			return 0
@@ -216,18 +217,18 @@ func checkpointCommandAs(ctx context.Context, c *api.Client, out, errOut io.Writ
 
 // allCheckpoints lists the checkpoints of every resource (`cluster resource /checkpoints`).
 // With asJSON it prints an object from resource name to its checkpoints.
-func allCheckpoints(ctx context.Context, c *api.Client, out, errOut io.Writer, asJSON bool) int {
-	var rs []api.ClusterResource
+func allCheckpoints(ctx context.Context, c *client.Client, out, errOut io.Writer, asJSON bool) int {
+	var rs []wire.ClusterResource
 	if err := c.Do(ctx, http.MethodGet, "/v1/resources", nil, &rs); err != nil {
 		return report(out, errOut, asJSON, err)
 	}
-	all := map[string][]api.CheckpointInfo{}
+	all := map[string][]wire.CheckpointInfo{}
 	var names []string
 	for _, r := range rs {
 		if len(r.Checkpoints) == 0 {
 			continue
 		}
-		var list []api.CheckpointInfo
+		var list []wire.CheckpointInfo
 		if err := c.Do(ctx, http.MethodGet, "/v1/resources/"+url.PathEscape(r.Name)+"/checkpoints", nil, &list); err != nil {
 			return report(out, errOut, asJSON, err)
 		}
@@ -247,7 +248,7 @@ func allCheckpoints(ctx context.Context, c *api.Client, out, errOut io.Writer, a
 	return 0
 }
 
-func printCheckpoints(out io.Writer, resource string, list []api.CheckpointInfo) {
+func printCheckpoints(out io.Writer, resource string, list []wire.CheckpointInfo) {
 	tw := checkpointTable(out)
 	checkpointRows(tw, resource, list)
 	tw.Flush()
@@ -260,7 +261,7 @@ func checkpointTable(out io.Writer) *tabwriter.Writer {
 	return tw
 }
 
-func checkpointRows(tw *tabwriter.Writer, resource string, list []api.CheckpointInfo) {
+func checkpointRows(tw *tabwriter.Writer, resource string, list []wire.CheckpointInfo) {
 	for _, ck := range list {
 		if ck.Version == 0 {
 			fmt.Fprintf(tw, "%s\t'%s'\t-\t-\t-\t-\n", resource, ck.Key)

@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 )
 
 func TestSplitCheckpointList(t *testing.T) {
@@ -44,10 +45,10 @@ func TestSplitCheckpointList(t *testing.T) {
 }
 
 // checkpointAPI answers the checkpoint routes with fixed data, as a node would.
-func checkpointAPI(t *testing.T) *api.Client {
+func checkpointAPI(t *testing.T) *client.Client {
 	t.Helper()
 	at := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
-	list := []api.CheckpointInfo{{Key: `SOFTWARE\App`, Version: 3, Time: at, Node: "N1", Size: 8192}}
+	list := []wire.CheckpointInfo{{Key: `SOFTWARE\App`, Version: 3, Time: at, Node: "N1", Size: 8192}}
 	mux := http.NewServeMux()
 	reply := func(v any) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -55,19 +56,19 @@ func checkpointAPI(t *testing.T) *api.Client {
 			json.NewEncoder(w).Encode(v)
 		}
 	}
-	mux.HandleFunc("GET /v1/resources", reply([]api.ClusterResource{{Name: "App", Checkpoints: []string{`SOFTWARE\App`}}, {Name: "Other"}}))
+	mux.HandleFunc("GET /v1/resources", reply([]wire.ClusterResource{{Name: "App", Checkpoints: []string{`SOFTWARE\App`}}, {Name: "Other"}}))
 	mux.HandleFunc("GET /v1/resources/App/checkpoints", reply(list))
 	mux.HandleFunc("POST /v1/resources/App/checkpoints", reply(list))
-	mux.HandleFunc("GET /v1/resources/App/checkpoints/history", reply([]api.CheckpointVersion{
+	mux.HandleFunc("GET /v1/resources/App/checkpoints/history", reply([]wire.CheckpointVersion{
 		{Number: 2, Time: at, Node: "N1", Size: 8192, Hash: strings.Repeat("a", 64)},
 		{Number: 3, Time: at, Node: "N2", Size: 8192, Hash: strings.Repeat("b", 64), RolledBackFrom: 1}}))
-	mux.HandleFunc("GET /v1/resources/App/checkpoints/diff", reply(api.CheckpointDiff{Key: `SOFTWARE\App`, V1: 2, V2: 3, Text: "Windows Registry Editor Version 5.00\n"}))
-	mux.HandleFunc("POST /v1/resources/App/checkpoints/rollback", reply(api.CheckpointRollbackAnswer{
-		Version: api.CheckpointVersion{Number: 4}, Node: "N2", RestoreError: "keys in use"}))
-	mux.HandleFunc("GET /v1/resources/App/checkpoints/verify", reply([]api.CheckpointDrift{{Key: `SOFTWARE\App`, Node: "N2", Version: 3, Diff: "[HKEY_LOCAL_MACHINE\\SOFTWARE\\App]\n"}}))
+	mux.HandleFunc("GET /v1/resources/App/checkpoints/diff", reply(wire.CheckpointDiff{Key: `SOFTWARE\App`, V1: 2, V2: 3, Text: "Windows Registry Editor Version 5.00\n"}))
+	mux.HandleFunc("POST /v1/resources/App/checkpoints/rollback", reply(wire.CheckpointRollbackAnswer{
+		Version: wire.CheckpointVersion{Number: 4}, Node: "N2", RestoreError: "keys in use"}))
+	mux.HandleFunc("GET /v1/resources/App/checkpoints/verify", reply([]wire.CheckpointDrift{{Key: `SOFTWARE\App`, Node: "N2", Version: 3, Diff: "[HKEY_LOCAL_MACHINE\\SOFTWARE\\App]\n"}}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return api.NewClient(srv.URL, "token", nil)
+	return client.New(srv.URL, "token", nil)
 }
 
 // With /f:json each checkpoint option prints the API's answer as JSON, without progress
@@ -80,31 +81,31 @@ func TestCheckpointOptionsJSON(t *testing.T) {
 		into                    any
 		check                   func(v any) bool
 	}{
-		{"App", "checkpoints", "", 0, &[]api.CheckpointInfo{}, func(v any) bool {
-			l := *v.(*[]api.CheckpointInfo)
+		{"App", "checkpoints", "", 0, &[]wire.CheckpointInfo{}, func(v any) bool {
+			l := *v.(*[]wire.CheckpointInfo)
 			return len(l) == 1 && l[0].Version == 3 && l[0].Node == "N1"
 		}},
-		{"App", "addcheckpoints", `SOFTWARE\App`, 0, &[]api.CheckpointInfo{}, func(v any) bool {
-			return len(*v.(*[]api.CheckpointInfo)) == 1
+		{"App", "addcheckpoints", `SOFTWARE\App`, 0, &[]wire.CheckpointInfo{}, func(v any) bool {
+			return len(*v.(*[]wire.CheckpointInfo)) == 1
 		}},
-		{"", "checkpoints", "", 0, &map[string][]api.CheckpointInfo{}, func(v any) bool {
-			m := *v.(*map[string][]api.CheckpointInfo)
+		{"", "checkpoints", "", 0, &map[string][]wire.CheckpointInfo{}, func(v any) bool {
+			m := *v.(*map[string][]wire.CheckpointInfo)
 			return len(m) == 1 && len(m["App"]) == 1
 		}},
-		{"App", "checkpointhistory", `SOFTWARE\App`, 0, &[]api.CheckpointVersion{}, func(v any) bool {
-			l := *v.(*[]api.CheckpointVersion)
+		{"App", "checkpointhistory", `SOFTWARE\App`, 0, &[]wire.CheckpointVersion{}, func(v any) bool {
+			l := *v.(*[]wire.CheckpointVersion)
 			return len(l) == 2 && l[1].RolledBackFrom == 1 && l[1].Node == "N2"
 		}},
-		{"App", "checkpointdiff", `SOFTWARE\App,2`, 0, &api.CheckpointDiff{}, func(v any) bool {
-			d := v.(*api.CheckpointDiff)
+		{"App", "checkpointdiff", `SOFTWARE\App,2`, 0, &wire.CheckpointDiff{}, func(v any) bool {
+			d := v.(*wire.CheckpointDiff)
 			return d.V1 == 2 && d.V2 == 3 && strings.HasPrefix(d.Text, "Windows Registry Editor")
 		}},
-		{"App", "checkpointrollback", `SOFTWARE\App,1`, 1, &api.CheckpointRollbackAnswer{}, func(v any) bool {
-			a := v.(*api.CheckpointRollbackAnswer)
+		{"App", "checkpointrollback", `SOFTWARE\App,1`, 1, &wire.CheckpointRollbackAnswer{}, func(v any) bool {
+			a := v.(*wire.CheckpointRollbackAnswer)
 			return a.Version.Number == 4 && a.RestoreError == "keys in use"
 		}},
-		{"App", "checkpointverify", "", 1, &[]api.CheckpointDrift{}, func(v any) bool {
-			l := *v.(*[]api.CheckpointDrift)
+		{"App", "checkpointverify", "", 1, &[]wire.CheckpointDrift{}, func(v any) bool {
+			l := *v.(*[]wire.CheckpointDrift)
 			return len(l) == 1 && !l[0].InSync && l[0].Version == 3
 		}},
 	} {

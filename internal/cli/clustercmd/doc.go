@@ -17,7 +17,7 @@
 // tables are laid out as cluster.exe lays them out; failures print cluster.exe's
 // "System error N has occurred (0xN)." with Windows' message, on stderr, and exit 1.
 //
-// The node is found through WOLFPACK_DATA (api.FromEnv); /node:NAME sends the request
+// The node is found through WOLFPACK_DATA (client.FromEnv); /node:NAME sends the request
 // to another node of the cluster. The token is the node's own (root), or the one in
 // $WOLFPACK_API_TOKEN_FILE or $WOLFPACK_API_TOKEN: a ReadOnly token queries everything,
 // and a change it asks for fails with "Access is denied." and exit status 1.

@@ -15,7 +15,8 @@ import (
 	"syscall"
 	"time"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/cli/buildinfo"
 )
 
@@ -23,11 +24,11 @@ import (
 func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return Run(ctx, args, os.Stdout, os.Stderr, api.FromEnv)
+	return Run(ctx, args, os.Stdout, os.Stderr, client.FromEnv)
 }
 
 // Run runs one command line; connect finds the node's API.
-func Run(ctx context.Context, args []string, out, errOut io.Writer, connect func() (*api.Client, error)) int {
+func Run(ctx context.Context, args []string, out, errOut io.Writer, connect func() (*client.Client, error)) int {
 	if len(args) == 1 && buildinfo.IsVersionFlag(args[0]) {
 		fmt.Fprintln(out, buildinfo.Version("cluster"))
 		return 0
@@ -103,7 +104,7 @@ func Run(ctx context.Context, args []string, out, errOut io.Writer, connect func
 
 type runner struct {
 	ctx    context.Context
-	c      *api.Client
+	c      *client.Client
 	cmd    *command
 	out    io.Writer
 	errOut io.Writer
@@ -142,14 +143,14 @@ func esc(name string) string { return url.PathEscape(name) }
 func (r *runner) props() (map[string]string, []string, error) {
 	if len(r.cmd.props) == 0 {
 		if _, ok := r.cmd.mod("usedefault"); ok {
-			return nil, nil, &api.Error{Code: 87, Message: "The parameter is incorrect. (/usedefault needs the names of the properties to reset)"}
+			return nil, nil, &wire.Error{Code: 87, Message: "The parameter is incorrect. (/usedefault needs the names of the properties to reset)"}
 		}
 		return nil, nil, nil
 	}
 	if _, ok := r.cmd.mod("usedefault"); ok {
 		for _, p := range r.cmd.props {
 			if strings.Contains(p, "=") {
-				return nil, nil, &api.Error{Code: 87, Message: fmt.Sprintf("The parameter is incorrect. (/usedefault takes property names, not %s)", p)}
+				return nil, nil, &wire.Error{Code: 87, Message: fmt.Sprintf("The parameter is incorrect. (/usedefault takes property names, not %s)", p)}
 			}
 		}
 		return nil, r.cmd.props, nil
@@ -158,7 +159,7 @@ func (r *runner) props() (map[string]string, []string, error) {
 	for _, p := range r.cmd.props {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok || k == "" {
-			return nil, nil, &api.Error{Code: 87, Message: fmt.Sprintf("The parameter is incorrect. (%q is not NAME=VALUE; use NAME /usedefault to reset a property)", p)}
+			return nil, nil, &wire.Error{Code: 87, Message: fmt.Sprintf("The parameter is incorrect. (%q is not NAME=VALUE; use NAME /usedefault to reset a property)", p)}
 		}
 		m[k] = v
 	}
@@ -193,7 +194,7 @@ func (r *runner) node() int {
 		if cmd.action.name != "status" {
 			return r.usage("/%s needs a node name", cmd.action.name)
 		}
-		var nodes []api.ClusterNode
+		var nodes []wire.ClusterNode
 		if err := r.do(http.MethodGet, "/v1/nodes", nil, &nodes); err != nil {
 			return r.fail(err)
 		}
@@ -205,7 +206,7 @@ func (r *runner) node() int {
 		nodeTable(r.out, nodes)
 		return 0
 	}
-	var n api.ClusterNode
+	var n wire.ClusterNode
 	path := "/v1/nodes/" + esc(cmd.name)
 	switch cmd.action.name {
 	case "status", "properties":
@@ -215,7 +216,7 @@ func (r *runner) node() int {
 		}
 		if props != nil || reset != nil {
 			// NodeWeight=0|1, PinnedVoter=0|1.
-			if err := r.do(http.MethodPost, path+"/prop", api.ClusterAction{Props: props, UseDefault: reset}, &n); err != nil {
+			if err := r.do(http.MethodPost, path+"/prop", wire.ClusterAction{Props: props, UseDefault: reset}, &n); err != nil {
 				return r.fail(err)
 			}
 			if r.json {
@@ -252,7 +253,7 @@ func (r *runner) node() int {
 	}
 	if cmd.action.name == "properties" {
 		fmt.Fprintf(r.out, "Listing properties for '%s':\n\n", n.Name)
-		propTable(r.out, "Node", n.Name, []api.ClusterProperty{
+		propTable(r.out, "Node", n.Name, []wire.ClusterProperty{
 			{Name: "NodeName", Type: "S", Value: n.Name},
 			{Name: "NodeID", Type: "S", Value: strconv.Itoa(n.ID)},
 			{Name: "State", Type: "S", Value: n.State},
@@ -271,7 +272,7 @@ func (r *runner) node() int {
 	if cmd.action.name == "status" {
 		fmt.Fprintf(r.out, "Listing status for node '%s':\n\n", n.Name)
 	}
-	nodeTable(r.out, []api.ClusterNode{n})
+	nodeTable(r.out, []wire.ClusterNode{n})
 	return 0
 }
 
@@ -288,11 +289,11 @@ func (r *runner) clusterProperties() int {
 	if err != nil {
 		return r.fail(err)
 	}
-	var list []api.ClusterProperty
+	var list []wire.ClusterProperty
 	if props == nil && reset == nil {
 		err = r.do(http.MethodGet, "/v1/cluster/properties", nil, &list)
 	} else {
-		err = r.do(http.MethodPost, "/v1/cluster/properties", api.ClusterAction{Props: props, UseDefault: reset}, &list)
+		err = r.do(http.MethodPost, "/v1/cluster/properties", wire.ClusterAction{Props: props, UseDefault: reset}, &list)
 	}
 	if err != nil {
 		return r.fail(err)
@@ -311,8 +312,8 @@ func (r *runner) clusterProperties() int {
 
 // ---- groups
 
-func (r *runner) getGroup(name string) (api.ClusterGroup, error) {
-	var g api.ClusterGroup
+func (r *runner) getGroup(name string) (wire.ClusterGroup, error) {
+	var g wire.ClusterGroup
 	err := r.do(http.MethodGet, "/v1/groups/"+esc(name), nil, &g)
 	return g, err
 }
@@ -323,7 +324,7 @@ func (r *runner) group() int {
 		if cmd.action.name != "status" {
 			return r.usage("/%s needs a group name", cmd.action.name)
 		}
-		var gs []api.ClusterGroup
+		var gs []wire.ClusterGroup
 		if err := r.do(http.MethodGet, "/v1/groups", nil, &gs); err != nil {
 			return r.fail(err)
 		}
@@ -337,7 +338,7 @@ func (r *runner) group() int {
 	}
 	name := cmd.name
 	path := "/v1/groups/" + esc(name)
-	var g api.ClusterGroup
+	var g wire.ClusterGroup
 	var err error
 	say := func(format string, args ...any) {
 		if !r.json {
@@ -352,7 +353,7 @@ func (r *runner) group() int {
 		}
 	case "create":
 		say("Creating resource group '%s'...\n\n", name)
-		err = r.do(http.MethodPost, "/v1/groups", api.ClusterAction{Name: name}, &g)
+		err = r.do(http.MethodPost, "/v1/groups", wire.ClusterAction{Name: name}, &g)
 	case "delete":
 		say("Deleting resource group '%s'...\n", name)
 		if err = r.do(http.MethodDelete, path, nil, &g); err == nil {
@@ -366,10 +367,10 @@ func (r *runner) group() int {
 			return r.usage("/rename needs a new name: /rename:NEW")
 		}
 		say("Renaming resource group '%s'...\n\n", name)
-		err = r.do(http.MethodPost, path+"/rename", api.ClusterAction{Name: a.value}, &g)
+		err = r.do(http.MethodPost, path+"/rename", wire.ClusterAction{Name: a.value}, &g)
 	case "online":
 		say("Bringing resource group '%s' online...\n\n", name)
-		err = r.do(http.MethodPost, path+"/online", api.ClusterAction{Node: a.value}, &g)
+		err = r.do(http.MethodPost, path+"/online", wire.ClusterAction{Node: a.value}, &g)
 		final = "Online"
 	case "offline":
 		say("Bringing resource group '%s' offline...\n\n", name)
@@ -377,16 +378,16 @@ func (r *runner) group() int {
 		final = "Offline"
 	case "moveto":
 		say("Moving resource group '%s'...\n\n", name)
-		var before api.ClusterGroup
+		var before wire.ClusterGroup
 		if before, err = r.getGroup(name); err == nil {
-			err = r.do(http.MethodPost, path+"/move", api.ClusterAction{Node: a.value}, &g)
+			err = r.do(http.MethodPost, path+"/move", wire.ClusterAction{Node: a.value}, &g)
 		}
 		if err == nil && r.waitLimit() > 0 {
 			g, err = r.waitMove(before, a.value)
 		}
 	case "setowners":
 		owners := splitList(a.value)
-		err = r.do(http.MethodPost, path+"/setowners", api.ClusterAction{List: owners}, &g)
+		err = r.do(http.MethodPost, path+"/setowners", wire.ClusterAction{List: owners}, &g)
 		if err == nil && !r.json {
 			return 0
 		}
@@ -404,7 +405,7 @@ func (r *runner) group() int {
 		if props == nil && reset == nil {
 			g, err = r.getGroup(name) // a listing is a read: a ReadOnly token may do it
 		} else {
-			err = r.do(http.MethodPost, path+"/prop", api.ClusterAction{Props: props, UseDefault: reset}, &g)
+			err = r.do(http.MethodPost, path+"/prop", wire.ClusterAction{Props: props, UseDefault: reset}, &g)
 		}
 		if err == nil && !r.json {
 			if props != nil || reset != nil {
@@ -428,7 +429,7 @@ func (r *runner) group() int {
 		return 0
 	}
 	if g.Name != "" {
-		groupTable(r.out, []api.ClusterGroup{g})
+		groupTable(r.out, []wire.ClusterGroup{g})
 	}
 	if err != nil {
 		if g.Name != "" {
@@ -451,8 +452,8 @@ func splitList(s string) []string {
 
 // ---- resources
 
-func (r *runner) getResource(name string) (api.ClusterResource, error) {
-	var x api.ClusterResource
+func (r *runner) getResource(name string) (wire.ClusterResource, error) {
+	var x wire.ClusterResource
 	err := r.do(http.MethodGet, "/v1/resources/"+esc(name), nil, &x)
 	return x, err
 }
@@ -467,7 +468,7 @@ func (r *runner) resource() int {
 		if cmd.action.name != "status" {
 			return r.usage("/%s needs a resource name", cmd.action.name)
 		}
-		var rs []api.ClusterResource
+		var rs []wire.ClusterResource
 		if err := r.do(http.MethodGet, "/v1/resources", nil, &rs); err != nil {
 			return r.fail(err)
 		}
@@ -481,7 +482,7 @@ func (r *runner) resource() int {
 	}
 	name := cmd.name
 	path := "/v1/resources/" + esc(name)
-	var x api.ClusterResource
+	var x wire.ClusterResource
 	var err error
 	say := func(format string, args ...any) {
 		if !r.json {
@@ -502,7 +503,7 @@ func (r *runner) resource() int {
 			return r.usage("/create needs /group:GROUP and /type:TYPE")
 		}
 		say("Creating resource '%s'...\n\n", name)
-		err = r.do(http.MethodPost, "/v1/resources", api.ClusterAction{Name: name, Group: g.value, Type: t.value}, &x)
+		err = r.do(http.MethodPost, "/v1/resources", wire.ClusterAction{Name: name, Group: g.value, Type: t.value}, &x)
 	case "delete":
 		say("Deleting resource '%s'...\n", name)
 		if err = r.do(http.MethodDelete, path, nil, &x); err == nil {
@@ -527,24 +528,24 @@ func (r *runner) resource() int {
 			return r.usage("/moveto needs a group: /moveto:GROUP")
 		}
 		say("Moving resource '%s'...\n\n", name)
-		post("move", api.ClusterAction{Group: a.value})
+		post("move", wire.ClusterAction{Group: a.value})
 	case "adddependency", "removedependency":
 		if a.value == "" {
 			return r.usage("/%s needs a resource: /%s:RESOURCE", a.name, a.name)
 		}
 		if a.name == "adddependency" {
 			say("Making resource '%s' depend on resource '%s'...\n", name, a.value)
-			post("adddep", api.ClusterAction{Value: a.value})
+			post("adddep", wire.ClusterAction{Value: a.value})
 		} else {
 			say("Removing dependency of resource '%s' on resource '%s'...\n", name, a.value)
-			post("removedep", api.ClusterAction{Value: a.value})
+			post("removedep", wire.ClusterAction{Value: a.value})
 		}
 		if err == nil && !r.json {
 			return 0
 		}
 	case "listdependencies":
 		if x, err = r.getResource(name); err == nil {
-			var deps []api.ClusterResource
+			var deps []wire.ClusterResource
 			for _, d := range x.Dependencies {
 				dx, derr := r.getResource(d)
 				if derr != nil {
@@ -569,7 +570,7 @@ func (r *runner) resource() int {
 		} else {
 			say("Removing '%s' from the possible owners of '%s'...\n", a.value, name)
 		}
-		post(a.name, api.ClusterAction{Value: a.value})
+		post(a.name, wire.ClusterAction{Value: a.value})
 		if err == nil && !r.json {
 			return 0
 		}
@@ -578,7 +579,7 @@ func (r *runner) resource() int {
 			fmt.Fprintf(r.out, "Listing possible owners for resource '%s':\n\n", x.Name)
 			owners := x.PossibleOwners
 			if len(owners) == 0 {
-				var nodes []api.ClusterNode
+				var nodes []wire.ClusterNode
 				if err := r.do(http.MethodGet, "/v1/nodes", nil, &nodes); err != nil {
 					return r.fail(err)
 				}
@@ -603,7 +604,7 @@ func (r *runner) resource() int {
 		if props == nil && reset == nil {
 			x, err = r.getResource(name) // a listing is a read: a ReadOnly token may do it
 		} else {
-			post(action, api.ClusterAction{Props: props, UseDefault: reset})
+			post(action, wire.ClusterAction{Props: props, UseDefault: reset})
 		}
 		if err == nil && x.Warning != nil {
 			systemWarning(r.errOut, x.Warning)
@@ -640,7 +641,7 @@ func (r *runner) resource() int {
 		return 0
 	}
 	if x.Name != "" {
-		resourceTable(r.out, []api.ClusterResource{x})
+		resourceTable(r.out, []wire.ClusterResource{x})
 	}
 	if err != nil {
 		if x.Name != "" && !r.json {
@@ -653,16 +654,16 @@ func (r *runner) resource() int {
 
 // withDefaults is a resource's private properties as /priv lists them: those set, and
 // the ones its type declares with their defaults.
-func (r *runner) withDefaults(x api.ClusterResource) []api.ClusterProperty {
+func (r *runner) withDefaults(x wire.ClusterResource) []wire.ClusterProperty {
 	list := slices.Clone(x.Private)
-	var t api.ClusterResourceType
+	var t wire.ClusterResourceType
 	if err := r.do(http.MethodGet, "/v1/resourcetypes/"+esc(x.Type), nil, &t); err != nil {
 		return list
 	}
 	for _, p := range t.Properties {
-		set := slices.ContainsFunc(list, func(q api.ClusterProperty) bool { return strings.EqualFold(q.Name, p.Name) })
+		set := slices.ContainsFunc(list, func(q wire.ClusterProperty) bool { return strings.EqualFold(q.Name, p.Name) })
 		if !set {
-			list = append(list, api.ClusterProperty{Name: p.Name, Type: formatLetter(p.Format), Value: p.Default})
+			list = append(list, wire.ClusterProperty{Name: p.Name, Type: formatLetter(p.Format), Value: p.Default})
 		}
 	}
 	for i, q := range list {
@@ -685,7 +686,7 @@ func (r *runner) resourceTypes() int {
 	if r.cmd.action.name != "list" && r.cmd.action.name != "status" {
 		return r.usage("/%s is not an option of cluster resourcetype", r.cmd.action.name)
 	}
-	var ts []api.ClusterResourceType
+	var ts []wire.ClusterResourceType
 	if err := r.do(http.MethodGet, "/v1/resourcetypes", nil, &ts); err != nil {
 		return r.fail(err)
 	}
@@ -709,7 +710,7 @@ func (r *runner) resourceType() int {
 	default:
 		return r.usage("/%s is not an option of cluster resourcetype NAME (use /priv or /status)", r.cmd.action.name)
 	}
-	var t api.ClusterResourceType
+	var t wire.ClusterResourceType
 	if err := r.do(http.MethodGet, "/v1/resourcetypes/"+esc(r.cmd.name), nil, &t); err != nil {
 		return r.fail(err)
 	}
@@ -728,9 +729,9 @@ func (r *runner) resourceType() int {
 		return 0
 	}
 	fmt.Fprintf(r.out, "Listing private properties for '%s':\n\n", t.Name)
-	props := make([]api.ClusterProperty, len(t.Properties))
+	props := make([]wire.ClusterProperty, len(t.Properties))
 	for i, p := range t.Properties {
-		props[i] = api.ClusterProperty{Name: p.Name, Type: formatLetter(p.Format), Value: p.Default}
+		props[i] = wire.ClusterProperty{Name: p.Name, Type: formatLetter(p.Format), Value: p.Default}
 	}
 	propTable(r.out, "Resource Type", t.Name, props)
 	fmt.Fprintln(r.out)

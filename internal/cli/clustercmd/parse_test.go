@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 )
 
 func TestParse(t *testing.T) {
@@ -70,7 +70,7 @@ func TestParse(t *testing.T) {
 
 func TestSystemError(t *testing.T) {
 	var b bytes.Buffer
-	systemError(&b, &api.Error{Code: 5013, Message: "The cluster group could not be found. (G9)"})
+	systemError(&b, &wire.Error{Code: 5013, Message: "The cluster group could not be found. (G9)"})
 	if want := "System error 5013 has occurred (0x00001395).\nThe cluster group could not be found.\n"; b.String() != want {
 		t.Errorf("got %q, want %q", b.String(), want)
 	}

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"strings"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 )
 
 // stateText is a state as cluster.exe prints it.
@@ -33,7 +33,7 @@ func printJSON(w io.Writer, v any) {
 // nodeTable lists nodes as cluster.exe does, with Wolfpack's Role column: the node's
 // place in the cluster database (Voter, Learner, Non-voter; "(pinned)" when the
 // administrator pinned it).
-func nodeTable(w io.Writer, nodes []api.ClusterNode) {
+func nodeTable(w io.Writer, nodes []wire.ClusterNode) {
 	fmt.Fprintf(w, "%-14s %-7s %-16s %s\n", "Node", "Node ID", "Status", "Role")
 	fmt.Fprintf(w, "%s %s %s %s\n", strings.Repeat("-", 14), strings.Repeat("-", 7), strings.Repeat("-", 16), strings.Repeat("-", 14))
 	for _, n := range nodes {
@@ -46,7 +46,7 @@ func nodeTable(w io.Writer, nodes []api.ClusterNode) {
 }
 
 // roleText is a node's role as the node table shows it.
-func roleText(n api.ClusterNode) string {
+func roleText(n wire.ClusterNode) string {
 	r := n.Role
 	switch r {
 	case "NonVoter":
@@ -60,7 +60,7 @@ func roleText(n api.ClusterNode) string {
 	return r
 }
 
-func groupTable(w io.Writer, groups []api.ClusterGroup) {
+func groupTable(w io.Writer, groups []wire.ClusterGroup) {
 	fmt.Fprintf(w, "%-20s %-15s %s\n", "Group", "Node", "Status")
 	fmt.Fprintf(w, "%s %s %s\n", strings.Repeat("-", 20), strings.Repeat("-", 15), strings.Repeat("-", 6))
 	for _, g := range groups {
@@ -73,7 +73,7 @@ func groupTable(w io.Writer, groups []api.ClusterGroup) {
 	reasons(w, views)
 }
 
-func resourceTable(w io.Writer, rs []api.ClusterResource) {
+func resourceTable(w io.Writer, rs []wire.ClusterResource) {
 	fmt.Fprintf(w, "%-20s %-20s %-15s %s\n", "Resource", "Group", "Node", "Status")
 	fmt.Fprintf(w, "%s %s %s %s\n", strings.Repeat("-", 20), strings.Repeat("-", 20), strings.Repeat("-", 15), strings.Repeat("-", 6))
 	for _, r := range rs {
@@ -88,7 +88,7 @@ func resourceTable(w io.Writer, rs []api.ClusterResource) {
 
 // propTable lists properties as cluster.exe's /prop does; objectColumn is "Resource
 // Group", "Resource" or "Node".
-func propTable(w io.Writer, objectColumn, object string, props []api.ClusterProperty) {
+func propTable(w io.Writer, objectColumn, object string, props []wire.ClusterProperty) {
 	fmt.Fprintf(w, "%-2s %-20s %-30s %s\n", "T", objectColumn, "Name", "Value")
 	fmt.Fprintf(w, "%s %s %s %s\n", strings.Repeat("-", 2), strings.Repeat("-", 20), strings.Repeat("-", 30), strings.Repeat("-", 23))
 	for _, p := range props {
@@ -112,7 +112,7 @@ func systemError(w io.Writer, err error) {
 		fmt.Fprintf(w, "%s\n", upperFirst(se.Error()))
 		err = se.code()
 	}
-	if ae, ok := err.(*api.Error); ok && ae.Code != 0 {
+	if ae, ok := err.(*wire.Error); ok && ae.Code != 0 {
 		fmt.Fprintf(w, "System error %d has occurred (0x%08x).\n", ae.Code, ae.Code)
 		if ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden {
 			fmt.Fprintf(w, "Access is denied.\n%s\n", ae.Message)
@@ -132,7 +132,7 @@ func systemError(w io.Writer, err error) {
 
 // systemWarning prints a change that was stored but takes effect later (5024), as
 // cluster.exe prints a warning.
-func systemWarning(w io.Writer, ae *api.Error) {
+func systemWarning(w io.Writer, ae *wire.Error) {
 	fmt.Fprintf(w, "System warning %d (0x%08x).\n%s\n", ae.Code, ae.Code, ae.Message)
 }
 
@@ -162,7 +162,7 @@ type jsonErrorDoc struct {
 func jsonError(err error, obj any, withObj bool) jsonErrorDoc {
 	d := jsonErrorDoc{Error: err.Error()}
 	var se *stateError
-	var ae *api.Error
+	var ae *wire.Error
 	switch {
 	case errors.As(err, &se):
 		d.Error = upperFirst(se.Error())

@@ -5,8 +5,7 @@ import (
 	"io"
 	"strings"
 	"time"
-
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 )
 
 // A command that changes a state (/online, /offline, /moveto) succeeds without /wait when
@@ -24,11 +23,11 @@ type view struct {
 	until             *time.Time // the deadline of that wait
 }
 
-func groupView(g api.ClusterGroup) view {
+func groupView(g wire.ClusterGroup) view {
 	return view{group: true, name: g.Name, node: g.Node, state: g.State, reason: g.Error, waiting: g.Waiting, until: g.WaitUntil}
 }
 
-func resourceView(x api.ClusterResource) view {
+func resourceView(x wire.ClusterResource) view {
 	return view{name: x.Name, node: x.Node, state: x.State, reason: x.Error, recovering: x.Recovering,
 		waiting: x.Waiting, until: x.WaitUntil}
 }
@@ -61,11 +60,11 @@ func (e *stateError) Error() string {
 }
 
 // code is the Windows error the command ends with: 258 when /wait ran out, else 5023.
-func (e *stateError) code() *api.Error {
+func (e *stateError) code() *wire.Error {
 	if e.timeout > 0 {
-		return &api.Error{Code: 258, Message: "The wait operation timed out."}
+		return &wire.Error{Code: 258, Message: "The wait operation timed out."}
 	}
-	return &api.Error{Code: 5023, Message: "The group or resource is not in the correct state to perform the requested operation."}
+	return &wire.Error{Code: 5023, Message: "The group or resource is not in the correct state to perform the requested operation."}
 }
 
 // waitState waits (/wait) until the object is in state want, or Failed for good (not
@@ -81,7 +80,7 @@ func waitState[T any](r *runner, kind string, cur T, want string, get func(strin
 // waitMove waits until the group left its owner for target (any other node when target is
 // "") and settled there: back in the state it had (Online for a group that was online),
 // or Failed.
-func (r *runner) waitMove(before api.ClusterGroup, target string) (api.ClusterGroup, error) {
+func (r *runner) waitMove(before wire.ClusterGroup, target string) (wire.ClusterGroup, error) {
 	wasOnline := before.State == "Online" || before.State == "PartialOnline"
 	want := "Offline"
 	if wasOnline {

@@ -10,15 +10,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 )
 
 // `cluster resource /checkpoints` with no resource name lists every resource's
 // checkpoints, as text and with /f:json; other options still need a name.
 func TestRunResourceCheckpointsWithoutName(t *testing.T) {
 	c := checkpointAPI(t)
-	connect := func() (*api.Client, error) { return c, nil }
+	connect := func() (*client.Client, error) { return c, nil }
 	run := func(args ...string) (int, string, string) {
 		var out, errOut bytes.Buffer
 		st := Run(context.Background(), args, &out, &errOut, connect)
@@ -29,7 +29,7 @@ func TestRunResourceCheckpointsWithoutName(t *testing.T) {
 		t.Errorf("text: status %d\nstdout:\n%s\nstderr:\n%s", st, out, errOut)
 	}
 	st, out, errOut = run("resource", "/checkpoints", "/f:json")
-	var m map[string][]api.CheckpointInfo
+	var m map[string][]wire.CheckpointInfo
 	if err := json.Unmarshal([]byte(out), &m); st != 0 || err != nil || len(m["App"]) != 1 || m["App"][0].Version != 3 {
 		t.Errorf("json: status %d, %v\nstdout:\n%s\nstderr:\n%s", st, err, out, errOut)
 	}
@@ -44,9 +44,9 @@ func TestRunResourceCheckpointsWithoutName(t *testing.T) {
 // next one starting; neither is the end of the move.
 func TestRunGroupMoveWaitsForOnline(t *testing.T) {
 	var mu sync.Mutex
-	states := []api.ClusterGroup{{Name: "G1", Node: "N1", State: "Online"}} // before the move
+	states := []wire.ClusterGroup{{Name: "G1", Node: "N1", State: "Online"}} // before the move
 	moved := false
-	after := []api.ClusterGroup{
+	after := []wire.ClusterGroup{
 		{Name: "G1", Node: "N1", State: "Online"},
 		{Name: "G1", Node: "N3", State: "Offline"},
 		{Name: "G1", Node: "N3", State: "Offline"},
@@ -77,7 +77,7 @@ func TestRunGroupMoveWaitsForOnline(t *testing.T) {
 	defer srv.Close()
 	var out, errOut bytes.Buffer
 	st := Run(context.Background(), []string{"group", "G1", "/moveto:N3", "/wait:30"}, &out, &errOut,
-		func() (*api.Client, error) { return api.NewClient(srv.URL, "t", nil), nil })
+		func() (*client.Client, error) { return client.New(srv.URL, "t", nil), nil })
 	if st != 0 || !regexp.MustCompile(`(?m)^G1 +N3 +Online$`).MatchString(out.String()) {
 		t.Errorf("status %d\nstdout:\n%s\nstderr:\n%s", st, out.String(), errOut.String())
 	}
@@ -89,7 +89,7 @@ func TestRunGroupMoveWaitsForOnline(t *testing.T) {
 func TestRunGroupMoveOnlineThatDoesNotHold(t *testing.T) {
 	var mu sync.Mutex
 	moved := false
-	after := []api.ClusterGroup{
+	after := []wire.ClusterGroup{
 		{Name: "G1", Node: "N2", State: "Online"},
 		{Name: "G1", Node: "N2", State: "Pending"},
 		{Name: "G1", Node: "N2", State: "Online"},
@@ -99,7 +99,7 @@ func TestRunGroupMoveOnlineThatDoesNotHold(t *testing.T) {
 	mux.HandleFunc("GET /v1/groups/G1", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
-		g := api.ClusterGroup{Name: "G1", Node: "N1", State: "Online"}
+		g := wire.ClusterGroup{Name: "G1", Node: "N1", State: "Online"}
 		if moved {
 			g = after[0]
 			if len(after) > 1 {
@@ -112,13 +112,13 @@ func TestRunGroupMoveOnlineThatDoesNotHold(t *testing.T) {
 		mu.Lock()
 		moved = true
 		mu.Unlock()
-		json.NewEncoder(w).Encode(api.ClusterGroup{Name: "G1", Node: "N1", State: "Online"})
+		json.NewEncoder(w).Encode(wire.ClusterGroup{Name: "G1", Node: "N1", State: "Online"})
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	var out, errOut bytes.Buffer
 	st := Run(context.Background(), []string{"group", "G1", "/moveto:N2", "/wait:30"}, &out, &errOut,
-		func() (*api.Client, error) { return api.NewClient(srv.URL, "t", nil), nil })
+		func() (*client.Client, error) { return client.New(srv.URL, "t", nil), nil })
 	if st == 0 || !regexp.MustCompile(`(?m)^G1 +N2 +Failed$`).MatchString(out.String()) ||
 		!strings.Contains(errOut.String(), "is Failed on node N2, not Online: resource 'App' failed") {
 		t.Errorf("status %d\nstdout:\n%s\nstderr:\n%s", st, out.String(), errOut.String())

@@ -9,14 +9,15 @@ import (
 	"net/url"
 	"strconv"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 	"wolfpack/registry"
 )
 
 // remoteStore is another node, through its HTTP API's /v1/registry routes. Each call is
 // stateless: the node opens and closes its handles within the request.
 type remoteStore struct {
-	c   *api.Client
+	c   *client.Client
 	ctx context.Context
 }
 
@@ -36,12 +37,12 @@ func remotePath(k KeyName) string {
 
 // remoteError turns an API error back into the registry error it carries.
 func remoteError(err error) error {
-	var ae *api.Error
+	var ae *wire.Error
 	if !errors.As(err, &ae) || ae.Code == 0 {
 		return err
 	}
 	if len(ae.Detail) > 0 {
-		var d api.RegistryInUse
+		var d wire.RegistryInUse
 		if json.Unmarshal(ae.Detail, &d) == nil && len(d.Holders) > 0 {
 			e := &registry.KeysInUseError{Key: d.Key}
 			for _, h := range d.Holders {
@@ -59,7 +60,7 @@ func (s *remoteStore) do(method, path string, in, out any) error {
 }
 
 func (s *remoteStore) ReadKey(k KeyName) (*KeyData, error) {
-	var rk api.RegistryKey
+	var rk wire.RegistryKey
 	if err := s.do(http.MethodGet, "/v1/registry/key?"+s.query(k), nil, &rk); err != nil {
 		return nil, err
 	}
@@ -71,7 +72,7 @@ func (s *remoteStore) ReadKey(k KeyName) (*KeyData, error) {
 }
 
 func (s *remoteStore) QueryValue(k KeyName, name string) (registry.Value, error) {
-	var v api.RegistryValue
+	var v wire.RegistryValue
 	if err := s.do(http.MethodGet, "/v1/registry/value?"+s.query(k, "name", name), nil, &v); err != nil {
 		return registry.Value{}, err
 	}
@@ -87,7 +88,7 @@ func (s *remoteStore) CreateKey(k KeyName) (bool, error) {
 }
 
 func (s *remoteStore) SetValue(k KeyName, name string, typ uint32, data []byte) error {
-	return s.do(http.MethodPut, "/v1/registry/value", api.RegistryValue{Path: remotePath(k), Name: name, Type: typ, Data: data}, nil)
+	return s.do(http.MethodPut, "/v1/registry/value", wire.RegistryValue{Path: remotePath(k), Name: name, Type: typ, Data: data}, nil)
 }
 
 func (s *remoteStore) DeleteValue(k KeyName, name string) error {
@@ -107,7 +108,7 @@ func (s *remoteStore) DeleteLink(k KeyName) error {
 }
 
 func (s *remoteStore) Handles(k KeyName, subtree bool) ([]registry.HandleInfo, error) {
-	var hs []api.RegistryHandle
+	var hs []wire.RegistryHandle
 	if err := s.do(http.MethodGet, "/v1/registry/handles?"+s.query(k, "subtree", boolString(subtree)), nil, &hs); err != nil {
 		return nil, err
 	}
@@ -130,7 +131,7 @@ func (s *remoteStore) Watch(ctx context.Context, k KeyName, subtree bool) (<-cha
 		defer body.Close()
 		sc := bufio.NewScanner(body)
 		for sc.Scan() {
-			var c api.RegistryChange
+			var c wire.RegistryChange
 			if json.Unmarshal(sc.Bytes(), &c) != nil {
 				return
 			}
@@ -167,7 +168,7 @@ func (s *remoteStore) Unload(k KeyName) error {
 }
 
 func (s *remoteStore) GetSecurity(k KeyName) (registry.SecurityDescriptor, error) {
-	var out api.RegistrySecurity
+	var out wire.RegistrySecurity
 	q := s.query(k, "info", strconv.FormatUint(ownerGroupDACL, 10))
 	if err := s.do(http.MethodGet, "/v1/registry/security?"+q, nil, &out); err != nil {
 		return nil, err
@@ -176,7 +177,7 @@ func (s *remoteStore) GetSecurity(k KeyName) (registry.SecurityDescriptor, error
 }
 
 func (s *remoteStore) SetSecurity(k KeyName, info uint32, sd registry.SecurityDescriptor) error {
-	return s.do(http.MethodPut, "/v1/registry/security", api.RegistrySecurity{Path: remotePath(k), Info: info, SD: sd}, nil)
+	return s.do(http.MethodPut, "/v1/registry/security", wire.RegistrySecurity{Path: remotePath(k), Info: info, SD: sd}, nil)
 }
 
 func (s *remoteStore) Flush() error {
@@ -192,7 +193,7 @@ func boolString(b bool) string {
 	return "0"
 }
 
-func remoteChange(c api.RegistryChange) registry.Change {
+func remoteChange(c wire.RegistryChange) registry.Change {
 	ch := registry.Change{Key: c.Key, Filter: c.Filter}
 	if c.Value != nil {
 		ch.Value, ch.HasValue = *c.Value, true

@@ -14,7 +14,8 @@ import (
 
 	"golang.org/x/term"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/cli/buildinfo"
 	"wolfpack/registry"
 )
@@ -63,7 +64,7 @@ func OpenStore(ctx context.Context, node string) (Store, error) {
 		}
 		return localStore{c}, nil
 	}
-	local, err := api.FromEnv()
+	local, err := client.FromEnv()
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +132,7 @@ func writeJSONError(w io.Writer, msg string, code uint32) int {
 // errorCode is the Windows error number of a failure (87 when it has none).
 func errorCode(err error) uint32 {
 	var errno registry.Errno
-	var ae *api.Error
+	var ae *wire.Error
 	var se *SyntaxError
 	switch {
 	case errors.As(err, &se):
@@ -229,7 +230,7 @@ func (r *runner) message(err error) string {
 	if errors.As(err, &errno) {
 		return "ERROR: " + errno.Error()
 	}
-	var ae *api.Error
+	var ae *wire.Error
 	if errors.As(err, &ae) && ae.Code != 0 {
 		return "ERROR: " + registry.Errno(ae.Code).Error()
 	}

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/eventlog"
 	"wolfpack/internal/nodestate"
 	"wolfpack/internal/winerr"
@@ -27,7 +27,7 @@ func codeOf(err error) uint32 {
 	if errors.As(err, &ce) {
 		return uint32(ce.code)
 	}
-	var ae *api.Error
+	var ae *wire.Error
 	if errors.As(err, &ae) && ae.Code != 0 {
 		return ae.Code
 	}
@@ -35,7 +35,7 @@ func codeOf(err error) uint32 {
 	if errors.As(err, &ne) {
 		return uint32(winerr.RPC_S_SERVER_UNAVAILABLE)
 	}
-	var c api.Coder
+	var c wire.Coder
 	if errors.As(err, &c) {
 		return c.ErrorCode()
 	}
@@ -66,7 +66,7 @@ func report(w io.Writer, what string, err error) int {
 		fmt.Fprintf(w, "%s\n%s^ position %d: %s\n", qe.Query, strings.Repeat(" ", qe.Pos), qe.Pos+1, qe.Msg)
 	default:
 		detail := err.Error()
-		var ae *api.Error
+		var ae *wire.Error
 		if errors.As(err, &ae) {
 			detail = ae.Message
 		}

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"syscall"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/cli/buildinfo"
 	"wolfpack/internal/eventlog"
 )
@@ -175,9 +175,9 @@ func Eventcreate(ctx context.Context, env *Env, args []string) int {
 	if u, err := user.Current(); err == nil {
 		e.User = u.Username
 	}
-	var out api.EventlogReported
+	var out wire.EventlogReported
 	if err := c.Do(ctx, http.MethodPost, logPath(canonical)+"/events", e, &out); err != nil {
-		var ae *api.Error
+		var ae *wire.Error
 		if errors.As(err, &ae) {
 			return fail("%s", ae.Message)
 		}

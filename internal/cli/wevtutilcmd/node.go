@@ -5,13 +5,13 @@ import (
 	"net/http"
 	"strings"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
 )
 
 // Connect returns a client for the local node ($WOLFPACK_DATA), or for the cluster node
 // called remote. The local node's own name (and "localhost", ".") need no cluster.
-func Connect(ctx context.Context, remote string) (*api.Client, error) {
-	c, err := api.FromEnv()
+func Connect(ctx context.Context, remote string) (*client.Client, error) {
+	c, err := client.FromEnv()
 	if err != nil {
 		return nil, err
 	}

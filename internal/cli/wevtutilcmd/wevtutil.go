@@ -18,7 +18,8 @@ import (
 	"syscall"
 	"time"
 
-	"wolfpack/internal/api"
+	"wolfpack/internal/api/client"
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/cli/buildinfo"
 	"wolfpack/internal/eventlog"
 	"wolfpack/internal/winerr"
@@ -27,7 +28,7 @@ import (
 // Env is what a command run needs from outside; tests replace it.
 type Env struct {
 	Stdout, Stderr io.Writer
-	Connect        func(ctx context.Context, remote string) (*api.Client, error)
+	Connect        func(ctx context.Context, remote string) (*client.Client, error)
 	Location       *time.Location // for dates in /f:text
 	Catalog        *eventlog.Catalog
 }
@@ -90,7 +91,7 @@ func (r *runner) fail(what string, err error) int {
 		code := codeOf(err)
 		msg := windowsMessage(code)
 		detail := err.Error()
-		var ae *api.Error
+		var ae *wire.Error
 		if errors.As(err, &ae) {
 			detail = ae.Message
 		}
@@ -109,7 +110,7 @@ func (r *runner) fail(what string, err error) int {
 	return report(r.env.Stderr, what, err)
 }
 
-func (r *runner) client(ctx context.Context) (*api.Client, error) {
+func (r *runner) client(ctx context.Context) (*client.Client, error) {
 	return r.env.Connect(ctx, r.inv.opts["r"])
 }
 
@@ -190,7 +191,7 @@ func (r *runner) getLogInfo(ctx context.Context) int {
 
 func (r *runner) setLog(ctx context.Context) int {
 	what := "Failed to save configuration or activate log " + r.inv.args[0] + "."
-	var body api.EventlogConfig
+	var body wire.EventlogConfig
 	if ms, ok, err := r.inv.intOpt("ms"); err != nil {
 		return r.fail(what, err)
 	} else if ok {

@@ -1,4 +1,4 @@
-package api
+package wire
 
 import (
 	"context"
@@ -13,29 +13,30 @@ import (
 
 type staleKey struct{}
 
-// staleNote collects why an answer is stale.
-type staleNote struct {
+// StaleNote collects why an answer is stale.
+type StaleNote struct {
 	mu  sync.Mutex
 	why string
 }
 
-// withStaleNote returns a context in which MarkStale records its reason.
-func withStaleNote(ctx context.Context) (context.Context, *staleNote) {
-	n := &staleNote{}
+// WithStaleNote returns a context in which MarkStale records its reason.
+func WithStaleNote(ctx context.Context) (context.Context, *StaleNote) {
+	n := &StaleNote{}
 	return context.WithValue(ctx, staleKey{}, n), n
 }
 
 // MarkStale says that the answer of the request of ctx comes from a view that may be
 // stale, and why ("quorum lost: 1 of 3 voters reachable").
 func MarkStale(ctx context.Context, why string) {
-	if n, ok := ctx.Value(staleKey{}).(*staleNote); ok {
+	if n, ok := ctx.Value(staleKey{}).(*StaleNote); ok {
 		n.mu.Lock()
 		n.why = why
 		n.mu.Unlock()
 	}
 }
 
-func (n *staleNote) header() string {
+// Header is the value of the Warning header for the answer, "" when it is not stale.
+func (n *StaleNote) Header() string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.why == "" {

@@ -1,11 +1,10 @@
-package api
+package client
 
 import (
 	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"wolfpack/internal/api/wire"
 	"wolfpack/internal/nodestate"
 	"wolfpack/internal/pki"
 )
@@ -49,9 +49,9 @@ type Client struct {
 	OnWarning func(string)
 }
 
-// NewClient returns a client for the API at base that verifies the server with
+// New returns a client for the API at base that verifies the server with
 // tlsConfig (nil: the system's roots, for the server's own name).
-func NewClient(base, token string, tlsConfig *tls.Config) *Client {
+func New(base, token string, tlsConfig *tls.Config) *Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = tlsConfig
 	return &Client{Base: strings.TrimRight(base, "/"), token: token, http: &http.Client{Transport: tr}}
@@ -88,7 +88,7 @@ func FromDataDir(dir string) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the cluster CA of data directory %s: %w", dir, err)
 	}
-	return NewClient(strings.TrimSpace(string(addr)), tok, cfg), nil
+	return New(strings.TrimSpace(string(addr)), tok, cfg), nil
 }
 
 func clientToken(dir string) (string, error) {
@@ -125,7 +125,7 @@ func (c *Client) WithBase(base string) *Client {
 }
 
 // Do sends in (JSON, unless it is nil, []byte or io.Reader) to path and decodes the answer
-// into out (JSON, unless out is *[]byte or io.Writer). A non-2xx answer is an *Error.
+// into out (JSON, unless out is *[]byte or io.Writer). A non-2xx answer is an *wire.Error.
 func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	ctype := "application/json"
@@ -158,10 +158,10 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 	}
 	defer resp.Body.Close()
 	if w := resp.Header.Get("Warning"); w != "" && c.OnWarning != nil {
-		c.OnWarning(WarningText(w))
+		c.OnWarning(wire.WarningText(w))
 	}
 	if resp.StatusCode/100 != 2 {
-		ae := &Error{Status: resp.StatusCode}
+		ae := &wire.Error{Status: resp.StatusCode}
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		if json.Unmarshal(b, ae) != nil || ae.Message == "" {
 			ae.Message = fmt.Sprintf("%s %s: %s", method, path, strings.TrimSpace(string(b)))
@@ -198,7 +198,7 @@ func (c *Client) Stream(ctx context.Context, path string) (io.ReadCloser, error)
 	}
 	if resp.StatusCode/100 != 2 {
 		defer resp.Body.Close()
-		ae := &Error{Status: resp.StatusCode}
+		ae := &wire.Error{Status: resp.StatusCode}
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		if json.Unmarshal(b, ae) != nil || ae.Message == "" {
 			ae.Message = strings.TrimSpace(string(b))
@@ -208,19 +208,10 @@ func (c *Client) Stream(ctx context.Context, path string) (io.ReadCloser, error)
 	return resp.Body, nil
 }
 
-// NodeInfo is one entry of GET /v1/nodes.
-type NodeInfo struct {
-	Name    string `json:"name"`
-	API     string `json:"api"`
-	State   string `json:"state"`
-	Witness bool   `json:"witness,omitempty"`
-	Paused  bool   `json:"paused,omitempty"`
-}
-
 // Node returns a client for the cluster node called name (case-insensitive), found through
 // this node's GET /v1/nodes.
 func (c *Client) Node(ctx context.Context, name string) (*Client, error) {
-	var nodes []NodeInfo
+	var nodes []wire.NodeInfo
 	if err := c.Do(ctx, http.MethodGet, "/v1/nodes", nil, &nodes); err != nil {
 		return nil, fmt.Errorf("find node %s: %w", name, err)
 	}
@@ -236,13 +227,7 @@ func (c *Client) Node(ctx context.Context, name string) (*Client, error) {
 			return c.WithBase(n.API), nil
 		}
 	}
-	return nil, NotFound(5042, "The cluster node %s was not found.", name) // ERROR_CLUSTER_NODE_NOT_FOUND
-}
-
-// IsCode reports whether err is an API error with the given Windows error number.
-func IsCode(err error, code uint32) bool {
-	var ae *Error
-	return errors.As(err, &ae) && ae.Code == code
+	return nil, wire.NotFound(5042, "The cluster node %s was not found.", name) // ERROR_CLUSTER_NODE_NOT_FOUND
 }
 
 // Wait polls the node until it answers or ctx ends.
