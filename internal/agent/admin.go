@@ -319,17 +319,22 @@ func (a *Agent) groupCreate(ctx context.Context, name, action string, act wire.C
 		return nil, errCode(ErrorObjectExists, name)
 	}
 	g := clusterdb.NewGroup(name)
+	// As in WSFC, a new group belongs to the node it was created on when it can own
+	// groups: created with its owner in one transaction, so that the coordinator, which
+	// places groups without an owner, cannot place it elsewhere first. Else the node
+	// picks as the coordinator would.
+	s, err := a.freshSnapshot(ctx)
+	if err == nil && a.eligible(s, g, a.opt.Name) {
+		if err := a.db.CreateGroupOwned(ctx, g, a.opt.Name); err != nil {
+			return nil, dbErr(err)
+		}
+		return a.groupStatusNow(ctx, name)
+	}
 	if err := a.db.CreateGroup(ctx, g); err != nil {
 		return nil, dbErr(err)
 	}
-	// As in WSFC, a new group belongs to the node it was created on (when it can
-	// own groups); else the coordinator places it.
 	if s, err := a.freshSnapshot(ctx); err == nil {
-		owner := a.opt.Name
-		if !a.eligible(s, g, owner) {
-			owner = a.newPlacer(s).pick(g, "")
-		}
-		if owner != "" {
+		if owner := a.newPlacer(s).pick(g, ""); owner != "" {
 			a.db.SetOwner(ctx, g.Name, owner, 0)
 		}
 	}

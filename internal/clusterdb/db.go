@@ -262,6 +262,23 @@ func (db *DB) CreateGroup(ctx context.Context, g Group) error {
 	return nil
 }
 
+// CreateGroupOwned creates a group that node owns from the start, in one transaction,
+// so that no coordinator places it elsewhere meanwhile (WSFC: a new group belongs to
+// the node it was created on); ErrExists when a group of that name exists.
+func (db *DB) CreateGroupOwned(ctx context.Context, g Group, node string) error {
+	if g.ID == "" {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return err
+		}
+		g.ID = hex.EncodeToString(b[:])
+	}
+	if _, err := db.put(ctx, GroupKey(g.Name), g, 0, clientv3.OpPut(OwnerKey(g.Name), node)); err != nil {
+		return objErr("group", g.Name, err)
+	}
+	return nil
+}
+
 // CreateGroupWithResources creates a group and its resources in one transaction (at most
 // maxTxnOps-1 resources): the coordinator never sees the group without them. ErrExists
 // when the group or one of the resources exists.
