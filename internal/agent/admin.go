@@ -13,6 +13,7 @@ import (
 
 	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
+	"wolfpack/internal/winerr"
 )
 
 // ValidType, when set in Options, says whether a resource type name is known (resmon's
@@ -59,7 +60,7 @@ func (a *Agent) NodeAction(ctx context.Context, name, action string, act wire.Cl
 		err = a.db.RemoveMember(rctx, n.EtcdMemberID)
 		cancel()
 		if err != nil {
-			return nil, &Error{Code: ErrorInvalidState, Status: wire.StatusConflict, Msg: messages[ErrorInvalidState], Detail: err.Error()}
+			return nil, &Error{Code: ErrorInvalidState, Status: wire.StatusConflict, Msg: winerr.Message(ErrorInvalidState), Detail: err.Error()}
 		}
 		if err := a.db.DeleteNode(ctx, n.Name); err != nil {
 			return nil, err

@@ -6,51 +6,32 @@ import (
 
 	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
+	"wolfpack/internal/winerr"
 )
 
-// Windows error numbers of the cluster API (winerror.h), with their messages.
+// Windows error numbers of the cluster API (winerror.h): winerr's table, which also
+// holds their messages.
 const (
-	ErrorInvalidParameter         = 87
-	ErrorDirNotEmpty              = 145
-	ErrorRetry                    = 1237 // the cluster cannot take the change now: try again
-	ErrorDependentExists          = 5001
-	ErrorDependencyNotFound       = 5002
-	ErrorDependencyExists         = 5003
-	ErrorHostNodeNotAvailable     = 5005
-	ErrorResourceNotFound         = 5007
-	ErrorObjectExists             = 5010
-	ErrorGroupNotFound            = 5013
-	ErrorResourceOnline           = 5019
-	ErrorInvalidState             = 5023
-	ErrorResourcePropertiesStored = 5024
-	ErrorNodeNotFound             = 5042
-	ErrorNodeDown                 = 5050
-	ErrorCircularDependency       = 5044
-	ErrorDependencyNotAllowed     = 5069
-	ErrorNodeCantHost             = 5071
-	ErrorResourceTypeNotFound     = 5078
+	ErrorInvalidParameter         = uint32(winerr.ERROR_INVALID_PARAMETER)
+	ErrorDirNotEmpty              = uint32(winerr.ERROR_DIR_NOT_EMPTY)
+	ErrorRetry                    = uint32(winerr.ERROR_RETRY) // the cluster cannot take the change now: try again
+	ErrorDependentExists          = uint32(winerr.ERROR_DEPENDENT_RESOURCE_EXISTS)
+	ErrorDependencyNotFound       = uint32(winerr.ERROR_DEPENDENCY_NOT_FOUND)
+	ErrorDependencyExists         = uint32(winerr.ERROR_DEPENDENCY_ALREADY_EXISTS)
+	ErrorHostNodeNotAvailable     = uint32(winerr.ERROR_HOST_NODE_NOT_AVAILABLE)
+	ErrorResourceNotFound         = uint32(winerr.ERROR_RESOURCE_NOT_FOUND)
+	ErrorObjectExists             = uint32(winerr.ERROR_OBJECT_ALREADY_EXISTS)
+	ErrorGroupNotFound            = uint32(winerr.ERROR_GROUP_NOT_FOUND)
+	ErrorResourceOnline           = uint32(winerr.ERROR_RESOURCE_ONLINE)
+	ErrorInvalidState             = uint32(winerr.ERROR_INVALID_STATE)
+	ErrorResourcePropertiesStored = uint32(winerr.ERROR_RESOURCE_PROPERTIES_STORED)
+	ErrorNodeNotFound             = uint32(winerr.ERROR_CLUSTER_NODE_NOT_FOUND)
+	ErrorNodeDown                 = uint32(winerr.ERROR_CLUSTER_NODE_DOWN)
+	ErrorCircularDependency       = uint32(winerr.ERROR_CIRCULAR_DEPENDENCY)
+	ErrorDependencyNotAllowed     = uint32(winerr.ERROR_DEPENDENCY_NOT_ALLOWED)
+	ErrorNodeCantHost             = uint32(winerr.ERROR_CLUSTER_NODE_CANT_HOST_RESOURCE)
+	ErrorResourceTypeNotFound     = uint32(winerr.ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND)
 )
-
-var messages = map[uint32]string{
-	ErrorInvalidParameter:         "The parameter is incorrect.",
-	ErrorDirNotEmpty:              "The directory is not empty.",
-	ErrorDependentExists:          "The cluster resource cannot be moved to another group because other resources are dependent on it.",
-	ErrorDependencyNotFound:       "The cluster resource dependency cannot be found.",
-	ErrorDependencyExists:         "The cluster resource cannot be made dependent on the specified resource because it is already dependent.",
-	ErrorHostNodeNotAvailable:     "A cluster node is not available for this operation.",
-	ErrorResourceNotFound:         "The cluster resource could not be found.",
-	ErrorObjectExists:             "The object already exists.",
-	ErrorGroupNotFound:            "The cluster group could not be found.",
-	ErrorResourceOnline:           "The operation could not be completed because the cluster resource is online.",
-	ErrorInvalidState:             "The group or resource is not in the correct state to perform the requested operation.",
-	ErrorResourcePropertiesStored: "The properties were stored but not all changes will take effect until the next time the resource is brought online.",
-	ErrorNodeNotFound:             "The cluster node was not found.",
-	ErrorNodeDown:                 "The cluster node is down.",
-	ErrorCircularDependency:       "A circular dependency cannot be made.",
-	ErrorDependencyNotAllowed:     "The cluster resources must be in the same group.",
-	ErrorNodeCantHost:             "The cluster node cannot host the resource.",
-	ErrorResourceTypeNotFound:     "The specified resource type was not found.",
-}
 
 // Error is a cluster operation's failure with its Windows error number; the HTTP API
 // sends Code and Message, and `cluster` prints them as cluster.exe does.
@@ -82,7 +63,7 @@ func errCode(code uint32, detail string) *Error {
 	case ErrorObjectExists, ErrorInvalidState, ErrorResourceOnline, ErrorDirNotEmpty, ErrorDependentExists, ErrorDependencyExists:
 		st = wire.StatusConflict
 	}
-	return &Error{Code: code, Status: st, Msg: messages[code], Detail: wire.Clip(detail)}
+	return &Error{Code: code, Status: st, Msg: winerr.Message(code), Detail: wire.Clip(detail)}
 }
 
 // badParam is ERROR_INVALID_PARAMETER with a detail; string arguments (names and values
@@ -93,7 +74,7 @@ func badParam(format string, args ...any) *Error {
 			args[i] = wire.Clip(s)
 		}
 	}
-	return &Error{Code: ErrorInvalidParameter, Status: wire.StatusBadRequest, Msg: messages[ErrorInvalidParameter],
+	return &Error{Code: ErrorInvalidParameter, Status: wire.StatusBadRequest, Msg: winerr.Message(ErrorInvalidParameter),
 		Detail: fmt.Sprintf(format, args...)}
 }
 

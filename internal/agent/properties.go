@@ -11,6 +11,7 @@ import (
 	"wolfpack/internal/api/wire"
 	"wolfpack/internal/clusterdb"
 	"wolfpack/internal/resmon"
+	"wolfpack/internal/winerr"
 )
 
 // Private properties are declared by the resource's type (resmon) and by the cluster
@@ -71,7 +72,7 @@ func unknownType(name string) *Error {
 
 // propertyError is ERROR_INVALID_PARAMETER with what was wrong.
 func propertyError(detail string) *Error {
-	return &Error{Code: ErrorInvalidParameter, Status: wire.StatusBadRequest, Msg: messages[ErrorInvalidParameter], Detail: detail}
+	return &Error{Code: ErrorInvalidParameter, Status: wire.StatusBadRequest, Msg: winerr.Message(ErrorInvalidParameter), Detail: detail}
 }
 
 // checkPrivate checks /priv NAME=VALUE pairs for a resource of type typ, and /priv NAME
@@ -207,5 +208,5 @@ func storedNotice(s *clusterdb.Snapshot, r clusterdb.Resource, changed []string)
 	if !slices.ContainsFunc(changed, func(n string) bool { return !strings.EqualFold(n, "Description") }) {
 		return nil
 	}
-	return &wire.Error{Code: ErrorResourcePropertiesStored, Message: messages[ErrorResourcePropertiesStored]}
+	return &wire.Error{Code: ErrorResourcePropertiesStored, Message: winerr.Message(ErrorResourcePropertiesStored)}
 }

@@ -39,6 +39,7 @@ const (
 	ERROR_KEY_DELETED            Errno = 1018
 	ERROR_KEY_HAS_CHILDREN       Errno = 1020
 	ERROR_CHILD_MUST_BE_VOLATILE Errno = 1021
+	ERROR_RETRY                  Errno = 1237
 	ERROR_INVALID_OWNER          Errno = 1307
 	ERROR_PRIVILEGE_NOT_HELD     Errno = 1314
 	ERROR_INVALID_SECURITY_DESCR Errno = 1338
@@ -107,6 +108,7 @@ var facts = map[Errno]fact{
 	ERROR_KEY_DELETED:            {"ERROR_KEY_DELETED", "Illegal operation attempted on a registry key that has been marked for deletion."},
 	ERROR_KEY_HAS_CHILDREN:       {"ERROR_KEY_HAS_CHILDREN", "An attempt was made to create a symbolic link in a registry key that already has subkeys or values."},
 	ERROR_CHILD_MUST_BE_VOLATILE: {"ERROR_CHILD_MUST_BE_VOLATILE", "Cannot create a stable subkey under a volatile parent key."},
+	ERROR_RETRY:                  {"ERROR_RETRY", "The operation could not be completed. A retry should be performed."},
 	ERROR_INVALID_OWNER:          {"ERROR_INVALID_OWNER", "This security ID may not be assigned as the owner of this object."},
 	ERROR_PRIVILEGE_NOT_HELD:     {"ERROR_PRIVILEGE_NOT_HELD", "A required privilege is not held by the client."},
 	ERROR_INVALID_SECURITY_DESCR: {"ERROR_INVALID_SECURITY_DESCR", "The security descriptor structure is invalid."},
