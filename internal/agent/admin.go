@@ -626,13 +626,9 @@ func (a *Agent) resourceProperties(ctx context.Context, name, action string, act
 
 // resourceDelete deletes a resource.
 func (a *Agent) resourceDelete(ctx context.Context, name, action string, act wire.ClusterAction) (any, error) {
-	s, err := a.freshSnapshot(ctx)
+	s, r, err := a.resourceIn(ctx, name)
 	if err != nil {
 		return nil, err
-	}
-	r, ok := s.Resources[clusterdb.Key(name)]
-	if !ok {
-		return nil, errCode(ErrorResourceNotFound, name)
 	}
 	if st, _, _ := resourceState(s, r); st != clusterdb.StateOffline && st != clusterdb.StateFailed {
 		return nil, errCode(ErrorResourceOnline, r.Name)
@@ -654,13 +650,9 @@ func (a *Agent) resourceDelete(ctx context.Context, name, action string, act wir
 
 // resourceOnline brings a resource online.
 func (a *Agent) resourceOnline(ctx context.Context, name, action string, act wire.ClusterAction) (any, error) {
-	s, err := a.freshSnapshot(ctx)
+	s, r, err := a.resourceIn(ctx, name)
 	if err != nil {
 		return nil, err
-	}
-	r, ok := s.Resources[clusterdb.Key(name)]
-	if !ok {
-		return nil, errCode(ErrorResourceNotFound, name)
 	}
 	// The resource and everything it depends on.
 	for _, d := range closure(s, r.Name, func(x clusterdb.Resource) []string { return x.Dependencies }) {
@@ -680,13 +672,9 @@ func (a *Agent) resourceOnline(ctx context.Context, name, action string, act wir
 
 // resourceOffline takes a resource offline.
 func (a *Agent) resourceOffline(ctx context.Context, name, action string, act wire.ClusterAction) (any, error) {
-	s, err := a.freshSnapshot(ctx)
+	s, r, err := a.resourceIn(ctx, name)
 	if err != nil {
 		return nil, err
-	}
-	r, ok := s.Resources[clusterdb.Key(name)]
-	if !ok {
-		return nil, errCode(ErrorResourceNotFound, name)
 	}
 	// The resource and everything that depends on it.
 	for _, d := range closure(s, r.Name, func(x clusterdb.Resource) []string { return dependents(s, x.Name) }) {
@@ -703,13 +691,9 @@ func (a *Agent) resourceOffline(ctx context.Context, name, action string, act wi
 
 // resourceFail fails a resource, as a test of its failure policy.
 func (a *Agent) resourceFail(ctx context.Context, name, action string, act wire.ClusterAction) (any, error) {
-	s, err := a.freshSnapshot(ctx)
+	s, r, err := a.resourceIn(ctx, name)
 	if err != nil {
 		return nil, err
-	}
-	r, ok := s.Resources[clusterdb.Key(name)]
-	if !ok {
-		return nil, errCode(ErrorResourceNotFound, name)
 	}
 	if st, _, _ := resourceState(s, r); st != clusterdb.StateOnline {
 		return nil, errCode(ErrorInvalidState, r.Name)
@@ -722,13 +706,9 @@ func (a *Agent) resourceFail(ctx context.Context, name, action string, act wire.
 
 // resourceMove moves a resource to another group.
 func (a *Agent) resourceMove(ctx context.Context, name, action string, act wire.ClusterAction) (any, error) {
-	s, err := a.freshSnapshot(ctx)
+	s, r, err := a.resourceIn(ctx, name)
 	if err != nil {
 		return nil, err
-	}
-	r, ok := s.Resources[clusterdb.Key(name)]
-	if !ok {
-		return nil, errCode(ErrorResourceNotFound, name)
 	}
 	g, ok := s.Groups[clusterdb.Key(act.Group)]
 	if !ok {
@@ -745,13 +725,9 @@ func (a *Agent) resourceMove(ctx context.Context, name, action string, act wire.
 
 // resourceDependency adds or removes a dependency.
 func (a *Agent) resourceDependency(ctx context.Context, name, action string, act wire.ClusterAction) (any, error) {
-	s, err := a.freshSnapshot(ctx)
+	s, r, err := a.resourceIn(ctx, name)
 	if err != nil {
 		return nil, err
-	}
-	r, ok := s.Resources[clusterdb.Key(name)]
-	if !ok {
-		return nil, errCode(ErrorResourceNotFound, name)
 	}
 	dep, ok := s.Resources[clusterdb.Key(act.Value)]
 	if !ok {
@@ -885,4 +861,18 @@ func (a *Agent) Join(ctx context.Context, req wire.ClusterJoinRequest) (wire.Clu
 	}
 	a.log.Info("node joining as a voter", "node", req.Name, "peer", req.PeerURL, "witness", req.Witness)
 	return wire.ClusterJoinAnswer{Role: clusterdb.RoleVoter, MemberID: ans.MemberID, InitialCluster: ans.InitialCluster, Endpoints: ans.Endpoints}, nil
+}
+
+// resourceIn reads a fresh snapshot and the resource name in it (ERROR_RESOURCE_NOT_FOUND
+// when there is none): what most resource actions start from.
+func (a *Agent) resourceIn(ctx context.Context, name string) (*clusterdb.Snapshot, clusterdb.Resource, error) {
+	s, err := a.freshSnapshot(ctx)
+	if err != nil {
+		return nil, clusterdb.Resource{}, err
+	}
+	r, ok := s.Resources[clusterdb.Key(name)]
+	if !ok {
+		return nil, clusterdb.Resource{}, errCode(ErrorResourceNotFound, name)
+	}
+	return s, r, nil
 }
