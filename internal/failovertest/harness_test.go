@@ -21,9 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"wolfpack/internal/cli/clustercmd"
-	"wolfpack/internal/cli/regcmd"
-	"wolfpack/internal/daemon"
+	"wolfpack/internal/clustertest"
 )
 
 // binDir holds links named wolfpackd, cluster, reg and appender to this test binary,
@@ -31,33 +29,7 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
-	switch filepath.Base(os.Args[0]) {
-	case "wolfpackd":
-		os.Exit(daemon.Main(os.Args[1:]))
-	case "cluster":
-		os.Exit(clustercmd.Main(os.Args[1:]))
-	case "reg":
-		os.Exit(regcmd.Main(os.Args[1:]))
-	case "appender":
-		os.Exit(appender(os.Args[1:]))
-	}
-	dir, err := os.MkdirTemp("", "failovertest-bin")
-	if err != nil {
-		panic(err)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		panic(err)
-	}
-	for _, n := range []string{"wolfpackd", "cluster", "reg", "appender"} {
-		if err := os.Symlink(exe, filepath.Join(dir, n)); err != nil {
-			panic(err)
-		}
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(clustertest.Main(m, &binDir, map[string]func([]string) int{"appender": appender}))
 }
 
 // appender FILE: the checker resource. Every 50 ms it appends one line, in one write,

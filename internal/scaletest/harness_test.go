@@ -24,10 +24,8 @@ import (
 
 	"wolfpack/internal/api/client"
 	"wolfpack/internal/api/wire"
-	"wolfpack/internal/cli/clustercmd"
-	"wolfpack/internal/cli/regcmd"
 	"wolfpack/internal/clusterdb"
-	"wolfpack/internal/daemon"
+	"wolfpack/internal/clustertest"
 	"wolfpack/internal/pki"
 	"wolfpack/internal/reshost"
 )
@@ -37,34 +35,7 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
-	if reshost.IsHostProcess() {
-		os.Exit(daemon.Main(os.Args[1:]))
-	}
-	switch filepath.Base(os.Args[0]) {
-	case "wolfpackd":
-		os.Exit(daemon.Main(os.Args[1:]))
-	case "cluster":
-		os.Exit(clustercmd.Main(os.Args[1:]))
-	case "reg":
-		os.Exit(regcmd.Main(os.Args[1:]))
-	}
-	dir, err := os.MkdirTemp("", "scaletest-bin")
-	if err != nil {
-		panic(err)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		panic(err)
-	}
-	for _, n := range []string{"wolfpackd", "cluster", "reg"} {
-		if err := os.Symlink(exe, filepath.Join(dir, n)); err != nil {
-			panic(err)
-		}
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(clustertest.Main(m, &binDir, nil))
 }
 
 // node is one wolfpackd.

@@ -17,10 +17,7 @@ import (
 
 	"wolfpack/internal/api/client"
 	"wolfpack/internal/api/wire"
-	"wolfpack/internal/cli/clustercmd"
-	"wolfpack/internal/cli/regcmd"
-	"wolfpack/internal/daemon"
-	"wolfpack/internal/reshost"
+	"wolfpack/internal/clustertest"
 )
 
 // binDir holds links named wolfpackd, cluster and reg to this test binary, which runs
@@ -28,34 +25,7 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
-	if reshost.IsHostProcess() {
-		os.Exit(daemon.Main(os.Args[1:]))
-	}
-	switch filepath.Base(os.Args[0]) {
-	case "wolfpackd":
-		os.Exit(daemon.Main(os.Args[1:]))
-	case "cluster":
-		os.Exit(clustercmd.Main(os.Args[1:]))
-	case "reg":
-		os.Exit(regcmd.Main(os.Args[1:]))
-	}
-	dir, err := os.MkdirTemp("", "webtest-bin")
-	if err != nil {
-		panic(err)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		panic(err)
-	}
-	for _, n := range []string{"wolfpackd", "cluster", "reg"} {
-		if err := os.Symlink(exe, filepath.Join(dir, n)); err != nil {
-			panic(err)
-		}
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(clustertest.Main(m, &binDir, nil))
 }
 
 // node is one wolfpackd process.
