@@ -27,18 +27,23 @@ func (n *Node) startHost(ctx context.Context, db *clusterdb.DB, t fencing.Timing
 		return nil, fmt.Errorf("resource host: %w", err)
 	}
 	// The host needs every member's client URL: the local member dies with the daemon
-	// (it is embedded), and that is when the host revokes the lease. The voters change
-	// rarely (and one at a time): a look every 10 s keeps the list good enough for a
-	// revocation, which tries every URL.
+	// (it is embedded), and that is when the host revokes the lease. Right after the
+	// start the list grows as the other members join (a host that knew only its own
+	// member could not revoke, and the groups waited for the TTL): a look every second
+	// for the first 30 s, then every 10 s, as the voters change rarely and one at a
+	// time; a revocation tries every URL.
 	go func() {
-		tick := time.NewTicker(10 * time.Second)
+		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
 		last := hello.Etcd
-		for {
+		for i := 0; ; i++ {
 			select {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
+			}
+			if i == 30 {
+				tick.Reset(10 * time.Second)
 			}
 			if e := n.hostEtcdAccess(ctx, db); !slices.Equal(e.Endpoints, last.Endpoints) {
 				last = e
