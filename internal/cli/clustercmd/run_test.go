@@ -43,22 +43,32 @@ func TestRunResourceCheckpointsWithoutName(t *testing.T) {
 // started it yet), and Partially Online between its first resource coming online and the
 // next one starting; neither is the end of the move.
 func TestRunGroupMoveWaitsForOnline(t *testing.T) {
-	var mu sync.Mutex
-	states := []wire.ClusterGroup{{Name: "G1", Node: "N1", State: "Online"}} // before the move
-	moved := false
-	after := []wire.ClusterGroup{
+	st, out, errOut := runMove(t, "N3", []wire.ClusterGroup{
 		{Name: "G1", Node: "N1", State: "Online"},
 		{Name: "G1", Node: "N3", State: "Offline"},
 		{Name: "G1", Node: "N3", State: "Offline"},
 		{Name: "G1", Node: "N3", State: "PartialOnline"},
 		{Name: "G1", Node: "N3", State: "PartialOnline"},
 		{Name: "G1", Node: "N3", State: "Online"},
+	})
+	if st != 0 || !regexp.MustCompile(`(?m)^G1 +N3 +Online$`).MatchString(out) {
+		t.Errorf("status %d\nstdout:\n%s\nstderr:\n%s", st, out, errOut)
 	}
+}
+
+// runMove runs `cluster group G1 /moveto:target /wait:30` against a node on which G1 is
+// Online on N1 until the move request, and then shows the states of after, one per
+// read (the last one from then on).
+func runMove(t *testing.T, target string, after []wire.ClusterGroup) (status int, stdout, stderr string) {
+	t.Helper()
+	var mu sync.Mutex
+	before := wire.ClusterGroup{Name: "G1", Node: "N1", State: "Online"}
+	moved := false
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/groups/G1", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
-		g := states[0]
+		g := before
 		if moved {
 			g = after[0]
 			if len(after) > 1 {
@@ -71,56 +81,28 @@ func TestRunGroupMoveWaitsForOnline(t *testing.T) {
 		mu.Lock()
 		moved = true
 		mu.Unlock()
-		json.NewEncoder(w).Encode(states[0])
+		json.NewEncoder(w).Encode(before)
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	var out, errOut bytes.Buffer
-	st := Run(context.Background(), []string{"group", "G1", "/moveto:N3", "/wait:30"}, &out, &errOut,
+	st := Run(context.Background(), []string{"group", "G1", "/moveto:" + target, "/wait:30"}, &out, &errOut,
 		func() (*client.Client, error) { return client.New(srv.URL, "t", nil), nil })
-	if st != 0 || !regexp.MustCompile(`(?m)^G1 +N3 +Online$`).MatchString(out.String()) {
-		t.Errorf("status %d\nstdout:\n%s\nstderr:\n%s", st, out.String(), errOut.String())
-	}
+	return st, out.String(), errOut.String()
 }
 
 // A move whose group is Online on the target for an instant and then Failed (a program
 // that exits as soon as it started, and whose restart fails too) ends Failed: Online is
 // the end of a wait only when it holds.
 func TestRunGroupMoveOnlineThatDoesNotHold(t *testing.T) {
-	var mu sync.Mutex
-	moved := false
-	after := []wire.ClusterGroup{
+	st, out, errOut := runMove(t, "N2", []wire.ClusterGroup{
 		{Name: "G1", Node: "N2", State: "Online"},
 		{Name: "G1", Node: "N2", State: "Pending"},
 		{Name: "G1", Node: "N2", State: "Online"},
 		{Name: "G1", Node: "N2", State: "Failed", Error: "resource 'App' failed: exit status 3"},
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/groups/G1", func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		g := wire.ClusterGroup{Name: "G1", Node: "N1", State: "Online"}
-		if moved {
-			g = after[0]
-			if len(after) > 1 {
-				after = after[1:]
-			}
-		}
-		json.NewEncoder(w).Encode(g)
 	})
-	mux.HandleFunc("POST /v1/groups/G1/move", func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		moved = true
-		mu.Unlock()
-		json.NewEncoder(w).Encode(wire.ClusterGroup{Name: "G1", Node: "N1", State: "Online"})
-	})
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	var out, errOut bytes.Buffer
-	st := Run(context.Background(), []string{"group", "G1", "/moveto:N2", "/wait:30"}, &out, &errOut,
-		func() (*client.Client, error) { return client.New(srv.URL, "t", nil), nil })
-	if st == 0 || !regexp.MustCompile(`(?m)^G1 +N2 +Failed$`).MatchString(out.String()) ||
-		!strings.Contains(errOut.String(), "is Failed on node N2, not Online: resource 'App' failed") {
-		t.Errorf("status %d\nstdout:\n%s\nstderr:\n%s", st, out.String(), errOut.String())
+	if st == 0 || !regexp.MustCompile(`(?m)^G1 +N2 +Failed$`).MatchString(out) ||
+		!strings.Contains(errOut, "is Failed on node N2, not Online: resource 'App' failed") {
+		t.Errorf("status %d\nstdout:\n%s\nstderr:\n%s", st, out, errOut)
 	}
 }
