@@ -78,9 +78,12 @@ type Agent struct {
 	// window: the resources are frozen, and workers and coordinator stand still.
 	suspended atomic.Bool
 
-	// follow keeps this node's view of the database (clusterdb.Follower): the
-	// definitions, and the groups' states while this node coordinates.
-	follow *clusterdb.Follower
+	// scoped keeps this node's view of the database (clusterdb.ScopedFollower): the
+	// membership, owners, moves and resource types, and the definitions of the groups
+	// this node owns or still stops. full, while this node coordinates, is the whole
+	// view (clusterdb.Follower): every definition, and the groups' states.
+	scoped *clusterdb.ScopedFollower
+	full   atomic.Pointer[clusterdb.Follower]
 
 	mu     sync.Mutex
 	snap   *clusterdb.Snapshot
@@ -106,6 +109,9 @@ type Agent struct {
 	// groupStates reads the groups' states for the metrics (db.GroupStates; tests
 	// replace it).
 	groupStates func(context.Context) (map[string]clusterdb.GroupState, error)
+	// wholeView reads the whole database for the metrics of a node that does not
+	// coordinate (db.Snapshot; tests replace it).
+	wholeView func(context.Context) (*clusterdb.Snapshot, error)
 	lease       atomic.Int64 // the current session's lease, stamped on state reports
 	wg          sync.WaitGroup
 
@@ -141,8 +147,9 @@ func New(opt Options) (*Agent, error) {
 		timing:    fencing.ForTTL(time.Duration(opt.SessionTTL) * time.Second),
 		gone:      map[string]time.Time{},
 	}
-	a.follow = a.db.NewFollower(opt.Log, a.poke)
+	a.scoped = a.db.NewScopedFollower(opt.Log, a.poke)
 	a.groupStates = a.db.GroupStates
+	a.wholeView = a.db.Snapshot
 	if err := a.timing.Validate(); err != nil {
 		return nil, fmt.Errorf("agent: --session-ttl %d: %w", opt.SessionTTL, err)
 	}
@@ -203,7 +210,7 @@ func (a *Agent) Start(ctx context.Context) error {
 			return fmt.Errorf("agent: register resource type %s: %w", t.Name, err)
 		}
 	}
-	if err := a.follow.Run(ctx); err != nil {
+	if err := a.scoped.Run(ctx); err != nil {
 		return fmt.Errorf("agent: read the cluster database: %w", err)
 	}
 	a.wg.Add(2)
@@ -226,12 +233,17 @@ func (a *Agent) campaign(ctx context.Context, s *clusterdb.Session) {
 	if err != nil {
 		return
 	}
-	// The coordinator follows the groups' states (their failover history), and
-	// coordinates once it has them.
-	a.follow.FollowGroupStates(ctx, true)
-	defer a.follow.FollowGroupStates(ctx, false)
+	// The coordinator follows every definition and the groups' states (their failover
+	// history), and coordinates once it has them.
+	fctx, stopFollow := context.WithCancel(ctx)
+	defer stopFollow()
+	full := a.db.NewFollower(a.log, a.poke)
+	if err := full.Run(fctx); err != nil {
+		return
+	}
+	full.FollowGroupStates(fctx, true)
 	select {
-	case <-a.follow.GroupStatesReady():
+	case <-full.GroupStatesReady():
 	case <-ctx.Done():
 		return
 	case <-s.Done():
@@ -239,6 +251,8 @@ func (a *Agent) campaign(ctx context.Context, s *clusterdb.Session) {
 	}
 	el := e.Election()
 	a.election.Store(&el)
+	a.full.Store(full)
+	defer a.full.Store(nil)
 	a.leader.Store(true)
 	a.log.Info("elected cluster coordinator", "node", a.opt.Name)
 	a.poke()
@@ -291,15 +305,24 @@ func (a *Agent) loop(ctx context.Context) {
 		}
 		// Let a burst of changes settle into one snapshot.
 		sleep(ctx, 5*time.Millisecond)
-		if snap := a.follow.Snapshot(); snap != nil {
+		if snap := a.view0(); snap != nil {
 			a.reconcile(ctx, snap)
 		}
 	}
 }
 
+// view0 is the snapshot the loop acts on: the whole view while this node coordinates,
+// else its scoped view.
+func (a *Agent) view0() *clusterdb.Snapshot {
+	if f := a.full.Load(); f != nil && a.leader.Load() {
+		return f.Snapshot()
+	}
+	return a.scoped.Snapshot()
+}
+
 // reconcile acts on one snapshot: coordinate when elected, then run the groups this
 // node owns. A node has a worker only for the groups it owns, or whose resources it is
-// still stopping.
+// still stopping; its scoped view follows the definitions of those groups.
 func (a *Agent) reconcile(ctx context.Context, snap *clusterdb.Snapshot) {
 	a.mu.Lock()
 	prev := a.snap
@@ -315,6 +338,7 @@ func (a *Agent) reconcile(ctx context.Context, snap *clusterdb.Snapshot) {
 	if a.leader.Load() && a.live.Load() && !a.suspended.Load() {
 		a.coordinate(ctx, prev, snap)
 		a.upgradeSchema(ctx, snap)
+		a.repairIndexes(ctx)
 	}
 	// Workers follow a group by its ID, so that a renamed group keeps its worker and
 	// its resources keep running.
@@ -345,7 +369,21 @@ func (a *Agent) reconcile(ctx context.Context, snap *clusterdb.Snapshot) {
 			delete(a.groups, id)
 		}
 	}
+	// Follow the groups this node owns (a group just placed here is read now, and
+	// its worker starts with the next snapshot) and the ones it still has workers for.
+	var want []string
+	for k, own := range snap.Owners {
+		if strings.EqualFold(own.Node, a.opt.Name) {
+			want = append(want, k)
+		}
+	}
+	for _, w := range a.groups {
+		w.mu.Lock()
+		want = append(want, w.latestKey)
+		w.mu.Unlock()
+	}
 	a.mu.Unlock()
+	a.scoped.Want(want)
 	for _, w := range gone {
 		go w.stop() // stops what runs here, then ends
 	}

@@ -270,3 +270,34 @@ func inWindow(hour int, start, end int32) bool {
 	}
 	return h >= start || h < end
 }
+
+// repairIndexes rewrites the groups' resource indexes that a write without them (an
+// older build, a raw etcd write) left missing, wrong or behind: the owners follow the
+// indexes (clusterdb.ScopedFollower). An index that changed meanwhile is looked at again.
+func (a *Agent) repairIndexes(ctx context.Context) {
+	full := a.full.Load()
+	if full == nil {
+		return
+	}
+	repairs := full.IndexRepairs()
+	done := 0
+	defer func() {
+		if done > 0 {
+			a.log.Info("repaired groups' resource indexes", "groups", done)
+		}
+	}()
+	for _, r := range repairs {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		ok, err := a.db.RepairGroupIndex(rctx, r.Group, r.Rev, r.Resources)
+		cancel()
+		if err != nil || !ok {
+			if err != nil {
+				a.log.Warn("cannot repair a group's resource index", "group", r.Group, "err", err)
+			}
+			full.MarkIndexesDirty()
+			continue
+		}
+		a.log.Debug("repaired a group's resource index", "group", r.Group, "resources", len(r.Resources))
+		done++
+	}
+}

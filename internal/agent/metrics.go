@@ -31,7 +31,16 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	s := c.a.Snapshot()
+	// The whole view: the coordinator's own, else read now (a node's own view has only
+	// the groups it owns).
+	var s *clusterdb.Snapshot
+	if f := c.a.full.Load(); f != nil {
+		s = f.Snapshot()
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		s, _ = c.a.wholeView(ctx)
+		cancel()
+	}
 	up := 0
 	counts := map[string]int{}
 	for _, st := range []string{clusterdb.StateOnline, clusterdb.StateOffline, clusterdb.StatePartialOnline, clusterdb.StateFailed, clusterdb.StatePending} {

@@ -26,7 +26,7 @@ func TestCollector(t *testing.T) {
 	a.groupStates = func(context.Context) (map[string]clusterdb.GroupState, error) { return states, nil }
 	s.GroupStates = map[string]clusterdb.GroupState{}
 	s.Moves = map[string]clusterdb.Move{}
-	a.snap = s
+	a.wholeView = func(context.Context) (*clusterdb.Snapshot, error) { return s, nil }
 	a.failovers.Add(3)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(a.Collector())

@@ -256,7 +256,7 @@ func (db *DB) CreateGroup(ctx context.Context, g Group) error {
 		}
 		g.ID = hex.EncodeToString(b[:])
 	}
-	if _, err := db.put(ctx, GroupKey(g.Name), g, 0); err != nil {
+	if _, err := db.put(ctx, GroupKey(g.Name), g, 0, opPutIndex(g.Name, nil)); err != nil {
 		return objErr("group", g.Name, err)
 	}
 	return nil
@@ -273,43 +273,79 @@ func (db *DB) CreateGroupOwned(ctx context.Context, g Group, node string) error 
 		}
 		g.ID = hex.EncodeToString(b[:])
 	}
-	if _, err := db.put(ctx, GroupKey(g.Name), g, 0, clientv3.OpPut(OwnerKey(g.Name), node)); err != nil {
+	if _, err := db.put(ctx, GroupKey(g.Name), g, 0, clientv3.OpPut(OwnerKey(g.Name), node), opPutIndex(g.Name, nil)); err != nil {
 		return objErr("group", g.Name, err)
 	}
 	return nil
 }
 
 // CreateGroupWithResources creates a group and its resources in one transaction (at most
-// maxTxnOps-1 resources): the coordinator never sees the group without them. ErrExists
+// maxTxnOps-2 resources): the coordinator never sees the group without them. ErrExists
 // when the group or one of the resources exists.
 func (db *DB) CreateGroupWithResources(ctx context.Context, g Group, rs []Resource) error {
-	if len(rs) >= maxTxnOps {
-		return fmt.Errorf("clusterdb: create group %s: %d resources in one transaction (at most %d)", g.Name, len(rs), maxTxnOps-1)
-	}
-	if g.ID == "" {
-		var b [8]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return err
+	return db.CreateGroupsWithResources(ctx, []GroupDefinition{{Group: g, Resources: rs}})
+}
+
+// GroupDefinition is a group and its resources, to create together.
+type GroupDefinition struct {
+	Group     Group
+	Resources []Resource
+}
+
+// CreateGroupsWithResources creates groups and their resources, as many groups in one
+// transaction as etcd takes (maxTxnOps operations; a group takes two and one per
+// resource), each group in one. ErrExists when a group or a resource of a transaction
+// exists: that transaction writes nothing, and the ones before it stay written.
+func (db *DB) CreateGroupsWithResources(ctx context.Context, defs []GroupDefinition) error {
+	var cmps []clientv3.Cmp
+	var ops []clientv3.Op
+	var names []string
+	flush := func() error {
+		if len(ops) == 0 {
+			return nil
 		}
-		g.ID = hex.EncodeToString(b[:])
-	}
-	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(GroupKey(g.Name)), "=", 0)}
-	ops := []clientv3.Op{opPutJSON(GroupKey(g.Name), g)}
-	for _, r := range rs {
-		if keyName(r.Group) != keyName(g.Name) {
-			return fmt.Errorf("clusterdb: create group %s: resource %s is of group %s", g.Name, r.Name, r.Group)
+		resp, err := db.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
+		if err != nil {
+			return fmt.Errorf("clusterdb: create groups %s: %w", strings.Join(names, ", "), err)
 		}
-		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(ResourceKey(r.Name)), "=", 0))
-		ops = append(ops, opPutJSON(ResourceKey(r.Name), r))
+		if !resp.Succeeded {
+			return objErr("group", strings.Join(names, ", "), ErrExists)
+		}
+		cmps, ops, names = nil, nil, nil
+		return nil
 	}
-	resp, err := db.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
-	if err != nil {
-		return fmt.Errorf("clusterdb: create group %s: %w", g.Name, err)
+	for _, d := range defs {
+		g := d.Group
+		n := 2 + len(d.Resources)
+		if n > maxTxnOps {
+			return fmt.Errorf("clusterdb: create group %s: %d resources in one transaction (at most %d)", g.Name, len(d.Resources), maxTxnOps-2)
+		}
+		for _, r := range d.Resources {
+			if keyName(r.Group) != keyName(g.Name) {
+				return fmt.Errorf("clusterdb: create group %s: resource %s is of group %s", g.Name, r.Name, r.Group)
+			}
+		}
+		if len(ops)+n > maxTxnOps {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if g.ID == "" {
+			var b [8]byte
+			if _, err := rand.Read(b[:]); err != nil {
+				return err
+			}
+			g.ID = hex.EncodeToString(b[:])
+		}
+		names = append(names, g.Name)
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(GroupKey(g.Name)), "=", 0))
+		ops = append(ops, opPutJSON(GroupKey(g.Name), g), opPutIndex(g.Name, indexOf(d.Resources)))
+		for _, r := range d.Resources {
+			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(ResourceKey(r.Name)), "=", 0))
+			ops = append(ops, opPutJSON(ResourceKey(r.Name), r))
+		}
 	}
-	if !resp.Succeeded {
-		return objErr("group", g.Name, ErrExists)
-	}
-	return nil
+	return flush()
 }
 
 // UpdateGroup writes a group read at rev (ErrConflict when it changed since).
@@ -325,6 +361,7 @@ func (db *DB) UpdateGroup(ctx context.Context, g Group, rev int64) (int64, error
 func (db *DB) DeleteGroup(ctx context.Context, name string, rev int64) error {
 	resp, err := db.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(GroupKey(name)), "=", rev)).Then(
 		clientv3.OpDelete(GroupKey(name)),
+		clientv3.OpDelete(GroupIndexKey(name)),
 		clientv3.OpDelete(OwnerKey(name)),
 		clientv3.OpDelete(GroupStateKey(name)),
 		clientv3.OpDelete(MoveKey(name)),
@@ -352,13 +389,20 @@ func (db *DB) RenameGroup(ctx context.Context, g Group, rev int64, newName strin
 		clientv3.Compare(clientv3.CreateRevision(GroupKey(newName)), "=", 0),
 	}
 	ops := []clientv3.Op{clientv3.OpDelete(GroupKey(oldName)), clientv3.OpPut(GroupKey(newName), string(b))}
+	var moved []Resource
 	for _, r := range res {
 		if keyName(r.Group) == keyName(oldName) {
 			r.Group = newName
 			rb, _ := json.Marshal(r)
 			ops = append(ops, clientv3.OpPut(ResourceKey(r.Name), string(rb)))
+			moved = append(moved, r)
 		}
 	}
+	// The index moves with the group (a rename that changes only the case keeps its key).
+	if keyName(oldName) != keyName(newName) {
+		ops = append(ops, clientv3.OpDelete(GroupIndexKey(oldName)))
+	}
+	ops = append(ops, opPutIndex(newName, indexOf(moved)))
 	for _, pair := range [][2]string{{OwnerKey(oldName), OwnerKey(newName)}, {GroupStateKey(oldName), GroupStateKey(newName)}} {
 		resp, err := db.cli.Get(ctx, pair[0])
 		if err != nil {
@@ -393,36 +437,93 @@ func (db *DB) Resources(ctx context.Context) ([]Resource, error) {
 	return list[Resource](ctx, db, ResourcesPrefix)
 }
 
-// CreateResource creates a resource; its group must exist.
+// CreateResource creates a resource; its group must exist. Its group's index takes it in
+// the same transaction.
 func (db *DB) CreateResource(ctx context.Context, r Resource) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	resp, err := db.cli.Txn(ctx).If(
-		clientv3.Compare(clientv3.CreateRevision(ResourceKey(r.Name)), "=", 0),
-		clientv3.Compare(clientv3.CreateRevision(GroupKey(r.Group)), ">", 0),
-	).Then(clientv3.OpPut(ResourceKey(r.Name), string(b))).Commit()
-	if err != nil {
-		return fmt.Errorf("clusterdb: create resource %s: %w", r.Name, err)
-	}
-	if !resp.Succeeded {
+	for {
+		ix, err := db.readIndex(ctx, r.Group)
+		if err != nil {
+			return err
+		}
+		resp, err := db.cli.Txn(ctx).If(
+			clientv3.Compare(clientv3.CreateRevision(ResourceKey(r.Name)), "=", 0),
+			clientv3.Compare(clientv3.CreateRevision(GroupKey(r.Group)), ">", 0),
+			ix.cmp(),
+		).Then(clientv3.OpPut(ResourceKey(r.Name), string(b)), opPutIndex(r.Group, ix.with(keyName(r.Name)))).Commit()
+		if err != nil {
+			return fmt.Errorf("clusterdb: create resource %s: %w", r.Name, err)
+		}
+		if resp.Succeeded {
+			return nil
+		}
 		if _, _, err := db.Group(ctx, r.Group); isNotFound(err) {
 			return err
 		}
-		return objErr("resource", r.Name, ErrExists)
+		if _, _, err := db.Resource(ctx, r.Name); err == nil {
+			return objErr("resource", r.Name, ErrExists)
+		}
+		if ctx.Err() != nil { // the index changed: read it again
+			return ctx.Err()
+		}
 	}
-	return nil
 }
 
 // UpdateResource writes a resource read at rev (ErrConflict when it changed since) and
-// returns the new revision.
+// returns the new revision. Its group's index is written in the same transaction (with
+// the same list, or, when the resource moves to another group, both groups' indexes):
+// the owner of the group follows the index, not the resource records.
 func (db *DB) UpdateResource(ctx context.Context, r Resource, rev int64) (int64, error) {
-	nr, err := db.put(ctx, ResourceKey(r.Name), r, rev)
+	b, err := json.Marshal(r)
 	if err != nil {
 		return 0, objErr("resource", r.Name, err)
 	}
-	return nr, nil
+	k := keyName(r.Name)
+	for {
+		var old Resource
+		oldRev, err := db.get(ctx, ResourceKey(r.Name), &old)
+		if err != nil {
+			return 0, objErr("resource", r.Name, err)
+		}
+		if oldRev != rev {
+			return 0, objErr("resource", r.Name, ErrConflict)
+		}
+		cmps := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(ResourceKey(r.Name)), "=", rev)}
+		ops := []clientv3.Op{clientv3.OpPut(ResourceKey(r.Name), string(b))}
+		to, err := db.readIndex(ctx, r.Group)
+		if err != nil {
+			return 0, err
+		}
+		cmps = append(cmps, to.cmp())
+		ops = append(ops, opPutIndex(r.Group, to.with(k)))
+		if keyName(old.Group) != keyName(r.Group) {
+			from, err := db.readIndex(ctx, old.Group)
+			if err != nil {
+				return 0, err
+			}
+			cmps = append(cmps, from.cmp(), clientv3.Compare(clientv3.CreateRevision(GroupKey(r.Group)), ">", 0))
+			ops = append(ops, opPutIndex(old.Group, from.without(k)))
+		}
+		resp, err := db.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
+		if err != nil {
+			return 0, fmt.Errorf("clusterdb: put %s: %w", ResourceKey(r.Name), err)
+		}
+		if resp.Succeeded {
+			return resp.Header.Revision, nil
+		}
+		if keyName(old.Group) != keyName(r.Group) {
+			if _, _, err := db.Group(ctx, r.Group); isNotFound(err) {
+				return 0, err
+			}
+		}
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		// The resource (then the next get says so) or an index changed: again.
+	}
 }
 
 // ModifyResource reads a resource, applies f and writes it back, retrying when another
@@ -468,21 +569,42 @@ func (db *DB) ModifyGroup(ctx context.Context, name string, f func(*Group) error
 	}
 }
 
-// DeleteResource deletes a resource read at rev, its state and its checkpoints, in one
-// transaction: a resource re-created at once never shows the old one's checkpoint versions.
+// DeleteResource deletes a resource read at rev, its state and its checkpoints, and takes
+// it out of its group's index, in one transaction: a resource re-created at once never
+// shows the old one's checkpoint versions.
 func (db *DB) DeleteResource(ctx context.Context, name string, rev int64) error {
-	resp, err := db.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(ResourceKey(name)), "=", rev)).Then(
-		clientv3.OpDelete(ResourceKey(name)),
-		clientv3.OpDelete(ResourceStateKey(name)),
-		clientv3.OpDelete(CheckpointResourcePrefix(name), clientv3.WithPrefix()),
-	).Commit()
-	if err != nil {
-		return fmt.Errorf("clusterdb: delete resource %s: %w", name, err)
+	for {
+		var r Resource
+		cur, err := db.get(ctx, ResourceKey(name), &r)
+		if err != nil && !isNotFound(err) {
+			return fmt.Errorf("clusterdb: delete resource %s: %w", name, err)
+		}
+		if err != nil || cur != rev {
+			return objErr("resource", name, ErrConflict)
+		}
+		ix, err := db.readIndex(ctx, r.Group)
+		if err != nil {
+			return err
+		}
+		ops := []clientv3.Op{
+			clientv3.OpDelete(ResourceKey(name)),
+			clientv3.OpDelete(ResourceStateKey(name)),
+			clientv3.OpDelete(CheckpointResourcePrefix(name), clientv3.WithPrefix()),
+		}
+		if list := ix.without(keyName(name)); ix.rev != 0 || len(list) > 0 {
+			ops = append(ops, opPutIndex(r.Group, list)) // (no index made for a group gone)
+		}
+		resp, err := db.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(ResourceKey(name)), "=", rev), ix.cmp()).Then(ops...).Commit()
+		if err != nil {
+			return fmt.Errorf("clusterdb: delete resource %s: %w", name, err)
+		}
+		if resp.Succeeded {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 	}
-	if !resp.Succeeded {
-		return objErr("resource", name, ErrConflict)
-	}
-	return nil
 }
 
 // ResourceTypes lists the registered resource types.

@@ -59,6 +59,13 @@ type Follower struct {
 	stStop   func()        // stops that watch
 	stReady  chan struct{} // closed once the group states are loaded
 	revCond  *sync.Cond    // broadcast when defRev moves
+
+	// The groups' resource indexes (GroupIndexPrefix) as followed, and each resource
+	// record's ModRevision, by key name: what IndexRepairs compares.
+	ixList  map[string][]string
+	ixRev   map[string]int64
+	resMod  map[string]int64
+	ixDirty bool // an index or a resource changed since IndexRepairs last looked
 }
 
 // NewFollower returns a Follower on cli; onChange (which must not block) is called after
@@ -149,7 +156,9 @@ func (f *Follower) loadDefinitions(ctx context.Context) (int64, error) {
 		Owners: map[string]Owner{}, GroupStates: map[string]GroupState{},
 		ResourceStates: map[string]ResourceState{}, Moves: map[string]Move{}, ResourceTypes: map[string]ResourceType{}}
 	resGroup := map[string]string{}
+	ixList, ixRev, resMod := map[string][]string{}, map[string]int64{}, map[string]int64{}
 	for _, kv := range resp.Kvs {
+		trackIndex(ixList, ixRev, resMod, kv, false)
 		if err := applyDefinition(s, resGroup, kv, false); err != nil {
 			f.log.Warn("ignoring a damaged record", "key", string(kv.Key), "err", err)
 		}
@@ -162,6 +171,7 @@ func (f *Follower) loadDefinitions(ctx context.Context) (int64, error) {
 		s.GroupStates = f.cur.GroupStates
 	}
 	f.cur, f.defRev, f.resGroup, f.owned = s, resp.Header.Revision, resGroup, map[string]bool{}
+	f.ixList, f.ixRev, f.resMod, f.ixDirty = ixList, ixRev, resMod, true
 	f.revCond.Broadcast()
 	f.mu.Unlock()
 	f.onChange()
@@ -223,6 +233,9 @@ func (f *Follower) applyEvents(evs []*clientv3.Event, rev int64, states bool) {
 	next := f.cur
 	for _, ev := range evs {
 		key := string(ev.Kv.Key)
+		if !states && trackIndex(f.ixList, f.ixRev, f.resMod, ev.Kv, ev.Type == mvccpb.DELETE) {
+			f.ixDirty = true
+		}
 		prefix := prefixOf(key)
 		if prefix == "" {
 			continue
@@ -478,4 +491,71 @@ func (x *resIndex) remove(g, k string) {
 		return
 	}
 	x.byGroup[g] = rs
+}
+
+// trackIndex notes an index record or a resource record's revision (deleted: its
+// removal); it reports whether kv was one of them.
+func trackIndex(ixList map[string][]string, ixRev, resMod map[string]int64, kv *mvccpb.KeyValue, deleted bool) bool {
+	key := string(kv.Key)
+	switch {
+	case strings.HasPrefix(key, GroupIndexPrefix):
+		g := key[len(GroupIndexPrefix):]
+		var gi GroupIndex
+		if deleted {
+			delete(ixList, g)
+			delete(ixRev, g)
+		} else if json.Unmarshal(kv.Value, &gi) == nil {
+			ixList[g], ixRev[g] = gi.Resources, kv.ModRevision
+		} else {
+			ixList[g], ixRev[g] = nil, kv.ModRevision // damaged: repaired
+		}
+		return true
+	case strings.HasPrefix(key, ResourcesPrefix):
+		if deleted {
+			delete(resMod, key[len(ResourcesPrefix):])
+		} else {
+			resMod[key[len(ResourcesPrefix):]] = kv.ModRevision
+		}
+		return true
+	}
+	return false
+}
+
+// IndexRepair is a group whose resource index is missing, wrong, or older than one of
+// its resources (a write that did not write it), with what RepairGroupIndex needs.
+type IndexRepair struct {
+	Group     string
+	Rev       int64 // the index's ModRevision (0: none)
+	Resources []Resource
+}
+
+// IndexRepairs returns the groups whose index needs repair: none unless an index or a
+// resource changed since the last call (MarkIndexesDirty makes the next call look again).
+func (f *Follower) IndexRepairs() []IndexRepair {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.ixDirty || f.cur == nil {
+		return nil
+	}
+	f.ixDirty = false
+	var out []IndexRepair
+	for k, g := range f.cur.Groups {
+		rs := f.cur.idx.byGroup[k]
+		rev, ok := f.ixRev[k]
+		stale := !ok || !slices.Equal(indexOf(rs), f.ixList[k])
+		for _, r := range rs {
+			stale = stale || f.resMod[keyName(r.Name)] > rev
+		}
+		if stale {
+			out = append(out, IndexRepair{Group: g.Name, Rev: rev, Resources: rs})
+		}
+	}
+	return out
+}
+
+// MarkIndexesDirty makes the next IndexRepairs look at every group again (a repair failed).
+func (f *Follower) MarkIndexesDirty() {
+	f.mu.Lock()
+	f.ixDirty = true
+	f.mu.Unlock()
 }

@@ -1,0 +1,398 @@
+package clusterdb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// What a node that does not coordinate follows (ScopedFollower).
+//
+// Every node needs the membership (nodes/, members/), the groups' owners (owners/), the
+// move requests (moves/) and the resource types: they lie next to each other in the key
+// space, from members/ to owners/, so one watch of [SharedStart, SharedEnd) and one of
+// resourcetypes/ follow them. Of the groups and resources it needs only the ones it
+// owns: for each such group it watches two keys, the group's record and its resource
+// index (index/groups/<group>), which every write of one of the group's resources
+// rewrites in the same transaction. So writing a resource's definition costs a watch
+// event to its group's owner and to the coordinator (which follows everything,
+// Follower), not one to every node.
+const (
+	SharedStart = MembersPrefix
+	SharedEnd   = ResourcesPrefix // members/, moves/, nodes/, owners/ sort before it
+)
+
+// indexPoll is how often a followed group without an index (records written before
+// indexes) is read again: its resources' changes send no event.
+const indexPoll = 3 * time.Second
+
+// ScopedFollower keeps the view of a node that does not coordinate: the keys every node
+// needs, and the definitions of the groups it is told to follow (Want). Its Snapshot has
+// no ResourceStates nor GroupStates, and only the followed groups in Groups and
+// GroupResources.
+//
+// Invariants: the shared maps reflect one read and every watch event after it; each
+// followed group reflects its record and its resources as of one read at one revision,
+// read again after each change of its record or index. A Snapshot handed out never
+// changes.
+type ScopedFollower struct {
+	cli      *clientv3.Client
+	log      *slog.Logger
+	onChange func()
+
+	mu  sync.Mutex
+	cur *Snapshot
+	// owned lists the maps of cur copied since it was last handed out ("" for cur).
+	owned  map[string]bool
+	groups map[string]*scopedGroup // the followed groups, by key name
+	ctx    context.Context         // Run's
+}
+
+// scopedGroup is one followed group's watch.
+type scopedGroup struct {
+	cancel context.CancelFunc
+	loaded bool
+}
+
+// NewScopedFollower returns a ScopedFollower on db; onChange (which must not block) is
+// called after every change it applies.
+func (db *DB) NewScopedFollower(log *slog.Logger, onChange func()) *ScopedFollower {
+	return &ScopedFollower{cli: db.cli, log: log, onChange: onChange, groups: map[string]*scopedGroup{}}
+}
+
+// Run reads the shared keys and follows them until ctx ends; it returns once the first
+// read is done (or ctx ended first), and goes on in the background.
+func (f *ScopedFollower) Run(ctx context.Context) error {
+	f.mu.Lock()
+	f.ctx = ctx
+	f.mu.Unlock()
+	rev, err := f.loadShared(ctx)
+	for err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		f.log.Warn("cannot read the cluster database", "err", err)
+		sleepCtx(ctx, 500*time.Millisecond)
+		rev, err = f.loadShared(ctx)
+	}
+	go f.followShared(ctx, rev)
+	return nil
+}
+
+// Snapshot returns the current view (nil before Run's first read).
+func (f *ScopedFollower) Snapshot() *Snapshot {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.owned = map[string]bool{}
+	return f.cur
+}
+
+// Following reports whether group's definitions are in the view (read at least once).
+func (f *ScopedFollower) Following(group string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	g := f.groups[keyName(group)]
+	return g != nil && g.loaded
+}
+
+// Want sets the groups to follow (by key name): the ones not followed yet are read and
+// watched, and the ones no longer wanted leave the view. Run must have been called.
+func (f *ScopedFollower) Want(keys []string) {
+	want := map[string]bool{}
+	for _, k := range keys {
+		want[keyName(k)] = true
+	}
+	f.mu.Lock()
+	changed := false
+	for k, g := range f.groups {
+		if !want[k] {
+			g.cancel()
+			delete(f.groups, k)
+			f.setGroupLocked(k, nil, nil)
+			changed = true
+		}
+	}
+	for k := range want {
+		if f.groups[k] == nil && f.ctx != nil {
+			gctx, cancel := context.WithCancel(f.ctx)
+			g := &scopedGroup{cancel: cancel}
+			f.groups[k] = g
+			go f.followGroup(gctx, k, g)
+		}
+	}
+	f.mu.Unlock()
+	if changed {
+		f.onChange()
+	}
+}
+
+// edit returns cur, owned by the follower, with the maps of prefixes copied if they were
+// handed out. f.mu is held.
+func (f *ScopedFollower) edit(prefixes ...string) *Snapshot {
+	if !f.owned[""] {
+		next := *f.cur
+		f.cur = &next
+		f.owned[""] = true
+	}
+	for _, p := range prefixes {
+		if !f.owned[p] {
+			f.owned[p] = true
+			cloneMap(f.cur, p)
+		}
+	}
+	return f.cur
+}
+
+func emptySnapshot(rev int64) *Snapshot {
+	return &Snapshot{Revision: rev, idx: builtIndex(map[string][]Resource{}),
+		Nodes: map[string]Node{}, Members: map[string]Member{}, Groups: map[string]Group{},
+		Owners: map[string]Owner{}, GroupStates: map[string]GroupState{},
+		ResourceStates: map[string]ResourceState{}, Moves: map[string]Move{}, ResourceTypes: map[string]ResourceType{}}
+}
+
+// loadShared reads the shared keys at one revision, keeping the followed groups.
+func (f *ScopedFollower) loadShared(ctx context.Context) (int64, error) {
+	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	resp, err := f.cli.Txn(lctx).Then(
+		clientv3.OpGet(SharedStart, clientv3.WithRange(SharedEnd)),
+		clientv3.OpGet(ResourceTypesPrefix, clientv3.WithPrefix()),
+	).Commit()
+	if err != nil {
+		return 0, fmt.Errorf("clusterdb: read the membership and owners: %w", err)
+	}
+	s := emptySnapshot(resp.Header.Revision)
+	for _, r := range resp.Responses {
+		for _, kv := range r.GetResponseRange().Kvs {
+			if err := applyDefinition(s, nil, kv, false); err != nil {
+				f.log.Warn("ignoring a damaged record", "key", string(kv.Key), "err", err)
+			}
+		}
+	}
+	f.mu.Lock()
+	if f.cur != nil {
+		s.Groups, s.idx = f.cur.Groups, f.cur.idx
+	}
+	f.cur, f.owned = s, map[string]bool{}
+	f.mu.Unlock()
+	f.onChange()
+	return resp.Header.Revision, nil
+}
+
+// followShared watches the shared keys from rev+1; a broken watch reads them again.
+func (f *ScopedFollower) followShared(ctx context.Context, rev int64) {
+	for ctx.Err() == nil {
+		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+		shared := f.cli.Watch(wctx, SharedStart, clientv3.WithRange(SharedEnd), clientv3.WithRev(rev+1))
+		types := f.cli.Watch(wctx, ResourceTypesPrefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
+		for shared != nil || types != nil {
+			var wr clientv3.WatchResponse
+			var ok bool
+			select {
+			case wr, ok = <-shared:
+			case wr, ok = <-types:
+			}
+			if !ok || wr.Err() != nil {
+				break
+			}
+			if len(wr.Events) > 0 {
+				f.apply(wr.Events)
+			}
+		}
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		sleepCtx(ctx, 200*time.Millisecond)
+		var err error
+		for rev, err = f.loadShared(ctx); err != nil && ctx.Err() == nil; rev, err = f.loadShared(ctx) {
+			f.log.Warn("cannot read the cluster database", "err", err)
+			sleepCtx(ctx, 500*time.Millisecond)
+		}
+	}
+}
+
+// apply puts the shared keys' events into the next Snapshot.
+func (f *ScopedFollower) apply(evs []*clientv3.Event) {
+	f.mu.Lock()
+	for _, ev := range evs {
+		key := string(ev.Kv.Key)
+		prefix := prefixOf(key)
+		if prefix == "" || prefix == GroupsPrefix || prefix == ResourcesPrefix || prefix == GroupStatePrefix {
+			continue
+		}
+		next := f.edit(prefix)
+		var err error
+		if ev.Type == clientv3.EventTypeDelete {
+			deleteKey(next, nil, prefix, key[len(prefix):])
+		} else {
+			err = applyDefinition(next, nil, ev.Kv, false)
+		}
+		if err != nil {
+			f.log.Warn("ignoring a damaged record", "key", key, "err", err)
+		}
+		next.Revision = max(next.Revision, ev.Kv.ModRevision)
+	}
+	f.mu.Unlock()
+	f.onChange()
+}
+
+// followGroup reads group k's definitions and reads them again after each change of its
+// record or index, until ctx ends (Want dropped it).
+func (f *ScopedFollower) followGroup(ctx context.Context, k string, sg *scopedGroup) {
+	for ctx.Err() == nil {
+		rev, indexed, err := f.loadGroup(ctx, k, sg)
+		if err != nil {
+			if ctx.Err() == nil {
+				f.log.Warn("cannot read a group's definitions", "group", k, "err", err)
+				sleepCtx(ctx, 500*time.Millisecond)
+			}
+			continue
+		}
+		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+		grp := f.cli.Watch(wctx, GroupsPrefix+k, clientv3.WithRev(rev+1))
+		idx := f.cli.Watch(wctx, GroupIndexPrefix+k, clientv3.WithRev(rev+1))
+		var poll <-chan time.Time
+		var ticker *time.Ticker
+		if !indexed {
+			ticker = time.NewTicker(indexPoll)
+			poll = ticker.C
+		}
+	watch:
+		for {
+			var wr clientv3.WatchResponse
+			var ok bool
+			select {
+			case wr, ok = <-grp:
+			case wr, ok = <-idx:
+			case <-poll:
+				if rev, indexed, err = f.loadGroup(ctx, k, sg); err != nil || indexed {
+					break watch // watch afresh (from the new read)
+				}
+				continue
+			}
+			if !ok || wr.Err() != nil {
+				break
+			}
+			changed := false
+			for _, ev := range wr.Events {
+				changed = changed || ev.Kv.ModRevision > rev
+			}
+			if !changed {
+				continue
+			}
+			// Let a burst of writes to the group settle into one read.
+			sleepCtx(ctx, 2*time.Millisecond)
+			if rev, indexed, err = f.loadGroup(ctx, k, sg); err != nil || !indexed {
+				break
+			}
+		}
+		cancel()
+		if ticker != nil {
+			ticker.Stop()
+		}
+		if ctx.Err() == nil && err != nil {
+			sleepCtx(ctx, 200*time.Millisecond)
+		}
+	}
+}
+
+// loadGroup reads group k's record, index and resources at one revision and puts them in
+// the view. indexed is false when the group has no index (its resources were found by
+// reading them all).
+func (f *ScopedFollower) loadGroup(ctx context.Context, k string, sg *scopedGroup) (rev int64, indexed bool, err error) {
+	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	resp, err := f.cli.Txn(lctx).Then(clientv3.OpGet(GroupsPrefix+k), clientv3.OpGet(GroupIndexPrefix+k)).Commit()
+	if err != nil {
+		return 0, false, fmt.Errorf("clusterdb: read group %s: %w", k, err)
+	}
+	rev = resp.Header.Revision
+	var g *Group
+	if kvs := resp.Responses[0].GetResponseRange().Kvs; len(kvs) > 0 {
+		var rec Group
+		if err := json.Unmarshal(kvs[0].Value, &rec); err != nil {
+			f.log.Warn("ignoring a damaged record", "key", string(kvs[0].Key), "err", err)
+		} else {
+			g = &rec
+		}
+	}
+	var rs []Resource
+	kvs := resp.Responses[1].GetResponseRange().Kvs
+	var gi GroupIndex
+	indexed = len(kvs) > 0 && json.Unmarshal(kvs[0].Value, &gi) == nil
+	switch {
+	case g == nil:
+	case indexed:
+		for start := 0; start < len(gi.Resources); start += maxTxnOps {
+			ops := make([]clientv3.Op, 0, maxTxnOps)
+			for _, rk := range gi.Resources[start:min(start+maxTxnOps, len(gi.Resources))] {
+				ops = append(ops, clientv3.OpGet(ResourcesPrefix+rk, clientv3.WithRev(rev)))
+			}
+			rr, err := f.cli.Txn(lctx).Then(ops...).Commit()
+			if err != nil {
+				return 0, false, fmt.Errorf("clusterdb: read the resources of group %s: %w", k, err)
+			}
+			for _, r := range rr.Responses {
+				for _, kv := range r.GetResponseRange().Kvs {
+					var res Resource
+					if err := json.Unmarshal(kv.Value, &res); err != nil {
+						f.log.Warn("ignoring a damaged record", "key", string(kv.Key), "err", err)
+						continue
+					}
+					if keyName(res.Group) == k { // an index behind a raw write: the record decides
+						rs = append(rs, res)
+					}
+				}
+			}
+		}
+	default:
+		all, err := (&DB{cli: f.cli}).scanGroupResources(lctx, k, rev)
+		if err != nil {
+			return 0, false, err
+		}
+		rs = all
+	}
+	sortByName(rs, func(r Resource) string { return r.Name })
+	f.mu.Lock()
+	if ctx.Err() == nil { // still wanted
+		f.setGroupLocked(k, g, rs)
+		sg.loaded = true
+	}
+	f.mu.Unlock()
+	f.onChange()
+	return rev, indexed || g == nil, nil
+}
+
+// setGroupLocked puts group k (nil: none) and its resources into the view. f.mu is held.
+func (f *ScopedFollower) setGroupLocked(k string, g *Group, rs []Resource) {
+	if f.cur == nil {
+		return
+	}
+	next := f.edit(GroupsPrefix, ResourcesPrefix)
+	if g == nil {
+		delete(next.Groups, k)
+		delete(next.idx.byGroup, k)
+		return
+	}
+	next.Groups[k] = *g
+	if len(rs) == 0 {
+		delete(next.idx.byGroup, k)
+	} else {
+		next.idx.byGroup[k] = slices.Clip(rs)
+	}
+}
+
+// FollowedGroups returns the key names of the groups being followed.
+func (f *ScopedFollower) FollowedGroups() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Sorted(maps.Keys(f.groups))
+}
