@@ -112,8 +112,8 @@ type Agent struct {
 	// wholeView reads the whole database for the metrics of a node that does not
 	// coordinate (db.Snapshot; tests replace it).
 	wholeView func(context.Context) (*clusterdb.Snapshot, error)
-	lease       atomic.Int64 // the current session's lease, stamped on state reports
-	wg          sync.WaitGroup
+	lease     atomic.Int64 // the current session's lease, stamped on state reports
+	wg        sync.WaitGroup
 
 	// schemaVersion is the cluster's schema version as this node last read it (upgrade.go).
 	schemaVersion atomic.Int64
