@@ -3,7 +3,6 @@ package scaletest
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -77,6 +76,11 @@ type scaleResult struct {
 	eventsPerWrite  float64 // watch events etcd sent per resource state write
 	bytesPerWrite   float64 // bytes etcd sent to clients per state write, beyond the idle rate
 	peerEvents      float64 // the same with one watcher of state/ per node, as before (the peer)
+	// defEvents: watch events etcd sent per definition written, from the first write to
+	// all Online; changeEvents: per change of a resource's definition, at steady state;
+	// peerChangeEvents: the same with one watcher of every definition per node, as
+	// every node had before it followed only its groups (the peer).
+	defEvents, changeEvents, peerChangeEvents float64
 	loadAvg         string
 }
 
@@ -139,18 +143,21 @@ func runScale(tb testing.TB, spec scaleSpec) scaleResult {
 		res.idleCPUVoter, res.idleCPUNonVoter, loadAvg())
 	joined = time.Now()
 
-	// The groups, written by 8 writers, each group with its resources in one
-	// transaction, as many groups in a transaction as etcd takes (128 operations).
-	txns := make(chan []clientv3.Op)
+	// The groups, written by 8 writers through clusterdb (each group with its resources
+	// and its resource index in one transaction, as many groups in a transaction as
+	// etcd takes); etcd's watch events counted from here to all Online.
+	metrics := voterMetrics(c, nodes, res.voters)
+	ev0 := metrics()
+	chunks := make(chan []clusterdb.GroupDefinition)
 	var wg sync.WaitGroup
 	errc := make(chan error, 8)
 	for range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for ops := range txns {
+			for defs := range chunks {
 				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-				_, err := cli.Txn(ctx).Then(ops...).Commit()
+				err := db.CreateGroupsWithResources(ctx, defs)
 				cancel()
 				if err != nil {
 					errc <- err
@@ -159,31 +166,27 @@ func runScale(tb testing.TB, spec scaleSpec) scaleResult {
 			}
 		}()
 	}
-	putJSON := func(key string, v any) clientv3.Op {
-		b, err := json.Marshal(v)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return clientv3.OpPut(key, string(b))
-	}
-	var ops []clientv3.Op
+	perTxn := max(1, 128/(2+spec.perGroup))
+	var defs []clusterdb.GroupDefinition
 	for gi := range spec.groups {
 		g := clusterdb.NewGroup(groupName(gi))
 		g.ID = fmt.Sprintf("scale%04d", gi)
 		g.PersistentState = 1
-		if len(ops)+1+spec.perGroup > 128 {
-			txns <- ops
-			ops = nil
-		}
-		ops = append(ops, putJSON(clusterdb.GroupKey(g.Name), g))
+		d := clusterdb.GroupDefinition{Group: g}
 		for ri := range spec.perGroup {
 			r := clusterdb.NewResource(fmt.Sprintf("%s-R%02d", g.Name, ri), "Test", g.Name)
 			r.PersistentState = 1
-			ops = append(ops, putJSON(clusterdb.ResourceKey(r.Name), r))
+			d.Resources = append(d.Resources, r)
+		}
+		if defs = append(defs, d); len(defs) == perTxn {
+			chunks <- defs
+			defs = nil
 		}
 	}
-	txns <- ops
-	close(txns)
+	if len(defs) > 0 {
+		chunks <- defs
+	}
+	close(chunks)
 	wg.Wait()
 	close(errc)
 	for err := range errc {
@@ -193,6 +196,8 @@ func runScale(tb testing.TB, spec scaleSpec) scaleResult {
 	total := spec.groups * spec.perGroup
 	waitResourcesOnline(c, cli, total, 300*time.Second)
 	res.allOnline = time.Since(joined)
+	res.defEvents = (metrics().events - ev0.events) / float64(spec.groups*(1+spec.perGroup))
+	tb.Logf("%.2f watch events per definition written, from the first write to all Online (placements and state reports included)", res.defEvents)
 	tb.Logf("%d resources in %d groups written in %v, all Online %v after the last node joined",
 		total, spec.groups, res.create.Round(time.Millisecond), res.allOnline.Round(time.Millisecond))
 
@@ -230,7 +235,7 @@ func runScale(tb testing.TB, spec scaleSpec) scaleResult {
 
 	// Traffic per resource state change: a group of Generic Applications that exit every
 	// second and are restarted (Failed, Online Pending, Online: three state writes each).
-	metrics := voterMetrics(c, nodes, res.voters)
+	res.changeEvents, res.peerChangeEvents = definitionChanges(tb, c, nodes, db, metrics, spec)
 	flap := clusterdb.NewGroup("Flap")
 	flap.PersistentState = 1
 	var frs []clusterdb.Resource
@@ -317,6 +322,67 @@ func runScale(tb testing.TB, spec scaleSpec) scaleResult {
 }
 
 func groupName(i int) string { return fmt.Sprintf("G%04d", i) }
+
+// definitionChanges changes the definitions of 200 resources (8 writers) and returns
+// the watch events etcd sent per change; then the same with one watcher of every
+// definition per node (the peer: what every node watched before it followed only the
+// groups it owns).
+func definitionChanges(tb testing.TB, c *cluster, nodes []*node, db *clusterdb.DB, metrics func() etcdCounters, spec scaleSpec) (own, peer float64) {
+	const changes = 200
+	round := func(tag string) float64 {
+		m0 := metrics()
+		work := make(chan int)
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range work {
+					name := fmt.Sprintf("%s-R%02d", groupName(i*7919%spec.groups), i%spec.perGroup)
+					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+					_, err := db.ModifyResource(ctx, name, func(r *clusterdb.Resource) error {
+						r.Description = fmt.Sprintf("%s %d", tag, i)
+						return nil
+					})
+					cancel()
+					if err != nil {
+						tb.Errorf("change %s: %v", name, err)
+					}
+				}
+			}()
+		}
+		for i := range changes {
+			work <- i
+		}
+		close(work)
+		wg.Wait()
+		time.Sleep(time.Second)
+		return (metrics().events - m0.events) / changes
+	}
+	own = round("own")
+	ctx, cancel := context.WithCancel(context.Background())
+	var clis []*clientv3.Client
+	for _, n := range nodes {
+		if !n.running() {
+			continue
+		}
+		cli := c.etcdClient(n)
+		clis = append(clis, cli)
+		wc := cli.Watch(ctx, clusterdb.DefinitionsStart, clientv3.WithRange(clusterdb.DefinitionsEnd))
+		go func() {
+			for range wc {
+			}
+		}()
+	}
+	time.Sleep(2 * time.Second)
+	peer = round("peer")
+	cancel()
+	for _, cli := range clis {
+		cli.Close()
+	}
+	tb.Logf("changes of a resource's definition: %.2f watch events per change; with a watcher of every definition on every node (the peer): %.2f", own, peer)
+	return own, peer
+}
 
 // waitResourcesOnline waits until want resources of the G groups are Online on their
 // group's owner, under its current lease.
@@ -570,6 +636,12 @@ func TestScale(t *testing.T) {
 	if r.eventsPerWrite > 1 {
 		t.Errorf("%.2f watch events per resource state write: want ≤ 1, whatever the node count", r.eventsPerWrite)
 	}
+	if r.changeEvents > 4 {
+		t.Errorf("%.2f watch events per change of a resource's definition: want ≤ 4 (the owner, the coordinator), whatever the node count", r.changeEvents)
+	}
+	if r.peerChangeEvents < float64(spec.nodes)/2 {
+		t.Errorf("the peer (a watcher of every definition per node) got %.2f events per change: the measure does not see watchers", r.peerChangeEvents)
+	}
 	if r.peerEvents < float64(spec.nodes)/2 {
 		t.Errorf("the peer (a watcher of state/ per node) got %.2f events per write: the measure does not see watchers", r.peerEvents)
 	}
@@ -603,6 +675,9 @@ func BenchmarkScale(b *testing.B) {
 		b.ReportMetric(r.eventsPerWrite, "events/statewrite")
 		b.ReportMetric(r.bytesPerWrite, "bytes/statewrite")
 		b.ReportMetric(r.peerEvents, "peer-events/statewrite")
+		b.ReportMetric(r.defEvents, "events/definition")
+		b.ReportMetric(r.changeEvents, "events/defchange")
+		b.ReportMetric(r.peerChangeEvents, "peer-events/defchange")
 		b.Logf("load average %s", r.loadAvg)
 	}
 }
