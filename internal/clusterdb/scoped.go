@@ -298,9 +298,9 @@ func (f *ScopedFollower) followGroup(ctx context.Context, k string, sg *scopedGr
 		if ticker != nil {
 			ticker.Stop()
 		}
-		if ctx.Err() == nil && err != nil {
-			sleepCtx(ctx, 200*time.Millisecond)
-		}
+		// A broken watch (etcd without a leader, a compaction) is not retried at once:
+		// every node would retry together.
+		sleepCtx(ctx, 200*time.Millisecond)
 	}
 }
 
