@@ -305,25 +305,30 @@ func (a *Agent) loop(ctx context.Context) {
 		}
 		// Let a burst of changes settle into one snapshot.
 		sleep(ctx, 5*time.Millisecond)
-		if snap := a.view0(); snap != nil {
-			a.reconcile(ctx, snap)
+		if snap, whole := a.view0(); snap != nil {
+			a.reconcile(ctx, snap, whole)
 		}
 	}
 }
 
+// vanishGrace bounds how long a worker whose group left an incomplete scoped view is
+// kept (reconcile).
+const vanishGrace = 10 * time.Second
+
 // view0 is the snapshot the loop acts on: the whole view while this node coordinates,
 // else its scoped view.
-func (a *Agent) view0() *clusterdb.Snapshot {
+func (a *Agent) view0() (s *clusterdb.Snapshot, whole bool) {
 	if f := a.full.Load(); f != nil && a.leader.Load() {
-		return f.Snapshot()
+		return f.Snapshot(), true
 	}
-	return a.scoped.Snapshot()
+	return a.scoped.Snapshot(), false
 }
 
 // reconcile acts on one snapshot: coordinate when elected, then run the groups this
 // node owns. A node has a worker only for the groups it owns, or whose resources it is
-// still stopping; its scoped view follows the definitions of those groups.
-func (a *Agent) reconcile(ctx context.Context, snap *clusterdb.Snapshot) {
+// still stopping; its scoped view follows the definitions of those groups. whole: snap
+// is the coordinator's whole view (only that one is coordinated on).
+func (a *Agent) reconcile(ctx context.Context, snap *clusterdb.Snapshot, whole bool) {
 	a.mu.Lock()
 	prev := a.snap
 	a.snap, a.snapAt = snap, time.Now()
@@ -335,7 +340,7 @@ func (a *Agent) reconcile(ctx context.Context, snap *clusterdb.Snapshot) {
 	if a.live.Load() {
 		a.reportMembership(ctx, prev, snap)
 	}
-	if a.leader.Load() && a.live.Load() && !a.suspended.Load() {
+	if whole && a.leader.Load() && a.live.Load() && !a.suspended.Load() {
 		a.coordinate(ctx, prev, snap)
 		a.upgradeSchema(ctx, snap)
 		a.repairIndexes(ctx)
@@ -362,12 +367,35 @@ func (a *Agent) reconcile(ctx context.Context, snap *clusterdb.Snapshot) {
 			go w.stop()
 		}
 	}
+	// A scoped view reads each group apart from the owners: a group this node owns
+	// may be missing from it for a moment (just placed here, or renamed: its old record
+	// gone, the new one not read yet). While one is, a worker whose group is not in the
+	// view is kept (for at most vanishGrace): it may be that group's, renamed.
+	incomplete := false
+	if !whole {
+		for k, own := range snap.Owners {
+			if _, ok := snap.Groups[k]; !ok && strings.EqualFold(own.Node, a.opt.Name) {
+				incomplete = true
+				break
+			}
+		}
+	}
 	var gone []*groupWorker
 	for id, w := range a.groups {
-		if !present[id] {
-			gone = append(gone, w)
-			delete(a.groups, id)
+		if present[id] {
+			w.vanished = time.Time{}
+			continue
 		}
+		if incomplete {
+			if w.vanished.IsZero() {
+				w.vanished = time.Now()
+			}
+			if time.Since(w.vanished) < vanishGrace {
+				continue
+			}
+		}
+		gone = append(gone, w)
+		delete(a.groups, id)
 	}
 	// Follow the groups this node owns (a group just placed here is read now, and
 	// its worker starts with the next snapshot) and the ones it still has workers for.

@@ -251,3 +251,61 @@ func TestOnlineOnOtherNode(t *testing.T) {
 		}
 	}
 }
+
+// TestScopedOwnerKeepsGroupThroughRename: a node that does not coordinate follows only
+// the groups it owns (its scoped view reads a group's record apart from its owner); a
+// rename of a group it runs neither stops nor restarts the group's resources.
+func TestScopedOwnerKeepsGroupThroughRename(t *testing.T) {
+	a1, _, cli := startAgent(t)
+	ctx := context.Background()
+	waitFor(t, "N1 coordinator", a1.IsCoordinator)
+	run2 := &recordingRunner{}
+	a2, err := New(Options{Name: "N2", DB: clusterdb.New(cli), Runner: run2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, stop := context.WithCancel(context.Background())
+	if err := a2.Start(actx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(); a2.Wait() })
+	g := clusterdb.NewGroup("G")
+	g.PersistentState = 1
+	if err := a1.db.CreateGroupOwned(ctx, g, "N2"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"App", "Disk"} {
+		r := clusterdb.NewResource(name, "Test", "G")
+		r.PersistentState = 1
+		if err := a1.db.CreateResource(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "G online on N2", func() bool {
+		st := groupState(t, a1, "G")
+		return st.Node == "N2" && st.State == "Online"
+	})
+	if a2.IsCoordinator() || a2.full.Load() != nil {
+		t.Fatal("N2 coordinates: the test needs it scoped")
+	}
+	if got := a2.scoped.FollowedGroups(); !slices.Equal(got, []string{"g"}) {
+		t.Fatalf("N2 follows %v, want [g]", got)
+	}
+	run2.take()
+	rec, rev, err := a1.db.Group(ctx, "G")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a1.db.RenameGroup(ctx, rec, rev, "H"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "N2 follows H", func() bool { return slices.Equal(a2.scoped.FollowedGroups(), []string{"h"}) })
+	waitFor(t, "H online on N2", func() bool {
+		st := groupState(t, a1, "H")
+		return st.Node == "N2" && st.State == "Online"
+	})
+	time.Sleep(500 * time.Millisecond)
+	if calls := run2.take(); len(calls) != 0 {
+		t.Errorf("N2 acted on its resources through the rename: %v", calls)
+	}
+}

@@ -16,13 +16,16 @@ import (
 // One goroutine acts for the group, so that the group's resources come online and go
 // offline in dependency order, one at a time.
 type groupWorker struct {
-	a      *Agent
-	key    string
-	parent context.Context // the agent's: it ends when the node stops
-	ctx    context.Context
-	cancel context.CancelFunc
-	kick   chan struct{}
-	done   chan struct{}
+	a   *Agent
+	key string
+	// vanished: when reconcile first kept this worker although its group was not in
+	// an incomplete view (zero: it is in the view); only reconcile touches it.
+	vanished time.Time
+	parent   context.Context // the agent's: it ends when the node stops
+	ctx      context.Context
+	cancel   context.CancelFunc
+	kick     chan struct{}
+	done     chan struct{}
 
 	mu        sync.Mutex // guards latest, latestKey, res, failoverWanted
 	latest    *clusterdb.Snapshot
