@@ -52,6 +52,8 @@ type ScopedFollower struct {
 	// owned lists the maps of cur copied since it was last handed out ("" for cur).
 	owned  map[string]bool
 	groups map[string]*scopedGroup // the followed groups, by key name
+	// resGroup maps each resource in the view to its group (key names).
+	resGroup map[string]string
 	ctx    context.Context         // Run's
 }
 
@@ -64,7 +66,7 @@ type scopedGroup struct {
 // NewScopedFollower returns a ScopedFollower on db; onChange (which must not block) is
 // called after every change it applies.
 func (db *DB) NewScopedFollower(log *slog.Logger, onChange func()) *ScopedFollower {
-	return &ScopedFollower{cli: db.cli, log: log, onChange: onChange, groups: map[string]*scopedGroup{}}
+	return &ScopedFollower{cli: db.cli, log: log, onChange: onChange, groups: map[string]*scopedGroup{}, resGroup: map[string]string{}}
 }
 
 // Run reads the shared keys and follows them until ctx ends; it returns once the first
@@ -377,6 +379,11 @@ func (f *ScopedFollower) setGroupLocked(k string, g *Group, rs []Resource) {
 		return
 	}
 	next := f.edit(GroupsPrefix, ResourcesPrefix)
+	for _, r := range next.idx.byGroup[k] {
+		if rk := keyName(r.Name); f.resGroup[rk] == k {
+			delete(f.resGroup, rk)
+		}
+	}
 	if g == nil {
 		delete(next.Groups, k)
 		delete(next.idx.byGroup, k)
@@ -387,6 +394,16 @@ func (f *ScopedFollower) setGroupLocked(k string, g *Group, rs []Resource) {
 		delete(next.idx.byGroup, k)
 	} else {
 		next.idx.byGroup[k] = slices.Clip(rs)
+	}
+	// A resource that moved here from another followed group leaves that one now, even
+	// if that group is not read again yet: its record, read later, says it is here. So
+	// no view has a resource in two groups.
+	for _, r := range rs {
+		rk := keyName(r.Name)
+		if og, ok := f.resGroup[rk]; ok && og != k {
+			next.idx.remove(og, rk)
+		}
+		f.resGroup[rk] = k
 	}
 }
 

@@ -306,3 +306,31 @@ func TestScopedFollower(t *testing.T) {
 		t.Errorf("followed %v, want [g2]", got)
 	}
 }
+
+// TestScopedViewNeverHasAResourceInTwoGroups: a resource read in one followed group
+// leaves the other followed group it was in, before that group is read again.
+func TestScopedViewNeverHasAResourceInTwoGroups(t *testing.T) {
+	f := (&DB{}).NewScopedFollower(slog.Default(), func() {})
+	f.cur, f.owned = emptySnapshot(1), map[string]bool{}
+	g1, g2 := NewGroup("G1"), NewGroup("G2")
+	f.setGroupLocked("g1", &g1, []Resource{NewResource("A", "Test", "G1"), NewResource("R", "Test", "G1")})
+	f.setGroupLocked("g2", &g2, []Resource{NewResource("B", "Test", "G2")})
+	before := f.Snapshot()
+	// R moved to G2: G2 is read first.
+	f.setGroupLocked("g2", &g2, []Resource{NewResource("B", "Test", "G2"), NewResource("R", "Test", "G2")})
+	s := f.Snapshot()
+	if n := len(s.GroupResources("G1")); n != 1 {
+		t.Errorf("G1 has %d resources after R moved to G2, want 1 (A)", n)
+	}
+	if n := len(s.GroupResources("G2")); n != 2 {
+		t.Errorf("G2 has %d resources, want 2", n)
+	}
+	if n := len(before.GroupResources("G1")); n != 2 {
+		t.Errorf("a snapshot handed out changed: G1 has %d resources", n)
+	}
+	// G1 dropped: R stays G2's.
+	f.setGroupLocked("g1", nil, nil)
+	if n := len(f.Snapshot().GroupResources("G2")); n != 2 || f.resGroup["r"] != "g2" {
+		t.Errorf("G2 has %d resources after G1 left, R in %q", n, f.resGroup["r"])
+	}
+}
