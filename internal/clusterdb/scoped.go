@@ -54,7 +54,7 @@ type ScopedFollower struct {
 	groups map[string]*scopedGroup // the followed groups, by key name
 	// resGroup maps each resource in the view to its group (key names).
 	resGroup map[string]string
-	ctx    context.Context         // Run's
+	ctx      context.Context // Run's
 }
 
 // scopedGroup is one followed group's watch.

@@ -81,7 +81,7 @@ type scaleResult struct {
 	// peerChangeEvents: the same with one watcher of every definition per node, as
 	// every node had before it followed only its groups (the peer).
 	defEvents, changeEvents, peerChangeEvents float64
-	loadAvg         string
+	loadAvg                                   string
 }
 
 // runScale starts spec.nodes real wolfpackd processes (three voters, the rest
