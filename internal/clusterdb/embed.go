@@ -134,6 +134,7 @@ func StartEmbedded(ctx context.Context, c EmbedConfig) (*Embedded, error) {
 		e.Close()
 		return nil, fmt.Errorf("clusterdb: etcd: %w", err)
 	case <-ctx.Done():
+		quiet.Store(true) // the stop was asked for: etcd's complaints about it are noise
 		e.Server.Stop()
 		e.Close()
 		return nil, fmt.Errorf("clusterdb: etcd did not become ready: %w", ctx.Err())

@@ -58,7 +58,14 @@ func (n *Node) openEtcd(ctx context.Context) (*etcdMember, error) {
 		}
 	case clusterdb.HasData(m.dir):
 		voter = true
-		if urlsErr == nil && m.removedWhileDown(ctx, urls) {
+		if urlsErr == nil {
+			e, id, removed, err := m.restart(ctx, urls)
+			if err != nil {
+				return nil, err
+			}
+			if !removed {
+				return m.voting(e, id)
+			}
 			n.Log.Warn("this node's etcd member was removed from the cluster while the node was down (another node votes in its place): it runs as a non-voter")
 			if err := m.retireDir(); err != nil {
 				return nil, err
@@ -78,15 +85,7 @@ func (n *Node) openEtcd(ctx context.Context) (*etcdMember, error) {
 		if err != nil {
 			return nil, err
 		}
-		m.emb, m.id = e, id
-		db, err := clusterdb.Dial([]string{e.ClientURL}, tlsInfo)
-		if err != nil {
-			e.Close()
-			return nil, err
-		}
-		m.db = db
-		go m.watchStop(e)
-		return m, nil
+		return m.voting(e, id)
 	}
 	db, err := clusterdb.Dial(urls, tlsInfo)
 	if err != nil {
@@ -107,8 +106,60 @@ func (n *Node) firstNode() bool {
 	return err == nil
 }
 
-// removedWhileDown asks the other voters whether this node's member is still one of
-// theirs. When none answers (the whole cluster is starting), the member starts.
+// voting makes m the node's voting member e, with a client of it.
+func (m *etcdMember) voting(e *clusterdb.Embedded, id uint64) (*etcdMember, error) {
+	db, err := clusterdb.Dial([]string{e.ClientURL}, clusterdb.ClientTLSInfo(m.tls))
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	m.emb, m.id, m.db = e, id, db
+	go m.watchStop(e)
+	return m, nil
+}
+
+// restart starts the member of a voter that restarts while it asks the other voters
+// (urls) whether the member was removed while the node was down; removed reports that it
+// was, and the start is then stopped. The two run at once: when the whole cluster
+// restarts, the others answer only once they have a quorum, which may need this member
+// (asking first, every node waited for its question's 3 s timeout before it started its
+// member, so a cluster took 3.5 s to start instead of 0.7 s). A member that becomes ready
+// is one (its start went through the quorum, which a removed member's cannot).
+func (m *etcdMember) restart(ctx context.Context, urls []string) (e *clusterdb.Embedded, id uint64, removed bool, err error) {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type started struct {
+		e   *clusterdb.Embedded
+		id  uint64
+		err error
+	}
+	sc := make(chan started, 1)
+	go func() {
+		e, id, err := m.n.startEtcd(sctx)
+		sc <- started{e, id, err}
+	}()
+	rc := make(chan bool, 1)
+	go func() { rc <- m.removedWhileDown(sctx, urls) }()
+	for {
+		select {
+		case s := <-sc:
+			return s.e, s.id, false, s.err
+		case r := <-rc:
+			rc = nil
+			if !r {
+				continue
+			}
+			cancel()
+			if s := <-sc; s.err == nil {
+				return s.e, s.id, false, nil // ready all the same: a member after all
+			}
+			return nil, 0, true, nil
+		}
+	}
+}
+
+// removedWhileDown asks the other voters, until they answer or ctx ends, whether this
+// node's member is still one of theirs (false when they never tell).
 func (m *etcdMember) removedWhileDown(ctx context.Context, urls []string) bool {
 	own := "https://" + m.n.Cfg.Client
 	others := slices.DeleteFunc(slices.Clone(urls), func(u string) bool { return u == own })
@@ -120,14 +171,20 @@ func (m *etcdMember) removedWhileDown(ctx context.Context, urls []string) bool {
 		return false
 	}
 	defer cli.Close()
-	lctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	members, err := cli.Members(lctx)
-	if err != nil {
-		return false
+	for {
+		lctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		members, err := cli.Members(lctx)
+		cancel()
+		if err == nil {
+			_, ok := clusterdb.MemberOf(members, m.n.Cfg.Name, m.peer)
+			return !ok
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	_, ok := clusterdb.MemberOf(members, m.n.Cfg.Name, m.peer)
-	return !ok
 }
 
 // retireDir removes the etcd member's data directory of a node that no longer votes: its

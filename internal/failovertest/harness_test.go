@@ -149,6 +149,22 @@ func (c *cluster) hostPort(n *node, p int) string { return net.JoinHostPort(n.ad
 // answers.
 func (c *cluster) start(n *node, join bool) {
 	c.t.Helper()
+	c.launch(n, join)
+	c.waitAPI(n)
+}
+
+// waitAPI waits until n's API answers.
+func (c *cluster) waitAPI(n *node) {
+	c.t.Helper()
+	c.waitFor(90*time.Second, n.name+" API", func() bool {
+		_, err := os.Stat(filepath.Join(n.dir, "api.addr"))
+		return err == nil
+	})
+}
+
+// launch runs n's daemon (joining N1 the first time when join).
+func (c *cluster) launch(n *node, join bool) {
+	c.t.Helper()
 	args := []string{"--name", n.name, "--data-dir", n.dir, "--session-ttl", strconv.Itoa(c.ttl),
 		"--api", c.hostPort(n, n.api), "--peer", c.hostPort(n, n.peer), "--client", c.hostPort(n, n.client)}
 	if join {
@@ -178,10 +194,6 @@ func (c *cluster) start(n *node, join bool) {
 	logf.Close()
 	n.cmd, n.exited = cmd, make(chan struct{})
 	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(cmd, n.exited)
-	c.waitFor(90*time.Second, n.name+" API", func() bool {
-		_, err := os.Stat(filepath.Join(n.dir, "api.addr"))
-		return err == nil
-	})
 }
 
 // pid is the daemon's pid (under `ip netns exec`, the program it became).
