@@ -247,62 +247,73 @@ func (f *ScopedFollower) apply(evs []*clientv3.Event) {
 }
 
 // followGroup reads group k's definitions and reads them again after each change of its
-// record or index, until ctx ends (Want dropped it).
+// record or index, until ctx ends (Want dropped it). The watches are opened first, at
+// etcd's current revision, and the group read after they are: a watch opened at a past
+// revision makes etcd read the whole key space's history since then to catch it up,
+// which a thousand groups placed at once would make it do a thousand times.
 func (f *ScopedFollower) followGroup(ctx context.Context, k string, sg *scopedGroup) {
+	ticker := time.NewTicker(indexPoll)
+	defer ticker.Stop()
 	for ctx.Err() == nil {
-		rev, indexed, err := f.loadGroup(ctx, k, sg)
-		if err != nil {
-			if ctx.Err() == nil {
-				f.log.Warn("cannot read a group's definitions", "group", k, "err", err)
-				sleepCtx(ctx, 500*time.Millisecond)
-			}
-			continue
-		}
 		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-		grp := f.cli.Watch(wctx, GroupsPrefix+k, clientv3.WithRev(rev+1))
-		idx := f.cli.Watch(wctx, GroupIndexPrefix+k, clientv3.WithRev(rev+1))
-		var poll <-chan time.Time
-		var ticker *time.Ticker
-		if !indexed {
-			ticker = time.NewTicker(indexPoll)
-			poll = ticker.C
-		}
-	watch:
-		for {
-			var wr clientv3.WatchResponse
-			var ok bool
-			select {
-			case wr, ok = <-grp:
-			case wr, ok = <-idx:
-			case <-poll:
-				if rev, indexed, err = f.loadGroup(ctx, k, sg); err != nil || indexed {
-					break watch // watch afresh (from the new read)
-				}
-				continue
-			}
-			if !ok || wr.Err() != nil {
-				break
-			}
-			changed := false
-			for _, ev := range wr.Events {
-				changed = changed || ev.Kv.ModRevision > rev
-			}
-			if !changed {
-				continue
-			}
-			// Let a burst of writes to the group settle into one read.
-			sleepCtx(ctx, 2*time.Millisecond)
-			if rev, indexed, err = f.loadGroup(ctx, k, sg); err != nil || !indexed {
-				break
-			}
+		grp := f.cli.Watch(wctx, GroupsPrefix+k, clientv3.WithCreatedNotify())
+		idx := f.cli.Watch(wctx, GroupIndexPrefix+k, clientv3.WithCreatedNotify())
+		if created(grp) && created(idx) {
+			f.watchGroup(ctx, k, sg, grp, idx, ticker.C)
 		}
 		cancel()
-		if ticker != nil {
-			ticker.Stop()
-		}
 		// A broken watch (etcd without a leader, a compaction) is not retried at once:
 		// every node would retry together.
 		sleepCtx(ctx, 200*time.Millisecond)
+	}
+}
+
+// created waits for a watch's creation notice.
+func created(wc clientv3.WatchChan) bool {
+	wr, ok := <-wc
+	return ok && wr.Created && wr.Err() == nil
+}
+
+// watchGroup reads group k, then again after each change the watches grp and idx report
+// (and at each poll while the group has no index); it returns when a watch breaks or a
+// read fails.
+func (f *ScopedFollower) watchGroup(ctx context.Context, k string, sg *scopedGroup, grp, idx clientv3.WatchChan, poll <-chan time.Time) {
+	rev, indexed, err := f.loadGroup(ctx, k, sg)
+	if err != nil {
+		if ctx.Err() == nil {
+			f.log.Warn("cannot read a group's definitions", "group", k, "err", err)
+		}
+		return
+	}
+	for {
+		var wr clientv3.WatchResponse
+		var ok bool
+		select {
+		case wr, ok = <-grp:
+		case wr, ok = <-idx:
+		case <-poll:
+			if !indexed {
+				if rev, indexed, err = f.loadGroup(ctx, k, sg); err != nil {
+					return
+				}
+			}
+			continue
+		}
+		if !ok || wr.Err() != nil {
+			return
+		}
+		changed := false
+		for _, ev := range wr.Events {
+			changed = changed || ev.Kv.ModRevision > rev
+		}
+		if !changed {
+			continue
+		}
+		// Let a burst of writes to the group settle into one read.
+		sleepCtx(ctx, 2*time.Millisecond)
+		if rev, indexed, err = f.loadGroup(ctx, k, sg); err != nil {
+			return
+		}
 	}
 }
 

@@ -267,6 +267,15 @@ func (c *cluster) stopAll() {
 		go func() { defer wg.Done(); c.stop(n) }()
 	}
 	wg.Wait()
+	if dir := os.Getenv("SCALETEST_KEEP"); dir != "" { // the whole logs, to read after the run
+		if err := os.MkdirAll(dir, 0o755); err == nil {
+			for _, n := range c.nodes {
+				if b, err := os.ReadFile(c.logFile(n)); err == nil {
+					os.WriteFile(filepath.Join(dir, n.name+".log"), b, 0o644)
+				}
+			}
+		}
+	}
 	if c.t.Failed() || os.Getenv("SCALETEST_LOGS") != "" {
 		for _, n := range c.nodes {
 			c.t.Logf("=== %s log (tail):\n%s", n.name, tail(c.logFile(n), 40))

@@ -388,7 +388,8 @@ func definitionChanges(tb testing.TB, c *cluster, nodes []*node, db *clusterdb.D
 // group's owner, under its current lease.
 func waitResourcesOnline(c *cluster, cli *clientv3.Client, want int, limit time.Duration) {
 	c.t.Helper()
-	deadline := time.Now().Add(limit)
+	start := time.Now()
+	deadline, next := start.Add(limit), start.Add(5*time.Second)
 	got := 0
 	for {
 		if got = onlineResources(cli); got == want {
@@ -396,6 +397,10 @@ func waitResourcesOnline(c *cluster, cli *clientv3.Client, want int, limit time.
 		}
 		if time.Now().After(deadline) {
 			c.t.Fatalf("%d of %d resources Online after %v", got, want, limit)
+		}
+		if time.Now().After(next) { // the curve, for a slow run
+			c.t.Logf("%v: %d of %d resources Online", time.Since(start).Round(time.Second), got, want)
+			next = next.Add(5 * time.Second)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
