@@ -103,6 +103,9 @@ type Agent struct {
 	// that it places their groups only Timing.Settle later.
 	goneMu sync.Mutex
 	gone   map[string]time.Time
+	// placedAt: when this coordinator placed each new group that is still starting
+	// (StartingLimit); only the loop's goroutine touches it.
+	placedAt map[string]time.Time
 
 	evicted   sync.Once
 	failovers atomic.Int64 // groups failed over (metrics)
@@ -146,6 +149,7 @@ func New(opt Options) (*Agent, error) {
 		loopDone:  make(chan struct{}),
 		timing:    fencing.ForTTL(time.Duration(opt.SessionTTL) * time.Second),
 		gone:      map[string]time.Time{},
+		placedAt:  map[string]time.Time{},
 	}
 	a.scoped = a.db.NewScopedFollower(opt.Log, a.poke)
 	a.groupStates = a.db.GroupStates

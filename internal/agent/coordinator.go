@@ -66,6 +66,7 @@ func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
 		return
 	}
 	a.noteGone(s)
+	starting := a.starting(s)
 	var batch []clusterdb.Placement
 	defer func() {
 		if len(batch) > 0 {
@@ -128,10 +129,22 @@ func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
 			}
 			continue
 		}
-		pl.placed(g, target)
 		p := clusterdb.Placement{Group: g.Name, Node: target, Prev: own.Revision, DeadOwner: own.Node, Election: *el}
 		if !dead && len(extra) == 0 {
-			// A new or released group: placed with others in one transaction.
+			// A new or released group: placed with others in one transaction, while
+			// fewer than StartingLimit groups are coming online (a failed-over group
+			// is placed at once, above).
+			if g.PersistentState == 1 {
+				if starting >= StartingLimit {
+					if retry == 0 || startingRecheck < retry {
+						retry = startingRecheck
+					}
+					continue
+				}
+				starting++
+				a.placedAt[k] = time.Now()
+			}
+			pl.placed(g, target)
 			batch = append(batch, p)
 			if len(batch) == clusterdb.MaxPlaceBatch {
 				a.placeBatch(ctx, batch)
@@ -139,6 +152,7 @@ func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
 			}
 			continue
 		}
+		pl.placed(g, target)
 		extra = append(extra, clusterdb.OpDeleteMove(g.Name))
 		if _, err := a.db.Place(ctx, p, extra...); err != nil {
 			a.log.Debug("place group", "group", g.Name, "err", err)
@@ -152,6 +166,37 @@ func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
 			a.log.Info("group placed", "group", g.Name, "node", target)
 		}
 	}
+}
+
+// StartingLimit bounds the new groups the coordinator has placed that are still coming
+// online (Pacemaker's batch-limit): a thousand groups written at once would otherwise
+// all start at once, and the etcd requests of their start would delay the nodes'
+// session renewals past the TTL. Groups placed because their owner was lost are not
+// held back, and do not wait for these.
+const StartingLimit = 48
+
+// startingRecheck is how soon a coordinator that held groups back looks again (a
+// group's state record coming Online pokes it sooner).
+const startingRecheck = 200 * time.Millisecond
+
+// startingFor bounds how long a placed group counts as starting: an owner that reports
+// nothing (a group whose start hangs) does not hold the others back longer.
+const startingFor = 30 * time.Second
+
+// starting counts the groups this coordinator placed that are coming online: not yet
+// reported by their owner in a settled state, placed less than startingFor ago.
+func (a *Agent) starting(s *clusterdb.Snapshot) int {
+	n := 0
+	for k, at := range a.placedAt {
+		own, st := s.Owners[k], s.GroupStates[k]
+		settled := st.State != "" && st.State != clusterdb.StatePending && strings.EqualFold(st.Node, own.Node)
+		if _, exists := s.Groups[k]; !exists || own.Node == "" || settled || time.Since(at) > startingFor {
+			delete(a.placedAt, k)
+			continue
+		}
+		n++
+	}
+	return n
 }
 
 // placeBatch places new groups in one transaction, or one by one when one of them

@@ -228,7 +228,7 @@ func (m *etcdMember) syncEndpoints(ctx context.Context) {
 	var last []string
 	for {
 		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		members, err := m.db.Members(lctx)
+		members, err := m.db.LocalMembers(lctx) // no round of the quorum: every node asks
 		cancel()
 		if err == nil {
 			urls := clusterdb.VoterClientURLs(members)

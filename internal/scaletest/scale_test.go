@@ -194,7 +194,7 @@ func runScale(tb testing.TB, spec scaleSpec) scaleResult {
 	}
 	res.create = time.Since(joined)
 	total := spec.groups * spec.perGroup
-	waitResourcesOnline(c, cli, total, 300*time.Second)
+	waitResourcesOnline(c, cli, total, 300*time.Second, metrics)
 	res.allOnline = time.Since(joined)
 	res.defEvents = (metrics().events - ev0.events) / float64(spec.groups*(1+spec.perGroup))
 	tb.Logf("%.2f watch events per definition written, from the first write to all Online (placements and state reports included)", res.defEvents)
@@ -386,10 +386,14 @@ func definitionChanges(tb testing.TB, c *cluster, nodes []*node, db *clusterdb.D
 
 // waitResourcesOnline waits until want resources of the G groups are Online on their
 // group's owner, under its current lease.
-func waitResourcesOnline(c *cluster, cli *clientv3.Client, want int, limit time.Duration) {
+func waitResourcesOnline(c *cluster, cli *clientv3.Client, want int, limit time.Duration, metrics func() etcdCounters) {
 	c.t.Helper()
 	start := time.Now()
 	deadline, next := start.Add(limit), start.Add(5*time.Second)
+	var m0 etcdCounters
+	if metrics != nil {
+		m0 = metrics()
+	}
 	got := 0
 	for {
 		if got = onlineResources(cli); got == want {
@@ -399,7 +403,13 @@ func waitResourcesOnline(c *cluster, cli *clientv3.Client, want int, limit time.
 			c.t.Fatalf("%d of %d resources Online after %v", got, want, limit)
 		}
 		if time.Now().After(next) { // the curve, for a slow run
-			c.t.Logf("%v: %d of %d resources Online", time.Since(start).Round(time.Second), got, want)
+			calls := ""
+			if metrics != nil {
+				m1 := metrics()
+				calls = "; etcd calls: " + busiest(m0, m1, 6)
+				m0 = m1
+			}
+			c.t.Logf("%v: %d of %d resources Online%s", time.Since(start).Round(time.Second), got, want, calls)
 			next = next.Add(5 * time.Second)
 		}
 		time.Sleep(250 * time.Millisecond)
@@ -469,6 +479,28 @@ func mustRev(tb testing.TB, cli *clientv3.Client) int64 {
 type etcdCounters struct {
 	events float64 // etcd_debugging_mvcc_events_total: watch events sent
 	sent   float64 // etcd_network_client_grpc_sent_bytes_total
+	// calls: the gRPC calls the voters started, by method (grpc_server_started_total)
+	calls map[string]float64
+}
+
+// busiest names the methods most called between a and b, with their counts.
+func busiest(a, b etcdCounters, n int) string {
+	type mc struct {
+		m string
+		c float64
+	}
+	var all []mc
+	for m, c := range b.calls {
+		if d := c - a.calls[m]; d > 0 {
+			all = append(all, mc{m, d})
+		}
+	}
+	slices.SortFunc(all, func(x, y mc) int { return int(y.c - x.c) })
+	var out []string
+	for _, x := range all[:min(n, len(all))] {
+		out = append(out, fmt.Sprintf("%s %.0f", x.m, x.c))
+	}
+	return strings.Join(out, ", ")
 }
 
 // voterMetrics returns a function that reads the counters from every voter's /metrics
@@ -486,7 +518,7 @@ func voterMetrics(c *cluster, nodes []*node, voters []string) func() etcdCounter
 		}
 	}
 	return func() etcdCounters {
-		var sum etcdCounters
+		sum := etcdCounters{calls: map[string]float64{}}
 		for _, u := range urls {
 			resp, err := hc.Get(u)
 			if err != nil {
@@ -505,6 +537,12 @@ func voterMetrics(c *cluster, nodes []*node, voters []string) func() etcdCounter
 					sum.events += v
 				case "etcd_network_client_grpc_sent_bytes_total":
 					sum.sent += v
+				}
+				if strings.HasPrefix(f[0], "grpc_server_started_total{") {
+					if i := strings.Index(f[0], `grpc_method="`); i >= 0 {
+						m := f[0][i+len(`grpc_method="`):]
+						sum.calls[m[:strings.IndexByte(m, '"')]] += v
+					}
 				}
 			}
 			resp.Body.Close()
