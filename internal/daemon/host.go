@@ -30,8 +30,8 @@ func (n *Node) startHost(ctx context.Context, db *clusterdb.DB, t fencing.Timing
 	// (it is embedded), and that is when the host revokes the lease. Right after the
 	// start the list grows as the other members join (a host that knew only its own
 	// member could not revoke, and the groups waited for the TTL): a look every second
-	// for the first 30 s, then every 10 s, as the voters change rarely and one at a
-	// time; a revocation tries every URL.
+	// until it knows another member (at most 30 s), then every 10 s, as the voters
+	// change rarely and one at a time; a revocation tries every URL.
 	go func() {
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
@@ -42,12 +42,14 @@ func (n *Node) startHost(ctx context.Context, db *clusterdb.DB, t fencing.Timing
 				return
 			case <-tick.C:
 			}
-			if i == 30 {
-				tick.Reset(10 * time.Second)
-			}
 			if e := n.hostEtcdAccess(ctx, db); !slices.Equal(e.Endpoints, last.Endpoints) {
 				last = e
 				hc.SetEtcd(e)
+			}
+			// Once it knows a member besides its own, the host can revoke through it.
+			if i == 30 || (i < 30 && len(last.Endpoints) > 1) {
+				i = 30
+				tick.Reset(10 * time.Second)
 			}
 		}
 	}()

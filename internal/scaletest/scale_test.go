@@ -148,6 +148,7 @@ func runScale(tb testing.TB, spec scaleSpec) scaleResult {
 	// etcd takes); etcd's watch events counted from here to all Online.
 	metrics := voterMetrics(c, nodes, res.voters)
 	ev0 := metrics()
+	busy0 := clusterCPU(nodes)
 	chunks := make(chan []clusterdb.GroupDefinition)
 	var wg sync.WaitGroup
 	errc := make(chan error, 8)
@@ -197,6 +198,7 @@ func runScale(tb testing.TB, spec scaleSpec) scaleResult {
 	waitResourcesOnline(c, cli, total, 300*time.Second, metrics)
 	res.allOnline = time.Since(joined)
 	res.defEvents = (metrics().events - ev0.events) / float64(spec.groups*(1+spec.perGroup))
+	tb.Logf("CPU from the first write to all Online (s of CPU, daemon and resource host): %s", cpuTop(busy0, clusterCPU(nodes), voter, 4))
 	tb.Logf("%.2f watch events per definition written, from the first write to all Online (placements and state reports included)", res.defEvents)
 	tb.Logf("%d resources in %d groups written in %v, all Online %v after the last node joined",
 		total, spec.groups, res.create.Round(time.Millisecond), res.allOnline.Round(time.Millisecond))
@@ -603,6 +605,32 @@ func clusterCPU(nodes []*node) map[string]int64 {
 		if n.running() {
 			out[n.name] = cpuTicks(n.pid()) + cpuTicks(n.hostPid())
 		}
+	}
+	return out
+}
+
+// cpuTop says where the CPU went between two readings: the voters', the non-voters' in
+// all, and the n busiest nodes.
+func cpuTop(a, b map[string]int64, voter map[string]bool, n int) string {
+	type nc struct {
+		name string
+		t    int64
+	}
+	var all []nc
+	var v, nv int64
+	for name, t := range b {
+		d := t - a[name]
+		all = append(all, nc{name, d})
+		if voter[name] {
+			v += d
+		} else {
+			nv += d
+		}
+	}
+	slices.SortFunc(all, func(x, y nc) int { return int(y.t - x.t) })
+	out := fmt.Sprintf("voters %.1f, non-voters %.1f; busiest:", float64(v)/100, float64(nv)/100)
+	for _, x := range all[:min(n, len(all))] {
+		out += fmt.Sprintf(" %s %.1f", x.name, float64(x.t)/100)
 	}
 	return out
 }
