@@ -345,11 +345,21 @@ func (f *ScopedFollower) loadGroup(ctx context.Context, k string, sg *scopedGrou
 	case g == nil:
 	case indexed:
 		for start := 0; start < len(gi.Resources); start += maxTxnOps {
-			ops := make([]clientv3.Op, 0, maxTxnOps)
-			for _, rk := range gi.Resources[start:min(start+maxTxnOps, len(gi.Resources))] {
-				ops = append(ops, clientv3.OpGet(ResourcesPrefix+rk, clientv3.WithRev(rev)))
+			keys := gi.Resources[start:min(start+maxTxnOps, len(gi.Resources))]
+			get := func(opts ...clientv3.OpOption) (*clientv3.TxnResponse, error) {
+				ops := make([]clientv3.Op, 0, len(keys))
+				for _, rk := range keys {
+					ops = append(ops, clientv3.OpGet(ResourcesPrefix+rk, append([]clientv3.OpOption{clientv3.WithRev(rev)}, opts...)...))
+				}
+				return f.cli.Txn(lctx).Then(ops...).Commit()
 			}
-			rr, err := f.cli.Txn(lctx).Then(ops...).Commit()
+			// At the revision just read, the records cannot change: the member the
+			// client talks to answers alone (no round of the quorum), unless it has not
+			// applied that revision yet.
+			rr, err := get(clientv3.WithSerializable())
+			if err != nil {
+				rr, err = get()
+			}
 			if err != nil {
 				return 0, false, fmt.Errorf("clusterdb: read the resources of group %s: %w", k, err)
 			}

@@ -414,7 +414,7 @@ func waitResourcesOnline(c *cluster, cli *clientv3.Client, want int, limit time.
 			c.t.Logf("%v: %d of %d resources Online%s", time.Since(start).Round(time.Second), got, want, calls)
 			next = next.Add(5 * time.Second)
 		}
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond)
 	}
 }
 
