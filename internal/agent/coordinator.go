@@ -67,6 +67,13 @@ func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
 	}
 	a.noteGone(s)
 	starting := a.starting(s)
+	// Groups are held back until half the limit came online, then placed together:
+	// every node reads each placement, so one per group coming online would cost the
+	// cluster a placement per group, each read by every node.
+	room := 0
+	if starting <= StartingLimit/2 {
+		room = StartingLimit - starting
+	}
 	var batch []clusterdb.Placement
 	defer func() {
 		if len(batch) > 0 {
@@ -135,13 +142,13 @@ func (a *Agent) coordinate(ctx context.Context, prev, s *clusterdb.Snapshot) {
 			// fewer than StartingLimit groups are coming online (a failed-over group
 			// is placed at once, above).
 			if g.PersistentState == 1 {
-				if starting >= StartingLimit {
+				if room == 0 {
 					if retry == 0 || startingRecheck < retry {
 						retry = startingRecheck
 					}
 					continue
 				}
-				starting++
+				room--
 				a.placedAt[k] = time.Now()
 			}
 			pl.placed(g, target)
