@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"path/filepath"
 	"slices"
@@ -308,4 +309,75 @@ func TestScopedOwnerKeepsGroupThroughRename(t *testing.T) {
 	if calls := run2.take(); len(calls) != 0 {
 		t.Errorf("N2 acted on its resources through the rename: %v", calls)
 	}
+}
+
+// gatedRunner is a recordingRunner whose Online waits until the gate opens.
+type gatedRunner struct {
+	recordingRunner
+	gate chan struct{}
+}
+
+func (r *gatedRunner) Online(ctx context.Context, res clusterdb.Resource) error {
+	select {
+	case <-r.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return r.recordingRunner.Online(ctx, res)
+}
+
+// TestStartingLimit: the coordinator places at most StartingLimit new groups that are
+// still coming online, and the rest once they are.
+func TestStartingLimit(t *testing.T) {
+	a1, _, cli := startAgent(t)
+	waitFor(t, "N1 coordinator", a1.IsCoordinator)
+	// N2 runs the groups (N1 is paused): its resources start only when the gate opens.
+	ctx := context.Background()
+	if _, err := a1.db.ModifyNode(ctx, "N1", func(n *clusterdb.Node) error { n.Paused = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	run2 := &gatedRunner{gate: make(chan struct{})}
+	a2, err := New(Options{Name: "N2", DB: clusterdb.New(cli), Runner: run2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, stop := context.WithCancel(context.Background())
+	if err := a2.Start(actx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(); a2.Wait() })
+	const groups = 100
+	var defs []clusterdb.GroupDefinition
+	for i := range groups {
+		g := clusterdb.NewGroup(fmt.Sprintf("G%03d", i))
+		g.PersistentState = 1
+		r := clusterdb.NewResource(fmt.Sprintf("R%03d", i), "Test", g.Name)
+		r.PersistentState = 1
+		defs = append(defs, clusterdb.GroupDefinition{Group: g, Resources: []clusterdb.Resource{r}})
+	}
+	if err := a1.db.CreateGroupsWithResources(ctx, defs); err != nil {
+		t.Fatal(err)
+	}
+	owned := func() int {
+		resp, err := cli.Get(ctx, clusterdb.OwnersPrefix, clientv3.WithPrefix())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, kv := range resp.Kvs {
+			if string(kv.Value) == "N2" {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, "the first groups placed", func() bool { return owned() > 0 })
+	time.Sleep(time.Second)
+	// (A group or two may have gone to N1 before the coordinator saw it paused: those
+	// came online at once.)
+	if n := owned(); n > StartingLimit || n == groups {
+		t.Fatalf("%d groups placed on N2 while none came online there, want at most StartingLimit (%d)", n, StartingLimit)
+	}
+	close(run2.gate)
+	waitFor(t, "every group placed", func() bool { return owned() == groups })
 }
