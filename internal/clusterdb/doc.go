@@ -20,8 +20,10 @@
 //
 // No other package of Wolfpack's imports etcd's client (internal/layers checks it): a
 // node's session and its campaign for coordinator (session.go), the placements and
-// fenced transactions with their own write type Op (owners.go, ops.go), the follower of
-// the definitions (follow.go), watches (DB.Changes), the etcd membership (voting.go,
+// fenced transactions with their own write type Op (owners.go, ops.go), the coordinator's
+// follower of every definition (follow.go) and a node's follower of only the groups it
+// owns, through each group's resource index that every resource write keeps in the same
+// transaction (scoped.go, groupindex.go), watches (DB.Changes), the etcd membership (voting.go,
 // members.go, etcdmembers.go) and the connection itself (Dial) are operations here. A
 // membership change that etcd refuses for a passing reason is told by etcd's typed
 // errors (IsMembershipBusy), never by its message.
