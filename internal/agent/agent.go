@@ -88,6 +88,8 @@ type Agent struct {
 	mu     sync.Mutex
 	snap   *clusterdb.Snapshot
 	snapAt time.Time // when snap was read
+	// snapWhole: snap is the coordinator's whole view, not a scoped one.
+	snapWhole bool
 	// lastView is the last whole snapshot a listing read (view), and when: a listing
 	// answers from it when the database does not answer.
 	lastView   *clusterdb.Snapshot
@@ -335,7 +337,7 @@ func (a *Agent) view0() (s *clusterdb.Snapshot, whole bool) {
 func (a *Agent) reconcile(ctx context.Context, snap *clusterdb.Snapshot, whole bool) {
 	a.mu.Lock()
 	prev := a.snap
-	a.snap, a.snapAt = snap, time.Now()
+	a.snap, a.snapAt, a.snapWhole = snap, time.Now(), whole
 	a.mu.Unlock()
 	if _, ok := snap.Nodes[clusterdb.Key(a.opt.Name)]; !ok && a.opt.OnEvicted != nil {
 		// Registered at Start: only an eviction removes the record.

@@ -37,16 +37,20 @@ func (a *Agent) viewStale(ctx context.Context) (*clusterdb.Snapshot, bool, error
 	// The last whole view a listing read, else the agent's own (the definitions it
 	// follows: without the resources' states, which it does not follow).
 	a.mu.Lock()
-	last, at := a.lastView, a.lastViewAt
+	last, at, part := a.lastView, a.lastViewAt, ""
 	if last == nil {
 		last, at = a.snap, a.snapAt
+		if !a.snapWhole {
+			// A node that does not coordinate follows only the groups it owns.
+			part = " (only the groups it owns)"
+		}
 	}
 	a.mu.Unlock()
 	if last == nil {
 		return nil, false, err
 	}
-	wire.MarkStale(ctx, fmt.Sprintf("%s; this is node %s's own view as of %s, and the state may be stale",
-		a.quorumText(ctx), a.opt.Name, at.UTC().Format("15:04:05 UTC")))
+	wire.MarkStale(ctx, fmt.Sprintf("%s; this is node %s's own view%s as of %s, and the state may be stale",
+		a.quorumText(ctx), a.opt.Name, part, at.UTC().Format("15:04:05 UTC")))
 	return last, true, nil
 }
 
