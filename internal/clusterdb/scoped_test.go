@@ -334,3 +334,28 @@ func TestScopedViewNeverHasAResourceInTwoGroups(t *testing.T) {
 		t.Errorf("G2 has %d resources after G1 left, R in %q", n, f.resGroup["r"])
 	}
 }
+
+// TestCreateGroupOwnedIsOneWrite: a group created with its owner has the owner (and its
+// resource index) at the very revision the group appears, so no coordinator ever sees it
+// unowned and places it elsewhere.
+func TestCreateGroupOwnedIsOneWrite(t *testing.T) {
+	db, _ := startEmbeddedTestDB(t, filepath.Join(t.TempDir(), "etcd"))
+	ctx := context.Background()
+	if err := db.CreateGroupOwned(ctx, NewGroup("G"), "N2"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := db.cli.Get(ctx, GroupKey("G"))
+	if err != nil || len(resp.Kvs) != 1 {
+		t.Fatalf("group record: %v %v", resp, err)
+	}
+	at := resp.Kvs[0].CreateRevision
+	for key, want := range map[string]string{OwnerKey("G"): "N2", GroupIndexKey("G"): `{"resources":[]}`} {
+		r, err := db.cli.Get(ctx, key, clientv3.WithRev(at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Kvs) != 1 || string(r.Kvs[0].Value) != want {
+			t.Errorf("%s at the group's creation (revision %d): %v, want %q", key, at, r.Kvs, want)
+		}
+	}
+}
