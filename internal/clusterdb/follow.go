@@ -44,12 +44,8 @@ type Follower struct {
 	log      *slog.Logger
 	onChange func()
 
-	mu  sync.Mutex
-	cur *Snapshot
-	// owned lists the maps of cur (by key prefix; "" for cur itself) that the follower
-	// copied since it last handed cur out: only those may change in place. A Snapshot
-	// handed out never changes.
-	owned map[string]bool
+	mu sync.Mutex
+	cowView
 	// resGroup maps each resource's key to its group's key (the follower's own index,
 	// to find the group of a deleted resource).
 	resGroup map[string]string
@@ -79,14 +75,9 @@ func NewFollower(cli *clientv3.Client, log *slog.Logger, onChange func()) *Follo
 // Run loads the definitions and follows them until ctx ends; it returns once the first
 // load is done (or ctx ended first), and goes on in the background.
 func (f *Follower) Run(ctx context.Context) error {
-	rev, err := f.loadDefinitions(ctx)
-	for err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		f.log.Warn("cannot read the cluster database", "err", err)
-		sleepCtx(ctx, 500*time.Millisecond)
-		rev, err = f.loadDefinitions(ctx)
+	rev, err := loadUntil(ctx, f.log, f.loadDefinitions)
+	if err != nil {
+		return err
 	}
 	go f.followDefinitions(ctx, rev)
 	return nil
@@ -97,8 +88,7 @@ func (f *Follower) Run(ctx context.Context) error {
 func (f *Follower) Snapshot() *Snapshot {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.owned = map[string]bool{}
-	return f.cur
+	return f.handOut()
 }
 
 // Revision is the etcd revision the definitions reflect.
@@ -151,10 +141,7 @@ func (f *Follower) loadDefinitions(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("clusterdb: read the definitions: %w", err)
 	}
-	s := &Snapshot{Revision: resp.Header.Revision, idx: builtIndex(map[string][]Resource{}),
-		Nodes: map[string]Node{}, Members: map[string]Member{}, Groups: map[string]Group{},
-		Owners: map[string]Owner{}, GroupStates: map[string]GroupState{},
-		ResourceStates: map[string]ResourceState{}, Moves: map[string]Move{}, ResourceTypes: map[string]ResourceType{}}
+	s := emptySnapshot(resp.Header.Revision)
 	resGroup := map[string]string{}
 	ixList, ixRev, resMod := map[string][]string{}, map[string]int64{}, map[string]int64{}
 	for _, kv := range resp.Kvs {
@@ -200,9 +187,8 @@ func (f *Follower) followDefinitions(ctx context.Context, rev int64) {
 		}
 		sleepCtx(ctx, 200*time.Millisecond)
 		var err error
-		for rev, err = f.loadDefinitions(ctx); err != nil && ctx.Err() == nil; rev, err = f.loadDefinitions(ctx) {
-			f.log.Warn("cannot read the cluster database", "err", err)
-			sleepCtx(ctx, 500*time.Millisecond)
+		if rev, err = loadUntil(ctx, f.log, f.loadDefinitions); err != nil {
+			return
 		}
 	}
 }
@@ -225,12 +211,7 @@ func (f *Follower) applyEvents(evs []*clientv3.Event, rev int64, states bool) {
 		f.mu.Unlock()
 		return
 	}
-	if !f.owned[""] {
-		next := *f.cur
-		f.cur = &next
-		f.owned[""] = true
-	}
-	next := f.cur
+	next := f.edit()
 	for _, ev := range evs {
 		key := string(ev.Kv.Key)
 		if !states && trackIndex(f.ixList, f.ixRev, f.resMod, ev.Kv, ev.Type == mvccpb.DELETE) {
@@ -240,10 +221,7 @@ func (f *Follower) applyEvents(evs []*clientv3.Event, rev int64, states bool) {
 		if prefix == "" {
 			continue
 		}
-		if !f.owned[prefix] {
-			f.owned[prefix] = true
-			cloneMap(next, prefix)
-		}
+		next = f.edit(prefix)
 		var err error
 		if ev.Type == mvccpb.DELETE {
 			deleteKey(next, f.resGroup, prefix, strings.TrimPrefix(key, prefix))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -43,43 +44,19 @@ func TestFollower(t *testing.T) {
 	must(db.CreateGroup(ctx, NewGroup("G2")))
 	_, err := db.SetOwner(ctx, "G1", "N1", 0)
 	must(err)
-	changed := make(chan struct{}, 100)
-	f := NewFollower(db.cli, slog.Default(), func() {
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-	})
+	vw := newViewWatcher()
+	f := NewFollower(db.cli, slog.Default(), vw.onChange)
 	must(f.Run(ctx))
 	s0 := f.Snapshot()
 	if len(s0.Groups) != 2 || s0.Owners["g1"].Node != "N1" || s0.Resources != nil {
 		t.Fatalf("first snapshot: groups %v owners %v resources %v", s0.Groups, s0.Owners, s0.Resources)
 	}
-	names := func(rs []Resource) []string {
-		var out []string
-		for _, r := range rs {
-			out = append(out, r.Name)
-		}
-		return out
-	}
-	if got := names(s0.GroupResources("g1")); !slices.Equal(got, []string{"a", "B"}) {
+	if got := resourceNames(s0.GroupResources("g1")); !slices.Equal(got, []string{"a", "B"}) {
 		t.Fatalf("G1's resources %v, want [a B]", got)
 	}
 	waitFor := func(what string, ok func(*Snapshot) bool) *Snapshot {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			if s := f.Snapshot(); ok(s) {
-				return s
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within 10 s", what)
-			}
-			select {
-			case <-changed:
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
+		return vw.wait(t, f.Snapshot, what, ok)
 	}
 	// A resource moves to G2, another is added, one is deleted; an owner changes.
 	_, err = db.ModifyResource(ctx, "B", func(r *Resource) error { r.Group = "G2"; return nil })
@@ -93,11 +70,11 @@ func TestFollower(t *testing.T) {
 	s1 := waitFor("the changes", func(s *Snapshot) bool {
 		return s.Owners["g2"].Node == "N2" && len(s.GroupResources("G2")) == 2 && len(s.GroupResources("G1")) == 0
 	})
-	if got := names(s1.GroupResources("G2")); !slices.Equal(got, []string{"B", "C"}) {
+	if got := resourceNames(s1.GroupResources("G2")); !slices.Equal(got, []string{"B", "C"}) {
 		t.Errorf("G2's resources %v, want [B C]", got)
 	}
 	// The first snapshot is as it was.
-	if got := names(s0.GroupResources("g1")); !slices.Equal(got, []string{"a", "B"}) || s0.Owners["g2"].Node != "" {
+	if got := resourceNames(s0.GroupResources("g1")); !slices.Equal(got, []string{"a", "B"}) || s0.Owners["g2"].Node != "" {
 		t.Errorf("a snapshot handed out changed: G1 %v, G2's owner %q", got, s0.Owners["g2"].Node)
 	}
 	// States are not followed…
@@ -180,4 +157,47 @@ func TestRegisterNodeIDs(t *testing.T) {
 	if err != nil || again.ID != old.ID || !again.NoVote {
 		t.Errorf("re-registered N3: %+v %v, want ID %d and NodeWeight 0 kept", again, err, old.ID)
 	}
+}
+
+// viewWatcher is a follower's onChange in a test, and the wait for the follower's view.
+type viewWatcher struct{ changed chan struct{} }
+
+func newViewWatcher() *viewWatcher { return &viewWatcher{changed: make(chan struct{}, 1)} }
+
+func (w *viewWatcher) onChange() {
+	select {
+	case w.changed <- struct{}{}:
+	default:
+	}
+}
+
+// wait waits up to 10 s until ok holds for a snapshot, and returns it.
+func (w *viewWatcher) wait(t *testing.T, snapshot func() *Snapshot, what string, ok func(*Snapshot) bool) *Snapshot {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if s := snapshot(); ok(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			var groups []string
+			if s := snapshot(); s != nil {
+				groups = slices.Sorted(maps.Keys(s.Groups))
+			}
+			t.Fatalf("%s: not within 10 s (groups in the view: %v)", what, groups)
+		}
+		select {
+		case <-w.changed:
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// resourceNames lists the names of rs.
+func resourceNames(rs []Resource) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.Name)
+	}
+	return out
 }

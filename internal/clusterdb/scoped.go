@@ -43,30 +43,22 @@ const indexPoll = 3 * time.Second
 // read again after each change of its record or index. A Snapshot handed out never
 // changes.
 type ScopedFollower struct {
-	cli      *clientv3.Client
+	db       *DB
 	log      *slog.Logger
 	onChange func()
 
-	mu  sync.Mutex
-	cur *Snapshot
-	// owned lists the maps of cur copied since it was last handed out ("" for cur).
-	owned  map[string]bool
-	groups map[string]*scopedGroup // the followed groups, by key name
+	mu sync.Mutex
+	cowView
+	groups map[string]context.CancelFunc // the followed groups' watches, by key name
 	// resGroup maps each resource in the view to its group (key names).
 	resGroup map[string]string
 	ctx      context.Context // Run's
 }
 
-// scopedGroup is one followed group's watch.
-type scopedGroup struct {
-	cancel context.CancelFunc
-	loaded bool
-}
-
 // NewScopedFollower returns a ScopedFollower on db; onChange (which must not block) is
 // called after every change it applies.
 func (db *DB) NewScopedFollower(log *slog.Logger, onChange func()) *ScopedFollower {
-	return &ScopedFollower{cli: db.cli, log: log, onChange: onChange, groups: map[string]*scopedGroup{}, resGroup: map[string]string{}}
+	return &ScopedFollower{db: db, log: log, onChange: onChange, groups: map[string]context.CancelFunc{}, resGroup: map[string]string{}}
 }
 
 // Run reads the shared keys and follows them until ctx ends; it returns once the first
@@ -75,14 +67,9 @@ func (f *ScopedFollower) Run(ctx context.Context) error {
 	f.mu.Lock()
 	f.ctx = ctx
 	f.mu.Unlock()
-	rev, err := f.loadShared(ctx)
-	for err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		f.log.Warn("cannot read the cluster database", "err", err)
-		sleepCtx(ctx, 500*time.Millisecond)
-		rev, err = f.loadShared(ctx)
+	rev, err := loadUntil(ctx, f.log, f.loadShared)
+	if err != nil {
+		return err
 	}
 	go f.followShared(ctx, rev)
 	return nil
@@ -92,16 +79,7 @@ func (f *ScopedFollower) Run(ctx context.Context) error {
 func (f *ScopedFollower) Snapshot() *Snapshot {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.owned = map[string]bool{}
-	return f.cur
-}
-
-// Following reports whether group's definitions are in the view (read at least once).
-func (f *ScopedFollower) Following(group string) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	g := f.groups[keyName(group)]
-	return g != nil && g.loaded
+	return f.handOut()
 }
 
 // Want sets the groups to follow (by key name): the ones not followed yet are read and
@@ -113,9 +91,9 @@ func (f *ScopedFollower) Want(keys []string) {
 	}
 	f.mu.Lock()
 	changed := false
-	for k, g := range f.groups {
+	for k, stop := range f.groups {
 		if !want[k] {
-			g.cancel()
+			stop()
 			delete(f.groups, k)
 			f.setGroupLocked(k, nil, nil)
 			changed = true
@@ -124,9 +102,8 @@ func (f *ScopedFollower) Want(keys []string) {
 	for k := range want {
 		if f.groups[k] == nil && f.ctx != nil {
 			gctx, cancel := context.WithCancel(f.ctx)
-			g := &scopedGroup{cancel: cancel}
-			f.groups[k] = g
-			go f.followGroup(gctx, k, g)
+			f.groups[k] = cancel
+			go f.followGroup(gctx, k)
 		}
 	}
 	f.mu.Unlock()
@@ -135,35 +112,11 @@ func (f *ScopedFollower) Want(keys []string) {
 	}
 }
 
-// edit returns cur, owned by the follower, with the maps of prefixes copied if they were
-// handed out. f.mu is held.
-func (f *ScopedFollower) edit(prefixes ...string) *Snapshot {
-	if !f.owned[""] {
-		next := *f.cur
-		f.cur = &next
-		f.owned[""] = true
-	}
-	for _, p := range prefixes {
-		if !f.owned[p] {
-			f.owned[p] = true
-			cloneMap(f.cur, p)
-		}
-	}
-	return f.cur
-}
-
-func emptySnapshot(rev int64) *Snapshot {
-	return &Snapshot{Revision: rev, idx: builtIndex(map[string][]Resource{}),
-		Nodes: map[string]Node{}, Members: map[string]Member{}, Groups: map[string]Group{},
-		Owners: map[string]Owner{}, GroupStates: map[string]GroupState{},
-		ResourceStates: map[string]ResourceState{}, Moves: map[string]Move{}, ResourceTypes: map[string]ResourceType{}}
-}
-
 // loadShared reads the shared keys at one revision, keeping the followed groups.
 func (f *ScopedFollower) loadShared(ctx context.Context) (int64, error) {
 	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	resp, err := f.cli.Txn(lctx).Then(
+	resp, err := f.db.cli.Txn(lctx).Then(
 		clientv3.OpGet(SharedStart, clientv3.WithRange(SharedEnd)),
 		clientv3.OpGet(ResourceTypesPrefix, clientv3.WithPrefix()),
 	).Commit()
@@ -192,9 +145,9 @@ func (f *ScopedFollower) loadShared(ctx context.Context) (int64, error) {
 func (f *ScopedFollower) followShared(ctx context.Context, rev int64) {
 	for ctx.Err() == nil {
 		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-		shared := f.cli.Watch(wctx, SharedStart, clientv3.WithRange(SharedEnd), clientv3.WithRev(rev+1))
-		types := f.cli.Watch(wctx, ResourceTypesPrefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
-		for shared != nil || types != nil {
+		shared := f.db.cli.Watch(wctx, SharedStart, clientv3.WithRange(SharedEnd), clientv3.WithRev(rev+1))
+		types := f.db.cli.Watch(wctx, ResourceTypesPrefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
+		for {
 			var wr clientv3.WatchResponse
 			var ok bool
 			select {
@@ -214,9 +167,8 @@ func (f *ScopedFollower) followShared(ctx context.Context, rev int64) {
 		}
 		sleepCtx(ctx, 200*time.Millisecond)
 		var err error
-		for rev, err = f.loadShared(ctx); err != nil && ctx.Err() == nil; rev, err = f.loadShared(ctx) {
-			f.log.Warn("cannot read the cluster database", "err", err)
-			sleepCtx(ctx, 500*time.Millisecond)
+		if rev, err = loadUntil(ctx, f.log, f.loadShared); err != nil {
+			return
 		}
 	}
 }
@@ -251,15 +203,15 @@ func (f *ScopedFollower) apply(evs []*clientv3.Event) {
 // etcd's current revision, and the group read after they are: a watch opened at a past
 // revision makes etcd read the whole key space's history since then to catch it up,
 // which a thousand groups placed at once would make it do a thousand times.
-func (f *ScopedFollower) followGroup(ctx context.Context, k string, sg *scopedGroup) {
+func (f *ScopedFollower) followGroup(ctx context.Context, k string) {
 	ticker := time.NewTicker(indexPoll)
 	defer ticker.Stop()
 	for ctx.Err() == nil {
 		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-		grp := f.cli.Watch(wctx, GroupsPrefix+k, clientv3.WithCreatedNotify())
-		idx := f.cli.Watch(wctx, GroupIndexPrefix+k, clientv3.WithCreatedNotify())
+		grp := f.db.cli.Watch(wctx, GroupsPrefix+k, clientv3.WithCreatedNotify())
+		idx := f.db.cli.Watch(wctx, GroupIndexPrefix+k, clientv3.WithCreatedNotify())
 		if created(grp) && created(idx) {
-			f.watchGroup(ctx, k, sg, grp, idx, ticker.C)
+			f.watchGroup(ctx, k, grp, idx, ticker.C)
 		}
 		cancel()
 		// A broken watch (etcd without a leader, a compaction) is not retried at once:
@@ -277,8 +229,8 @@ func created(wc clientv3.WatchChan) bool {
 // watchGroup reads group k, then again after each change the watches grp and idx report
 // (and at each poll while the group has no index); it returns when a watch breaks or a
 // read fails.
-func (f *ScopedFollower) watchGroup(ctx context.Context, k string, sg *scopedGroup, grp, idx clientv3.WatchChan, poll <-chan time.Time) {
-	rev, indexed, err := f.loadGroup(ctx, k, sg)
+func (f *ScopedFollower) watchGroup(ctx context.Context, k string, grp, idx clientv3.WatchChan, poll <-chan time.Time) {
+	rev, indexed, err := f.loadGroup(ctx, k)
 	if err != nil {
 		if ctx.Err() == nil {
 			f.log.Warn("cannot read a group's definitions", "group", k, "err", err)
@@ -293,7 +245,7 @@ func (f *ScopedFollower) watchGroup(ctx context.Context, k string, sg *scopedGro
 		case wr, ok = <-idx:
 		case <-poll:
 			if !indexed {
-				if rev, indexed, err = f.loadGroup(ctx, k, sg); err != nil {
+				if rev, indexed, err = f.loadGroup(ctx, k); err != nil {
 					return
 				}
 			}
@@ -311,7 +263,7 @@ func (f *ScopedFollower) watchGroup(ctx context.Context, k string, sg *scopedGro
 		}
 		// Let a burst of writes to the group settle into one read.
 		sleepCtx(ctx, 2*time.Millisecond)
-		if rev, indexed, err = f.loadGroup(ctx, k, sg); err != nil {
+		if rev, indexed, err = f.loadGroup(ctx, k); err != nil {
 			return
 		}
 	}
@@ -320,10 +272,10 @@ func (f *ScopedFollower) watchGroup(ctx context.Context, k string, sg *scopedGro
 // loadGroup reads group k's record, index and resources at one revision and puts them in
 // the view. indexed is false when the group has no index (its resources were found by
 // reading them all).
-func (f *ScopedFollower) loadGroup(ctx context.Context, k string, sg *scopedGroup) (rev int64, indexed bool, err error) {
+func (f *ScopedFollower) loadGroup(ctx context.Context, k string) (rev int64, indexed bool, err error) {
 	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	resp, err := f.cli.Txn(lctx).Then(clientv3.OpGet(GroupsPrefix+k), clientv3.OpGet(GroupIndexPrefix+k)).Commit()
+	resp, err := f.db.cli.Txn(lctx).Then(clientv3.OpGet(GroupsPrefix+k), clientv3.OpGet(GroupIndexPrefix+k)).Commit()
 	if err != nil {
 		return 0, false, fmt.Errorf("clusterdb: read group %s: %w", k, err)
 	}
@@ -351,7 +303,7 @@ func (f *ScopedFollower) loadGroup(ctx context.Context, k string, sg *scopedGrou
 				for _, rk := range keys {
 					ops = append(ops, clientv3.OpGet(ResourcesPrefix+rk, append([]clientv3.OpOption{clientv3.WithRev(rev)}, opts...)...))
 				}
-				return f.cli.Txn(lctx).Then(ops...).Commit()
+				return f.db.cli.Txn(lctx).Then(ops...).Commit()
 			}
 			// At the revision just read, the records cannot change: the member the
 			// client talks to answers alone (no round of the quorum), unless it has not
@@ -377,7 +329,7 @@ func (f *ScopedFollower) loadGroup(ctx context.Context, k string, sg *scopedGrou
 			}
 		}
 	default:
-		all, err := (&DB{cli: f.cli}).scanGroupResources(lctx, k, rev)
+		all, err := f.db.scanGroupResources(lctx, k, rev)
 		if err != nil {
 			return 0, false, err
 		}
@@ -387,7 +339,6 @@ func (f *ScopedFollower) loadGroup(ctx context.Context, k string, sg *scopedGrou
 	f.mu.Lock()
 	if ctx.Err() == nil { // still wanted
 		f.setGroupLocked(k, g, rs)
-		sg.loaded = true
 	}
 	f.mu.Unlock()
 	f.onChange()

@@ -180,36 +180,12 @@ func TestScopedFollower(t *testing.T) {
 	must(err)
 	_, err = db.SetOwner(ctx, "G2", "N2", 0)
 	must(err)
-	changed := make(chan struct{}, 1)
-	f := db.NewScopedFollower(slog.Default(), func() {
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-	})
+	vw := newViewWatcher()
+	f := db.NewScopedFollower(slog.Default(), vw.onChange)
 	must(f.Run(ctx))
 	waitFor := func(what string, ok func(*Snapshot) bool) *Snapshot {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			if s := f.Snapshot(); ok(s) {
-				return s
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within 10 s; groups %v", what, f.Snapshot().Groups)
-			}
-			select {
-			case <-changed:
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
-	}
-	names := func(rs []Resource) []string {
-		var out []string
-		for _, r := range rs {
-			out = append(out, r.Name)
-		}
-		return out
+		return vw.wait(t, f.Snapshot, what, ok)
 	}
 	s0 := waitFor("the shared keys", func(s *Snapshot) bool { return s != nil && len(s.Owners) == 2 })
 	if len(s0.Groups) != 0 {
@@ -217,7 +193,7 @@ func TestScopedFollower(t *testing.T) {
 	}
 	f.Want([]string{"g1"})
 	s1 := waitFor("G1", func(s *Snapshot) bool { _, ok := s.Groups["g1"]; return ok })
-	if got := names(s1.GroupResources("G1")); !slices.Equal(got, []string{"A", "b"}) {
+	if got := resourceNames(s1.GroupResources("G1")); !slices.Equal(got, []string{"A", "b"}) {
 		t.Errorf("G1's resources %v, want [A b]", got)
 	}
 	if _, ok := s1.Groups["g2"]; ok || len(s1.GroupResources("G2")) != 0 {
@@ -233,7 +209,7 @@ func TestScopedFollower(t *testing.T) {
 		rs := s.GroupResources("G1")
 		return len(rs) == 3 && rs[1].Description == "new" && s.Groups["g1"].Description == "g1 changed"
 	})
-	if got := names(s1.GroupResources("G1")); !slices.Equal(got, []string{"A", "b"}) {
+	if got := resourceNames(s1.GroupResources("G1")); !slices.Equal(got, []string{"A", "b"}) {
 		t.Errorf("a snapshot handed out changed: %v", got)
 	}
 	// Writes of G2's definitions send this node nothing…
