@@ -88,6 +88,21 @@ func startAgent(t *testing.T) (*Agent, *recordingRunner, *clientv3.Client) {
 	return a, run, cli
 }
 
+// startAgentOn runs another node's agent on the etcd of cli (startAgent's).
+func startAgentOn(t *testing.T, cli *clientv3.Client, name string, run Runner) *Agent {
+	t.Helper()
+	a, err := New(Options{Name: name, DB: clusterdb.New(cli), Runner: run})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, stop := context.WithCancel(context.Background())
+	if err := a.Start(actx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(); a.Wait() })
+	return a
+}
+
 func waitFor(t *testing.T, what string, f func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -261,15 +276,7 @@ func TestScopedOwnerKeepsGroupThroughRename(t *testing.T) {
 	ctx := context.Background()
 	waitFor(t, "N1 coordinator", a1.IsCoordinator)
 	run2 := &recordingRunner{}
-	a2, err := New(Options{Name: "N2", DB: clusterdb.New(cli), Runner: run2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	actx, stop := context.WithCancel(context.Background())
-	if err := a2.Start(actx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stop(); a2.Wait() })
+	a2 := startAgentOn(t, cli, "N2", run2)
 	g := clusterdb.NewGroup("G")
 	g.PersistentState = 1
 	if err := a1.db.CreateGroupOwned(ctx, g, "N2"); err != nil {
@@ -337,15 +344,7 @@ func TestStartingLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	run2 := &gatedRunner{gate: make(chan struct{})}
-	a2, err := New(Options{Name: "N2", DB: clusterdb.New(cli), Runner: run2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	actx, stop := context.WithCancel(context.Background())
-	if err := a2.Start(actx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stop(); a2.Wait() })
+	startAgentOn(t, cli, "N2", run2)
 	const groups = 100
 	var defs []clusterdb.GroupDefinition
 	for i := range groups {
