@@ -477,19 +477,28 @@ func (db *DB) CreateResource(ctx context.Context, r Resource) error {
 // the same list, or, when the resource moves to another group, both groups' indexes):
 // the owner of the group follows the index, not the resource records.
 func (db *DB) UpdateResource(ctx context.Context, r Resource, rev int64) (int64, error) {
+	return db.updateResource(ctx, r, rev, "")
+}
+
+// updateResource is UpdateResource; oldGroup is the group of the record at rev when the
+// caller has just read it ("": read it here).
+func (db *DB) updateResource(ctx context.Context, r Resource, rev int64, oldGroup string) (int64, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return 0, objErr("resource", r.Name, err)
 	}
 	k := keyName(r.Name)
 	for {
-		var old Resource
-		oldRev, err := db.get(ctx, ResourceKey(r.Name), &old)
-		if err != nil {
-			return 0, objErr("resource", r.Name, err)
-		}
-		if oldRev != rev {
-			return 0, objErr("resource", r.Name, ErrConflict)
+		if oldGroup == "" {
+			var old Resource
+			oldRev, err := db.get(ctx, ResourceKey(r.Name), &old)
+			if err != nil {
+				return 0, objErr("resource", r.Name, err)
+			}
+			if oldRev != rev {
+				return 0, objErr("resource", r.Name, ErrConflict)
+			}
+			oldGroup = old.Group
 		}
 		cmps := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(ResourceKey(r.Name)), "=", rev)}
 		ops := []clientv3.Op{clientv3.OpPut(ResourceKey(r.Name), string(b))}
@@ -499,13 +508,13 @@ func (db *DB) UpdateResource(ctx context.Context, r Resource, rev int64) (int64,
 		}
 		cmps = append(cmps, to.cmp())
 		ops = append(ops, opPutIndex(r.Group, to.with(k)))
-		if keyName(old.Group) != keyName(r.Group) {
-			from, err := db.readIndex(ctx, old.Group)
+		if keyName(oldGroup) != keyName(r.Group) {
+			from, err := db.readIndex(ctx, oldGroup)
 			if err != nil {
 				return 0, err
 			}
 			cmps = append(cmps, from.cmp(), clientv3.Compare(clientv3.CreateRevision(GroupKey(r.Group)), ">", 0))
-			ops = append(ops, opPutIndex(old.Group, from.without(k)))
+			ops = append(ops, opPutIndex(oldGroup, from.without(k)))
 		}
 		resp, err := db.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
 		if err != nil {
@@ -514,7 +523,7 @@ func (db *DB) UpdateResource(ctx context.Context, r Resource, rev int64) (int64,
 		if resp.Succeeded {
 			return resp.Header.Revision, nil
 		}
-		if keyName(old.Group) != keyName(r.Group) {
+		if keyName(oldGroup) != keyName(r.Group) {
 			if _, _, err := db.Group(ctx, r.Group); isNotFound(err) {
 				return 0, err
 			}
@@ -523,6 +532,7 @@ func (db *DB) UpdateResource(ctx context.Context, r Resource, rev int64) (int64,
 			return 0, ctx.Err()
 		}
 		// The resource (then the next get says so) or an index changed: again.
+		oldGroup = ""
 	}
 }
 
@@ -534,10 +544,11 @@ func (db *DB) ModifyResource(ctx context.Context, name string, f func(*Resource)
 		if err != nil {
 			return r, err
 		}
+		group := r.Group
 		if err := f(&r); err != nil {
 			return r, err
 		}
-		if _, err := db.UpdateResource(ctx, r, rev); err == nil {
+		if _, err := db.updateResource(ctx, r, rev, group); err == nil {
 			return r, nil
 		} else if !isConflict(err) {
 			return r, err

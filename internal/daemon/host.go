@@ -35,8 +35,8 @@ func (n *Node) startHost(ctx context.Context, db *clusterdb.DB, t fencing.Timing
 	go func() {
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
-		last := hello.Etcd
-		for i := 0; ; i++ {
+		last, fast := hello.Etcd, true
+		for i := 1; ; i++ {
 			select {
 			case <-ctx.Done():
 				return
@@ -47,8 +47,8 @@ func (n *Node) startHost(ctx context.Context, db *clusterdb.DB, t fencing.Timing
 				hc.SetEtcd(e)
 			}
 			// Once it knows a member besides its own, the host can revoke through it.
-			if i == 30 || (i < 30 && len(last.Endpoints) > 1) {
-				i = 30
+			if fast && (i > 30 || len(last.Endpoints) > 1) {
+				fast = false
 				tick.Reset(10 * time.Second)
 			}
 		}

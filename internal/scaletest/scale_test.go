@@ -265,7 +265,7 @@ func runScale(tb testing.TB, spec scaleSpec) scaleResult {
 	idleBytes := float64(0) // the idle rate: lease keep-alives and the like, measured below
 	res.eventsPerWrite = (m1.events - m0.events) / float64(writes)
 	// The peer: one watcher of state/ per node, as every node had before.
-	peer := watchStates(tb, c, nodes)
+	peer := watchOnEveryNode(c, nodes, clusterdb.Prefix+"state/", clientv3.WithPrefix())
 	time.Sleep(2 * time.Second)
 	p0, prev0 := metrics(), mustRev(tb, cli)
 	time.Sleep(window)
@@ -362,26 +362,10 @@ func definitionChanges(tb testing.TB, c *cluster, nodes []*node, db *clusterdb.D
 		return (metrics().events - m0.events) / changes
 	}
 	own = round("own")
-	ctx, cancel := context.WithCancel(context.Background())
-	var clis []*clientv3.Client
-	for _, n := range nodes {
-		if !n.running() {
-			continue
-		}
-		cli := c.etcdClient(n)
-		clis = append(clis, cli)
-		wc := cli.Watch(ctx, clusterdb.DefinitionsStart, clientv3.WithRange(clusterdb.DefinitionsEnd))
-		go func() {
-			for range wc {
-			}
-		}()
-	}
+	stop := watchOnEveryNode(c, nodes, clusterdb.DefinitionsStart, clientv3.WithRange(clusterdb.DefinitionsEnd))
 	time.Sleep(2 * time.Second)
 	peer = round("peer")
-	cancel()
-	for _, cli := range clis {
-		cli.Close()
-	}
+	stop()
 	tb.Logf("changes of a resource's definition: %.2f watch events per change; with a watcher of every definition on every node (the peer): %.2f", own, peer)
 	return own, peer
 }
@@ -553,10 +537,11 @@ func voterMetrics(c *cluster, nodes []*node, voters []string) func() etcdCounter
 	}
 }
 
-// watchStates opens one watcher of /wolfpack/state/ per node, with that node's
-// certificate — what every node did before it followed only the definitions — and
-// returns the function that closes them.
-func watchStates(tb testing.TB, c *cluster, nodes []*node) func() {
+// watchOnEveryNode opens one watcher of key (with opts) per running node, with that
+// node's certificate — the peers: what every node watched before it followed only the
+// definitions (state/), or only its groups (the definitions) — and returns the function
+// that closes them.
+func watchOnEveryNode(c *cluster, nodes []*node, key string, opts ...clientv3.OpOption) func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	var clis []*clientv3.Client
 	for _, n := range nodes {
@@ -565,7 +550,7 @@ func watchStates(tb testing.TB, c *cluster, nodes []*node) func() {
 		}
 		cli := c.etcdClient(n)
 		clis = append(clis, cli)
-		wc := cli.Watch(ctx, clusterdb.Prefix+"state/", clientv3.WithPrefix())
+		wc := cli.Watch(ctx, key, opts...)
 		go func() {
 			for range wc {
 			}
